@@ -1,0 +1,6 @@
+"""Allow ``python -m ctdetect``."""
+
+from ctdetect.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""The interface both backends implement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Protocol
+
+from ctdetect.content.model import MLJob, Datafeed, Rule
+from ctdetect.findings import Finding
+
+
+@dataclass(slots=True)
+class RunStats:
+    events_read: int = 0
+    events_skipped: int = 0
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
+    findings_by_source: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class RunResult:
+    findings: list[Finding]
+    stats: RunStats
+
+
+class Backend(Protocol):
+    name: str
+
+    def run(
+        self,
+        events: Iterable[dict],
+        rules: list[Rule],
+        jobs: list[tuple[MLJob, Datafeed | None]],
+    ) -> RunResult:
+        """Run rules and jobs over flat ECS events (in time order where possible)."""
+        ...

@@ -1,0 +1,41 @@
+"""Query layer: KQL, EQL, Lucene and ES query DSL into one AST (see ``ast``).
+
+Public API (stable; other layers use only this):
+
+- ``parse_query(text_or_dsl, language) -> ast.Node`` with language one of
+  ``"kuery"``, ``"eql"``, ``"lucene"``, ``"dsl"`` (``dsl`` takes a dict or JSON text).
+  Raises ``QueryParseError`` with 1-based line and column.
+- ``ast.field_uses(node)`` / ``ast.fields(node)``: the fields a query reads.
+- ``compile_query(node, field_types) -> Callable[[dict], bool]`` (module ``evaluate``):
+  evaluate over flat ECS documents with Elasticsearch's semantics.
+- ``to_es_dsl(node, field_types) -> dict`` (module ``translate``).
+"""
+
+from __future__ import annotations
+
+from ctdetect.query.errors import QueryParseError
+
+__all__ = ["QueryParseError", "parse_query"]
+
+LANGUAGES = ("kuery", "eql", "lucene", "dsl")
+
+
+def parse_query(source, language: str):  # type: ignore[no-untyped-def]
+    """Parse ``source`` written in ``language`` into an AST node."""
+    if language == "kuery":
+        from ctdetect.query.kql import parse_kql
+
+        return parse_kql(source)
+    if language == "eql":
+        from ctdetect.query.eql import parse_eql
+
+        return parse_eql(source)
+    if language == "lucene":
+        from ctdetect.query.lucene import parse_lucene
+
+        return parse_lucene(source)
+    if language == "dsl":
+        from ctdetect.query.dsl import parse_dsl
+
+        return parse_dsl(source)
+    raise QueryParseError(f"unknown query language {language!r} (expected one of {', '.join(LANGUAGES)})")
