@@ -287,6 +287,13 @@ class Package:
     problems: list[LoadProblem] = field(default_factory=list)
     # job ids that rules may reference without the job being in ml_jobs/ (Elastic's prebuilt jobs)
     external_job_ids: set[str] = field(default_factory=set)
+    # content folders present under ``root`` (rules, ml_jobs, datafeeds, playbooks, scenarios);
+    # empty for a bare folder or file of rules. Checks that need a folder apply only when it exists.
+    components: set[str] = field(default_factory=set)
+
+    @property
+    def is_package(self) -> bool:
+        return bool(self.components)
 
     def datafeed_for(self, job_id: str) -> Datafeed | None:
         return next((d for d in self.datafeeds if d.job_id == job_id), None)
