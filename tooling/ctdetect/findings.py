@@ -26,6 +26,9 @@ class Finding:
     score: float  # alerts: risk_score; anomalies: record_score
     document: dict[str, Any]  # the Elastic-shaped document (nested, as indexed)
     entity: dict[str, Any] = field(default_factory=dict)  # flat field -> value, for matching and display
+    # companion documents written with this one: the building-block alerts of an EQL
+    # sequence's shell alert (Kibana writes one per event of the sequence)
+    related: list[dict[str, Any]] = field(default_factory=list)
 
     def get(self, dotted: str) -> Any:
         """Read a dotted field from ``entity`` first, then from the nested document."""

@@ -1,0 +1,149 @@
+"""``threshold`` rules: alert when a group of events reaches a count (and cardinality).
+
+Kibana semantics emulated, per execution window ``[t - from, t]``:
+
+- events matching the query are grouped by the values of ``threshold.field`` (no field:
+  one group of everything). A multi-valued field puts an event in one group per value,
+  several fields group by every combination (Kibana's terms / multi-terms aggregation);
+  an event missing any group field is in no group (aggregations skip missing values);
+- a group alerts when its event count is ``>= threshold.value`` and, for each
+  ``threshold.cardinality`` entry, the number of distinct values of that field in the
+  group is ``>= value``;
+- one alert per group per execution, at most ``max_signals`` per execution, groups taken
+  by descending count (the aggregation's default order);
+- threshold *signal history*: once a group has alerted, later executions count only its
+  events newer than that alert's ``kibana.alert.original_time``, so the same events never
+  raise the group again;
+- the alert holds the group values and ``kibana.alert.threshold_result``:
+  ``terms`` [{field, value}], ``cardinality`` [{field, value}], ``count`` and ``from`` (the
+  previous alert's original time for the group, else the window start); its
+  ``kibana.alert.original_time`` is the newest counted event's time.
+
+References: Kibana docs "Create a threshold rule" ("Group by", "Threshold", "Count
+(cardinality)") and the alert schema field ``kibana.alert.threshold_result``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from ctdetect.engine.rules.alerts import alert_uuid, nest
+from ctdetect.engine.rules.base import CompiledRule, Predicate
+from ctdetect.engine.rules.timeutil import iso_ms, to_datetime
+from ctdetect.findings import Finding
+
+GroupKey = tuple[Any, ...]
+
+
+def _values(event: dict, name: str) -> list[Any]:
+    value = event.get(name)
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [v for v in value if v is not None]
+    return [value]
+
+
+@dataclass(slots=True)
+class _Hit:
+    ts: int
+    seq: int
+    groups: list[GroupKey]
+    distinct: list[list[Any]]  # per cardinality field, the event's values
+
+
+@dataclass(slots=True)
+class ThresholdRule(CompiledRule):
+    predicate: Predicate = lambda event: False
+    group_fields: tuple[str, ...] = ()
+    value: int = 1
+    cardinality: tuple[tuple[str, int], ...] = ()
+    hits: list[_Hit] = field(default_factory=list)
+
+    def offer(self, event: dict, seq: int) -> None:
+        if not self.predicate(event) or not self.index_allows(event):
+            return
+        if self.group_fields:
+            per_field = [_values(event, f) for f in self.group_fields]
+            if any(not values for values in per_field):
+                return
+            groups = [tuple(c) for c in itertools.product(*per_field)]
+        else:
+            groups = [()]
+        ts = self._time(event)
+        if ts is None:
+            return
+        self.hits.append(_Hit(ts, seq, groups, [_values(event, f) for f, _ in self.cardinality]))
+
+    def finish(self, anomalies: list[Finding]) -> list[Finding]:
+        hits = sorted(self.hits, key=lambda h: (h.ts, h.seq))
+        times = [h.ts for h in hits]
+        last_alert: dict[GroupKey, int] = {}
+        findings: list[Finding] = []
+        for t, lo, hi in self.schedule.windows(times):
+            window_start = t - self.schedule.lookback_ms
+            buckets: dict[GroupKey, list[_Hit]] = {}
+            for h in hits[lo:hi]:
+                for g in h.groups:
+                    if g in last_alert and h.ts <= last_alert[g]:
+                        continue
+                    buckets.setdefault(g, []).append(h)
+            ready: list[tuple[GroupKey, list[_Hit], list[int]]] = []
+            for g, members in buckets.items():
+                if len(members) < self.value:
+                    continue
+                counts = []
+                for i, (_, needed) in enumerate(self.cardinality):
+                    distinct = {repr(v) for m in members for v in m.distinct[i]}
+                    counts.append(len(distinct))
+                if any(c < needed for c, (_, needed) in zip(counts, self.cardinality)):
+                    continue
+                ready.append((g, members, counts))
+            ready.sort(key=lambda item: (-len(item[1]), repr(item[0])))
+            for g, members, counts in ready[: self.rule.max_signals]:
+                newest = max(m.ts for m in members)
+                since = last_alert.get(g, window_start)
+                findings.append(self._alert(g, members, counts, since, newest, t))
+                last_alert[g] = newest
+        return findings
+
+    def _alert(
+        self, group: GroupKey, members: list[_Hit], counts: list[int], since: int, newest: int, executed: int
+    ) -> Finding:
+        terms = [{"field": f, "value": v} for f, v in zip(self.group_fields, group)]
+        result = {
+            "terms": terms,
+            "cardinality": [{"field": f, "value": c} for (f, _), c in zip(self.cardinality, counts)],
+            "count": len(members),
+            "from": iso_ms(since),
+        }
+        entity = dict(zip(self.group_fields, group))
+        flat: dict[str, Any] = dict(entity)
+        flat.update(self.rule_flat)
+        flat.update(
+            {
+                "@timestamp": iso_ms(executed),
+                "event.kind": "signal",
+                "kibana.alert.original_time": iso_ms(newest),
+                "kibana.alert.uuid": alert_uuid(self.rule.rule_id, "threshold", repr(group), newest),
+                "kibana.alert.depth": 1,
+                "kibana.alert.threshold_result": result,
+                "kibana.alert.reason": _reason(self.rule.name, self.rule.severity, terms, len(members)),
+            }
+        )
+        return Finding(
+            kind="alert",
+            source_id=self.rule.rule_id,
+            name=self.rule.name,
+            timestamp=to_datetime(newest),
+            score=float(self.rule.risk_score or 0),
+            document=nest(flat),
+            entity=entity,
+        )
+
+
+def _reason(name: str, severity: str, terms: list[dict], count: int) -> str:
+    by = ", ".join(f"{t['field']}={t['value']}" for t in terms) or "all events"
+    return f"{count} events with {by} created {severity or 'an'} alert {name}."
