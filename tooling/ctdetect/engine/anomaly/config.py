@@ -1,0 +1,223 @@
+"""Job and datafeed configuration as the anomaly engine reads it.
+
+Accepts an Elasticsearch put-job body (plus ``job_id``) as a plain dict or a
+``ctdetect.content.model.MLJob``, and a put-datafeed body as a dict or ``Datafeed``.
+Only the fields that change what the engine computes are read; the rest is ignored as
+Elasticsearch would ignore it for results (``analysis_limits``, ``custom_settings``…).
+Elastic module files carry the placeholders ``JOB_ID`` and ``INDEX_PATTERN_NAME``;
+neither matters here (events are handed over directly), so they are accepted as is.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ctdetect.engine.anomaly.errors import JobConfigError
+
+# Function names (and Elastic's short aliases) → (canonical name, family).
+FUNCTIONS: dict[str, tuple[str, str]] = {
+    "rare": ("rare", "rare"),
+    "freq_rare": ("freq_rare", "rare"),
+    "count": ("count", "count"),
+    "high_count": ("high_count", "count"),
+    "low_count": ("low_count", "count"),
+    "non_zero_count": ("non_zero_count", "count"),
+    "nzc": ("non_zero_count", "count"),
+    "high_non_zero_count": ("high_non_zero_count", "count"),
+    "high_nzc": ("high_non_zero_count", "count"),
+    "low_non_zero_count": ("low_non_zero_count", "count"),
+    "low_nzc": ("low_non_zero_count", "count"),
+    "distinct_count": ("distinct_count", "count"),
+    "dc": ("distinct_count", "count"),
+    "high_distinct_count": ("high_distinct_count", "count"),
+    "high_dc": ("high_distinct_count", "count"),
+    "low_distinct_count": ("low_distinct_count", "count"),
+    "low_dc": ("low_distinct_count", "count"),
+}
+
+_TIME = re.compile(r"^\s*(\d+)\s*(nanos|micros|ms|s|m|h|d)?\s*$")
+_UNIT_S = {"nanos": 1e-9, "micros": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+
+def parse_seconds(value: Any, what: str) -> int:
+    """Seconds of an Elasticsearch time value (``15m``, ``1h``, ``600s``; a bare number is seconds)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value)
+    m = _TIME.match(value) if isinstance(value, str) else None
+    if not m:
+        raise JobConfigError(f"{what}: {value!r} is not an Elasticsearch time value (e.g. 15m, 1h)")
+    seconds = int(m.group(1)) * _UNIT_S[m.group(2)]
+    if seconds < 1:
+        raise JobConfigError(f"{what}: {value!r} is shorter than one second")
+    return int(seconds)
+
+
+@dataclass(slots=True)
+class DetectorSpec:
+    """One detector of ``analysis_config.detectors``."""
+
+    index: int
+    function: str  # canonical name, e.g. "high_distinct_count"
+    field_name: str | None
+    by_field_name: str | None
+    over_field_name: str | None
+    partition_field_name: str | None
+    use_null: bool
+    exclude_frequent: str | None
+    description: str
+
+    @property
+    def is_population(self) -> bool:
+        return self.over_field_name is not None
+
+    @property
+    def person_field(self) -> str | None:
+        """Elastic's "person": the over field in population analysis, else the by field."""
+        return self.over_field_name if self.over_field_name else self.by_field_name
+
+
+@dataclass(slots=True)
+class JobSpec:
+    """What the engine needs from a job and its datafeed."""
+
+    job_id: str
+    bucket_span_s: int
+    detectors: list[DetectorSpec]
+    influencers: list[str] = field(default_factory=list)
+    summary_count_field_name: str | None = None
+    model_prune_window_s: int | None = None
+    time_field: str = "@timestamp"
+    time_format: str | None = None
+    query: dict[str, Any] = field(default_factory=lambda: {"match_all": {}})
+
+
+def _as_dict(obj: Any, kind: str) -> tuple[dict[str, Any], str | None]:
+    if obj is None:
+        return {}, None
+    if isinstance(obj, dict):
+        return obj, obj.get("job_id") if kind == "job" else obj.get("datafeed_id")
+    raw = getattr(obj, "raw", None)
+    if isinstance(raw, dict):
+        ident = getattr(obj, "job_id", None) if kind == "job" else getattr(obj, "datafeed_id", None)
+        if kind == "datafeed":
+            merged = dict(raw)
+            query = getattr(obj, "query", None)
+            if "query" not in merged and isinstance(query, dict):
+                merged["query"] = query
+            return merged, ident
+        return raw, ident
+    raise JobConfigError(f"{kind} must be a put-{kind} body (dict) or a ctdetect {kind} object, not {type(obj).__name__}")
+
+
+def _opt_str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def parse_job(job: Any, datafeed: Any = None) -> JobSpec:
+    """Read a job (dict or ``MLJob``) and its datafeed (dict, ``Datafeed`` or None)."""
+    body, job_id = _as_dict(job, "job")
+    job_id = job_id or body.get("job_id")
+    if not isinstance(job_id, str) or not job_id:
+        raise JobConfigError("job has no job_id (a put-job body needs one added; module files take it from the file name)")
+    ac = body.get("analysis_config")
+    if not isinstance(ac, dict):
+        raise JobConfigError(f"job {job_id}: analysis_config is missing or not an object")
+    span = parse_seconds(ac.get("bucket_span", "5m"), f"job {job_id}: analysis_config.bucket_span")
+    raw_detectors = ac.get("detectors")
+    if not isinstance(raw_detectors, list) or not raw_detectors:
+        raise JobConfigError(f"job {job_id}: analysis_config.detectors must be a non-empty list")
+    detectors = [_parse_detector(job_id, i, d) for i, d in enumerate(raw_detectors)]
+    influencers = [i for i in ac.get("influencers", []) or [] if isinstance(i, str)]
+    prune = ac.get("model_prune_window")
+    prune_s = parse_seconds(prune, f"job {job_id}: analysis_config.model_prune_window") if prune else None
+    dd = body.get("data_description") or {}
+    spec = JobSpec(
+        job_id=job_id,
+        bucket_span_s=span,
+        detectors=detectors,
+        influencers=influencers,
+        summary_count_field_name=_opt_str(ac.get("summary_count_field_name")),
+        model_prune_window_s=prune_s,
+        time_field=_opt_str(dd.get("time_field")) or "@timestamp",
+        time_format=_opt_str(dd.get("time_format")),
+    )
+    feed, _ = _as_dict(datafeed, "datafeed")
+    if feed:
+        if feed.get("runtime_mappings") or feed.get("script_fields"):
+            raise JobConfigError(
+                f"job {job_id}: its datafeed computes fields with runtime_mappings/script_fields (Painless scripts), "
+                "which the embedded engine cannot run"
+            )
+        if feed.get("aggregations") or feed.get("aggs"):
+            raise JobConfigError(f"job {job_id}: datafeeds with aggregations are not supported by the embedded engine")
+        query = feed.get("query", {"match_all": {}})
+        if not isinstance(query, dict):
+            raise JobConfigError(f"job {job_id}: datafeed query must be a query DSL object")
+        spec.query = query
+    return spec
+
+
+def _parse_detector(job_id: str, i: int, d: Any) -> DetectorSpec:
+    where = f"job {job_id}: detector {i}"
+    if not isinstance(d, dict):
+        raise JobConfigError(f"{where} is not an object")
+    fn = d.get("function")
+    if fn not in FUNCTIONS:
+        supported = ", ".join(sorted({v[0] for v in FUNCTIONS.values()}))
+        raise JobConfigError(f"{where}: function {fn!r} is not emulated (supported: {supported})")
+    canonical = FUNCTIONS[fn][0]
+    spec = DetectorSpec(
+        index=int(d.get("detector_index", i)) if isinstance(d.get("detector_index", i), int) else i,
+        function=canonical,
+        field_name=_opt_str(d.get("field_name")),
+        by_field_name=_opt_str(d.get("by_field_name")),
+        over_field_name=_opt_str(d.get("over_field_name")),
+        partition_field_name=_opt_str(d.get("partition_field_name")),
+        use_null=bool(d.get("use_null", False)),
+        exclude_frequent=_opt_str(d.get("exclude_frequent")),
+        description=_opt_str(d.get("detector_description")) or "",
+    )
+    if canonical in ("rare", "freq_rare") and not spec.by_field_name:
+        raise JobConfigError(f"{where}: {canonical} needs a by_field_name")
+    if canonical == "freq_rare" and not spec.over_field_name:
+        raise JobConfigError(f"{where}: freq_rare needs an over_field_name")
+    if "distinct_count" in canonical and not spec.field_name:
+        raise JobConfigError(f"{where}: {canonical} needs a field_name")
+    if canonical.endswith("count") and "distinct" not in canonical and spec.field_name:
+        raise JobConfigError(f"{where}: {canonical} takes no field_name")
+    return spec
+
+
+def compile_datafeed_query(query: dict[str, Any], job_id: str) -> Callable[[dict[str, Any]], bool]:
+    """Compile the datafeed's query DSL into a predicate over flat ECS events.
+
+    Uses the project's query layer (``parse_query(…, "dsl")`` then
+    ``compile_query``). ``match_all`` needs no query layer at all.
+    """
+    if not query or set(query) == {"match_all"}:
+        return _match_all
+    try:
+        from ctdetect.query import parse_query
+        from ctdetect.query.evaluate import compile_query
+    except ImportError as exc:  # pragma: no cover - only before the query layer exists
+        raise JobConfigError(f"job {job_id}: the datafeed query needs ctdetect.query ({exc})") from exc
+    from ctdetect.query.errors import QueryParseError
+
+    try:
+        node = parse_query(query, "dsl")
+    except QueryParseError as exc:
+        raise JobConfigError(f"job {job_id}: datafeed query: {exc}") from exc
+    field_types: dict[str, str] = {}
+    try:
+        from ctdetect.catalogue import load_catalogue
+
+        field_types = dict(load_catalogue().field_types())
+    except Exception:  # noqa: BLE001 - the catalogue is optional; the evaluator has defaults
+        field_types = {}
+    return compile_query(node, field_types)
+
+
+def _match_all(_event: dict[str, Any]) -> bool:
+    return True

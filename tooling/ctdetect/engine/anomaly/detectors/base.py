@@ -1,0 +1,102 @@
+"""What every detector model shares: per-bucket accumulation and the leaf result it emits.
+
+Per-event work is kept to a dictionary update (the maths runs once per bucket per
+entity, when the bucket closes), so the engine is never the bottleneck of ``hunt``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ctdetect.engine.anomaly import fields
+from ctdetect.engine.anomaly.config import DetectorSpec, JobSpec
+
+InflTuple = tuple[tuple[str, ...], ...]  # influencer values of one event, aligned to job.influencers
+
+
+@dataclass(slots=True)
+class Leaf:
+    """One scored entity of one detector in one bucket (an Elastic record candidate)."""
+
+    detector_index: int
+    partition_value: str | None
+    by_value: str | None
+    over_value: str | None
+    probability: float
+    actual: list[float] | None = None
+    typical: list[float] | None = None
+    influencers: dict[str, list[str]] = field(default_factory=dict)
+    explanation: dict[str, Any] = field(default_factory=dict)
+    causes: list[dict[str, Any]] = field(default_factory=list)
+    multi_bucket_impact: float | None = None
+
+
+def merge_influencers(names: list[str], tuples: set[InflTuple] | list[InflTuple]) -> dict[str, list[str]]:
+    """Union of the influencer values of the events behind one leaf, field by field."""
+    out: dict[str, list[str]] = {}
+    for i, name in enumerate(names):
+        seen: dict[str, None] = {}
+        for t in tuples:
+            for v in t[i]:
+                seen[v] = None
+        if seen:
+            out[name] = sorted(seen)
+    return out
+
+
+def infl_from_state(t: list[list[str]]) -> InflTuple:
+    """An influencer tuple back from its JSON form (lists of lists)."""
+    return tuple(tuple(v) for v in t)
+
+
+class DetectorModel:
+    """Base class: reads the detector's split fields; subclasses model and score."""
+
+    def __init__(self, job: JobSpec, spec: DetectorSpec) -> None:
+        self.job = job
+        self.spec = spec
+        self.influencer_names = list(job.influencers)
+
+    # -- helpers for subclasses -------------------------------------------------
+    def partition_values(self, event: dict[str, Any]) -> list[str] | None:
+        """Partition values of an event: ``[None]`` without a partition field.
+
+        A missing partition value is the empty string (ML-SEMANTICS §4) when
+        ``use_null`` is set, else the event is skipped for this detector.
+        """
+        name = self.spec.partition_field_name
+        if name is None:
+            return [None]  # type: ignore[list-item]
+        vals = fields.values(event, name)
+        if vals:
+            return vals
+        return [""] if self.spec.use_null else None
+
+    def split_values(self, event: dict[str, Any], name: str | None) -> list[str] | None:
+        """Values of a by/over field; ``[None]`` when the detector has no such field."""
+        if name is None:
+            return [None]  # type: ignore[list-item]
+        vals = fields.values(event, name)
+        if vals:
+            return vals
+        return [""] if self.spec.use_null else None
+
+    # -- interface --------------------------------------------------------------
+    def add(self, event: dict[str, Any], infl: InflTuple, weight: float) -> None:
+        """Accumulate one selected event into the open bucket."""
+        raise NotImplementedError
+
+    def close(self, bucket_ms: int) -> list[Leaf]:
+        """Update the models with the open bucket, score it, and start the next bucket."""
+        raise NotImplementedError
+
+    def entity_count(self) -> int:
+        """How many entities (values, series) are modelled: for memory figures."""
+        raise NotImplementedError
+
+    def to_state(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        raise NotImplementedError

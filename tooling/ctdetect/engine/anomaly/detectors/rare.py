@@ -1,0 +1,104 @@
+"""``rare by X`` (optionally ``partition_field_name``): individual rare analysis.
+
+ML-SEMANTICS §2 and §4; Elastic docs "Rare functions" (ml-rare-functions). Per
+partition value there is one independent model (its own Dirichlet over the by values,
+created cold when the partition value is first seen). Each bucket:
+
+1. the set of by values present in the bucket (presence, not counts) is added to the
+   partition's Dirichlet, which then decays by one bucket — the current bucket is part
+   of the model that scores it;
+2. every by value present is scored with the "less likely categories" probability
+   (``categorical.less_likely_probabilities``); absent values are not scored.
+
+The record explains itself as Elastic does: ``by_field_first_occurrence`` (the value's
+first bucket is this one) and ``by_field_relative_rarity`` (median concentration over
+the value's: "seen once every n buckets" relative to a typical value).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ctdetect.engine.anomaly.categorical import DecayedDirichlet, decay_factor
+from ctdetect.engine.anomaly.config import DetectorSpec, JobSpec
+from ctdetect.engine.anomaly.detectors.base import DetectorModel, InflTuple, Leaf, infl_from_state, merge_influencers
+
+
+class IndividualRare(DetectorModel):
+    def __init__(self, job: JobSpec, spec: DetectorSpec) -> None:
+        super().__init__(job, spec)
+        self.decay = decay_factor(job.bucket_span_s)
+        self.models: dict[str | None, DecayedDirichlet] = {}
+        self.bucket: dict[tuple[str | None, str], set[InflTuple]] = {}
+
+    def add(self, event: dict[str, Any], infl: InflTuple, weight: float) -> None:
+        parts = self.partition_values(event)
+        if parts is None:
+            return
+        bys = self.split_values(event, self.spec.by_field_name)
+        if bys is None:
+            return
+        bucket = self.bucket
+        for p in parts:
+            for b in bys:
+                s = bucket.get((p, b))
+                if s is None:
+                    bucket[(p, b)] = {infl}
+                else:
+                    s.add(infl)
+
+    def close(self, bucket_ms: int) -> list[Leaf]:
+        if not self.bucket:
+            return []
+        present: dict[str | None, list[str]] = {}
+        for p, b in self.bucket:
+            present.setdefault(p, []).append(b)
+        prune_before = None
+        if self.job.model_prune_window_s:
+            prune_before = bucket_ms - self.job.model_prune_window_s * 1000
+        leaves: list[Leaf] = []
+        for part, values in present.items():
+            model = self.models.get(part)
+            if model is None:
+                model = self.models[part] = DecayedDirichlet()
+            if prune_before is not None:
+                model.prune(prune_before)
+            model.observe(values, bucket_ms, self.decay)
+            probs = model.probabilities(values)
+            for value in values:
+                p = probs.get(value)
+                if p is None:
+                    continue
+                rarity = model.relative_rarity(value)
+                explanation: dict[str, Any] = {"by_field_first_occurrence": model.first_seen.get(value) == bucket_ms}
+                if rarity is not None:
+                    explanation["by_field_relative_rarity"] = round(rarity, 6)
+                total = sum(model.conc.values())
+                leaves.append(
+                    Leaf(
+                        detector_index=self.spec.index,
+                        partition_value=part,
+                        by_value=value,
+                        over_value=None,
+                        probability=p,
+                        actual=[1.0],
+                        typical=[round(model.conc[value] / total, 6)] if total > 0 else None,
+                        influencers=merge_influencers(self.influencer_names, self.bucket[(part, value)]),
+                        explanation=explanation,
+                    )
+                )
+        self.bucket = {}
+        return leaves
+
+    def entity_count(self) -> int:
+        return sum(len(m.conc) for m in self.models.values())
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "partitions": [[k, m.to_state()] for k, m in self.models.items()],
+            "bucket": [[p, b, [list(map(list, t)) for t in s]] for (p, b), s in self.bucket.items()],
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.models = {k: DecayedDirichlet.from_state(v) for k, v in state["partitions"]}
+        self.bucket = {(p, b): {infl_from_state(t) for t in s} for p, b, s in state["bucket"]}

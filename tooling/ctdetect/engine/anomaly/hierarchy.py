@@ -1,0 +1,161 @@
+"""The per-bucket results hierarchy: aggregation of leaf probabilities and what is written.
+
+References: ML-SEMANTICS §6.3 and §6.5; Elastic blog "Machine Learning Anomaly Scoring
+and Elasticsearch – How it Works" (record, influencer and bucket levels).
+
+How a set of leaves (records) is aggregated into one node, in our words:
+
+1. Leaves are grouped by detector and partition value (and person, for population
+   detectors). A group of several leaves is combined with the *attribute* style for
+   individual detectors (half joint, half "m of n extreme" with m ≤ 5) and the *people*
+   style ("minimum of n") for population detectors.
+2. Several groups of one detector are combined with the people style.
+3. The per-detector probabilities are combined with the *detector* style; the node's
+   raw score is that combination's and its probability is the inverse of its raw score.
+
+Written results: a leaf, a partition node or the root is written when its probability,
+or its smallest descendant's, is below 0.035; a node is also written when its
+probability is within 1.2× of the smallest descendant probability of a written
+ancestor or influencer. That second rule is why both tied rare values of the ml-cpp
+golden case are written in the bucket where each alone scores p ≈ 0.036: their joint
+at the root is well below 0.035.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ctdetect.engine.anomaly.config import DetectorSpec
+from ctdetect.engine.anomaly.detectors.base import Leaf
+from ctdetect.engine.anomaly.scores import (
+    ATTRIBUTES,
+    DETECTORS,
+    MAXIMUM_ANOMALOUS_PROBABILITY,
+    PEOPLE,
+    aggregate,
+    inverse_raw_score,
+    raw_score,
+)
+
+OUTPUT_TOLERANCE = 1.2
+
+
+@dataclass(slots=True)
+class Node:
+    """An aggregated node: raw score, probability and smallest descendant probability."""
+
+    raw: float
+    probability: float
+    smallest: float
+    written: bool = False
+    children: list[int] = field(default_factory=list)  # indices into the bucket's leaves
+
+
+def aggregate_leaves(leaves: list[Leaf], specs: dict[int, DetectorSpec]) -> tuple[float, float]:
+    """(raw score, probability) of a node whose descendants are ``leaves``."""
+    if not leaves:
+        return 0.0, 1.0
+    if len(leaves) == 1:
+        p = leaves[0].probability
+        return raw_score(p), p
+    groups: dict[tuple[int, str | None, str | None], list[float]] = {}
+    for leaf in leaves:
+        population = specs[leaf.detector_index].is_population
+        key = (leaf.detector_index, leaf.partition_value, leaf.over_value if population else None)
+        groups.setdefault(key, []).append(leaf.probability)
+    per_detector: dict[int, list[float]] = {}
+    for (det, _part, _person), ps in groups.items():
+        if len(ps) == 1:
+            p = ps[0]
+        else:
+            style = PEOPLE if specs[det].is_population else ATTRIBUTES
+            p = aggregate(ps, style)[1]
+        per_detector.setdefault(det, []).append(p)
+    det_ps = [ps[0] if len(ps) == 1 else aggregate(ps, PEOPLE)[1] for ps in per_detector.values()]
+    raw, p = aggregate(det_ps, DETECTORS)
+    if raw > 0.0:
+        p = inverse_raw_score(raw)
+    return raw, p
+
+
+@dataclass(slots=True)
+class BucketHierarchy:
+    """Everything the writer needs about one bucket's results."""
+
+    root: Node
+    partitions: dict[tuple[str, str], Node]
+    influencers: dict[tuple[str, str], Node]
+    influencer_fields: dict[str, Node]
+    leaf_written: list[bool]
+
+
+def build(leaves: list[Leaf], specs: dict[int, DetectorSpec]) -> BucketHierarchy:
+    """Aggregate a bucket's leaves into partition, root and influencer nodes and decide what is written."""
+    n = len(leaves)
+    root_raw, root_p = aggregate_leaves(leaves, specs)
+    root = Node(root_raw, root_p, min((lf.probability for lf in leaves), default=1.0), children=list(range(n)))
+    root.written = min(root.probability, root.smallest) < MAXIMUM_ANOMALOUS_PROBABILITY
+
+    partitions: dict[tuple[str, str], Node] = {}
+    part_members: dict[tuple[str, str], list[int]] = {}
+    for i, leaf in enumerate(leaves):
+        pname = specs[leaf.detector_index].partition_field_name
+        if pname is not None and leaf.partition_value is not None:
+            part_members.setdefault((pname, leaf.partition_value), []).append(i)
+    for key, idx in part_members.items():
+        sub = [leaves[i] for i in idx]
+        raw, p = aggregate_leaves(sub, specs)
+        node = Node(raw, p, min(lf.probability for lf in sub), children=idx)
+        node.written = min(node.probability, node.smallest) < MAXIMUM_ANOMALOUS_PROBABILITY or (
+            root.written and min(p, node.smallest) <= OUTPUT_TOLERANCE * root.smallest
+        )
+        partitions[key] = node
+
+    influencers: dict[tuple[str, str], Node] = {}
+    infl_members: dict[tuple[str, str], list[int]] = {}
+    for i, leaf in enumerate(leaves):
+        for name, vals in leaf.influencers.items():
+            for v in vals:
+                infl_members.setdefault((name, v), []).append(i)
+    for key, idx in infl_members.items():
+        sub = [leaves[i] for i in idx]
+        raw, p = aggregate_leaves(sub, specs)
+        node = Node(raw, p, min(lf.probability for lf in sub), children=idx)
+        node.written = min(p, node.smallest) < MAXIMUM_ANOMALOUS_PROBABILITY
+        influencers[key] = node
+
+    influencer_fields: dict[str, Node] = {}
+    by_field: dict[str, list[Node]] = {}
+    for (name, _v), node in influencers.items():
+        by_field.setdefault(name, []).append(node)
+    for name, nodes in by_field.items():
+        ps = [nd.probability for nd in nodes]
+        if len(ps) == 1:
+            raw, p = nodes[0].raw, ps[0]
+        else:
+            raw, p = aggregate(ps, PEOPLE)
+            if raw > 0.0:
+                p = inverse_raw_score(raw)
+        influencer_fields[name] = Node(raw, p, min(nd.smallest for nd in nodes))
+
+    written: list[bool] = []
+    for i, leaf in enumerate(leaves):
+        p = leaf.probability
+        ok = p < MAXIMUM_ANOMALOUS_PROBABILITY
+        if not ok:
+            pname = specs[leaf.detector_index].partition_field_name
+            ancestor = partitions.get((pname, leaf.partition_value)) if pname is not None else None
+            if ancestor is None:
+                ancestor = root
+            ok = ancestor.written and p <= OUTPUT_TOLERANCE * ancestor.smallest
+        if not ok:
+            for name, vals in leaf.influencers.items():
+                for v in vals:
+                    node = influencers[(name, v)]
+                    if node.written and p <= OUTPUT_TOLERANCE * node.smallest:
+                        ok = True
+                        break
+                if ok:
+                    break
+        written.append(ok)
+    return BucketHierarchy(root, partitions, influencers, influencer_fields, written)

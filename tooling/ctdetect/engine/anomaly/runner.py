@@ -1,0 +1,327 @@
+"""``AnomalyJobRunner``: one anomaly-detection job and its datafeed, run in-process.
+
+The loop, as Elastic's ``autodetect`` runs it (ML-SEMANTICS §1):
+
+- the datafeed query selects events; each event's time puts it in an epoch-aligned
+  bucket of ``bucket_span``;
+- a bucket is closed (final) when an event of a later bucket arrives, or on
+  ``flush``; every bucket in between is closed too, empty ones included;
+- an event older than the open bucket (i.e. before the end of the last closed bucket)
+  is out of order: counted and dropped;
+- closing a bucket updates each detector's models with it, then scores it
+  (``detectors``), aggregates the results hierarchy (``hierarchy``), ages the
+  normalisers, updates them with this bucket's raw scores and only then normalises
+  (``normalizer``) — a bucket always counts towards its own normalisation;
+- record and influencer results are written only where ``hierarchy`` says so; the
+  bucket result is always written.
+
+``results()`` renormalises ``record_score`` / ``influencer_score`` / ``anomaly_score``
+with the final quantiles, as Elasticsearch's renormaliser does, and keeps the
+``initial_*`` scores from the time of the bucket.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from ctdetect.engine.anomaly import fields, hierarchy, results
+from ctdetect.engine.anomaly.categorical import default_decay_rate
+from ctdetect.engine.anomaly.config import JobSpec, compile_datafeed_query, parse_job
+from ctdetect.engine.anomaly.detectors import DetectorModel, Leaf, make_detector
+from ctdetect.engine.anomaly.errors import StateError
+from ctdetect.engine.anomaly.normalizer import Normalizer
+from ctdetect.engine.anomaly.scores import raw_score
+
+STATE_FORMAT = "ctdetect-anomaly-state"
+STATE_VERSION = 1
+MAX_PROBLEMS = 20
+
+
+class AnomalyJobRunner:
+    """Feed events, close buckets, read Elastic-shaped results."""
+
+    def __init__(self, spec: JobSpec, predicate: Callable[[dict[str, Any]], bool]) -> None:
+        self.spec = spec
+        self.predicate = predicate
+        self.span_ms = spec.bucket_span_s * 1000
+        self.detectors: list[DetectorModel] = [make_detector(spec, d) for d in spec.detectors]
+        self.specs = {d.index: d for d in spec.detectors}
+        self._det_by_index = {d.index: m for d, m in zip(spec.detectors, self.detectors)}
+        self.decay_rate = default_decay_rate(spec.bucket_span_s)
+        self.normalizers: dict[str, Normalizer] = {}
+        self.open_bucket: int | None = None
+        self.open_count = 0
+        self.buckets: list[dict[str, Any]] = []
+        self.records: list[dict[str, Any]] = []
+        self.influencer_results: list[dict[str, Any]] = []
+        # (document, score key, normaliser key, raw, probability, scope) for renormalisation
+        self._scored: list[tuple[dict[str, Any], str, str, float, float, str]] = []
+        self.counts = {"processed": 0, "filtered_out": 0, "invalid_time": 0, "out_of_order": 0, "query_errors": 0}
+        self.problems: list[str] = []
+        self._seen = 0
+        self._infl_names = list(spec.influencers)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_config(cls, job: Any, datafeed: Any = None) -> "AnomalyJobRunner":
+        """Build from a put-job body (dict with ``job_id``) or ``MLJob``, and a datafeed or None.
+
+        Raises ``JobConfigError`` with one message naming the job and the key at fault.
+        """
+        spec = parse_job(job, datafeed)
+        return cls(spec, compile_datafeed_query(spec.query, spec.job_id))
+
+    @property
+    def job_id(self) -> str:
+        return self.spec.job_id
+
+    # ------------------------------------------------------------------ input
+    def _problem(self, text: str) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(f"job {self.spec.job_id}: {text}")
+
+    def feed(self, event: dict[str, Any]) -> None:
+        """Offer one event; it is used when the datafeed query selects it."""
+        self._seen += 1
+        try:
+            selected = self.predicate(event)
+        except Exception as exc:  # noqa: BLE001 - a bad record must not stop the run
+            self.counts["query_errors"] += 1
+            self._problem(f"event #{self._seen}: datafeed query failed on it ({exc})")
+            return
+        if not selected:
+            self.counts["filtered_out"] += 1
+            return
+        t = fields.event_time_ms(event, self.spec.time_field, self.spec.time_format)
+        if t is None:
+            self.counts["invalid_time"] += 1
+            self._problem(f"event #{self._seen}: no usable time in _ts or {self.spec.time_field!r}; skipped")
+            return
+        bucket = t - t % self.span_ms
+        if self.open_bucket is None:
+            self.open_bucket = bucket
+        elif bucket != self.open_bucket:
+            if bucket < self.open_bucket:
+                self.counts["out_of_order"] += 1
+                return
+            self._close_until(bucket)
+        weight = 1.0
+        if self.spec.summary_count_field_name:
+            w = fields.number(event, self.spec.summary_count_field_name)
+            weight = w if w is not None and w > 0 else 1.0
+        names = self._infl_names
+        infl = tuple(tuple(fields.values(event, n)) for n in names) if names else ()
+        for det in self.detectors:
+            det.add(event, infl, weight)
+        self.open_count += 1
+        self.counts["processed"] += 1
+
+    def feed_many(self, events: Iterable[dict[str, Any]]) -> int:
+        """Feed every event of an iterable; returns how many were offered."""
+        n = 0
+        for event in events:
+            self.feed(event)
+            n += 1
+        return n
+
+    def flush(self, until_ms: int | None = None) -> None:
+        """Close buckets: all that end at or before ``until_ms``, or (None) the open one too."""
+        if self.open_bucket is None:
+            return
+        if until_ms is None:
+            self._close_until(self.open_bucket + self.span_ms)
+            self.open_bucket = None
+            return
+        end = until_ms - until_ms % self.span_ms
+        if end > self.open_bucket:
+            self._close_until(end)
+
+    # ------------------------------------------------------------------ bucket processing
+    def _close_until(self, new_bucket: int) -> None:
+        b = self.open_bucket
+        assert b is not None
+        while b < new_bucket:
+            self._close_bucket(b)
+            b += self.span_ms
+        self.open_bucket = new_bucket
+
+    def _norm(self, key: str) -> Normalizer:
+        n = self.normalizers.get(key)
+        if n is None:
+            n = self.normalizers[key] = Normalizer(self.spec.bucket_span_s, self.decay_rate)
+        return n
+
+    def _leaf_keys(self, leaf: Leaf) -> tuple[str, str]:
+        spec = self.specs[leaf.detector_index]
+        key = "leaf\x1f%s\x1f%s\x1f%s\x1f%s" % (spec.partition_field_name or "", spec.person_field or "", spec.function, spec.field_name or "")
+        if spec.is_population:
+            scope = ""
+        else:
+            scope = "%s\x1f%s\x1f%s\x1f%s" % (spec.partition_field_name or "", leaf.partition_value or "", spec.by_field_name or "", leaf.by_value or "")
+        return key, scope
+
+    def _close_bucket(self, bucket_ms: int) -> None:
+        leaves: list[Leaf] = []
+        for det in self.detectors:
+            leaves.extend(det.close(bucket_ms))
+        event_count = self.open_count
+        self.open_count = 0
+        for n in self.normalizers.values():
+            n.age()
+        span_s = self.spec.bucket_span_s
+        job_id = self.spec.job_id
+        if not leaves:
+            self.buckets.append(results.bucket_doc(job_id, bucket_ms, span_s, event_count, []))
+            return
+        h = hierarchy.build(leaves, self.specs)
+        # update every normaliser with this bucket's scores first
+        leaf_keys = [self._leaf_keys(leaf) for leaf in leaves]
+        leaf_raw = [raw_score(leaf.probability) for leaf in leaves]
+        for leaf, (key, scope), raw in zip(leaves, leaf_keys, leaf_raw):
+            self._norm(key).update(raw, leaf.probability, scope)
+        self._norm("root").update(h.root.raw, h.root.probability, "")
+        for (name, value), node in h.influencers.items():
+            self._norm("infl\x1f" + name).update(node.raw, node.probability, value)
+        for name, node in h.influencer_fields.items():
+            self._norm("inflb\x1f" + name).update(node.raw, node.probability, "")
+        # then normalise and write
+        for leaf, (key, scope), raw, written in zip(leaves, leaf_keys, leaf_raw, h.leaf_written):
+            if not written:
+                continue
+            score = self._norm(key).normalize(raw, leaf.probability, scope)
+            doc = results.record_doc(job_id, bucket_ms, span_s, self.specs[leaf.detector_index], leaf, round(score, 6))
+            self.records.append(doc)
+            self._scored.append((doc, "record_score", key, raw, leaf.probability, scope))
+        for (name, value), node in h.influencers.items():
+            if not node.written:
+                continue
+            key = "infl\x1f" + name
+            score = self._norm(key).normalize(node.raw, node.probability, value)
+            doc = results.influencer_doc(job_id, bucket_ms, span_s, name, value, node.probability, round(score, 6))
+            self.influencer_results.append(doc)
+            self._scored.append((doc, "influencer_score", key, node.raw, node.probability, value))
+        bis = []
+        score = self._norm("root").normalize(h.root.raw, h.root.probability, "")
+        bi = results.bucket_influencer_doc(job_id, bucket_ms, span_s, "bucket_time", h.root.raw, h.root.probability, round(score, 6))
+        bis.append(bi)
+        self._scored.append((bi, "anomaly_score", "root", h.root.raw, h.root.probability, ""))
+        for name, node in sorted(h.influencer_fields.items()):
+            key = "inflb\x1f" + name
+            score = self._norm(key).normalize(node.raw, node.probability, "")
+            bi = results.bucket_influencer_doc(job_id, bucket_ms, span_s, name, node.raw, node.probability, round(score, 6))
+            bis.append(bi)
+            self._scored.append((bi, "anomaly_score", key, node.raw, node.probability, ""))
+        self.buckets.append(results.bucket_doc(job_id, bucket_ms, span_s, event_count, bis))
+
+    # ------------------------------------------------------------------ output
+    def renormalize(self) -> None:
+        """Rescore every written result with the current quantiles (``initial_*`` stay)."""
+        for doc, score_key, norm_key, raw, p, scope in self._scored:
+            doc[score_key] = round(self._norm(norm_key).normalize(raw, p, scope), 6)
+        for b in self.buckets:
+            if b["bucket_influencers"]:
+                b["anomaly_score"] = max(bi["anomaly_score"] for bi in b["bucket_influencers"])
+
+    def results(self, renormalize: bool = True) -> list[dict[str, Any]]:
+        """Bucket, record and influencer results of the closed buckets, in time order."""
+        if renormalize:
+            self.renormalize()
+        out = [*self.buckets, *self.records, *self.influencer_results]
+        order = {"bucket": 0, "record": 1, "influencer": 2}
+        out.sort(key=lambda d: (d["timestamp"], order[d["result_type"]]))
+        return out
+
+    def to_findings(self, renormalize: bool = True) -> list[Any]:
+        """Record results as ``ctdetect.findings.Finding`` (kind "anomaly")."""
+        from ctdetect.findings import Finding
+
+        if renormalize:
+            self.renormalize()
+        out = []
+        for rec in self.records:
+            entity: dict[str, Any] = {}
+            for kind in ("partition", "by", "over"):
+                name = rec.get(f"{kind}_field_name")
+                value = rec.get(f"{kind}_field_value")
+                if name and value is not None:
+                    entity[name] = value
+            for infl in rec.get("influencers", []):
+                vals = infl["influencer_field_values"]
+                if vals:
+                    entity.setdefault(infl["influencer_field_name"], vals[0])
+            out.append(
+                Finding(
+                    kind="anomaly",
+                    source_id=self.spec.job_id,
+                    name=self.spec.job_id,
+                    timestamp=datetime.fromtimestamp(rec["timestamp"] / 1000.0, tz=timezone.utc),
+                    score=float(rec["record_score"]),
+                    document=rec,
+                    entity=entity,
+                )
+            )
+        return out
+
+    def entity_counts(self) -> dict[int, int]:
+        """Modelled entities per detector index (for memory figures)."""
+        return {d.index: m.entity_count() for d, m in zip(self.spec.detectors, self.detectors)}
+
+    # ------------------------------------------------------------------ state
+    def save_state(self, path: str | Path) -> None:
+        """Write the models, normalisers and open bucket (format: docs/ML-STATE.md)."""
+        state = {
+            "format": STATE_FORMAT,
+            "version": STATE_VERSION,
+            "job_id": self.spec.job_id,
+            "bucket_span_s": self.spec.bucket_span_s,
+            "detectors": [{"index": d.index, "function": d.function, "state": m.to_state()} for d, m in zip(self.spec.detectors, self.detectors)],
+            "normalizers": {k: n.to_state() for k, n in self.normalizers.items()},
+            "open_bucket": self.open_bucket,
+            "open_count": self.open_count,
+            "counts": self.counts,
+        }
+        path = Path(path)
+        data = json.dumps(state, separators=(",", ":")).encode()
+        if path.suffix == ".gz":
+            data = gzip.compress(data, mtime=0)
+        path.write_bytes(data)
+
+    @classmethod
+    def load_state(cls, path: str | Path, job: Any, datafeed: Any = None) -> "AnomalyJobRunner":
+        """A runner for ``job`` that resumes from a state file written by ``save_state``."""
+        runner = cls.from_config(job, datafeed)
+        path = Path(path)
+        try:
+            raw = path.read_bytes()
+            if raw[:2] == b"\x1f\x8b":
+                raw = gzip.decompress(raw)
+            state = json.loads(raw)
+        except (OSError, ValueError) as exc:
+            raise StateError(f"{path}: cannot read anomaly state ({exc})") from exc
+        if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
+            raise StateError(f"{path}: not a ctdetect anomaly state file")
+        if state.get("version") != STATE_VERSION:
+            raise StateError(f"{path}: state version {state.get('version')} is not supported (expected {STATE_VERSION})")
+        if state.get("job_id") != runner.spec.job_id or state.get("bucket_span_s") != runner.spec.bucket_span_s:
+            raise StateError(
+                f"{path}: state is for job {state.get('job_id')!r} with bucket span {state.get('bucket_span_s')} s, "
+                f"not {runner.spec.job_id!r} with {runner.spec.bucket_span_s} s"
+            )
+        dets = state.get("detectors", [])
+        if [(d["index"], d["function"]) for d in dets] != [(d.index, d.function) for d in runner.spec.detectors]:
+            raise StateError(f"{path}: the job's detectors changed since the state was saved")
+        try:
+            for d, model in zip(dets, runner.detectors):
+                model.load_state(d["state"])
+            for key, nstate in state["normalizers"].items():
+                runner._norm(key).load_state(nstate)
+            runner.open_bucket = state["open_bucket"]
+            runner.open_count = int(state["open_count"])
+            runner.counts.update(state.get("counts", {}))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StateError(f"{path}: corrupt anomaly state ({exc!r})") from exc
+        return runner

@@ -1,0 +1,101 @@
+"""Special functions the anomaly engine needs, with scipy imported lazily.
+
+Why lazily: ``import ctdetect`` and every command that does not run ML jobs must stay
+fast; scipy costs ~0.3 s to import, paid only when a job actually closes a bucket.
+
+What is here and why (see ../shared/ML-SEMANTICS.md §6.1, §2.2):
+
+- ``beta_ppf`` / ``beta_cdf``: the stratified posterior means of the Dirichlet
+  marginals (a Beta distribution) in the "less likely categories" probability.
+- ``joint_probability``: Elastic's joint of several probabilities, a chi-square
+  survival function of the summed squared normal z-scores (``z = Φ⁻¹(1 − p/2)``) with
+  ``Σw`` degrees of freedom. A single unit-weight p comes back unchanged.
+- ``extreme_probability``: the chance that the m-th smallest of n independent uniform
+  p-values is at most the observed m-th smallest, minimised over m in a range. This is
+  the "m from n extreme samples" aggregation that Elastic mixes with the joint when it
+  aggregates a results hierarchy (§6.3); we use the order-statistic (Beta) form.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Any, Sequence
+
+SMALLEST_PROBABILITY = 2.2250738585072014e-308  # the smallest normal double, as Elastic clamps to
+
+
+@lru_cache(maxsize=1)
+def _special() -> Any:
+    import scipy.special as special  # lazy: see module docstring
+
+    return special
+
+
+def beta_ppf(q: float, a: float, b: float) -> float:
+    """Quantile of Beta(a, b) at ``q``."""
+    return float(_special().betaincinv(a, b, q))
+
+
+def beta_cdf(x: float, a: float, b: float) -> float:
+    """CDF of Beta(a, b) at ``x``."""
+    return float(_special().betainc(a, b, x))
+
+
+def normal_z(p: float) -> float:
+    """Two-sided z-score of a probability: ``Φ⁻¹(1 − p/2)``, 0 for p ≥ 1."""
+    if p >= 1.0:
+        return 0.0
+    p = max(p, SMALLEST_PROBABILITY)
+    return float(-_special().ndtri(p / 2.0))
+
+
+def chi2_sf(x: float, dof: float) -> float:
+    """Survival function of a chi-square with ``dof`` degrees of freedom."""
+    if x <= 0.0:
+        return 1.0
+    return float(_special().gammaincc(dof / 2.0, x / 2.0))
+
+
+def joint_probability(ps: Sequence[float], weights: Sequence[float] | None = None) -> float:
+    """Elastic's joint probability of independent p-values (ML-SEMANTICS §6.1, ρ = 0).
+
+    ``P = Q(Σw/2, Σ w·z²/2)`` where Q is the regularised upper incomplete gamma
+    function, i.e. a chi-square survival with Σw degrees of freedom. A single p with
+    weight 1 is returned unchanged (the chi-square with one degree of freedom of z² is
+    exactly the two-sided normal tail).
+    """
+    if not ps:
+        return 1.0
+    if weights is None:
+        weights = [1.0] * len(ps)
+    if len(ps) == 1 and weights[0] == 1.0:
+        return min(max(ps[0], SMALLEST_PROBABILITY), 1.0)
+    total_w = sum(weights)
+    if total_w <= 0.0:
+        return 1.0
+    stat = sum(w * normal_z(p) ** 2 for p, w in zip(ps, weights))
+    return max(float(_special().gammaincc(total_w / 2.0, stat / 2.0)), SMALLEST_PROBABILITY)
+
+
+def extreme_probability(ps: Sequence[float], min_m: int, max_m: int) -> float:
+    """Smallest, over m in [min_m, min(max_m, n)], of P(U_(m) ≤ p_(m)) for n uniforms.
+
+    ``P(U_(m) ≤ x)`` is the regularised incomplete beta ``I_x(m, n − m + 1)``; for m = 1
+    it is ``1 − (1 − p_min)^n``, the "minimum of n" rule of ML-SEMANTICS §6.3.
+    """
+    n = len(ps)
+    if n == 0:
+        return 1.0
+    ordered = sorted(ps)
+    lo = max(1, min(min_m, n))
+    hi = max(lo, min(max_m, n))
+    best = 1.0
+    for m in range(lo, hi + 1):
+        x = ordered[m - 1]
+        if m == 1:
+            p = -math.expm1(n * math.log1p(-min(x, 1.0))) if x < 1.0 else 1.0
+        else:
+            p = beta_cdf(min(x, 1.0), m, n - m + 1)
+        best = min(best, p)
+    return max(best, SMALLEST_PROBABILITY)
