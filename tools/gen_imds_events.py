@@ -15,17 +15,22 @@ agents that poll on a timer do.
 
 Usage (the scenarios' files were made with these commands)::
 
-    python tools/gen_imds_events.py baseline --os linux --start 2026-03-01T00:00:00Z --days 8 \
-        --hosts waf-1,app-2 --seed 11 > scenarios/_data/imds/linux-baseline.ndjson
-    python tools/gen_imds_events.py event --os linux --at 2026-03-09T02:14:07Z --host waf-1 \
+    python tools/gen_imds_events.py baseline --os linux --start 2026-03-01T00:00:00Z --days 14 \
+        --hosts waf-1,app-2 --seed 11 --output scenarios/_data/imds/linux-baseline.ndjson.gz
+    python tools/gen_imds_events.py baseline --os windows --start 2026-03-01T00:00:00Z --days 14 \
+        --hosts win-iis-1,win-dc-2 --seed 12 --output scenarios/_data/imds/windows-baseline.ndjson.gz
+    python tools/gen_imds_events.py event --os linux --at 2026-03-15T02:14:07Z --host waf-1 \
         --process curl --user www-data
 
-Documents are written in time order.
+Documents are written in time order. An output path ending in ``.gz`` is gzip-compressed with
+a zero timestamp, so the bytes stay the same from run to run.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import io
 import json
 import random
 import sys
@@ -134,6 +139,18 @@ def write(docs: Iterator[dict], out: TextIO) -> int:
     return count
 
 
+def write_path(docs: Iterator[dict], path: str) -> int:
+    """Write to ``path`` (``-`` is stdout); ``.gz`` paths are gzip with mtime 0 (reproducible)."""
+    if path == "-":
+        return write(docs, sys.stdout)
+    if path.endswith(".gz"):
+        with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
+            with io.TextIOWrapper(gz, encoding="utf-8", newline="\n") as text:
+                return write(docs, text)
+    with open(path, "w", encoding="utf-8", newline="\n") as out:
+        return write(docs, out)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="mode", required=True)
@@ -143,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     base.add_argument("--days", type=int, required=True)
     base.add_argument("--hosts", required=True, help="comma-separated host names")
     base.add_argument("--seed", type=int, default=1)
+    base.add_argument("--output", default="-", help="file to write (.gz: gzip); default stdout")
     one = sub.add_parser("event", help="one connection (an injected attack or benign event)")
     one.add_argument("--os", choices=sorted(PROFILES), required=True)
     one.add_argument("--at", required=True)
@@ -164,7 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"gen_imds_events: {exc}", file=sys.stderr)
         return 2
-    write(docs, sys.stdout)
+    try:
+        write_path(docs, getattr(args, "output", "-"))
+    except OSError as exc:
+        print(f"gen_imds_events: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        return 2
     return 0
 
 
