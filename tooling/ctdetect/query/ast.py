@@ -86,6 +86,18 @@ class Or(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class AtLeast(Node):
+    """At least ``minimum`` of ``items`` match (DSL ``bool.should`` with ``minimum_should_match``)."""
+
+    minimum: int
+    items: tuple[Node, ...]
+    pos: Position | None = _pos()
+
+    def children(self) -> tuple[Node, ...]:
+        return self.items
+
+
+@dataclass(frozen=True, slots=True)
 class Not(Node):
     item: Node
     pos: Position | None = _pos()
@@ -101,10 +113,15 @@ class Not(Node):
 
 @dataclass(frozen=True, slots=True)
 class Match(Node):
-    """KQL ``field: value`` / DSL ``match``: exact on keyword-like fields, analysed on text."""
+    """KQL ``field: value`` / DSL ``match``: exact on keyword-like fields, analysed on text.
+
+    ``operator`` (``or``/``and``) says whether any or all of the analysed tokens must occur,
+    as in the DSL ``match`` query; it only matters on text fields.
+    """
 
     field: str | None
     value: Scalar
+    operator: str = "or"
     pos: Position | None = _pos()
 
 
@@ -353,20 +370,32 @@ _LEAF_USAGE: dict[type, str] = {
 
 
 def field_uses(root: Node) -> list[FieldUse]:
-    """Every field the query reads, in source order, with how it is used."""
+    """Every field the query reads, in source order, with how it is used.
+
+    A field read inside an EQL function call is reported as ``function``; one compared in
+    an EQL expression as ``compare``; sequence join keys as ``sequence_by``.
+    """
     uses: list[FieldUse] = []
-    for node in root.walk():
-        usage = _LEAF_USAGE.get(type(node))
-        if usage is not None:
-            name = getattr(node, "field")
-            if name is not None:
-                uses.append(FieldUse(name, usage, getattr(node, "pos", None)))
-        elif isinstance(node, FieldRef):
-            uses.append(FieldUse(node.name, "compare", node.pos))
-        elif isinstance(node, (Sequence, SequenceStep)):
-            for key in node.by:
-                uses.append(FieldUse(key, "sequence_by", node.pos))
+    _collect_uses(root, uses, "compare")
     return uses
+
+
+def _collect_uses(node: Node, uses: list[FieldUse], ref_usage: str) -> None:
+    usage = _LEAF_USAGE.get(type(node))
+    if usage is not None:
+        name = getattr(node, "field")
+        if name is not None:
+            uses.append(FieldUse(name, usage, getattr(node, "pos", None)))
+        return
+    if isinstance(node, FieldRef):
+        uses.append(FieldUse(node.name, ref_usage, node.pos))
+        return
+    if isinstance(node, (Sequence, SequenceStep)):
+        for key in node.by:
+            uses.append(FieldUse(key, "sequence_by", node.pos))
+    child_usage = "function" if isinstance(node, FunctionCall) else ref_usage
+    for child in node.children():
+        _collect_uses(child, uses, child_usage)
 
 
 def fields(root: Node) -> set[str]:

@@ -1,0 +1,383 @@
+"""Value semantics of Elasticsearch field types, shared by the evaluator and the parsers.
+
+Why a module of its own: the same few rules decide every comparison the evaluator makes,
+and each is a documented Elasticsearch behaviour that tests pin down one by one:
+
+- keyword-like fields index the value as given (case-sensitive); a JSON number or boolean
+  sent to a keyword field is indexed as its text (``200`` -> ``"200"``, ``true`` -> ``"true"``);
+- text fields go through the standard analyser: Unicode word segmentation (UAX #29, the
+  rules Lucene's StandardTokenizer implements) and lower-casing;
+- numeric fields coerce numeric strings (``"200"`` equals ``200``);
+- date fields take ISO-8601 or epoch milliseconds, and date math (``now-1d/d``,
+  ``2024-01-01||+1M``); an inclusive upper bound rounds *up* (missing parts filled with
+  their maximum), as Elasticsearch's date math parser does;
+- ip fields compare addresses (IPv4 and its IPv4-mapped IPv6 form are one value) and accept
+  CIDR blocks in term-level queries.
+"""
+
+from __future__ import annotations
+
+import calendar
+import ipaddress
+import re
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any, Iterable
+
+KEYWORD_TYPES = frozenset({"keyword", "constant_keyword", "wildcard", "flattened", "version", "string"})
+TEXT_TYPES = frozenset({"text", "match_only_text", "search_as_you_type", "annotated_text"})
+INTEGER_TYPES = frozenset({"long", "integer", "short", "byte", "unsigned_long"})
+FLOAT_TYPES = frozenset({"float", "double", "half_float", "scaled_float"})
+NUMERIC_TYPES = INTEGER_TYPES | FLOAT_TYPES
+DATE_TYPES = frozenset({"date", "date_nanos"})
+OBJECT_TYPES = frozenset({"object", "nested", "group"})
+
+#: Multi-field suffixes whose value comes from the parent field in a flat document.
+MULTI_FIELD_SUFFIXES = {"text": "text", "keyword": "keyword", "caseless": "caseless", "wildcard": "wildcard"}
+
+# --------------------------------------------------------------------------- keyword
+
+
+def keyword_str(value: Any) -> str:
+    """The text Elasticsearch indexes for ``value`` on a keyword field."""
+    if value.__class__ is str:
+        return value
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return repr(value)
+    return str(value)
+
+
+# --------------------------------------------------------------------------- text analysis
+
+_CANDIDATE = re.compile(r"\w+(?:[.'\u2019:,;]\w+)*")
+_MID_LETTER = frozenset(":")
+_MID_NUM_LET = frozenset(".'\u2019")
+_MID_NUM = frozenset(",;")
+
+
+def _joins(left: str, mid: str, right: str) -> bool:
+    """UAX #29 rules WB6/7 (letter-mid-letter) and WB11/12 (digit-mid-digit)."""
+    if mid in _MID_NUM_LET:
+        return (left.isalpha() and right.isalpha()) or (left.isdigit() and right.isdigit())
+    if mid in _MID_LETTER:
+        return left.isalpha() and right.isalpha()
+    if mid in _MID_NUM:
+        return left.isdigit() and right.isdigit()
+    return False
+
+
+@lru_cache(maxsize=65536)
+def analyze(text: str) -> tuple[str, ...]:
+    """Tokens the standard analyser produces for ``text`` (lower-cased, in order)."""
+    tokens: list[str] = []
+    for match in _CANDIDATE.finditer(text):
+        chunk = match.group(0)
+        start = 0
+        for i in range(1, len(chunk) - 1):
+            ch = chunk[i]
+            if (ch in _MID_LETTER or ch in _MID_NUM_LET or ch in _MID_NUM) and not _joins(chunk[i - 1], ch, chunk[i + 1]):
+                if i > start:
+                    tokens.append(chunk[start:i].lower())
+                start = i + 1
+        piece = chunk[start:]
+        if piece:
+            tokens.append(piece.lower())
+    return tuple(tokens)
+
+
+def contains_sequence(tokens: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
+    """True when ``phrase`` occurs as consecutive tokens of ``tokens``."""
+    n = len(phrase)
+    if n == 0:
+        return False
+    if n == 1:
+        return phrase[0] in tokens
+    first = phrase[0]
+    for i in range(len(tokens) - n + 1):
+        if tokens[i] == first and tokens[i : i + n] == phrase:
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- wildcards
+
+
+def wildcard_regex(pattern: str, case_insensitive: bool = False) -> re.Pattern[str]:
+    """Compile a Lucene wildcard pattern (``*``, ``?``, ``\\`` escapes) into an anchored regex."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        if ch == "*":
+            if not out or out[-1] != ".*":
+                out.append(".*")
+        elif ch == "?":
+            out.append(".")
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    flags = re.DOTALL | (re.IGNORECASE if case_insensitive else 0)
+    return re.compile("".join(out) + r"\Z", flags)
+
+
+def escape_wildcard(text: str) -> str:
+    """Escape ``text`` so a wildcard pattern matches it literally."""
+    return re.sub(r"([*?\\])", r"\\\1", text)
+
+
+def wildcard_literal_prefix(pattern: str) -> tuple[str, bool]:
+    """The literal text before the first wildcard, and whether the pattern is only that plus ``*``."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            out.append(pattern[i + 1])
+            i += 2
+            continue
+        if ch in "*?":
+            return "".join(out), pattern[i:] == "*"
+        out.append(ch)
+        i += 1
+    return "".join(out), False
+
+
+def unescape_wildcard(pattern: str) -> str | None:
+    """The literal value of a pattern without wildcards, or None if it has any."""
+    prefix, _ = wildcard_literal_prefix(pattern)
+    rebuilt = escape_wildcard(prefix)
+    return prefix if rebuilt == pattern else None
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def to_number(value: Any) -> int | float | None:
+    """Coerce a document or query value to a number as a numeric field would, else None."""
+    cls = value.__class__
+    if cls is int or cls is float:
+        return value
+    if cls is bool or value is None:
+        return None
+    if cls is str:
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            pass
+        try:
+            num = float(text)
+        except ValueError:
+            return None
+        return None if num != num else num
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def to_bool(value: Any) -> bool | None:
+    """Coerce to a boolean field value: true/false or their text forms ("" is false)."""
+    if value is True or value is False:
+        return value
+    if isinstance(value, str):
+        if value == "true":
+            return True
+        if value in ("false", ""):
+            return False
+    return None
+
+
+# --------------------------------------------------------------------------- ip
+
+
+@lru_cache(maxsize=65536)
+def to_ip(value: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """Parse an ip field value; IPv4-mapped IPv6 collapses to IPv4, as ES stores both alike."""
+    if not isinstance(value, str):
+        return None
+    try:
+        addr = ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    return addr
+
+
+def to_network(value: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    """Parse an address or CIDR block (host bits allowed) into a network, else None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        return None
+
+
+def ip_in(addr: Any, network: Any) -> bool:
+    """Membership that treats IPv4 and IPv4-mapped IPv6 alike."""
+    if addr.version == network.version:
+        return addr in network
+    if network.version == 6 and addr.version == 4:
+        return ipaddress.IPv6Address("::ffff:" + str(addr)) in network
+    return False
+
+
+# --------------------------------------------------------------------------- dates
+
+_ISO = re.compile(
+    r"(?P<y>[+-]?\d{4,9})(?:-(?P<mo>\d{1,2})(?:-(?P<d>\d{1,2})(?:[T ](?P<h>\d{1,2})(?::(?P<mi>\d{1,2})"
+    r"(?::(?P<s>\d{1,2})(?:[.,](?P<f>\d{1,9}))?)?)?)?)?)?"
+    r"(?P<tz>Z|z|[+-]\d{2}(?::?\d{2})?)?"
+)
+_MATH_OP = re.compile(r"([+-])(\d+)([yMwdhHms])|/([yMwdhHms])")
+_UNIT_MS = {"w": 604_800_000, "d": 86_400_000, "h": 3_600_000, "H": 3_600_000, "m": 60_000, "s": 1000}
+
+
+class DateError(ValueError):
+    """A value that is not a date Elasticsearch would accept."""
+
+
+def _iso_to_ms(text: str, round_up: bool) -> int:
+    m = _ISO.fullmatch(text)
+    if not m:
+        raise DateError(f"cannot parse date {text!r}")
+    year = int(m["y"])
+    month = int(m["mo"]) if m["mo"] else (12 if round_up else 1)
+    if not 1 <= month <= 12:
+        raise DateError(f"month out of range in {text!r}")
+    last_day = calendar.monthrange(year, month)[1] if 1 <= year <= 9999 else 31
+    day = int(m["d"]) if m["d"] else (last_day if round_up else 1)
+    hour = int(m["h"]) if m["h"] else (23 if round_up else 0)
+    minute = int(m["mi"]) if m["mi"] else (59 if round_up else 0)
+    second = int(m["s"]) if m["s"] else (59 if round_up else 0)
+    # A given fraction is a value; a missing one is the period's start, or its end when rounding up.
+    millis = int((m["f"] + "000")[:3]) if m["f"] else (999 if round_up else 0)
+    try:
+        dt = datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+    except ValueError as exc:
+        raise DateError(f"invalid date {text!r}: {exc}") from None
+    ms = calendar.timegm(dt.utctimetuple()) * 1000 + millis
+    tz = m["tz"]
+    if tz and tz not in ("Z", "z"):
+        sign = 1 if tz[0] == "+" else -1
+        digits = tz[1:].replace(":", "")
+        offset = int(digits[:2]) * 60 + (int(digits[2:4]) if len(digits) >= 4 else 0)
+        ms -= sign * offset * 60_000
+    return ms
+
+
+def _add_months(ms: int, months: int) -> int:
+    dt = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    total = dt.year * 12 + (dt.month - 1) + months
+    year, month = divmod(total, 12)
+    month += 1
+    day = min(dt.day, calendar.monthrange(year, month)[1])
+    new = dt.replace(year=year, month=month, day=day, microsecond=0)
+    return calendar.timegm(new.utctimetuple()) * 1000 + ms % 1000
+
+
+def _round(ms: int, unit: str, round_up: bool) -> int:
+    dt = datetime.fromtimestamp(ms // 1000, tz=timezone.utc)
+    if unit == "y":
+        start = datetime(dt.year, 1, 1, tzinfo=timezone.utc)
+        end_ms = _add_months(calendar.timegm(start.utctimetuple()) * 1000, 12)
+    elif unit == "M":
+        start = datetime(dt.year, dt.month, 1, tzinfo=timezone.utc)
+        end_ms = _add_months(calendar.timegm(start.utctimetuple()) * 1000, 1)
+    else:
+        if unit == "w":
+            size = _UNIT_MS["w"]
+            # ISO weeks start on Monday; the epoch (1970-01-01) was a Thursday.
+            base = ms - ((ms + 3 * 86_400_000) % size)
+        else:
+            size = _UNIT_MS[unit]
+            base = ms - ms % size
+        return base + size - 1 if round_up else base
+    start_ms = calendar.timegm(start.utctimetuple()) * 1000
+    return end_ms - 1 if round_up else start_ms
+
+
+def parse_date(value: Any, round_up: bool = False, now_ms: int | None = None) -> int:
+    """Epoch milliseconds for a date query value (ISO, epoch millis, or date math).
+
+    ``round_up`` applies to inclusive upper bounds and exclusive lower bounds, as in
+    Elasticsearch: missing date parts and ``/unit`` rounding go to the end of the period.
+    Raises ``DateError`` for anything else.
+    """
+    if isinstance(value, bool):
+        raise DateError(f"cannot use {value!r} as a date")
+    if isinstance(value, (int, float)):
+        return int(value)
+    if not isinstance(value, str):
+        raise DateError(f"cannot use {value!r} as a date")
+    text = value.strip()
+    if text.startswith("now"):
+        if now_ms is None:
+            now_ms = int(datetime.now(tz=timezone.utc).timestamp() * 1000)
+        base, math = now_ms, text[3:]
+    elif "||" in text:
+        anchor, math = text.split("||", 1)
+        base = _anchor(anchor, round_up and not math)
+    else:
+        return _anchor(text, round_up)
+    pos = 0
+    while pos < len(math):
+        m = _MATH_OP.match(math, pos)
+        if not m:
+            raise DateError(f"bad date math {math[pos:]!r} in {value!r}")
+        if m.group(4):
+            base = _round(base, m.group(4), round_up)
+        else:
+            amount = int(m.group(2)) * (1 if m.group(1) == "+" else -1)
+            unit = m.group(3)
+            if unit == "y":
+                base = _add_months(base, 12 * amount)
+            elif unit == "M":
+                base = _add_months(base, amount)
+            else:
+                base += amount * _UNIT_MS[unit]
+        pos = m.end()
+    return base
+
+
+def _anchor(text: str, round_up: bool) -> int:
+    if text.isdigit() and len(text) > 4:
+        return int(text)
+    return _iso_to_ms(text, round_up)
+
+
+def doc_date(value: Any) -> int | None:
+    """Epoch millis of a date stored in a document (ISO string or epoch millis), else None."""
+    cls = value.__class__
+    if cls is int:
+        return value
+    if cls is str:
+        try:
+            if len(value) >= 20 and value[-1] == "Z" and value[10] == "T":
+                dt = datetime.fromisoformat(value)
+                return int(dt.timestamp() * 1000 + 0.5) if dt.microsecond % 1000 else int(dt.timestamp()) * 1000 + dt.microsecond // 1000
+            return _anchor(value, False)
+        except (ValueError, IndexError):
+            return None
+    if cls is float:
+        return int(value)
+    return None
+
+
+def flatten_values(value: Any) -> Iterable[Any]:
+    """A document value as a sequence of scalars (ECS arrays match if any element does)."""
+    if value is None:
+        return ()
+    if value.__class__ is list or value.__class__ is tuple:
+        return value
+    return (value,)
