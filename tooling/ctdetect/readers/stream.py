@@ -1,0 +1,277 @@
+"""Stream events out of CloudTrail files, NDJSON and ECS NDJSON, skipping bad input.
+
+Formats are recognised by content, never by file name:
+
+- gzip by its magic bytes (``1f 8b``), at any level of the input;
+- a first non-blank line that parses as a JSON object: NDJSON, unless that object is a
+  CloudTrail log file (``{"Records": [...]}``), which is the common one-line form;
+- a first line that starts a JSON value but is not complete on its own line: a whole
+  (pretty-printed) JSON document: ``{"Records": [...]}``, an array of records, or one
+  record. CloudTrail files are bounded (a few MB), so a whole document is parsed at once
+  with orjson; nothing is kept across files, so memory does not grow with the input;
+- anything else (binary, text that is not JSON) skips the file with one report.
+
+Each NDJSON line is classified on its own: ``eventTime`` + ``eventName`` -> raw
+CloudTrail; ``@timestamp`` with an ``event`` object or dotted keys -> ECS document.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from ctdetect.readers.model import (
+    BAD_GZIP,
+    BINARY,
+    EMPTY_FILE,
+    INVALID_JSON,
+    MISSING_FIELD,
+    NON_UTF8,
+    NOT_CLOUDTRAIL,
+    TRUNCATED_GZIP,
+    UNREADABLE,
+    RawItem,
+    SkippedInput,
+)
+from ctdetect.readers.sources import expand
+
+SkipCallback = Callable[[SkippedInput], None]
+_GZIP_MAGIC = b"\x1f\x8b"
+_BOM = b"\xef\xbb\xbf"
+_CLOUDTRAIL_HINTS = ("eventTime", "eventName", "eventSource", "eventVersion", "userIdentity", "eventID")
+
+
+def _ignore(_: SkippedInput) -> None:
+    return None
+
+
+def read_events(
+    paths: list[str | Path], *, stdin: BinaryIO | None = None, on_skip: SkipCallback | None = None
+) -> Iterator[RawItem]:
+    """Yield every event of ``paths`` (files, folders, ``-`` for stdin) in order.
+
+    Bad input never raises: each bad file, line or record is passed once to ``on_skip``
+    as a ``SkippedInput`` and reading goes on.
+    """
+    report = on_skip or _ignore
+    for name, source in expand(paths, stdin, report):
+        if isinstance(source, Path):
+            try:
+                handle: BinaryIO = open(source, "rb")  # noqa: SIM115 - closed below
+            except OSError as exc:
+                report(SkippedInput(name, None, UNREADABLE, f"cannot be read: {exc.strerror or exc}"))
+                continue
+            with handle:
+                yield from _read_stream(name, handle, report)
+        else:
+            yield from _read_stream(name, source, report)
+
+
+def _peekable(stream: BinaryIO) -> io.BufferedReader:
+    if hasattr(stream, "peek"):
+        return stream  # type: ignore[return-value]
+    return io.BufferedReader(stream)  # type: ignore[arg-type]
+
+
+def _read_stream(name: str, stream: BinaryIO, report: SkipCallback) -> Iterator[RawItem]:
+    state = _Position()
+    try:
+        buffered = _peekable(stream)
+        data: BinaryIO = buffered
+        if buffered.peek(2)[:2] == _GZIP_MAGIC:
+            data = gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[assignment]
+            inner = _peekable(data)
+            if inner.peek(2)[:2] == _GZIP_MAGIC:  # a .gz of a .gz: one more level
+                data = gzip.GzipFile(fileobj=inner, mode="rb")  # type: ignore[assignment]
+            else:
+                data = inner
+        yield from _read_content(name, data, report, state)
+    except EOFError:
+        report(SkippedInput(name, state.where(), TRUNCATED_GZIP, _after("gzip data ends early (truncated file)", state)))
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        report(SkippedInput(name, state.where(), BAD_GZIP, _after(f"corrupt gzip data ({exc})", state)))
+    except OSError as exc:
+        report(SkippedInput(name, state.where(), UNREADABLE, _after(f"read error ({exc})", state)))
+
+
+class _Position:
+    """Where reading stopped, so a mid-file failure can say what was already read."""
+
+    __slots__ = ("line", "records")
+
+    def __init__(self) -> None:
+        self.line = 0
+        self.records = 0
+
+    def where(self) -> int | None:
+        return self.line or None
+
+
+def _after(message: str, state: _Position) -> str:
+    if state.records:
+        return f"{message}; the {state.records} event(s) before it were read"
+    return message
+
+
+def _looks_binary(chunk: bytes) -> bool:
+    if b"\x00" in chunk:
+        return True
+    try:
+        chunk.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start < len(chunk) - 4  # a cut multi-byte char at the end is fine
+    return False
+
+
+def _read_content(name: str, data: BinaryIO, report: SkipCallback, state: _Position) -> Iterator[RawItem]:
+    first = b""
+    while True:
+        line = data.readline()
+        if not line:
+            break
+        state.line += 1
+        if state.line == 1 and line.startswith(_BOM):
+            line = line[len(_BOM) :]
+        if line.strip():
+            first = line
+            break
+    if not first:
+        report(SkippedInput(name, None, EMPTY_FILE, "empty file"))
+        return
+    start = first.lstrip()[:1]
+    if start not in (b"{", b"["):
+        if _looks_binary(first[:4096]):
+            report(SkippedInput(name, None, BINARY, "binary data, not JSON or gzip"))
+        else:
+            report(SkippedInput(name, None, INVALID_JSON, "not JSON: the first line does not start with '{' or '['"))
+        return
+    pending: list[tuple[int, bytes]] = []  # lines read ahead, to process as NDJSON
+    try:
+        value = orjson.loads(first)
+    except orjson.JSONDecodeError as exc:
+        first_line = state.line
+        skipped = b""
+        second = b""
+        while True:  # look ahead: NDJSON continues with another '{' line
+            line = data.readline()
+            if not line:
+                break
+            state.line += 1
+            if line.strip():
+                second = line
+                break
+            skipped += line
+        ndjson = start == b"{" and first.rstrip().endswith(b"}") and (not second or second.lstrip().startswith(b"{"))
+        if not ndjson:
+            yield from _whole_document(name, first + skipped + second + data.read(), first_line, report, state)
+            return
+        _report_bad_line(name, first_line, first, exc, report)
+        if second:
+            pending.append((state.line, second))
+    else:
+        yield from _dispatch(name, value, state.line, report, state)
+    while True:
+        if pending:
+            line_no, line = pending.pop()
+        else:
+            line = data.readline()
+            if not line:
+                return
+            state.line += 1
+            line_no = state.line
+            if not line.strip():
+                continue
+        try:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            _report_bad_line(name, line_no, line, exc, report)
+            continue
+        yield from _dispatch(name, value, line_no, report, state)
+
+
+def _report_bad_line(name: str, line_no: int, line: bytes, exc: Exception, report: SkipCallback) -> None:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as err:
+        report(SkippedInput(name, line_no, NON_UTF8, f"byte 0x{line[err.start]:02x} at column {err.start + 1} is not UTF-8"))
+        return
+    if _looks_binary(line[:4096]):
+        report(SkippedInput(name, line_no, BINARY, "binary data, not JSON"))
+        return
+    report(SkippedInput(name, line_no, INVALID_JSON, f"invalid JSON ({exc})"))
+
+
+def _whole_document(name: str, blob: bytes, first_line: int, report: SkipCallback, state: _Position) -> Iterator[RawItem]:
+    try:
+        value = orjson.loads(blob)
+    except orjson.JSONDecodeError as exc:
+        try:
+            blob.decode("utf-8")
+        except UnicodeDecodeError as err:
+            line = blob.count(b"\n", 0, err.start) + first_line
+            report(SkippedInput(name, None, NON_UTF8, f"byte 0x{blob[err.start]:02x} on line {line} is not UTF-8; file skipped"))
+            return
+        report(SkippedInput(name, None, INVALID_JSON, f"invalid JSON ({exc}); file skipped"))
+        return
+    yield from _dispatch(name, value, None, report, state)
+
+
+def _dispatch(name: str, value: Any, line_no: int | None, report: SkipCallback, state: _Position) -> Iterator[RawItem]:
+    """Route one parsed JSON value: a Records file, an array, or a single record."""
+    if type(value) is dict:
+        records = value.get("Records")
+        if records is not None and "eventName" not in value:
+            if type(records) is not list:
+                report(SkippedInput(name, line_no, NOT_CLOUDTRAIL, "'Records' is not an array"))
+                return
+            yield from _records(name, records, report, state, cloudtrail_only=True)
+            return
+        item = _classify(name, value, line_no if line_no is not None else 1, report)
+        if item is not None:
+            state.records += 1
+            yield item
+    elif type(value) is list:
+        yield from _records(name, value, report, state, cloudtrail_only=False)
+    else:
+        report(SkippedInput(name, line_no, NOT_CLOUDTRAIL, f"a JSON {type(value).__name__}, not a CloudTrail record or ECS document"))
+
+
+def _records(name: str, records: list[Any], report: SkipCallback, state: _Position, *, cloudtrail_only: bool) -> Iterator[RawItem]:
+    for number, record in enumerate(records, 1):
+        if type(record) is not dict:
+            report(SkippedInput(name, number, NOT_CLOUDTRAIL, "record is not a JSON object"))
+            continue
+        if cloudtrail_only:
+            if record.get("eventTime") and record.get("eventName"):
+                state.records += 1
+                yield RawItem("cloudtrail", record, name, number)
+            else:
+                report(SkippedInput(name, number, MISSING_FIELD, _missing(record)))
+            continue
+        item = _classify(name, record, number, report)
+        if item is not None:
+            state.records += 1
+            yield item
+
+
+def _missing(record: dict[str, Any]) -> str:
+    absent = [key for key in ("eventTime", "eventName") if not record.get(key)]
+    return "record without " + " or ".join(absent)
+
+
+def _classify(name: str, obj: dict[str, Any], position: int, report: SkipCallback) -> RawItem | None:
+    if obj.get("eventTime") and obj.get("eventName"):
+        return RawItem("cloudtrail", obj, name, position)
+    if "@timestamp" in obj and ("event" in obj or any("." in key for key in obj)):
+        return RawItem("ecs", obj, name, position)
+    if any(key in obj for key in _CLOUDTRAIL_HINTS):
+        report(SkippedInput(name, position, MISSING_FIELD, _missing(obj)))
+    else:
+        report(SkippedInput(name, position, NOT_CLOUDTRAIL, "JSON object that is neither a CloudTrail record nor an ECS document"))
+    return None
