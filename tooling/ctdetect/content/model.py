@@ -264,6 +264,7 @@ class Scenario:
     synth: list[SynthSpec] = field(default_factory=list)
     expectations: list[Expectation] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)  # scenario.toml as written
 
     @property
     def folder(self) -> Path:

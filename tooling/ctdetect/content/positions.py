@@ -110,8 +110,35 @@ def toml_key_lines(text: str) -> dict[str, int]:
             continue
         key = ".".join(table + parts)
         lines[key] = lineno
+        _record_string_start(lines, key, lineno, line, len(line) - len(rest) + 1)
         depth, in_multiline = _scan_value(rest[1:], 0)
     return lines
+
+
+def value_start(lines: dict[str, int], key: str) -> tuple[int, int] | None:
+    """(line, column) where the text of the string value of ``key`` begins, if recorded.
+
+    Lets a check turn a position inside a query string into a position in the file.
+    """
+    line = lines.get(key + "@line")
+    column = lines.get(key + "@column")
+    return (line, column) if line is not None and column is not None else None
+
+
+def _record_string_start(lines: dict[str, int], key: str, lineno: int, line: str, value_from: int) -> None:
+    """Record where a string value's text starts (TOML drops a newline right after a triple quote)."""
+    i = value_from
+    while i < len(line) and line[i] in " \t":
+        i += 1
+    for quote in ('"""', "'''"):
+        if line.startswith(quote, i):
+            if not line[i + 3 :].strip():
+                lines[key + "@line"], lines[key + "@column"] = lineno + 1, 1
+            else:
+                lines[key + "@line"], lines[key + "@column"] = lineno, i + 4
+            return
+    if i < len(line) and line[i] in "\"'":
+        lines[key + "@line"], lines[key + "@column"] = lineno, i + 2
 
 
 def _resolve_header(

@@ -66,4 +66,5 @@ def scenario_from_document(doc: dict[str, Any], source: Located) -> Scenario:
         synth=synth,
         expectations=expectations,
         tags=[t for t in tags if isinstance(t, str)] if isinstance(tags, list) else [],
+        raw=doc,
     )

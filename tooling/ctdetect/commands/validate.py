@@ -1,0 +1,43 @@
+"""``ctdetect validate [PATH]...``: check a package or folders of rules; exit 0/1/2."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ctdetect.validate.reporters import FORMATS
+
+
+@click.command(name="validate", help="Check a content package (or a folder of rule TOML files) for problems.")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to this file instead of standard output.")
+@click.option("--color/--no-color", default=None, help="Colour the text report (default: when writing to a terminal).")
+def command(paths: tuple[Path, ...], fmt: str, strict: bool, output: Path | None, color: bool | None) -> None:
+    """Exit status: 0 no errors, 1 errors found, 2 bad usage or unreadable path."""
+    from ctdetect.services.validate import UnreadablePath, validate_paths
+    from ctdetect.validate.reporters import get_reporter
+
+    try:
+        result = validate_paths(paths or (Path("."),), strict=strict)
+    except UnreadablePath as exc:
+        click.echo(f"ctdetect validate: {exc}", err=True)
+        sys.exit(2)
+    render = get_reporter(fmt)
+    if fmt == "text":
+        use_color = color if color is not None else (output is None and sys.stdout.isatty())
+        text = render(result, color=use_color)
+    else:
+        text = render(result)
+    if output is not None:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            click.echo(f"ctdetect validate: cannot write {output}: {exc.strerror or exc}", err=True)
+            sys.exit(2)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(result.exit_code)

@@ -1,0 +1,66 @@
+"""Default output: problems grouped by file, one line each, then a summary.
+
+Plain text (no colour codes) unless ``color`` is asked for, so logs and pipes stay clean;
+with colour, rich styles severities. Lines read ``LINE:COL  severity  check  message``.
+"""
+
+from __future__ import annotations
+
+from itertools import groupby
+from typing import Any
+
+from ctdetect.validate.reporters.common import display_path
+
+_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def render(result: Any, *, color: bool = False) -> str:
+    lines: list[str] = []
+    problems = list(result.problems)
+    for file, group in groupby(problems, key=lambda p: display_path(p.file)):
+        lines.append(file)
+        for p in group:
+            where = f"{p.line or '-'}:{p.column}" if p.column else f"{p.line or '-'}"
+            lines.append(f"  {where:<8} {p.severity:<8} {p.check:<28} {p.message}")
+        lines.append("")
+    summary = result.summary
+    counts = f"{summary.get('errors', 0)} error(s), {summary.get('warnings', 0)} warning(s), {summary.get('infos', 0)} note(s)"
+    for target in summary.get("targets", []):
+        what = ", ".join(f"{target[k]} {k.replace('_', ' ')}" for k in ("rules", "jobs", "datafeeds", "playbooks", "hunting_queries", "scenarios") if target.get(k))
+        lines.append(f"checked {target['path']} ({target['kind']}): {what or 'nothing to check'}")
+        skipped = target.get("checks_skipped", {})
+        if skipped:
+            reasons: dict[str, list[str]] = {}
+            for check, reason in skipped.items():
+                reasons.setdefault(reason, []).append(check)
+            for reason, checks in reasons.items():
+                lines.append(f"  skipped {', '.join(checks)}: {reason}")
+    if summary.get("strict"):
+        lines.append("strict mode: warnings count as errors")
+    lines.append(counts)
+    text = "\n".join(lines) + "\n"
+    if not color:
+        return text
+    return _colour(text)
+
+
+def _colour(text: str) -> str:
+    """Style severities with rich (imported only when colour is on)."""
+    from io import StringIO
+
+    from rich.console import Console
+    from rich.text import Text
+
+    buffer = StringIO()
+    console = Console(file=buffer, force_terminal=True, width=10_000, highlight=False, soft_wrap=True)
+    for line in text.rstrip("\n").split("\n"):
+        rich_line = Text(line)
+        for severity, style in _STYLE.items():
+            start = line.find(f" {severity} ")
+            if start >= 0:
+                rich_line.stylize(style, start + 1, start + 1 + len(severity))
+                break
+        if line and not line.startswith(" ") and not line.startswith(("checked", "strict")) and "error(s)" not in line:
+            rich_line.stylize("bold")
+        console.print(rich_line)
+    return buffer.getvalue()
