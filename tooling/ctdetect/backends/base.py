@@ -15,6 +15,8 @@ class RunStats:
     events_skipped: int = 0
     skipped_reasons: dict[str, int] = field(default_factory=dict)
     findings_by_source: dict[str, int] = field(default_factory=dict)
+    # rules/jobs that could not run and other non-fatal notes ("rule X: ES|QL not evaluated")
+    problems: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -51,6 +51,8 @@ def parse_rule_query(rule: Rule) -> ast.Node:
         return parse_query(text, language)
     except QueryParseError as exc:
         raise RuleNotEvaluable(f"query does not parse: {exc}") from exc
+    except ImportError as exc:  # a parser not present in this installation
+        raise RuleNotEvaluable(f"no {language} parser available ({exc})") from exc
 
 
 def category_predicate(category: str, condition: Predicate) -> Predicate:
@@ -81,9 +83,14 @@ def compile_rule(rule: Rule, field_types: Mapping[str, str]) -> CompiledRule:
 
     The result's ``route`` holds the ``event.action`` values it can match (the index key).
     """
-    compiled = _compile(rule, field_types)
-    if not isinstance(compiled, MachineLearningRule):
-        compiled.route = route_values(parse_rule_query(rule))
+    try:
+        compiled = _compile(rule, field_types)
+        if not isinstance(compiled, MachineLearningRule):
+            compiled.route = route_values(parse_rule_query(rule))
+    except RuleNotEvaluable:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one rule the compiler chokes on must not stop a run
+        raise RuleNotEvaluable(f"cannot be compiled: {exc!r}") from exc
     return compiled
 
 

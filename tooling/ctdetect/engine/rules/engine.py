@@ -38,6 +38,8 @@ class RuleEngine:
     _exact: dict[str, tuple[CompiledRule, ...]] = field(default_factory=dict)
     _folded: dict[str, tuple[CompiledRule, ...]] = field(default_factory=dict)
     _always: tuple[CompiledRule, ...] = ()
+    # rule_id -> (events that raised, first message)
+    errors: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, rules: Iterable[Rule], field_types: Mapping[str, str] | None = None) -> "RuleEngine":
@@ -84,12 +86,12 @@ class RuleEngine:
             rules = self._exact.get(action)
             if rules:
                 for rule in rules:
-                    rule.offer(event, seq)
+                    self._offer(rule, event, seq)
             if self._folded:
                 rules = self._folded.get(action.lower())
                 if rules:
                     for rule in rules:
-                        rule.offer(event, seq)
+                        self._offer(rule, event, seq)
         elif isinstance(action, list):
             seen: set[int] = set()
             for value in action:
@@ -98,9 +100,16 @@ class RuleEngine:
                 for rule in self._exact.get(value, ()) + self._folded.get(value.lower(), ()):
                     if id(rule) not in seen:
                         seen.add(id(rule))
-                        rule.offer(event, seq)
+                        self._offer(rule, event, seq)
         for rule in self._always:
+            self._offer(rule, event, seq)
+
+    def _offer(self, rule: CompiledRule, event: dict, seq: int) -> None:
+        try:
             rule.offer(event, seq)
+        except Exception as exc:  # noqa: BLE001 - a record a predicate chokes on is noted, not fatal
+            count = self.errors.get(rule.rule.rule_id, (0, ""))[0]
+            self.errors[rule.rule.rule_id] = (count + 1, f"rule {rule.rule.name!r}: event #{seq} could not be evaluated ({exc!r})")
 
     def _dispatch(self, event: dict, seq: int, sink) -> None:  # type: ignore[no-untyped-def]
         action = event.get(ROUTE_FIELD)
