@@ -17,6 +17,8 @@ class RunStats:
     findings_by_source: dict[str, int] = field(default_factory=dict)
     # rules/jobs that could not run and other non-fatal notes ("rule X: ES|QL not evaluated")
     problems: list[str] = field(default_factory=list)
+    # rule_id, rule name or job_id -> why it did not run (replay reports expectations on them)
+    not_run: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -40,9 +40,10 @@ class EmbeddedBackend:
         engine = RuleEngine.build(rules, self.field_types)
         for skipped in engine.not_evaluated:
             stats.problems.append(f"rule {skipped.name!r} ({skipped.file}): not evaluated: {skipped.reason}")
+            stats.not_run[skipped.rule_id] = stats.not_run[skipped.name] = skipped.reason
         runners = []
         if jobs:
-            runners = _runners(jobs, stats.problems)
+            runners = _runners(jobs, stats.problems, stats.not_run)
         ran_jobs = {r.job_id for r in runners}
         for rule_job in sorted(engine.ml_job_ids - ran_jobs):
             stats.problems.append(f"ML job {rule_job!r} is named by a machine_learning rule but is not part of this run")
@@ -86,12 +87,13 @@ class EmbeddedBackend:
         return RunResult(findings=findings, stats=stats)
 
 
-def _runners(jobs: list[tuple[MLJob, Datafeed | None]], problems: list[str]) -> list:
+def _runners(jobs: list[tuple[MLJob, Datafeed | None]], problems: list[str], not_run: dict[str, str]) -> list:
     """One anomaly runner per job; a job that cannot run is reported and left out."""
     try:
         from ctdetect.engine.anomaly import AnomalyJobRunner, JobConfigError
     except ImportError as exc:
         problems.append(f"ML jobs not run: the anomaly engine is not available ({exc})")
+        not_run.update({job.job_id: "the anomaly engine is not available" for job, _ in jobs})
         return []
     runners = []
     for job, feed in jobs:
@@ -99,6 +101,8 @@ def _runners(jobs: list[tuple[MLJob, Datafeed | None]], problems: list[str]) -> 
             runners.append(AnomalyJobRunner.from_config(job, feed))
         except JobConfigError as exc:
             problems.append(str(exc))
+            not_run[job.job_id] = str(exc)
         except Exception as exc:  # noqa: BLE001 - one job that cannot start must not stop the others
             problems.append(f"job {job.job_id}: cannot run ({exc!r})")
+            not_run[job.job_id] = f"cannot run ({exc!r})"
     return runners

@@ -145,3 +145,111 @@ def summary_dict(result: Any) -> dict[str, Any]:
         "findings_by_job": {name: n for (kind, name), n in by_source.items() if kind == "job"},
         "problems": result.problems,
     }
+
+
+# --------------------------------------------------------------------------- replay
+
+
+def replay_dict(result: Any) -> dict[str, Any]:
+    """The replay result as plain data (``--format json``)."""
+    scenarios = []
+    for s in result.scenarios:
+        scenarios.append(
+            {
+                "name": s.scenario.name,
+                "path": str(s.scenario.source.path),
+                "events": s.events,
+                "skipped": s.skips.total,
+                "skipped_examples": [str(e) for e in s.skips.examples[:20]],
+                "status": "passed" if s.ok else "failed",
+                "reason": "reads zero events" if s.zero_events else None,
+                "findings": len(s.findings),
+                "expectations": [
+                    {
+                        "index": o.expectation.index,
+                        "rule": o.expectation.rule,
+                        "job": o.expectation.job,
+                        "fires": o.expectation.fires,
+                        "entity": o.expectation.entity,
+                        "description": o.expectation.description,
+                        "line": o.expectation.source.line_of(f"expect.{o.expectation.index}"),
+                        "status": o.status,
+                        "count": o.count,
+                        "detail": o.detail,
+                    }
+                    for o in s.outcomes
+                ],
+            }
+        )
+    return {"scenarios": scenarios, "summary": result.summary(), "problems": result.problems}
+
+
+def render_replay_table(result: Any, out: TextIO) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=out, width=max(120, Console(file=out).width))
+    table = Table(title="replay: expectations")
+    for col in ("scenario", "expectation", "status", "detail"):
+        table.add_column(col, overflow="fold")
+    style = {"met": "green", "unmet": "bold red", "waiting": "yellow"}
+    for s in result.scenarios:
+        if s.zero_events:
+            table.add_row(s.scenario.name, "(scenario)", "[bold red]unmet[/]", "reads zero events")
+        for o in s.outcomes:
+            e = o.expectation
+            what = f"{'fires' if e.fires else 'silent'}: {e.rule or e.job}"
+            if e.entity:
+                what += " " + " ".join(f"{k}={v}" for k, v in e.entity.items())
+            table.add_row(s.scenario.name, what, f"[{style[o.status]}]{o.status}[/]", o.detail)
+    console.print(table)
+    summary = result.summary()
+    console.print(
+        f"{summary['scenarios']} scenarios ({summary['scenarios_failed']} failed); "
+        f"{summary['expectations']} expectations: {summary['met']} met, {summary['unmet']} unmet, {summary['waiting']} waiting"
+    )
+    for problem in result.problems:
+        console.print(f"note: {problem}", markup=False)
+    for s in result.scenarios:
+        for example in s.skips.examples[:5]:
+            console.print(f"{s.scenario.name}: skipped {example}", markup=False)
+
+
+def render_replay_junit(result: Any) -> str:
+    """JUnit XML: one testsuite per scenario, one testcase per expectation."""
+    from xml.etree import ElementTree as ET
+
+    root = ET.Element("testsuites", name="ctdetect replay")
+    total = failures = skipped = 0
+    for s in result.scenarios:
+        suite = ET.SubElement(root, "testsuite", name=s.scenario.name, file=str(s.scenario.source.path))
+        cases = 0
+        fails = skips = 0
+        if s.zero_events:
+            case = ET.SubElement(suite, "testcase", name="reads events", classname=s.scenario.name)
+            ET.SubElement(case, "failure", message="scenario reads zero events").text = "A scenario that reads zero events fails."
+            cases += 1
+            fails += 1
+        for o in s.outcomes:
+            e = o.expectation
+            name = f"[{e.index}] {'fires' if e.fires else 'silent'}: {e.rule or e.job}"
+            if e.entity:
+                name += " " + " ".join(f"{k}={v}" for k, v in e.entity.items())
+            case = ET.SubElement(suite, "testcase", name=name, classname=s.scenario.name)
+            cases += 1
+            if o.status == "unmet":
+                ET.SubElement(case, "failure", message=o.detail).text = e.description or o.detail
+                fails += 1
+            elif o.status == "waiting":
+                ET.SubElement(case, "skipped", message=o.detail)
+                skips += 1
+        suite.set("tests", str(cases))
+        suite.set("failures", str(fails))
+        suite.set("skipped", str(skips))
+        suite.set("errors", "0")
+        total, failures, skipped = total + cases, failures + fails, skipped + skips
+    root.set("tests", str(total))
+    root.set("failures", str(failures))
+    root.set("skipped", str(skipped))
+    root.set("errors", "0")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

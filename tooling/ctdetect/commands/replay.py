@@ -1,0 +1,46 @@
+"""``ctdetect replay [SCENARIO ...]``: run scenarios, check their expectations."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.command(name="replay")
+@click.argument("scenarios", nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "junit"]), default="table", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to this file instead of stdout.")
+@click.option("--package", "package_root", default=".", show_default=True, type=click.Path(file_okay=False), help="Package root.")
+@click.option("--backend", default="embedded", show_default=True, help="Backend that runs the package (embedded, elasticsearch).")
+@click.option("--geoip-db", type=click.Path(exists=True, dir_okay=False), envvar="CTDETECT_GEOIP_DB", help="MaxMind .mmdb for source.geo.*.")
+def command(scenarios, fmt, output, package_root, backend, geoip_db):  # type: ignore[no-untyped-def]
+    """Run scenarios (default: every scenario of the package) and check that the expected
+    alerts and anomalies fire and the others stay silent. Exit 1 if any expectation is
+    unmet or a scenario reads no events; 2 for bad usage."""
+    from ctdetect.backends import BackendUnavailable
+    from ctdetect.services.render import render_replay_junit, render_replay_table, replay_dict
+    from ctdetect.services.replay import ReplayUsageError, run_replay
+
+    try:
+        result = run_replay(list(scenarios), package_root=package_root, backend=backend, geoip_db=geoip_db)
+    except (ReplayUsageError, BackendUnavailable, ValueError, OSError) as exc:
+        click.echo(f"ctdetect replay: {exc}", err=True)
+        sys.exit(2)
+    stream = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
+    try:
+        if fmt == "json":
+            import orjson
+
+            stream.write(orjson.dumps(replay_dict(result), default=str, option=orjson.OPT_INDENT_2).decode() + "\n")
+        elif fmt == "junit":
+            stream.write(render_replay_junit(result))
+        else:
+            render_replay_table(result, stream)
+    finally:
+        if output:
+            stream.close()
+    if fmt != "table":
+        s = result.summary()
+        click.echo(f"{s['met']} met, {s['unmet']} unmet, {s['waiting']} waiting in {s['scenarios']} scenarios", err=True)
+    sys.exit(0 if result.ok else 1)

@@ -1,0 +1,156 @@
+"""``replay``: run scenarios and check that what must fire fires and what must stay quiet does.
+
+For each scenario: its event files (raw CloudTrail or ECS NDJSON) and its ``[[synth]]``
+baselines (generated with ``ctdetect.synth``, seeded) are mapped to ECS and merged in
+time order; the *whole* package runs over them (every rule and job, so a silence
+expectation is honest: nothing was left out to keep it quiet); the findings are checked
+against each expectation (``expectations``). A scenario that reads zero events fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from ctdetect.backends import get_backend
+from ctdetect.content.model import LoadProblem, Scenario
+from ctdetect.findings import Finding
+from ctdetect.readers import SkipCounter
+from ctdetect.services.content import RunContent, describe, load_content
+from ctdetect.services.expectations import MET, UNMET, WAITING, Outcome, check
+from ctdetect.services.inputs import event_time, flat_events, make_mapper
+
+
+@dataclass(slots=True)
+class ScenarioResult:
+    scenario: Scenario
+    events: int
+    skips: SkipCounter
+    outcomes: list[Outcome]
+    findings: list[Finding]
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def zero_events(self) -> bool:
+        return self.events == 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.zero_events and all(o.status != UNMET for o in self.outcomes)
+
+
+@dataclass(slots=True)
+class ReplayResult:
+    scenarios: list[ScenarioResult]
+    problems: list[str]
+
+    def count(self, status: str) -> int:
+        return sum(1 for s in self.scenarios for o in s.outcomes if o.status == status)
+
+    @property
+    def ok(self) -> bool:
+        return all(s.ok for s in self.scenarios)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "scenarios": len(self.scenarios),
+            "scenarios_failed": sum(1 for s in self.scenarios if not s.ok),
+            "scenarios_without_events": sum(1 for s in self.scenarios if s.zero_events),
+            "expectations": sum(len(s.outcomes) for s in self.scenarios),
+            MET: self.count(MET),
+            UNMET: self.count(UNMET),
+            WAITING: self.count(WAITING),
+        }
+
+
+class ReplayUsageError(Exception):
+    """Bad arguments: a scenario path that is not a scenario, or no scenario at all."""
+
+
+def find_scenarios(paths: list[str], package_root: str | Path, problems: list[LoadProblem]) -> list[Scenario]:
+    """Scenarios named by ``paths`` (folders or scenario.toml), else all of the package's."""
+    from ctdetect.content.loaders import load_scenarios
+
+    if not paths:
+        folder = Path(package_root) / "scenarios"
+        if not folder.is_dir():
+            raise ReplayUsageError(f"no scenarios given and {folder} does not exist")
+        found = load_scenarios(folder, problems)
+        if not found and not problems:
+            raise ReplayUsageError(f"no scenario.toml under {folder}")
+        return sorted(found, key=lambda s: s.name)
+    found: list[Scenario] = []
+    for entry in paths:
+        path = Path(entry)
+        if not path.exists():
+            raise ReplayUsageError(f"no such scenario: {entry}")
+        before = len(problems)
+        loaded = load_scenarios(path, problems)
+        if not loaded and len(problems) == before:
+            raise ReplayUsageError(f"{entry} holds no scenario.toml")
+        found.extend(loaded)
+    return found
+
+
+def scenario_events(scenario: Scenario, mapper: Any, skips: SkipCounter) -> list[dict]:
+    """Every event of a scenario, mapped to ECS and sorted by time (then input order)."""
+    events: list[dict] = []
+    files = [str(src.path) for src in scenario.events]
+    missing = [f for f in files if not Path(f).exists()]
+    for name in missing:
+        from ctdetect.readers import SkippedInput
+
+        skips(SkippedInput(name, None, "unreadable", "no such file or directory"))
+    present = [f for f in files if Path(f).exists()]
+    if present:
+        events.extend(flat_events(present, mapper=mapper, on_skip=skips, order_files=False))
+    for spec in scenario.synth:
+        events.extend(_synth_events(spec.params, mapper, skips, scenario))
+    keyed = sorted(((event_time(e), i, e) for i, e in enumerate(events)), key=lambda t: (t[0], t[1]))
+    return [e for _, _, e in keyed]
+
+
+def _synth_events(params: dict[str, Any], mapper: Any, skips: SkipCounter, scenario: Scenario) -> Iterator[dict]:
+    from ctdetect.readers import SkippedInput
+
+    where = str(scenario.source.path)
+    try:
+        from ctdetect.synth import generate  # type: ignore[attr-defined]
+    except ImportError as exc:
+        skips(SkippedInput(where, None, "unreadable", f"[[synth]] baseline not generated: ctdetect.synth is not available ({exc})"))
+        return
+    try:
+        records = generate(params)
+    except Exception as exc:  # noqa: BLE001 - bad synth parameters are the scenario author's to fix
+        skips(SkippedInput(where, None, "bad_record", f"[[synth]] {params}: {exc}"))
+        return
+    for n, record in enumerate(records, 1):
+        try:
+            yield mapper.map(record)
+        except Exception as exc:  # noqa: BLE001
+            skips(SkippedInput(where, n, "bad_record", f"synth record {n}: {exc}"))
+
+
+def run_scenario(scenario: Scenario, content: RunContent, backend_name: str, mapper: Any) -> ScenarioResult:
+    skips = SkipCounter()
+    events = scenario_events(scenario, mapper, skips)
+    backend = get_backend(backend_name)
+    result = backend.run(events, content.rules, content.jobs)
+    known = {r.rule_id for r in content.rules} | {r.name for r in content.rules} | {j.job_id for j, _ in content.jobs}
+    not_run = dict(result.stats.not_run)
+    outcomes = [check(e, result.findings, known, not_run) for e in scenario.expectations]
+    return ScenarioResult(scenario, len(events), skips, outcomes, result.findings, list(result.stats.problems))
+
+
+def run_replay(paths: list[str], package_root: str = ".", backend: str = "embedded", geoip_db: str | None = None) -> ReplayResult:
+    """Run the scenarios. Raises ``ReplayUsageError`` / ``BackendUnavailable`` for bad usage."""
+    from ctdetect.backends import get_backend as _check_backend
+
+    _check_backend(backend)  # fail fast on an unknown backend
+    problems: list[LoadProblem] = []
+    scenarios = find_scenarios(paths, package_root, problems)
+    content = load_content(package_root)
+    mapper = make_mapper(geoip_db)
+    results = [run_scenario(s, content, backend, mapper) for s in scenarios]
+    return ReplayResult(results, [describe(p) for p in problems if p.severity == "error"] + content.problems)
