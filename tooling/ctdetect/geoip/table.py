@@ -207,6 +207,13 @@ _TABLE: tuple[tuple[Any, ...], ...] = (
      48.8566, 2.3522, "Europe/Paris", 16509, "AMAZON-02"),
     ("13.48.0.0/15", "aws", "Stockholm", "AB", "Stockholm County", "SE", "Sweden", "EU",
      59.3293, 18.0686, "Europe/Stockholm", 16509, "AMAZON-02"),
+    # --- VPN exits in ordinary countries (the anomaly scenarios: a stolen credential used
+    # from the victim's own country and city, where only the network owner gives it away);
+    # ASNs from the 32-bit documentation range 65536-65551 (RFC 5398) ---
+    ("198.19.5.0/24", "vpn", "Paris", "IDF", "Île-de-France", "FR", "France", "EU",
+     48.8566, 2.3522, "Europe/Paris", 65536, "Example Consumer VPN Exit FR"),
+    ("198.19.6.0/24", "vpn", "New York", "NY", "New York", "US", "United States", "NA",
+     40.7128, -74.0060, "America/New_York", 65537, "Example Consumer VPN Exit US"),
 )
 
 
