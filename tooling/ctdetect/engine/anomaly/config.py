@@ -11,6 +11,7 @@ neither matters here (events are handed over directly), so they are accepted as 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -209,14 +210,18 @@ def compile_datafeed_query(query: dict[str, Any], job_id: str) -> Callable[[dict
         node = parse_query(query, "dsl")
     except QueryParseError as exc:
         raise JobConfigError(f"job {job_id}: datafeed query: {exc}") from exc
-    field_types: dict[str, str] = {}
+    return compile_query(node, _field_types())
+
+
+@lru_cache(maxsize=1)
+def _field_types() -> dict[str, str]:
+    """ECS/CloudTrail field types from the project's catalogue (keyword when unknown)."""
     try:
         from ctdetect.catalogue import load_catalogue
 
-        field_types = dict(load_catalogue().field_types())
-    except Exception:  # noqa: BLE001 - the catalogue is optional; the evaluator has defaults
-        field_types = {}
-    return compile_query(node, field_types)
+        return dict(load_catalogue().field_types())
+    except Exception:  # noqa: BLE001 - the catalogue is optional; the evaluator defaults to keyword
+        return {}
 
 
 def _match_all(_event: dict[str, Any]) -> bool:

@@ -1,0 +1,47 @@
+"""Small deterministic event generators for the anomaly tests (no files, no ../shared)."""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Iterator
+
+HOUR_MS = 3600 * 1000
+T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z, a multiple of every bucket span used
+
+
+def rare_history(
+    span_ms: int,
+    buckets: int,
+    values: list[str],
+    field: str = "event.action",
+    extra: dict[str, Any] | None = None,
+    seed: int = 7,
+    start: int = T0,
+) -> Iterator[dict[str, Any]]:
+    """Every value of ``values`` once or twice in every bucket, at random offsets."""
+    rng = random.Random(seed)
+    for b in range(buckets):
+        base = start + b * span_ms
+        times = []
+        for v in values:
+            for _ in range(rng.randint(1, 2)):
+                times.append((base + rng.randrange(span_ms), v))
+        for t, v in sorted(times):
+            ev = {"_ts": t, field: v}
+            if extra:
+                ev.update(extra)
+            yield ev
+
+
+def job(function: str, span: str = "15m", **detector: Any) -> dict[str, Any]:
+    """A put-job body with one detector."""
+    influencers = detector.pop("influencers", [])
+    return {
+        "job_id": f"test_{function}",
+        "analysis_config": {"bucket_span": span, "detectors": [{"function": function, **detector}], "influencers": influencers},
+        "data_description": {"time_field": "@timestamp"},
+    }
+
+
+def records(runner: Any) -> list[dict[str, Any]]:
+    return [d for d in runner.results() if d["result_type"] == "record"]
