@@ -112,14 +112,22 @@ def problem(
     return LoadProblem(source.path, line, column, check, severity, message)
 
 
-def query_position(source: Located, key: str, error: Exception) -> tuple[int | None, int | None]:
-    """File line and column of a parse error inside the string value of ``key``."""
+def query_position(source: Located, key: str, error: Any, text: str | None = None) -> tuple[int | None, int | None]:
+    """File line and column of a position (a parse error, an AST node) inside the string value of ``key``.
+
+    With the query ``text``, a position past its last character ("unexpected end of
+    query") is moved back to the end of the last non-blank line, where the author looks.
+    """
     base_line = source.line_of(key)
     start = value_start(source.lines, key)
     err_line = getattr(error, "line", None)
     err_col = getattr(error, "column", None)
     if start is None or err_line is None:
         return base_line, None
+    if text is not None and text.strip():
+        body = text.rstrip().split("\n")
+        if err_line > len(body) or (err_line == len(body) and err_col is not None and err_col > len(body[-1])):
+            err_line, err_col = len(body), len(body[-1]) + 1
     line = start[0] + err_line - 1
     column = (start[1] + err_col - 1 if err_line == 1 else err_col) if err_col is not None else None
     return line, column

@@ -66,7 +66,7 @@ class PlaybookUnknownRule(Check):
     id = "playbook.unknown-rule"
     description = "Every rule_id a playbook names is a rule of the package."
     severity = "warning"
-    requires = ("playbooks", "rules")
+    requires = ("playbooks",)
 
     def run(self, ctx: Context) -> Iterator[Problem]:
         known = {rule.rule_id for rule in ctx.package.rules}

@@ -46,7 +46,7 @@ def syntax_problems(check: Check, obj: Any, text: str, language: str, ctx: Conte
         return
     if parsed.error is None:
         return
-    line, column = query_position(obj.source, key, parsed.error)
+    line, column = query_position(obj.source, key, parsed.error, text)
     message = getattr(parsed.error, "message", None) or str(parsed.error)
     yield problem(obj.source, key, check.id, check.severity, f"{language} query does not parse: {message}", line=line, column=column)
 
