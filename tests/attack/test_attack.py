@@ -10,6 +10,18 @@ import pytest
 from ctdetect.attack import Attack, AttackDataError, load_attack
 
 
+def shared_path(shared_dir: Path, *parts: str) -> Path:
+    """A path under ../shared (the ``shared_dir`` fixture), or skip when it is absent.
+
+    The ``shared_dir`` fixture is used rather than ``from conftest import shared_path``:
+    another folder's conftest.py can shadow the module name ``conftest`` under xdist.
+    """
+    path = shared_dir.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent (../shared is not part of a user's clone)")
+    return path
+
+
 @pytest.fixture(scope="module")
 def attack() -> Attack:
     return load_attack()
@@ -101,14 +113,12 @@ def test_custom_data_file(tmp_path: Path) -> None:
     assert attack.technique("T1").deprecated and attack.subtechniques_of("T1")[0].id == "T1.001"  # type: ignore[union-attr]
 
 
-def test_elastic_rules_attack_ids_are_known(attack: Attack) -> None:
+def test_elastic_rules_attack_ids_are_known(attack: Attack, shared_dir: Path) -> None:
     """Every technique id in Elastic's AWS rules exists in the pinned release."""
     import tomllib
 
-    from conftest import shared_path
-
     unknown = {}
-    for path in sorted(shared_path("anchors", "detection-rules").rglob("*.toml")):
+    for path in sorted(shared_path(shared_dir, "anchors", "detection-rules").rglob("*.toml")):
         try:
             rule = tomllib.loads(path.read_text()).get("rule", {})
         except tomllib.TOMLDecodeError:
