@@ -20,7 +20,9 @@ def build_parser(grammar: str, start: str = "start", lexer: str = "contextual") 
     """The LALR parser for ``grammar``, built once per process."""
     from lark import Lark
 
-    return Lark(grammar, parser="lalr", lexer=lexer, start=start, propagate_positions=True, maybe_placeholders=False)
+    # cache=True keeps the compiled tables in the temp directory, keyed by grammar and
+    # lark version, so a fresh process builds a parser in milliseconds.
+    return Lark(grammar, parser="lalr", lexer=lexer, start=start, propagate_positions=True, maybe_placeholders=False, cache=True)
 
 
 def line_col(text: str, offset: int) -> tuple[int, int]:

@@ -207,9 +207,10 @@ class Exists(Node):
 
 @dataclass(frozen=True, slots=True)
 class FieldRef(Node):
-    """A field used as a value inside an EQL expression."""
+    """A field used as a value inside an EQL expression (``optional`` for EQL ``?field``)."""
 
     name: str
+    optional: bool = False
     pos: Position | None = _pos()
 
 
@@ -285,6 +286,7 @@ class EventQuery(Node):
 
     category: str
     condition: Node
+    optional_fields: tuple[str, ...] = ()
     pos: Position | None = _pos()
 
     def children(self) -> tuple[Node, ...]:
@@ -354,6 +356,7 @@ class FieldUse:
     field: str
     usage: str
     pos: Position | None = None
+    optional: bool = False
 
 
 _LEAF_USAGE: dict[type, str] = {
@@ -377,6 +380,9 @@ def field_uses(root: Node) -> list[FieldUse]:
     """
     uses: list[FieldUse] = []
     _collect_uses(root, uses, "compare")
+    optional = {name for node in root.walk() if isinstance(node, EventQuery) for name in node.optional_fields}
+    if optional:
+        uses = [FieldUse(u.field, u.usage, u.pos, True) if u.field in optional else u for u in uses]
     return uses
 
 
