@@ -1,0 +1,110 @@
+"""``ctdetect hunt``: formats, filters, ranking, strictness, content replacement."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+from pkgkit import RULE_ID, ct_record, package, rule_toml, write_ndjson
+
+from ctdetect.cli import cli
+
+OTHER_ID = "9d6f2a41-7c1b-4e0a-8f3d-2b5e6c7a8d90"
+
+
+def hunt(*args):
+    return CliRunner().invoke(cli, ["hunt", *args], catch_exceptions=False)
+
+
+def setup(tmp_path):
+    rules = {
+        "share.toml": rule_toml(),
+        "trail.toml": rule_toml(name="Trail Stopped", rule_id=OTHER_ID, query="event.action:StopLogging", extra="").replace("risk_score = 73", "risk_score = 99").replace('severity = "high"', 'severity = "critical"'),
+    }
+    pkg = package(tmp_path / "pkg", rules)
+    logs = write_ndjson(
+        tmp_path / "logs" / "events.ndjson",
+        [
+            ct_record(1, "ModifySnapshotAttribute", user="mallory"),
+            ct_record(2, "StopLogging", user="mallory", source="cloudtrail.amazonaws.com"),
+            ct_record(3, "ListBuckets"),
+            ct_record(4, "ModifySnapshotAttribute", user="alice", day=5),
+        ],
+    )
+    return pkg, logs
+
+
+def test_table_ranks_by_score_then_time_and_summarises(tmp_path):
+    pkg, logs = setup(tmp_path)
+    res = hunt("--package", str(pkg), str(logs))
+    assert res.exit_code == 0, res.output
+    out = res.output
+    assert out.index("Trail Stopped") < out.index("Test Snapshot Shared")
+    assert "events read: 4" in out
+    assert "3 findings" in out
+
+
+def test_ndjson_writes_alert_documents_only_to_stdout(tmp_path):
+    pkg, logs = setup(tmp_path)
+    res = hunt("--package", str(pkg), "--format", "ndjson", str(logs))
+    docs = [json.loads(line) for line in res.stdout.splitlines()]
+    assert len(docs) == 3
+    assert docs[0]["kibana"]["alert"]["rule"]["rule_id"] == OTHER_ID
+    assert {d["kibana"]["alert"]["rule"]["type"] for d in docs} == {"query"}
+    assert all(d["event"]["kind"] == "signal" for d in docs)
+
+
+def test_json_has_findings_and_summary(tmp_path):
+    pkg, logs = setup(tmp_path)
+    data = json.loads(hunt("--package", str(pkg), "--format", "json", str(logs)).stdout)
+    assert data["summary"]["events_read"] == 4
+    assert data["summary"]["findings_by_rule"] == {"Test Snapshot Shared": 2, "Trail Stopped": 1}
+    assert [f["score"] for f in data["findings"]] == [99, 73, 73]
+
+
+def test_filters(tmp_path):
+    pkg, logs = setup(tmp_path)
+
+    def ids(*args):
+        res = hunt("--package", str(pkg), "--format", "json", *args, str(logs))
+        assert res.exit_code == 0, res.output
+        return [f["source_id"] for f in json.loads(res.stdout)["findings"]]
+
+    assert ids("--rule", RULE_ID) == [RULE_ID, RULE_ID]
+    assert ids("--rule", "trail stopped") == [OTHER_ID]
+    assert ids("--min-score", "80") == [OTHER_ID]
+    assert ids("--since", "2026-03-03") == [RULE_ID]
+    assert ids("--until", "2026-03-02T10:01:30Z") == [RULE_ID]
+    assert ids("--job", "no_such_job") == []
+
+
+def test_rules_option_replaces_package_rules(tmp_path):
+    pkg, logs = setup(tmp_path)
+    only = tmp_path / "other_rules"
+    only.mkdir()
+    (only / "list.toml").write_text(rule_toml(name="Bucket Listing", rule_id="0a1b2c3d-0000-4000-8000-000000000001", query="event.action:ListBuckets"))
+    data = json.loads(hunt("--package", str(pkg), "--rules", str(only), "--format", "json", str(logs)).stdout)
+    assert [f["name"] for f in data["findings"]] == ["Bucket Listing"]
+
+
+def test_skipped_input_is_summarised_and_strict_fails(tmp_path):
+    pkg, logs = setup(tmp_path)
+    with open(logs, "a") as fh:
+        fh.write("{broken\n")
+    res = hunt("--package", str(pkg), str(logs))
+    assert res.exit_code == 0
+    assert "skipped: 1" in res.output and "invalid JSON" in res.output
+    assert hunt("--package", str(pkg), "--strict", str(logs)).exit_code == 1
+
+
+def test_missing_path_and_bad_dates_are_usage_errors(tmp_path):
+    pkg, logs = setup(tmp_path)
+    assert hunt("--package", str(pkg), str(tmp_path / "nope")).exit_code == 2
+    assert hunt("--package", str(pkg), "--since", "last tuesday", str(logs)).exit_code == 2
+
+
+def test_stdin_input(tmp_path):
+    pkg, logs = setup(tmp_path)
+    res = CliRunner().invoke(cli, ["hunt", "--package", str(pkg), "--format", "json", "-"], input=logs.read_bytes())
+    assert res.exit_code == 0, res.output
+    assert len(json.loads(res.stdout)["findings"]) == 3

@@ -1,0 +1,114 @@
+"""``ctdetect replay``: table, json, junit, exit codes, zero-event scenarios, waiting."""
+
+from __future__ import annotations
+
+import json
+from xml.etree import ElementTree as ET
+
+from click.testing import CliRunner
+from pkgkit import RULE_ID, RULE_NAME, ct_record, expect, package, scenario
+
+from ctdetect.cli import cli
+
+
+def replay(root, *args):
+    return CliRunner().invoke(cli, ["replay", "--package", str(root), *args], catch_exceptions=False)
+
+
+def test_met_expectations_exit_zero_and_show_in_the_table(tmp_path):
+    package(tmp_path)
+    scenario(
+        tmp_path,
+        "share",
+        [ct_record(1, "DescribeSnapshots"), ct_record(2, "ModifySnapshotAttribute", user="mallory")],
+        [expect(entity='"user.name" = "mallory"'), expect(fires=False, entity='"user.name" = "alice"')],
+    )
+    res = replay(tmp_path)
+    assert res.exit_code == 0, res.output
+    assert "met" in res.output and "unmet" not in res.output.replace("0 unmet", "")
+    assert "2 met, 0 unmet" in res.output
+
+
+def test_unmet_expectation_exits_one_and_names_it(tmp_path):
+    package(tmp_path)
+    scenario(tmp_path, "quiet", [ct_record(1, "ModifySnapshotAttribute")], [expect(fires=False)])
+    res = replay(tmp_path)
+    assert res.exit_code == 1
+    assert "unmet" in res.output and "expected none" in res.output
+
+
+def test_rule_named_by_name_and_counts(tmp_path):
+    package(tmp_path)
+    recs = [ct_record(m, "ModifySnapshotAttribute") for m in (1, 2, 3)]
+    scenario(tmp_path, "three", recs, [expect(rule=RULE_NAME, extra="min_count = 3\nmax_count = 3")])
+    assert replay(tmp_path).exit_code == 0
+    scenario(tmp_path, "three", recs, [expect(rule=RULE_NAME, extra="max_count = 2")])
+    assert replay(tmp_path).exit_code == 1
+
+
+def test_zero_event_scenario_fails(tmp_path):
+    package(tmp_path)
+    scenario(tmp_path, "empty", [], [expect(fires=False)])
+    res = replay(tmp_path, "--format", "json")
+    assert res.exit_code == 1
+    data = json.loads(res.stdout)
+    assert data["scenarios"][0]["reason"] == "reads zero events"
+    assert data["summary"]["scenarios_without_events"] == 1
+
+
+def test_json_and_junit_formats(tmp_path):
+    package(tmp_path)
+    scenario(
+        tmp_path,
+        "mixed",
+        [ct_record(2, "ModifySnapshotAttribute")],
+        [expect(), expect(fires=False), expect(fires=False, extra='waits_for = "issue 9"')],
+    )
+    res = replay(tmp_path, "--format", "json")
+    assert res.exit_code == 1
+    data = json.loads(res.stdout)
+    statuses = [e["status"] for e in data["scenarios"][0]["expectations"]]
+    assert statuses == ["met", "unmet", "waiting"]
+    assert data["summary"]["waiting"] == 1
+    out = tmp_path / "report.xml"
+    res = replay(tmp_path, "--format", "junit", "--output", str(out))
+    assert res.exit_code == 1
+    root = ET.parse(out).getroot()
+    assert root.get("tests") == "3" and root.get("failures") == "1" and root.get("skipped") == "1"
+
+
+def test_waiting_expectation_does_not_fail(tmp_path):
+    package(tmp_path)
+    scenario(tmp_path, "wait", [ct_record(2, "ListBuckets")], [expect(extra='waits_for = "the S3 data events mapping"')])
+    res = replay(tmp_path)
+    assert res.exit_code == 0
+    assert "waiting" in res.output
+
+
+def test_unknown_rule_is_unmet(tmp_path):
+    package(tmp_path)
+    scenario(tmp_path, "typo", [ct_record(2, "ListBuckets")], [expect(rule="no-such-rule", fires=False)])
+    res = replay(tmp_path, "--format", "json")
+    assert res.exit_code == 1
+    assert "not in the package" in json.loads(res.stdout)["scenarios"][0]["expectations"][0]["detail"]
+
+
+def test_explicit_scenario_path_and_bad_usage(tmp_path):
+    package(tmp_path)
+    folder = scenario(tmp_path, "one", [ct_record(2, "ModifySnapshotAttribute")], [expect()])
+    scenario(tmp_path, "two", [ct_record(2, "ModifySnapshotAttribute")], [expect(fires=False)])
+    assert replay(tmp_path, str(folder)).exit_code == 0  # only "one" runs
+    assert replay(tmp_path, str(tmp_path / "nope")).exit_code == 2
+    assert replay(tmp_path, "--backend", "nosuch").exit_code == 2
+
+
+def test_bad_event_lines_are_reported_and_the_rest_runs(tmp_path):
+    package(tmp_path)
+    folder = scenario(tmp_path, "bad", [ct_record(2, "ModifySnapshotAttribute")], [expect()])
+    with open(folder / "events.ndjson", "a") as fh:
+        fh.write("{not json\n")
+    res = replay(tmp_path, "--format", "json")
+    assert res.exit_code == 0
+    data = json.loads(res.stdout)
+    assert data["scenarios"][0]["skipped"] == 1
+    assert RULE_ID
