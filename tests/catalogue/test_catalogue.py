@@ -223,3 +223,48 @@ def test_fields_used_by_elastic_aws_rules_are_catalogued(cat: FieldCatalogue, sh
             if "*" not in field and field not in cat:
                 unknown.setdefault(field, path.name)
     assert unknown == {}
+
+
+def _dsl_fields(node: object) -> set[str]:
+    """Field names an ES query DSL body reads (term/terms/match/range/wildcard/prefix/exists)."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("term", "terms", "match", "match_phrase", "range", "wildcard", "prefix") and isinstance(value, dict):
+                found |= {k for k in value if k not in ("boost", "_name")}
+            elif key == "exists" and isinstance(value, dict) and "field" in value:
+                found.add(value["field"])
+            found |= _dsl_fields(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _dsl_fields(item)
+    return found
+
+
+def test_fields_used_by_elastic_ml_modules_are_catalogued(cat: FieldCatalogue, shared_dir: Path) -> None:
+    """Detector, influencer and datafeed-query fields of Elastic's CloudTrail and
+    metadata-service jobs are catalogued (runtime/script fields a datafeed defines excepted)."""
+    modules = shared_path(shared_dir, "anchors", "kibana-ml-modules")
+    unknown: dict[str, str] = {}
+    for folder in sorted({p.parent for p in modules.rglob("ml/*.json")}):
+        runtime: set[str] = set()
+        used: dict[str, str] = {}
+        for path in sorted(folder.glob("*.json")):
+            doc = json.loads(path.read_text())
+            body = doc.get("job", doc)
+            runtime |= set(body.get("runtime_mappings", {}) or {}) | set(body.get("script_fields", {}) or {})
+            config = body.get("analysis_config")
+            if config:
+                for det in config.get("detectors", []):
+                    for key in ("field_name", "by_field_name", "over_field_name", "partition_field_name"):
+                        if det.get(key):
+                            used.setdefault(det[key], path.name)
+                for name in config.get("influencers", []):
+                    used.setdefault(name, path.name)
+            if "query" in body:
+                for name in _dsl_fields(body["query"]):
+                    used.setdefault(name, path.name)
+        for name, where in used.items():
+            if name not in runtime and name not in cat:
+                unknown[name] = f"{folder.relative_to(modules)}/{where}"
+    assert unknown == {}
