@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 from click.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "replay"))
 from pkgkit import RULE_ID, ct_record, package, rule_toml, write_ndjson
 
 from ctdetect.cli import cli
