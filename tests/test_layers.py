@@ -8,6 +8,7 @@ layers below it. Imports inside functions (lazy imports) count too. Every sub-pa
 from __future__ import annotations
 
 import ast
+from functools import lru_cache
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent / "tooling" / "ctdetect"
@@ -53,6 +54,7 @@ def _module_name(path: Path, package_dir: Path = PACKAGE_DIR) -> str:
     return ".".join(parts)
 
 
+@lru_cache(maxsize=None)
 def _imports(path: Path, package_dir: Path = PACKAGE_DIR) -> list[tuple[int, str]]:
     """(line, absolute module name) of every ctdetect import in ``path``, in line order."""
     module = _module_name(path, package_dir)
