@@ -11,15 +11,27 @@ from pathlib import Path
 
 import pytest
 
-from conftest import shared_path
-from ctdetect.query import parse_query
+from ctdetect.query import LANGUAGES, parse_query
 from ctdetect.query.errors import QueryParseError
 
 pytestmark = pytest.mark.shared
 
 
-def _rule_queries() -> list[tuple[Path, str, str]]:
-    root = shared_path("anchors", "detection-rules", "rules")
+def shared_path(shared_dir: Path, *parts: str) -> Path:
+    """A path under ../shared (the ``shared_dir`` fixture, which skips when ../shared is absent).
+
+    The fixture is used rather than ``from conftest import shared_path`` because another
+    folder's conftest.py can shadow the module name ``conftest`` under xdist.
+    """
+    path = shared_dir.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent (../shared is not part of a user's clone)")
+    return path
+
+
+def rule_queries(shared_dir: Path) -> list[tuple[Path, str, str]]:
+    """(file, language, query) of every KQL, EQL and Lucene rule in Elastic's anchors."""
+    root = shared_path(shared_dir, "anchors", "detection-rules", "rules")
     out = []
     for path in sorted(root.rglob("*.toml")):
         rule = tomllib.loads(path.read_text(encoding="utf-8")).get("rule", {})
@@ -29,10 +41,8 @@ def _rule_queries() -> list[tuple[Path, str, str]]:
     return out
 
 
-def test_every_anchor_rule_query_parses() -> None:
-    from ctdetect.query import LANGUAGES
-
-    queries = _rule_queries()
+def test_every_anchor_rule_query_parses(shared_dir: Path) -> None:
+    queries = rule_queries(shared_dir)
     assert len(queries) > 150
     failures = []
     for path, language, text in queries:
@@ -45,8 +55,8 @@ def test_every_anchor_rule_query_parses() -> None:
     assert not failures, "\n".join(failures)
 
 
-def test_every_anchor_datafeed_query_parses() -> None:
-    root = shared_path("anchors", "kibana-ml-modules")
+def test_every_anchor_datafeed_query_parses(shared_dir: Path) -> None:
+    root = shared_path(shared_dir, "anchors", "kibana-ml-modules")
     feeds = sorted(root.rglob("datafeed_*.json"))
     assert feeds
     for path in feeds:

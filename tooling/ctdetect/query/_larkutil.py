@@ -22,7 +22,18 @@ def build_parser(grammar: str, start: str = "start", lexer: str = "contextual") 
 
     # cache=True keeps the compiled tables in the temp directory, keyed by grammar and
     # lark version, so a fresh process builds a parser in milliseconds.
-    return Lark(grammar, parser="lalr", lexer=lexer, start=start, propagate_positions=True, maybe_placeholders=False, cache=True)
+    return Lark(grammar, parser="lalr", lexer=lexer, start=start, propagate_positions=False, maybe_placeholders=False, cache=True)
+
+
+def first_token(tree: Any) -> Any:
+    """The first token under ``tree`` (positions are read from tokens: propagating them
+    onto every tree node would double parse time)."""
+    node = tree
+    while hasattr(node, "children"):
+        if not node.children:
+            return None
+        node = node.children[0]
+    return node
 
 
 def line_col(text: str, offset: int) -> tuple[int, int]:

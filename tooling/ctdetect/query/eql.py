@@ -20,7 +20,7 @@ import re
 from typing import Any
 
 from ctdetect.query import ast
-from ctdetect.query._larkutil import line_col, run_parser
+from ctdetect.query._larkutil import first_token, line_col, run_parser
 from ctdetect.query.eql_runtime import FUNCTIONS
 from ctdetect.query.errors import QueryParseError
 
@@ -155,10 +155,8 @@ class _Builder:
             return getattr(item, "pos", None)
         if _is_token(item) and item.line is not None:
             return ast.Position(item.line, item.column)
-        meta = getattr(item, "meta", None)
-        if meta is not None and not getattr(meta, "empty", True):
-            return ast.Position(meta.line, meta.column)
-        return None
+        tok = first_token(item)
+        return ast.Position(tok.line, tok.column) if tok is not None and tok.line is not None else None
 
     def string(self, token: Any) -> str:
         raw = token.value

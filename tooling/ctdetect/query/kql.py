@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from ctdetect.query import ast
-from ctdetect.query._larkutil import line_col, run_parser
+from ctdetect.query._larkutil import first_token, line_col, run_parser
 from ctdetect.query.errors import QueryParseError
 
 LANGUAGE = "kuery"
@@ -91,10 +91,8 @@ class _Builder:
     def _pos(self, item: Any) -> ast.Position | None:
         if hasattr(item, "line") and item.line is not None:
             return ast.Position(item.line, item.column)
-        meta = getattr(item, "meta", None)
-        if meta is not None and not getattr(meta, "empty", True):
-            return ast.Position(meta.line, meta.column)
-        return None
+        tok = first_token(item)
+        return ast.Position(tok.line, tok.column) if tok is not None and tok.line is not None else None
 
     def _error(self, message: str, offset: int) -> QueryParseError:
         line, col = line_col(self.source, offset)
