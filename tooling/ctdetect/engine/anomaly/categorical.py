@@ -53,14 +53,11 @@ def stratum_means(a: float, b: float, n: int) -> list[float]:
     mean = a / (a + b) if a + b > 0 else 0.0
     if n <= 1 or a <= 0.0 or b <= 0.0:
         return [mean]
+    # one vectorised call for the n−1 inner quantiles and their Beta(a+1, b) CDFs
+    cdfs = list(stats.beta_cdf_at_quantiles(a, b, n)) + [1.0]
     out: list[float] = []
     prev_f = 0.0
-    for k in range(1, n + 1):
-        if k == n:
-            f = 1.0
-        else:
-            x_k = stats.beta_ppf(k / n, a, b)
-            f = stats.beta_cdf(x_k, a + 1.0, b)
+    for f in cdfs:
         out.append(mean * n * (f - prev_f))
         prev_f = f
     return out

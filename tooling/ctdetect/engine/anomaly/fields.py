@@ -53,7 +53,11 @@ def _to_str(v: Any) -> str | None:
 
 def values(event: dict[str, Any], name: str) -> list[str]:
     """The string values of a field (empty list when it has none)."""
-    v = raw_value(event, name)
+    v = event.get(name)
+    if type(v) is str:  # the common case, kept cheap: this runs per event per field
+        return [v] if v else []
+    if v is None:
+        v = raw_value(event, name)
     if isinstance(v, list):
         out = []
         for item in v:

@@ -114,7 +114,11 @@ class AnomalyJobRunner:
             w = fields.number(event, self.spec.summary_count_field_name)
             weight = w if w is not None and w > 0 else 1.0
         names = self._infl_names
-        infl = tuple(tuple(fields.values(event, n)) for n in names) if names else ()
+        if names:
+            fv = fields.values
+            infl = tuple([tuple(fv(event, n)) for n in names])
+        else:
+            infl = ()
         for det in self.detectors:
             det.add(event, infl, weight)
         self.open_count += 1

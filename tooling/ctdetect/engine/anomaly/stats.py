@@ -42,6 +42,21 @@ def beta_cdf(x: float, a: float, b: float) -> float:
     return float(_special().betainc(a, b, x))
 
 
+def beta_cdf_at_quantiles(a: float, b: float, n: int) -> list[float]:
+    """``F_{a+1,b}(x_k)`` for the Beta(a, b) quantiles ``x_k`` at k/n, k = 1..n−1 (vectorised)."""
+    special = _special()
+    qs = _strata_quantiles(n)
+    xs = special.betaincinv(a, b, qs)
+    return special.betainc(a + 1.0, b, xs).tolist()
+
+
+@lru_cache(maxsize=16)
+def _strata_quantiles(n: int) -> Any:
+    import numpy as np
+
+    return np.arange(1, n) / n
+
+
 def normal_z(p: float) -> float:
     """Two-sided z-score of a probability: ``Φ⁻¹(1 − p/2)``, 0 for p ≥ 1."""
     if p >= 1.0:
