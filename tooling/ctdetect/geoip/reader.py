@@ -71,54 +71,51 @@ class _Database:
             record = self.reader.get(ip)
         except ValueError:  # not an IP, or IPv6 in an IPv4-only database
             return None
-        return record if isinstance(record, Mapping) else None
+        return record if isinstance(record, dict) else None
 
     def close(self) -> None:
         self.reader.close()
 
 
 def _en(obj: Any) -> str | None:
-    if isinstance(obj, Mapping):
-        names = obj.get("names")
-        if isinstance(names, Mapping):
-            name = names.get("en")
-            return name if isinstance(name, str) else None
-    return None
+    names = obj.get("names") if isinstance(obj, dict) else None
+    name = names.get("en") if isinstance(names, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def geo_fields(record: Mapping[str, Any], properties: Iterable[str] = CITY_PROPERTIES) -> dict[str, Any]:
-    """The geoip processor's City/Country properties from one MaxMind record (unprefixed)."""
+    """The geoip processor's City/Country properties from one MaxMind record (unprefixed).
+
+    Straight-line code on purpose: this runs once per distinct IP of an archive.
+    """
+    country = _dict(record.get("country"))
+    continent = _dict(record.get("continent"))
+    subs = record.get("subdivisions")
+    sub = _dict(subs[-1]) if isinstance(subs, list) and subs else {}
+    location = _dict(record.get("location"))
+    country_iso = country.get("iso_code")
+    sub_iso = sub.get("iso_code")
+    lat, lon = location.get("latitude"), location.get("longitude")
+    values = {
+        "continent_name": _en(continent),
+        "continent_code": continent.get("code"),
+        "country_name": _en(country),
+        "country_iso_code": country_iso,
+        "region_iso_code": f"{country_iso}-{sub_iso}" if country_iso and sub_iso else None,
+        "region_name": _en(sub),
+        "city_name": _en(record.get("city")),
+        "timezone": location.get("time_zone"),
+        "location": {"lat": lat, "lon": lon} if lat is not None and lon is not None else None,
+    }
     out: dict[str, Any] = {}
-    country = record.get("country") if isinstance(record.get("country"), Mapping) else {}
-    continent = record.get("continent") if isinstance(record.get("continent"), Mapping) else {}
-    subs = record.get("subdivisions") if isinstance(record.get("subdivisions"), list) else []
-    sub = subs[-1] if subs and isinstance(subs[-1], Mapping) else {}
-    location = record.get("location") if isinstance(record.get("location"), Mapping) else {}
     for prop in properties:
-        value: Any = None
-        if prop == "continent_name":
-            value = _en(continent)
-        elif prop == "continent_code":
-            value = continent.get("code")
-        elif prop == "country_name":
-            value = _en(country)
-        elif prop == "country_iso_code":
-            value = country.get("iso_code")
-        elif prop == "region_name":
-            value = _en(sub)
-        elif prop == "region_iso_code":
-            if country.get("iso_code") and sub.get("iso_code"):
-                value = f"{country['iso_code']}-{sub['iso_code']}"
-        elif prop == "city_name":
-            value = _en(record.get("city"))
-        elif prop == "timezone":
-            value = location.get("time_zone")
-        elif prop == "location":
-            lat, lon = location.get("latitude"), location.get("longitude")
-            if lat is not None and lon is not None:
-                value = {"lat": lat, "lon": lon}
-        else:
+        if prop not in values:
             raise ValueError(f"unknown geoip property {prop!r}")
+        value = values[prop]
         if value is not None:
             out[prop] = value
     return out
@@ -171,6 +168,7 @@ class GeoIP:
         self._databases = list(databases)
         self._city_properties = tuple(city_properties)
         self._asn_properties = tuple(asn_properties)
+        self._key_cache: dict[str, dict[str, str]] = {}
         self._cached = lru_cache(maxsize=cache_size)(self._lookup_uncached)
 
     @classmethod
@@ -227,7 +225,7 @@ class GeoIP:
         """
         if not isinstance(ip, str) or not ip:
             return {}
-        cached = self._cached(ip, prefix)
+        cached = self._cached(ip.strip(), prefix)
         if not cached:
             return {}
         out = dict(cached)
@@ -240,25 +238,37 @@ class GeoIP:
         """Hits/misses of the per-IP cache (``functools.lru_cache`` statistics)."""
         return self._cached.cache_info()
 
+    def _keys(self, prefix: str) -> dict[str, str]:
+        """Full field names under ``prefix`` for every property (built once per prefix)."""
+        keys = self._key_cache.get(prefix)
+        if keys is None:
+            keys = {p: f"{prefix}.geo.{p}" for p in CITY_PROPERTIES + OPTIONAL_CITY_PROPERTIES}
+            keys.update({f"as:{p}": f"{prefix}.as.{p}" for p in _ASN_FIELDS.values()})
+            self._key_cache[prefix] = keys
+        return keys
+
     def _lookup_uncached(self, ip: str, prefix: str) -> dict[str, Any]:
         out: dict[str, Any] = {}
         geo_done = asn_done = False
+        keys = self._keys(prefix)
         for db in self._databases:
             if geo_done and asn_done:
                 break
-            record = db.get(ip.strip())
+            record = db.get(ip)
             if not record:
                 continue
             if not geo_done and not db.asn_only:
                 geo = geo_fields(record, self._city_properties)
                 if geo:
                     geo_done = True
-                    out.update({f"{prefix}.geo.{k}": v for k, v in geo.items()})
+                    for k, v in geo.items():
+                        out[keys[k]] = v
             if not asn_done:
                 asn = asn_fields(record, self._asn_properties)
                 if asn:
                     asn_done = True
-                    out.update({f"{prefix}.as.{k}": v for k, v in asn.items()})
+                    for k, v in asn.items():
+                        out[keys["as:" + k]] = v
         return out
 
     def close(self) -> None:
