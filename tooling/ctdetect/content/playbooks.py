@@ -28,17 +28,19 @@ def parse_playbook(path: Path, text: str, problems: list[LoadProblem]) -> Playbo
     if end is None:
         problems.append(LoadProblem(path, 1, 1, "playbook.front-matter", "error", "front matter is not closed by a '---' line"))
         return None
-    import yaml
+    meta = _simple_front_matter(lines[1:end])
+    if meta is None:
+        import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        meta = yaml.load("\n".join(lines[1:end]), Loader=loader)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        column = mark.column + 1 if mark is not None else None
-        problems.append(LoadProblem(path, line, column, "playbook.front-matter", "error", f"invalid YAML front matter: {getattr(exc, 'problem', None) or exc}"))
-        return None
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        try:
+            meta = yaml.load("\n".join(lines[1:end]), Loader=loader)  # noqa: S506 - a safe loader
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 2 if mark is not None else 1
+            column = mark.column + 1 if mark is not None else None
+            problems.append(LoadProblem(path, line, column, "playbook.front-matter", "error", f"invalid YAML front matter: {getattr(exc, 'problem', None) or exc}"))
+            return None
     if not isinstance(meta, dict):
         problems.append(LoadProblem(path, 2, 1, "playbook.front-matter", "error", "front matter must be a mapping with rule_ids and title"))
         return None
@@ -60,6 +62,31 @@ def parse_playbook(path: Path, text: str, problems: list[LoadProblem]) -> Playbo
         title = ""
     body = "\n".join(lines[end + 1 :])
     return Playbook(source=Located(path, key_lines), rule_ids=list(rule_ids), title=title, body=body, sections=split_sections(body))
+
+
+_SIMPLE_LINE = re.compile(r"^([A-Za-z_][\w-]*):\s*(.*?)\s*$")
+
+
+def _simple_front_matter(lines: list[str]) -> dict[str, Any] | None:
+    """Front matter written as ``key: <JSON value>`` lines (what ctdetect writes), without YAML.
+
+    Importing PyYAML costs a noticeable slice of ``validate``'s start-up; this reads the
+    common form directly and returns ``None`` (use YAML) for anything else.
+    """
+    import json
+
+    meta: dict[str, Any] = {}
+    for line in lines:
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        m = _SIMPLE_LINE.match(line)
+        if not m:
+            return None
+        try:
+            meta[m.group(1)] = json.loads(m.group(2))
+        except ValueError:
+            return None
+    return meta
 
 
 def split_sections(body: str) -> dict[str, str]:

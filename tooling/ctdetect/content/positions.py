@@ -161,35 +161,30 @@ def _resolve_header(
     return concrete
 
 
+_VALUE_TOKEN = re.compile(r"""\"\"\"|'''|"(?:[^"\\]|\\.)*"|'[^'\n]*'|#|[\[\]{}]""")
+
+
 def _scan_value(text: str, depth: int) -> tuple[int, str | None]:
     """Follow brackets and strings through a value; return (open depth, open multi-line delimiter)."""
-    i = 0
-    n = len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "#":
-            break
-        if ch in "\"'":
-            triple = text[i : i + 3]
-            if triple in ('"""', "'''"):
-                end = text.find(triple, i + 3)
-                if end < 0:
-                    return depth, triple
-                i = end + 3
-                continue
-            j = i + 1
-            while j < n and text[j] != ch:
-                if ch == '"' and text[j] == "\\":
-                    j += 1
-                j += 1
-            i = j + 1
+    pos = 0
+    while True:
+        m = _VALUE_TOKEN.search(text, pos)
+        if m is None:
+            return depth, None
+        token = m.group(0)
+        if token == "#":
+            return depth, None
+        if token in ('"""', "\'\'\'"):
+            end = text.find(token, m.end())
+            if end < 0:
+                return depth, token
+            pos = end + 3
             continue
-        if ch in "[{":
+        if token in "[{":
             depth += 1
-        elif ch in "]}":
+        elif token in "]}":
             depth = max(0, depth - 1)
-        i += 1
-    return depth, None
+        pos = m.end()
 
 
 # --------------------------------------------------------------------------- JSON

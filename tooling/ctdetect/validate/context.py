@@ -35,6 +35,7 @@ class Context:
         self.unavailable: dict[str, str] = {}  # resource -> why it could not be loaded
         self._parsed: dict[tuple[str, str], Parsed] = {}
         self._schema_errors: dict[int, list[Any]] = {}
+        self.memo: dict[str, Any] = {}  # per-run results that several checks share
 
     # ------------------------------------------------------------------ reference data
 

@@ -47,61 +47,85 @@ def is_valid(schema: dict[str, Any], instance: Any) -> bool:
     return next(iter_errors(schema, instance), None) is None
 
 
+_KEYWORDS = (
+    "type", "const", "enum", "pattern", "minLength", "maxLength", "minimum", "maximum", "minItems", "maxItems",
+    "items", "required", "properties", "additionalProperties", "allOf", "anyOf", "oneOf", "if",
+)
+_present: dict[int, tuple[dict[str, Any], frozenset[str]]] = {}
+
+
+def _keywords(schema: dict[str, Any]) -> frozenset[str]:
+    """The keywords a schema node uses (cached: schemas are loaded once and never change)."""
+    entry = _present.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        entry = (schema, frozenset(k for k in _KEYWORDS if k in schema))
+        _present[id(schema)] = entry
+    return entry[1]
+
+
 def iter_errors(schema: dict[str, Any], instance: Any, path: tuple[Any, ...] = ()) -> Iterator[SchemaError]:
     """Every way ``instance`` fails ``schema``, deepest keywords included."""
     if not isinstance(schema, dict):
+        return
+    kw = _keywords(schema)
+    if not kw:
         return
 
     def err(keyword: str, message: str) -> SchemaError:
         return SchemaError(keyword, path, message, instance, schema.get(keyword), schema)
 
-    if "type" in schema:
+    if "type" in kw:
         types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         if not any(_TYPES[t](instance) for t in types):
             yield err("type", f"{instance!r} is not of type {', '.join(repr(t) for t in types)}")
             return
-    if "const" in schema and instance != schema["const"]:
+    if "const" in kw and instance != schema["const"]:
         yield err("const", f"{schema['const']!r} was expected")
-    if "enum" in schema and instance not in schema["enum"]:
+    if "enum" in kw and instance not in schema["enum"]:
         yield err("enum", f"{instance!r} is not one of {schema['enum']!r}")
     if isinstance(instance, str):
-        if "pattern" in schema and not _regex(schema["pattern"]).search(instance):
+        if "pattern" in kw and not _regex(schema["pattern"]).search(instance):
             yield err("pattern", f"{instance!r} does not match {schema['pattern']!r}")
-        if "minLength" in schema and len(instance) < schema["minLength"]:
+        if "minLength" in kw and len(instance) < schema["minLength"]:
             yield err("minLength", f"{instance!r} is too short")
-        if "maxLength" in schema and len(instance) > schema["maxLength"]:
+        if "maxLength" in kw and len(instance) > schema["maxLength"]:
             yield err("maxLength", f"{instance!r} is too long")
-    if _TYPES["number"](instance):
-        if "minimum" in schema and instance < schema["minimum"]:
-            yield err("minimum", f"{instance!r} is less than the minimum of {schema['minimum']!r}")
-        if "maximum" in schema and instance > schema["maximum"]:
-            yield err("maximum", f"{instance!r} is greater than the maximum of {schema['maximum']!r}")
-    if isinstance(instance, list):
-        if "minItems" in schema and len(instance) < schema["minItems"]:
+    elif isinstance(instance, list):
+        if "minItems" in kw and len(instance) < schema["minItems"]:
             yield err("minItems", f"{instance!r} should have at least {schema['minItems']} item(s)")
-        if "maxItems" in schema and len(instance) > schema["maxItems"]:
+        if "maxItems" in kw and len(instance) > schema["maxItems"]:
             yield err("maxItems", f"{instance!r} should have at most {schema['maxItems']} item(s)")
-        items = schema.get("items")
-        if isinstance(items, dict):
-            for i, item in enumerate(instance):
-                yield from iter_errors(items, item, path + (i,))
-    if isinstance(instance, dict):
-        for name in schema.get("required", ()):
-            if name not in instance:
-                yield err("required", f"{name!r} is a required property")
+        if "items" in kw and isinstance(schema["items"], dict):
+            items = schema["items"]
+            if _keywords(items):
+                for i, item in enumerate(instance):
+                    yield from iter_errors(items, item, path + (i,))
+    elif isinstance(instance, dict):
+        if "required" in kw:
+            for name in schema["required"]:
+                if name not in instance:
+                    yield err("required", f"{name!r} is a required property")
         props = schema.get("properties", {})
-        for key, value in instance.items():
-            if key in props:
-                yield from iter_errors(props[key], value, path + (key,))
-        if schema.get("additionalProperties") is False:
+        if props:
+            for key, value in instance.items():
+                sub = props.get(key)
+                if sub is not None:
+                    yield from iter_errors(sub, value, path + (key,))
+        if "additionalProperties" in kw and schema["additionalProperties"] is False:
             extra = [k for k in instance if k not in props]
             if extra:
                 yield err("additionalProperties", f"Additional properties are not allowed ({', '.join(repr(k) for k in extra)} unexpected)")
-    for sub in schema.get("allOf", ()):
-        yield from iter_errors(sub, instance, path)
-    if "anyOf" in schema and not any(is_valid(sub, instance) for sub in schema["anyOf"]):
+    elif ("minimum" in kw or "maximum" in kw) and _TYPES["number"](instance):
+        if "minimum" in kw and instance < schema["minimum"]:
+            yield err("minimum", f"{instance!r} is less than the minimum of {schema['minimum']!r}")
+        if "maximum" in kw and instance > schema["maximum"]:
+            yield err("maximum", f"{instance!r} is greater than the maximum of {schema['maximum']!r}")
+    if "allOf" in kw:
+        for sub in schema["allOf"]:
+            yield from iter_errors(sub, instance, path)
+    if "anyOf" in kw and not any(is_valid(sub, instance) for sub in schema["anyOf"]):
         yield err("anyOf", f"{instance!r} is not valid under any of the given schemas")
-    if "oneOf" in schema and sum(1 for sub in schema["oneOf"] if is_valid(sub, instance)) != 1:
+    if "oneOf" in kw and sum(1 for sub in schema["oneOf"] if is_valid(sub, instance)) != 1:
         yield err("oneOf", f"{instance!r} is not valid under exactly one of the given schemas")
-    if "if" in schema and "then" in schema and is_valid(schema["if"], instance):
+    if "if" in kw and "then" in schema and is_valid(schema["if"], instance):
         yield from iter_errors(schema["then"], instance, path)

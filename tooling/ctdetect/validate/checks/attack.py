@@ -28,7 +28,15 @@ class Mapping:
     parent_id: str | None  # for a sub-technique: the technique it is filed under
 
 
-def mappings(ctx: Context) -> Iterator[Mapping]:
+def mappings(ctx: Context) -> list[Mapping]:
+    """Every ATT&CK mapping of the package, computed once per run and shared by the checks."""
+    cached = ctx.memo.get("attack.mappings")
+    if cached is None:
+        cached = ctx.memo["attack.mappings"] = list(_mappings(ctx))
+    return cached
+
+
+def _mappings(ctx: Context) -> Iterator[Mapping]:
     owners: list[tuple[Any, str, Any]] = [(r, "rule.threat", r.rule.get("threat")) for r in ctx.package.rules]
     owners += [(h, "threat", h.raw.get("threat")) for h in ctx.package.hunting_queries]
     for owner, base, threats in owners:
