@@ -290,3 +290,19 @@ def test_encode_sizes() -> None:
     assert encode("a" * 29)[:2] == bytes([0x40 | 29, 0])
     assert encode("a" * 285)[:3] == bytes([0x40 | 30, 0, 0])
     assert encode(True) == b"\x01\x07"
+
+
+def test_corrupt_record_is_reported_not_raised(tmp_path: Path) -> None:
+    path = write_mmdb(tmp_path / "corrupt.mmdb", [("192.0.2.0/24", city_record(city="X", country_iso_code="FR")),
+                                                  ("198.51.100.0/24", city_record(city="Y"))])
+    blob = bytearray(path.read_bytes())
+    with maxminddb.open_database(str(path)) as reader:
+        meta = reader.metadata()
+    start = meta.node_count * meta.record_size * 2 // 8 + 16  # first record of the data section
+    blob[start:start + 4] = b"\xff\xff\xff\xff"
+    path.write_bytes(bytes(blob))
+    with GeoIP.open(path) as geo:
+        assert geo.lookup("192.0.2.1") == {} and geo.lookup("192.0.2.2") == {}
+        assert geo.lookup("198.51.100.1")["source.geo.city_name"] == "Y"  # the rest goes on
+        assert len(geo.problems) == 1
+        assert "corrupt.mmdb: corrupt record for 192.0.2.1" in geo.problems[0] and "(2 lookups affected)" in geo.problems[0]

@@ -65,11 +65,19 @@ class _Database:
             raise GeoIPError(f"{path}: not a readable MaxMind DB (.mmdb) file: {exc}") from None
         self.database_type = str(self.reader.metadata().database_type)
         self.asn_only = "ASN" in self.database_type.upper() and "CITY" not in self.database_type.upper()
+        self.problems = 0
+        self.first_problem: str | None = None
 
     def get(self, ip: str) -> Mapping[str, Any] | None:
         try:
             record = self.reader.get(ip)
         except ValueError:  # not an IP, or IPv6 in an IPv4-only database
+            return None
+        except maxminddb.InvalidDatabaseError as exc:
+            # a corrupt record: say so once per database, answer "unknown", keep going
+            self.problems += 1
+            if self.first_problem is None:
+                self.first_problem = f"{self.path}: corrupt record for {ip}: {exc}"
             return None
         return record if isinstance(record, dict) else None
 
@@ -232,6 +240,19 @@ class GeoIP:
         loc = out.get(f"{prefix}.geo.location")
         if loc is not None:
             out[f"{prefix}.geo.location"] = dict(loc)
+        return out
+
+    @property
+    def problems(self) -> list[str]:
+        """One message per database that returned corrupt records (file, IP, error, count).
+
+        Lookups that hit a corrupt record answer ``{}``; callers report these in summaries.
+        """
+        out = []
+        for db in self._databases:
+            if db.first_problem:
+                more = f" ({db.problems} lookups affected)" if db.problems > 1 else ""
+                out.append(db.first_problem + more)
         return out
 
     def cache_info(self) -> Any:
