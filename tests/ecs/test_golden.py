@@ -46,8 +46,7 @@ class MaxMindTestGeo:
             out["source.geo.country_iso_code"] = city["country"]["iso_code"]
             out["source.geo.country_name"] = city["country"]["names"]["en"]
         if "location" in city:
-            out["source.geo.location.lat"] = city["location"]["latitude"]
-            out["source.geo.location.lon"] = city["location"]["longitude"]
+            out["source.geo.location"] = {"lat": city["location"]["latitude"], "lon": city["location"]["longitude"]}
         if city.get("subdivisions"):
             sub = city["subdivisions"][0]
             out["source.geo.region_iso_code"] = f"{city['country']['iso_code']}-{sub['iso_code']}"

@@ -178,6 +178,9 @@ def test_flatten_and_nest() -> None:
     nested = {"@timestamp": "t", "event": {"action": "A", "type": ["info"]}, "source": {"geo": {"location": {"lat": 1.0}}}}
     flat = flatten(nested)
     assert flat == {"@timestamp": "t", "event.action": "A", "event.type": ["info"], "source.geo.location.lat": 1.0}
+    point = {"source": {"geo": {"location": {"lat": 1.0, "lon": 2.0}}}}
+    assert flatten(point) == {"source.geo.location": {"lat": 1.0, "lon": 2.0}}
+    assert nest(flatten(point)) == point
     assert nest(flat) == nested
     assert flatten({"a.b": 1, "c": {"d.e": 2}}) == {"a.b": 1, "c.d.e": 2}
 

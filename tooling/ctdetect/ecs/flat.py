@@ -5,6 +5,10 @@ Events inside ctdetect are flat dicts keyed by dotted ECS names (docs/ARCHITECTU
 names, and an array of objects is merged into per-leaf arrays (``items: [{group: all}]``
 becomes ``items.group: ["all"]``), which is what a query on that path sees. ``nest`` is
 the inverse for output and indexing; it cannot split merged arrays back into objects.
+
+A ``geo_point`` object (exactly ``lat`` and ``lon``, e.g. ``source.geo.location``) is one
+field in Elasticsearch, so it stays a ``{"lat": ..., "lon": ...}`` value, as
+``ctdetect.geoip`` returns it.
 """
 
 from __future__ import annotations
@@ -23,7 +27,10 @@ def _flatten_into(out: dict[str, Any], obj: dict[str, Any], prefix: str) -> None
     for key, value in obj.items():
         name = prefix + key
         if isinstance(value, dict):
-            _flatten_into(out, value, name + ".")
+            if len(value) == 2 and "lat" in value and "lon" in value:
+                out[name] = value  # geo_point
+            else:
+                _flatten_into(out, value, name + ".")
         elif isinstance(value, list):
             _flatten_list(out, value, name)
         else:
