@@ -6,6 +6,7 @@ Skipped when ../shared is absent (a user's clone).
 from __future__ import annotations
 
 import json
+import os
 import tomllib
 from pathlib import Path
 
@@ -41,8 +42,18 @@ def rule_queries(shared_dir: Path) -> list[tuple[Path, str, str]]:
     return out
 
 
-def test_every_anchor_rule_query_parses(shared_dir: Path) -> None:
-    queries = rule_queries(shared_dir)
+@pytest.fixture(scope="module")
+def anchor_queries() -> list[tuple[Path, str, str]]:
+    # Same location as the shared_dir fixture (a module-scoped fixture cannot use that
+    # function-scoped one, and importing ``conftest`` is unsafe under xdist).
+    shared = Path(os.environ.get("CTDETECT_SHARED_DIR", Path(__file__).resolve().parents[2].parent / "shared"))
+    if not shared.exists():
+        pytest.skip(f"{shared} is absent (../shared is not part of a user's clone)")
+    return rule_queries(shared)
+
+
+def test_every_anchor_rule_query_parses(anchor_queries: list[tuple[Path, str, str]]) -> None:
+    queries = anchor_queries
     assert len(queries) > 150
     failures = []
     for path, language, text in queries:
@@ -62,3 +73,23 @@ def test_every_anchor_datafeed_query_parses(shared_dir: Path) -> None:
     for path in feeds:
         body = json.loads(path.read_text(encoding="utf-8"))
         parse_query(body["query"], "dsl")
+
+
+def test_every_anchor_rule_translates_or_is_an_eql_script(anchor_queries: list[tuple[Path, str, str]]) -> None:
+    """Every non-sequence anchor query translates to ES DSL that parses back, or is refused only for an EQL script."""
+    from ctdetect.query import ast
+    from ctdetect.query.dsl import parse_dsl
+    from ctdetect.query.translate import TranslationError, to_es_dsl
+
+    translated = refused = 0
+    for path, language, text in anchor_queries:
+        node = parse_query(text, language)
+        if isinstance(node, ast.Sequence):
+            continue
+        try:
+            parse_dsl(to_es_dsl(node))
+            translated += 1
+        except TranslationError:
+            assert language == "eql", path.name
+            refused += 1
+    assert translated > 130 and refused <= 2

@@ -1,0 +1,148 @@
+"""Property tests: random and mutated queries never break a parser in any way but QueryParseError.
+
+Any query that does parse must also compile and evaluate without raising (sequences are
+compiled step by step, as the rule engine does).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ctdetect.query import ast
+from ctdetect.query.dsl import parse_dsl
+from ctdetect.query.eql import parse_eql
+from ctdetect.query.errors import QueryParseError
+from ctdetect.query.evaluate import compile_query
+from ctdetect.query.kql import parse_kql
+from ctdetect.query.lucene import parse_lucene
+
+SEEDS: dict[str, list[str]] = {
+    "kuery": [
+        'event.dataset: "aws.cloudtrail" and event.action: (Create* or "Delete Trail") and not user.name: root',
+        "source.as.organization.name:(* and not (Amazon* or \"Google LLC\")) and bytes >= 10",
+        "aws.cloudtrail.*: x\\:y or user:{ name: bob } or free text here",
+        "@timestamp < \"now-1d/d\" and source.ip: 10.0.0.0/8",
+    ],
+    "eql": [
+        'info where a == "x" and stringContains(b, "y*") and c : ("q", "r*") and not d in~ ("s")',
+        "sequence by user.name with maxspan=5m [any where a like~ \"x*\"] by h [iam where length(b) > 3] until [any where c regex \"z.*\"]",
+        'any where add(n, 2) * 3 >= number("12") and ?opt.field != null | filter x == true | head 3',
+        'process where `weird-name` == """raw\\str""" and cidrMatch(source.ip, "10.0.0.0/8") /* note */',
+    ],
+    "lucene": [
+        "event.action:(ListBuckets OR Get*) AND -user.name:root && _exists_:source.ip",
+        'bytes:[1 TO 5} OR t:>=now-1d OR f:/ab[cd]+/ OR "a phrase"^2',
+        "+a:1 b:\\(2\\) NOT c:*",
+    ],
+}
+
+DATAFEED = {
+    "bool": {
+        "filter": [{"term": {"event.dataset": "aws.cloudtrail"}}, {"exists": {"field": "user.name"}}],
+        "must": [{"bool": {"should": [{"match": {"host.os.type": {"query": "linux", "operator": "OR"}}}, {"match_phrase": {"m": "a b"}}]}}],
+        "must_not": {"terms": {"process.name": ["a", "b"]}},
+        "should": [{"range": {"n": {"gte": 1}}}, {"wildcard": {"w": "x*"}}, {"query_string": {"query": "a:b AND c"}}],
+        "minimum_should_match": 1,
+    }
+}
+
+PARSERS: dict[str, Callable[[str], ast.Node]] = {"kuery": parse_kql, "eql": parse_eql, "lucene": parse_lucene}
+DOCS = [{}, {"a": "x", "b": "yy", "user.name": ["root", None], "n": 3, "source.ip": "10.1.1.1", "event.category": "info"}]
+ALPHABET = st.sampled_from(list('abcAZ019 \t\n"\'\\*?:()[]{}<>=!~|&+-/,.@`%^#;') + ["and", "or", "not", " AND ", " OR ", "where", "in", "~", "\u00e9", "\u0000", "\ud7ff"])
+
+
+def _exercise(node: ast.Node) -> None:
+    """Compile and run a parsed query; raising here is a bug."""
+    targets = [node]
+    if isinstance(node, ast.Piped) and isinstance(node.query, ast.Sequence):
+        node = node.query
+    if isinstance(node, ast.Sequence):
+        targets = [s.query for s in node.steps] + ([node.until.query] if node.until else [])
+    ast.field_uses(node)
+    for target in targets:
+        match = compile_query(target, {"n": "long", "source.ip": "ip", "t": "date", "bytes": "long"}, now=0)
+        for doc in DOCS:
+            assert match(doc) in (True, False)
+
+
+def _check(language: str, text: str) -> None:
+    try:
+        node = PARSERS[language](text)
+    except QueryParseError as exc:
+        assert exc.line is not None and exc.line >= 1 and exc.column is not None and exc.column >= 1
+        assert exc.language == language
+        return
+    _exercise(node)
+
+
+@st.composite
+def mutated(draw: Any, seeds: list[str]) -> str:
+    text = draw(st.sampled_from(seeds))
+    for _ in range(draw(st.integers(1, 4))):
+        pos = draw(st.integers(0, len(text)))
+        action = draw(st.sampled_from(["insert", "delete", "replace", "cut"]))
+        piece = draw(ALPHABET)
+        if action == "insert":
+            text = text[:pos] + piece + text[pos:]
+        elif action == "delete":
+            text = text[:pos] + text[pos + 1 :]
+        elif action == "replace":
+            text = text[:pos] + piece + text[pos + 1 :]
+        else:
+            text = text[:pos]
+    return text
+
+
+SETTINGS = settings(max_examples=int(__import__("os").environ.get("CTDETECT_HYPOTHESIS_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+@SETTINGS
+@given(st.sampled_from(sorted(PARSERS)), st.text(max_size=60))
+def test_random_text(language: str, text: str) -> None:
+    _check(language, text)
+
+
+@SETTINGS
+@given(st.sampled_from(sorted(PARSERS)), st.lists(ALPHABET, max_size=25).map("".join))
+def test_random_token_soup(language: str, text: str) -> None:
+    _check(language, text)
+
+
+@SETTINGS
+@given(st.data())
+def test_mutated_real_queries(data: Any) -> None:
+    language = data.draw(st.sampled_from(sorted(PARSERS)))
+    _check(language, data.draw(mutated(SEEDS[language])))
+
+
+def _json_values() -> st.SearchStrategy[Any]:
+    keys = st.sampled_from(["bool", "must", "filter", "should", "must_not", "term", "terms", "match", "range", "exists", "field", "value", "query", "gte", "lt", "wildcard", "prefix", "regexp", "query_string", "minimum_should_match", "a", "case_insensitive", "operator", "match_all", "multi_match", "fields"])
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=True), st.text(max_size=8), st.sampled_from(["a*", "(", "50%", "AND", "x:y"]))
+    return st.recursive(scalars, lambda kids: st.one_of(st.lists(kids, max_size=3), st.dictionaries(keys, kids, max_size=3)), max_leaves=12)
+
+
+@SETTINGS
+@given(_json_values())
+def test_random_dsl_structures(value: Any) -> None:
+    try:
+        node = parse_dsl(value)
+    except QueryParseError as exc:
+        assert exc.language == "dsl" and exc.line is not None and exc.line >= 1
+        return
+    _exercise(node)
+
+
+@SETTINGS
+@given(st.data())
+def test_mutated_dsl_text(data: Any) -> None:
+    text = data.draw(mutated([json.dumps(DATAFEED)]))
+    try:
+        node = parse_dsl(text)
+    except QueryParseError as exc:
+        assert exc.language == "dsl" and exc.line is not None and exc.line >= 1
+        return
+    _exercise(node)
