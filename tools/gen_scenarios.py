@@ -239,8 +239,10 @@ def defense_evasion() -> None:
                  api(at(1), CF, "DeleteDeliveryChannel", waf, {"deliveryChannelName": "default"}, None, ip=TOR)],
                 [api(at(0), CF, "PutConfigurationRecorder", platform, {"configurationRecorder": {"name": "default", "roleARN": f"arn:aws:iam::{ACCOUNT}:role/aws-config-role",
                      "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True}}}, None),
-                 api(at(1), CF, "StartConfigurationRecorder", platform, {"configurationRecorderName": "default"}, None)],
-                [("web-waf-role", "recorder stopped")], "Config keeps recording")
+                 api(at(1), CF, "StartConfigurationRecorder", platform, {"configurationRecorderName": "default"}, None),
+                 api(at(2), CF, "StopConfigurationRecorder", bob, {"configurationRecorderName": "default"}, None,
+                     error=("AccessDeniedException", "User is not authorized to perform: config:StopConfigurationRecorder"))],
+                [("web-waf-role", "recorder stopped")], "Config keeps recording; a stop is refused")
 
     simple_pair("defense_evasion_vpc_flow_logs_deleted", "vpc-flow-logs-deleted",
                 "The flow logs of the production VPC are deleted.",
@@ -264,8 +266,10 @@ def defense_evasion() -> None:
                 [api(at(0), R53, "CreateResolverQueryLogConfig", platform, {"name": "vpc-dns", "destinationArn": "arn:aws:s3:::acme-dns-logs", "creatorRequestId": "tf-1"},
                      {"resolverQueryLogConfig": {"id": "rqlc-0new", "status": "CREATING"}}),
                  api(at(1), R53, "AssociateResolverQueryLogConfig", platform, {"resolverQueryLogConfigId": "rqlc-0new", "resourceId": "vpc-0123456789abcdef0"},
-                     {"resolverQueryLogConfigAssociation": {"id": "rqlca-2", "status": "CREATING"}})],
-                [("web-waf-role", "resolver query logging removed")], "DNS logging is being added")
+                     {"resolverQueryLogConfigAssociation": {"id": "rqlca-2", "status": "CREATING"}}),
+                 api(at(3), R53, "DeleteResolverQueryLogConfig", bob, {"resolverQueryLogConfigId": "rqlc-0new"}, None,
+                     error=("AccessDeniedException", "User is not authorized to perform: route53resolver:DeleteResolverQueryLogConfig"))],
+                [("web-waf-role", "resolver query logging removed")], "DNS logging is being added; a deletion is refused")
 
     ORG = "organizations.amazonaws.com"
     simple_pair("defense_evasion_organization_left", "organization-left",
@@ -283,8 +287,10 @@ def defense_evasion() -> None:
                 [api(at(0), "logs.amazonaws.com", "DeleteLogGroup", waf, {"logGroupName": "/aws/cloudtrail/org-audit"}, None, ip=TOR),
                  api(at(1), "monitoring.amazonaws.com", "DeleteAlarms", waf, {"alarmNames": ["root-console-login", "cloudtrail-config-change"]}, None, ip=TOR)],
                 [api(at(0), "logs.amazonaws.com", "CreateLogGroup", platform, {"logGroupName": "/app/orders"}, None),
-                 api(at(1), "logs.amazonaws.com", "PutRetentionPolicy", platform, {"logGroupName": "/app/orders", "retentionInDays": 365}, None)],
-                [("web-waf-role", "log group and alarms deleted")], "creation and retention are not deletion")
+                 api(at(1), "logs.amazonaws.com", "PutRetentionPolicy", platform, {"logGroupName": "/app/orders", "retentionInDays": 365}, None),
+                 api(at(2), "logs.amazonaws.com", "DeleteLogGroup", bob, {"logGroupName": "/aws/cloudtrail/org-audit"}, None,
+                     error=("AccessDeniedException", "User is not authorized to perform: logs:DeleteLogGroup"))],
+                [("web-waf-role", "log group and alarms deleted")], "creation, retention and a refused deletion")
 
     def logging(t, who, bucket, enabled, ip=OFFICE_PARIS):
         status = {"xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}
@@ -638,17 +644,24 @@ def build_all() -> list[Scenario]:
     return SCENARIOS
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    """``gen_scenarios.py [--out DIR]``: write every scenario (to scenarios/, or DIR to compare)."""
+    out = OUT
+    if argv[:1] == ["--out"] and len(argv) == 2:
+        out = Path(argv[1])
+    elif argv:
+        print("usage: gen_scenarios.py [--out DIR]", file=sys.stderr)
+        return 2
     scenarios = build_all()
     names = [s.folder for s in scenarios]
     if len(set(names)) != len(names):
         print("duplicate scenario folder names", file=sys.stderr)
         return 1
     for s in scenarios:
-        write(s)
-    print(f"wrote {len(scenarios)} scenarios under {OUT.name}/")
+        write(s, out)
+    print(f"wrote {len(scenarios)} scenarios under {out}")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

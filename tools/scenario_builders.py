@@ -199,10 +199,18 @@ def toml_value(v: Any) -> str:
     return json.dumps(v, ensure_ascii=False)
 
 
-def write(s: Scenario) -> None:
-    folder = OUT / s.folder
+def write(s: Scenario, out: Path = OUT) -> None:
+    """Write one scenario folder under ``out`` (the package's scenarios/ by default)."""
+    folder = out / s.folder
     folder.mkdir(parents=True, exist_ok=True)
     events = sorted(s.events, key=lambda r: r["eventTime"])
+    # Ids are drawn per scenario (seeded by its folder name), so editing one scenario never
+    # renumbers the records of another.
+    ids = random.Random(s.folder)
+    for rec in events:
+        rec["eventID"] = str(uuid.UUID(int=ids.getrandbits(128), version=4))
+        if "requestID" in rec:
+            rec["requestID"] = str(uuid.UUID(int=ids.getrandbits(128), version=4))
     (folder / "events.ndjson").write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in events))
     lines = [f"name = {toml_value(s.folder)}", f"description = {toml_value(s.description)}",
              f"tags = {json.dumps(s.tags)}", "", "[[events]]", 'path = "events.ndjson"', 'format = "cloudtrail"', ""]
