@@ -108,7 +108,7 @@ def test_hunting_unique_id(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------ robustness
 
-_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @_SETTINGS
