@@ -105,6 +105,11 @@ def field_kind(field: str, field_types: Mapping[str, str]) -> str:
     return "keyword"
 
 
+def _is_plain(field: str, kind: str) -> bool:
+    """True when the field's value is simply ``doc[field]`` (no multi-field or object gathering)."""
+    return kind not in ("flattened_root", "object") and field.rpartition(".")[2] not in MULTI_FIELD_SUFFIXES
+
+
 def _getter(field: str, field_types: Mapping[str, str]) -> Callable[[Doc], Any]:
     """How to read ``field``'s value(s) from a flat document."""
     kind = field_kind(field, field_types)
@@ -275,8 +280,10 @@ def _term_test(kind: str, value: Any, case_insensitive: bool) -> ValueTest | Non
     return _equals_test(kind, value, case_insensitive)
 
 
-def _pattern_test(kind: str, regex: re.Pattern[str], text_regex: re.Pattern[str] | None) -> ValueTest | None:
+def _pattern_test(kind: str, regex: re.Pattern[str], text_regex: re.Pattern[str] | None, plain: Callable[[str], bool] | None = None) -> ValueTest | None:
     if kind in ("keyword", "caseless", "flattened_root", "object"):
+        if plain is not None and kind != "caseless":
+            return _any(lambda v: plain(v if v.__class__ is str else keyword_str(v)))
         fm = regex.match
         if kind == "caseless":
             return _any(lambda v: fm(keyword_str(v).lower()) is not None)
@@ -376,6 +383,58 @@ def _bounds_check(parsed: list[tuple[str, Any]]) -> Callable[[Any], bool]:
     return check
 
 
+# --------------------------------------------------------------------------- ordering heuristics
+
+#: Fields that nearly every event of a data source shares: checked last in a conjunction.
+_LOW_SELECTIVITY = frozenset(
+    {
+        "data_stream.dataset", "data_stream.type", "data_stream.namespace", "event.dataset", "event.module",
+        "event.kind", "event.outcome", "event.category", "event.type", "cloud.provider", "ecs.version",
+    }
+)
+
+
+def _selectivity_rank(field: str) -> int:
+    """0 for the field that best splits CloudTrail events (the API call), 2 for near-constant ones."""
+    if field == "event.action":
+        return 0
+    if field in _LOW_SELECTIVITY:
+        return 2
+    return 1
+
+
+def _cost_rank(node: ast.Node) -> int:
+    """Rough evaluation cost of a conjunct, to try cheap ones first (order never changes the answer)."""
+    if isinstance(node, (ast.Match, ast.Term, ast.Terms, ast.Phrase, ast.Exists, ast.MatchNone, ast.MatchAll)):
+        return 1 if getattr(node, "field", "") and "*" not in (getattr(node, "field", "") or "") else 5
+    if isinstance(node, (ast.Prefix, ast.Range)):
+        return 2
+    if isinstance(node, (ast.Wildcard, ast.Regexp)):
+        return 3 if node.field and "*" not in node.field else 5
+    if isinstance(node, ast.Not):
+        return _cost_rank(node.item)
+    if isinstance(node, (ast.And, ast.Or, ast.AtLeast)):
+        return max((_cost_rank(i) for i in node.items), default=0) + 1
+    return 6  # EQL scripts, sequences, anything else
+
+
+def _substring_matcher(pattern: str) -> Callable[[str], bool] | None:
+    """A plain-string test for ``lit``, ``lit*``, ``*lit`` and ``*lit*`` patterns (no ``?``, no escapes)."""
+    if "?" in pattern or "\\" in pattern:
+        return None
+    core = pattern.strip("*")
+    if not core or "*" in core:
+        return None
+    lead, trail = pattern.startswith("*"), pattern.endswith("*")
+    if lead and trail:
+        return lambda v: core in v
+    if trail:
+        return lambda v: v.startswith(core)
+    if lead:
+        return lambda v: v.endswith(core)
+    return None
+
+
 # --------------------------------------------------------------------------- compiler
 
 
@@ -416,8 +475,66 @@ class _Compiler:
     def c_MatchNone(self, node: ast.MatchNone) -> Predicate:
         return _false
 
+    # ----------------------------------------------------------------- fast paths
+    # Most detection rules are conjunctions of exact keyword values (``event.action: X``,
+    # ``event.provider: (a or b)``). Those leaves are recognised here and fused: one
+    # closure checks them all with set look-ups, the most selective field first.
+
+    def exact(self, node: ast.Node) -> tuple[str, frozenset[str]] | None:
+        """(field, accepted values) when ``node`` is a case-sensitive exact match on a plain keyword field."""
+        if isinstance(node, (ast.Match, ast.Term, ast.Phrase, ast.Terms)):
+            field = node.field
+            if field is None or "*" in field or getattr(node, "case_insensitive", False):
+                return None
+            if self.kind(field) != "keyword" or field.rpartition(".")[2] in MULTI_FIELD_SUFFIXES:
+                return None
+            if isinstance(node, ast.Terms):
+                return field, frozenset(keyword_str(v) for v in node.values)
+            value = node.text if isinstance(node, ast.Phrase) else node.value
+            return field, frozenset((keyword_str(value),))
+        if isinstance(node, ast.Or) and node.items:
+            parts = [self.exact(item) for item in node.items]
+            if all(p is not None for p in parts) and len({p[0] for p in parts if p}) == 1:
+                values: set[str] = set()
+                for p in parts:
+                    values |= p[1]  # type: ignore[index]
+                return parts[0][0], frozenset(values)  # type: ignore[index]
+        return None
+
+    @staticmethod
+    def _exact_predicate(specs: list[tuple[str, frozenset[str]]]) -> Predicate:
+        # Same field twice in a conjunction: both must hold, so the accepted sets intersect.
+        merged: dict[str, frozenset[str]] = {}
+        for field, values in specs:
+            merged[field] = merged[field] & values if field in merged else values
+        ordered = sorted(merged.items(), key=lambda fv: (_selectivity_rank(fv[0]), len(fv[1])))
+        checks = tuple((field, values, _in_test("keyword", tuple(values), False)) for field, values in ordered)
+
+        def exact_all(doc: Doc) -> bool:
+            get = doc.get
+            for field, values, slow in checks:
+                v = get(field)
+                if v.__class__ is str:
+                    if v not in values:
+                        return False
+                elif v is None or not slow(v):  # type: ignore[misc]
+                    return False
+            return True
+
+        return exact_all
+
     def c_And(self, node: ast.And) -> Predicate:
-        preds = [self.compile(item) for item in node.items]
+        specs: list[tuple[str, frozenset[str]]] = []
+        others: list[ast.Node] = []
+        for item in node.items:
+            spec = self.exact(item)
+            if spec is not None:
+                specs.append(spec)
+            else:
+                others.append(item)
+        # Cheap, selective checks first: the order of a conjunction does not change its answer.
+        others.sort(key=_cost_rank)
+        preds = ([self._exact_predicate(specs)] if specs else []) + [self.compile(item) for item in others]
         if not preds:
             return _true
         if len(preds) == 1:
@@ -436,7 +553,20 @@ class _Compiler:
         return all_of
 
     def c_Or(self, node: ast.Or) -> Predicate:
-        preds = [self.compile(item) for item in node.items]
+        spec = self.exact(node)
+        if spec is not None:
+            return self._exact_predicate([spec])
+        # Exact leaves on one field collapse into one set look-up; the rest stay as they are.
+        by_field: dict[str, set[str]] = {}
+        rest: list[ast.Node] = []
+        for item in node.items:
+            s = self.exact(item)
+            if s is not None:
+                by_field.setdefault(s[0], set()).update(s[1])
+            else:
+                rest.append(item)
+        preds = [self._exact_predicate([(f, frozenset(v))]) for f, v in by_field.items()]
+        preds += [self.compile(item) for item in sorted(rest, key=_cost_rank)]
         if not preds:
             return _false
         if len(preds) == 1:
@@ -478,11 +608,18 @@ class _Compiler:
             test = build(self.kind(field))
             if test is None:
                 return _false
+            if _is_plain(field, self.kind(field)):
+
+                def plain_leaf(doc: Doc) -> bool:
+                    value = doc.get(field)
+                    return value is not None and test(value)  # type: ignore[misc]
+
+                return plain_leaf
             get = _getter(field, self.field_types)
 
             def leaf(doc: Doc) -> bool:
                 value = get(doc)
-                return value is not None and test(value)
+                return value is not None and test(value)  # type: ignore[misc]
 
             return leaf
         name_re = wildcard_regex(field) if field is not None else None
@@ -529,7 +666,8 @@ class _Compiler:
         regex = wildcard_regex(node.pattern, node.case_insensitive)
         # On text fields the pattern is normalised like the tokens (lower-cased).
         text_regex = wildcard_regex(node.pattern.lower(), True)
-        return self._leaf(node.field, lambda kind: _pattern_test(kind, regex, text_regex))
+        plain = None if node.case_insensitive else _substring_matcher(node.pattern)
+        return self._leaf(node.field, lambda kind: _pattern_test(kind, regex, text_regex, plain))
 
     def c_Prefix(self, node: ast.Prefix) -> Predicate:
         from ctdetect.query.values import escape_wildcard
@@ -559,18 +697,13 @@ class _Compiler:
     # ----------------------------------------------------------------- EQL
 
     def c_EventQuery(self, node: ast.EventQuery) -> Predicate:
-        cond = self.compile(node.condition)
         if node.category == "any":
-            return cond
-        category = _equals_test("keyword", node.category, False)
-        get = _getter(self.category_field, self.field_types)
-        assert category is not None
-
-        def in_category(doc: Doc) -> bool:
-            value = get(doc)
-            return value is not None and category(value) and cond(doc)
-
-        return in_category
+            return self.compile(node.condition)
+        # The category is one more exact term (Elasticsearch adds a term filter on the
+        # category field), so it joins the conjunction's fused exact checks.
+        category = ast.Term(self.category_field, node.category)
+        items = node.condition.items if isinstance(node.condition, ast.And) else (node.condition,)
+        return self.c_And(ast.And((category, *items)))
 
     def c_Piped(self, node: ast.Piped) -> Predicate:
         # Only ``filter`` pipes change which single events match; head/tail act on the result list.
