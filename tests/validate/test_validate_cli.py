@@ -102,7 +102,7 @@ def test_bare_folder_says_what_it_skipped(corpus: Path, tmp_path: Path) -> None:
     code, out = _run("unknown_field.toml", "--format", "json")
     [target] = json.loads(out)["summary"]["targets"]
     assert target["kind"] == "rules"
-    assert "bare folder of rules" in target["checks_skipped"]["ml.job-missing"]
+    assert "bare folder or file" in target["checks_skipped"]["ml.job-missing"]
     assert "scenario.coverage" in target["checks_skipped"]
 
 
@@ -118,3 +118,14 @@ def test_default_path_is_the_current_folder(corpus: Path) -> None:
     code, out = _run("--format", "json")
     targets = json.loads(out)["summary"]["targets"]
     assert [t["path"] for t in targets] == ["."]
+
+
+def test_single_content_files_are_read_by_kind(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lone job, playbook or scenario file is checked on its own; cross-file checks do not apply."""
+    monkeypatch.chdir(BROKEN)
+    code, out = _run("job_without_datafeed/ml_jobs/ctdetect_tests_lonely.json", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["problems"] == [] and doc["summary"]["targets"][0]["jobs"] == 1
+    code, out = _run("rare_without_by/ml_jobs/ctdetect_tests_rare.json", "playbook_bad_front_matter/playbooks/broken.md", "--format", "json")
+    assert code == 1
+    assert [p["check"] for p in json.loads(out)["problems"]] == ["playbook.front-matter", "ml.rare-needs-by"]

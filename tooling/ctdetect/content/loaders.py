@@ -246,17 +246,36 @@ def _external_jobs(root: Path, problems: list[LoadProblem]) -> set[str]:
     return set(ids)
 
 
+def _load_single_file(package: Package, path: Path) -> None:
+    """One content file given on its own: its kind comes from its name and place."""
+    problems = package.problems
+    if path.suffix == ".json":
+        package.jobs, package.datafeeds = load_jobs(path, problems)
+    elif path.suffix == ".md":
+        package.playbooks = load_playbooks(path, problems)
+    elif path.name == "scenario.toml":
+        package.scenarios = load_scenarios(path, problems)
+    elif path.parent.name == "hunting":
+        package.hunting_queries = load_hunting_queries(path, problems)
+    else:
+        package.rules = load_rules(path, problems)
+
+
 def load_package(root: Path | str) -> Package:
     """Load everything under ``root``.
 
     ``root`` may be a package (``rules/``, ``ml_jobs/``, ``datafeeds/``, ``playbooks/``,
-    ``scenarios/``), any folder of rule TOML files, or one rule file. ``Package.components``
+    ``scenarios/``), any folder of rule TOML files, or one content file (a rule, job or
+    datafeed JSON, playbook, hunting query or ``scenario.toml``). ``Package.components``
     says which content folders exist, so checks that need them (job existence, playbooks,
     scenario coverage) know whether they apply.
     """
     root = Path(root)
     package = Package(root=root)
     problems = package.problems
+    if root.is_file():
+        _load_single_file(package, root)
+        return package
     if not is_package(root):
         package.rules = load_rules(root, problems)
         return package

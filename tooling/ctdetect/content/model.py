@@ -33,7 +33,12 @@ class LoadProblem:
 
 @dataclass(slots=True)
 class Located:
-    """Where an object came from. ``lines`` maps dotted keys (``rule.threat.0.tactic.id``) to 1-based lines."""
+    """Where an object came from. ``lines`` maps dotted keys (``rule.threat.0.tactic.id``) to 1-based lines.
+
+    For TOML string values the loader also records ``<key>@line`` / ``<key>@column``: where
+    the string's text starts, so a position inside a query maps to the file
+    (``ctdetect.content.positions.value_start``).
+    """
 
     path: Path
     lines: dict[str, int] = field(default_factory=dict)

@@ -48,9 +48,12 @@ def run_checks(
     skipped: dict[str, str] = {}
     for check_class in checks:
         check = check_class()
-        absent = [name for name in check.requires if name not in package.components]
+        if "package" in check.requires and not package.is_package:
+            skipped[check.id] = "not applicable: needs a whole package (this is a folder or file of content)"
+            continue
+        absent = [name for name in check.requires if name != "package" and name not in package.components]
         if absent:
-            what = "a bare folder of rules" if not package.is_package else "this package"
+            what = "a bare folder or file of content" if not package.is_package else "this package"
             skipped[check.id] = f"not applicable: {what} has no {', '.join(n + '/' for n in absent)} folder"
             continue
         missing = [name for name in check.uses if ctx.resource(name) is None]

@@ -3,7 +3,8 @@
 A check does one thing and yields ``Problem``s; it never prints, raises on bad content or
 stops the run. ``requires`` names package folders without which the check does not apply
 (validating a bare folder of rules has no ``ml_jobs/``, so "the job exists" cannot be
-judged); ``uses`` names reference data (``catalogue``, ``attack``) it reads.
+judged; the pseudo-folder ``package`` means "a whole package", not a lone file); ``uses``
+names reference data (``catalogue``, ``attack``) it reads.
 """
 
 from __future__ import annotations

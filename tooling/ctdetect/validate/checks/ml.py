@@ -61,6 +61,7 @@ class DuplicateJob(Check):
 class DatafeedMissing(Check):
     id = "ml.datafeed-missing"
     description = "Every job has exactly one datafeed."
+    requires = ("package",)
 
     def run(self, ctx: Context) -> Iterator[Problem]:
         feeds: dict[str, list] = defaultdict(list)
@@ -79,6 +80,7 @@ class DatafeedMissing(Check):
 class DatafeedOrphan(Check):
     id = "ml.datafeed-orphan"
     description = "Every datafeed's job_id names a job of the package."
+    requires = ("package",)
 
     def run(self, ctx: Context) -> Iterator[Problem]:
         jobs = {job.job_id for job in ctx.package.jobs}
