@@ -173,6 +173,23 @@ def exfiltration() -> None:
           pab(at(1), alice, "acme-new-bucket", None, action="GetBucketPublicAccessBlock"))
     s.expect(rid, False, "enabling or reading the block")
 
+    deployer = role("web-deploy-pipeline", "release-311")
+    same_policy = [{"Sid": "CloudFrontRead", "Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+                    "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-website/*"}]
+    f, s, rid = pair("exfiltration_s3_bucket_policy_first_change_by_user", "s3-policy-first-change",
+                     "The deployment role re-applies the website policy every release; then an engineer's user grants a foreign account read on the exports bucket.",
+                     "Only the deployment role writes bucket policies, as at every release this fortnight.")
+    releases = [policy(at(days=-d), deployer, "acme-website", same_policy, ip=AWS_IP) for d in (2, 5, 8, 11)]
+    f.add(*releases,
+          policy(at(0), iam_user("bob"), "acme-finance-exports", [{"Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{FOREIGN}:root"},
+                                                                    "Action": ["s3:GetObject", "s3:ListBucket"],
+                                                                    "Resource": ["arn:aws:s3:::acme-finance-exports", "arn:aws:s3:::acme-finance-exports/*"]}], ip=HOME_UK))
+    f.expect(rid, True, "bob's first bucket policy change", {"user.name": "bob"}, after=at(-1))
+    s.add(*[policy(at(days=-d), deployer, "acme-website", same_policy, ip=AWS_IP) for d in (2, 5, 8, 11)],
+          policy(at(0), deployer, "acme-website", same_policy, ip=AWS_IP),
+          api(at(1), S3, "GetBucketPolicy", iam_user("bob"), {"bucketName": "acme-finance-exports", "policy": ""}, None, read_only=True))
+    s.expect(rid, False, "the deployment role is not new; reading a policy is not writing one", after=at(-1))
+
 
 # --------------------------------------------------------------------------- defense evasion
 
@@ -273,13 +290,17 @@ def defense_evasion() -> None:
 
     ORG = "organizations.amazonaws.com"
     simple_pair("defense_evasion_organization_left", "organization-left",
-                "The member account leaves its organisation.",
-                "The organisation is described; a leave attempt is refused by an SCP.",
-                [api(at(0), ORG, "LeaveOrganization", alice, None, None, ip=HOSTING, region="us-east-1")],
-                [api(at(0), ORG, "DescribeOrganization", bob, None, None, region="us-east-1", read_only=True),
-                 api(at(1), ORG, "LeaveOrganization", bob, None, None, region="us-east-1",
+                "The member account leaves its organisation; in another session a stolen role's attempt is refused by an SCP.",
+                "The organisation and its policies are described, as the console's account page does.",
+                [api(at(-2), ORG, "DescribeOrganization", alice, None, None, ip=HOSTING, region="us-east-1", read_only=True),
+                 api(at(0), ORG, "LeaveOrganization", alice, None, None, ip=HOSTING, region="us-east-1"),
+                 api(at(5), ORG, "LeaveOrganization", waf, None, None, ip=TOR, region="us-east-1",
                      error=("AccessDeniedException", "You don't have permissions to access this resource."))],
-                [("alice", "account left the organisation")], "no successful departure")
+                [api(at(0), ORG, "DescribeOrganization", bob, None, None, region="us-east-1", read_only=True, ua=UA_CONSOLE),
+                 api(at(1), ORG, "ListPoliciesForTarget", bob, {"targetId": ACCOUNT, "filter": "SERVICE_CONTROL_POLICY"}, None,
+                     region="us-east-1", read_only=True, ua=UA_CONSOLE,
+                     error=("AccessDeniedException", "You don't have permissions to access this resource."))],
+                [("alice", "account left the organisation"), ("web-waf-role", "refused attempt to leave")], "reading the organisation is not leaving it")
 
     simple_pair("defense_evasion_cloudwatch_logs_or_alarms_deleted", "cloudwatch-deleted",
                 "The CloudTrail log group is deleted and the root-login alarm removed.",
@@ -590,6 +611,27 @@ def the_rest() -> None:
     s.add(stop(at(0), bob, inst), modify(at(3), bob, inst, "instanceType"), start(at(6), bob, inst),
           modify(at(10), carol, "i-0feedface0000002", "userData"))
     s.expect(rid, False, "a resize, or user data without the stop/start")
+
+    EIC = "ec2-instance-connect.amazonaws.com"
+
+    def ssh_key(t, who, inst, serial, ip):
+        action = "SendSerialConsoleSSHPublicKey" if serial else "SendSSHPublicKey"
+        params = {"instanceId": inst, "sSHPublicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHq0bExampleKeyMaterialOnly0000000000000"}
+        params.update({"serialPort": 0, "monitorMode": False} if serial else {"instanceOSUser": "ec2-user"})
+        return api(t, EIC, action, who, params, {"requestId": "-", "success": True}, ip=ip)
+
+    f, s, rid = pair("lateral_movement_ec2_serial_console_access", "ec2-serial-console",
+                     "Serial console access is enabled for the account and a key pushed to an instance's serial port.",
+                     "Ordinary Instance Connect keys are pushed; serial console access is disabled.")
+    f.add(api(at(0), EC2, "EnableSerialConsoleAccess", role("web-waf-role", "i-0a1b2c3d4e5f60718"), {"EnableSerialConsoleAccessRequest": ""},
+              {"EnableSerialConsoleAccessResponse": {"serialConsoleAccessEnabled": True}}, ip=TOR),
+          ssh_key(at(2), role("web-waf-role", "i-0a1b2c3d4e5f60718"), "i-0db0000000000001", True, TOR))
+    f.expect(rid, True, "serial console enabled and used", {"user.name": "web-waf-role"}, min_count=2)
+    s.add(ssh_key(at(0), iam_user("ivan"), "i-0build000000001", False, OFFICE_PARIS),
+          api(at(1), EC2, "DisableSerialConsoleAccess", role("platform-admin", "carol@example.com", mfa=True), {"DisableSerialConsoleAccessRequest": ""},
+              {"DisableSerialConsoleAccessResponse": {"serialConsoleAccessEnabled": False}}),
+          api(at(2), EC2, "EnableSerialConsoleAccess", iam_user("bob"), {"EnableSerialConsoleAccessRequest": ""}, None, error=EC2_DENIED))
+    s.expect(rid, False, "Instance Connect, disabling, and a refused enable")
 
     ivan = iam_user("ivan")
 

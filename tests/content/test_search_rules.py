@@ -226,3 +226,63 @@ def test_every_search_rule_expectation_is_met_by_the_embedded_engine(package: Pa
                     unmet.append((scenario.name, e.description, outcome.status, outcome.detail))
     assert checked >= 2 * len(search_rules)
     assert unmet == []
+
+
+# Stratus Red Team detonation logs (real CloudTrail, ../shared/datasets): technique -> rules
+# of ours that must alert on that technique's own events. Techniques absent here either have
+# no rule of ours (Bedrock, Roles Anywhere, Lambda layers), or were anonymised in a way that
+# changes their meaning (the security-group technique's 0.0.0.0/0 became 208.236.235.254/0).
+STRATUS_EXPECTED = {
+    "aws.exfiltration.ec2-share-ebs-snapshot": ["exfiltration_ebs_snapshot_shared_externally", "exfiltration_ebs_snapshot_attribute_first_change_by_user"],
+    "aws.exfiltration.ec2-share-ami": ["exfiltration_ami_shared_externally"],
+    "aws.exfiltration.rds-share-snapshot": ["exfiltration_rds_snapshot_shared_externally"],
+    "aws.defense-evasion.cloudtrail-stop": ["defense_evasion_cloudtrail_logging_stopped_or_deleted"],
+    "aws.defense-evasion.cloudtrail-delete": ["defense_evasion_cloudtrail_logging_stopped_or_deleted"],
+    "aws.defense-evasion.cloudtrail-event-selectors": ["defense_evasion_cloudtrail_trail_reduced"],
+    "aws.defense-evasion.vpc-remove-flow-logs": ["defense_evasion_vpc_flow_logs_deleted"],
+    "aws.defense-evasion.dns-delete-logs": ["defense_evasion_route53_resolver_query_logging_removed"],
+    "aws.defense-evasion.organizations-leave": ["defense_evasion_organization_left"],
+    "aws.persistence.iam-backdoor-user": ["persistence_iam_access_key_for_another_user"],
+    "aws.persistence.iam-create-admin-user": ["privilege_escalation_administrator_policy_attached", "persistence_iam_access_key_for_another_user"],
+    "aws.persistence.iam-backdoor-role": ["persistence_iam_role_trust_foreign_account"],
+    "aws.persistence.iam-create-backdoor-role": ["persistence_iam_role_trust_foreign_account", "privilege_escalation_administrator_policy_attached"],
+    "aws.persistence.iam-create-user-login-profile": ["persistence_iam_login_profile_for_another_user"],
+    "aws.privilege-escalation.iam-update-user-login-profile": ["persistence_iam_login_profile_for_another_user"],
+    "aws.persistence.lambda-backdoor-function": ["persistence_lambda_public_invocation"],
+    "aws.execution.ssm-send-command": ["execution_ssm_send_command_shell"],
+    "aws.execution.ssm-start-session": ["lateral_movement_ssm_session_new_target"],
+    "aws.credential-access.ec2-get-password-data": ["credential_access_ec2_password_data_first_request_by_user"],
+    "aws.credential-access.ssm-retrieve-securestring-parameters": ["credential_access_ssm_secure_parameter_first_read_by_user"],
+    "aws.initial-access.console-login-without-mfa": ["initial_access_console_login_without_mfa"],
+    "aws.lateral-movement.ec2-serial-console-send-ssh-public-key": ["lateral_movement_ec2_serial_console_access"],
+}
+# Aggregating rules (threshold, sequences) alert without a single source event id.
+STRATUS_AGGREGATED = ["credential_access_secret_read_burst", "execution_ec2_user_data_modified_sequence"]
+
+
+def test_rules_fire_on_real_stratus_red_team_detonations(search_rules: list[Rule], shared_dir: Path) -> None:
+    """Real CloudTrail from ../shared (the shared_dir fixture skips when it is absent)."""
+    from ctdetect.backends import get_backend
+    from ctdetect.services.inputs import make_mapper
+
+    folder = shared_dir / "datasets" / "stratus-red-team-detonation-logs"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is absent")
+    records = [json.loads(line) for line in (folder / "all_detonations.ndjson").read_text().splitlines()]
+    labels = [json.loads(line) for line in (folder / "all_detonations.labels.ndjson").read_text().splitlines()]
+    technique_of = {r["eventID"]: lab["stratus_technique"] for r, lab in zip(records, labels)}
+    mapper = make_mapper(None)
+    events = sorted((mapper.map(r) for r in records), key=lambda e: e["@timestamp"])
+    result = get_backend("embedded").run(events, search_rules, [])
+    stem_of = {r.rule_id: r.source.path.stem for r in search_rules}
+    fired: dict[str, set[str]] = defaultdict(set)
+    aggregated: set[str] = set()
+    for finding in result.findings:
+        event_id = finding.get("event.id")
+        if event_id in technique_of:
+            fired[technique_of[event_id]].add(stem_of[finding.source_id])
+        else:
+            aggregated.add(stem_of[finding.source_id])
+    for technique, stems in STRATUS_EXPECTED.items():
+        assert set(stems) <= fired[technique], (technique, sorted(fired[technique]))
+    assert set(STRATUS_AGGREGATED) <= aggregated
