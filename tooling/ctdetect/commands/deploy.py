@@ -1,0 +1,51 @@
+"""``ctdetect deploy``: install the package into Elasticsearch and Kibana."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.command(name="deploy")
+@click.option("--package", "package_root", default=".", show_default=True, type=click.Path(file_okay=False), help="Package root.")
+@click.option("--space", default="default", show_default=True, help="Kibana space for rules and saved queries.")
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing. Needs no cluster when none is configured.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="With --dry-run, json is the exact request list.")
+@click.option("--prune", is_flag=True, help="Delete objects ctdetect owns that are no longer in the package.")
+@click.option("--offline", is_flag=True, help="With --dry-run: plan without reading the cluster (every object is a create).")
+@click.option("--env-file", type=click.Path(dir_okay=False), default=None, help="KEY=VALUE file with ELASTICSEARCH_URL, KIBANA_URL and credentials (default: .env if present).")
+@click.option("--ca-cert", type=click.Path(exists=True, dir_okay=False), default=None, help="CA bundle to verify the cluster's TLS certificate.")
+def command(package_root, space, dry_run, fmt, prune, offline, env_file, ca_cert):  # type: ignore[no-untyped-def]
+    """Create or update the package's ML jobs and datafeeds (Elasticsearch), detection
+    rules and saved queries (Kibana). Idempotent: a second run sends nothing. Credentials
+    come from the environment or --env-file, never from the command line. Exit 0 when
+    everything is in place, 1 when some change failed or a rule_id is taken by a rule
+    ctdetect does not own, 2 when nothing could start (settings, version, licence)."""
+    from ctdetect.deploy.report import render_text, requests_json, result_dict
+    from ctdetect.deploy.settings import ConnectionSettings, SettingsError
+    from ctdetect.services.deploy import DeployError, run_deploy
+
+    if offline and not dry_run:
+        click.echo("ctdetect deploy: --offline needs --dry-run", err=True)
+        sys.exit(2)
+    settings = None
+    try:
+        settings = ConnectionSettings.load(env_file, ca_cert=ca_cert)
+        result = run_deploy(package_root, settings, space=space, dry_run=dry_run, prune=prune, offline=offline)
+    except (SettingsError, DeployError) as exc:
+        message = settings.redact(str(exc)) if settings else str(exc)
+        click.echo(f"ctdetect deploy: {message}", err=True)
+        sys.exit(2)
+    if fmt == "json":
+        import json
+
+        if dry_run:
+            sys.stdout.write(requests_json(result))
+        else:
+            sys.stdout.write(json.dumps(result_dict(result), indent=2) + "\n")
+        for problem in result.problems:
+            click.echo(f"problem: {problem}", err=True)
+    else:
+        render_text(result, sys.stdout)
+    sys.exit(result.exit_code)

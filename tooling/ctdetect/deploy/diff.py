@@ -1,0 +1,34 @@
+"""Is what the cluster holds the same as what the package says? (desired-subset equality)
+
+Elasticsearch and Kibana answer with the object as stored: everything sent plus defaults
+and bookkeeping (``create_time``, ``job_version``, ``revision``, ``updated_at``...). An
+object is unchanged when every value the package sets is there, equal; values the package
+does not set are the cluster's business. Dicts compare key by key, lists item by item
+(same length), scalars by equality, with ints and floats equal when numerically equal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def contains(current: Any, desired: Any) -> bool:
+    """True when ``current`` holds every value of ``desired``."""
+    if isinstance(desired, dict):
+        if not isinstance(current, dict):
+            return False
+        return all(k in current and contains(current[k], v) for k, v in desired.items())
+    if isinstance(desired, list):
+        if not isinstance(current, list) or len(current) != len(desired):
+            return False
+        return all(contains(c, d) for c, d in zip(current, desired))
+    if isinstance(desired, bool) or isinstance(current, bool):
+        return type(current) is type(desired) and current == desired
+    if isinstance(desired, (int, float)) and isinstance(current, (int, float)):
+        return float(current) == float(desired)
+    return bool(current == desired)
+
+
+def changed_keys(current: dict[str, Any], desired: dict[str, Any]) -> set[str]:
+    """Top-level keys of ``desired`` whose value ``current`` does not hold."""
+    return {k for k, v in desired.items() if k not in current or not contains(current[k], v)}
