@@ -73,6 +73,7 @@ def test_json_text_input() -> None:
         {"terms": {"a": "x"}},
         {"bool": {"must": [1]}},
         {"range": {"a": {"gte": 1, "time_zone": "Europe/Paris"}}},
+        {"range": {"a": {"gte": 1, "format": "epoch_second"}}},
         {"regexp": {"a": "(unclosed"}},
         [],
         {},

@@ -51,7 +51,12 @@ DATAFEED = {
 }
 
 PARSERS: dict[str, Callable[[str], ast.Node]] = {"kuery": parse_kql, "eql": parse_eql, "lucene": parse_lucene}
-DOCS = [{}, {"a": "x", "b": "yy", "user.name": ["root", None], "n": 3, "source.ip": "10.1.1.1", "event.category": "info"}]
+DOCS = [
+    {},
+    {"a": "x", "b": "yy", "user.name": ["root", None], "n": 3, "source.ip": "10.1.1.1", "event.category": "info"},
+    # values a sloppy reader could hand over: objects, nested lists, NaN, booleans where numbers go
+    {"a": {"x": 1}, "source.ip": {"lat": 1.0}, "n": [1, [2]], "t": float("nan"), "bytes": True, "user.name": 12, "b": float("inf")},
+]
 ALPHABET = st.sampled_from(list('abcAZ019 \t\n"\'\\*?:()[]{}<>=!~|&+-/,.@`%^#;') + ["and", "or", "not", " AND ", " OR ", "where", "in", "~", "\u00e9", "\u0000", "\ud7ff"])
 
 

@@ -31,6 +31,9 @@ LANGUAGE = "dsl"
 _SCORING_ONLY = frozenset({"boost", "_name", "rewrite", "adjust_pure_negative", "auto_generate_synonyms_phrase_query", "lenient", "analyzer", "quote_analyzer", "max_determinized_states", "max_expansions", "prefix_length", "fuzzy_transpositions", "zero_terms_query", "analyze_wildcard"})
 
 
+_DATE_FORMATS = frozenset({"strict_date_optional_time", "date_optional_time", "epoch_millis", "strict_date_time", "date_time", "strict_date", "date", "yyyy-MM-dd"})
+
+
 class _Path:
     """The location of a clause, for error messages."""
 
@@ -198,6 +201,10 @@ class _Parser:
             return ast.MatchAll()
         return items[0] if len(items) == 1 else ast.And(tuple(items))
 
+    def _check_time_zone(self, tz: Any, path: _Path) -> None:
+        if tz not in (None, "Z", "UTC", "+00:00", "Etc/UTC", "GMT"):
+            raise self.error(f"time_zone {tz!r} is not supported (only UTC)", path)
+
     def _msm(self, raw: Any, count: int, path: _Path) -> int:
         """Elasticsearch's minimum_should_match: integer or percentage, negative from the top."""
         if isinstance(raw, bool):
@@ -304,9 +311,10 @@ class _Parser:
         self._check_params(spec, {"gt", "gte", "lt", "lte", "from", "to", "include_lower", "include_upper", "format", "time_zone", "relation"}, path / field)
         if spec.get("relation", "intersects").lower() not in ("intersects", "within", "contains"):
             raise self.error("relation must be INTERSECTS, WITHIN or CONTAINS", path / field / "relation")
-        tz = spec.get("time_zone")
-        if tz not in (None, "Z", "UTC", "+00:00", "Etc/UTC", "GMT"):
-            raise self.error(f"time_zone {tz!r} is not supported (only UTC)", path / field / "time_zone")
+        self._check_time_zone(spec.get("time_zone"), path / field / "time_zone")
+        fmt = spec.get("format")
+        if fmt is not None and not set(str(fmt).split("||")) <= _DATE_FORMATS:
+            raise self.error(f"date format {fmt!r} is not supported (ISO-8601 and epoch_millis are)", path / field / "format")
         bounds: dict[str, ast.Scalar] = {}
         for key in ("gt", "gte", "lt", "lte"):
             if spec.get(key) is not None:
@@ -357,6 +365,7 @@ class _Parser:
         self._check_params(body, {"query", "default_field", "fields", "default_operator", "allow_leading_wildcard", "time_zone", "escape", "fuzziness", "phrase_slop", "type", "quote_field_suffix", "tie_breaker", "minimum_should_match"}, path)
         if body.get("minimum_should_match") is not None:
             raise self.error("minimum_should_match in query_string is not supported", path / "minimum_should_match")
+        self._check_time_zone(body.get("time_zone"), path / "time_zone")
         fields = body.get("fields")
         default_field = body.get("default_field")
         if fields is not None:

@@ -199,11 +199,15 @@ def to_bool(value: Any) -> bool | None:
 # --------------------------------------------------------------------------- ip
 
 
-@lru_cache(maxsize=65536)
 def to_ip(value: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """Parse an ip field value; IPv4-mapped IPv6 collapses to IPv4, as ES stores both alike."""
-    if not isinstance(value, str):
+    if value.__class__ is not str:
         return None
+    return _parse_ip(value)
+
+
+@lru_cache(maxsize=65536)
+def _parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         addr = ipaddress.ip_address(value.strip())
     except ValueError:
@@ -370,7 +374,7 @@ def doc_date(value: Any) -> int | None:
         except (ValueError, IndexError):
             return None
     if cls is float:
-        return int(value)
+        return int(value) if value == value and abs(value) < 1e18 else None
     return None
 
 
