@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ctdetect.content.model import LoadProblem
-from ctdetect.content.positions import json_key_lines, toml_key_lines
+from ctdetect.content.positions import LazyKeyLines, json_key_lines, toml_key_lines
 
 try:  # tomli ships mypyc-compiled wheels: about 3x faster than the pure-Python tomllib
     import tomli as _toml
@@ -33,7 +33,7 @@ def read_text(path: Path, problems: list[LoadProblem]) -> str | None:
     return None
 
 
-def read_toml(path: Path, problems: list[LoadProblem]) -> tuple[dict[str, Any], dict[str, int]] | None:
+def read_toml(path: Path, problems: list[LoadProblem]) -> tuple[dict[str, Any], LazyKeyLines] | None:
     """Parse a TOML file; on a syntax error record ``load.toml-syntax`` with its line and column."""
     text = read_text(path, problems)
     if text is None:
@@ -48,10 +48,10 @@ def read_toml(path: Path, problems: list[LoadProblem]) -> tuple[dict[str, Any], 
         message = _TOML_POS.sub("", message).strip()
         problems.append(LoadProblem(path, line, column, "load.toml-syntax", "error", f"invalid TOML: {message}"))
         return None
-    return doc, toml_key_lines(text)
+    return doc, LazyKeyLines(text, toml_key_lines)
 
 
-def read_json(path: Path, problems: list[LoadProblem]) -> tuple[Any, dict[str, int]] | None:
+def read_json(path: Path, problems: list[LoadProblem]) -> tuple[Any, LazyKeyLines] | None:
     """Parse a JSON file; on a syntax error record ``load.json-syntax`` with its line and column."""
     text = read_text(path, problems)
     if text is None:
@@ -61,4 +61,4 @@ def read_json(path: Path, problems: list[LoadProblem]) -> tuple[Any, dict[str, i
     except json.JSONDecodeError as exc:
         problems.append(LoadProblem(path, exc.lineno, exc.colno, "load.json-syntax", "error", f"invalid JSON: {exc.msg}"))
         return None
-    return doc, json_key_lines(text)
+    return doc, LazyKeyLines(text, json_key_lines)

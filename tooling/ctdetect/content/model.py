@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Mapping
 
 Severity = Literal["error", "warning", "info"]
 
@@ -41,7 +41,7 @@ class Located:
     """
 
     path: Path
-    lines: dict[str, int] = field(default_factory=dict)
+    lines: Mapping[str, int] = field(default_factory=dict)  # a dict, or a LazyKeyLines filled on first use
 
     def line_of(self, key: str) -> int | None:
         """Line of ``key``, else of its closest parent key, else ``None``."""

@@ -13,8 +13,50 @@ succeeded) and never raise: on anything unexpected they stop and return what the
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any, Callable, Iterator
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_SIMPLE_KEY = re.compile(r"[ \t]*([A-Za-z0-9_-]+)[ \t]*=")
+
+
+class LazyKeyLines(Mapping[str, int]):
+    """Key lines computed on first use: most files have no problem, so most are never scanned.
+
+    Behaves as a read-only mapping (``get``, ``in``, ``[]``, iteration), like the dict the
+    scanners return.
+    """
+
+    __slots__ = ("_text", "_scan", "_lines")
+
+    def __init__(self, text: str, scan: Callable[[str], dict[str, int]]) -> None:
+        self._text: str | None = text
+        self._scan = scan
+        self._lines: dict[str, int] | None = None
+
+    def _get(self) -> dict[str, int]:
+        if self._lines is None:
+            self._lines = self._scan(self._text or "")
+            self._text = None
+        return self._lines
+
+    def __getitem__(self, key: str) -> int:
+        return self._get()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._get()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._get().get(key, default)
+
+    def __repr__(self) -> str:
+        return f"LazyKeyLines({self._get()!r})"
 
 
 # --------------------------------------------------------------------------- TOML
@@ -104,14 +146,20 @@ def toml_key_lines(text: str) -> dict[str, int]:
             table = _resolve_header(parts, aot_count, aot_abstract, array=False)
             lines[".".join(table)] = lineno
             continue
-        parts, used = _split_toml_key(line)
-        rest = line[used:].lstrip()
+        m = _SIMPLE_KEY.match(line)
+        if m is not None:  # the common case: a bare key
+            parts, rest = [m.group(1)], line[m.end(1) :].lstrip()
+        else:
+            parts, used = _split_toml_key(line)
+            rest = line[used:].lstrip()
         if not parts or not rest.startswith("="):
             continue
         key = ".".join(table + parts)
         lines[key] = lineno
         _record_string_start(lines, key, lineno, line, len(line) - len(rest) + 1)
-        depth, in_multiline = _scan_value(rest[1:], 0)
+        value = rest[1:]
+        if "[" in value or "{" in value or '"""' in value or "'''" in value:
+            depth, in_multiline = _scan_value(value, 0)
     return lines
 
 

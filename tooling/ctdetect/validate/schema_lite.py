@@ -52,6 +52,7 @@ _KEYWORDS = (
     "items", "required", "properties", "additionalProperties", "allOf", "anyOf", "oneOf", "if",
 )
 _present: dict[int, tuple[dict[str, Any], frozenset[str]]] = {}
+_TYPE_ONLY = frozenset({"type"})
 
 
 def _keywords(schema: dict[str, Any]) -> frozenset[str]:
@@ -97,7 +98,14 @@ def iter_errors(schema: dict[str, Any], instance: Any, path: tuple[Any, ...] = (
             yield err("maxItems", f"{instance!r} should have at most {schema['maxItems']} item(s)")
         if "items" in kw and isinstance(schema["items"], dict):
             items = schema["items"]
-            if _keywords(items):
+            items_kw = _keywords(items)
+            if items_kw == _TYPE_ONLY and isinstance(items["type"], str):
+                # the common case (lists of strings): one type test per item, no recursion
+                check = _TYPES[items["type"]]
+                for i, item in enumerate(instance):
+                    if not check(item):
+                        yield from iter_errors(items, item, path + (i,))
+            elif items_kw:
                 for i, item in enumerate(instance):
                     yield from iter_errors(items, item, path + (i,))
     elif isinstance(instance, dict):
@@ -109,8 +117,12 @@ def iter_errors(schema: dict[str, Any], instance: Any, path: tuple[Any, ...] = (
         if props:
             for key, value in instance.items():
                 sub = props.get(key)
-                if sub is not None:
-                    yield from iter_errors(sub, value, path + (key,))
+                if sub is None:
+                    continue
+                sub_kw = _keywords(sub)
+                if sub_kw == _TYPE_ONLY and isinstance(sub["type"], str) and _TYPES[sub["type"]](value):
+                    continue
+                yield from iter_errors(sub, value, path + (key,))
         if "additionalProperties" in kw and schema["additionalProperties"] is False:
             extra = [k for k in instance if k not in props]
             if extra:
