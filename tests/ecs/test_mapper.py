@@ -208,3 +208,18 @@ def test_iter_events_maps_both_kinds_and_reports_bad_records(tmp_path: Path) -> 
     assert sorted((s.record, s.reason) for s in counter.examples) == [(3, "bad_record"), (4, "invalid_json")]
     events = list(iter_events(["-"], stdin=io.BytesIO(lines[0])))
     assert events[0]["event.id"] == "EVT1"
+
+
+def test_cached_calls_map_exactly_like_fresh_ones() -> None:
+    """Repeated calls take the cache path; their documents must equal a fresh mapping."""
+    geo = FakeGeo()
+    cached = CloudTrailMapper(geoip=geo)
+    variants = [
+        raw(),
+        raw(eventTime="2024-05-01T10:11:13Z", eventID="E2", requestID="R2", sourceIPAddress="ec2.amazonaws.com"),
+        raw(eventTime="2024-05-02T00:00:00Z", eventID="E3", requestID="R3", sourceIPAddress="203.0.113.9"),
+        raw(eventTime="2024-05-02T00:00:01Z", eventID="E4", errorCode="AccessDenied"),
+    ]
+    for record in variants + variants:
+        assert cached.map(record) == CloudTrailMapper(geoip=FakeGeo()).map(record)
+    assert len(cached._static) == 2  # the call with an error is another static part

@@ -38,7 +38,8 @@ import orjson
 
 from ctdetect.ecs.flat import _flatten_into, _flatten_list
 from ctdetect.ecs.javastr import hashmap_order, java_str
-from ctdetect.ecs.tables import CATEGORIZATION, ENTITY_BY_SOURCE
+from ctdetect.ecs.tables import CATEGORIZATION, ENTITY_PATHS_BY_SOURCE
+from ctdetect.ecs.timeparse import _MINUTES as _MINUTE_MS
 from ctdetect.ecs.timeparse import BadTimestamp, parse_event_time
 from ctdetect.ecs.useragent import parse_user_agent
 
@@ -154,6 +155,10 @@ class CloudTrailMapper:
     ``source.as.*`` fields (``ctdetect.geoip.GeoIP``); lookups are cached per IP.
     ``namespace``: ``data_stream.namespace`` (Fleet's default is ``default``).
     ``preserve_original``: keep ``event.original`` (the record re-serialised as JSON).
+
+    Documents are built from bounded caches (repeated identities, parameters and whole
+    calls), so two documents may share list values: treat documents as read-only and
+    copy a list before changing it.
     """
 
     def __init__(
@@ -175,6 +180,44 @@ class CloudTrailMapper:
 
             self._geo = lru_cache(maxsize=geo_cache_size)(geo)
 
+        # Per-distinct-value caches: identities and request/response objects repeat a lot
+        # in real trails (same principal, same parameters); the key is the value's JSON.
+        self._identities: dict[bytes, tuple[dict[str, Any], tuple[str, ...], tuple[str, ...]]] = {}
+        # Whole documents minus their per-event fields, keyed by the record without
+        # eventTime/eventID/requestID/sourceIPAddress: repeated calls (same principal,
+        # action, parameters) then cost a dict copy. Bounded, so memory stays flat.
+        self._static: dict[bytes, dict[str, Any]] = {}
+        self._agents: dict[str, dict[str, Any]] = {}
+        self._requests: dict[bytes, _Part] = {}
+        self._responses: dict[bytes, _Part] = {}
+        self._additional: dict[bytes, _Part] = {}
+
+    def _identity(self, raw: Any) -> tuple[dict[str, Any], tuple[str, ...], tuple[str, ...]] | None:
+        if raw is None:
+            return None
+        try:
+            key = orjson.dumps(raw)
+        except (TypeError, orjson.JSONEncodeError):
+            return _identity_part(raw)
+        part = self._identities.get(key)
+        if part is None:
+            if len(self._identities) >= _CACHE_LIMIT:
+                self._identities.clear()
+            part = self._identities[key] = _identity_part(raw)
+        return part
+
+    def _object(self, cache: dict[bytes, Any], raw: Any, prefix: str) -> _Part:
+        try:
+            key = orjson.dumps(raw) + prefix.encode()
+        except (TypeError, orjson.JSONEncodeError):
+            return _object_part(raw, prefix)
+        part = cache.get(key)
+        if part is None:
+            if len(cache) >= _CACHE_LIMIT:
+                cache.clear()
+            part = cache[key] = _object_part(raw, prefix)
+        return part
+
     def map(self, record: dict[str, Any]) -> dict[str, Any]:
         """One flat ECS document for one CloudTrail record. Raises ``MappingError``."""
         if type(record) is not dict:
@@ -185,10 +228,49 @@ class CloudTrailMapper:
             raise MappingError("record has no eventTime")
         if event_name is None or event_name == "":
             raise MappingError("record has no eventName")
-        try:
-            timestamp, epoch_ms = parse_event_time(event_time)
-        except BadTimestamp:
-            raise MappingError(f"eventTime {event_time!r} is not an ISO-8601 date-time") from None
+        minute = _MINUTE_MS.get(event_time[:16]) if len(event_time) == 20 and event_time[19] == "Z" else None
+        if minute is not None and event_time[17:19].isdigit():  # fast path: YYYY-MM-DDTHH:MM:SSZ seen before
+            timestamp = event_time[:19] + ".000Z"
+            epoch_ms = minute + int(event_time[17:19]) * 1000
+        else:
+            try:
+                timestamp, epoch_ms = parse_event_time(event_time)
+            except BadTimestamp:
+                raise MappingError(f"eventTime {event_time!r} is not an ISO-8601 date-time") from None
+        if self.preserve_original:
+            doc = self._map_full(record, event_name, timestamp, epoch_ms)
+            doc["event.original"] = orjson.dumps(record).decode()
+            return doc
+        key = _static_key(record)
+        if key is None:
+            return self._map_full(record, event_name, timestamp, epoch_ms)
+        static = self._static.get(key)
+        if static is None:
+            doc = self._map_full(record, event_name, timestamp, epoch_ms)
+            if len(self._static) >= _STATIC_LIMIT:
+                self._static.clear()
+            self._static[key] = {k: v for k, v in doc.items() if k not in _VOLATILE_OUT and not k.startswith(_GEO_PREFIXES)}
+            return doc
+        doc = static.copy()
+        doc["@timestamp"] = timestamp
+        doc["_ts"] = epoch_ms
+        value = record.get("eventID")
+        if value is not None and value != "":
+            doc["event.id"] = value
+        value = record.get("requestID")
+        if value is not None and value != "":
+            doc["aws.cloudtrail.request_id"] = value
+        address = record.get("sourceIPAddress")
+        if address is not None and address != "":
+            doc["source.address"] = address
+            if type(address) is str and _is_ip(address):
+                doc["source.ip"] = address
+                if self._geo is not None:
+                    doc.update(self._geo(address))
+        return doc
+
+    def _map_full(self, record: dict[str, Any], event_name: Any, timestamp: str, epoch_ms: int) -> dict[str, Any]:
+        """Every pipeline step, for a record whose static part is not cached yet."""
         get = record.get
         action = event_name if type(event_name) is str else java_str(event_name)
 
@@ -205,72 +287,20 @@ class CloudTrailMapper:
             "cloud.provider": "aws",
             "event.action": action,
         }
-        if self.preserve_original:
-            doc["event.original"] = orjson.dumps(record).decode()
-
         value = get("eventVersion")
         if value is not None and value != "":
             doc["aws.cloudtrail.event_version"] = value
 
-        # --- userIdentity -------------------------------------------------------------
-        related_user: list[str] = []
-        identity = get("userIdentity")
-        if identity is not None:
-            identity = _clean(identity)
-        if type(identity) is dict:
-            iget = identity.get
-            value = iget("type")
-            if value is not None:
-                doc["aws.cloudtrail.user_identity.type"] = value
-            value = iget("userName")
-            if value is not None:
-                related_user.append(java_str(value))
-                doc["user.name"] = value
-            value = iget("principalId")
-            if value is not None:
-                doc["user.id"] = value
-            value = iget("arn")
-            if value is not None:
-                doc["aws.cloudtrail.user_identity.arn"] = value
-            value = iget("accountId")
-            if value is not None:
-                doc["cloud.account.id"] = value
-            value = iget("accessKeyId")
-            if value is not None:
-                doc["aws.cloudtrail.user_identity.access_key_id"] = value
-            context = iget("sessionContext")
-            if type(context) is dict:
-                attributes = context.get("attributes")
-                if type(attributes) is dict:
-                    value = attributes.get("mfaAuthenticated")
-                    if value is not None:
-                        doc["aws.cloudtrail.user_identity.session_context.mfa_authenticated"] = value
-                    value = attributes.get("creationDate")
-                    if type(value) is str:
-                        try:
-                            doc["aws.cloudtrail.user_identity.session_context.creation_date"] = parse_event_time(value)[0]
-                        except BadTimestamp:
-                            pass  # the pipeline's date processor ignores failures
-                issuer = context.get("sessionIssuer")
-                if type(issuer) is dict:
-                    value = issuer.get("type")
-                    if value is not None:
-                        doc["aws.cloudtrail.user_identity.session_context.session_issuer.type"] = value
-                    value = issuer.get("userName")
-                    if value is not None and "user.name" not in doc:
-                        doc["user.name"] = value
-                    value = issuer.get("principalId")
-                    if value is not None:
-                        doc["aws.cloudtrail.user_identity.session_context.session_issuer.principal_id"] = value
-                    value = issuer.get("arn")
-                    if value is not None:
-                        doc["aws.cloudtrail.user_identity.session_context.session_issuer.arn"] = value
-                    value = issuer.get("accountId")
-                    if value is not None:
-                        doc["aws.cloudtrail.user_identity.session_context.session_issuer.account_id"] = value
-            value = iget("invokedBy")
-            if value is not None:
-                doc["aws.cloudtrail.user_identity.invoked_by"] = value
+        # --- userIdentity (cached per distinct identity) -----------------------------
+        related_user: list[str]
+        entities: list[str]
+        identity_part = self._identity(get("userIdentity"))
+        if identity_part is None:
+            related_user, entities = [], []
+        else:
+            doc.update(identity_part[0])
+            related_user = list(identity_part[1])
+            entities = list(identity_part[2])
 
         # --- event, cloud, source -----------------------------------------------------
         provider = get("eventSource")
@@ -291,7 +321,12 @@ class CloudTrailMapper:
                     doc.update(self._geo(address))
         agent = get("userAgent")
         if type(agent) is str and agent:
-            doc.update(parse_user_agent(agent))
+            ua_fields = self._agents.get(agent)
+            if ua_fields is None:
+                if len(self._agents) >= _CACHE_LIMIT:
+                    self._agents.clear()
+                ua_fields = self._agents[agent] = parse_user_agent(agent)
+            doc.update(ua_fields)
         error_code = get("errorCode")
         if error_code is not None and error_code != "":
             doc["aws.cloudtrail.error_code"] = error_code
@@ -300,50 +335,64 @@ class CloudTrailMapper:
             doc["aws.cloudtrail.error_message"] = error_message
 
         # --- request/response objects: toString() string + flattened leaves ----------
-        request = get("requestParameters")
-        if request is not None:
-            request = _clean(request)
-        request_flat = None
-        if request is not None:
-            text = java_str(request)
-            doc["aws.cloudtrail.request_parameters"] = text
-            if len(text) < FLATTENED_LIMIT:
-                request_flat = request
-                _put_flattened(doc, "aws.cloudtrail.flattened.request_parameters", request)
-        response = get("responseElements")
-        if response is not None:
-            response = _clean(response)
-        response_flat = None
-        if response is not None:
-            text = java_str(response)
-            doc["aws.cloudtrail.response_elements"] = text
-            if len(text) < FLATTENED_LIMIT:
-                response_flat = response
-                _put_flattened(doc, "aws.cloudtrail.flattened.response_elements", response)
-        additional = get("additionalEventData")
-        if additional is not None:
-            additional = _clean(additional)
-        additional_flat = None
-        if additional is not None:
-            text = java_str(additional)
-            doc["aws.cloudtrail.additional_eventdata"] = text
-            if len(text) < FLATTENED_LIMIT:
-                additional_flat = additional
-                _put_flattened(doc, "aws.cloudtrail.flattened.additional_eventdata", additional)
-        details = get("serviceEventDetails")
-        if details is not None:
-            details = _clean(details)
-        if details is not None:
-            text = java_str(details)
-            doc["aws.cloudtrail.service_event_details"] = text
-            if len(text) < FLATTENED_LIMIT:
-                _put_flattened(doc, "aws.cloudtrail.flattened.service_event_details", details)
+        request = response = additional = None
+        raw = get("requestParameters")
+        if raw is not None:
+            request = self._object(self._requests, raw, "aws.cloudtrail.flattened.request_parameters")
+            if request.text is not None:
+                doc["aws.cloudtrail.request_parameters"] = request.text
+                if request.flat is not None:
+                    doc.update(request.flat)
+        raw = get("responseElements")
+        if raw is not None:
+            response = self._object(self._responses, raw, "aws.cloudtrail.flattened.response_elements")
+            if response.text is not None:
+                doc["aws.cloudtrail.response_elements"] = response.text
+                if response.flat is not None:
+                    doc.update(response.flat)
+        raw = get("additionalEventData")
+        if raw is not None:
+            additional = self._object(self._additional, raw, "aws.cloudtrail.flattened.additional_eventdata")
+            if additional.text is not None:
+                doc["aws.cloudtrail.additional_eventdata"] = additional.text
+                if additional.flat is not None:
+                    doc.update(additional.flat)
+        raw = get("serviceEventDetails")
+        if raw is not None:
+            details = self._object(self._additional, raw, "aws.cloudtrail.flattened.service_event_details")
+            if details.text is not None:
+                doc["aws.cloudtrail.service_event_details"] = details.text
+                if details.flat is not None:
+                    doc.update(details.flat)
+        # the pipeline reads aws.cloudtrail.flattened.*, which exists only below the size limit
+        request_flat = request if request is not None and request.flat is not None and type(request.value) is dict else None
+        response_flat = response.value if response is not None and response.flat is not None and type(response.value) is dict else None
+        additional_flat = additional.value if additional is not None and additional.flat is not None and type(additional.value) is dict else None
 
         # --- plain renames --------------------------------------------------------------
-        for source_key, target in _RENAMES:
-            value = get(source_key)
-            if value is not None and value != "":
-                doc[target] = value
+        value = get("requestID")
+        if value is not None and value != "":
+            doc["aws.cloudtrail.request_id"] = value
+        value = get("eventID")
+        if value is not None and value != "":
+            doc["event.id"] = value
+        value = get("eventType")
+        if value is not None and value != "":
+            doc["aws.cloudtrail.event_type"] = value
+        value = get("managementEvent")
+        if value is not None and value != "":
+            doc["aws.cloudtrail.management_event"] = value
+        value = get("readOnly")
+        if value is not None and value != "":
+            doc["aws.cloudtrail.read_only"] = value
+        value = get("recipientAccountId")
+        if value is not None and value != "":
+            doc["aws.cloudtrail.recipient_account_id"] = value
+        for source_key, target in _RARE_RENAMES:
+            if source_key in record:
+                value = record[source_key]
+                if value is not None and value != "":
+                    doc[target] = value
         resources = get("resources")
         if resources is not None:
             resources = _clean(resources)
@@ -351,16 +400,16 @@ class CloudTrailMapper:
             _put_resources(doc, resources)
 
         # --- related.user from request parameters ----------------------------------
-        if type(request_flat) is dict:
+        if request_flat is not None:
             for key in ("userName", "newUserName"):
-                text = _scalar_text(request_flat.get(key))
+                text = request_flat.scalar(key)
                 if text is not None and text not in related_user:
                     related_user.append(text)
         if related_user:
             doc["related.user"] = related_user
 
         # --- ConsoleLogin additional data ------------------------------------------
-        if action == "ConsoleLogin" and type(additional_flat) is dict:
+        if action == "ConsoleLogin" and additional_flat is not None:
             value = additional_flat.get("MobileVersion")
             if value is not None:
                 doc["aws.cloudtrail.console_login.additional_eventdata.mobile_version"] = value != "No"
@@ -373,7 +422,7 @@ class CloudTrailMapper:
 
         # --- categorization and outcome ---------------------------------------------
         outcome = "failure" if ("aws.cloudtrail.error_code" in doc or "aws.cloudtrail.error_message" in doc) else "success"
-        if action == "ConsoleLogin" and type(response_flat) is dict:
+        if action == "ConsoleLogin" and response_flat is not None:
             value = response_flat.get("ConsoleLogin")
             if type(value) is str:
                 outcome = value.lower()
@@ -397,7 +446,7 @@ class CloudTrailMapper:
             _put_flattened(doc, "aws.cloudtrail.flattened.insight_details", insight)
 
         # --- group / user target / user changes --------------------------------------
-        if type(response_flat) is dict:
+        if response_flat is not None:
             group = response_flat.get("group")
             if type(group) is dict:
                 text = _scalar_text(group.get("groupId"))
@@ -408,14 +457,14 @@ class CloudTrailMapper:
                 text = _scalar_text(user.get("userId"))
                 if text:
                     doc["user.target.id"] = text
-        if type(request_flat) is dict:
-            text = _scalar_text(request_flat.get("newUserName"))
+        if request_flat is not None:
+            text = request_flat.scalar("newUserName")
             if text:
                 doc["user.changes.name"] = text
-            text = _scalar_text(request_flat.get("groupName"))
+            text = request_flat.scalar("groupName")
             if text:
                 doc["group.name"] = text
-            text = _scalar_text(request_flat.get("userName"))
+            text = request_flat.scalar("userName")
             if text:
                 doc["user.target.name"] = text
 
@@ -434,42 +483,20 @@ class CloudTrailMapper:
             if value is not None and value != "":
                 doc["tls.client.server_name"] = value
 
-        # --- related.entity (entity sub-pipeline) -----------------------------------------
-        entities: list[str] = []
-        if type(identity) is dict:
-            for key in ("arn", "identityProvider", "principalId", "userName"):
-                value = identity.get(key)
-                if value is not None and type(value) is not dict and type(value) is not list:
-                    entities.append(value if type(value) is str else java_str(value))
-            context = identity.get("sessionContext")
-            if type(context) is dict:
-                issuer = context.get("sessionIssuer")
-                if type(issuer) is dict:
-                    for key in ("arn", "userName"):
-                        value = issuer.get(key)
-                        if value is not None and type(value) is not dict and type(value) is not list:
-                            entities.append(value if type(value) is str else java_str(value))
-                federation = context.get("webIdFederationData")
-                if type(federation) is dict:
-                    value = federation.get("federatedProvider")
-                    if value is not None and type(value) is not dict and type(value) is not list:
-                        entities.append(value if type(value) is str else java_str(value))
+        # --- related.entity (entity sub-pipeline; identity values came with the identity)
         if type(resources) is list:
             for resource in resources:
                 if type(resource) is dict:
                     value = resource.get("ARN")
                     if value is not None and type(value) is not dict and type(value) is not list:
                         entities.append(value if type(value) is str else java_str(value))
-        source_paths = ENTITY_BY_SOURCE.get(provider) if type(provider) is str else None
-        if source_paths:
-            view = {
-                "requestParameters": request,
-                "responseElements": response,
-                "additionalEventData": additional,
-                "sourceIdentity": get("sourceIdentity"),
-            }
-            for path in source_paths:
-                _walk(view, path, entities)
+        by_kind = ENTITY_PATHS_BY_SOURCE.get(provider) if type(provider) is str else None
+        if by_kind:
+            for part, kind in ((request, "requestParameters"), (response, "responseElements"), (additional, "additionalEventData")):
+                if part is not None and part.value is not None and kind in by_kind:
+                    entities.extend(part.entities_for(provider, by_kind[kind]))
+            if "sourceIdentity" in by_kind:
+                _entity_value(get("sourceIdentity"), entities)
         if entities:
             if len(entities) == 1:
                 doc["related.entity"] = entities
@@ -480,14 +507,164 @@ class CloudTrailMapper:
         return doc
 
 
-_RENAMES: tuple[tuple[str, str], ...] = (
-    ("requestID", "aws.cloudtrail.request_id"),
-    ("eventID", "event.id"),
-    ("eventType", "aws.cloudtrail.event_type"),
+_CACHE_LIMIT = 50_000
+_STATIC_LIMIT = 8_192
+_VOLATILE_IN = ("eventTime", "eventID", "requestID", "sourceIPAddress")
+_VOLATILE_NEEDLES = tuple((name, b'"' + name.encode() + b'":') for name in _VOLATILE_IN)
+
+
+def _static_key(record: dict[str, Any]) -> bytes | None:
+    """The record's JSON without its per-event values (time, ids, source address).
+
+    Cutting ``"name":"value"`` out of one serialisation is much cheaper than building a
+    filtered copy. Only exact, string-valued occurrences are cut; anything unusual
+    returns None and the record is mapped in full.
+    """
+    try:
+        blob = orjson.dumps(record)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+    dumps = orjson.dumps
+    for name, prefix in _VOLATILE_NEEDLES:
+        value = record.get(name)
+        if value is None:
+            continue
+        if type(value) is not str:
+            return None
+        needle = prefix + dumps(value)
+        at = blob.find(needle)
+        if at < 0:
+            return None
+        blob = blob[:at] + blob[at + len(needle) :]
+    return blob
+_VOLATILE_OUT = frozenset(("@timestamp", "_ts", "event.id", "aws.cloudtrail.request_id", "source.address", "source.ip"))
+_GEO_PREFIXES = ("source.geo.", "source.as.")
+
+
+class _Part:
+    """A request/response/additional-data object as the pipeline sees it, computed once
+    per distinct value: its ``toString()`` text, its flattened leaves (None above the size
+    limit), the cleaned value, and lazily the scalars and ``related.entity`` values read
+    from it."""
+
+    __slots__ = ("text", "flat", "value", "_entities", "_scalars")
+
+    def __init__(self, text: str | None, flat: dict[str, Any] | None, value: Any) -> None:
+        self.text = text
+        self.flat = flat
+        self.value = value
+        self._entities: dict[str, tuple[str, ...]] = {}
+        self._scalars: dict[str, str | None] = {}
+
+    def scalar(self, key: str) -> str | None:
+        """What ``{{...flattened.<kind>.<key>}}`` renders (top-level key of a dict value)."""
+        try:
+            return self._scalars[key]
+        except KeyError:
+            text = _scalar_text(self.value.get(key)) if type(self.value) is dict else None
+            self._scalars[key] = text
+            return text
+
+    def entities_for(self, provider: str, paths: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
+        found = self._entities.get(provider)
+        if found is None:
+            out: list[str] = []
+            for path in paths:
+                _walk(self.value, path, out)
+            found = self._entities[provider] = tuple(out)
+        return found
+
+
+def _object_part(raw: Any, prefix: str) -> _Part:
+    cleaned = _clean(raw)
+    if cleaned is None:
+        return _Part(None, None, None)
+    text = java_str(cleaned)
+    if len(text) >= FLATTENED_LIMIT:
+        return _Part(text, None, cleaned)
+    flat: dict[str, Any] = {}
+    _put_flattened(flat, prefix, cleaned)
+    return _Part(text, flat, cleaned)
+
+
+def _entity_value(value: Any, out: list[str]) -> None:
+    if value is not None and type(value) is not dict and type(value) is not list:
+        out.append(value if type(value) is str else java_str(value))
+
+
+def _identity_part(raw: Any) -> tuple[dict[str, Any], tuple[str, ...], tuple[str, ...]]:
+    """Fields, related.user values and related.entity values of one ``userIdentity``."""
+    fields: dict[str, Any] = {}
+    related: list[str] = []
+    entities: list[str] = []
+    identity = _clean(raw)
+    if type(identity) is not dict:
+        return fields, (), ()
+    iget = identity.get
+    value = iget("type")
+    if value is not None:
+        fields["aws.cloudtrail.user_identity.type"] = value
+    value = iget("userName")
+    if value is not None:
+        related.append(java_str(value))
+        fields["user.name"] = value
+    value = iget("principalId")
+    if value is not None:
+        fields["user.id"] = value
+    value = iget("arn")
+    if value is not None:
+        fields["aws.cloudtrail.user_identity.arn"] = value
+    value = iget("accountId")
+    if value is not None:
+        fields["cloud.account.id"] = value
+    value = iget("accessKeyId")
+    if value is not None:
+        fields["aws.cloudtrail.user_identity.access_key_id"] = value
+    for key in ("arn", "identityProvider", "principalId", "userName"):
+        _entity_value(iget(key), entities)
+    context = iget("sessionContext")
+    if type(context) is dict:
+        attributes = context.get("attributes")
+        if type(attributes) is dict:
+            value = attributes.get("mfaAuthenticated")
+            if value is not None:
+                fields["aws.cloudtrail.user_identity.session_context.mfa_authenticated"] = value
+            value = attributes.get("creationDate")
+            if type(value) is str:
+                try:
+                    fields["aws.cloudtrail.user_identity.session_context.creation_date"] = parse_event_time(value)[0]
+                except BadTimestamp:
+                    pass  # the pipeline's date processor ignores failures
+        issuer = context.get("sessionIssuer")
+        if type(issuer) is dict:
+            value = issuer.get("type")
+            if value is not None:
+                fields["aws.cloudtrail.user_identity.session_context.session_issuer.type"] = value
+            value = issuer.get("userName")
+            if value is not None and "user.name" not in fields:  # rename never overwrites
+                fields["user.name"] = value
+            value = issuer.get("principalId")
+            if value is not None:
+                fields["aws.cloudtrail.user_identity.session_context.session_issuer.principal_id"] = value
+            value = issuer.get("arn")
+            if value is not None:
+                fields["aws.cloudtrail.user_identity.session_context.session_issuer.arn"] = value
+            value = issuer.get("accountId")
+            if value is not None:
+                fields["aws.cloudtrail.user_identity.session_context.session_issuer.account_id"] = value
+            _entity_value(issuer.get("arn"), entities)
+            _entity_value(issuer.get("userName"), entities)
+        federation = context.get("webIdFederationData")
+        if type(federation) is dict:
+            _entity_value(federation.get("federatedProvider"), entities)
+    value = iget("invokedBy")
+    if value is not None:
+        fields["aws.cloudtrail.user_identity.invoked_by"] = value
+    return fields, tuple(related), tuple(entities)
+
+
+_RARE_RENAMES: tuple[tuple[str, str], ...] = (
     ("apiVersion", "aws.cloudtrail.api_version"),
-    ("managementEvent", "aws.cloudtrail.management_event"),
-    ("readOnly", "aws.cloudtrail.read_only"),
-    ("recipientAccountId", "aws.cloudtrail.recipient_account_id"),
     ("sharedEventId", "aws.cloudtrail.shared_event_id"),
     ("vpcEndpointId", "aws.cloudtrail.vpc_endpoint_id"),
 )

@@ -178,3 +178,17 @@ ENTITY_BY_SOURCE: dict[str, tuple[tuple[str, ...], ...]] = {
         "responseElements.vpcSecurityGroups.[].vpcSecurityGroupId",
     ),
 }
+
+
+def _split_by_kind() -> dict[str, dict[str, tuple[tuple[str, ...], ...]]]:
+    """ENTITY_BY_SOURCE regrouped by the record key a path starts with."""
+    out: dict[str, dict[str, tuple[tuple[str, ...], ...]]] = {}
+    for source, paths in ENTITY_BY_SOURCE.items():
+        grouped: dict[str, list[tuple[str, ...]]] = {}
+        for path in paths:
+            grouped.setdefault(path[0], []).append(path[1:])
+        out[source] = {kind: tuple(rest) for kind, rest in grouped.items()}
+    return out
+
+
+ENTITY_PATHS_BY_SOURCE = _split_by_kind()
