@@ -187,3 +187,20 @@ def test_every_elastic_module_job_loads() -> None:
     assert problems == []
     assert {"rare_method_for_a_username", "high_distinct_count_error_message"} <= {j.job_id for j in jobs}
     assert all(f.job_id != "JOB_ID" and "INDEX_PATTERN_NAME" not in f.indices for f in feeds)
+
+
+def test_unlistable_folder_is_a_problem_and_the_rest_loads(tmp_path: Path, monkeypatch) -> None:
+    import os
+
+    (tmp_path / "r.toml").write_text(RULE)
+    real_walk = os.walk
+
+    def walk(top, onerror=None, **kwargs):  # type: ignore[no-untyped-def]
+        onerror(PermissionError(13, "Permission denied", str(tmp_path / "locked")))
+        yield from real_walk(top, onerror=onerror, **kwargs)
+
+    monkeypatch.setattr(os, "walk", walk)
+    problems: list[LoadProblem] = []
+    assert len(load_rules(tmp_path, problems)) == 1
+    [problem] = problems
+    assert problem.check == "load.unreadable" and problem.file == tmp_path / "locked" and "Permission denied" in problem.message

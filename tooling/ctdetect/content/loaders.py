@@ -17,6 +17,8 @@ Public API (see docs/ARCHITECTURE.md):
 from __future__ import annotations
 
 import json
+import os
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -34,13 +36,26 @@ PACKAGE_FOLDERS = ("rules", "ml_jobs", "datafeeds", "playbooks", "scenarios")
 EXTERNAL_JOBS_FILE = "external_jobs.toml"
 
 
-def _files(path: Path, pattern: str) -> list[Path]:
-    """``path`` itself when it is a file, else every match below it, in a stable order."""
+def _files(path: Path, pattern: str, problems: list[LoadProblem] | None = None) -> list[Path]:
+    """``path`` itself when it is a file, else every match below it (hidden folders skipped), sorted.
+
+    A sub-folder that cannot be listed is recorded as ``load.unreadable`` and skipped.
+    """
     if path.is_file():
         return [path]
     if not path.is_dir():
         return []
-    return sorted(p for p in path.rglob(pattern) if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts))
+
+    def unreadable(exc: OSError) -> None:
+        if problems is not None:
+            where = Path(exc.filename) if exc.filename else path
+            problems.append(LoadProblem(where, None, None, "load.unreadable", "error", f"cannot list folder: {exc.strerror or exc}"))
+
+    found = []
+    for folder, dirs, names in os.walk(path, onerror=unreadable):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found.extend(Path(folder) / name for name in names if fnmatch(name, pattern) and not name.startswith("."))
+    return sorted(found)
 
 
 def _guarded(path: Path, problems: list[LoadProblem], build: Callable[[], T]) -> T | None:
@@ -72,7 +87,7 @@ def load_rules(path: Path | str, problems: list[LoadProblem] | None = None) -> l
     """Every ``*.toml`` rule under ``path`` (or the file ``path``)."""
     problems = problems if problems is not None else []
     rules = []
-    for file in _files(Path(path), "*.toml"):
+    for file in _files(Path(path), "*.toml", problems):
         rule = load_rule_file(file, problems)
         if rule is not None:
             rules.append(rule)
@@ -131,7 +146,7 @@ def load_jobs(
     jobs: list[MLJob] = []
     feeds: list[Datafeed] = []
     manifests: dict[Path, dict[str, tuple[str, str]]] = {}
-    for file in _files(Path(path), "*.json"):
+    for file in _files(Path(path), "*.json", problems):
         if file.name in ("manifest.json", "logo.json"):
             continue
         parsed = read_json(file, problems)
@@ -193,7 +208,7 @@ def load_hunting_queries(path: Path | str, problems: list[LoadProblem] | None = 
     """Every hunting query TOML under ``path``."""
     problems = problems if problems is not None else []
     out = []
-    for file in _files(Path(path), "*.toml"):
+    for file in _files(Path(path), "*.toml", problems):
         parsed = read_toml(file, problems)
         if parsed is None:
             continue
@@ -211,7 +226,7 @@ def load_scenarios(path: Path | str, problems: list[LoadProblem] | None = None) 
     """Every ``scenario.toml`` under ``path`` (a scenarios folder, one scenario folder, or the file)."""
     problems = problems if problems is not None else []
     out = []
-    for file in _files(Path(path), "scenario.toml"):
+    for file in _files(Path(path), "scenario.toml", problems):
         parsed = read_toml(file, problems)
         if parsed is None:
             continue
