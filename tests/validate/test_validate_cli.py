@@ -129,3 +129,8 @@ def test_single_content_files_are_read_by_kind(monkeypatch: pytest.MonkeyPatch) 
     code, out = _run("rare_without_by/ml_jobs/ctdetect_tests_rare.json", "playbook_bad_front_matter/playbooks/broken.md", "--format", "json")
     assert code == 1
     assert [p["check"] for p in json.loads(out)["problems"]] == ["playbook.front-matter", "ml.rare-needs-by"]
+
+
+def test_color_on_request(corpus: Path) -> None:
+    code, out = _run("lookback_gap.toml", "--color")
+    assert code == 0 and "\x1b[" in out and "schema.interval" in out

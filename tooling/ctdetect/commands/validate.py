@@ -27,6 +27,7 @@ def command(paths: tuple[Path, ...], fmt: str, strict: bool, output: Path | None
         click.echo(f"ctdetect validate: {exc}", err=True)
         sys.exit(2)
     render = get_reporter(fmt)
+    use_color = False
     if fmt == "text":
         use_color = color if color is not None else (output is None and sys.stdout.isatty())
         text = render(result, color=use_color)
@@ -39,5 +40,5 @@ def command(paths: tuple[Path, ...], fmt: str, strict: bool, output: Path | None
             click.echo(f"ctdetect validate: cannot write {output}: {exc.strerror or exc}", err=True)
             sys.exit(2)
     else:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=use_color or None)
     sys.exit(result.exit_code)

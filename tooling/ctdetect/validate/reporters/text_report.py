@@ -25,16 +25,15 @@ def render(result: Any, *, color: bool = False) -> str:
         lines.append("")
     summary = result.summary
     counts = f"{summary.get('errors', 0)} error(s), {summary.get('warnings', 0)} warning(s), {summary.get('infos', 0)} note(s)"
+    reasons: dict[str, list[str]] = {}
     for target in summary.get("targets", []):
         what = ", ".join(f"{target[k]} {k.replace('_', ' ')}" for k in ("rules", "jobs", "datafeeds", "playbooks", "hunting_queries", "scenarios") if target.get(k))
-        lines.append(f"checked {target['path']} ({target['kind']}): {what or 'nothing to check'}")
-        skipped = target.get("checks_skipped", {})
-        if skipped:
-            reasons: dict[str, list[str]] = {}
-            for check, reason in skipped.items():
-                reasons.setdefault(reason, []).append(check)
-            for reason, checks in reasons.items():
-                lines.append(f"  skipped {', '.join(checks)}: {reason}")
+        lines.append(f"checked {target['path']} ({target['kind']}): {what or 'no content loaded'}")
+        for check, reason in target.get("checks_skipped", {}).items():
+            if check not in reasons.setdefault(reason, []):
+                reasons[reason].append(check)
+    for reason, checks in reasons.items():
+        lines.append(f"skipped {', '.join(checks)}: {reason}")
     if summary.get("strict"):
         lines.append("strict mode: warnings count as errors")
     lines.append(counts)
@@ -60,7 +59,7 @@ def _colour(text: str) -> str:
             if start >= 0:
                 rich_line.stylize(style, start + 1, start + 1 + len(severity))
                 break
-        if line and not line.startswith(" ") and not line.startswith(("checked", "strict")) and "error(s)" not in line:
+        if line and not line.startswith(" ") and not line.startswith(("checked", "skipped", "strict")) and "error(s)" not in line:
             rich_line.stylize("bold")
         console.print(rich_line)
     return buffer.getvalue()
