@@ -266,3 +266,24 @@ def test_required_terms_none_for_disjunction_or_text() -> None:
     assert required_terms(parse_kql("a: 1 or b: 2"), TYPES) is None
     assert required_terms(parse_kql("message: hi"), TYPES) is None
     assert required_terms(ast.Term("a", "x", case_insensitive=True)) is None
+
+
+# ----------------------------------------------------------------- index-time details
+
+
+def test_keyword_values_longer_than_ignore_above_are_not_indexed() -> None:
+    node = parse_kql("p: *Effect=Allow* or q: x")
+    long_value = "{Effect=Allow, " + "a" * 9000 + "}"
+    limits = {"p": 8191}
+    assert compile_query(node, TYPES)({"p": long_value})
+    assert not compile_query(node, TYPES, ignore_above=limits)({"p": long_value})
+    assert compile_query(node, TYPES, ignore_above=limits)({"p": [long_value, "Effect=Allow"]})
+    exists = compile_query(parse_kql("p: *"), TYPES, ignore_above=limits)
+    assert not exists({"p": long_value})
+
+
+def test_timestamp_reads_reader_epoch_millis() -> None:
+    match = compile_query(parse_kql('@timestamp >= "2024-07-30T00:00:00Z"'), TYPES)
+    assert match({"_ts": 1722375070000})
+    assert not match({"_ts": 1000, "@timestamp": "2024-07-30T21:31:10.000Z"})  # _ts wins: it is the same instant, parsed once
+    assert match({"@timestamp": "2024-07-30T21:31:10.000Z"})

@@ -449,11 +449,38 @@ def _now_ms(now: Any) -> int:
 
 
 class _Compiler:
-    def __init__(self, field_types: Mapping[str, str], now_ms: int, category_field: str) -> None:
+    def __init__(self, field_types: Mapping[str, str], now_ms: int, category_field: str, ignore_above: Mapping[str, int]) -> None:
         self.field_types = field_types
         self.now_ms = now_ms
         self.category_field = category_field
+        self.ignore_above = ignore_above
         self._kinds: dict[str, str] = {}
+
+    def getter(self, field: str) -> Callable[[Doc], Any] | None:
+        """How to read ``field``; None when it is a plain ``doc.get(field)``.
+
+        ``@timestamp`` prefers the reader's epoch-millis ``_ts`` (no per-event date
+        parsing). A keyword value longer than the field's ``ignore_above`` is not indexed
+        by Elasticsearch, so no query sees it: it is dropped here.
+        """
+        kind = self.kind(field)
+        limit = self.ignore_above.get(field) if kind in ("keyword", "caseless") else None
+        if field == "@timestamp" and kind == "date":
+            return lambda doc: doc.get("_ts") if doc.get("_ts") is not None else doc.get("@timestamp")
+        if limit is None:
+            return None if _is_plain(field, kind) else _getter(field, self.field_types)
+        base = _getter(field, self.field_types)
+
+        def indexed(doc: Doc) -> Any:
+            value = base(doc)
+            if value.__class__ is str:
+                return None if len(value) > limit else value
+            if value.__class__ is list:
+                kept = [v for v in value if not (v.__class__ is str and len(v) > limit)]
+                return kept or None
+            return value
+
+        return indexed
 
     def kind(self, field: str) -> str:
         kind = self._kinds.get(field)
@@ -486,7 +513,7 @@ class _Compiler:
             field = node.field
             if field is None or "*" in field or getattr(node, "case_insensitive", False):
                 return None
-            if self.kind(field) != "keyword" or field.rpartition(".")[2] in MULTI_FIELD_SUFFIXES:
+            if self.kind(field) != "keyword" or self.getter(field) is not None:
                 return None
             if isinstance(node, ast.Terms):
                 return field, frozenset(keyword_str(v) for v in node.values)
@@ -608,14 +635,14 @@ class _Compiler:
             test = build(self.kind(field))
             if test is None:
                 return _false
-            if _is_plain(field, self.kind(field)):
+            get = self.getter(field)
+            if get is None:
 
                 def plain_leaf(doc: Doc) -> bool:
                     value = doc.get(field)
                     return value is not None and test(value)  # type: ignore[misc]
 
                 return plain_leaf
-            get = _getter(field, self.field_types)
 
             def leaf(doc: Doc) -> bool:
                 value = get(doc)
@@ -691,7 +718,7 @@ class _Compiler:
         if "*" in field:
             name_re = wildcard_regex(field)
             return lambda doc: any(name_re.match(k) is not None and _present(v) for k, v in doc.items())
-        get = _getter(field, self.field_types)
+        get = self.getter(field) or (lambda doc: doc.get(field))
         return lambda doc: _present(get(doc))
 
     # ----------------------------------------------------------------- EQL
@@ -746,6 +773,7 @@ def compile_query(
     *,
     now: Any = None,
     category_field: str = "event.category",
+    ignore_above: Mapping[str, int] | None = None,
 ) -> Predicate:
     """A predicate ``match(doc) -> bool`` for ``node`` over flat ECS documents.
 
@@ -753,9 +781,10 @@ def compile_query(
     ``now`` (datetime, ISO string or epoch millis) anchors date math; default: the wall
     clock at compile time. ``category_field`` is the EQL event-category field (a rule's
     ``event_category_override``). Sequences are not single-event predicates: compile their
-    steps (``node.steps[i].query``) instead.
+    steps (``node.steps[i].query``) instead. ``ignore_above`` maps keyword fields to their
+    mapping's ``ignore_above``: longer values are invisible to queries, as in Elasticsearch.
     """
-    compiler = _Compiler(field_types or {}, _now_ms(now), category_field)
+    compiler = _Compiler(field_types or {}, _now_ms(now), category_field, ignore_above or {})
     return compiler.compile(node)
 
 
