@@ -389,7 +389,8 @@ def scenario_events() -> dict[str, Writer]:
 
     def denied_enumeration(r: Recorder) -> None:
         t = day + timedelta(hours=4, minutes=3)
-        r.add(t, WAF, "DescribeInstances", ip=IP["tor"], ua=UA["attacker"], region="us-east-1", error=("Client.UnauthorizedOperation", "You are not authorized to perform this operation."))
+        # a permission probe: RunInstances with DryRun answers DryRunOperation when it would be allowed
+        r.add(t, WAF, "RunInstances", ip=IP["tor"], ua=UA["attacker"], region="us-east-1", request={"instanceType": "t3.micro", "minCount": 1, "maxCount": 1, "imageId": "ami-0f58b397bc5c1f2e8", "dryRun": True}, error=("Client.DryRunOperation", "Request would have succeeded, but DryRun flag is set."))
         collection_with_denials(r, t + timedelta(minutes=1), IP["tor"])
 
     def password_guessing(r: Recorder) -> None:

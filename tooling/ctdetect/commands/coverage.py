@@ -30,16 +30,19 @@ def command(root: Path, results: Path | None, run_quiet_month: bool, write_readm
         from ctdetect.services import quiet_month
 
         try:
-            volumes = quiet_month.run(root)
+            outcome = quiet_month.run_detailed(root)
         except quiet_month.QuietMonthError as exc:
             click.echo(f"ctdetect coverage: {exc}", err=True)
             sys.exit(2)
+        volumes = outcome.volumes
         svc.write_volumes(volumes, results_path)
         click.echo(
-            f"quiet month: {volumes.total_alerts} alerts in {volumes.days} days "
+            f"quiet month: {outcome.events} events, {volumes.total_alerts} alerts in {volumes.days} days "
             f"({volumes.alerts_per_day:.2f}/day); wrote {results_path}",
             err=True,
         )
+        for line in outcome.unmet:
+            click.echo(f"quiet month: unmet expectation: {line}", err=True)
     _, coverage = svc.coverage_for_root(root, results_path)
     section = svc.render_markdown(coverage)
     readme = root / "README.md"
