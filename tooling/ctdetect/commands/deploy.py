@@ -22,7 +22,7 @@ def command(package_root, space, dry_run, fmt, prune, offline, env_file, ca_cert
     come from the environment or --env-file, never from the command line. Exit 0 when
     everything is in place, 1 when some change failed or a rule_id is taken by a rule
     ctdetect does not own, 2 when nothing could start (settings, version, licence)."""
-    from ctdetect.deploy.report import render_text, requests_json, result_dict
+    from ctdetect.services.deploy_report import render_text, requests_json, result_dict
     from ctdetect.deploy.settings import ConnectionSettings, SettingsError
     from ctdetect.services.deploy import DeployError, run_deploy
 

@@ -16,6 +16,9 @@ from ctdetect.deploy.retry import RetryPolicy
 from ctdetect.deploy.settings import ConnectionSettings
 
 KIBANA_API_VERSION = "2023-10-31"
+# REST compatibility with 8: accepted by 8.x and 9.x servers alike, whatever the client's
+# major version (a 9.x client otherwise asks for 9, which an 8.x server refuses).
+ES_MEDIA_TYPE = "application/vnd.elasticsearch+json; compatible-with=8"
 
 
 class ClusterError(Exception):
@@ -136,9 +139,9 @@ class Cluster:
 def _es_once(es: Any, request: Request, params: Mapping[str, Any] | None) -> tuple[int, Any, str | None]:
     from elasticsearch import ApiError
 
-    headers = {"accept": "application/json"}
+    headers = {"accept": ES_MEDIA_TYPE}
     if request.body is not None:
-        headers["content-type"] = "application/json"
+        headers["content-type"] = ES_MEDIA_TYPE
     try:
         resp = es.perform_request(request.method, request.path, params=dict(params or {}) or None, headers=headers, body=request.body)
     except ApiError as exc:
@@ -149,8 +152,6 @@ def _es_once(es: Any, request: Request, params: Mapping[str, Any] | None) -> tup
 
 def _connection_reason(exc: Exception) -> str:
     text = str(exc) or type(exc).__name__
-    if "compatible-with" in text or "Accept version" in text:
-        text += " (this elasticsearch client's major version must match the server's: pip install 'elasticsearch>=8.15,<9' for an 8.x cluster)"
     return f"no answer ({type(exc).__name__}: {text[:300]})"
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ctdetect.deploy.client import Cluster
+from ctdetect.deploy.client import Cluster, ClusterError
 from ctdetect.deploy.requests_model import Request
 
 ML_LICENCES = frozenset({"platinum", "enterprise", "trial"})
@@ -69,7 +69,14 @@ def licence_problem(licence: str, status: str) -> str | None:
 def check(cluster: Cluster, needs_ml: bool) -> Preflight:
     """Read versions and licence; the result lists every problem (not only the first)."""
     result = Preflight()
-    info: Any = cluster.send(Request("GET", "/")).body or {}
+    try:
+        info: Any = cluster.send(Request("GET", "/")).body or {}
+    except ClusterError as exc:
+        if exc.status != 400:
+            raise
+        # servers before 8.0 do not speak REST compatibility with 8
+        result.problems.append(f"Elasticsearch refused an 8.x-compatible request ({exc}): ctdetect needs 8.12 or later in the 8.x line, or 9.x")
+        return result
     result.es_version = str((info.get("version") or {}).get("number", "")) if isinstance(info, dict) else ""
     problem = version_problem("Elasticsearch", result.es_version)
     if problem:
@@ -80,6 +87,12 @@ def check(cluster: Cluster, needs_ml: bool) -> Preflight:
     problem = version_problem("Kibana", result.kibana_version)
     if problem:
         result.problems.append(problem)
+    es_v, kb_v = parse_version(result.es_version), parse_version(result.kibana_version)
+    if es_v and kb_v and es_v[:2] != kb_v[:2]:
+        result.problems.append(
+            f"Kibana {result.kibana_version} and Elasticsearch {result.es_version} differ: Kibana must run the same version "
+            "as the Elasticsearch it is connected to (is KIBANA_URL the right Kibana?)"
+        )
     if needs_ml:
         lic: Any = cluster.send(Request("GET", "/_license")).body or {}
         licence = lic.get("license", {}) if isinstance(lic, dict) else {}

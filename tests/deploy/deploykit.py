@@ -1,0 +1,45 @@
+"""Fixtures for deploy, export and live tests: a fake cluster per test, and a small package on disk.
+
+Import the fixtures by name (``from deploy.deploykit import fake, mini_package``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from deploy.fakecluster import FakeElastic
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def fake() -> FakeElastic:
+    cluster = FakeElastic()
+    yield cluster
+    cluster.close()
+
+
+@pytest.fixture
+def mini_package(tmp_path: Path) -> Path:
+    """A copy of a few of the project's own files: 3 rules (query, ML, new_terms), 1 job + datafeed, 2 hunting queries."""
+    root = tmp_path / "pkg"
+    src = PROJECT_ROOT
+    (root / "rules").mkdir(parents=True)
+    (root / "ml_jobs").mkdir()
+    (root / "datafeeds").mkdir()
+    (root / "playbooks" / "hunting").mkdir(parents=True)
+    rules = sorted((src / "rules").glob("*.toml"))
+    query_rule = next(p for p in rules if 'type = "query"' in p.read_text())
+    new_terms = next(p for p in rules if 'type = "new_terms"' in p.read_text())
+    shutil.copy(query_rule, root / "rules" / query_rule.name)
+    shutil.copy(new_terms, root / "rules" / new_terms.name)
+    job = "ctdetect_cloudtrail_rare_action_for_user"
+    shutil.copy(src / "rules" / "ml" / "ml_cloudtrail_rare_action_for_user.toml", root / "rules" / "ml_rare_action.toml")
+    shutil.copy(src / "ml_jobs" / f"{job}.json", root / "ml_jobs" / f"{job}.json")
+    shutil.copy(src / "datafeeds" / f"datafeed-{job}.json", root / "datafeeds" / f"datafeed-{job}.json")
+    for name in ("ami-sharing.toml", "root-activity.toml"):
+        shutil.copy(src / "playbooks" / "hunting" / name, root / "playbooks" / "hunting" / name)
+    return root

@@ -1,0 +1,450 @@
+"""A small in-memory Elasticsearch + Kibana that answers as their APIs are documented.
+
+It is not a mock of ctdetect's functions: ctdetect talks to it over real HTTP, through the
+official ``elasticsearch`` client and ``requests``, exactly as it talks to a cluster. It
+keeps state (jobs, datafeeds, rules per space, saved queries per space, indices and
+documents), enforces what the real APIs enforce and ctdetect relies on (authentication,
+``kbn-xsrf`` on Kibana writes, 409 on duplicates, 404 on missing objects, only updatable
+job fields in ``_update``, a datafeed needs its job, a started datafeed needs an opened
+job, a job with a datafeed cannot be deleted), adds the defaults Elastic adds to what it
+stores, and records every request. Faults (429/503 with ``Retry-After``, permanent 500s)
+are injected per method + path pattern.
+
+Product header: the Elasticsearch client refuses servers that do not send
+``X-Elastic-Product: Elasticsearch``, so the ES side sends it.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import fnmatch
+import json
+import re
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request as WRequest
+from werkzeug.wrappers import Response as WResponse
+
+JOB_UPDATABLE = {
+    "allow_lazy_open", "analysis_limits", "background_persist_interval", "custom_settings",
+    "daily_model_snapshot_retention_after_days", "description", "groups", "model_plot_config",
+    "model_prune_window", "model_snapshot_retention_days", "renormalization_window_days",
+    "results_retention_days", "detectors", "per_partition_categorization", "categorization_filters",
+}
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log lines in test output."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+@dataclass
+class Fault:
+    method: str
+    path_regex: str
+    status: int
+    times: int  # -1: forever
+    retry_after: str | None = None
+    hits: int = 0
+
+
+@dataclass
+class Seen:
+    service: str
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    headers: dict[str, str]
+
+
+@dataclass
+class FakeState:
+    es_version: str = "9.1.0"
+    kibana_version: str = "9.1.0"
+    licence: str = "trial"
+    licence_status: str = "active"
+    jobs: dict[str, dict] = field(default_factory=dict)
+    job_states: dict[str, str] = field(default_factory=dict)
+    datafeeds: dict[str, dict] = field(default_factory=dict)
+    datafeed_states: dict[str, str] = field(default_factory=dict)
+    rules: dict[str, dict[str, dict]] = field(default_factory=dict)  # space -> rule_id -> rule
+    saved_objects: dict[str, dict[tuple[str, str], dict]] = field(default_factory=dict)  # space -> (type, id) -> object
+    indices: dict[str, dict] = field(default_factory=dict)  # name -> {"mappings":..., "docs": [...]}
+    pipelines: dict[str, dict] = field(default_factory=dict)
+
+
+def _json(status: int, body: Any, es: bool, headers: dict[str, str] | None = None) -> WResponse:
+    resp = WResponse(json.dumps(body), status=status, content_type="application/json")
+    if es:
+        resp.headers["X-Elastic-Product"] = "Elasticsearch"
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+def es_error(status: int, etype: str, reason: str) -> tuple[int, Any]:
+    return status, {"error": {"root_cause": [{"type": etype, "reason": reason}], "type": etype, "reason": reason}, "status": status}
+
+
+def kbn_error(status: int, message: str) -> tuple[int, Any]:
+    names = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 409: "Conflict", 500: "Internal Server Error"}
+    return status, {"statusCode": status, "error": names.get(status, "Error"), "message": message}
+
+
+class FakeElastic:
+    """Two HTTP servers (Elasticsearch, Kibana) over one shared ``FakeState``."""
+
+    def __init__(self, username: str = "elastic", password: str = "s3cret-Pa55word", api_key: str | None = None) -> None:
+        self.state = FakeState()
+        self.username = username
+        self.password = password
+        self.api_key = api_key
+        self.faults: list[Fault] = []
+        self.seen: list[Seen] = []
+        self.echo_auth_in_errors = False  # a hostile server that echoes the Authorization header in 401 bodies
+        self._servers: list[Any] = []
+        self._lock = threading.Lock()
+        self.es_url = self._serve(self._es_app)
+        self.kibana_url = self._serve(self._kibana_app)
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _serve(self, app: Any) -> str:
+        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        thread.start()
+        self._servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    def close(self) -> None:
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+
+    def env(self) -> dict[str, str]:
+        """The environment ctdetect reads to reach this cluster."""
+        env = {"ELASTICSEARCH_URL": self.es_url, "KIBANA_URL": self.kibana_url}
+        if self.api_key:
+            env["ELASTIC_API_KEY"] = self.api_key
+        else:
+            env["ELASTIC_USERNAME"] = self.username
+            env["ELASTIC_PASSWORD"] = self.password
+        return env
+
+    def fail(self, method: str, path_regex: str, status: int, times: int = 1, retry_after: str | None = None) -> Fault:
+        fault = Fault(method, path_regex, status, times, retry_after)
+        self.faults.append(fault)
+        return fault
+
+    def writes(self, service: str | None = None) -> list[Seen]:
+        return [s for s in self.seen if s.method != "GET" and (service is None or s.service == service) and not s.path.endswith("/_search")]
+
+    def _authorised(self, req: WRequest) -> bool:
+        header = req.headers.get("Authorization", "")
+        if self.api_key:
+            return header == f"ApiKey {self.api_key}"
+        expected = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+        return header == f"Basic {expected}"
+
+    def _fault(self, method: str, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.method in (method, "*") and re.search(fault.path_regex, path) and (fault.times < 0 or fault.hits < fault.times):
+                fault.hits += 1
+                return fault
+        return None
+
+    def _prelude(self, req: WRequest, service: str) -> tuple[str, dict[str, str], Any, WResponse | None]:
+        path = unquote(req.path)
+        query = {k: v for k, v in req.args.items()}
+        raw = req.get_data()
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw.decode(errors="replace")
+        with self._lock:
+            self.seen.append(Seen(service, req.method, path, query, body, dict(req.headers)))
+        es = service == "es"
+        if not self._authorised(req):
+            detail = "unable to authenticate user"
+            if self.echo_auth_in_errors:
+                detail += f" (header was {req.headers.get('Authorization', '')})"
+            status, err = es_error(401, "security_exception", detail) if es else kbn_error(401, detail)
+            return path, query, body, _json(status, err, es, {"WWW-Authenticate": "Basic"})
+        fault = self._fault(req.method, path)
+        if fault is not None:
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+            status, err = es_error(fault.status, "injected", "injected fault") if es else kbn_error(fault.status, "injected fault")
+            return path, query, body, _json(status, err, es, headers)
+        return path, query, body, None
+
+    # ------------------------------------------------------------------ Elasticsearch
+
+    def _es_app(self, environ: Any, start_response: Any) -> Any:
+        req = WRequest(environ)
+        path, query, body, early = self._prelude(req, "es")
+        if early is None:
+            accept = req.headers.get("Accept", "")
+            m = re.search(r"compatible-with=(\d+)", accept)
+            major = int(self.state.es_version.split(".")[0])
+            if m and int(m.group(1)) not in (major, major - 1):
+                status, payload = es_error(400, "media_type_header_exception", f"Accept version must be either version {major} or {major - 1}, but found {m.group(1)}")
+            else:
+                with self._lock:
+                    status, payload = self._es_route(req.method, path, query, body)
+            early = _json(status, payload, True)
+        return early(environ, start_response)
+
+    def _es_route(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        s = self.state
+        if path == "/" and method == "GET":
+            return 200, {"name": "fake", "cluster_name": "fake", "version": {"number": s.es_version}, "tagline": "You Know, for Search"}
+        if path == "/_license" and method == "GET":
+            return 200, {"license": {"type": s.licence, "status": s.licence_status, "uid": "x"}}
+        m = re.fullmatch(r"/_ml/anomaly_detectors/([^/]+)(/_stats|/_open|/_close|/_update)?", path)
+        if m:
+            return self._ml_job(method, m.group(1), m.group(2) or "", query, body)
+        m = re.fullmatch(r"/_ml/datafeeds/([^/]+)(/_stats|/_start|/_stop|/_update)?", path)
+        if m:
+            return self._ml_feed(method, m.group(1), m.group(2) or "", query, body)
+        return self._es_data(method, path, query, body)
+
+    def _match_ids(self, pattern: str, ids: list[str]) -> list[str]:
+        if pattern in ("_all", "*"):
+            return sorted(ids)
+        found: list[str] = []
+        for part in pattern.split(","):
+            found.extend(i for i in sorted(ids) if fnmatch.fnmatchcase(i, part))
+        return found
+
+    def _ml_job(self, method: str, job_id: str, action: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        s = self.state
+        if method == "GET":
+            ids = self._match_ids(job_id, list(s.jobs))
+            if not ids and "*" not in job_id and job_id != "_all":
+                return es_error(404, "resource_not_found_exception", f"No known job with id '{job_id}'")
+            if action == "/_stats":
+                return 200, {"count": len(ids), "jobs": [{"job_id": i, "state": s.job_states[i]} for i in ids]}
+            return 200, {"count": len(ids), "jobs": [copy.deepcopy(s.jobs[i]) for i in ids]}
+        if method == "PUT" and not action:
+            if job_id in s.jobs:
+                return es_error(400, "resource_already_exists_exception", f"The job cannot be created with the Id '{job_id}'. The Id is already used.")
+            if not isinstance(body, dict) or "analysis_config" not in body or "data_description" not in body:
+                return es_error(400, "x_content_parse_exception", "analysis_config and data_description are required")
+            job = copy.deepcopy(body)
+            job["job_id"] = job_id
+            job.setdefault("job_type", "anomaly_detector")
+            job["job_version"] = s.es_version
+            job["create_time"] = 1700000000000
+            job.setdefault("model_snapshot_retention_days", 10)
+            job.setdefault("results_index_name", "shared")
+            job.setdefault("allow_lazy_open", False)
+            for i, det in enumerate(job["analysis_config"].get("detectors", [])):
+                det.setdefault("detector_index", i)
+            job["analysis_limits"] = {"model_memory_limit": "1024mb", "categorization_examples_limit": 4, **job.get("analysis_limits", {})}
+            s.jobs[job_id] = job
+            s.job_states[job_id] = "closed"
+            return 200, job
+        if job_id not in s.jobs:
+            return es_error(404, "resource_not_found_exception", f"No known job with id '{job_id}'")
+        if method == "DELETE":
+            if any(f["job_id"] == job_id for f in s.datafeeds.values()):
+                return es_error(409, "status_exception", f"Cannot delete job [{job_id}] because the job is used by datafeed")
+            if s.job_states[job_id] == "opened" and query.get("force") != "true":
+                return es_error(409, "status_exception", "Cannot delete job while it is opened; close it or use force")
+            del s.jobs[job_id]
+            del s.job_states[job_id]
+            return 200, {"acknowledged": True}
+        if action == "/_open":
+            s.job_states[job_id] = "opened"
+            return 200, {"opened": True, "node": "fake"}
+        if action == "/_close":
+            if any(f["job_id"] == job_id and s.datafeed_states[fid] == "started" for fid, f in s.datafeeds.items()) and query.get("force") != "true":
+                return es_error(409, "status_exception", "cannot close job while its datafeed is started")
+            s.job_states[job_id] = "closed"
+            return 200, {"closed": True}
+        if action == "/_update":
+            bad = sorted(set(body or {}) - JOB_UPDATABLE)
+            if bad:
+                return es_error(400, "x_content_parse_exception", f"[job_update] unknown field [{bad[0]}]")
+            for k, v in (body or {}).items():
+                if k == "analysis_limits":
+                    s.jobs[job_id]["analysis_limits"].update(v)
+                else:
+                    s.jobs[job_id][k] = copy.deepcopy(v)
+            return 200, s.jobs[job_id]
+        return es_error(405, "method_not_allowed", f"{method} {action}")
+
+    def _ml_feed(self, method: str, feed_id: str, action: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        s = self.state
+        if method == "GET":
+            ids = self._match_ids(feed_id, list(s.datafeeds))
+            if action == "/_stats":
+                return 200, {"count": len(ids), "datafeeds": [{"datafeed_id": i, "state": s.datafeed_states[i]} for i in ids]}
+            return 200, {"count": len(ids), "datafeeds": [copy.deepcopy(s.datafeeds[i]) for i in ids]}
+        if method == "PUT" and not action:
+            if feed_id in s.datafeeds:
+                return es_error(400, "resource_already_exists_exception", f"A datafeed with id [{feed_id}] already exists")
+            job_id = (body or {}).get("job_id")
+            if job_id not in s.jobs:
+                return es_error(404, "resource_not_found_exception", f"No known job with id '{job_id}'")
+            feed = copy.deepcopy(body)
+            feed["datafeed_id"] = feed_id
+            feed.setdefault("query_delay", "83476ms")
+            feed.setdefault("scroll_size", 1000)
+            feed.setdefault("chunking_config", {"mode": "auto"})
+            feed.setdefault("delayed_data_check_config", {"enabled": True})
+            s.datafeeds[feed_id] = feed
+            s.datafeed_states[feed_id] = "stopped"
+            return 200, feed
+        if feed_id not in s.datafeeds:
+            return es_error(404, "resource_not_found_exception", f"No datafeed with id [{feed_id}] exists")
+        if method == "DELETE":
+            if s.datafeed_states[feed_id] == "started" and query.get("force") != "true":
+                return es_error(409, "status_exception", "Cannot delete datafeed while it is started")
+            del s.datafeeds[feed_id]
+            del s.datafeed_states[feed_id]
+            return 200, {"acknowledged": True}
+        if action == "/_start":
+            if s.job_states.get(s.datafeeds[feed_id]["job_id"]) != "opened":
+                return es_error(409, "status_exception", "cannot start datafeed because job is not opened")
+            s.datafeed_states[feed_id] = "started" if not (body or query).get("end") else "stopped"
+            return 200, {"started": True, "node": "fake"}
+        if action == "/_stop":
+            s.datafeed_states[feed_id] = "stopped"
+            return 200, {"stopped": True}
+        if action == "/_update":
+            if s.datafeed_states[feed_id] == "started":
+                return es_error(409, "status_exception", "cannot update datafeed while it is started")
+            for k, v in (body or {}).items():
+                s.datafeeds[feed_id][k] = copy.deepcopy(v)
+            return 200, s.datafeeds[feed_id]
+        return es_error(405, "method_not_allowed", f"{method} {action}")
+
+    def _es_data(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        return es_error(400, "no_handler", f"no handler for {method} {path}")
+
+    # ------------------------------------------------------------------ Kibana
+
+    def _kibana_app(self, environ: Any, start_response: Any) -> Any:
+        req = WRequest(environ)
+        path, query, body, early = self._prelude(req, "kibana")
+        if early is None:
+            if req.method != "GET" and not req.headers.get("kbn-xsrf"):
+                status, payload = kbn_error(400, 'Request must contain a kbn-xsrf header.')
+            else:
+                space = "default"
+                m = re.match(r"^/s/([^/]+)(/.*)$", path)
+                if m:
+                    space, path = m.group(1), m.group(2)
+                with self._lock:
+                    status, payload = self._kibana_route(req.method, path, query, body, space)
+            early = _json(status, payload, False)
+        return early(environ, start_response)
+
+    def _kibana_route(self, method: str, path: str, query: dict[str, str], body: Any, space: str) -> tuple[int, Any]:
+        s = self.state
+        if path == "/api/status":
+            return 200, {"version": {"number": s.kibana_version}, "status": {"overall": {"level": "available"}}}
+        rules = s.rules.setdefault(space, {})
+        if path == "/api/detection_engine/rules":
+            return self._rule(method, query, body, rules)
+        if path == "/api/detection_engine/rules/_find" and method == "GET":
+            found = list(rules.values())
+            m = re.fullmatch(r'alert\.attributes\.tags:"([^"]*)"', query.get("filter", ""))
+            if m:
+                found = [r for r in found if m.group(1) in r.get("tags", [])]
+            per_page, page = int(query.get("per_page", 20)), int(query.get("page", 1))
+            rows = found[(page - 1) * per_page : page * per_page]
+            return 200, {"page": page, "perPage": per_page, "total": len(found), "data": copy.deepcopy(rows)}
+        objects = s.saved_objects.setdefault(space, {})
+        if path == "/api/saved_objects/_find" and method == "GET":
+            found = [o for (t, _), o in sorted(objects.items()) if t == query.get("type")]
+            per_page, page = int(query.get("per_page", 20)), int(query.get("page", 1))
+            rows = found[(page - 1) * per_page : page * per_page]
+            return 200, {"page": page, "per_page": per_page, "total": len(found), "saved_objects": copy.deepcopy(rows)}
+        m = re.fullmatch(r"/api/saved_objects/([^/]+)/([^/]+)", path)
+        if m:
+            return self._saved_object(method, m.group(1), m.group(2), body, objects)
+        return kbn_error(404, f"Not Found: {method} {path}")
+
+    def _rule(self, method: str, query: dict[str, str], body: Any, rules: dict[str, dict]) -> tuple[int, Any]:
+        if method == "GET":
+            rule = rules.get(query.get("rule_id", ""))
+            return (200, copy.deepcopy(rule)) if rule else kbn_error(404, f'rule_id: "{query.get("rule_id")}" not found')
+        if method == "DELETE":
+            rule = rules.pop(query.get("rule_id", ""), None)
+            return (200, rule) if rule else kbn_error(404, f'rule_id: "{query.get("rule_id")}" not found')
+        if not isinstance(body, dict) or not body.get("rule_id") or not body.get("type") or not body.get("name"):
+            return kbn_error(400, "[request body]: rule_id, type and name are required")
+        rule_id = body["rule_id"]
+        if method == "POST":
+            if rule_id in rules:
+                return kbn_error(409, f"rule_id: \"{rule_id}\" already exists")
+            rules[rule_id] = self._stored_rule(body, revision=0)
+            return 200, copy.deepcopy(rules[rule_id])
+        if method == "PUT":
+            if rule_id not in rules:
+                return kbn_error(404, f'rule_id: "{rule_id}" not found')
+            old = rules[rule_id]
+            rules[rule_id] = self._stored_rule(body, revision=old["revision"] + 1, rid=old["id"])
+            return 200, copy.deepcopy(rules[rule_id])
+        return kbn_error(404, "Not Found")
+
+    def _stored_rule(self, body: dict, revision: int, rid: str | None = None) -> dict:
+        rule = {
+            "id": rid or str(uuid.uuid4()),
+            "immutable": False,
+            "revision": revision,
+            "version": 1,
+            "created_at": "2026-11-28T00:00:00.000Z",
+            "updated_at": "2026-11-28T00:00:00.000Z",
+            "max_signals": 100,
+            "interval": "5m",
+            "from": "now-6m",
+            "to": "now",
+            "enabled": True,
+            "tags": [],
+            "references": [],
+            "false_positives": [],
+            "exceptions_list": [],
+            "related_integrations": [],
+            "required_fields": [],
+            "setup": "",
+            "actions": [],
+            "output_index": "",
+        }
+        rule.update(copy.deepcopy(body))
+        for threat in rule.get("threat", []):
+            for tech in threat.get("technique", []) or []:
+                tech.setdefault("subtechnique", [])
+            threat.setdefault("technique", [])
+        return rule
+
+    def _saved_object(self, method: str, otype: str, oid: str, body: Any, objects: dict) -> tuple[int, Any]:
+        key = (otype, oid)
+        if method == "GET":
+            return (200, copy.deepcopy(objects[key])) if key in objects else kbn_error(404, f"Saved object [{otype}/{oid}] not found")
+        if method == "DELETE":
+            return (200, {}) if objects.pop(key, None) is not None else kbn_error(404, f"Saved object [{otype}/{oid}] not found")
+        if not isinstance(body, dict) or not isinstance(body.get("attributes"), dict):
+            return kbn_error(400, "[request body.attributes]: expected a value of type [object]")
+        if method == "POST":
+            if key in objects:
+                return kbn_error(409, f"Saved object [{otype}/{oid}] conflict")
+            objects[key] = {"type": otype, "id": oid, "attributes": copy.deepcopy(body["attributes"]), "references": [], "version": "WzEsMV0=", "namespaces": ["default"]}
+            return 200, objects[key]
+        if method == "PUT":
+            if key not in objects:
+                return kbn_error(404, f"Saved object [{otype}/{oid}] not found")
+            objects[key]["attributes"].update(copy.deepcopy(body["attributes"]))
+            return 200, objects[key]
+        return kbn_error(404, "Not Found")
