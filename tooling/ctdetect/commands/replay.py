@@ -14,7 +14,8 @@ import click
 @click.option("--package", "package_root", default=".", show_default=True, type=click.Path(file_okay=False), help="Package root.")
 @click.option("--backend", default="embedded", show_default=True, help="Backend that runs the package (embedded, elasticsearch).")
 @click.option("--geoip-db", type=click.Path(exists=True, dir_okay=False), envvar="CTDETECT_GEOIP_DB", help="MaxMind .mmdb for source.geo.*.")
-def command(scenarios, fmt, output, package_root, backend, geoip_db):  # type: ignore[no-untyped-def]
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Scenarios run in parallel processes (default: one per CPU, at most 4).")
+def command(scenarios, fmt, output, package_root, backend, geoip_db, workers):  # type: ignore[no-untyped-def]
     """Run scenarios (default: every scenario of the package) and check that the expected
     alerts and anomalies fire and the others stay silent. Exit 1 if any expectation is
     unmet or a scenario reads no events; 2 for bad usage."""
@@ -23,7 +24,7 @@ def command(scenarios, fmt, output, package_root, backend, geoip_db):  # type: i
     from ctdetect.services.replay import ReplayUsageError, run_replay
 
     try:
-        result = run_replay(list(scenarios), package_root=package_root, backend=backend, geoip_db=geoip_db)
+        result = run_replay(list(scenarios), package_root=package_root, backend=backend, geoip_db=geoip_db, workers=workers)
     except (ReplayUsageError, BackendUnavailable, ValueError, OSError) as exc:
         click.echo(f"ctdetect replay: {exc}", err=True)
         sys.exit(2)

@@ -9,6 +9,7 @@ against each expectation (``expectations``). A scenario that reads zero events f
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -116,12 +117,12 @@ def _synth_events(params: dict[str, Any], mapper: Any, skips: SkipCounter, scena
 
     where = str(scenario.source.path)
     try:
-        from ctdetect.synth import generate  # type: ignore[attr-defined]
+        from ctdetect.synth import SynthParams, generate  # type: ignore[attr-defined]
     except ImportError as exc:
         skips(SkippedInput(where, None, "unreadable", f"[[synth]] baseline not generated: ctdetect.synth is not available ({exc})"))
         return
     try:
-        records = generate(params)
+        records = generate(SynthParams.from_mapping(params))
     except Exception as exc:  # noqa: BLE001 - bad synth parameters are the scenario author's to fix
         skips(SkippedInput(where, None, "bad_record", f"[[synth]] {params}: {exc}"))
         return
@@ -143,8 +144,18 @@ def run_scenario(scenario: Scenario, content: RunContent, backend_name: str, map
     return ScenarioResult(scenario, len(events), skips, outcomes, result.findings, list(result.stats.problems))
 
 
-def run_replay(paths: list[str], package_root: str = ".", backend: str = "embedded", geoip_db: str | None = None) -> ReplayResult:
-    """Run the scenarios. Raises ``ReplayUsageError`` / ``BackendUnavailable`` for bad usage."""
+def run_replay(
+    paths: list[str],
+    package_root: str = ".",
+    backend: str = "embedded",
+    geoip_db: str | None = None,
+    workers: int | None = None,
+) -> ReplayResult:
+    """Run the scenarios. Raises ``ReplayUsageError`` / ``BackendUnavailable`` for bad usage.
+
+    ``workers``: scenarios run in that many processes (default: one per CPU, at most 4);
+    each scenario is independent, so the result does not depend on it.
+    """
     from ctdetect.backends import get_backend as _check_backend
 
     _check_backend(backend)  # fail fast on an unknown backend
@@ -152,5 +163,34 @@ def run_replay(paths: list[str], package_root: str = ".", backend: str = "embedd
     scenarios = find_scenarios(paths, package_root, problems)
     content = load_content(package_root)
     mapper = make_mapper(geoip_db)
-    results = [run_scenario(s, content, backend, mapper) for s in scenarios]
+    if workers is None:
+        workers = min(4, os.cpu_count() or 1)
+    if workers > 1 and len(scenarios) > 1 and backend == "embedded":
+        results = _parallel(scenarios, content, backend, mapper, workers)
+    else:
+        results = [run_scenario(s, content, backend, mapper) for s in scenarios]
     return ReplayResult(results, [describe(p) for p in problems if p.severity == "error"] + content.problems)
+
+
+_SHARED: dict[str, Any] = {}
+
+
+def _run_indexed(index: int) -> ScenarioResult:
+    return run_scenario(_SHARED["scenarios"][index], _SHARED["content"], _SHARED["backend"], _SHARED["mapper"])
+
+
+def _parallel(scenarios: list[Scenario], content: RunContent, backend: str, mapper: Any, workers: int) -> list[ScenarioResult]:
+    """Scenarios in forked worker processes (they inherit the compiled content), in order."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    try:
+        ctx = multiprocessing.get_context("fork")
+    except ValueError:  # no fork on this platform: run in this process
+        return [run_scenario(s, content, backend, mapper) for s in scenarios]
+    _SHARED.update(scenarios=scenarios, content=content, backend=backend, mapper=mapper)
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            return list(pool.map(_run_indexed, range(len(scenarios))))
+    finally:
+        _SHARED.clear()

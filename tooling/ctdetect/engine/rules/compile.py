@@ -106,7 +106,7 @@ def _compile(rule: Rule, field_types: Mapping[str, str]) -> CompiledRule:
             raise RuleNotEvaluable("machine_learning rule without machine_learning_job_id")
         return MachineLearningRule(rule, schedule, time_field)
     if rtype in ("esql", "threat_match"):
-        raise RuleNotEvaluable(f"{rtype} rules are not evaluated by the embedded engine")
+        raise RuleNotEvaluable("ES|QL rules are not evaluated by the embedded engine" if rtype == "esql" else "indicator match (threat_match) rules are not evaluated by the embedded engine")
     node = parse_rule_query(rule)
     compile_query = _compiler()
     if rtype == "eql":

@@ -1,0 +1,104 @@
+"""Rules compiled from their query text (KQL, Lucene, EQL) through the query layer, the
+action index, and rules the engine must decline with a reason."""
+
+from __future__ import annotations
+
+from rulekit import ev, rule
+
+from ctdetect.engine.rules import RuleEngine, run_rules
+
+
+def test_kql_query_rule_end_to_end():
+    r = rule(query="event.action:ModifySnapshotAttribute and not user.name:backup-*")
+    findings, _ = run_rules([r], [ev(1, "ModifySnapshotAttribute", user__name="mallory"), ev(2, "ModifySnapshotAttribute", user__name="backup-bot")])
+    assert [f.get("user.name") for f in findings] == ["mallory"]
+
+
+def test_lucene_query_rule():
+    r = rule(query="event.action:StopLogging AND user.name:mallory", language="lucene")
+    findings, _ = run_rules([r], [ev(1, "StopLogging", user__name="mallory"), ev(2, "StopLogging", user__name="eve")])
+    assert len(findings) == 1
+
+
+def test_rules_are_indexed_by_action():
+    by_action = rule(query="event.action:(StopLogging or DeleteTrail)", name="trail")
+    eql_ci = rule("eql", query='any where event.action : "deletedetector"', name="guardduty")
+    everything = rule(query="user.name:root", name="root")
+    engine = RuleEngine.build([by_action, eql_ci, everything])
+    names = lambda e: sorted(c.rule.name for c in engine.candidates(e))  # noqa: E731
+    assert names(ev(1, "StopLogging")) == ["root", "trail"]
+    assert names(ev(1, "DeleteDetector")) == ["guardduty", "root"]  # EQL ':' is case-insensitive
+    assert names(ev(1, "ListBuckets")) == ["root"]
+
+
+def test_eql_single_event_with_category_and_case_insensitive_compare():
+    r = rule("eql", query='iam where event.action : "createaccesskey" and user.name != "alice"')
+    findings, _ = run_rules(
+        [r],
+        [
+            ev(1, "CreateAccessKey", user__name="bob"),
+            ev(2, "CreateAccessKey", user__name="alice"),
+            ev(3, "CreateAccessKey", user__name="carol", category=["network"]),
+        ],
+    )
+    assert [f.get("user.name") for f in findings] == ["bob"]
+
+
+def test_eql_sequence_by_with_maxspan_end_to_end():
+    q = """sequence by user.name with maxspan=10m
+      [iam where event.action == "CreateUser"]
+      [iam where event.action == "AttachUserPolicy"]"""
+    r = rule("eql", query=q, from_="now-30m")
+    findings, _ = run_rules(
+        [r],
+        [
+            ev(1, "CreateUser", user__name="eve"),
+            ev(5, "AttachUserPolicy", user__name="eve"),
+            ev(6, "CreateUser", user__name="bob"),
+            ev(25, "AttachUserPolicy", user__name="bob"),  # too late
+        ],
+    )
+    assert len(findings) == 1 and findings[0].get("user.name") == "eve"
+    assert len(findings[0].related) == 2
+
+
+def test_eql_sequence_with_per_step_keys_and_until():
+    q = """sequence with maxspan=30m
+      [iam where event.action == "CreateUser"] by user.target.name
+      [iam where event.action == "CreateAccessKey"] by user.target.name
+      until [iam where event.action == "DeleteUser"] by user.target.name"""
+    r = rule("eql", query=q, from_="now-60m")
+    ok, _ = run_rules([r], [ev(1, "CreateUser", user__target__name="svc"), ev(2, "CreateAccessKey", user__target__name="svc")])
+    assert len(ok) == 1
+    cut, _ = run_rules(
+        [rule("eql", query=q, from_="now-60m")],
+        [ev(1, "CreateUser", user__target__name="svc"), ev(1.5, "DeleteUser", user__target__name="svc"), ev(2, "CreateAccessKey", user__target__name="svc")],
+    )
+    assert cut == []
+
+
+def test_eql_head_pipe_limits_each_execution():
+    r = rule("eql", query='iam where event.action == "CreateUser" | head 1', from_="now-5m")
+    findings, _ = run_rules([r], [ev(1, "CreateUser", user__name="a"), ev(2, "CreateUser", user__name="b")])
+    assert [f.get("user.name") for f in findings] == ["a"]
+
+
+def test_threshold_and_new_terms_from_rule_specs():
+    thr = rule("threshold", query="event.action:ConsoleLogin and event.outcome:failure", threshold=(["source.ip"], 3))
+    nt = rule("new_terms", query="event.action:ModifySnapshotAttribute", new_terms=(["user.name"], "now-14d"))
+    events = [ev(1 + i * 0.1, "ConsoleLogin", outcome="failure", source__ip="203.0.113.5") for i in range(3)]
+    events.append(ev(2, "ModifySnapshotAttribute", user__name="mallory"))
+    findings, engine = run_rules([thr, nt], events)
+    assert not engine.not_evaluated
+    assert sorted(f.document["kibana"]["alert"]["rule"]["type"] for f in findings) == ["new_terms", "threshold"]
+
+
+def test_rules_the_engine_cannot_run_are_reported_not_raised():
+    esql = rule("esql", query="from logs-* | limit 1", language="esql", name="esql rule")
+    broken = rule(query="event.action:(", name="broken rule")
+    good = rule(query="event.action:CreateUser", name="good rule")
+    findings, engine = run_rules([esql, broken, good], [ev(1, "CreateUser")])
+    assert len(findings) == 1
+    reasons = {n.name: n.reason for n in engine.not_evaluated}
+    assert "ES|QL" in reasons["esql rule"]
+    assert "does not parse" in reasons["broken rule"]
