@@ -30,6 +30,7 @@ from ctdetect.synth.principals import EVENT_VERSION, HOURS_PER_WEEK, Principal, 
 
 SLICE_SECONDS = 300
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+_UUID = "%s-%s-4%s-%s%s-%s"
 _SECONDS = [f"{s:02d}Z" for s in range(60)]
 _LOGIN_TLS = {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256", "clientProvidedHostHeader": "signin.aws.amazon.com"}
 _LOGIN_URL = "https://console.aws.amazon.com/console/home?hashArgs=%23&isauthcode=true&state=hashArgsFromTB_us-east-1"
@@ -134,10 +135,12 @@ class _Generator:
     def _record(self, p: Principal, t: Template, ts: int) -> dict[str, Any]:
         rng = self.rng
         identity = p.console_identity if (t.console and p.console_identity is not None) else p.identity
+        prefix = self._minute_cache.get(ts // 60)
+        stamp = (prefix + _SECONDS[ts % 60]) if prefix is not None else self._time(ts)
         rec: dict[str, Any] = {
             "eventVersion": EVENT_VERSION,
             "userIdentity": identity,
-            "eventTime": self._time(ts),
+            "eventTime": stamp,
             "eventSource": t.source,
             "eventName": t.name,
             "awsRegion": t.region,
@@ -152,9 +155,9 @@ class _Generator:
                 rec["errorMessage"] = message
         rec["requestParameters"] = t.request
         rec["responseElements"] = None if failed else t.response
-        h = rng.randbytes(32).hex()  # request and event ids in one draw
-        rec["requestID"] = h[:8] + "-" + h[8:12] + "-4" + h[13:16] + "-" + _VARIANT[h[16]] + h[17:20] + "-" + h[20:32]
-        rec["eventID"] = h[32:40] + "-" + h[40:44] + "-4" + h[45:48] + "-" + _VARIANT[h[48]] + h[49:52] + "-" + h[52:]
+        h = rng.randbytes(32).hex()  # request and event ids (version-4 UUIDs) in one draw
+        rec["requestID"] = _UUID % (h[:8], h[8:12], h[13:16], _VARIANT[h[16]], h[17:20], h[20:32])
+        rec["eventID"] = _UUID % (h[32:40], h[40:44], h[45:48], _VARIANT[h[48]], h[49:52], h[52:])
         rec["readOnly"] = t.read_only
         if t.resources is not None:
             rec["resources"] = t.resources
@@ -169,10 +172,12 @@ class _Generator:
 
     def _login(self, p: Principal, ts: int, agent: str, success: bool) -> dict[str, Any]:
         identity = {k: v for k, v in p.identity_base.items() if k != "accessKeyId"}
+        prefix = self._minute_cache.get(ts // 60)
+        stamp = (prefix + _SECONDS[ts % 60]) if prefix is not None else self._time(ts)
         rec: dict[str, Any] = {
             "eventVersion": EVENT_VERSION,
             "userIdentity": identity,
-            "eventTime": self._time(ts),
+            "eventTime": stamp,
             "eventSource": "signin.amazonaws.com",
             "eventName": "ConsoleLogin",
             "awsRegion": "us-east-1",
