@@ -19,7 +19,7 @@ from ctdetect.synth.catalog import TZ_OFFSETS
 from ctdetect.synth.principals import build_principals
 from ctdetect.synth.writers import write_s3_layout
 
-WEEK = SynthParams(seed=11, start="2026-03-02T00:00:00Z", days=7, principals=10, events_per_day=3000)
+WEEK = SynthParams(seed=11, start="2026-03-02T00:00:00Z", days=7, principals=10, events_per_day=3000, include_root=True)
 
 
 @pytest.fixture(scope="module")
@@ -170,3 +170,8 @@ def test_tz_table_covers_default_geoip_table() -> None:
     from ctdetect.geoip import default_table
 
     assert {e.time_zone for e in default_table()} <= set(TZ_OFFSETS)
+
+
+def test_root_only_when_asked() -> None:
+    params = SynthParams(seed=11, start="2026-03-02T00:00:00Z", days=1, principals=4, events_per_day=500)
+    assert all(r["userIdentity"]["type"] != "Root" for r in generate(params))

@@ -20,17 +20,17 @@ from ctdetect.synth import SynthParamError, SynthParams, generate
 @click.option("--events-per-day", type=float, default=2000, show_default=True, help="Approximate volume.")
 @click.option("--account-id", default="111122223333", show_default=True)
 @click.option("--org", default="example", show_default=True, help="Organisation name used in resource names.")
-@click.option("--no-root", is_flag=True, help="Leave out the weekly root console login.")
+@click.option("--root", "include_root", is_flag=True, help="Add a weekly root console login (with MFA) and billing reads.")
 @click.option("--travel-rate", type=float, default=0.03, show_default=True, help="Share of user-days away from home.")
 @click.option("--format", "fmt", type=click.Choice(["s3", "ndjson"]), default="ndjson", show_default=True,
               help="s3: AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz; ndjson: one record a line.")
 @click.option("--output", "-o", default="-", show_default=True, help="Folder (s3) or file (ndjson); '-' is stdout (ndjson only).")
 def command(seed: int, start: str, days: float | None, end: str | None, principals: int, events_per_day: float,
-            account_id: str, org: str, no_root: bool, travel_rate: float, fmt: str, output: str) -> None:
+            account_id: str, org: str, include_root: bool, travel_rate: float, fmt: str, output: str) -> None:
     try:
         params = SynthParams(seed=seed, start=start, days=days, end=end, principals=principals,
                              events_per_day=int(events_per_day) if float(events_per_day).is_integer() else events_per_day,
-                             account_id=account_id, org=org, include_root=not no_root, travel_rate=travel_rate)
+                             account_id=account_id, org=org, include_root=include_root, travel_rate=travel_rate)
     except SynthParamError as exc:
         option = "--" + exc.key.replace("_", "-")
         raise click.UsageError(f"{option}: {str(exc).split(': ', 1)[1]}") from None
