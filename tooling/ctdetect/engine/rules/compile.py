@@ -55,13 +55,15 @@ def parse_rule_query(rule: Rule) -> ast.Node:
         raise RuleNotEvaluable(f"no {language} parser available ({exc})") from exc
 
 
-def category_predicate(category: str, condition: Predicate) -> Predicate:
-    """EQL ``<category> where <cond>``: ``event.category`` must hold the category (``any``: all)."""
+def category_predicate(category: str, condition: Predicate, category_field: str = "event.category") -> Predicate:
+    """EQL ``<category> where <cond>``: the category field (``event.category``, or the rule's
+    ``event_category_override``, e.g. ``event.type`` in Elastic's AWS rules) must hold the
+    category; ``any`` matches every event."""
     if category in ("any", "*", ""):
         return condition
 
     def pred(event: dict) -> bool:
-        cat = event.get("event.category")
+        cat = event.get(category_field)
         if cat is None:
             return False
         if isinstance(cat, list):
@@ -74,8 +76,14 @@ def category_predicate(category: str, condition: Predicate) -> Predicate:
     return pred
 
 
-def compile_event_query(node: ast.EventQuery, field_types: Mapping[str, str]) -> Predicate:
-    return category_predicate(node.category, _compiler()(node.condition, field_types))
+def compile_event_query(node: ast.EventQuery, field_types: Mapping[str, str], category_field: str = "event.category") -> Predicate:
+    return category_predicate(node.category, _compiler()(node.condition, field_types), category_field)
+
+
+def category_field_of(rule: Rule) -> str:
+    """``event_category_override`` of an EQL rule (Kibana's parameter), else ``event.category``."""
+    override = rule.rule.get("event_category_override")
+    return override if isinstance(override, str) and override else "event.category"
 
 
 def compile_rule(rule: Rule, field_types: Mapping[str, str]) -> CompiledRule:
@@ -115,7 +123,8 @@ def _compile(rule: Rule, field_types: Mapping[str, str]) -> CompiledRule:
             pipes, node = node.pipes, node.query
         mode, count = pipe_limits(pipes)
         if isinstance(node, ast.EventQuery):
-            return EqlEventRule(rule, schedule, time_field, predicate=compile_event_query(node, field_types), pipe_mode=mode, pipe_count=count)
+            predicate = compile_event_query(node, field_types, category_field_of(rule))
+            return EqlEventRule(rule, schedule, time_field, predicate=predicate, pipe_mode=mode, pipe_count=count)
         if isinstance(node, ast.Sequence):
             return _sequence(rule, schedule, time_field, node, field_types, mode, count)
         return EqlEventRule(rule, schedule, time_field, predicate=compile_query(node, field_types), pipe_mode=mode, pipe_count=count)
@@ -157,7 +166,8 @@ def _sequence(
     mode: str | None,
     count: int | None,
 ) -> EqlSequenceRule:
-    preds = [compile_event_query(step.query, field_types) for step in node.steps]
+    category_field = category_field_of(rule)
+    preds = [compile_event_query(step.query, field_types, category_field) for step in node.steps]
     keys = [tuple(node.by) + tuple(step.by) for step in node.steps]
     widths = {len(k) for k in keys}
     if len(widths) > 1:
@@ -165,7 +175,7 @@ def _sequence(
     until_pred = None
     until_keys: tuple[str, ...] = ()
     if node.until is not None:
-        until_pred = compile_event_query(node.until.query, field_types)
+        until_pred = compile_event_query(node.until.query, field_types, category_field)
         until_keys = tuple(node.by) + tuple(node.until.by)
     return EqlSequenceRule(
         rule,
