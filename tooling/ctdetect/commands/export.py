@@ -1,0 +1,30 @@
+"""``ctdetect export --output DIR``: Kibana import files, an ML bundle and an ATT&CK layer."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.command(name="export")
+@click.option("--output", "-o", required=True, type=click.Path(file_okay=False), help="Folder to write (created if needed; files in it are replaced).")
+@click.option("--package", "package_root", default=".", show_default=True, type=click.Path(file_okay=False), help="Package root.")
+def command(output, package_root):  # type: ignore[no-untyped-def]
+    """Write the package as files Elastic's own tools load, with no cluster needed:
+    kibana/rules.ndjson (rules import), kibana/saved_queries.ndjson (saved objects
+    import), ml/requests.json and ml/console.txt (jobs and datafeeds),
+    attack-navigator-layer.json, and a README saying how to load each. Exit 1 when some
+    content did not load (the rest is written), 2 when nothing could be written."""
+    from ctdetect.services.export import ExportError, run_export
+
+    try:
+        result = run_export(package_root, output)
+    except ExportError as exc:
+        click.echo(f"ctdetect export: {exc}", err=True)
+        sys.exit(2)
+    for name, count in result.files.items():
+        click.echo(f"{result.output / name}: {count}")
+    for problem in result.problems:
+        click.echo(f"problem: {problem}", err=True)
+    sys.exit(1 if result.problems else 0)
