@@ -286,3 +286,41 @@ def test_rules_fire_on_real_stratus_red_team_detonations(search_rules: list[Rule
     for technique, stems in STRATUS_EXPECTED.items():
         assert set(stems) <= fired[technique], (technique, sorted(fired[technique]))
     assert set(STRATUS_AGGREGATED) <= aggregated
+
+
+# Hunting queries whose events only the real datasets in ../shared hold (our scenarios have none).
+HUNTS_SEEN_IN_SHARED_DATA = {"ctdetect-hunt-federation-tokens", "ctdetect-hunt-get-caller-identity", "ctdetect-hunt-role-listbuckets"}
+
+
+def _hunt_matches(package: Package, records: list[dict]) -> dict[str, int]:
+    from ctdetect.query.evaluate import compile_query
+    from ctdetect.services.inputs import make_mapper
+
+    mapper = make_mapper(None)
+    events = [mapper.map(r) for r in records]
+    counts = {}
+    for hunt in package.hunting_queries:
+        matches = compile_query(parse_query(hunt.query, hunt.language))
+        counts[hunt.id] = sum(1 for e in events if matches(e))
+    return counts
+
+
+def test_hunting_queries_find_the_events_they_are_about(package: Package) -> None:
+    """A hunt with a misspelt field would quietly return nothing in Kibana: each one must match scenario events."""
+    records = [json.loads(line) for path in sorted((ROOT / "scenarios").glob("rule-*/events.ndjson")) for line in path.read_text().splitlines()]
+    counts = _hunt_matches(package, records)
+    empty = sorted(h for h, n in counts.items() if n == 0 and h not in HUNTS_SEEN_IN_SHARED_DATA)
+    assert empty == []
+
+
+def test_hunting_queries_find_real_events(package: Package, shared_dir: Path) -> None:
+    records = []
+    for rel in ("stratus-red-team-detonation-logs/all_detonations.ndjson", "otrf-ec2-proxy-s3-exfiltration/cloudtrail_native.ndjson"):
+        path = shared_dir / "datasets" / rel
+        if not path.is_file():
+            pytest.skip(f"{path} is absent")
+        records += [json.loads(line) for line in path.read_text().splitlines()]
+    counts = _hunt_matches(package, records)
+    assert all(counts[h] > 0 for h in HUNTS_SEEN_IN_SHARED_DATA), counts
+    # The classic snapshot hunt finds the real snapshot-sharing detonation.
+    assert counts["ctdetect-hunt-snapshot-sharing"] >= 1
