@@ -67,18 +67,24 @@ class Normalizer:
         self.hist: dict[int, float] = {}
         self.pending: int | None = None
         self.pending_count = 0
-        self.max_scores: dict[str, list[float]] = {}  # scope -> [max raw, buckets since update]
+        self.max_scores: dict[str, list[float]] = {}  # scope -> [max raw, set at, last updated]
         self.to_decay = QUANTILE_DECAY_BUCKETS
+        self.now = 0  # buckets aged so far
 
     # ------------------------------------------------------------------ updates
     def age(self) -> None:
-        """Advance by one bucket: age max scores and, every 20 buckets, the history."""
-        for key in list(self.max_scores):
-            entry = self.max_scores[key]
-            entry[0] *= self.max_decay
-            entry[1] += 1
-            if entry[1] > MAX_SCORE_FORGET_BUCKETS:
-                del self.max_scores[key]
+        """Advance by one bucket: age max scores and, every 20 buckets, the history.
+
+        Max scores age lazily (value × decay^(buckets since it was set)), so a bucket
+        costs the same however many scopes there are; stale scopes are swept every
+        50 buckets.
+        """
+        self.now += 1
+        if self.now % MAX_SCORE_FORGET_BUCKETS == 0:
+            now = self.now
+            stale = [k for k, e in self.max_scores.items() if now - e[2] > MAX_SCORE_FORGET_BUCKETS]
+            for k in stale:
+                del self.max_scores[k]
         self.to_decay -= 1
         if self.to_decay <= 0:
             factor = math.exp(-self.decay_rate * QUANTILE_DECAY_BUCKETS)
@@ -86,45 +92,45 @@ class Normalizer:
                 self.hist[k] *= factor
             self.to_decay = QUANTILE_DECAY_BUCKETS
 
+    def _scope_max(self, scope: str) -> float | None:
+        entry = self.max_scores.get(scope)
+        if entry is None or self.now - entry[2] > MAX_SCORE_FORGET_BUCKETS:
+            return None
+        return entry[0] * self.max_decay ** (self.now - entry[1])
+
     def update(self, raw: float, p: float, scope: str) -> None:
         """Feed one node's score (0 when p > 0.035) into the history and its scope max."""
         score = raw if p <= MAXIMUM_ANOMALOUS_PROBABILITY else 0.0
         d = int(round(DISCRETISATION * score))
-        self.pending = d if self.pending is None else max(self.pending, d)
-        self.pending_count += 1
-        if self.pending_count >= self.per_sample:
-            self.hist[self.pending] = self.hist.get(self.pending, 0.0) + 1.0
-            self.pending = None
-            self.pending_count = 0
-        entry = self.max_scores.get(scope)
-        if entry is None:
-            self.max_scores[scope] = [score, 0.0]
+        if self.per_sample == 1:
+            self.hist[d] = self.hist.get(d, 0.0) + 1.0
         else:
-            if score > entry[0]:
-                entry[0] = score
-            if score > 0.0:
-                entry[1] = 0.0
+            self.pending = d if self.pending is None else max(self.pending, d)
+            self.pending_count += 1
+            if self.pending_count >= self.per_sample:
+                self.hist[self.pending] = self.hist.get(self.pending, 0.0) + 1.0
+                self.pending = None
+                self.pending_count = 0
+        if score <= 0.0:
+            return  # a zero never raises a scope's maximum nor keeps it alive
+        entry = self.max_scores.get(scope)
+        now = self.now
+        if entry is None:
+            # [max raw when set, bucket it was set, bucket of the last non-zero update]
+            self.max_scores[scope] = [score, now, now]
+            return
+        current = self._scope_max(scope)
+        if current is None or score > current:
+            entry[0] = score
+            entry[1] = now
+        entry[2] = now
 
     # ------------------------------------------------------------------ queries
-    def _total(self) -> float:
-        return sum(self.hist.values())
-
-    def _weight_below(self, d: int) -> float:
-        return sum(w for k, w in self.hist.items() if k < d)
-
-    def _median(self, total: float) -> int:
-        acc = 0.0
-        for k in sorted(self.hist):
-            acc += self.hist[k]
-            if acc >= 0.5 * total:
-                return k
-        return 0
-
     def normalize(self, raw: float, p: float, scope: str, use_max: bool = True) -> float:
         """The 0–100 score of a node with raw score ``raw`` and probability ``p``."""
         if raw <= 0.0:
             return 0.0
-        total = self._total()
+        total = sum(self.hist.values())
         if self.pending is not None:
             total_with_pending = total + 1.0
         else:
@@ -157,9 +163,9 @@ class Normalizer:
         ceilings.append(0.5 * (_knot_score(100.0 * lo) + _knot_score(100.0 * hi)))
         # 3. scope maximum
         if use_max:
-            entry = self.max_scores.get(scope)
-            if entry is not None and entry[0] > 0.0:
-                r = min(raw / entry[0], 1.0)
+            top = self._scope_max(scope)
+            if top is not None and top > 0.0:
+                r = min(raw / top, 1.0)
                 ceilings.append(100.0 * min(1.5 * r, 0.5 + 0.5 * r))
         # 4. absolute cap
         ceilings.append(absolute_cap(p))
@@ -173,11 +179,13 @@ class Normalizer:
             "pending_count": self.pending_count,
             "max_scores": self.max_scores,
             "to_decay": self.to_decay,
+            "now": self.now,
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
         self.hist = {int(k): float(v) for k, v in state["hist"].items()}
         self.pending = state["pending"]
         self.pending_count = int(state["pending_count"])
-        self.max_scores = {k: [float(v[0]), float(v[1])] for k, v in state["max_scores"].items()}
+        self.max_scores = {k: [float(v[0]), int(v[1]), int(v[2])] for k, v in state["max_scores"].items()}
         self.to_decay = int(state["to_decay"])
+        self.now = int(state["now"])

@@ -93,6 +93,8 @@ def aggregate(ps: Sequence[float], style: tuple[float, float, int, int]) -> tupl
     if not ps:
         return 0.0, 1.0
     jw, ew, min_m, max_m = style
+    if min(ps) >= 1.0:
+        return 0.0, 1.0
     p_joint = stats.joint_probability(ps)
     p_extreme = stats.extreme_probability(ps, min_m, max_m)
     if p_joint > MAXIMUM_ANOMALOUS_PROBABILITY and p_extreme > MAXIMUM_ANOMALOUS_PROBABILITY:

@@ -87,7 +87,7 @@ def joint_probability(ps: Sequence[float], weights: Sequence[float] | None = Non
     if len(ps) == 1 and weights[0] == 1.0:
         return min(max(ps[0], SMALLEST_PROBABILITY), 1.0)
     total_w = sum(weights)
-    if total_w <= 0.0:
+    if total_w <= 0.0 or min(ps) >= 1.0:
         return 1.0
     stat = sum(w * normal_z(p) ** 2 for p, w in zip(ps, weights))
     return max(float(_special().gammaincc(total_w / 2.0, stat / 2.0)), SMALLEST_PROBABILITY)

@@ -32,10 +32,20 @@ class IndividualRare(DetectorModel):
         self.bucket: dict[tuple[str | None, str], set[InflTuple]] = {}
 
     def add(self, event: dict[str, Any], infl: InflTuple, weight: float) -> None:
+        by_name = self.spec.by_field_name
+        b = event.get(by_name)  # type: ignore[arg-type]
+        if type(b) is str and b and self.spec.partition_field_name is None:
+            # the common case, without helper calls: one by value, no partition
+            s = self.bucket.get((None, b))
+            if s is None:
+                self.bucket[(None, b)] = {infl}
+            else:
+                s.add(infl)
+            return
         parts = self.partition_values(event)
         if parts is None:
             return
-        bys = self.split_values(event, self.spec.by_field_name)
+        bys = self.split_values(event, by_name)
         if bys is None:
             return
         bucket = self.bucket

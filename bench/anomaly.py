@@ -1,0 +1,151 @@
+"""Benchmark of the embedded anomaly engine: events/s per job and memory per modelled entity.
+
+Prints, for each function, the throughput of ``AnomalyJobRunner`` over generated
+CloudTrail-like events (datafeed ``match_all``, so only the engine is measured), the
+memory held by its models per modelled entity, and, as the floor to beat, the rate at
+which ``orjson`` parses the same events from NDJSON. Also runs the package's own jobs
+and datafeeds (``ml_jobs/``, ``datafeeds/``) together over the same events, as ``hunt``
+does. Nothing is asserted; figures only.
+
+    python bench/anomaly.py [--events 200000] [--entities 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import random
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ctdetect.engine.anomaly import AnomalyJobRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+T0 = 1_767_225_600_000
+ACTIONS = [f"Action{i}" for i in range(40)]
+
+
+def make_events(n: int, entities: int, seed: int = 1) -> list[dict[str, Any]]:
+    """``n`` events over about 14 days, ``entities`` users, 40 actions, some errors."""
+    rng = random.Random(seed)
+    span = 14 * 86400 * 1000
+    times = sorted(T0 + rng.randrange(span) for _ in range(n))
+    out = []
+    for t in times:
+        user = f"user-{min(int(rng.paretovariate(1.2)) - 1, entities - 1)}" if rng.random() < 0.7 else f"user-{rng.randrange(entities)}"
+        ev = {
+            "_ts": t,
+            "@timestamp": "",
+            "event.dataset": "aws.cloudtrail",
+            "event.module": "aws",
+            "event.provider": "s3.amazonaws.com",
+            "event.action": ACTIONS[min(int(rng.expovariate(0.25)), len(ACTIONS) - 1)],
+            "user.name": user,
+            "source.ip": f"10.{rng.randrange(4)}.{rng.randrange(256)}.{rng.randrange(256)}",
+            "source.geo.country_iso_code": rng.choice(["IE", "FR", "US", "DE"]),
+            "source.geo.city_name": rng.choice(["Dublin", "Paris", "New York", "Berlin"]),
+            "aws.cloudtrail.user_identity.arn": f"arn:aws:iam::123456789012:user/{user}",
+        }
+        if rng.random() < 0.05:
+            ev["aws.cloudtrail.error_code"] = rng.choice(["AccessDenied", "ThrottlingException", "NoSuchBucket"])
+            ev["aws.cloudtrail.error_message"] = f"denied on resource-{rng.randrange(50)}"
+        out.append(ev)
+    return out
+
+
+def job(function: str, **detector: Any) -> dict[str, Any]:
+    return {
+        "job_id": "bench_" + function + "".join(f"_{k[:1]}" for k in detector),
+        "analysis_config": {
+            "bucket_span": "15m",
+            "detectors": [{"function": function, **detector}],
+            "influencers": ["user.name", "source.ip"],
+        },
+    }
+
+
+JOBS = [
+    ("rare by action", job("rare", by_field_name="event.action")),
+    ("rare by action partition user", job("rare", by_field_name="event.action", partition_field_name="user.name")),
+    ("rare by action over user", job("rare", by_field_name="event.action", over_field_name="user.name")),
+    ("freq_rare by action over user", job("freq_rare", by_field_name="event.action", over_field_name="user.name")),
+    ("count", job("count")),
+    ("high_count by user", job("high_count", by_field_name="user.name")),
+    ("non_zero_count partition user", job("non_zero_count", partition_field_name="user.name")),
+    ("distinct_count(source.ip) by user", job("distinct_count", field_name="source.ip", by_field_name="user.name")),
+    ("high_distinct_count(error_message)", job("high_distinct_count", field_name="aws.cloudtrail.error_message")),
+]
+
+
+def measure(spec: dict[str, Any], events: list[dict[str, Any]]) -> tuple[float, float, int]:
+    """(events/s, bytes per modelled entity, entities) for one job."""
+    runner = AnomalyJobRunner.from_config(spec)
+    runner.feed_many(events[:2000])  # warm up scipy and the query path
+    runner = AnomalyJobRunner.from_config(spec)
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    t0 = time.perf_counter()
+    runner.feed_many(events)
+    runner.flush()
+    elapsed = time.perf_counter() - t0
+    runner.buckets.clear()
+    runner.records.clear()
+    runner.influencer_results.clear()
+    runner._scored.clear()
+    gc.collect()
+    held = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    entities = sum(runner.entity_counts().values())
+    return len(events) / elapsed, held / max(entities, 1), entities
+
+
+def orjson_floor(events: list[dict[str, Any]]) -> float:
+    lines = [orjson.dumps(e) for e in events]
+    t0 = time.perf_counter()
+    for line in lines:
+        orjson.loads(line)
+    return len(lines) / (time.perf_counter() - t0)
+
+
+def package_jobs(events: list[dict[str, Any]]) -> tuple[int, float]:
+    pairs = []
+    for path in sorted((ROOT / "ml_jobs").glob("*.json")):
+        body = json.loads(path.read_text())
+        feed_path = ROOT / "datafeeds" / f"datafeed-{body['job_id']}.json"
+        feed = json.loads(feed_path.read_text()) if feed_path.exists() else None
+        pairs.append((body, feed))
+    runners = [AnomalyJobRunner.from_config(j, f) for j, f in pairs]
+    t0 = time.perf_counter()
+    for e in events:
+        for r in runners:
+            r.feed(e)
+    for r in runners:
+        r.flush()
+    return len(runners), len(events) / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=200_000)
+    ap.add_argument("--entities", type=int, default=2_000)
+    args = ap.parse_args()
+    events = make_events(args.events, args.entities)
+    floor = orjson_floor(events)
+    print(f"events: {len(events):,} over 14 days (1,344 buckets of 15m), {args.entities:,} users")
+    print(f"orjson.loads floor: {floor:,.0f} events/s")
+    print(f"{'job':40} {'events/s':>12} {'x floor':>8} {'entities':>9} {'bytes/entity':>13}")
+    for name, spec in JOBS:
+        rate, per_entity, entities = measure(spec, events)
+        print(f"{name:40} {rate:12,.0f} {rate / floor:8.2f} {entities:9,} {per_entity:13,.0f}")
+    n, rate = package_jobs(events)
+    print(f"{'all ' + str(n) + ' package jobs, one pass':40} {rate:12,.0f} {rate / floor:8.2f}")
+
+
+if __name__ == "__main__":
+    main()
