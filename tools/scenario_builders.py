@@ -44,6 +44,9 @@ HOSTING = "198.19.2.200"
 AWS_IP = "52.94.133.17"
 AWS_IP2 = "3.5.140.9"
 
+# Global services: recorded in us-east-1, with the global endpoint as host.
+GLOBAL_SERVICES = {"iam.amazonaws.com": "iam.amazonaws.com", "organizations.amazonaws.com": "organizations.us-east-1.amazonaws.com"}
+
 UA_CLI = "aws-cli/2.18.4 md/awscrt#0.22.0 ua/2.0 os/linux#6.8.0-45-generic md/arch#x86_64 lang/python#3.12.6 md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe md/prompt#off"
 UA_CONSOLE = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36"
 UA_BOTO = "Boto3/1.35.50 md/Botocore#1.35.50 ua/2.0 os/linux#5.10.227-219.884.amzn2.x86_64 md/arch#x86_64 lang/python#3.12.6 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.35.50"
@@ -124,8 +127,15 @@ def api(t: datetime, source: str, name: str, who: dict[str, Any], params: dict[s
         response: dict[str, Any] | None = None, *, ip: str = OFFICE_PARIS, ua: str = UA_CLI,
         error: tuple[str, str] | None = None, region: str = REGION, read_only: bool = False,
         extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One management-event record as CloudTrail writes it."""
+    """One management-event record as CloudTrail writes it.
+
+    IAM and Organizations are global services: CloudTrail records them in us-east-1 with the
+    global endpoint as host, whatever region the caller had configured.
+    """
     rid = _uuid()
+    host = f"{source.split('.')[0]}.{region}.amazonaws.com"
+    if source in GLOBAL_SERVICES:
+        region, host = "us-east-1", GLOBAL_SERVICES[source]
     rec: dict[str, Any] = {
         "eventVersion": "1.10", "userIdentity": who, "eventTime": iso(t), "eventSource": source,
         "eventName": name, "awsRegion": region, "sourceIPAddress": ip, "userAgent": ua,
@@ -137,7 +147,7 @@ def api(t: datetime, source: str, name: str, who: dict[str, Any], params: dict[s
     rec.update({"requestID": rid, "eventID": _uuid(), "readOnly": read_only, "eventType": "AwsApiCall",
                 "managementEvent": True, "recipientAccountId": ACCOUNT, "eventCategory": "Management",
                 "tlsDetails": {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
-                               "clientProvidedHostHeader": f"{source.split('.')[0]}.{region}.amazonaws.com"}})
+                               "clientProvidedHostHeader": host}})
     if extra:
         rec.update(extra)
     return rec
