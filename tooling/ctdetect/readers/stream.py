@@ -68,9 +68,39 @@ def read_events(
                 report(SkippedInput(name, None, UNREADABLE, f"cannot be read: {exc.strerror or exc}"))
                 continue
             with handle:
-                yield from _read_stream(name, handle, report)
+                whole = _small_gzip(handle)
+                if whole is not None:
+                    batches = _read_content(name, whole, report, _Position())
+                else:
+                    handle.seek(0)
+                    batches = _read_stream(name, handle, report)
+                for batch in batches:
+                    yield from batch
         else:
-            yield from _read_stream(name, source, report)
+            for batch in _read_stream(name, source, report):
+                yield from batch
+
+
+_WHOLE_LIMIT = 64 << 20  # gzip files up to this size are decompressed in one call
+
+
+def _small_gzip(handle: BinaryIO) -> io.BytesIO | None:
+    """A bounded gzip file (a CloudTrail log file is a few MB) decompressed in one call,
+    which is much faster than streaming it. None when the file is not gzip, is large, or
+    is damaged (the streaming path then reads what it can and reports the damage)."""
+    head = handle.read(2)
+    if head != _GZIP_MAGIC:
+        return None
+    blob = head + handle.read(_WHOLE_LIMIT)
+    if len(blob) > _WHOLE_LIMIT:
+        return None
+    try:
+        data = gzip.decompress(blob)
+    except (EOFError, OSError, zlib.error):
+        return None
+    if data[:2] == _GZIP_MAGIC:
+        return None  # a .gz of a .gz: let the streaming path unwrap it
+    return io.BytesIO(data)
 
 
 def _peekable(stream: BinaryIO) -> io.BufferedReader:
@@ -79,7 +109,7 @@ def _peekable(stream: BinaryIO) -> io.BufferedReader:
     return io.BufferedReader(stream)  # type: ignore[arg-type]
 
 
-def _read_stream(name: str, stream: BinaryIO, report: SkipCallback) -> Iterator[RawItem]:
+def _read_stream(name: str, stream: BinaryIO, report: SkipCallback) -> Iterator[list[RawItem]]:
     state = _Position()
     try:
         buffered = _peekable(stream)
@@ -129,7 +159,12 @@ def _looks_binary(chunk: bytes) -> bool:
     return False
 
 
-def _read_content(name: str, data: BinaryIO, report: SkipCallback, state: _Position) -> Iterator[RawItem]:
+_BATCH = 512  # NDJSON events handed on together (whole documents go as one list)
+
+
+def _read_content(name: str, data: BinaryIO, report: SkipCallback, state: _Position) -> Iterator[list[RawItem]]:
+    """Batches of events of one input; a document is one batch, NDJSON comes in _BATCH
+    lines. Events are produced in lists because every generator level costs per item."""
     first = b""
     while True:
         line = data.readline()
@@ -169,19 +204,30 @@ def _read_content(name: str, data: BinaryIO, report: SkipCallback, state: _Posit
             skipped += line
         ndjson = start == b"{" and first.rstrip().endswith(b"}") and (not second or second.lstrip().startswith(b"{"))
         if not ndjson:
-            yield from _whole_document(name, first + skipped + second + data.read(), first_line, report, state)
+            yield _whole_document(name, first + skipped + second + data.read(), first_line, report, state)
             return
         _report_bad_line(name, first_line, first, exc, report)
         if second:
             pending.append((state.line, second))
+        batch: list[RawItem] = []
     else:
-        yield from _dispatch(name, value, state.line, report, state)
+        batch = _dispatch(name, value, state.line, report, state)
+        if len(batch) > 1:  # a Records document: one batch
+            yield batch
+            batch = []
     while True:
         if pending:
             line_no, line = pending.pop()
         else:
-            line = data.readline()
+            try:
+                line = data.readline()
+            except (EOFError, OSError, zlib.error):
+                if batch:  # hand on what was read before the damage, then report it
+                    yield batch
+                raise
             if not line:
+                if batch:
+                    yield batch
                 return
             state.line += 1
             line_no = state.line
@@ -192,7 +238,10 @@ def _read_content(name: str, data: BinaryIO, report: SkipCallback, state: _Posit
         except orjson.JSONDecodeError as exc:
             _report_bad_line(name, line_no, line, exc, report)
             continue
-        yield from _dispatch(name, value, line_no, report, state)
+        batch.extend(_dispatch(name, value, line_no, report, state))
+        if len(batch) >= _BATCH:
+            yield batch
+            batch = []
 
 
 def _report_bad_line(name: str, line_no: int, line: bytes, exc: Exception, report: SkipCallback) -> None:
@@ -207,7 +256,7 @@ def _report_bad_line(name: str, line_no: int, line: bytes, exc: Exception, repor
     report(SkippedInput(name, line_no, INVALID_JSON, f"invalid JSON ({exc})"))
 
 
-def _whole_document(name: str, blob: bytes, first_line: int, report: SkipCallback, state: _Position) -> Iterator[RawItem]:
+def _whole_document(name: str, blob: bytes, first_line: int, report: SkipCallback, state: _Position) -> list[RawItem]:
     try:
         value = orjson.loads(blob)
     except orjson.JSONDecodeError as exc:
@@ -216,48 +265,50 @@ def _whole_document(name: str, blob: bytes, first_line: int, report: SkipCallbac
         except UnicodeDecodeError as err:
             line = blob.count(b"\n", 0, err.start) + first_line
             report(SkippedInput(name, None, NON_UTF8, f"byte 0x{blob[err.start]:02x} on line {line} is not UTF-8; file skipped"))
-            return
+            return []
         report(SkippedInput(name, None, INVALID_JSON, f"invalid JSON ({exc}); file skipped"))
-        return
-    yield from _dispatch(name, value, None, report, state)
+        return []
+    return _dispatch(name, value, None, report, state)
 
 
-def _dispatch(name: str, value: Any, line_no: int | None, report: SkipCallback, state: _Position) -> Iterator[RawItem]:
+def _dispatch(name: str, value: Any, line_no: int | None, report: SkipCallback, state: _Position) -> list[RawItem]:
     """Route one parsed JSON value: a Records file, an array, or a single record."""
     if type(value) is dict:
         records = value.get("Records")
         if records is not None and "eventName" not in value:
             if type(records) is not list:
                 report(SkippedInput(name, line_no, NOT_CLOUDTRAIL, "'Records' is not an array"))
-                return
-            yield from _records(name, records, report, state, cloudtrail_only=True)
-            return
+                return []
+            return _records(name, records, report, state, cloudtrail_only=True)
         item = _classify(name, value, line_no if line_no is not None else 1, report)
-        if item is not None:
-            state.records += 1
-            yield item
-    elif type(value) is list:
-        yield from _records(name, value, report, state, cloudtrail_only=False)
-    else:
-        report(SkippedInput(name, line_no, NOT_CLOUDTRAIL, f"a JSON {type(value).__name__}, not a CloudTrail record or ECS document"))
+        if item is None:
+            return []
+        state.records += 1
+        return [item]
+    if type(value) is list:
+        return _records(name, value, report, state, cloudtrail_only=False)
+    report(SkippedInput(name, line_no, NOT_CLOUDTRAIL, f"a JSON {type(value).__name__}, not a CloudTrail record or ECS document"))
+    return []
 
 
-def _records(name: str, records: list[Any], report: SkipCallback, state: _Position, *, cloudtrail_only: bool) -> Iterator[RawItem]:
+def _records(name: str, records: list[Any], report: SkipCallback, state: _Position, *, cloudtrail_only: bool) -> list[RawItem]:
+    out: list[RawItem] = []
+    append = out.append
     for number, record in enumerate(records, 1):
         if type(record) is not dict:
             report(SkippedInput(name, number, NOT_CLOUDTRAIL, "record is not a JSON object"))
             continue
         if cloudtrail_only:
             if record.get("eventTime") and record.get("eventName"):
-                state.records += 1
-                yield RawItem("cloudtrail", record, name, number)
+                append(RawItem("cloudtrail", record, name, number))
             else:
                 report(SkippedInput(name, number, MISSING_FIELD, _missing(record)))
             continue
         item = _classify(name, record, number, report)
         if item is not None:
-            state.records += 1
-            yield item
+            append(item)
+    state.records += len(out)
+    return out
 
 
 def _missing(record: dict[str, Any]) -> str:
