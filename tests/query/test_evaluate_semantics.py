@@ -287,3 +287,11 @@ def test_timestamp_reads_reader_epoch_millis() -> None:
     assert match({"_ts": 1722375070000})
     assert not match({"_ts": 1000, "@timestamp": "2024-07-30T21:31:10.000Z"})  # _ts wins: it is the same instant, parsed once
     assert match({"@timestamp": "2024-07-30T21:31:10.000Z"})
+
+
+def test_two_values_required_on_one_array_field() -> None:
+    # each leaf may be met by a different element of the array
+    node = parse_kql("tags: A and tags: B")
+    assert compile_query(node)({"tags": ["A", "B"]})
+    assert not compile_query(node)({"tags": ["A"]})
+    assert required_terms(node) in ({"tags": {"A"}}, {"tags": {"B"}})

@@ -151,3 +151,58 @@ def test_mutated_dsl_text(data: Any) -> None:
         assert exc.language == "dsl" and exc.line is not None and exc.line >= 1
         return
     _exercise(node)
+
+
+# ----------------------------------------------------------------- fast paths agree with plain compilation
+
+_F = ["event.action", "user.name", "n"]
+_V = ["A", "B", "a", "AB", "BA", "1"]
+_fast_leaf = st.one_of(
+    st.builds(ast.Match, st.sampled_from(_F), st.sampled_from(_V)),
+    st.builds(ast.Phrase, st.sampled_from(_F), st.sampled_from(_V)),
+    st.builds(ast.Term, st.sampled_from(_F), st.sampled_from(_V), st.booleans()),
+    st.builds(ast.Terms, st.sampled_from(_F), st.lists(st.sampled_from(_V), min_size=1, max_size=3).map(tuple)),
+    st.builds(ast.Wildcard, st.sampled_from(_F), st.sampled_from(["A*", "*B", "*A*", "A", "*", "?B", "A*B"]), st.booleans()),
+    st.builds(ast.Wildcard, st.sampled_from(_F), st.sampled_from(["A*", "*B", "*A*", "B*", "*A"])),
+    st.builds(ast.Exists, st.sampled_from(_F)),
+)
+_fast_tree = st.recursive(
+    _fast_leaf,
+    lambda kids: st.one_of(
+        st.builds(ast.Not, kids),
+        st.lists(kids, min_size=1, max_size=4).map(lambda xs: ast.And(tuple(xs))),
+        st.lists(kids, min_size=1, max_size=4).map(lambda xs: ast.Or(tuple(xs))),
+        st.builds(lambda c, q: ast.EventQuery(c, q), st.sampled_from(["any", "iam", "info"]), kids),
+    ),
+    max_leaves=8,
+)
+_OPTIONS: list[Any] = [None, "A", "B", "AB", "BA", "a", ["A", "B"], ["BA", None], 1]
+# Every pair of values for the two string fields, with numbers and categories cycling: a
+# fixed grid finds a disagreement far more surely than a few random documents would.
+_GRID: list[dict[str, Any]] = [
+    {
+        k: v
+        for k, v in (
+            ("event.action", a),
+            ("user.name", u),
+            ("n", [None, 1, "1", 2][i % 4]),
+            ("event.category", ["iam", ["info", "iam"], None][i % 3]),
+        )
+        if v is not None
+    }
+    for i, (a, u) in enumerate((a, u) for a in _OPTIONS for u in _OPTIONS)
+]
+
+
+@settings(max_examples=int(__import__("os").environ.get("CTDETECT_HYPOTHESIS_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_fast_tree)
+def test_fast_paths_agree_with_plain_compilation(node: ast.Node) -> None:
+    from ctdetect.query import evaluate
+
+    fast = compile_query(node, {"n": "long"})
+    evaluate.FAST_PATHS = False
+    try:
+        plain = compile_query(node, {"n": "long"})
+    finally:
+        evaluate.FAST_PATHS = True
+    assert [fast(d) for d in _GRID] == [plain(d) for d in _GRID]

@@ -383,6 +383,10 @@ def _bounds_check(parsed: list[tuple[str, Any]]) -> Callable[[Any], bool]:
     return check
 
 
+#: Fused and specialised closures (exact-match sets, substring wildcards, conjunct order).
+#: Tests switch this off to check the fast paths against the plain leaf-by-leaf compilation.
+FAST_PATHS = True
+
 # --------------------------------------------------------------------------- ordering heuristics
 
 #: Fields that nearly every event of a data source shares: checked last in a conjunction.
@@ -509,6 +513,8 @@ class _Compiler:
 
     def exact(self, node: ast.Node) -> tuple[str, frozenset[str]] | None:
         """(field, accepted values) when ``node`` is a case-sensitive exact match on a plain keyword field."""
+        if not FAST_PATHS:
+            return None
         if isinstance(node, (ast.Match, ast.Term, ast.Phrase, ast.Terms)):
             field = node.field
             if field is None or "*" in field or getattr(node, "case_insensitive", False):
@@ -530,11 +536,9 @@ class _Compiler:
 
     @staticmethod
     def _exact_predicate(specs: list[tuple[str, frozenset[str]]]) -> Predicate:
-        # Same field twice in a conjunction: both must hold, so the accepted sets intersect.
-        merged: dict[str, frozenset[str]] = {}
-        for field, values in specs:
-            merged[field] = merged[field] & values if field in merged else values
-        ordered = sorted(merged.items(), key=lambda fv: (_selectivity_rank(fv[0]), len(fv[1])))
+        # The same field twice stays two checks: with an array value each may be met by a
+        # different element (``a: A and a: B`` matches ["A", "B"]), so sets must not intersect.
+        ordered = sorted(specs, key=lambda fv: (_selectivity_rank(fv[0]), len(fv[1])))
         checks = tuple((field, values, _in_test("keyword", tuple(values), False)) for field, values in ordered)
 
         def exact_all(doc: Doc) -> bool:
@@ -560,7 +564,8 @@ class _Compiler:
             else:
                 others.append(item)
         # Cheap, selective checks first: the order of a conjunction does not change its answer.
-        others.sort(key=_cost_rank)
+        if FAST_PATHS:
+            others.sort(key=_cost_rank)
         preds = ([self._exact_predicate(specs)] if specs else []) + [self.compile(item) for item in others]
         if not preds:
             return _true
@@ -585,15 +590,22 @@ class _Compiler:
             return self._exact_predicate([spec])
         # Exact leaves on one field collapse into one set look-up; the rest stay as they are.
         by_field: dict[str, set[str]] = {}
+        patterns: dict[str, list[Callable[[str], bool]]] = {}
         rest: list[ast.Node] = []
         for item in node.items:
             s = self.exact(item)
             if s is not None:
                 by_field.setdefault(s[0], set()).update(s[1])
+                continue
+            plain = self._plain_pattern(item)
+            if plain is not None:
+                patterns.setdefault(plain[0], []).append(plain[1])
             else:
                 rest.append(item)
         preds = [self._exact_predicate([(f, frozenset(v))]) for f, v in by_field.items()]
-        preds += [self.compile(item) for item in sorted(rest, key=_cost_rank)]
+        # Substring-style wildcards on one field (``*terraform* or *pulumi*``) share one read of the value.
+        preds += [self._patterns_predicate(f, tuple(ms)) for f, ms in patterns.items()]
+        preds += [self.compile(item) for item in (sorted(rest, key=_cost_rank) if FAST_PATHS else rest)]
         if not preds:
             return _false
         if len(preds) == 1:
@@ -607,6 +619,34 @@ class _Compiler:
             return False
 
         return any_of
+
+    def _plain_pattern(self, node: ast.Node) -> tuple[str, Callable[[str], bool]] | None:
+        """(field, str test) for a case-sensitive ``lit*``/``*lit``/``*lit*`` wildcard on a plain keyword field."""
+        if not FAST_PATHS:
+            return None
+        if not isinstance(node, ast.Wildcard) or node.case_insensitive or node.field is None or "*" in node.field:
+            return None
+        if self.kind(node.field) != "keyword" or self.getter(node.field) is not None:
+            return None
+        matcher = _substring_matcher(node.pattern)
+        return None if matcher is None else (node.field, matcher)
+
+    @staticmethod
+    def _patterns_predicate(field: str, matchers: tuple[Callable[[str], bool], ...]) -> Predicate:
+        def any_pattern(doc: Doc) -> bool:
+            value = doc.get(field)
+            if value is None:
+                return False
+            for item in value if value.__class__ is list else (value,):
+                if item is None:
+                    continue
+                text = item if item.__class__ is str else keyword_str(item)
+                for m in matchers:
+                    if m(text):
+                        return True
+            return False
+
+        return any_pattern
 
     def c_AtLeast(self, node: ast.AtLeast) -> Predicate:
         preds = tuple(self.compile(item) for item in node.items)
@@ -693,7 +733,7 @@ class _Compiler:
         regex = wildcard_regex(node.pattern, node.case_insensitive)
         # On text fields the pattern is normalised like the tokens (lower-cased).
         text_regex = wildcard_regex(node.pattern.lower(), True)
-        plain = None if node.case_insensitive else _substring_matcher(node.pattern)
+        plain = None if node.case_insensitive or not FAST_PATHS else _substring_matcher(node.pattern)
         return self._leaf(node.field, lambda kind: _pattern_test(kind, regex, text_regex, plain))
 
     def c_Prefix(self, node: ast.Prefix) -> Predicate:
@@ -811,7 +851,10 @@ def required_terms(node: ast.Node, field_types: Mapping[str, str] | None = None)
         if got is None:
             continue
         field, values = got
-        out[field] = out[field] & values if field in out else set(values)
+        # Two requirements on one field: either is a necessary condition on its own (with an
+        # array value they may be met by different elements), so keep the narrower one.
+        if field not in out or len(values) < len(out[field]):
+            out[field] = set(values)
     return out or None
 
 
