@@ -72,13 +72,16 @@ def test_ndjson_raw_and_ecs_nested_and_dotted(tmp_path: Path) -> None:
         orjson.dumps(record(1)),
         orjson.dumps({"@timestamp": "2024-05-01T10:00:00Z", "event": {"action": "connect"}}),
         orjson.dumps({"@timestamp": "2024-05-01T10:00:00Z", "destination.ip": "169.254.169.254"}),
+        orjson.dumps({"@timestamp": "2024-05-01T10:00:00Z", "status": "503"}),
+        orjson.dumps({"@timestamp": "2024-05-01T10:00:00Z", "eventName": "X"}),  # CloudTrail without eventTime
         b"",
     ]
     path = tmp_path / "mixed.ndjson"
     path.write_bytes(b"\n".join(lines))
     items, skips = read([path])
-    assert [i.kind for i in items] == ["cloudtrail", "ecs", "ecs"]
-    assert [i.position for i in items] == [1, 2, 3] and not skips
+    assert [i.kind for i in items] == ["cloudtrail", "ecs", "ecs", "ecs"]
+    assert [i.position for i in items] == [1, 2, 3, 4]
+    assert [(s.record, s.reason) for s in skips] == [(5, "missing_field")]
 
 
 def test_stdin_plain_and_gzip() -> None:

@@ -12,7 +12,9 @@ Formats are recognised by content, never by file name:
 - anything else (binary, text that is not JSON) skips the file with one report.
 
 Each NDJSON line is classified on its own: ``eventTime`` + ``eventName`` -> raw
-CloudTrail; ``@timestamp`` with an ``event`` object or dotted keys -> ECS document.
+CloudTrail; ``@timestamp`` with an ``event`` object or dotted keys -> ECS document; other
+CloudTrail keys without ``eventTime``/``eventName`` -> a broken record (skipped); any
+other object with ``@timestamp`` -> a bare ECS document.
 """
 
 from __future__ import annotations
@@ -323,6 +325,8 @@ def _classify(name: str, obj: dict[str, Any], position: int, report: SkipCallbac
         return RawItem("ecs", obj, name, position)
     if any(key in obj for key in _CLOUDTRAIL_HINTS):
         report(SkippedInput(name, position, MISSING_FIELD, _missing(obj)))
+    elif "@timestamp" in obj:  # a bare ECS document, e.g. {"@timestamp": ..., "status": ...}
+        return RawItem("ecs", obj, name, position)
     else:
         report(SkippedInput(name, position, NOT_CLOUDTRAIL, "JSON object that is neither a CloudTrail record nor an ECS document"))
     return None
