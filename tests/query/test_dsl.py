@@ -46,6 +46,11 @@ def test_bool_should_only_needs_one() -> None:
     assert node == ast.Or((ast.Term("c", 3), ast.Term("d", 4)))
 
 
+def test_should_with_only_must_not_still_needs_one() -> None:
+    node = parse_dsl({"bool": {"should": [{"term": {"c": 3}}, {"term": {"d": 4}}], "must_not": {"term": {"e": 5}}}})
+    assert node == ast.And((ast.Or((ast.Term("c", 3), ast.Term("d", 4))), ast.Not(ast.Term("e", 5))))
+
+
 def test_minimum_should_match() -> None:
     should = [{"term": {"c": i}} for i in range(4)]
     node = parse_dsl({"bool": {"filter": {"term": {"a": 1}}, "should": should, "minimum_should_match": 2}})

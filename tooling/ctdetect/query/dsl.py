@@ -184,7 +184,9 @@ class _Parser:
         must_not = self._clauses(body.get("must_not", []), path / "must_not")
         items: list[ast.Node] = list(required)
         if should:
-            default = 0 if (required or must_not) else 1
+            # Elasticsearch: with no must/filter clause at least one should must match
+            # (must_not does not count); otherwise should only scores.
+            default = 0 if required else 1
             raw = body.get("minimum_should_match")
             minimum = default if raw is None else self._msm(raw, len(should), path / "minimum_should_match")
             if minimum >= 1:
