@@ -124,3 +124,11 @@ def test_max_signals_limits_sequences_per_execution():
     for i, user in enumerate(["a", "b", "c"]):
         events += [ev(1 + i * 0.1, "CreateUser", user__name=user), ev(2 + i * 0.1, "AttachUserPolicy", user__name=user)]
     assert len(run(r, events)) == 1
+
+
+def test_optional_join_key_may_be_null_but_a_plain_one_may_not():
+    from ctdetect.engine.rules.sequence import join_key
+
+    assert join_key({"user.id": "1"}, ("user.name", "user.id")) is None
+    assert join_key({"user.id": "1"}, ("?user.name", "user.id")) == (None, "1")
+    assert join_key({"user.name": ["a", "b"]}, ("user.name",)) == (("a", "b"),)

@@ -22,9 +22,11 @@ stages, but a stage only advances a sequence whose previous event came strictly 
 so one event never fills two stages of the same sequence: we try stages from last to
 first for each event.
 
-Our choice where the documentation is silent: an event missing a join key field cannot
-join any sequence (Elasticsearch does not build a key from a missing value in the versions
-whose docs we followed); an array value is compared as a whole.
+Join keys must be non-null: an event missing a ``by`` field cannot join any sequence,
+unless the field is optional (``?field``), whose missing value joins as ``null``
+(Elasticsearch PR #79677, "limit joining keys on non-null values only", and the EQL docs
+on optional fields). Our choice where the documentation is silent: an array value is
+compared as a whole.
 """
 
 from __future__ import annotations
@@ -51,8 +53,12 @@ def join_key(event: dict, fields: Sequence[str]) -> JoinKey | None:
     """The join key of ``event`` over ``fields``; ``None`` when a field is missing."""
     values = []
     for name in fields:
-        value = event.get(name)
+        optional = name.startswith("?")
+        value = event.get(name[1:] if optional else name)
         if value is None or value == []:
+            if optional:
+                values.append(None)
+                continue
             return None
         values.append(tuple(value) if isinstance(value, list) else value)
     return tuple(values)
