@@ -138,6 +138,8 @@ def test_console_login_fields() -> None:
     assert doc["aws.cloudtrail.console_login.additional_eventdata.mfa_used"] is True
     assert doc["aws.cloudtrail.console_login.additional_eventdata.mobile_version"] is False
     assert doc["aws.cloudtrail.flattened.additional_eventdata.MFAUsed"] == "Yes"
+    console_call = CloudTrailMapper().map(raw(sessionCredentialFromConsole="true"))
+    assert console_call["aws.cloudtrail.session_credential_from_console"] == "true"
 
 
 def test_tls_resources_and_flattened_arrays() -> None:

@@ -24,8 +24,11 @@ Pipeline behaviours kept on purpose:
 
 Not produced: ``event.created`` (ingest time, meaningless offline), ``event.original``
 unless asked for (the integration drops it unless ``preserve_original_event`` is set),
-digest-file fields (digest files are not events; readers skip them), and the optional
-``actor_target_mapping`` fields of newer integration versions.
+digest-file fields (digest files are not events; readers skip them), and the
+type-specific entity fields of newer integration versions (``actor.entity.id``,
+``entity.target.id``, ``user.target.entity.id``...; their pipeline is not available to us).
+Added from newer versions: ``aws.cloudtrail.session_credential_from_console``, which
+Elastic's rules test.
 """
 
 from __future__ import annotations
@@ -667,6 +670,9 @@ _RARE_RENAMES: tuple[tuple[str, str], ...] = (
     ("apiVersion", "aws.cloudtrail.api_version"),
     ("sharedEventId", "aws.cloudtrail.shared_event_id"),
     ("vpcEndpointId", "aws.cloudtrail.vpc_endpoint_id"),
+    # Newer integration versions define this field (fields.yml) and Elastic's rules test
+    # it (``not aws.cloudtrail.session_credential_from_console: "true"``).
+    ("sessionCredentialFromConsole", "aws.cloudtrail.session_credential_from_console"),
 )
 
 
