@@ -183,3 +183,9 @@ def test_anchor_style_rule() -> None:
     }
     assert eql(rule, doc, category_field="event.type")
     assert not eql(rule, {**doc, "aws.cloudtrail.recipient_account_id": "999"}, category_field="event.type")
+
+
+def test_numeric_fields_read_as_numbers_in_expressions() -> None:
+    assert eql("any where bytes + 1 > count", {"bytes": "200", "count": 150})
+    assert eql("any where bytes * 2 == 400", {"bytes": "200"})
+    assert not eql("any where bytes * 2 == 400", {"bytes": "abc"})

@@ -26,7 +26,7 @@ import math
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ctdetect.query import ast
-from ctdetect.query.values import escape_wildcard, ip_in, keyword_str, to_ip, to_network, wildcard_regex
+from ctdetect.query.values import escape_wildcard, ip_in, keyword_str, to_ip, to_network, to_number, wildcard_regex
 
 if TYPE_CHECKING:  # pragma: no cover
     from ctdetect.query.evaluate import _Compiler
@@ -220,20 +220,35 @@ def function_impl(name: str, ci: bool) -> Callable[..., Any]:
 # --------------------------------------------------------------------------- compilation
 
 
-def compile_expr(node: ast.Node) -> Expr:
-    """A function doc -> value (None for null) for an EQL value expression."""
+def compile_expr(node: ast.Node, kind_of: Callable[[str], str] | None = None) -> Expr:
+    """A function doc -> value (None for null) for an EQL value expression.
+
+    ``kind_of`` gives a field's kind (see ``evaluate.field_kind``): numeric fields are read
+    as numbers, as Elasticsearch's doc values would be even when the source held text.
+    """
     if isinstance(node, ast.Literal):
         value = node.value
         return lambda doc: value
     if isinstance(node, ast.FieldRef):
         name = node.name
+        if kind_of is not None and kind_of(name) == "number":
+
+            def numeric(doc: Doc) -> Any:
+                value = doc.get(name)
+                if value is None:
+                    return None
+                if value.__class__ is list:
+                    return [to_number(v) for v in value if v is not None] or None
+                return to_number(value)
+
+            return numeric
         return lambda doc: doc.get(name)
     if isinstance(node, ast.Arithmetic):
-        left, right, fn = compile_expr(node.left), compile_expr(node.right), _arith(node.op)
+        left, right, fn = compile_expr(node.left, kind_of), compile_expr(node.right, kind_of), _arith(node.op)
         return lambda doc: fn(_first(left(doc)), _first(right(doc)))
     if isinstance(node, ast.FunctionCall):
         impl = function_impl(node.name, node.case_insensitive)
-        args = tuple(compile_expr(a) for a in node.args)
+        args = tuple(compile_expr(a, kind_of) for a in node.args)
         boolean = node.name in ("startsWith", "endsWith", "stringContains", "cidrMatch")
 
         def call(doc: Doc) -> Any:
@@ -249,9 +264,9 @@ def compile_expr(node: ast.Node) -> Expr:
 
         return call
     if isinstance(node, ast.Compare):
-        return compile_compare(node)
+        return compile_compare(node, kind_of)
     if isinstance(node, ast.Predicate):
-        return compile_expr(node.expr)
+        return compile_expr(node.expr, kind_of)
     raise EqlEvalError(f"{type(node).__name__} is not an EQL value expression")
 
 
@@ -289,8 +304,8 @@ def _cmp_values(op: str, a: Any, b: Any, ci: bool) -> Any:
     raise EqlEvalError(f"unknown comparison {op!r}")
 
 
-def compile_compare(node: ast.Compare) -> Expr:
-    left, right = compile_expr(node.left), compile_expr(node.right)
+def compile_compare(node: ast.Compare, kind_of: Callable[[str], str] | None = None) -> Expr:
+    left, right = compile_expr(node.left, kind_of), compile_expr(node.right, kind_of)
     op, ci = node.op, node.case_insensitive
     if op == ":" and isinstance(node.right, ast.Literal) and isinstance(node.right.value, str) and any(c in node.right.value for c in "*?"):
         regex = wildcard_regex(node.right.value, True)
@@ -355,7 +370,7 @@ def script_of(node: ast.Node, compiler: "_Compiler") -> Callable[[Doc], Any] | N
     if isinstance(node, (ast.Compare, ast.Predicate, ast.FunctionCall)):
         if _foldable_leaf(node, compiler) is not None:
             return None
-        return _truth(compile_expr(node))
+        return _truth(compile_expr(node, compiler.kind))
     return None
 
 
@@ -377,7 +392,7 @@ def as_predicate(node: ast.Node, compiler: "_Compiler") -> Callable[[Doc], bool]
     leaf = _foldable_leaf(node, compiler)
     if leaf is not None:
         return leaf
-    tri = _truth(compile_expr(node))
+    tri = _truth(compile_expr(node, compiler.kind))
     return lambda doc: tri(doc) is True
 
 
