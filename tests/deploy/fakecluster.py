@@ -40,7 +40,9 @@ JOB_UPDATABLE = {
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """No access log lines in test output."""
+    """No access log lines in test output; keep-alive connections (as Elastic's servers)."""
+
+    protocol_version = "HTTP/1.1"
 
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         pass
@@ -111,7 +113,13 @@ class FakeElastic:
         self.faults: list[Fault] = []
         self.seen: list[Seen] = []
         self.echo_auth_in_errors = False  # a hostile server that echoes the Authorization header in 401 bodies
+        # What runs "inside" the fake: ml_engine(job, datafeed, docs, start_ms, end_ms) -> record dicts;
+        # rule_engine(preview_body, docs) -> alert documents. None: no results (as an empty index gives).
+        self.ml_engine: Any = None
+        self.rule_engine: Any = None
+        self.stats_polls_before_stop = 1  # datafeed _stats answers "started" this many times after a lookback
         self._servers: list[Any] = []
+        self._pending_stop: dict[str, int] = {}
         self._lock = threading.Lock()
         self.es_url = self._serve(self._es_app)
         self.kibana_url = self._serve(self._kibana_app)
@@ -288,6 +296,14 @@ class FakeElastic:
         if method == "GET":
             ids = self._match_ids(feed_id, list(s.datafeeds))
             if action == "/_stats":
+                for i in ids:
+                    pending = self._pending_stop.get(i)
+                    if pending is not None:
+                        if pending <= 0:
+                            s.datafeed_states[i] = "stopped"
+                            del self._pending_stop[i]
+                        else:
+                            self._pending_stop[i] = pending - 1
                 return 200, {"count": len(ids), "datafeeds": [{"datafeed_id": i, "state": s.datafeed_states[i]} for i in ids]}
             return 200, {"count": len(ids), "datafeeds": [copy.deepcopy(s.datafeeds[i]) for i in ids]}
         if method == "PUT" and not action:
@@ -316,7 +332,10 @@ class FakeElastic:
         if action == "/_start":
             if s.job_states.get(s.datafeeds[feed_id]["job_id"]) != "opened":
                 return es_error(409, "status_exception", "cannot start datafeed because job is not opened")
-            s.datafeed_states[feed_id] = "started" if not (body or query).get("end") else "stopped"
+            end = (body or {}).get("end") or query.get("end")
+            s.datafeed_states[feed_id] = "started"
+            if end:
+                self._lookback(feed_id, (body or {}).get("start") or query.get("start"), end)
             return 200, {"started": True, "node": "fake"}
         if action == "/_stop":
             s.datafeed_states[feed_id] = "stopped"
@@ -330,7 +349,84 @@ class FakeElastic:
         return es_error(405, "method_not_allowed", f"{method} {action}")
 
     def _es_data(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        s = self.state
+        parts = [p for p in path.split("/") if p]
+        if len(parts) == 1 and not parts[0].startswith("_"):
+            name = parts[0]
+            if method == "PUT":
+                if name in s.indices:
+                    return es_error(400, "resource_already_exists_exception", f"index [{name}] already exists")
+                s.indices[name] = {"mappings": copy.deepcopy((body or {}).get("mappings", {})), "docs": {}, "settings": (body or {}).get("settings", {})}
+                return 200, {"acknowledged": True, "shards_acknowledged": True, "index": name}
+            if method == "DELETE":
+                if name not in s.indices:
+                    return es_error(404, "index_not_found_exception", f"no such index [{name}]")
+                del s.indices[name]
+                return 200, {"acknowledged": True}
+        if len(parts) == 2 and parts[1] == "_refresh":
+            if parts[0] not in s.indices and not parts[0].startswith("."):
+                return es_error(404, "index_not_found_exception", f"no such index [{parts[0]}]")
+            return 200, {"_shards": {"total": 1, "successful": 1, "failed": 0}}
+        if len(parts) == 2 and parts[1] == "_bulk" and method in ("POST", "PUT"):
+            return self._bulk(parts[0], body)
+        if len(parts) == 2 and parts[1] == "_search":
+            return self._search(parts[0], body or {})
         return es_error(400, "no_handler", f"no handler for {method} {path}")
+
+    def _bulk(self, index: str, body: Any) -> tuple[int, Any]:
+        if index not in self.state.indices:
+            return es_error(404, "index_not_found_exception", f"no such index [{index}] (auto-create refused in this fake)")
+        lines = body if isinstance(body, list) else [json.loads(x) for x in str(body).splitlines() if x.strip()]
+        items, errors = [], False
+        docs = self.state.indices[index]["docs"]
+        for action, source in zip(lines[0::2], lines[1::2]):
+            op, meta = next(iter(action.items()))
+            doc_id = meta.get("_id") or str(uuid.uuid4())
+            if op == "create" and doc_id in docs:
+                errors = True
+                items.append({op: {"_index": index, "_id": doc_id, "status": 409, "error": {"type": "version_conflict_engine_exception", "reason": "document already exists"}}})
+                continue
+            docs[doc_id] = source
+            items.append({op: {"_index": index, "_id": doc_id, "status": 201, "result": "created"}})
+        return 200, {"took": 1, "errors": errors, "items": items}
+
+    def _index_names(self, pattern: str) -> list[str]:
+        return [n for p in pattern.split(",") for n in sorted(self.state.indices) if fnmatch.fnmatchcase(n, p)]
+
+    def _search(self, pattern: str, body: dict) -> tuple[int, Any]:
+        names = self._index_names(pattern)
+        if not names and "*" not in pattern:
+            return es_error(404, "index_not_found_exception", f"no such index [{pattern}]")
+        unknown = set(body) - {"query", "sort", "size", "track_total_hits", "from"}
+        if unknown:
+            return es_error(400, "parsing_exception", f"unknown key [{sorted(unknown)[0]}] in search body (this fake reads query/sort/size)")
+        try:
+            matcher = _term_matcher(body.get("query", {"match_all": {}}))
+        except ValueError as exc:
+            return es_error(400, "parsing_exception", str(exc))
+        hits = []
+        for name in names:
+            for doc_id, source in self.state.indices[name]["docs"].items():
+                if matcher(source):
+                    hits.append({"_index": name, "_id": doc_id, "_source": copy.deepcopy(source)})
+        for key in reversed([k if isinstance(k, str) else next(iter(k)) for k in body.get("sort", [])]):
+            hits.sort(key=lambda h: str(_get(h["_source"], key)).zfill(30) if isinstance(_get(h["_source"], key), (int, float)) else str(_get(h["_source"], key)))
+        size = int(body.get("size", 10))
+        return 200, {"took": 1, "timed_out": False, "hits": {"total": {"value": len(hits), "relation": "eq"}, "hits": hits[:size]}}
+
+    def _lookback(self, feed_id: str, start: str | None, end: str) -> None:
+        """A datafeed lookback: hand the selected documents to ``ml_engine``, store its records."""
+        s = self.state
+        feed = s.datafeeds[feed_id]
+        job = s.jobs[feed["job_id"]]
+        docs = [d for pattern in feed.get("indices", []) for n in self._index_names(pattern) for d in s.indices[n]["docs"].values()]
+        if self.ml_engine is not None:
+            records = self.ml_engine(copy.deepcopy(job), copy.deepcopy(feed), docs, _ms(start) if start else 0, _ms(end))
+            results = s.indices.setdefault(".ml-anomalies-shared", {"mappings": {}, "docs": {}, "settings": {}})
+            for n, rec in enumerate(records):
+                rec = dict(rec, job_id=job["job_id"], result_type="record")
+                results["docs"][f"{job['job_id']}_record_{rec.get('timestamp')}_{n}"] = rec
+        self._pending_stop[feed_id] = self.stats_polls_before_stop
 
     # ------------------------------------------------------------------ Kibana
 
@@ -355,6 +451,8 @@ class FakeElastic:
         if path == "/api/status":
             return 200, {"version": {"number": s.kibana_version}, "status": {"overall": {"level": "available"}}}
         rules = s.rules.setdefault(space, {})
+        if path == "/api/detection_engine/rules/preview" and method == "POST":
+            return self._preview(body, space)
         if path == "/api/detection_engine/rules":
             return self._rule(method, query, body, rules)
         if path == "/api/detection_engine/rules/_find" and method == "GET":
@@ -375,6 +473,19 @@ class FakeElastic:
         if m:
             return self._saved_object(method, m.group(1), m.group(2), body, objects)
         return kbn_error(404, f"Not Found: {method} {path}")
+
+    def _preview(self, body: Any, space: str) -> tuple[int, Any]:
+        if not isinstance(body, dict) or "invocationCount" not in body or "timeframeEnd" not in body:
+            return kbn_error(400, "[request body]: invocationCount and timeframeEnd are required")
+        preview_id = str(uuid.uuid4())
+        docs = [d for pattern in body.get("index", []) for n in self._index_names(pattern) for d in self.state.indices[n]["docs"].values()]
+        alerts = self.rule_engine(copy.deepcopy(body), docs) if self.rule_engine is not None else []
+        index = self.state.indices.setdefault(f".preview.alerts-security.alerts-{space}", {"mappings": {}, "docs": {}, "settings": {}})
+        for n, alert in enumerate(alerts):
+            alert = copy.deepcopy(alert)
+            alert.setdefault("kibana", {}).setdefault("alert", {}).setdefault("rule", {})["uuid"] = preview_id
+            index["docs"][f"{preview_id}-{n}"] = alert
+        return 200, {"previewId": preview_id, "logs": [{"errors": [], "warnings": [], "startedAt": body["timeframeEnd"], "duration": 1}], "isAborted": False}
 
     def _rule(self, method: str, query: dict[str, str], body: Any, rules: dict[str, dict]) -> tuple[int, Any]:
         if method == "GET":
@@ -448,3 +559,44 @@ class FakeElastic:
             objects[key]["attributes"].update(copy.deepcopy(body["attributes"]))
             return 200, objects[key]
         return kbn_error(404, "Not Found")
+
+
+def _ms(text: str) -> int:
+    from datetime import datetime, timezone
+
+    dt = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    return int((dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp() * 1000)
+
+
+def _get(doc: Any, dotted: str) -> Any:
+    """A field of a nested document, also when stored with dotted keys (as Kibana alerts are)."""
+    if isinstance(doc, dict) and dotted in doc:
+        return doc[dotted]
+    head, _, rest = dotted.partition(".")
+    if isinstance(doc, dict) and head in doc and rest:
+        return _get(doc[head], rest)
+    if isinstance(doc, dict) and rest:
+        for key in doc:
+            if dotted.startswith(key + "."):
+                return _get(doc[key], dotted[len(key) + 1 :])
+    return None
+
+
+def _term_matcher(query: dict) -> Any:
+    """The search queries this fake understands: match_all, term, bool filter/must of those."""
+    (kind, spec), = query.items()
+    if kind == "match_all":
+        return lambda doc: True
+    if kind == "term":
+        (fname, value), = spec.items()
+        value = value["value"] if isinstance(value, dict) else value
+
+        def term(doc: Any) -> bool:
+            got = _get(doc, fname)
+            return value in got if isinstance(got, list) else got == value
+
+        return term
+    if kind == "bool":
+        parts = [_term_matcher(q) for key in ("filter", "must") for q in (spec.get(key) or [])]
+        return lambda doc: all(p(doc) for p in parts)
+    raise ValueError(f"this fake does not run [{kind}] queries")

@@ -19,6 +19,7 @@ KIBANA_API_VERSION = "2023-10-31"
 # REST compatibility with 8: accepted by 8.x and 9.x servers alike, whatever the client's
 # major version (a 9.x client otherwise asks for 9, which an 8.x server refuses).
 ES_MEDIA_TYPE = "application/vnd.elasticsearch+json; compatible-with=8"
+ES_NDJSON_TYPE = "application/vnd.elasticsearch+x-ndjson; compatible-with=8"
 
 
 class ClusterError(Exception):
@@ -141,7 +142,8 @@ def _es_once(es: Any, request: Request, params: Mapping[str, Any] | None) -> tup
 
     headers = {"accept": ES_MEDIA_TYPE}
     if request.body is not None:
-        headers["content-type"] = ES_MEDIA_TYPE
+        # a list body is a _bulk: newline-delimited JSON
+        headers["content-type"] = ES_NDJSON_TYPE if isinstance(request.body, list) else ES_MEDIA_TYPE
     try:
         resp = es.perform_request(request.method, request.path, params=dict(params or {}) or None, headers=headers, body=request.body)
     except ApiError as exc:
