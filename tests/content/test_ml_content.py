@@ -214,3 +214,27 @@ def test_readme_coverage_table_is_up_to_date() -> None:
     current = svc.current_section((ROOT / "README.md").read_text(encoding="utf-8"))
     assert current is not None, "README.md has no coverage markers: run `ctdetect coverage --write-readme`"
     assert current == svc.render_markdown(coverage), "README coverage table is stale: run `ctdetect coverage --write-readme`"
+
+
+def test_quiet_month_is_within_the_alert_budget() -> None:
+    """The committed quiet-month results (``ctdetect coverage --run``) keep the package's promise."""
+    from ctdetect.services import coverage as svc
+
+    volumes = svc.load_volumes(ROOT / svc.RESULTS_FILE)
+    assert volumes is not None, "no quiet-month results: run `ctdetect coverage --run --write-readme`"
+    assert volumes.days == 30 and volumes.principals == 50
+    assert volumes.alerts_per_day <= svc.DAILY_TARGET, f"{volumes.alerts_per_day:.2f} alerts a day on the quiet month"
+
+
+def test_incidents_expect_every_stage() -> None:
+    package = load_package(ROOT)
+    by_name = {s.name: s for s in package.scenarios}
+    waf = by_name["incident-waf-ssrf-lateral-movement"]
+    jobs = {e.job for e in waf.expectations if e.fires and e.job}
+    assert {"ctdetect_linux_rare_metadata_process", "ctdetect_linux_rare_metadata_user",
+            "ctdetect_cloudtrail_rare_action_for_user", "ctdetect_cloudtrail_rare_network_owner_for_user",
+            "ctdetect_cloudtrail_error_message_spike"} <= jobs
+    snap = by_name["incident-snapshot-exfiltration"]
+    rules = {r.rule_id: r for r in package.rules}
+    fired = [rules[e.rule] for e in snap.expectations if e.fires and e.rule in rules]
+    assert any(t.id == "T1537" for r in fired for th in r.threat for t in th.techniques), "the snapshot share rule (T1537) must fire"
