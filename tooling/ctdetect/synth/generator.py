@@ -229,6 +229,7 @@ class _Generator:
                         failed_ts = max(t0, login_ts - 20)
                         batch.append((failed_ts, 3 * seq, self._login(p, failed_ts, t.agent, False)))
                     batch.append((login_ts, 3 * seq + 1, self._login(p, login_ts, t.agent, True)))
+                    p.console_identity = _console_session(p.console_identity, self._time(login_ts))
                 batch.append((ts, 3 * seq + 2, self._record(p, t, ts)))
             batch.sort(key=_order)
             for item in batch:
@@ -243,3 +244,12 @@ def _order(item: tuple[int, int, dict[str, Any]]) -> tuple[int, int]:
 def _key_id(rng: random.Random, prefix: str) -> str:
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
     return prefix + "".join(alphabet[rng.getrandbits(5)] for _ in range(16))
+
+
+def _console_session(identity: dict[str, Any] | None, created: str) -> dict[str, Any] | None:
+    """The console session's identity once the login time is known (a new dict: records
+    already handed out keep theirs)."""
+    if identity is None:
+        return None
+    return dict(identity, sessionContext={"sessionIssuer": {}, "webIdFederationData": {},
+                                          "attributes": {"creationDate": created, "mfaAuthenticated": "true"}})
