@@ -93,7 +93,7 @@ def test_golden_pairs_map_field_for_field() -> None:
         lines = [line for line in source.read_bytes().splitlines() if line.strip()]
         expected_docs = [d for d in orjson.loads(expected_file.read_bytes())["expected"] if "event" in d and "action" in d["event"]]
         assert len(lines) == len(expected_docs), source.name
-        for number, (line, expected) in enumerate(zip(lines, expected_docs), 1):
+        for number, (line, expected) in enumerate(zip(lines, expected_docs, strict=True), 1):
             ours = mapper.map(orjson.loads(line))
             want = _comparable(expected)
             where = f"{source.name} record {number}"

@@ -174,6 +174,8 @@ def test_java_hashmap_string_order() -> None:
     value = {"attributeType": "CREATE_VOLUME_PERMISSION", "createVolumePermission": {"add": {"items": [{"userId": "1"}]}}, "snapshotId": "snap-1"}
     assert java_str(value) == "{snapshotId=snap-1, attributeType=CREATE_VOLUME_PERMISSION, createVolumePermission={add={items=[{userId=1}]}}}"
     assert java_str({"a": 1.0, "b": [True, None], "c": 1e10}) == "{a=1.0, b=[true, null], c=1.0E10}"
+    doubles = [1e7, 9999999.0, 1.2345e-4, 0.001, -2.5e-7, 123456789.0, 1e300]
+    assert java_str(doubles) == "[1.0E7, 9999999.0, 1.2345E-4, 0.001, -2.5E-7, 1.23456789E8, 1.0E300]"
 
 
 def test_flatten_and_nest() -> None:

@@ -71,63 +71,6 @@ def java_double(value: float) -> str:
     return ("-" if sign else "") + f"{mantissa}E{exp}"
 
 
-def java_string_hash(text: str) -> int:
-    """``String.hashCode()`` over UTF-16 code units, as a signed 32-bit int, then spread."""
-    cached = _HASH_CACHE.get(text)
-    if cached is not None:
-        return cached
-    h = 0
-    data = text.encode("utf-16-be")
-    for i in range(0, len(data), 2):
-        h = (31 * h + ((data[i] << 8) | data[i + 1])) & 0xFFFFFFFF
-    spread = h ^ (h >> 16)
-    if len(_HASH_CACHE) > 200_000:
-        _HASH_CACHE.clear()
-    _HASH_CACHE[text] = spread
-    return spread
-
-
-def _capacity(size: int) -> int:
-    cap = 16
-    while size > cap * 3 // 4:
-        cap *= 2
-    return cap
-
-
-def hashmap_order(keys: list[str]) -> list[str]:
-    """Keys of a ``HashMap`` filled in ``keys`` order, in the map's iteration order."""
-    if len(keys) < 2:
-        return keys
-    mask = _capacity(len(keys)) - 1
-    return sorted(keys, key=lambda k: java_string_hash(k) & mask)  # sorted() is stable
-
-
-def java_double(value: float) -> str:
-    """``Double.toString``: plain notation in [1e-3, 1e7), else ``d.dddE±n``."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    magnitude = abs(value)
-    if value == 0 or 1e-3 <= magnitude < 1e7:
-        text = repr(value)
-        if "e" in text or "E" in text:  # repr may still use exponent form
-            text = f"{value:.17g}"
-        return text if "." in text else text + ".0"
-    mantissa, exponent = f"{value:.17e}".split("e")
-    digits = repr(value).split("e")[0] if "e" in repr(value) else None
-    if digits is None:  # large values repr without exponent: compute shortest mantissa
-        exp = int(math.floor(math.log10(magnitude)))
-        mant = value / (10**exp)
-        text = repr(round(mant, 15))
-    else:
-        exp = int(repr(value).split("e")[1])
-        text = digits
-    if "." not in text:
-        text += ".0"
-    return f"{text}E{exp}"
-
-
 def java_str(value: Any) -> str:
     """``toString()`` of a parsed JSON value (HashMap, ArrayList, String, Boolean, number)."""
     if isinstance(value, str):

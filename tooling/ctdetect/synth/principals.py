@@ -163,7 +163,6 @@ def build_principals(params: SynthParams) -> list[Principal]:
     table = default_table()
     homes = [e for e in table if e.kind in ("office", "home")]
     aws = {e.city: e for e in table if e.kind == "aws"}
-    account, org = params.account_id, params.org
     n_roles = 0 if params.principals < 2 else max(1, round(params.principals * 0.4))
     n_humans = params.principals - n_roles
     epd = float(params.events_per_day)
@@ -171,7 +170,7 @@ def build_principals(params: SynthParams) -> list[Principal]:
     principals: list[Principal] = []
     used_names: set[str] = set()
     activities: list[float] = []
-    for i in range(n_humans):
+    for _ in range(n_humans):
         while True:
             name = f"{rng.choice(FIRST_NAMES)}.{rng.choice(LAST_NAMES)}"
             if name not in used_names:
@@ -200,7 +199,7 @@ def build_principals(params: SynthParams) -> list[Principal]:
     human_budget = budget * (0.55 if n_roles else 1.0)
     role_budget = budget - human_budget
     total_activity = sum(activities) or 1.0
-    for p, act in zip([p for p in principals if p.kind == "human"], activities):
+    for p, act in zip([p for p in principals if p.kind == "human"], activities, strict=True):
         _scale(p, human_budget * act / total_activity)
     for p in principals:
         if p.kind == "role":
