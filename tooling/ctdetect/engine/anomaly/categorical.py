@@ -87,88 +87,62 @@ def cumulative_less_likely(concentrations: dict[str, float]) -> dict[str, float]
     return out
 
 
-class _Sorted:
-    """Sorted frequencies and their tie-shared cumulative sums, built once per lookup batch."""
-
-    __slots__ = ("freqs", "cums", "total")
-
-    def __init__(self, values: Iterable[float]) -> None:
-        vals = sorted(v for v in values if v > 0.0)
-        self.total = sum(vals)
-        self.freqs: list[float] = []
-        self.cums: list[float] = []
-        if self.total <= 0.0:
-            return
-        running = 0.0
-        i = 0
-        while i < len(vals):
-            j = i
-            while j < len(vals) and vals[j] == vals[i]:
-                running += vals[j]
-                j += 1
-            f = vals[i] / self.total
-            c = min(running / self.total, 1.0)
-            for _ in range(i, j):
-                self.freqs.append(f)
-                self.cums.append(c)
-            i = j
-
-    def interpolate(self, x: float) -> float:
-        """Cumulative less-likely mass at frequency ``x`` (linear between sorted points)."""
-        freqs, cums = self.freqs, self.cums
-        r = bisect_left(freqs, x)
-        if r >= len(freqs):
-            r = len(freqs) - 1
-        p_prev = freqs[r - 1] if r > 0 else 0.0
-        c_prev = cums[r - 1] if r > 0 else 0.0
-        span = freqs[r] - p_prev
-        alpha = 1.0 if span <= 0.0 else min((x - p_prev) / span, 1.0)
-        alpha = max(alpha, 0.0)
-        return (1.0 - alpha) * c_prev + alpha * cums[r]
-
-
 INTERPOLATION_INFLATION = 1.05
 
 
 def less_likely_probabilities(concentrations: dict[str, float], wanted: Iterable[str] | None = None) -> dict[str, float]:
     """The rarity probability of each wanted category (all by default), ML-SEMANTICS §2.2.
 
+    Vectorised over the wanted categories and their strata (one numpy pass per call).
     Categories absent from ``concentrations`` get the smallest probability of any
     category (Elastic's fallback for a category missing from the prior).
     """
+    import numpy as np
+
     keys = list(concentrations) if wanted is None else list(wanted)
     positive = {k: v for k, v in concentrations.items() if v > 0.0}
     if not positive:
         return {}
-    table = _Sorted(positive.values())
-    total = table.total
+    order = np.sort(np.fromiter(positive.values(), dtype=float, count=len(positive)))
+    total = float(order.sum())
+    if order[0] == order[-1]:  # one category, or all tied: nothing is less likely
+        return {k: 1.0 for k in keys}
+    freqs = order / total
+    cums = np.minimum((np.cumsum(order) / total)[np.searchsorted(order, order, side="right") - 1], 1.0)
+    present = [k for k in keys if k in positive]
+    missing = len(present) < len(keys)
+    distinct = sorted({positive[k] for k in present}) if not missing else sorted(set(positive.values()))
+    a = np.asarray(distinct, dtype=float)
     n = strata_count(total)
-    by_conc: dict[float, float] = {}
-    out: dict[str, float] = {}
-    missing: list[str] = []
-    for key in keys:
-        a = positive.get(key)
-        if a is None:
-            missing.append(key)
-            continue
-        p = by_conc.get(a)
-        if p is None:
-            if len(table.freqs) == 1 or table.freqs[0] == table.freqs[-1]:
-                p = 1.0
-            else:
-                strata = stratum_means(a, total - a, n)
-                p = sum(table.interpolate(INTERPOLATION_INFLATION * s) for s in strata) / len(strata)
-                p = min(max(p, stats.SMALLEST_PROBABILITY), 1.0)
-            by_conc[a] = p
-        out[key] = p
+    mean = a / total
+    if n == 1:
+        strata = mean[:, None]
+    else:
+        b = total - a
+        qs = np.arange(1, n) / n
+        special = stats._special()
+        xk = special.betaincinv(a[:, None], b[:, None], qs[None, :])
+        f = special.betainc(a[:, None] + 1.0, b[:, None], xk)
+        f = np.concatenate([np.zeros((len(a), 1)), f, np.ones((len(a), 1))], axis=1)
+        strata = mean[:, None] * n * np.diff(f, axis=1)
+    x = INTERPOLATION_INFLATION * strata
+    r = np.minimum(np.searchsorted(freqs, x, side="left"), len(freqs) - 1)
+    has_prev = r > 0
+    rp = np.maximum(r - 1, 0)
+    p_prev = np.where(has_prev, freqs[rp], 0.0)
+    c_prev = np.where(has_prev, cums[rp], 0.0)
+    span = freqs[r] - p_prev
+    with np.errstate(divide="ignore", invalid="ignore"):
+        alpha = np.where(span > 0.0, np.clip((x - p_prev) / np.where(span > 0.0, span, 1.0), 0.0, 1.0), 1.0)
+    probs = ((1.0 - alpha) * c_prev + alpha * cums[r]).mean(axis=1)
+    probs = np.clip(probs, stats.SMALLEST_PROBABILITY, 1.0)
+    by_conc = dict(zip(distinct, probs.tolist()))
+    out = {k: by_conc[positive[k]] for k in present}
     if missing:
-        if len(by_conc) < len(set(positive.values())):
-            every = less_likely_probabilities(positive)
-            smallest = min(every.values())
-        else:
-            smallest = min(by_conc.values())
-        for key in missing:
-            out[key] = smallest
+        smallest = min(by_conc.values())
+        for k in keys:
+            if k not in positive:
+                out[k] = smallest
     return out
 
 
@@ -185,35 +159,48 @@ def default_decay_rate(bucket_span_s: int) -> float:
 class DecayedDirichlet:
     """Concentrations per category with presence updates and per-bucket decay.
 
-    Also remembers each category's first and last bucket (for the first-occurrence
-    explanation and for ``model_prune_window`` pruning).
+    Decay multiplies every concentration by the same factor, so it is kept as one
+    running scale (true concentration = stored × scale): a bucket costs O(values
+    present), not O(values known). Also remembers each category's first and last
+    bucket (for the first-occurrence explanation and ``model_prune_window`` pruning).
     """
 
-    __slots__ = ("conc", "first_seen", "last_seen", "total")
+    __slots__ = ("stored", "scale", "first_seen", "last_seen")
 
     def __init__(self) -> None:
-        self.conc: dict[str, float] = {}
+        self.stored: dict[str, float] = {}
+        self.scale = 1.0
         self.first_seen: dict[str, int] = {}
         self.last_seen: dict[str, int] = {}
 
+    @property
+    def conc(self) -> dict[str, float]:
+        """True (decayed) concentrations."""
+        sc = self.scale
+        return {k: v * sc for k, v in self.stored.items()}
+
     def observe(self, present: Iterable[str], bucket_ms: int, decay: float) -> None:
         """Add one presence per value seen in this bucket, then age by one bucket."""
-        conc = self.conc
+        stored = self.stored
+        inc = 1.0 / self.scale
         any_data = False
         for v in present:
             any_data = True
-            conc[v] = conc.get(v, 0.0) + 1.0
+            stored[v] = stored.get(v, 0.0) + inc
             if v not in self.first_seen:
                 self.first_seen[v] = bucket_ms
             self.last_seen[v] = bucket_ms
         if any_data and decay != 1.0:
-            for k in conc:
-                conc[k] *= decay
+            self.scale *= decay
+            if self.scale < 1e-200:  # fold the scale back in long before it underflows
+                for k in stored:
+                    stored[k] *= self.scale
+                self.scale = 1.0
 
     def prune(self, older_than_ms: int) -> None:
         """Forget categories last seen before ``older_than_ms`` (they come back as new)."""
         for k in [k for k, t in self.last_seen.items() if t < older_than_ms]:
-            self.conc.pop(k, None)
+            self.stored.pop(k, None)
             self.first_seen.pop(k, None)
             self.last_seen.pop(k, None)
 
@@ -222,21 +209,22 @@ class DecayedDirichlet:
 
     def relative_rarity(self, value: str) -> float | None:
         """Median concentration over this value's: "occurs once every n buckets" (§2.3)."""
-        a = self.conc.get(value)
+        a = self.stored.get(value)
         if not a:
             return None
-        vals = sorted(self.conc.values())
+        vals = sorted(self.stored.values())
         m = len(vals)
         median = vals[m // 2] if m % 2 else 0.5 * (vals[m // 2 - 1] + vals[m // 2])
         return median / a
 
     def to_state(self) -> dict:
-        return {"conc": self.conc, "first": self.first_seen, "last": self.last_seen}
+        return {"conc": self.stored, "scale": self.scale, "first": self.first_seen, "last": self.last_seen}
 
     @classmethod
     def from_state(cls, state: dict) -> "DecayedDirichlet":
         obj = cls()
-        obj.conc = {k: float(v) for k, v in state["conc"].items()}
+        obj.stored = {k: float(v) for k, v in state["conc"].items()}
+        obj.scale = float(state["scale"])
         obj.first_seen = {k: int(v) for k, v in state["first"].items()}
         obj.last_seen = {k: int(v) for k, v in state["last"].items()}
         return obj

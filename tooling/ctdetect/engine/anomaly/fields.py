@@ -69,6 +69,14 @@ def values(event: dict[str, Any], name: str) -> list[str]:
     return [] if s is None else [s]
 
 
+def value_tuple(event: dict[str, Any], name: str) -> tuple[str, ...]:
+    """``values`` as a tuple, with the one-string case kept to a dict lookup (hot path)."""
+    v = event.get(name)
+    if type(v) is str:
+        return (v,) if v else ()
+    return tuple(values(event, name))
+
+
 def number(event: dict[str, Any], name: str) -> float | None:
     """A numeric field value (``summary_count_field_name``), or ``None``."""
     v = raw_value(event, name)

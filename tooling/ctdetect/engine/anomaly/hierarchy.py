@@ -89,73 +89,80 @@ class BucketHierarchy:
     leaf_written: list[bool]
 
 
-def build(leaves: list[Leaf], specs: dict[int, DetectorSpec]) -> BucketHierarchy:
-    """Aggregate a bucket's leaves into partition, root and influencer nodes and decide what is written."""
-    n = len(leaves)
-    root_raw, root_p = aggregate_leaves(leaves, specs)
-    root = Node(root_raw, root_p, min((lf.probability for lf in leaves), default=1.0), children=list(range(n)))
-    root.written = min(root.probability, root.smallest) < MAXIMUM_ANOMALOUS_PROBABILITY
+def _node(idx: list[int], leaves: list[Leaf], raws: list[float], specs: dict[int, DetectorSpec]) -> Node:
+    """A node over the leaves ``idx`` (a single leaf is its own aggregate)."""
+    if len(idx) == 1:
+        i = idx[0]
+        p = leaves[i].probability
+        return Node(raws[i], p, p, children=idx)
+    sub = [leaves[i] for i in idx]
+    raw, p = aggregate_leaves(sub, specs)
+    return Node(raw, p, min(lf.probability for lf in sub), children=idx)
 
-    partitions: dict[tuple[str, str], Node] = {}
+
+def build(leaves: list[Leaf], specs: dict[int, DetectorSpec], raws: list[float] | None = None) -> BucketHierarchy:
+    """Aggregate a bucket's leaves into partition, root and influencer nodes and decide what is written.
+
+    ``raws`` are the leaves' raw scores when the caller has them already.
+    """
+    if raws is None:
+        raws = [raw_score(lf.probability) for lf in leaves]
+    cut = MAXIMUM_ANOMALOUS_PROBABILITY
+    n = len(leaves)
+    root = _node(list(range(n)), leaves, raws, specs)
+    root.written = min(root.probability, root.smallest) < cut
+
     part_members: dict[tuple[str, str], list[int]] = {}
+    infl_members: dict[tuple[str, str], list[int]] = {}
     for i, leaf in enumerate(leaves):
         pname = specs[leaf.detector_index].partition_field_name
         if pname is not None and leaf.partition_value is not None:
             part_members.setdefault((pname, leaf.partition_value), []).append(i)
+        for name, vals in leaf.influencers.items():
+            for v in vals:
+                infl_members.setdefault((name, v), []).append(i)
+
+    partitions: dict[tuple[str, str], Node] = {}
     for key, idx in part_members.items():
-        sub = [leaves[i] for i in idx]
-        raw, p = aggregate_leaves(sub, specs)
-        node = Node(raw, p, min(lf.probability for lf in sub), children=idx)
-        node.written = min(node.probability, node.smallest) < MAXIMUM_ANOMALOUS_PROBABILITY or (
-            root.written and min(p, node.smallest) <= OUTPUT_TOLERANCE * root.smallest
+        node = _node(idx, leaves, raws, specs)
+        node.written = min(node.probability, node.smallest) < cut or (
+            root.written and min(node.probability, node.smallest) <= OUTPUT_TOLERANCE * root.smallest
         )
         partitions[key] = node
 
     influencers: dict[tuple[str, str], Node] = {}
-    infl_members: dict[tuple[str, str], list[int]] = {}
-    for i, leaf in enumerate(leaves):
-        for name, vals in leaf.influencers.items():
-            for v in vals:
-                infl_members.setdefault((name, v), []).append(i)
+    by_field: dict[str, list[Node]] = {}
     for key, idx in infl_members.items():
-        sub = [leaves[i] for i in idx]
-        raw, p = aggregate_leaves(sub, specs)
-        node = Node(raw, p, min(lf.probability for lf in sub), children=idx)
-        node.written = min(p, node.smallest) < MAXIMUM_ANOMALOUS_PROBABILITY
+        node = _node(idx, leaves, raws, specs)
+        node.written = min(node.probability, node.smallest) < cut
         influencers[key] = node
+        by_field.setdefault(key[0], []).append(node)
 
     influencer_fields: dict[str, Node] = {}
-    by_field: dict[str, list[Node]] = {}
-    for (name, _v), node in influencers.items():
-        by_field.setdefault(name, []).append(node)
     for name, nodes in by_field.items():
-        ps = [nd.probability for nd in nodes]
-        if len(ps) == 1:
-            raw, p = nodes[0].raw, ps[0]
+        if len(nodes) == 1:
+            raw, p = nodes[0].raw, nodes[0].probability
         else:
-            raw, p = aggregate(ps, PEOPLE)
+            raw, p = aggregate([nd.probability for nd in nodes], PEOPLE)
             if raw > 0.0:
                 p = inverse_raw_score(raw)
         influencer_fields[name] = Node(raw, p, min(nd.smallest for nd in nodes))
 
     written: list[bool] = []
-    for i, leaf in enumerate(leaves):
+    for leaf in leaves:
         p = leaf.probability
-        ok = p < MAXIMUM_ANOMALOUS_PROBABILITY
+        ok = p < cut
         if not ok:
             pname = specs[leaf.detector_index].partition_field_name
-            ancestor = partitions.get((pname, leaf.partition_value)) if pname is not None else None
+            ancestor = partitions.get((pname, leaf.partition_value)) if pname is not None else None  # type: ignore[arg-type]
             if ancestor is None:
                 ancestor = root
             ok = ancestor.written and p <= OUTPUT_TOLERANCE * ancestor.smallest
-        if not ok:
-            for name, vals in leaf.influencers.items():
-                for v in vals:
-                    node = influencers[(name, v)]
-                    if node.written and p <= OUTPUT_TOLERANCE * node.smallest:
-                        ok = True
-                        break
-                if ok:
-                    break
+            if not ok:
+                ok = any(
+                    influencers[(name, v)].written and p <= OUTPUT_TOLERANCE * influencers[(name, v)].smallest
+                    for name, vals in leaf.influencers.items()
+                    for v in vals
+                )
         written.append(ok)
     return BucketHierarchy(root, partitions, influencers, influencer_fields, written)

@@ -64,6 +64,7 @@ class AnomalyJobRunner:
         self.problems: list[str] = []
         self._seen = 0
         self._infl_names = list(spec.influencers)
+        self._adders = [d.add for d in self.detectors]
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -96,31 +97,34 @@ class AnomalyJobRunner:
         if not selected:
             self.counts["filtered_out"] += 1
             return
-        t = fields.event_time_ms(event, self.spec.time_field, self.spec.time_format)
-        if t is None:
-            self.counts["invalid_time"] += 1
-            self._problem(f"event #{self._seen}: no usable time in _ts or {self.spec.time_field!r}; skipped")
-            return
+        t = event.get("_ts")
+        if type(t) is not int:
+            t = fields.event_time_ms(event, self.spec.time_field, self.spec.time_format)
+            if t is None:
+                self.counts["invalid_time"] += 1
+                self._problem(f"event #{self._seen}: no usable time in _ts or {self.spec.time_field!r}; skipped")
+                return
         bucket = t - t % self.span_ms
-        if self.open_bucket is None:
-            self.open_bucket = bucket
-        elif bucket != self.open_bucket:
-            if bucket < self.open_bucket:
+        if bucket != self.open_bucket:
+            if self.open_bucket is None:
+                self.open_bucket = bucket
+            elif bucket < self.open_bucket:
                 self.counts["out_of_order"] += 1
                 return
-            self._close_until(bucket)
+            else:
+                self._close_until(bucket)
         weight = 1.0
         if self.spec.summary_count_field_name:
             w = fields.number(event, self.spec.summary_count_field_name)
             weight = w if w is not None and w > 0 else 1.0
         names = self._infl_names
         if names:
-            fv = fields.values
-            infl = tuple([tuple(fv(event, n)) for n in names])
+            vt = fields.value_tuple
+            infl = tuple([vt(event, n) for n in names])
         else:
             infl = ()
-        for det in self.detectors:
-            det.add(event, infl, weight)
+        for add in self._adders:
+            add(event, infl, weight)
         self.open_count += 1
         self.counts["processed"] += 1
 
@@ -181,10 +185,10 @@ class AnomalyJobRunner:
         if not leaves:
             self.buckets.append(results.bucket_doc(job_id, bucket_ms, span_s, event_count, []))
             return
-        h = hierarchy.build(leaves, self.specs)
+        leaf_raw = [raw_score(leaf.probability) for leaf in leaves]
+        h = hierarchy.build(leaves, self.specs, leaf_raw)
         # update every normaliser with this bucket's scores first
         leaf_keys = [self._leaf_keys(leaf) for leaf in leaves]
-        leaf_raw = [raw_score(leaf.probability) for leaf in leaves]
         for leaf, (key, scope), raw in zip(leaves, leaf_keys, leaf_raw):
             self._norm(key).update(raw, leaf.probability, scope)
         self._norm("root").update(h.root.raw, h.root.probability, "")

@@ -197,7 +197,7 @@ class CountingDetector(DetectorModel):
         return leaves
 
     def entity_count(self) -> int:
-        return len(self.series) + sum(len(m.conc) for m in self.rarity.values())
+        return len(self.series) + sum(len(m.stored) for m in self.rarity.values())
 
     def to_state(self) -> dict[str, Any]:
         return {

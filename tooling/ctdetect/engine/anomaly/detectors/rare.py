@@ -24,6 +24,15 @@ from ctdetect.engine.anomaly.config import DetectorSpec, JobSpec
 from ctdetect.engine.anomaly.detectors.base import DetectorModel, InflTuple, Leaf, infl_from_state, merge_influencers
 
 
+EXPLAIN_BELOW = 0.05  # records are written only below 0.035 (or within 1.2x of a written ancestor)
+
+
+def _median(values: Any) -> float:
+    vals = sorted(values)
+    m = len(vals)
+    return vals[m // 2] if m % 2 else 0.5 * (vals[m // 2 - 1] + vals[m // 2])
+
+
 class IndividualRare(DetectorModel):
     def __init__(self, job: JobSpec, spec: DetectorSpec) -> None:
         super().__init__(job, spec)
@@ -34,14 +43,18 @@ class IndividualRare(DetectorModel):
     def add(self, event: dict[str, Any], infl: InflTuple, weight: float) -> None:
         by_name = self.spec.by_field_name
         b = event.get(by_name)  # type: ignore[arg-type]
-        if type(b) is str and b and self.spec.partition_field_name is None:
-            # the common case, without helper calls: one by value, no partition
-            s = self.bucket.get((None, b))
-            if s is None:
-                self.bucket[(None, b)] = {infl}
-            else:
-                s.add(infl)
-            return
+        if type(b) is str and b:
+            # the common cases, without helper calls: one by value, one (or no) partition value
+            pname = self.spec.partition_field_name
+            p = None if pname is None else event.get(pname)
+            if p is None and pname is None or type(p) is str and p:
+                key = (p, b)
+                s = self.bucket.get(key)
+                if s is None:
+                    self.bucket[key] = {infl}
+                else:
+                    s.add(infl)
+                return
         parts = self.partition_values(event)
         if parts is None:
             return
@@ -75,15 +88,18 @@ class IndividualRare(DetectorModel):
                 model.prune(prune_before)
             model.observe(values, bucket_ms, self.decay)
             probs = model.probabilities(values)
+            stored = model.stored
+            total = sum(stored.values())
+            median: float | None = None
             for value in values:
                 p = probs.get(value)
                 if p is None:
                     continue
-                rarity = model.relative_rarity(value)
                 explanation: dict[str, Any] = {"by_field_first_occurrence": model.first_seen.get(value) == bucket_ms}
-                if rarity is not None:
-                    explanation["by_field_relative_rarity"] = round(rarity, 6)
-                total = sum(model.conc.values())
+                if p < EXPLAIN_BELOW:  # only records need the rarity explanation: keep normal buckets cheap
+                    if median is None:
+                        median = _median(stored.values())
+                    explanation["by_field_relative_rarity"] = round(median / stored[value], 6)
                 leaves.append(
                     Leaf(
                         detector_index=self.spec.index,
@@ -92,7 +108,7 @@ class IndividualRare(DetectorModel):
                         over_value=None,
                         probability=p,
                         actual=[1.0],
-                        typical=[round(model.conc[value] / total, 6)] if total > 0 else None,
+                        typical=[round(stored[value] / total, 6)] if total > 0 else None,
                         influencers=merge_influencers(self.influencer_names, self.bucket[(part, value)]),
                         explanation=explanation,
                     )
@@ -101,7 +117,7 @@ class IndividualRare(DetectorModel):
         return leaves
 
     def entity_count(self) -> int:
-        return sum(len(m.conc) for m in self.models.values())
+        return sum(len(m.stored) for m in self.models.values())
 
     def to_state(self) -> dict[str, Any]:
         return {
