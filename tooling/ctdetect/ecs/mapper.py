@@ -510,8 +510,8 @@ class CloudTrailMapper:
         return doc
 
 
-_CACHE_LIMIT = 50_000
-_STATIC_LIMIT = 8_192
+_CACHE_LIMIT = 4_096
+_STATIC_LIMIT = 2_048
 _VOLATILE_IN = ("eventTime", "eventID", "requestID", "sourceIPAddress")
 _VOLATILE_NEEDLES = tuple((name, b'"' + name.encode() + b'":') for name in _VOLATILE_IN)
 
