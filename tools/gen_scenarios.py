@@ -633,6 +633,46 @@ def the_rest() -> None:
           api(at(2), EC2, "EnableSerialConsoleAccess", iam_user("bob"), {"EnableSerialConsoleAccessRequest": ""}, None, error=EC2_DENIED))
     s.expect(rid, False, "Instance Connect, disabling, and a refused enable")
 
+    STS, RA = "sts.amazonaws.com", "rolesanywhere.amazonaws.com"
+    policy_all = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+
+    def federation(t, who, name, ip):
+        return api(t, STS, "GetFederationToken", who, {"name": name, "durationSeconds": 129600, "policy": policy_all},
+                   {"credentials": {"accessKeyId": "ASIA" + name.upper().replace("-", "")[:16].ljust(16, "F"), "sessionToken": "<hidden>",
+                                    "expiration": "Nov 4, 2026, 10:00:00 PM"},
+                    "federatedUser": {"federatedUserId": f"{ACCOUNT}:{name}", "arn": f"arn:aws:sts::{ACCOUNT}:federated-user/{name}"}},
+                   ip=ip, ua=UA_BOTO)
+
+    broker = iam_user("sso-broker")
+    f, s, rid = pair("persistence_sts_federation_token_first_by_user", "federation-token-first",
+                     "A token broker mints federation tokens daily; then a deployment user mints one from a VPS with an allow-all policy.",
+                     "The broker mints its daily token; an engineer takes an MFA session token.")
+    f.add(*[federation(at(days=-d), broker, f"portal-user-{d}", AWS_IP) for d in range(1, 7)],
+          federation(at(0), iam_user("svc-deploy"), "maint", HOSTING))
+    f.expect(rid, True, "svc-deploy's first federation token", {"user.name": "svc-deploy"}, after=at(-1))
+    s.add(*[federation(at(days=-d), broker, f"portal-user-{d}", AWS_IP) for d in range(1, 7)],
+          federation(at(0), broker, "portal-user-0", AWS_IP),
+          api(at(1), STS, "GetSessionToken", iam_user("bob"), {"durationSeconds": 43200, "serialNumber": f"arn:aws:iam::{ACCOUNT}:mfa/bob", "tokenCode": "***"},
+              {"credentials": {"accessKeyId": "ASIABOBSESSION00001", "sessionToken": "<hidden>", "expiration": "Nov 3, 2026, 10:00:00 PM"}},
+              ip=OFFICE_PARIS))
+    s.expect(rid, False, "the broker is not new; a session token is not a federation token", after=at(-1))
+
+    cert = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUExampleOnlyNotARealCertificate000000wCgYIKoZIzj0EAwIw\n-----END CERTIFICATE-----"
+    f, s, rid = pair("persistence_iam_roles_anywhere_trust_anchor_created", "roles-anywhere-anchor",
+                     "A trust anchor for an outside CA is created, then a profile handing out the admin role.",
+                     "Trust anchors are listed and read; creating one is refused.")
+    f.add(api(at(0), RA, "CreateTrustAnchor", alice, {"enabled": True, "name": "partner-ca", "source": {"sourceData": {"x509CertificateData": cert}, "sourceType": "CERTIFICATE_BUNDLE"}},
+              {"trustAnchor": {"name": "partner-ca", "enabled": True, "trustAnchorId": "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"}}, ip=VPN),
+          api(at(1), RA, "CreateProfile", alice, {"enabled": True, "name": "partner-profile", "durationSeconds": 3600,
+                                                 "roleArns": [f"arn:aws:iam::{ACCOUNT}:role/platform-admin"]},
+              {"profile": {"name": "partner-profile", "enabled": True, "profileId": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"}}, ip=VPN))
+    f.expect(rid, True, "trust anchor and profile created", {"user.name": "alice"}, min_count=2)
+    s.add(api(at(0), RA, "ListTrustAnchors", bob, None, None, read_only=True, ua=UA_CONSOLE),
+          api(at(1), RA, "GetTrustAnchor", bob, {"trustAnchorId": "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"}, None, read_only=True, ua=UA_CONSOLE),
+          api(at(2), RA, "CreateTrustAnchor", bob, {"enabled": True, "name": "test-ca", "source": {"sourceData": {"x509CertificateData": cert}, "sourceType": "CERTIFICATE_BUNDLE"}},
+              None, error=("AccessDeniedException", "User is not authorized to perform: rolesanywhere:CreateTrustAnchor")))
+    s.expect(rid, False, "reads and a refused creation")
+
     ivan = iam_user("ivan")
 
     def session(t, who, target, ip=OFFICE_PARIS):

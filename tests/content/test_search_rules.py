@@ -230,7 +230,7 @@ def test_every_search_rule_expectation_is_met_by_the_embedded_engine(package: Pa
 
 # Stratus Red Team detonation logs (real CloudTrail, ../shared/datasets): technique -> rules
 # of ours that must alert on that technique's own events. Techniques absent here either have
-# no rule of ours (Bedrock, Roles Anywhere, Lambda layers), or were anonymised in a way that
+# no rule of ours (Bedrock, Lambda layers and code), or were anonymised in a way that
 # changes their meaning (the security-group technique's 0.0.0.0/0 became 208.236.235.254/0).
 STRATUS_EXPECTED = {
     "aws.exfiltration.ec2-share-ebs-snapshot": ["exfiltration_ebs_snapshot_shared_externally", "exfiltration_ebs_snapshot_attribute_first_change_by_user"],
@@ -255,6 +255,8 @@ STRATUS_EXPECTED = {
     "aws.credential-access.ssm-retrieve-securestring-parameters": ["credential_access_ssm_secure_parameter_first_read_by_user"],
     "aws.initial-access.console-login-without-mfa": ["initial_access_console_login_without_mfa"],
     "aws.lateral-movement.ec2-serial-console-send-ssh-public-key": ["lateral_movement_ec2_serial_console_access"],
+    "aws.persistence.sts-federation-token": ["persistence_sts_federation_token_first_by_user"],
+    "aws.persistence.rolesanywhere-create-trust-anchor": ["persistence_iam_roles_anywhere_trust_anchor_created"],
 }
 # Aggregating rules (threshold, sequences) alert without a single source event id.
 STRATUS_AGGREGATED = ["credential_access_secret_read_burst", "execution_ec2_user_data_modified_sequence"]
