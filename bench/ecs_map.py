@@ -6,13 +6,19 @@ gunzip+orjson parse (the floor), parse + ``CloudTrailMapper.map``, and the ratio
 Times are CPU time of this process, so a busy machine distorts them less.
 
     python bench/ecs_map.py [--records 200000] [--geoip]
+
+It also writes the same files to a temporary S3-style folder and times
+``ctdetect.readers.read_events`` alone and with mapping (``ctdetect.ecs.stream.iter_events``),
+which is the input side of ``hunt``.
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import tempfile
 import time
+from pathlib import Path
 from itertools import islice
 
 import orjson
@@ -78,11 +84,29 @@ def main() -> None:
             map_one(record)
     full = time.process_time() - start
 
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "AWSLogs" / "111122223333" / "CloudTrail" / "us-east-1"
+        folder.mkdir(parents=True)
+        for i, blob in enumerate(files):
+            (folder / f"111122223333_CloudTrail_us-east-1_{i:06d}.json.gz").write_bytes(blob)
+        from ctdetect.ecs.stream import iter_events
+        from ctdetect.readers import read_events
+
+        start = time.process_time()
+        read = sum(1 for _ in read_events([tmp]))
+        reader = time.process_time() - start
+        start = time.process_time()
+        mapped = sum(1 for _ in iter_events([tmp], mapper=CloudTrailMapper(geoip=geoip)))
+        pipeline = time.process_time() - start
+    assert read == mapped == n
+
     print(f"records            {n}")
     print(f"parse only         {parsed / floor:12,.0f} records/s  ({floor:.2f} s)")
     print(f"parse + map        {n / full:12,.0f} records/s  ({full:.2f} s)")
     print(f"map alone          {n / (full - floor):12,.0f} records/s")
     print(f"ratio (map/parse)  {full / floor:12.2f}x")
+    print(f"read_events        {n / reader:12,.0f} records/s  ({reader / floor:.2f}x the parse floor)")
+    print(f"read + map         {n / pipeline:12,.0f} records/s  ({pipeline / floor:.2f}x the parse floor)")
 
 
 if __name__ == "__main__":

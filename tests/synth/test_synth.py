@@ -53,6 +53,14 @@ def test_s3_layout_is_byte_identical_and_readable(tmp_path: Path) -> None:
     counter = SkipCounter()
     items = list(read_events([tmp_path / "a"], on_skip=counter))
     assert len(items) == count and counter.total == 0
+    # one file per region per 5-minute window, named after the end of its window
+    for item in items:
+        name = Path(item.file).name
+        _, _, region, stamp, _ = name.split("_")
+        assert item.record["awsRegion"] == region
+        delivered = datetime.strptime(stamp, "%Y%m%dT%H%MZ").replace(tzinfo=timezone.utc).timestamp()
+        when = datetime.strptime(item.record["eventTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+        assert delivered - 300 <= when < delivered
 
 
 def test_records_in_time_order_and_shaped_like_cloudtrail(week: list[dict]) -> None:
