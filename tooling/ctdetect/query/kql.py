@@ -119,7 +119,7 @@ class _Builder:
                 if nxt in "trn":
                     real = {"t": "\t", "r": "\r", "n": "\n"}[nxt]
                     i += 2
-                elif nxt == "u" and i + 5 < n + 0 and all(c in "0123456789abcdefABCDEF" for c in raw[i + 2 : i + 6]) and len(raw[i + 2 : i + 6]) == 4:
+                elif nxt == "u" and len(raw[i + 2 : i + 6]) == 4 and all(c in "0123456789abcdefABCDEF" for c in raw[i + 2 : i + 6]):
                     real = chr(int(raw[i + 2 : i + 6], 16))
                     i += 6
                 elif nxt in _SPECIAL:

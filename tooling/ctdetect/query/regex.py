@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 
 class RegexSyntaxError(ValueError):
@@ -24,6 +25,13 @@ class RegexSyntaxError(ValueError):
 
 
 _QUANTIFIERS = "*+?{"
+_SIMPLE = ("*", "+", "?")
+#: (X q1) q2 for the three simple quantifiers: the language of the nested repetition.
+_MERGED = {
+    ("*", "*"): "*", ("*", "+"): "*", ("*", "?"): "*",
+    ("+", "*"): "*", ("+", "+"): "+", ("+", "?"): "*",
+    ("?", "*"): "*", ("?", "+"): "*", ("?", "?"): "?",
+}
 _SHORTHAND = set("dswDSW")
 
 
@@ -43,21 +51,26 @@ class _Translator:
         return "|".join(branches)
 
     def sequence(self) -> str:
-        atoms: list[str] = []
+        # Each atom is [text, quantifier]; stacked quantifiers are merged (``a*+`` is
+        # ``a*``) rather than nested, which Python would read as possessive or could
+        # backtrack on exponentially.
+        atoms: list[list[str]] = []
         while self.i < len(self.p) and self.peek() not in "|)":
             ch = self.peek()
             if ch in _QUANTIFIERS:
                 if not atoms:
                     raise RegexSyntaxError(f"nothing to repeat before {ch!r}", self.i)
                 quant = self.quantifier()
-                last = atoms[-1]
-                if getattr(last, "quantified", False) or last.endswith(("*", "+", "?", "}")):
-                    atoms[-1] = f"(?:{last}){quant}"
+                base, old = atoms[-1]
+                if not old:
+                    atoms[-1] = [base, quant]
+                elif old in _SIMPLE and quant in _SIMPLE:
+                    atoms[-1] = [base, _MERGED[(old, quant)]]
                 else:
-                    atoms[-1] = f"(?:{last}){quant}"
+                    atoms[-1] = [f"(?:{base}){old}", quant]
                 continue
-            atoms.append(self.atom())
-        return "".join(atoms)
+            atoms.append([self.atom(), ""])
+        return "".join(f"(?:{base}){quant}" if quant else base for base, quant in atoms)
 
     def quantifier(self) -> str:
         ch = self.p[self.i]
@@ -151,14 +164,36 @@ class _Translator:
 
 
 @lru_cache(maxsize=4096)
-def lucene_regex(pattern: str, case_insensitive: bool = False) -> re.Pattern[str]:
-    """Compile a Lucene regular expression into an anchored Python pattern."""
+def lucene_regex(pattern: str, case_insensitive: bool = False) -> Any:
+    """Compile a Lucene regular expression; the result's ``.match(text)`` is a whole-value match.
+
+    Compiled with RE2 (``google-re2``) when it is installed: like Lucene's automata it runs
+    in linear time, so a pattern such as ``(a*)+b`` cannot stall on a long value as
+    Python's backtracking ``re`` would. Falls back to ``re`` otherwise.
+    """
     tr = _Translator(pattern)
     body = tr.alternation()
     if tr.i != len(pattern):
         raise RegexSyntaxError("unbalanced ')'", tr.i)
     flags = re.DOTALL | (re.IGNORECASE if case_insensitive else 0)
     try:
-        return re.compile(f"(?:{body})\\Z", flags)
+        checked = re.compile(f"(?:{body})\\Z", flags)
     except (re.error, OverflowError, RecursionError) as exc:
         raise RegexSyntaxError(str(exc), 0) from None
+    if _re2 is None:
+        return checked
+    options = _re2.Options()
+    options.dot_nl = True
+    options.case_sensitive = not case_insensitive
+    options.max_mem = 64 << 20
+    try:
+        # ``$`` is the end of the text in RE2 (no multi-line mode, no final-newline exception).
+        return _re2.compile(f"(?:{body})$", options)
+    except Exception:  # noqa: BLE001 - a construct RE2 refuses (e.g. huge repetition): keep re
+        return checked
+
+
+try:  # optional accelerator; see lucene_regex
+    import re2 as _re2
+except ImportError:  # pragma: no cover - depends on the installation
+    _re2 = None
