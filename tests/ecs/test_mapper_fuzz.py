@@ -18,7 +18,7 @@ KEYS = ["userIdentity", "eventSource", "awsRegion", "sourceIPAddress", "userAgen
 MAPPER = CloudTrailMapper()
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     fields=st.dictionaries(st.sampled_from(KEYS), values, max_size=10),
     name=st.one_of(st.sampled_from(["ConsoleLogin", "CreateUser", "RunInstances", "AssumeRole"]), values),
