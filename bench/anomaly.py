@@ -7,7 +7,7 @@ which ``orjson`` parses the same events from NDJSON. Also runs the package's own
 and datafeeds (``ml_jobs/``, ``datafeeds/``) together over the same events, as ``hunt``
 does. Nothing is asserted; figures only.
 
-    python bench/anomaly.py [--events 200000] [--entities 2000]
+    python bench/anomaly.py [--events 200000] [--entities 2000] [--days 14]
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ T0 = 1_767_225_600_000
 ACTIONS = [f"Action{i}" for i in range(40)]
 
 
-def make_events(n: int, entities: int, seed: int = 1) -> list[dict[str, Any]]:
-    """``n`` events over about 14 days, ``entities`` users, 40 actions, some errors."""
+def make_events(n: int, entities: int, seed: int = 1, days: float = 14.0) -> list[dict[str, Any]]:
+    """``n`` events over ``days`` days, ``entities`` users, 40 actions, some errors."""
     rng = random.Random(seed)
-    span = 14 * 86400 * 1000
+    span = int(days * 86400 * 1000)
     times = sorted(T0 + rng.randrange(span) for _ in range(n))
     out = []
     for t in times:
@@ -83,17 +83,26 @@ JOBS = [
 
 
 def measure(spec: dict[str, Any], events: list[dict[str, Any]]) -> tuple[float, float, int]:
-    """(events/s, bytes per modelled entity, entities) for one job."""
+    """(events/s, bytes per modelled entity, entities) for one job.
+
+    Speed and memory come from two separate runs: tracing allocations slows Python
+    down several times, so it must not be on while timing.
+    """
+    warm = AnomalyJobRunner.from_config(spec)
+    warm.feed_many(events[:2000])  # import scipy and warm the caches outside the timing
     runner = AnomalyJobRunner.from_config(spec)
-    runner.feed_many(events[:2000])  # warm up scipy and the query path
-    runner = AnomalyJobRunner.from_config(spec)
-    gc.collect()
-    tracemalloc.start()
-    base = tracemalloc.get_traced_memory()[0]
     t0 = time.perf_counter()
     runner.feed_many(events)
     runner.flush()
     elapsed = time.perf_counter() - t0
+    del runner
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    runner = AnomalyJobRunner.from_config(spec)
+    runner.feed_many(events)
+    runner.flush()
+    # results are not model memory: drop them before reading what the models hold
     runner.buckets.clear()
     runner.records.clear()
     runner.influencer_results.clear()
@@ -134,10 +143,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=200_000)
     ap.add_argument("--entities", type=int, default=2_000)
+    ap.add_argument("--days", type=float, default=14.0, help="time span of the events (density per bucket)")
     args = ap.parse_args()
-    events = make_events(args.events, args.entities)
+    events = make_events(args.events, args.entities, days=args.days)
     floor = orjson_floor(events)
-    print(f"events: {len(events):,} over 14 days (1,344 buckets of 15m), {args.entities:,} users")
+    buckets = int(args.days * 96)
+    print(f"events: {len(events):,} over {args.days:g} days ({buckets:,} buckets of 15m, {len(events) / buckets:,.0f} events/bucket), {args.entities:,} users")
     print(f"orjson.loads floor: {floor:,.0f} events/s")
     print(f"{'job':40} {'events/s':>12} {'x floor':>8} {'entities':>9} {'bytes/entity':>13}")
     for name, spec in JOBS:

@@ -109,6 +109,9 @@ def test_high_distinct_count_catches_a_burst_and_ignores_a_drop() -> None:
     assert rec["actual"] == [40.0] and rec["typical"][0] < 10
     assert rec["initial_record_score"] > 50
     assert "mallory" in rec["user.name"]
+    explanation = rec["anomaly_score_explanation"]
+    assert explanation["anomaly_type"] == "spike"
+    assert explanation["lower_confidence_bound"] <= explanation["typical_value"] <= explanation["upper_confidence_bound"] < 40
 
 
 def test_low_count_sees_the_drop_high_count_does_not() -> None:

@@ -56,6 +56,7 @@ class CountingDetector(DetectorModel):
         self.series: dict[SeriesKey, CountSeries] = {}
         self.rarity: dict[str | None, DecayedDirichlet] = {}
         self.buckets_seen = 0
+        self.last_explanation: dict[str, Any] = {}
         # open bucket: key -> [count, distinct values set, influencer tuples]; key is
         # (partition, by) for individual, (partition, by, person) for population.
         self.bucket: dict[tuple[Any, ...], list[Any]] = {}
@@ -93,14 +94,27 @@ class CountingDetector(DetectorModel):
         return float(len(acc[1])) if self.distinct else float(acc[0])
 
     def _score_and_learn(self, series: CountSeries, x: float, bucket_ms: int, weight: float) -> tuple[float, float, float]:
-        """(probability, modelled value, typical) of value ``x``, then learn it."""
+        """(probability, modelled value, typical) of value ``x``, then learn it.
+
+        Also leaves, in ``self.last_explanation``, Elastic-style explanation fields for an
+        unusual value: spike or dip, the typical value and a 95 % interval around it.
+        """
         t_mid = bucket_ms + self.span_s * 500
         y = x - self.offset
         p = series.probability(y, t_mid, self.side)
         typical = series.baseline(t_mid) + self.offset if series.informative() else None
+        self.last_explanation = {}
         if series.informative():
             mean, var = series.predictive(t_mid)
             p_tail = min(stats_tail(y, mean, var), 1.0)
+            if p < 0.05:
+                sd = var**0.5
+                self.last_explanation = {
+                    "anomaly_type": "spike" if y > mean else "dip",
+                    "typical_value": round(mean + self.offset, 6),
+                    "lower_confidence_bound": round(max(mean - 1.96 * sd, 0.0) + self.offset, 6),
+                    "upper_confidence_bound": round(mean + 1.96 * sd + self.offset, 6),
+                }
         else:
             p_tail = 1.0
         series.update(y, t_mid, weight * self.learn_rate, self.span_s, self.decay_rate, p_tail)
@@ -162,6 +176,7 @@ class CountingDetector(DetectorModel):
                     actual=[x],
                     typical=[round(typical, 6)],
                     influencers=merge_influencers(self.influencer_names, acc[2]) if acc is not None else {},
+                    explanation=self.last_explanation,
                 )
             )
         return leaves
@@ -192,6 +207,7 @@ class CountingDetector(DetectorModel):
                     actual=[x],
                     typical=[round(typical, 6)],
                     influencers=merge_influencers(self.influencer_names, acc[2]),
+                    explanation=self.last_explanation,
                 )
             )
         return leaves
