@@ -103,6 +103,43 @@ class Spec:
         return found
 
 
+def branch_for(spec: "Spec", ref: str, value: str) -> str | None:
+    """The ``oneOf`` branch of a discriminated union (``discriminator`` without a mapping,
+    as the ES document writes ``_types.mapping:Property``) whose ``type`` enum holds ``value``."""
+    union = spec.resolve({"$ref": ref})
+    prop = union.get("discriminator", {}).get("propertyName", "type")
+    for branch in union.get("oneOf", []):
+        target = spec.resolve(branch)
+        props, _ = _properties(target, spec.resolve)
+        enum = spec.resolve(props.get(prop, {})).get("enum", [])
+        if value in enum:
+            return branch["$ref"]
+    return None
+
+
+PROPERTY_REF = "#/components/schemas/_types.mapping:Property"
+
+
+def mapping_errors(spec: "Spec", properties: dict[str, Any], where: str = "mappings.properties") -> list[str]:
+    """Each field mapping checked against the property type it names (the union has 49
+    members: validating against the whole ``oneOf`` is needlessly slow and its messages
+    useless), object fields recursed into, multi-fields too."""
+    out: list[str] = []
+    for name, prop in properties.items():
+        here = f"{where}.{name}"
+        if "type" not in prop or prop.get("type") == "object":
+            out.extend(mapping_errors(spec, prop.get("properties", {}), here + ".properties"))
+            continue
+        ref = branch_for(spec, PROPERTY_REF, prop["type"])
+        if ref is None:
+            out.append(f"{here}: no mapping type {prop['type']!r} in the API")
+            continue
+        flat = {k: v for k, v in prop.items() if k != "fields"}
+        out.extend(f"{here}: {e}" for e in spec.errors(ref, flat))
+        out.extend(mapping_errors(spec, prop.get("fields", {}), here + ".fields"))
+    return out
+
+
 def unknown_keys(schema: Any, instance: Any, resolve: Callable[[Any], Any], where: str = "") -> list[str]:
     """Keys of ``instance`` that ``schema`` does not declare (recursively)."""
     schema = resolve(schema)

@@ -89,7 +89,7 @@ def build_mapping(field_names: Iterable[str], catalogue: Any) -> dict[str, Any]:
         if any(name.startswith(c + ".") for c in flattened):
             del properties[name]
     return {
-        "dynamic": True,
+        "dynamic": "true",
         "dynamic_templates": [{"strings_as_keyword": {"match_mapping_type": "string", "mapping": {"type": "keyword", "ignore_above": 1024}}}],
         "properties": _nest_properties(properties),
     }
@@ -115,7 +115,7 @@ def _nest_properties(flat: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def create_index_request(index: str, mapping: dict[str, Any]) -> Request:
-    body = {"settings": {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "-1"}, "mappings": mapping}
+    body = {"settings": {"number_of_shards": 1, "number_of_replicas": 0}, "mappings": mapping}
     return Request("PUT", f"/{seg(index)}", body)
 
 
