@@ -17,10 +17,34 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scenario_builders import (  # noqa: E402
-    ACCOUNT, AWS_IP, AWS_IP2, DENIED, EC2_DENIED, FOREIGN, HOME_UK, HOSTING, OFFICE_PARIS, OFFICE_SEATTLE, OUT,
-    TOR, UA_BOTO, UA_CONSOLE, UA_SSM, UA_TF, VPN, Scenario, api, at, console_login, failed_login_identity,
-    iam_user, role, root, rule_id, write,
+from scenario_builders import (
+    ACCOUNT,
+    AWS_IP,
+    AWS_IP2,
+    DENIED,
+    EC2_DENIED,
+    FOREIGN,
+    HOME_UK,
+    HOSTING,
+    OFFICE_PARIS,
+    OFFICE_SEATTLE,
+    OUT,
+    TOR,
+    UA_BOTO,
+    UA_CONSOLE,
+    UA_SSM,
+    UA_TF,
+    VPN,
+    Scenario,
+    api,
+    at,
+    console_login,
+    failed_login_identity,
+    iam_user,
+    role,
+    root,
+    rule_id,
+    write,
 )
 
 EC2, IAM, S3 = "ec2.amazonaws.com", "iam.amazonaws.com", "s3.amazonaws.com"

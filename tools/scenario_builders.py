@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import json
 import random
-import sys
 import tomllib
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,7 @@ OUT = ROOT / "scenarios"
 ACCOUNT = "210987654321"
 FOREIGN = "999988887777"
 REGION = "eu-west-1"
-T0 = datetime(2026, 11, 3, 10, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 3, 10, 0, 0, tzinfo=UTC)
 
 OFFICE_PARIS = "192.0.2.41"
 OFFICE_SEATTLE = "198.51.100.23"
@@ -92,12 +91,12 @@ class Scenario:
     events: list[dict[str, Any]] = field(default_factory=list)
     expects: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, *records: dict[str, Any]) -> "Scenario":
+    def add(self, *records: dict[str, Any]) -> Scenario:
         self.events.extend(records)
         return self
 
     def expect(self, rule: str, fires: bool, description: str, entity: dict[str, str] | None = None,
-               after: datetime | None = None, **extra: Any) -> "Scenario":
+               after: datetime | None = None, **extra: Any) -> Scenario:
         item: dict[str, Any] = {"rule": rule, "fires": fires, "description": description}
         if entity:
             item["entity"] = entity

@@ -16,7 +16,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-
 from ctdetect.attack import load_attack
 from ctdetect.content.loaders import load_package
 from ctdetect.content.model import Package, Rule
@@ -135,7 +134,7 @@ def test_playbook_pivots_parse_as_kql(package: Package, search_rules: list[Rule]
     for book in package.playbooks:
         if book.source.path.stem not in stems:
             continue
-        for block in re.findall(r"```kql\n(.*?)```", book.sections["Pivots"], flags=re.S):
+        for block in re.findall(r"```kql\n(.*?)```", book.sections["Pivots"], flags=re.DOTALL):
             query = re.sub(r"\{\{[^}]+\}\}", "placeholder", block.strip())
             parse_query(query, "kuery")
 
@@ -183,7 +182,7 @@ def test_silent_scenarios_are_look_alikes(package: Package, search_rules: list[R
 
 def test_generated_scenarios_are_in_sync_with_the_generator(tmp_path: Path) -> None:
     run = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_scenarios.py"), "--out", str(tmp_path)],
-                         capture_output=True, text=True, timeout=60)
+                         check=False, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     for folder in tmp_path.iterdir():
         for file in folder.iterdir():
