@@ -44,8 +44,21 @@ def line_col(text: str, offset: int) -> tuple[int, int]:
     return line, offset - start + 1
 
 
+#: How grammar terminals read in an error message (rule authors do not know LPAR or WORD).
+_TERMINAL_TEXT = {
+    "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "LBRACE": "'{'", "RBRACE": "'}'",
+    "COLON": "':'", "COMMA": "','", "TILDE": "'~'", "QMARK": "'?'", "PIPE": "'|'", "PLUS": "'+'", "MINUS": "'-'",
+    "WORD": "a value", "STRING": "a quoted string", "RAWSTRING": "a quoted string", "SQSTRING": "a quoted string",
+    "PHRASE": "a quoted phrase", "TERM": "a term", "NAME": "a name", "BQNAME": "a `field`", "INT": "a number",
+    "DECIMAL": "a number", "REGEX": "a /regex/", "RANGEOP": "a comparison", "RANGE_OP": "a comparison",
+    "CMP": "a comparison", "ADDOP": "'+' or '-'", "MULOP": "'*', '/' or '%'", "RANGE_START": "'[' or '{'",
+    "RANGE_END": "']' or '}'", "RANGE_GOOP": "a range bound", "BOOST": "a boost", "FUZZY": "'~'",
+    "AMPS": "'&&'", "PIPES": "'||'", "BANG": "'!'", "$END": "the end of the query",
+}
+
+
 def _describe_expected(expected: Any) -> str:
-    names = sorted(str(e) for e in (expected or ()))
+    names = sorted({_TERMINAL_TEXT.get(str(e), str(e)) for e in (expected or ())})
     if not names:
         return ""
     shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
