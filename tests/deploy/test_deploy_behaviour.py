@@ -43,15 +43,22 @@ def run_cli(fake: FakeElastic, tmp_path: Path, *args: str, env: dict[str, str] |
 # --------------------------------------------------------------------------- first deploy, idempotency
 
 
+def _project():  # type: ignore[no-untyped-def]
+    from ctdetect.content.loaders import load_package
+
+    return load_package(PROJECT_ROOT)
+
+
 def test_first_deploy_creates_everything_then_second_run_writes_nothing(fake: FakeElastic) -> None:
+    package = _project()
     first = deploy(fake, PROJECT_ROOT)
     assert first.exit_code == 0, [o.error for o in first.applied.failed]
     s = fake.state
-    assert len(s.jobs) == 12 and set(s.job_states.values()) == {"opened"}
-    assert len(s.datafeeds) == 12 and set(s.datafeed_states.values()) == {"started"}
+    assert len(s.jobs) == len(package.jobs) and set(s.job_states.values()) == {"opened"}
+    assert len(s.datafeeds) == len(package.datafeeds) and set(s.datafeed_states.values()) == {"started"}
     rules = s.rules["default"]
-    assert len(rules) == 49 and all("ctdetect" in r["tags"] for r in rules.values())
-    assert len(s.saved_objects["default"]) == 19
+    assert len(rules) == len(package.rules) and all("ctdetect" in r["tags"] for r in rules.values())
+    assert len(s.saved_objects["default"]) == len(package.hunting_queries)
     writes_after_first = len(fake.writes())
     assert writes_after_first == len(first.plan.requests) > 0
 
@@ -138,7 +145,7 @@ def test_dry_run_json_needs_no_cluster(tmp_path: Path, monkeypatch: pytest.Monke
     planned = json.loads(out.stdout)
     methods = {(r["method"], r["path"].split("/")[1]) for r in planned}
     assert ("PUT", "_ml") in methods and ("POST", "api") in methods
-    assert sum(1 for r in planned if r["path"] == "/api/detection_engine/rules") == 49
+    assert sum(1 for r in planned if r["path"] == "/api/detection_engine/rules") == len(_project().rules)
 
 
 def test_deploy_without_dry_run_and_without_cluster_says_what_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
