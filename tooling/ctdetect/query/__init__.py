@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ctdetect.query.errors import QueryParseError
 
-__all__ = ["QueryParseError", "parse_query"]
+__all__ = ["LANGUAGES", "QueryParseError", "parse_query"]
 
 LANGUAGES = ("kuery", "eql", "lucene", "dsl")
 
@@ -38,4 +38,4 @@ def parse_query(source, language: str):  # type: ignore[no-untyped-def]
         from ctdetect.query.dsl import parse_dsl
 
         return parse_dsl(source)
-    raise QueryParseError(f"unknown query language {language!r} (expected one of {', '.join(LANGUAGES)})")
+    raise QueryParseError(f"unknown query language {language!r} (expected one of {', '.join(LANGUAGES)})", 1, 1, str(language))
