@@ -4,7 +4,12 @@
 decided once is decided at compile time: each field's type, how its value is read (plain
 key, multi-field read from its parent, flattened object, wildcard field name), the
 query value coerced to that type, lower-cased sets, compiled regular expressions. The
-returned closures do only dictionary look-ups and comparisons per event.
+returned closures do only dictionary look-ups and comparisons per event. Conjunctions
+and disjunctions of exact keyword values (the bulk of detection rules) are fused into one
+closure of set look-ups, tried most selective field first (``event.action`` before
+near-constant fields such as ``data_stream.dataset``); ``*lit*``-style wildcards become
+plain substring tests. ``FAST_PATHS = False`` turns these off (a property test checks both
+compilations agree).
 
 Rules of behaviour (each pinned by a test in tests/query/test_evaluate_semantics.py):
 
