@@ -176,3 +176,31 @@ def test_settings_are_redacted_in_backend_problems(wired: FakeElastic) -> None:
     result = ElasticsearchBackend(settings=settings, policy=RetryPolicy(attempts=1)).run([{"@timestamp": "2026-01-01T00:00:00.000Z"}], [], [])
     text = "\n".join(result.stats.problems)
     assert "HTTP 401" in text and "wrong-password-123" not in text
+
+
+def test_compare_reports_agreement_and_exits_0(wired: FakeElastic) -> None:
+    from click.testing import CliRunner
+
+    from ctdetect.cli import cli
+
+    out = CliRunner().invoke(cli, ["replay", "--compare", "--package", str(PROJECT_ROOT), str(PROJECT_ROOT / "scenarios" / SCENARIOS[0])])
+    assert out.exit_code == 0, out.output
+    assert "agree on all 1 scenario" in out.output
+
+
+def test_compare_reports_where_the_backends_disagree(wired: FakeElastic, package) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from ctdetect.cli import cli
+
+    inner = wired.rule_engine
+    target = "b45bfc91-68de-4e2f-9541-ffa11ac2c0ac"  # S3 bucket made public: the cluster "misses" it
+    wired.rule_engine = lambda body, docs: [] if body["rule_id"] == target else inner(body, docs)
+    out = CliRunner().invoke(cli, ["replay", "--compare", "--format", "json", "--package", str(PROJECT_ROOT), str(PROJECT_ROOT / "scenarios" / SCENARIOS[0])])
+    assert out.exit_code == 1, out.output
+    import json
+
+    report = json.loads(out.stdout)
+    kinds = {(d["kind"], d["subject"].split(":")[0]) for d in report["disagreements"]}
+    assert ("findings", f"rule {target}") in kinds
+    assert any(d["kind"] == "expectation" and d["embedded"].startswith("met") and d["elasticsearch"].startswith("unmet") for d in report["disagreements"])
