@@ -112,3 +112,32 @@ def test_bad_event_lines_are_reported_and_the_rest_runs(tmp_path):
     data = json.loads(res.stdout)
     assert data["scenarios"][0]["skipped"] == 1
     assert RULE_ID
+
+
+def test_bad_synth_table_fails_the_scenario_with_its_message(tmp_path):
+    package(tmp_path)
+    scenario(
+        tmp_path,
+        "badsynth",
+        [ct_record(2, "ModifySnapshotAttribute")],
+        [expect()],
+        synth='[[synth]]\nseed = 1\ndays = 1\nprincipals = "many"\n',
+    )
+    res = replay(tmp_path, "--format", "json")
+    assert res.exit_code == 1
+    data = json.loads(res.stdout)
+    assert data["scenarios"][0]["errors"] and "principals" in data["scenarios"][0]["errors"][0]
+
+
+def test_synth_baseline_is_generated_and_merged(tmp_path):
+    package(tmp_path)
+    scenario(
+        tmp_path,
+        "withsynth",
+        [ct_record(2, "ModifySnapshotAttribute", day=2)],
+        [expect()],
+        synth='[[synth]]\nseed = 3\nstart = "2026-03-01T00:00:00Z"\ndays = 1\nprincipals = 4\nevents_per_day = 200\n',
+    )
+    data = json.loads(replay(tmp_path, "--format", "json").stdout)
+    assert data["scenarios"][0]["events"] > 50
+    assert data["scenarios"][0]["status"] == "passed"

@@ -162,7 +162,8 @@ def replay_dict(result: Any) -> dict[str, Any]:
                 "skipped": s.skips.total,
                 "skipped_examples": [str(e) for e in s.skips.examples[:20]],
                 "status": "passed" if s.ok else "failed",
-                "reason": "reads zero events" if s.zero_events else None,
+                "reason": "reads zero events" if s.zero_events else ("; ".join(s.errors) if s.errors else None),
+                "errors": s.errors,
                 "findings": len(s.findings),
                 "expectations": [
                     {
@@ -196,6 +197,8 @@ def render_replay_table(result: Any, out: TextIO) -> None:
     for s in result.scenarios:
         if s.zero_events:
             table.add_row(s.scenario.name, "(scenario)", "[bold red]unmet[/]", "reads zero events")
+        for error in s.errors:
+            table.add_row(s.scenario.name, "(scenario)", "[bold red]unmet[/]", error)
         for o in s.outcomes:
             e = o.expectation
             what = f"{'fires' if e.fires else 'silent'}: {e.rule or e.job}"
@@ -228,6 +231,11 @@ def render_replay_junit(result: Any) -> str:
         if s.zero_events:
             case = ET.SubElement(suite, "testcase", name="reads events", classname=s.scenario.name)
             ET.SubElement(case, "failure", message="scenario reads zero events").text = "A scenario that reads zero events fails."
+            cases += 1
+            fails += 1
+        for error in s.errors:
+            case = ET.SubElement(suite, "testcase", name="generates its [[synth]] baseline", classname=s.scenario.name)
+            ET.SubElement(case, "failure", message=error).text = error
             cases += 1
             fails += 1
         for o in s.outcomes:

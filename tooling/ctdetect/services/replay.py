@@ -31,6 +31,8 @@ class ScenarioResult:
     outcomes: list[Outcome]
     findings: list[Finding]
     problems: list[str] = field(default_factory=list)
+    # faults of the scenario itself (a [[synth]] table that cannot generate): they fail it
+    errors: list[str] = field(default_factory=list)
 
     @property
     def zero_events(self) -> bool:
@@ -38,7 +40,7 @@ class ScenarioResult:
 
     @property
     def ok(self) -> bool:
-        return not self.zero_events and all(o.status != UNMET for o in self.outcomes)
+        return not self.zero_events and not self.errors and all(o.status != UNMET for o in self.outcomes)
 
 
 @dataclass(slots=True)
@@ -58,6 +60,7 @@ class ReplayResult:
             "scenarios": len(self.scenarios),
             "scenarios_failed": sum(1 for s in self.scenarios if not s.ok),
             "scenarios_without_events": sum(1 for s in self.scenarios if s.zero_events),
+            "scenarios_with_errors": sum(1 for s in self.scenarios if s.errors),
             "expectations": sum(len(s.outcomes) for s in self.scenarios),
             MET: self.count(MET),
             UNMET: self.count(UNMET),
@@ -94,8 +97,12 @@ def find_scenarios(paths: list[str], package_root: str | Path, problems: list[Lo
     return found
 
 
-def scenario_events(scenario: Scenario, mapper: Any, skips: SkipCounter) -> list[dict]:
-    """Every event of a scenario, mapped to ECS and sorted by time (then input order)."""
+def scenario_events(scenario: Scenario, mapper: Any, skips: SkipCounter, errors: list[str] | None = None) -> list[dict]:
+    """Every event of a scenario, mapped to ECS and sorted by time (then input order).
+
+    A ``[[synth]]`` table that cannot generate is appended to ``errors`` (it fails the
+    scenario: its expectations would be judged on the wrong history)."""
+    errors = errors if errors is not None else []
     events: list[dict] = []
     files = [str(src.path) for src in scenario.events]
     missing = [f for f in files if not Path(f).exists()]
@@ -107,24 +114,26 @@ def scenario_events(scenario: Scenario, mapper: Any, skips: SkipCounter) -> list
     if present:
         events.extend(flat_events(present, mapper=mapper, on_skip=skips, order_files=False))
     for spec in scenario.synth:
-        events.extend(_synth_events(spec.params, mapper, skips, scenario))
+        events.extend(_synth_events(spec.params, mapper, skips, scenario, errors))
     keyed = sorted(((event_time(e), i, e) for i, e in enumerate(events)), key=lambda t: (t[0], t[1]))
     return [e for _, _, e in keyed]
 
 
-def _synth_events(params: dict[str, Any], mapper: Any, skips: SkipCounter, scenario: Scenario) -> Iterator[dict]:
+def _synth_events(params: dict[str, Any], mapper: Any, skips: SkipCounter, scenario: Scenario, errors: list[str]) -> Iterator[dict]:
     from ctdetect.readers import SkippedInput
 
     where = str(scenario.source.path)
+    line = scenario.source.line_of("synth")
+    place = f"{where}:{line}" if line else where
     try:
         from ctdetect.synth import SynthParams, generate  # type: ignore[attr-defined]
     except ImportError as exc:
-        skips(SkippedInput(where, None, "unreadable", f"[[synth]] baseline not generated: ctdetect.synth is not available ({exc})"))
+        errors.append(f"{place}: [[synth]] baseline not generated: ctdetect.synth is not available ({exc})")
         return
     try:
         records = generate(SynthParams.from_mapping(params))
     except Exception as exc:  # noqa: BLE001 - bad synth parameters are the scenario author's to fix
-        skips(SkippedInput(where, None, "bad_record", f"[[synth]] {params}: {exc}"))
+        errors.append(f"{place}: [[synth]] {params}: {exc}")
         return
     for n, record in enumerate(records, 1):
         try:
@@ -135,13 +144,14 @@ def _synth_events(params: dict[str, Any], mapper: Any, skips: SkipCounter, scena
 
 def run_scenario(scenario: Scenario, content: RunContent, backend_name: str, mapper: Any) -> ScenarioResult:
     skips = SkipCounter()
-    events = scenario_events(scenario, mapper, skips)
+    errors: list[str] = []
+    events = scenario_events(scenario, mapper, skips, errors)
     backend = get_backend(backend_name)
     result = backend.run(events, content.rules, content.jobs)
     known = {r.rule_id for r in content.rules} | {r.name for r in content.rules} | {j.job_id for j, _ in content.jobs}
     not_run = dict(result.stats.not_run)
     outcomes = [check(e, result.findings, known, not_run) for e in scenario.expectations]
-    return ScenarioResult(scenario, len(events), skips, outcomes, result.findings, list(result.stats.problems))
+    return ScenarioResult(scenario, len(events), skips, outcomes, result.findings, list(result.stats.problems), errors)
 
 
 def run_replay(
