@@ -73,7 +73,9 @@ def test_golden_rare_by_status_reports_the_eleven_503_buckets(golden_ndjson: tup
 def test_golden_via_run_jobs_findings(golden_ndjson: tuple[Path, list[int]]) -> None:
     path, buckets_503 = golden_ndjson
     problems: list[str] = []
-    findings = run_jobs([(JOB, DATAFEED)], _events(path), problems=problems)
+    # the 503 buckets lie in the first 5.5 days: stop there to keep the test quick
+    events = (e for e in _events(path) if e["@timestamp"] < "2012-09-09T15:00")
+    findings = run_jobs([(JOB, DATAFEED)], events, problems=problems)
     assert problems == []
     assert sorted({int(f.timestamp.timestamp()) for f in findings}) == buckets_503
     assert {f.entity["status"] for f in findings} == {"status503", "mysqlabort"}

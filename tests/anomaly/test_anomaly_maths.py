@@ -126,3 +126,19 @@ def test_aggregate_of_two_tied_values_above_the_cut_is_below_it() -> None:
     assert raw > 0 and p < scores.MAXIMUM_ANOMALOUS_PROBABILITY
     raw, p = scores.aggregate([0.5, 0.9], scores.ATTRIBUTES)
     assert raw == 0.0 and p > 0.035
+
+
+def test_small_and_vectorised_paths_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    import random
+
+    from ctdetect.engine.anomaly import categorical
+
+    rng = random.Random(1)
+    cases = []
+    for _ in range(100):
+        k = rng.randint(2, categorical.SMALL_MODEL)
+        conc = {f"v{i}": rng.choice([rng.random() * 5, float(rng.randint(1, 50)), 3.0]) for i in range(k)}
+        cases.append((conc, categorical._less_likely_small(conc, list(conc))))
+    monkeypatch.setattr(categorical, "SMALL_MODEL", 0)  # force the numpy path
+    for conc, small in cases:
+        assert less_likely_probabilities(conc) == pytest.approx(small, rel=1e-9)

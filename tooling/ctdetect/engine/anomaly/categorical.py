@@ -88,6 +88,51 @@ def cumulative_less_likely(concentrations: dict[str, float]) -> dict[str, float]
 
 
 INTERPOLATION_INFLATION = 1.05
+SMALL_MODEL = 12  # up to this many categories plain Python beats numpy's per-call overhead
+
+
+def _less_likely_small(positive: dict[str, float], keys: list[str]) -> dict[str, float]:
+    """The same computation as ``less_likely_probabilities`` for a handful of categories."""
+    vals = sorted(positive.values())
+    total = sum(vals)
+    if vals[0] == vals[-1]:
+        return {k: 1.0 for k in keys}
+    freqs: list[float] = []
+    cums: list[float] = []
+    running = 0.0
+    i = 0
+    while i < len(vals):
+        j = i
+        while j < len(vals) and vals[j] == vals[i]:
+            running += vals[j]
+            j += 1
+        c = min(running / total, 1.0)
+        for _ in range(i, j):
+            freqs.append(vals[i] / total)
+            cums.append(c)
+        i = j
+    n = strata_count(total)
+    last = len(freqs) - 1
+    by_conc: dict[float, float] = {}
+    out: dict[str, float] = {}
+    for k in keys:
+        a = positive[k]
+        p = by_conc.get(a)
+        if p is None:
+            acc = 0.0
+            strata = stratum_means(a, total - a, n)
+            for s_k in strata:
+                x = INTERPOLATION_INFLATION * s_k
+                r = min(bisect_left(freqs, x), last)
+                p_prev = freqs[r - 1] if r > 0 else 0.0
+                c_prev = cums[r - 1] if r > 0 else 0.0
+                span = freqs[r] - p_prev
+                alpha = 1.0 if span <= 0.0 else min(max((x - p_prev) / span, 0.0), 1.0)
+                acc += (1.0 - alpha) * c_prev + alpha * cums[r]
+            p = min(max(acc / len(strata), stats.SMALLEST_PROBABILITY), 1.0)
+            by_conc[a] = p
+        out[k] = p
+    return out
 
 
 def less_likely_probabilities(concentrations: dict[str, float], wanted: Iterable[str] | None = None) -> dict[str, float]:
@@ -97,12 +142,14 @@ def less_likely_probabilities(concentrations: dict[str, float], wanted: Iterable
     Categories absent from ``concentrations`` get the smallest probability of any
     category (Elastic's fallback for a category missing from the prior).
     """
-    import numpy as np
-
     keys = list(concentrations) if wanted is None else list(wanted)
     positive = {k: v for k, v in concentrations.items() if v > 0.0}
     if not positive:
         return {}
+    if len(positive) <= SMALL_MODEL and all(k in positive for k in keys):
+        return _less_likely_small(positive, keys)
+    import numpy as np
+
     order = np.sort(np.fromiter(positive.values(), dtype=float, count=len(positive)))
     total = float(order.sum())
     if order[0] == order[-1]:  # one category, or all tied: nothing is less likely
