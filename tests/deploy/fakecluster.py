@@ -371,6 +371,8 @@ class FakeElastic:
             return self._bulk(parts[0], body)
         if len(parts) == 2 and parts[1] == "_search":
             return self._search(parts[0], body or {})
+        if len(parts) == 3 and parts[:2] == ["_cat", "indices"] and method == "GET":
+            return 200, [{"index": n, "docs.count": str(len(s.indices[n]["docs"]))} for n in self._index_names(parts[2])]
         return es_error(400, "no_handler", f"no handler for {method} {path}")
 
     def _bulk(self, index: str, body: Any) -> tuple[int, Any]:
@@ -450,6 +452,12 @@ class FakeElastic:
         s = self.state
         if path == "/api/status":
             return 200, {"version": {"number": s.kibana_version}, "status": {"overall": {"level": "available"}}}
+        if path == "/api/spaces/space" and method == "POST":
+            return 200, dict(body or {})
+        if path.startswith("/api/spaces/space/") and method == "DELETE":
+            s.rules.pop(path.rsplit("/", 1)[1], None)
+            s.saved_objects.pop(path.rsplit("/", 1)[1], None)
+            return 204, None
         rules = s.rules.setdefault(space, {})
         if path == "/api/detection_engine/rules/preview" and method == "POST":
             return self._preview(body, space)
