@@ -346,3 +346,19 @@ def test_kibana_writes_carry_kbn_xsrf(fake: FakeElastic, mini_package: Path) -> 
     deploy(fake, mini_package)
     kibana_writes = fake.writes("kibana")
     assert kibana_writes and all(w.headers.get("Kbn-Xsrf") for w in kibana_writes)
+
+
+def test_a_datafeed_query_stored_in_its_long_form_is_unchanged(fake: FakeElastic, mini_package: Path) -> None:
+    """Elasticsearch may return a stored query with explicit value/boost: same meaning, no update."""
+    deploy(fake, mini_package)
+    feed = fake.state.datafeeds[FEED]
+    for clause in feed["query"]["bool"]["filter"]:
+        if "term" in clause:
+            (name, value), = clause["term"].items()
+            clause["term"] = {name: {"value": value, "boost": 1.0}}
+    feed["query"]["bool"]["boost"] = 1.0
+    result = deploy(fake, mini_package, dry_run=True)
+    assert result.plan.requests == []
+    feed["query"]["bool"]["filter"][0] = {"term": {"event.dataset": "aws.guardduty"}}
+    changed = deploy(fake, mini_package, dry_run=True)
+    assert [r.path for r in changed.plan.requests] == [f"/_ml/datafeeds/{FEED}/_stop", f"/_ml/datafeeds/{FEED}/_update", f"/_ml/datafeeds/{FEED}/_start"]

@@ -21,25 +21,12 @@ from ctdetect.deploy.planner import plan
 from ctdetect.deploy.requests_model import Request
 from ctdetect.deploy.state import ClusterState
 from ctdetect.query import parse_query
-from deploy.apispecs import detection_rules_schema, es_spec, kibana_spec, without_queries
+from deploy.apispecs import detection_rules_schema, es_spec, kibana_spec, spec_quirk as _quirk, without_queries
 from deploy.deploykit import PROJECT_ROOT
 
 DR_VERSIONS = ("8.19", "9.0", "9.5")
 
-# Where the 8.17 OpenAPI document is narrower than Elasticsearch itself, with the reason.
-# update-job types ``custom_settings`` values as objects; put-job (``ml._types:CustomSettings``)
-# takes any value, and Elasticsearch stores the same map for both (it is free-form metadata).
-# Index creation: ``DynamicTemplate`` is written as allOf(matching conditions, exactly one of
-# mapping/runtime) with ``maxProperties: 1`` on the whole object, so any template that has a
-# condition *and* a mapping (the documented form) fails; Elasticsearch requires both.
-SPEC_QUIRKS = {
-    ("POST", "/_ml/anomaly_detectors/{job_id}/_update", "custom_settings/"),
-    ("PUT", "/{index}", "mappings/dynamic_templates/"),
-}
 
-
-def _quirk(method: str, template: str, error: str) -> bool:
-    return any(method == m and template == t and error.startswith(prefix) for m, t, prefix in SPEC_QUIRKS)
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,8 @@ from ctdetect.query import parse_query
 from ctdetect.readers import SkipCounter
 from ctdetect.services.inputs import make_mapper
 from ctdetect.services.replay import scenario_events
-from deploy.apispecs import es_spec, kibana_spec, mapping_errors, without_queries
+from deploy.apispecs import es_spec, kibana_spec, mapping_errors, spec_quirk as _quirk, without_queries
 from deploy.deploykit import PROJECT_ROOT
-from deploy.test_deploy_contract import _quirk
 
 
 @pytest.fixture(scope="module")

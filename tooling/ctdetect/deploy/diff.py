@@ -32,3 +32,17 @@ def contains(current: Any, desired: Any) -> bool:
 def changed_keys(current: dict[str, Any], desired: dict[str, Any]) -> set[str]:
     """Top-level keys of ``desired`` whose value ``current`` does not hold."""
     return {k for k, v in desired.items() if k not in current or not contains(current[k], v)}
+
+
+def same_query(current: Any, desired: Any) -> bool:
+    """True when two ES queries mean the same: Elasticsearch may hand a stored query back
+    in its long form (``{"term": {"f": {"value": "v", "boost": 1.0}}}``); both are parsed
+    with ctdetect's DSL parser and their ASTs compared. Unparseable: plain equality."""
+    if current == desired:
+        return True
+    from ctdetect.query import QueryParseError, parse_query
+
+    try:
+        return bool(parse_query(current, "dsl") == parse_query(desired, "dsl"))
+    except (QueryParseError, TypeError, ValueError):
+        return False

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ctdetect.content.model import Datafeed, HuntingQuery, MLJob, Package, Rule
-from ctdetect.deploy.diff import changed_keys
+from ctdetect.deploy.diff import changed_keys, same_query
 from ctdetect.deploy.ml_body import (
     DATAFEED_UPDATABLE,
     datafeed_body,
@@ -145,6 +145,8 @@ def _feed_action(feed: Datafeed, state: ClusterState, job_action: Action) -> Act
     if current is None or job_action.action == "replace":
         return Action("datafeed", fid, "create", create, "", depends_on=feed.job_id)
     changed = changed_keys(current, desired)
+    if "query" in changed and same_query(current.get("query"), desired.get("query")):
+        changed.discard("query")
     fixed = changed - DATAFEED_UPDATABLE
     if fixed:
         requests = [Request("DELETE", datafeed_path(fid) + "?force=true"), *create]
