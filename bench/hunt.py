@@ -38,7 +38,7 @@ def archive(records: int, principals: int) -> Path:
     from ctdetect.synth.writers import write_s3_layout
 
     root = OUT / f"hunt-{records}"
-    marker = root / "COMPLETE.json"
+    marker = OUT / f"hunt-{records}.complete.json"  # outside the archive: hunt reads all of it
     if marker.exists() and json.loads(marker.read_text()).get("records") == records:
         return root
     root.mkdir(parents=True, exist_ok=True)
