@@ -89,3 +89,25 @@ def test_unsupported_compose_keys_are_refused(tmp_path: Path) -> None:
     compose.write_text("services:\n  x:\n    image: busybox\n    build: .\n")
     with pytest.raises(ComposeError, match="'build' is not supported"):
         load_project(compose, {})
+
+
+def test_container_arguments_are_accepted_by_the_docker_sdk(tmp_path: Path) -> None:
+    """Each service's create arguments go through docker-py's own argument builder."""
+    docker = pytest.importorskip("docker")
+    from docker.models.containers import _create_container_args
+
+    from ctdetect.services.stack import container_kwargs
+
+    values, _ = ensure_env(tmp_path / ".env", PROJECT_ROOT / ".env.example")
+    project = load_project(PROJECT_ROOT / "docker-compose.yml", values)
+    api = docker.APIClient(base_url=f"unix://{tmp_path}/none.sock", version="1.43")
+    built = {}
+    for spec in project.services:
+        args = _create_container_args(dict(container_kwargs(project, spec, api.create_endpoint_config(aliases=[spec.name])), image=spec.image, version="1.43"))
+        built[spec.name] = args
+    host = built["elasticsearch"]["host_config"]
+    assert host["PortBindings"] == {"9200/tcp": [{"HostIp": "127.0.0.1", "HostPort": "9200"}]}
+    assert host["Binds"] == [f"{project.name}_esdata:/usr/share/elasticsearch/data:rw"]
+    assert built["elasticsearch"]["healthcheck"]["Interval"] == 10 * 10**9
+    assert built["kibana"]["labels"]["com.docker.compose.project"] == project.name
+    assert built["setup"]["command"].startswith("bash -c")

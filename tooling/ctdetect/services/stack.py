@@ -111,7 +111,6 @@ def up(root: Path, wait_seconds: float = 600.0, sleep: Callable[[float], None] =
 
 def _start(client: Any, project: Project, spec: ServiceSpec) -> None:
     from docker.errors import NotFound
-    from docker.types import Healthcheck, Ulimit
 
     name = project.container_name(spec.name)
     try:
@@ -124,25 +123,31 @@ def _start(client: Any, project: Project, spec: ServiceSpec) -> None:
         if container.status != "running" and not finished:
             container.start()
         return
+    kwargs = container_kwargs(project, spec, client.api.create_endpoint_config(aliases=[spec.name]))
+    container = client.containers.create(spec.image, **kwargs)
+    container.start()
+
+
+def container_kwargs(project: Project, spec: ServiceSpec, endpoint_config: Any) -> dict[str, Any]:
+    """``containers.create`` arguments for one service (as compose would create it)."""
+    from docker.types import Healthcheck, Ulimit
+
     kwargs: dict[str, Any] = {
-        "name": name,
+        "name": project.container_name(spec.name),
         "environment": spec.environment,
         "labels": _labels(project, spec.name),
         "detach": True,
         "network": project.network,
+        # the service name as a DNS alias on the project network, as compose does
+        "networking_config": {project.network: endpoint_config},
         "ports": spec.ports or None,
         "volumes": spec.volumes or None,
         "ulimits": [Ulimit(**u) for u in spec.ulimits] or None,
         "healthcheck": Healthcheck(**spec.healthcheck) if spec.healthcheck else None,
         "hostname": spec.name,
+        "command": spec.command,  # a string is split shell-style, as compose does
     }
-    if spec.command is not None:
-        kwargs["command"] = spec.command  # a string is split shell-style, as compose does
-    container = client.containers.create(spec.image, **{k: v for k, v in kwargs.items() if v is not None})
-    network = client.networks.get(project.network)
-    network.disconnect(container)
-    network.connect(container, aliases=[spec.name])
-    container.start()
+    return {k: v for k, v in kwargs.items() if v is not None}
 
 
 def _wait(client: Any, project: Project, service: str, condition: str, wait_seconds: float, sleep: Callable[[float], None]) -> None:
