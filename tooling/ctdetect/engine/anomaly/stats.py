@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from statistics import NormalDist
 from typing import Any, Sequence
 
 SMALLEST_PROBABILITY = 2.2250738585072014e-308  # the smallest normal double, as Elastic clamps to
@@ -57,12 +58,19 @@ def _strata_quantiles(n: int) -> Any:
     return np.arange(1, n) / n
 
 
+_NORMAL = NormalDist()
+
+
 def normal_z(p: float) -> float:
-    """Two-sided z-score of a probability: ``Φ⁻¹(1 − p/2)``, 0 for p ≥ 1."""
+    """Two-sided z-score of a probability: ``Φ⁻¹(1 − p/2)``, 0 for p ≥ 1.
+
+    ``statistics.NormalDist.inv_cdf`` (Wichura's AS241, double precision) avoids a
+    scipy call per probability on the per-bucket path.
+    """
     if p >= 1.0:
         return 0.0
     p = max(p, SMALLEST_PROBABILITY)
-    return float(-_special().ndtri(p / 2.0))
+    return -_NORMAL.inv_cdf(p / 2.0)
 
 
 def chi2_sf(x: float, dof: float) -> float:
@@ -110,7 +118,12 @@ def extreme_probability(ps: Sequence[float], min_m: int, max_m: int) -> float:
         x = ordered[m - 1]
         if m == 1:
             p = -math.expm1(n * math.log1p(-min(x, 1.0))) if x < 1.0 else 1.0
+        elif x >= 1.0:
+            p = 1.0
+        elif n <= 64:
+            # P(at least m of n uniforms ≤ x): a binomial upper tail, summed directly
+            p = sum(math.comb(n, j) * x**j * (1.0 - x) ** (n - j) for j in range(m, n + 1))
         else:
-            p = beta_cdf(min(x, 1.0), m, n - m + 1)
+            p = beta_cdf(x, m, n - m + 1)
         best = min(best, p)
     return max(best, SMALLEST_PROBABILITY)
