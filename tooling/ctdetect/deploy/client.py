@@ -81,18 +81,23 @@ class Cluster:
             auth["api_key"] = settings.api_key
         else:
             auth["basic_auth"] = (settings.username or "elastic", settings.password or "")
-        tls: dict[str, Any] = {"verify_certs": settings.verify_tls}
-        if settings.ca_cert:
-            tls["ca_certs"] = settings.ca_cert
-        es = Elasticsearch(
-            settings.es_url,
-            max_retries=0,
-            retry_on_status=(),
-            retry_on_timeout=False,
-            request_timeout=timeout,
-            **auth,
-            **tls,
-        )
+        tls: dict[str, Any] = {}
+        if (settings.es_url or "").lower().startswith("https://"):  # TLS options on a plain-http URL are refused
+            tls["verify_certs"] = settings.verify_tls
+            if settings.ca_cert:
+                tls["ca_certs"] = settings.ca_cert
+        try:
+            es = Elasticsearch(
+                settings.es_url,
+                max_retries=0,
+                retry_on_status=(),
+                retry_on_timeout=False,
+                request_timeout=timeout,
+                **auth,
+                **tls,
+            )
+        except ValueError as exc:
+            raise ClusterError(settings.redact(f"ELASTICSEARCH_URL {settings.es_url!r}: {exc}")) from None
         session = requests.Session()
         session.headers.update({"kbn-xsrf": "ctdetect", "elastic-api-version": KIBANA_API_VERSION, "content-type": "application/json"})
         if settings.api_key:
