@@ -63,3 +63,20 @@ def test_missing_field_means_no_term_and_non_matching_events_are_ignored():
 def test_array_values_are_separate_terms():
     found = run(nt(("user.name",)), [ev(1, "ModifySnapshotAttribute", user__name=["a", "b"])])
     assert sorted(f.document["kibana"]["alert"]["new_terms"][0] for f in found) == ["a", "b"]
+
+
+def test_out_of_order_input_gives_the_same_alerts_and_drops_hopeless_events():
+    events = [
+        ev(20 * DAY, "ModifySnapshotAttribute", user__name="alice"),
+        ev(1, "ModifySnapshotAttribute", user__name="alice"),
+        ev(2 * DAY, "ModifySnapshotAttribute", user__name="alice"),
+        ev(2 * DAY + 5, "ModifySnapshotAttribute", user__name="alice"),
+    ]
+    ordered = sorted(events, key=lambda e: e["@timestamp"])
+    r1, r2 = nt(), nt()
+    a = run(r1, events)
+    b = run(r2, ordered)
+    assert [f.document["kibana"]["alert"]["original_time"] for f in a] == [f.document["kibana"]["alert"]["original_time"] for f in b]
+    assert len(a) == 2  # day 0 and day 20; the day-2 repeats are inside the history window
+    # in time order, the repeats a few minutes apart were never kept
+    assert sum(len(s.candidates) for s in r2.terms.values()) == 2

@@ -17,12 +17,20 @@ such ``t``. Data before the first event does not exist, so at the start of an ar
 every term is new (as it is for a rule enabled on a fresh cluster) — scenarios use the
 expectation's ``after`` bound, hunters can filter with ``--since``.
 
+Memory: a term's occurrences are kept as bare timestamps (8 bytes each); the event itself
+is kept only when, given what was read so far, it could still alert (its gap to the
+previous occurrence exceeds ``history - from``) — more input only shrinks gaps, so an
+event dropped that way can never alert. Out-of-order input is kept conservatively and
+settled at the end.
+
 Reference: Kibana docs "Create a new terms rule" ("Fields", "History Window Size").
 """
 
 from __future__ import annotations
 
 import itertools
+from array import array
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,11 +43,18 @@ Term = tuple[Any, ...]
 
 
 @dataclass(slots=True)
+class _TermState:
+    times: array  # every occurrence's time (ms), in arrival order
+    last: int  # newest time seen
+    candidates: list[Match]  # occurrences that may still alert, with their events
+
+
+@dataclass(slots=True)
 class NewTermsRule(CompiledRule):
     predicate: Predicate = lambda event: False
     term_fields: tuple[str, ...] = ()
     history_ms: int = 0
-    occurrences: dict[Term, list[Match]] = field(default_factory=dict)
+    terms: dict[Term, _TermState] = field(default_factory=dict)
 
     def offer(self, event: dict, seq: int) -> None:
         if not self.predicate(event) or not self.index_allows(event):
@@ -51,25 +66,40 @@ class NewTermsRule(CompiledRule):
         if ts is None:
             return
         match = Match(ts, seq, event)
+        gap_needed = max(self.history_ms, self.schedule.lookback_ms) - self.schedule.lookback_ms
         for combo in itertools.product(*per_field):
             key = tuple(v if not isinstance(v, (dict, list)) else repr(v) for v in combo)
-            self.occurrences.setdefault(key, []).append(match)
+            state = self.terms.get(key)
+            if state is None:
+                self.terms[key] = _TermState(array("q", [ts]), ts, [match])
+                continue
+            if ts < state.last or ts - state.last > gap_needed:
+                state.candidates.append(match)  # out of order: settled in finish()
+            state.times.append(ts)
+            if ts > state.last:
+                state.last = ts
 
     def finish(self, anomalies: list[Finding]) -> list[Finding]:
         step = self.schedule.interval_ms
         back = self.schedule.lookback_ms
         quiet = max(self.history_ms, back)
         by_execution: dict[int, list[tuple[Term, Match]]] = {}
-        for term, occ in self.occurrences.items():
-            occ.sort(key=lambda m: (m.ts, m.seq))
-            prev: Match | None = None
-            for m in occ:
+        for term, state in self.terms.items():
+            times = sorted(state.times)
+            state.candidates.sort(key=lambda m: (m.ts, m.seq))
+            first_at: dict[int, int] = {}
+            for m in state.candidates:
+                first_at.setdefault(m.ts, m.seq)
+            for m in state.candidates:
+                if first_at[m.ts] != m.seq:
+                    continue  # another occurrence at the same instant came first
+                i = bisect_left(times, m.ts)
+                prev = times[i - 1] if i else None
                 t = self.schedule.first_execution_at_or_after(m.ts)
                 if prev is not None:
-                    t = max(t, (prev.ts + quiet) // step * step + step)
+                    t = max(t, (prev + quiet) // step * step + step)
                 if t <= m.ts + back:
                     by_execution.setdefault(t, []).append((term, m))
-                prev = m
         findings: list[Finding] = []
         for t in sorted(by_execution):
             items = sorted(by_execution[t], key=lambda item: repr(item[0]))[: self.rule.max_signals]
