@@ -452,6 +452,8 @@ class FakeElastic:
         s = self.state
         if path == "/api/status":
             return 200, {"version": {"number": s.kibana_version}, "status": {"overall": {"level": "available"}}}
+        if path == "/api/ml/saved_objects/sync" and method == "GET":
+            return 200, {"savedObjectsCreated": {}, "savedObjectsDeleted": {}, "datafeedsAdded": {}, "datafeedsRemoved": {}}
         if path == "/api/spaces/space" and method == "POST":
             return 200, dict(body or {})
         if path.startswith("/api/spaces/space/") and method == "DELETE":

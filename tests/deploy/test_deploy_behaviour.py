@@ -60,7 +60,8 @@ def test_first_deploy_creates_everything_then_second_run_writes_nothing(fake: Fa
     assert len(rules) == len(package.rules) and all("ctdetect" in r["tags"] for r in rules.values())
     assert len(s.saved_objects["default"]) == len(package.hunting_queries)
     writes_after_first = len(fake.writes())
-    assert writes_after_first == len(first.plan.requests) > 0
+    assert writes_after_first == len([r for r in first.plan.requests if r.method != "GET"]) > 0
+    assert any(x.path == "/api/ml/saved_objects/sync" for x in fake.seen)  # jobs made visible to Kibana's ML app
 
     second = deploy(fake, PROJECT_ROOT)
     assert second.exit_code == 0
@@ -134,7 +135,8 @@ def test_dry_run_json_lists_exact_requests_and_matches_what_is_sent(fake: FakeEl
     assert fake.writes() == []
     assert run_cli(fake, tmp_path, "--package", str(mini_package)).exit_code == 0
     sent = [{"method": w.method, "path": w.path + ("?" + "&".join(f"{k}={v}" for k, v in w.query.items()) if w.query else ""), "body": w.body} for w in fake.writes()]
-    assert sent == planned
+    assert sent == [r for r in planned if r["method"] != "GET"]
+    assert [r["path"] for r in planned if r["method"] == "GET"] == ["/api/ml/saved_objects/sync"]
 
 
 def test_dry_run_json_needs_no_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -361,4 +363,4 @@ def test_a_datafeed_query_stored_in_its_long_form_is_unchanged(fake: FakeElastic
     assert result.plan.requests == []
     feed["query"]["bool"]["filter"][0] = {"term": {"event.dataset": "aws.guardduty"}}
     changed = deploy(fake, mini_package, dry_run=True)
-    assert [r.path for r in changed.plan.requests] == [f"/_ml/datafeeds/{FEED}/_stop", f"/_ml/datafeeds/{FEED}/_update", f"/_ml/datafeeds/{FEED}/_start"]
+    assert [r.path for r in changed.plan.requests] == [f"/_ml/datafeeds/{FEED}/_stop", f"/_ml/datafeeds/{FEED}/_update", f"/_ml/datafeeds/{FEED}/_start", "/api/ml/saved_objects/sync"]

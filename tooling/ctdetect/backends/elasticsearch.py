@@ -89,6 +89,8 @@ class ElasticsearchBackend:
         try:
             index = run.index_events(docs)
             job_ids = run.run_jobs(jobs, index, start_ms, end_ms)
+            if job_ids:
+                run.sync_ml_saved_objects()  # ML rules read anomalies only of jobs visible in their space
             run.run_rules(rules, index, start_ms, end_ms, job_ids)
         except ClusterError as exc:
             stats.problems.append(self.settings.redact(f"elasticsearch backend stopped: {exc}"))
@@ -228,6 +230,14 @@ class _Run:
                 self.stats.problems.append(f"rule {rule.name!r}: {message}")
                 self.stats.not_run[rule.rule_id] = self.stats.not_run[rule.name] = message
 
+    def sync_ml_saved_objects(self) -> None:
+        from ctdetect.deploy.requests_model import Request, kibana_path
+
+        try:
+            self.cluster.send(Request("GET", kibana_path(self.backend.space, "/api/ml/saved_objects/sync")))
+        except ClusterError as exc:
+            self.stats.problems.append(f"ML saved objects sync: {exc} (machine_learning rules may not see the jobs)")
+
     # ------------------------------------------------------------------ cleanup
 
     def cleanup(self) -> None:
@@ -242,6 +252,8 @@ class _Run:
                 self.cluster.send(delete_index_request(self.indices.check(index)), allow=(404,))
             except ClusterError as exc:
                 self.stats.problems.append(f"cleanup: {exc}")
+        if self.created_jobs:
+            self.sync_ml_saved_objects()  # drops the saved objects of the deleted jobs
 
 
 def _event_ms(event: dict) -> int | None:

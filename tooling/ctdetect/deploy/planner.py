@@ -34,14 +34,14 @@ from ctdetect.deploy.rule_body import rule_body
 from ctdetect.deploy.saved_query_body import is_owned_query, saved_query_attributes, saved_query_body
 from ctdetect.deploy.state import ClusterState, datafeed_path, job_path
 
-CHANGES = ("create", "update", "replace", "prune")
+CHANGES = ("create", "update", "replace", "prune", "sync")
 
 
 @dataclass(slots=True)
 class Action:
-    kind: str  # ml_job | datafeed | rule | saved_query
+    kind: str  # ml_job | datafeed | ml_sync | rule | saved_query
     id: str
-    action: str  # create | update | replace | unchanged | prune | orphan | conflict
+    action: str  # create | update | replace | unchanged | prune | orphan | conflict | sync
     requests: list[Request] = field(default_factory=list)
     detail: str = ""
     depends_on: str | None = None  # id of an ml_job action this one needs (datafeeds)
@@ -79,6 +79,11 @@ def plan(package: Package, state: ClusterState | None, space: str | None = None,
     offline = state is None
     current = state or ClusterState()
     _plan_ml(package, current, result, prune, offline)
+    if any(a.requests for a in result.actions if a.kind in ("ml_job", "datafeed")):
+        # Kibana's ML app (and the ML rules that read anomalies through it) sees a job in a
+        # space only once its saved object exists: sync now rather than at Kibana's next pass
+        sync = Request("GET", kibana_path(space, "/api/ml/saved_objects/sync"))
+        result.actions.append(Action("ml_sync", "saved_objects", "sync", [sync], "ML jobs visible in this Kibana space"))
     _plan_rules(package.rules, current, result, space, prune)
     _plan_saved_queries(package.hunting_queries, current, result, space, prune)
     return result

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 from ctdetect.deploy.planner import CHANGES
 from ctdetect.services.deploy import DeployResult
 
-KIND_NAMES = {"ml_job": "ML job", "datafeed": "datafeed", "rule": "rule", "saved_query": "saved query"}
+KIND_NAMES = {"ml_job": "ML job", "datafeed": "datafeed", "ml_sync": "ML sync", "rule": "rule", "saved_query": "saved query"}
 
 
 def requests_json(result: DeployResult) -> str:
@@ -43,7 +43,7 @@ def result_dict(result: DeployResult) -> dict[str, Any]:
         p = result.preflight
         out["cluster"] = {"elasticsearch": p.es_version, "kibana": p.kibana_version, "licence": p.licence}
     if result.applied is not None:
-        out["applied"] = len(result.applied.applied)
+        out["applied"] = sum(1 for o in result.applied.applied if o.action.kind != "ml_sync")
         out["failed"] = len(result.applied.failed)
     return out
 
@@ -69,12 +69,13 @@ def render_text(result: DeployResult, out: TextIO) -> None:
     for problem in result.problems:
         out.write(f"problem: {problem}\n")
     s = result.plan.summary()
-    changes = sum(s[k] for k in CHANGES)
+    changes = sum(s.get(k, 0) for k in CHANGES if k != "sync")
     parts = ", ".join(f"{s[k]} {k}" for k in ("create", "update", "replace", "prune", "unchanged", "orphan", "conflict") if s[k])
     if result.applied is None:
         out.write(f"Plan: {parts or 'nothing to do'}; {verb or 'will '}send {len(result.plan.requests)} request(s).\n")
     else:
-        applied, failed = len(result.applied.applied), len(result.applied.failed)
+        applied = sum(1 for o in result.applied.applied if o.action.kind != "ml_sync")
+        failed = len(result.applied.failed)
         out.write(f"Applied {applied} of {changes} change(s)" + (f"; {failed} FAILED" if failed else "") + f" ({parts or 'nothing to do'}).\n")
     if s["orphan"]:
         out.write(f"{s['orphan']} object(s) owned by ctdetect are no longer in the package: run with --prune to remove them.\n")
