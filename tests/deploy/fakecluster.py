@@ -467,9 +467,16 @@ class FakeElastic:
             return self._rule(method, query, body, rules)
         if path == "/api/detection_engine/rules/_find" and method == "GET":
             found = list(rules.values())
-            m = re.fullmatch(r'alert\.attributes\.tags:"([^"]*)"', query.get("filter", ""))
+            flt = query.get("filter", "")
+            m = re.fullmatch(r'alert\.attributes\.tags:"([^"]*)"', flt)
+            ids = re.fullmatch(r'alert\.attributes\.params\.ruleId:\((.*)\)', flt)
             if m:
                 found = [r for r in found if m.group(1) in r.get("tags", [])]
+            elif ids:
+                wanted = set(re.findall(r'"([^"]+)"', ids.group(1)))
+                found = [r for r in found if r.get("rule_id") in wanted]
+            elif flt:
+                return kbn_error(400, f"this fake does not read the filter {flt!r}")
             per_page, page = int(query.get("per_page", 20)), int(query.get("page", 1))
             rows = found[(page - 1) * per_page : page * per_page]
             return 200, {"page": page, "perPage": per_page, "total": len(found), "data": copy.deepcopy(rows)}

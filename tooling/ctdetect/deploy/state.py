@@ -18,6 +18,7 @@ from ctdetect.deploy.rule_body import OWNER_TAG
 from ctdetect.deploy.saved_query_body import is_owned_query
 
 PAGE = 100
+ID_BATCH = 50  # rule_ids per _find filter (keeps the URL short)
 
 
 @dataclass(slots=True)
@@ -73,11 +74,16 @@ def _read_rules(cluster: Cluster, space: str | None, state: ClusterState, packag
         if len(rows) < PAGE or page * PAGE >= int(body.get("total", 0)):
             break
         page += 1
-    read_path = kibana_path(space, "/api/detection_engine/rules")
-    for rule_id in sorted(package_rule_ids - set(state.rules)):
-        resp = cluster.send(Request("GET", read_path), params={"rule_id": rule_id}, allow=(404,))
-        if resp.status == 200 and isinstance(resp.body, dict):
-            state.foreign_rules[rule_id] = resp.body
+    # package rule_ids not among ours: held by someone else's rule? (one search per batch)
+    missing = sorted(package_rule_ids - set(state.rules))
+    for start in range(0, len(missing), ID_BATCH):
+        batch = missing[start : start + ID_BATCH]
+        ids = " OR ".join(f'"{rule_id}"' for rule_id in batch)
+        params = {"filter": f"alert.attributes.params.ruleId:({ids})", "per_page": PAGE, "page": 1}
+        body = cluster.send(Request("GET", path), params=params).body or {}
+        for rule in body.get("data", []):
+            if rule.get("rule_id") in batch:
+                state.foreign_rules[rule["rule_id"]] = rule
 
 
 def _read_saved_queries(cluster: Cluster, space: str | None, state: ClusterState) -> None:
