@@ -31,6 +31,7 @@ from ctdetect.engine.anomaly.scores import (
     ATTRIBUTES,
     DETECTORS,
     MAXIMUM_ANOMALOUS_PROBABILITY,
+    NORMAL_RANGE_SCORE_FRACTION,
     PEOPLE,
     aggregate,
     inverse_raw_score,
@@ -72,6 +73,13 @@ def aggregate_leaves(leaves: list[Leaf], specs: dict[int, DetectorSpec]) -> tupl
             p = aggregate(ps, style)[1]
         per_detector.setdefault(det, []).append(p)
     det_ps = [ps[0] if len(ps) == 1 else aggregate(ps, PEOPLE)[1] for ps in per_detector.values()]
+    if len(det_ps) == 1:
+        # the detector style on one probability scales its score by 0.8 (same as aggregate())
+        p = det_ps[0]
+        if p > MAXIMUM_ANOMALOUS_PROBABILITY:
+            return 0.0, p
+        raw = NORMAL_RANGE_SCORE_FRACTION * raw_score(p)
+        return raw, inverse_raw_score(raw) if raw > 0.0 else p
     raw, p = aggregate(det_ps, DETECTORS)
     if raw > 0.0:
         p = inverse_raw_score(raw)

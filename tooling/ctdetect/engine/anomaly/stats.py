@@ -101,6 +101,28 @@ def joint_probability(ps: Sequence[float], weights: Sequence[float] | None = Non
     return max(float(_special().gammaincc(total_w / 2.0, stat / 2.0)), SMALLEST_PROBABILITY)
 
 
+def _binomial_upper_tail(n: int, m: int, x: float) -> float:
+    """P(at least m of n uniforms ≤ x) = P(Binomial(n, x) ≥ m), cheaply and precisely.
+
+    The m lower terms are summed when the tail is not small (few terms, no
+    cancellation to fear); otherwise the upper terms are summed until they stop
+    mattering (they shrink fast when x is small).
+    """
+    q = 1.0 - x
+    lower = 0.0
+    for j in range(m):
+        lower += math.comb(n, j) * x**j * q ** (n - j)
+    if lower < 0.9:
+        return 1.0 - lower
+    total = 0.0
+    for j in range(m, n + 1):
+        term = math.comb(n, j) * x**j * q ** (n - j)
+        total += term
+        if term < 1e-17 * total:
+            break
+    return total
+
+
 def extreme_probability(ps: Sequence[float], min_m: int, max_m: int) -> float:
     """Smallest, over m in [min_m, min(max_m, n)], of P(U_(m) ≤ p_(m)) for n uniforms.
 
@@ -120,10 +142,7 @@ def extreme_probability(ps: Sequence[float], min_m: int, max_m: int) -> float:
             p = -math.expm1(n * math.log1p(-min(x, 1.0))) if x < 1.0 else 1.0
         elif x >= 1.0:
             p = 1.0
-        elif n <= 64:
-            # P(at least m of n uniforms ≤ x): a binomial upper tail, summed directly
-            p = sum(math.comb(n, j) * x**j * (1.0 - x) ** (n - j) for j in range(m, n + 1))
         else:
-            p = beta_cdf(x, m, n - m + 1)
+            p = _binomial_upper_tail(n, m, x)
         best = min(best, p)
     return max(best, SMALLEST_PROBABILITY)
