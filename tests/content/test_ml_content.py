@@ -238,3 +238,18 @@ def test_incidents_expect_every_stage() -> None:
     rules = {r.rule_id: r for r in package.rules}
     fired = [rules[e.rule] for e in snap.expectations if e.fires and e.rule in rules]
     assert any(t.id == "T1537" for r in fired for th in r.threat for t in th.techniques), "the snapshot share rule (T1537) must fire"
+
+
+def test_metadata_service_scenarios_replay_green() -> None:
+    """End to end on the embedded engine: the Linux SSRF scenario fires both host rules above
+    their threshold and the benign-agents scenario stays silent (the CloudTrail scenarios carry a
+    synthetic organisation and take minutes: `ctdetect replay scenarios/ml-* scenarios/incident-*`)."""
+    from ctdetect.services.replay import run_replay
+
+    result = run_replay(
+        [str(ROOT / "scenarios" / "ml-linux-metadata-ssrf-curl"), str(ROOT / "scenarios" / "ml-linux-metadata-benign-agents")],
+        package_root=str(ROOT),
+    )
+    unmet = [(s.scenario.name, o.target, o.detail) for s in result.scenarios for o in s.outcomes if o.status != "met"]
+    assert not unmet, unmet
+    assert all(s.events > 1000 for s in result.scenarios)
