@@ -118,6 +118,9 @@ class FakeElastic:
         self.ml_engine: Any = None
         self.rule_engine: Any = None
         self.stats_polls_before_stop = 1  # datafeed _stats answers "started" this many times after a lookback
+        # pipeline_engine(pipeline name, source) -> document: stands in for an installed ingest pipeline
+        self.pipeline_engine: Any = None
+        self.component_templates: dict[str, dict] = {}
         self._servers: list[Any] = []
         self._pending_stop: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -368,16 +371,25 @@ class FakeElastic:
                 return es_error(404, "index_not_found_exception", f"no such index [{parts[0]}]")
             return 200, {"_shards": {"total": 1, "successful": 1, "failed": 0}}
         if len(parts) == 2 and parts[1] == "_bulk" and method in ("POST", "PUT"):
-            return self._bulk(parts[0], body)
+            return self._bulk(parts[0], body, query.get("pipeline"))
+        if len(parts) == 3 and parts[:2] == ["_ingest", "pipeline"] and method == "GET":
+            found = {n: p for n, p in s.pipelines.items() if fnmatch.fnmatchcase(n, parts[2])}
+            return (200, found) if found else (404, {})
+        if len(parts) == 2 and parts[0] == "_component_template" and method == "GET":
+            if parts[1] not in self.component_templates:
+                return es_error(404, "resource_not_found_exception", f"component template matching [{parts[1]}] not found")
+            return 200, {"component_templates": [{"name": parts[1], "component_template": {"template": {"mappings": self.component_templates[parts[1]]}}}]}
         if len(parts) == 2 and parts[1] == "_search":
             return self._search(parts[0], body or {})
         if len(parts) == 3 and parts[:2] == ["_cat", "indices"] and method == "GET":
             return 200, [{"index": n, "docs.count": str(len(s.indices[n]["docs"]))} for n in self._index_names(parts[2])]
         return es_error(400, "no_handler", f"no handler for {method} {path}")
 
-    def _bulk(self, index: str, body: Any) -> tuple[int, Any]:
+    def _bulk(self, index: str, body: Any, pipeline: str | None = None) -> tuple[int, Any]:
         if index not in self.state.indices:
             return es_error(404, "index_not_found_exception", f"no such index [{index}] (auto-create refused in this fake)")
+        if pipeline is not None and (pipeline not in self.state.pipelines or self.pipeline_engine is None):
+            return es_error(400, "illegal_argument_exception", f"pipeline with id [{pipeline}] does not exist")
         lines = body if isinstance(body, list) else [json.loads(x) for x in str(body).splitlines() if x.strip()]
         items, errors = [], False
         docs = self.state.indices[index]["docs"]
@@ -388,7 +400,7 @@ class FakeElastic:
                 errors = True
                 items.append({op: {"_index": index, "_id": doc_id, "status": 409, "error": {"type": "version_conflict_engine_exception", "reason": "document already exists"}}})
                 continue
-            docs[doc_id] = source
+            docs[doc_id] = self.pipeline_engine(pipeline, source) if pipeline else source
             items.append({op: {"_index": index, "_id": doc_id, "status": 201, "result": "created"}})
         return 200, {"took": 1, "errors": errors, "items": items}
 

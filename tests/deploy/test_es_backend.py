@@ -204,3 +204,63 @@ def test_compare_reports_where_the_backends_disagree(wired: FakeElastic, package
     kinds = {(d["kind"], d["subject"].split(":")[0]) for d in report["disagreements"]}
     assert ("findings", f"rule {target}") in kinds
     assert any(d["kind"] == "expectation" and d["embedded"].startswith("met") and d["elasticsearch"].startswith("unmet") for d in report["disagreements"])
+
+
+def _pipeline_standin(name: str, source: dict) -> dict:
+    """What the aws integration's pipeline does to the input's document, played by ctdetect's mapper."""
+    import json
+
+    from ctdetect.ecs import CloudTrailMapper, nest
+    from ctdetect.services.inputs import make_mapper
+
+    mapper = make_mapper(None)
+    flat = mapper.map(json.loads(source["message"]))
+    flat.update({"event.dataset": source["event"]["dataset"], "event.module": source["event"]["module"]})
+    assert isinstance(mapper, CloudTrailMapper)
+    return nest({k: v for k, v in flat.items() if not k.startswith("_")})
+
+
+def test_cloudtrail_events_with_their_original_go_through_the_integration_pipeline(wired: FakeElastic, package) -> None:  # type: ignore[no-untyped-def]
+    from ctdetect.backends.elasticsearch import ElasticsearchBackend
+    from ctdetect.readers import SkipCounter
+    from ctdetect.services.content import pair_jobs
+    from ctdetect.services.inputs import make_mapper
+    from ctdetect.services.replay import scenario_events
+
+    wired.state.pipelines = {"logs-aws.cloudtrail-2.17.0": {}, "logs-aws.cloudtrail-2.9.1": {}, "logs-aws.cloudtrail-2.17.0-third-party": {}}
+    wired.component_templates = {
+        "logs-aws.cloudtrail@package": {"properties": {"aws": {"properties": {"cloudtrail": {"properties": {"event_category": {"type": "keyword"}}}}}}},
+        "ecs@mappings": {"dynamic_templates": [{"ecs_ip": {"match": "ip", "mapping": {"type": "ip"}}}]},
+    }
+    wired.pipeline_engine = _pipeline_standin
+    scenario = next(s for s in package.scenarios if s.name == SCENARIOS[0])
+    mapper = make_mapper(None)
+    mapper.preserve_original = True
+    events = scenario_events(scenario, mapper, SkipCounter())
+    assert events and all("event.original" in e for e in events), [sorted(e)[:5] for e in events][:2]
+    rules = [r for r in package.rules if r.type != "machine_learning"]
+    result = ElasticsearchBackend().run(events, rules, pair_jobs([], []))
+    bulks = [s for s in wired.seen if "/_bulk" in s.path]
+    assert bulks and all(s.query.get("pipeline") == "logs-aws.cloudtrail-2.17.0" for s in bulks)
+    import json
+
+    lines = [json.loads(line) for line in bulks[0].body.splitlines() if line.strip()]
+    assert all(set(doc) == {"message", "event", "data_stream"} for doc in lines[1::2])
+    created = next(s.body for s in wired.seen if s.method == "PUT" and s.path.startswith("/ctdetect-replay-"))
+    assert created["mappings"]["dynamic_templates"][0] == {"ecs_ip": {"match": "ip", "mapping": {"type": "ip"}}}
+    assert created["mappings"]["properties"]["aws"]["properties"]["cloudtrail"]["properties"]["event_category"] == {"type": "keyword"}
+    assert any("through the aws integration pipeline logs-aws.cloudtrail-2.17.0" in p for p in result.stats.problems)
+    fired = {f.source_id for f in result.findings}
+    assert "b45bfc91-68de-4e2f-9541-ffa11ac2c0ac" in fired  # the scenario's rule still fires on the pipeline's documents
+
+
+def test_without_the_integration_events_are_indexed_as_ctdetect_maps_them(wired: FakeElastic, package) -> None:  # type: ignore[no-untyped-def]
+    from ctdetect.backends.elasticsearch import ElasticsearchBackend
+
+    event = {"@timestamp": "2026-01-01T00:00:00.000Z", "event.dataset": "aws.cloudtrail", "event.action": "ListBuckets", "event.original": "{}"}
+    ElasticsearchBackend().run([event], [], [])
+    import json
+
+    bulk = next(s for s in wired.seen if "/_bulk" in s.path)
+    lines = [json.loads(line) for line in bulk.body.splitlines() if line.strip()]
+    assert "pipeline" not in bulk.query and lines[1]["event"]["action"] == "ListBuckets"

@@ -8,9 +8,11 @@ time range (``es_ml``), run every rule through Kibana's rule preview over the sa
 created (also when something failed). The findings have the same shapes as the embedded
 backend's, so ``replay`` checks them with the same expectation code.
 
-What it does not do: ingest raw CloudTrail through the aws integration's pipeline. The
-backend receives events already mapped to ECS by ctdetect (``replay`` maps them before
-any backend sees them), so the documents indexed are ctdetect's mapping of each record.
+CloudTrail events that still carry their raw record (``event.original``) are ingested
+through the aws integration's pipeline, with the integration's mappings, when the cluster
+has them (``es_pipeline``); other events are indexed as ctdetect mapped them. ``replay``'s
+mapper drops ``event.original`` (as the integration does by default), so replayed
+scenarios take the second path unless their events keep it.
 
 Settings come from the environment / ``.env`` (``ELASTICSEARCH_URL``, ``KIBANA_URL``,
 credentials), as for ``deploy``; ``CTDETECT_KIBANA_SPACE`` picks the Kibana space.
@@ -25,6 +27,7 @@ from typing import Any, Callable, Iterable
 
 from ctdetect.backends.base import RunResult, RunStats
 from ctdetect.backends.es_index import OwnedIndices, bulk_request, build_mapping, create_index_request, delete_index_request, refresh_request
+from ctdetect.backends.es_pipeline import find_pipeline, integration_mappings, merge_mappings, pipeline_document
 from ctdetect.backends.es_ml import cleanup_requests, close_request, datafeed_stats_request, job_requests, record_finding, records_search, start_request
 from ctdetect.backends.es_preview import alert_findings, alerts_search, preview_request
 from ctdetect.content.model import Datafeed, MLJob, Rule
@@ -118,30 +121,52 @@ class _Run:
     # ------------------------------------------------------------------ events
 
     def index_events(self, docs: list[dict]) -> str:
+        """Index the events; CloudTrail records with their original go through the aws
+        integration's pipeline when it is installed (``es_pipeline``)."""
         from ctdetect.catalogue import load_catalogue
         from ctdetect.ecs import nest
 
         index = self.indices.new_name()
         mapping = build_mapping({k for d in docs for k in d}, load_catalogue())
+        pipeline = None
+        if any(pipeline_document(d) is not None for d in docs):
+            pipeline = find_pipeline(self.cluster)
+            theirs = integration_mappings(self.cluster) if pipeline else None
+            if theirs is None:
+                pipeline = None
+            else:
+                mapping = merge_mappings(mapping, theirs)
         self.cluster.send(create_index_request(self.indices.check(index), mapping))
-        batch: list[tuple[str, dict[str, Any]]] = []
+        plain: list[tuple[str, dict[str, Any]]] = []
+        piped: list[tuple[str, dict[str, Any]]] = []
         rejected = 0
         for n, doc in enumerate(docs):
-            body = nest({k: v for k, v in doc.items() if not k.startswith("_")})
-            batch.append((f"{n:09d}", body))
-            if len(batch) >= BULK_SIZE:
-                rejected += self._bulk(index, batch)
-                batch = []
-        if batch:
-            rejected += self._bulk(index, batch)
+            raw = pipeline_document(doc) if pipeline else None
+            if raw is not None:
+                piped.append((f"{n:09d}", raw))
+            else:
+                plain.append((f"{n:09d}", nest({k: v for k, v in doc.items() if not k.startswith("_")})))
+            if len(plain) >= BULK_SIZE:
+                rejected += self._bulk(index, plain)
+                plain = []
+            if len(piped) >= BULK_SIZE:
+                rejected += self._bulk(index, piped, pipeline)
+                piped = []
+        if plain:
+            rejected += self._bulk(index, plain)
+        if piped:
+            rejected += self._bulk(index, piped, pipeline)
         self.cluster.send(refresh_request(self.indices.check(index)))
+        if pipeline:
+            count = sum(1 for d in docs if pipeline_document(d) is not None)
+            self.stats.problems.append(f"note: {count} CloudTrail event(s) ingested through the aws integration pipeline {pipeline}")
         if rejected:
             self.stats.events_skipped += rejected
             self.stats.skipped_reasons["rejected by elasticsearch"] = rejected
         return index
 
-    def _bulk(self, index: str, batch: list[tuple[str, dict[str, Any]]]) -> int:
-        resp = self.cluster.send(bulk_request(self.indices.check(index), batch)).body or {}
+    def _bulk(self, index: str, batch: list[tuple[str, dict[str, Any]]], pipeline: str | None = None) -> int:
+        resp = self.cluster.send(bulk_request(self.indices.check(index), batch, pipeline)).body or {}
         if not resp.get("errors"):
             return 0
         bad = [item for item in resp.get("items", []) if (item.get("create") or {}).get("error")]

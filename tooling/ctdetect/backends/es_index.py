@@ -119,13 +119,15 @@ def create_index_request(index: str, mapping: dict[str, Any]) -> Request:
     return Request("PUT", f"/{seg(index)}", body)
 
 
-def bulk_request(index: str, docs: list[tuple[str, dict[str, Any]]]) -> Request:
-    """One ``_bulk`` of ``(id, nested document)`` pairs; the body is the NDJSON line list."""
+def bulk_request(index: str, docs: list[tuple[str, dict[str, Any]]], pipeline: str | None = None) -> Request:
+    """One ``_bulk`` of ``(id, nested document)`` pairs; the body is the NDJSON line list.
+    ``pipeline``: the ingest pipeline every document goes through."""
     lines: list[dict[str, Any]] = []
     for doc_id, doc in docs:
         lines.append({"create": {"_id": doc_id}})
         lines.append(doc)
-    return Request("POST", f"/{seg(index)}/_bulk", lines)
+    query = f"?pipeline={seg(pipeline)}" if pipeline else ""
+    return Request("POST", f"/{seg(index)}/_bulk{query}", lines)
 
 
 def refresh_request(index: str) -> Request:
