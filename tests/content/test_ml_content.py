@@ -253,3 +253,12 @@ def test_metadata_service_scenarios_replay_green() -> None:
     unmet = [(s.scenario.name, o.target, o.detail) for s in result.scenarios for o in s.outcomes if o.status != "met"]
     assert not unmet, unmet
     assert all(s.events > 1000 for s in result.scenarios)
+
+
+def test_cloudtrail_scenario_files_are_what_the_generator_makes() -> None:
+    spec = importlib.util.spec_from_file_location("gen_ct_scenarios", ROOT / "tools" / "gen_ct_scenarios.py")
+    gen = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = gen
+    spec.loader.exec_module(gen)  # type: ignore[union-attr]
+    stale = [str(path.relative_to(ROOT)) for path, data in gen.outputs().items() if not path.exists() or path.read_bytes() != data]
+    assert not stale, f"run python tools/gen_ct_scenarios.py: {stale}"
