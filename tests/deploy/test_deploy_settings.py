@@ -70,3 +70,15 @@ def test_backoff_is_exponential_bounded_and_honours_retry_after() -> None:
     assert policy.delay(0, "7") == 4.0 and policy.delay(0, "2") == 2.0
     assert policy.should_retry(503, 3) and not policy.should_retry(503, 4) and not policy.should_retry(404, 0)
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0 and parse_retry_after("soon") is None
+
+
+def test_an_id_colon_key_api_key_is_encoded_and_both_forms_are_redacted() -> None:
+    import base64
+
+    settings = ConnectionSettings(es_url="http://a", kibana_url="http://b", api_key="VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw")
+    encoded = base64.b64encode(b"VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw").decode()
+    assert settings.encoded_api_key == encoded
+    cluster = Cluster.connect(settings)
+    assert cluster.kibana.session.headers["Authorization"] == f"ApiKey {encoded}"
+    text = settings.redact(f"{encoded} / VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw / ui2lp2axTNmsyakw9tvNnw")
+    assert "ui2lp2axTNmsyakw9tvNnw" not in text and encoded not in text

@@ -78,7 +78,7 @@ class Cluster:
             raise ClusterError(f"the elasticsearch extra is not installed ({exc.name} missing): pip install 'ctdetect[elasticsearch]'") from exc
         auth: dict[str, Any] = {}
         if settings.api_key:
-            auth["api_key"] = settings.api_key
+            auth["api_key"] = settings.encoded_api_key
         else:
             auth["basic_auth"] = (settings.username or "elastic", settings.password or "")
         tls: dict[str, Any] = {}
@@ -101,7 +101,7 @@ class Cluster:
         session = requests.Session()
         session.headers.update({"kbn-xsrf": "ctdetect", "elastic-api-version": KIBANA_API_VERSION, "content-type": "application/json"})
         if settings.api_key:
-            session.headers["Authorization"] = f"ApiKey {settings.api_key}"
+            session.headers["Authorization"] = f"ApiKey {settings.encoded_api_key}"
         else:
             session.auth = (settings.username or "elastic", settings.password or "")
         session.verify = settings.tls_verify

@@ -109,6 +109,17 @@ class ConnectionSettings:
         return out
 
     @property
+    def encoded_api_key(self) -> str | None:
+        """The API key as the ``Authorization: ApiKey`` header wants it: Elastic shows keys
+        both as ``id:api_key`` and as base64 of that; the first form is encoded here."""
+        import base64
+
+        key = self.api_key
+        if key and ":" in key:
+            return base64.b64encode(key.encode()).decode()
+        return key
+
+    @property
     def tls_verify(self) -> bool | str:
         """What ``requests``' ``verify`` wants: a CA bundle path, or the flag."""
         if self.ca_cert:
@@ -119,7 +130,9 @@ class ConnectionSettings:
         """Every secret value, plus the derived forms an HTTP header would carry."""
         import base64
 
-        found = [s for s in (self.api_key, self.password, *self.extra_secrets) if s]
+        found = [s for s in (self.api_key, self.encoded_api_key, self.password, *self.extra_secrets) if s]
+        if self.api_key and ":" in self.api_key:
+            found.append(self.api_key.split(":", 1)[1])  # the secret half on its own
         if self.username and self.password:
             found.append(base64.b64encode(f"{self.username}:{self.password}".encode()).decode())
         return found
