@@ -75,7 +75,7 @@ def test_backoff_is_exponential_bounded_and_honours_retry_after() -> None:
 def test_an_id_colon_key_api_key_is_encoded_and_both_forms_are_redacted() -> None:
     import base64
 
-    settings = ConnectionSettings(es_url="http://a", kibana_url="http://b", api_key="VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw")
+    settings = ConnectionSettings(es_url="http://a:9200", kibana_url="http://b:5601", api_key="VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw")
     encoded = base64.b64encode(b"VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw").decode()
     assert settings.encoded_api_key == encoded
     cluster = Cluster.connect(settings)
