@@ -82,3 +82,13 @@ def test_an_id_colon_key_api_key_is_encoded_and_both_forms_are_redacted() -> Non
     assert cluster.kibana.session.headers["Authorization"] == f"ApiKey {encoded}"
     text = settings.redact(f"{encoded} / VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw / ui2lp2axTNmsyakw9tvNnw")
     assert "ui2lp2axTNmsyakw9tvNnw" not in text and encoded not in text
+
+
+def test_a_cloud_url_without_a_port_gets_the_schemes_default() -> None:
+    from ctdetect.deploy.client import with_port
+
+    assert with_port("https://my-deployment.es.eu-west-1.aws.found.io") == "https://my-deployment.es.eu-west-1.aws.found.io:443"
+    assert with_port("http://localhost") == "http://localhost:80"
+    assert with_port("http://localhost:9200") == "http://localhost:9200"
+    cluster = Cluster.connect(ConnectionSettings(es_url="https://x.es.io", kibana_url="https://x.kb.io", api_key="k" * 20))
+    assert cluster.es.transport.node_pool.all()[0].config.port == 443

@@ -88,7 +88,7 @@ class Cluster:
                 tls["ca_certs"] = settings.ca_cert
         try:
             es = Elasticsearch(
-                settings.es_url,
+                with_port(settings.es_url or ""),
                 max_retries=0,
                 retry_on_status=(),
                 retry_on_timeout=False,
@@ -140,6 +140,22 @@ class Cluster:
         if is_kibana_path(request.path):
             return self.kibana.request(request.method, request.path, request.body, params)
         return _es_once(self.es, request, params)
+
+
+def with_port(url: str) -> str:
+    """``url`` with its scheme's default port made explicit (the client insists on a port;
+    Elastic Cloud endpoints are usually given without one)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        return url
+    if port is not None or not parts.hostname or parts.scheme not in ("http", "https"):
+        return url
+    netloc = parts.netloc + (":443" if parts.scheme == "https" else ":80")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def _es_once(es: Any, request: Request, params: Mapping[str, Any] | None) -> tuple[int, Any, str | None]:
