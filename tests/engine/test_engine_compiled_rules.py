@@ -102,3 +102,36 @@ def test_rules_the_engine_cannot_run_are_reported_not_raised():
     reasons = {n.name: n.reason for n in engine.not_evaluated}
     assert "ES|QL" in reasons["esql rule"]
     assert "does not parse" in reasons["broken rule"]
+
+
+def test_wildcard_actions_and_provider_only_rules_are_indexed_not_broadcast():
+    invoke = rule(query="event.action:Invoke* and event.provider:lambda.amazonaws.com", name="invoke")
+    eql_wild = rule("eql", query='any where event.action : "addpermission*"', name="addperm")
+    provider = rule(query="event.provider:lambda.amazonaws.com and user.name:x", name="lambda")
+    engine = RuleEngine.build([invoke, eql_wild, provider])
+    assert not engine._always
+    names = lambda e: sorted(c.rule.name for c in engine.candidates(e))  # noqa: E731
+    assert names(ev(1, "InvokeFunction", provider="lambda.amazonaws.com")) == ["invoke", "lambda"]
+    assert names(ev(1, "AddPermission20150331v2", provider="lambda.amazonaws.com")) == ["addperm", "lambda"]
+    assert names(ev(1, "ListBuckets", provider="s3.amazonaws.com")) == []
+    # the wildcard route still lets the predicate decide
+    findings, _ = run_rules([invoke], [ev(1, "InvokeFunction", provider="lambda.amazonaws.com"), ev(2, "InvokeFunction", provider="s3.amazonaws.com")])
+    assert len(findings) == 1
+
+
+def test_routing_is_a_superset_of_matching(tmp_path):
+    """Every rule that matches an event is among the event's candidates (never loses alerts)."""
+    rules = [
+        rule(query="event.action:(CreateUser or DeleteUser)", name="a"),
+        rule("eql", query='iam where event.action in~ ("createuser", "attachuserpolicy")', name="b"),
+        rule(query="event.action:*User* and not event.outcome:failure", name="c"),
+        rule(query="not event.action:CreateUser", name="d"),
+        rule(query="event.provider:iam.amazonaws.com or event.action:GetObject", name="e"),
+    ]
+    engine = RuleEngine.build(rules)
+    events = [ev(1, a, provider=p) for a in ("CreateUser", "createuser", "AttachUserPolicy", "GetObject", "ListBuckets") for p in ("iam.amazonaws.com", "s3.amazonaws.com")]
+    for e in events:
+        cands = {c.rule.name for c in engine.candidates(e)}
+        for c in engine.compiled:
+            if c.predicate(e):
+                assert c.rule.name in cands, (c.rule.name, e["event.action"], e["event.provider"])

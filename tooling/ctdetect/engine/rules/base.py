@@ -45,8 +45,8 @@ class CompiledRule:
     time_field: str | None = None
     matches: list[Match] = field(default_factory=list)
     untimed: int = 0  # matching events without a readable time (cannot be placed in a window)
-    # event.action values the rule can match (routing.route_values); None: every event
-    route: frozenset[tuple[str, bool]] | None = None
+    # (field, values) the rule can match (routing.rule_route); None: every event
+    route: tuple[str, frozenset] | None = None
     _rule_flat: dict[str, Any] | None = None
     _index_ok: dict[str, bool] = field(default_factory=dict)
 

@@ -17,7 +17,7 @@ from ctdetect.engine.rules.eql_rule import EqlEventRule, EqlSequenceRule, pipe_l
 from ctdetect.engine.rules.ml_rule import MachineLearningRule
 from ctdetect.engine.rules.new_terms import NewTermsRule
 from ctdetect.engine.rules.query_rule import QueryRule
-from ctdetect.engine.rules.routing import route_values
+from ctdetect.engine.rules.routing import rule_route
 from ctdetect.engine.rules.schedule import Schedule
 from ctdetect.engine.rules.sequence import SequenceSpec
 from ctdetect.engine.rules.threshold import ThresholdRule
@@ -89,12 +89,13 @@ def category_field_of(rule: Rule) -> str:
 def compile_rule(rule: Rule, field_types: Mapping[str, str]) -> CompiledRule:
     """One compiled rule of ``rule.type``; raises ``RuleNotEvaluable`` with the reason.
 
-    The result's ``route`` holds the ``event.action`` values it can match (the index key).
+    The result's ``route`` holds the ``event.action`` (else ``event.provider``) values it
+    can match: the key of the rule index.
     """
     try:
         compiled = _compile(rule, field_types)
         if not isinstance(compiled, MachineLearningRule):
-            compiled.route = route_values(parse_rule_query(rule))
+            compiled.route = rule_route(parse_rule_query(rule))
     except RuleNotEvaluable:
         raise
     except Exception as exc:  # noqa: BLE001 - one rule the compiler chokes on must not stop a run

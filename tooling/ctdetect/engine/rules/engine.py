@@ -1,9 +1,10 @@
 """The rule engine: every rule of a package, compiled once, fed each event once.
 
 ``RuleEngine(rules, field_types)`` compiles the rules and indexes them by the
-``event.action`` values they can match (``routing``). ``feed(event, seq)`` costs one
-dict lookup plus one predicate call per rule that names the event's action (and one per
-rule that names none); matches are kept by the rules. ``finish(anomalies)`` runs
+``event.action`` values (exact or wildcard; else the ``event.provider`` values) they can
+match (``routing``). The candidate rules of each distinct (action, provider) pair are
+worked out once and cached, so ``feed(event, seq)`` costs one dict lookup plus one
+predicate call per rule that can match; matches are kept by the rules. ``finish(anomalies)`` runs
 Kibana's per-execution logic for each rule (schedule, ``max_signals``, de-duplication)
 and returns the alerts, ``machine_learning`` rules reading the anomaly findings given.
 """
@@ -17,7 +18,9 @@ from ctdetect.content.model import Rule
 from ctdetect.engine.rules.base import CompiledRule, RuleNotEvaluable
 from ctdetect.engine.rules.compile import compile_rule
 from ctdetect.engine.rules.ml_rule import MachineLearningRule
-from ctdetect.engine.rules.routing import ROUTE_FIELD
+from ctdetect.engine.rules.routing import ROUTE_FIELD, ROUTE_FIELDS
+
+PROVIDER_FIELD = ROUTE_FIELDS[1]
 from ctdetect.findings import Finding
 
 
@@ -35,9 +38,11 @@ class NotEvaluated:
 class RuleEngine:
     compiled: list[CompiledRule] = field(default_factory=list)
     not_evaluated: list[NotEvaluated] = field(default_factory=list)
-    _exact: dict[str, tuple[CompiledRule, ...]] = field(default_factory=dict)
-    _folded: dict[str, tuple[CompiledRule, ...]] = field(default_factory=dict)
+    # per routed rule: (field index 0=action 1=provider, matchers of its values)
+    _routed: list[tuple[CompiledRule, int, tuple]] = field(default_factory=list)
     _always: tuple[CompiledRule, ...] = ()
+    # (action, provider) -> the rules that may match an event carrying them
+    _cache: dict[tuple, tuple[CompiledRule, ...]] = field(default_factory=dict)
     # rule_id -> (events that raised, first message)
     errors: dict[str, tuple[int, str]] = field(default_factory=dict)
 
@@ -55,8 +60,6 @@ class RuleEngine:
         return engine
 
     def _index(self) -> None:
-        exact: dict[str, list[CompiledRule]] = {}
-        folded: dict[str, list[CompiledRule]] = {}
         always: list[CompiledRule] = []
         for rule in self.compiled:
             if isinstance(rule, MachineLearningRule):
@@ -64,66 +67,61 @@ class RuleEngine:
             if rule.route is None:
                 always.append(rule)
                 continue
-            for value, case_insensitive in rule.route:
-                bucket = folded if case_insensitive else exact
-                lst = bucket.setdefault(value, [])
-                if rule not in lst:
-                    lst.append(rule)
-        self._exact = {k: tuple(v) for k, v in exact.items()}
-        self._folded = {k: tuple(v) for k, v in folded.items()}
+            route_field, values = rule.route
+            self._routed.append((rule, ROUTE_FIELDS.index(route_field), tuple(v.matcher() for v in values)))
         self._always = tuple(always)
+        self._cache.clear()
+
+    def _candidates_for(self, key: tuple) -> tuple[CompiledRule, ...]:
+        """Rules for an (action, provider) pair: computed once per distinct pair."""
+        out: list[CompiledRule] = []
+        for rule, index, matchers in self._routed:
+            values = key[index]
+            if values is None:
+                continue
+            if not isinstance(values, tuple):
+                values = (values,)
+            if any(isinstance(v, str) and m(v) for v in values for m in matchers):
+                out.append(rule)
+        out.extend(self._always)
+        found = tuple(out)
+        if len(self._cache) > 200_000:  # unbounded distinct values: keep memory flat
+            self._cache.clear()
+        self._cache[key] = found
+        return found
 
     def candidates(self, event: dict) -> list[CompiledRule]:
         """The rules that may match ``event`` (for tests and diagnostics)."""
-        out: list[CompiledRule] = []
-        self._dispatch(event, -1, out.append)
-        return out
+        return list(self._lookup(event))
+
+    def _lookup(self, event: dict) -> tuple[CompiledRule, ...]:
+        action = event.get(ROUTE_FIELD)
+        provider = event.get(PROVIDER_FIELD)
+        if action.__class__ is list:
+            action = tuple(action)
+        if provider.__class__ is list:
+            provider = tuple(provider)
+        key = (action, provider)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._candidates_for(key)
+        return found
 
     def feed(self, event: dict, seq: int) -> None:
         """Offer one event (``seq``: its position in the input, unique per run)."""
-        action = event.get(ROUTE_FIELD)
-        if action.__class__ is str:
-            rules = self._exact.get(action)
-            if rules:
-                for rule in rules:
-                    self._offer(rule, event, seq)
-            if self._folded:
-                rules = self._folded.get(action.lower())
-                if rules:
-                    for rule in rules:
-                        self._offer(rule, event, seq)
-        elif isinstance(action, list):
-            seen: set[int] = set()
-            for value in action:
-                if not isinstance(value, str):
-                    continue
-                for rule in self._exact.get(value, ()) + self._folded.get(value.lower(), ()):
-                    if id(rule) not in seen:
-                        seen.add(id(rule))
-                        self._offer(rule, event, seq)
-        for rule in self._always:
-            self._offer(rule, event, seq)
-
-    def _offer(self, rule: CompiledRule, event: dict, seq: int) -> None:
+        key = (event.get(ROUTE_FIELD), event.get(PROVIDER_FIELD))
         try:
-            rule.offer(event, seq)
-        except Exception as exc:  # noqa: BLE001 - a record a predicate chokes on is noted, not fatal
-            count = self.errors.get(rule.rule.rule_id, (0, ""))[0]
-            self.errors[rule.rule.rule_id] = (count + 1, f"rule {rule.rule.name!r}: event #{seq} could not be evaluated ({exc!r})")
-
-    def _dispatch(self, event: dict, seq: int, sink) -> None:  # type: ignore[no-untyped-def]
-        action = event.get(ROUTE_FIELD)
-        values = action if isinstance(action, list) else [action]
-        seen: set[int] = set()
-        for value in values:
-            if not isinstance(value, str):
-                continue
-            for rule in self._exact.get(value, ()) + self._folded.get(value.lower(), ()):
-                if id(rule) not in seen:
-                    seen.add(id(rule))
-                    sink(rule)
-        for rule in self._always:
-            sink(rule)
+            rules = self._cache[key]
+        except KeyError:
+            rules = self._lookup(event)
+        except TypeError:  # a list value (unhashable): rare, not cached as is
+            rules = self._lookup(event)
+        for rule in rules:
+            try:
+                rule.offer(event, seq)
+            except Exception as exc:  # noqa: BLE001 - a record a predicate chokes on is noted, not fatal
+                count = self.errors.get(rule.rule.rule_id, (0, ""))[0]
+                self.errors[rule.rule.rule_id] = (count + 1, f"rule {rule.rule.name!r}: event #{seq} could not be evaluated ({exc!r})")
 
     def finish(self, anomalies: list[Finding] | None = None) -> list[Finding]:
         """All alerts, rule by rule, after Kibana's per-execution logic."""

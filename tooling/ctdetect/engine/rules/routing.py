@@ -1,29 +1,54 @@
-"""Which ``event.action`` values a query can match: the key of the rule index.
+"""Which ``event.action`` (or ``event.provider``) values a query can match: the rule index.
 
 Most detection rules name the API calls they care about (``event.action:
-ModifySnapshotAttribute``). Routing each event only to the rules that name its action —
-one dict lookup per event — is what keeps a package of hundreds of rules as cheap as a
-handful (the inverted index of rsigma, DESIGN "Models to learn from").
+ModifySnapshotAttribute``, ``event.action: Invoke*``) or at least the service
+(``event.provider: lambda.amazonaws.com``). Routing each event only to the rules that can
+match its action and provider — one cached dict lookup per event — is what keeps a
+package of hundreds of rules nearly as cheap as a handful (the inverted index of rsigma,
+DESIGN "Models to learn from").
 
-``route_values(node)`` is conservative: it returns the set of values a document's
-``event.action`` must take for the query to possibly match, or ``None`` when the query
-could match without naming one (then the rule sees every event). Over-approximation is
-safe (the compiled predicate still decides); under-approximation would lose alerts, so
-any construct not understood yields ``None``. Values from case-insensitive comparisons
-(EQL ``:``, ``in~``, DSL ``case_insensitive``) are marked so the index compares them
-lower-cased.
+``route_values(node, field)`` is conservative: it returns the values (exact or wildcard
+patterns) a document's ``field`` must match for the query to possibly match, or ``None``
+when the query does not pin the field (the rule then sees every event). Over-approximation
+is safe (the compiled predicate still decides); under-approximation would lose alerts, so
+any construct not understood yields ``None``. Case-insensitive comparisons (EQL ``:``,
+``in~``, DSL ``case_insensitive``) and patterns (``*``, ``?``) are marked so the index
+compares them the same way.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable
 
 from ctdetect.query import ast
 
 ROUTE_FIELD = "event.action"
+ROUTE_FIELDS = ("event.action", "event.provider")
 
-# (value, case_insensitive) pairs; None = unconstrained
-Route = frozenset[tuple[str, bool]] | None
+
+@dataclass(frozen=True, slots=True)
+class RouteValue:
+    """One value a field may take: exact or a ``*``/``?`` pattern, case-sensitive or not."""
+
+    value: str
+    case_insensitive: bool = False
+    pattern: bool = False
+
+    def matcher(self):  # type: ignore[no-untyped-def]
+        if self.pattern:
+            regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in self.value)
+            compiled = re.compile(regex, re.DOTALL | (re.IGNORECASE if self.case_insensitive else 0))
+            return lambda s: compiled.fullmatch(s) is not None
+        if self.case_insensitive:
+            folded = self.value.lower()
+            return lambda s: s.lower() == folded
+        value = self.value
+        return lambda s: s == value
+
+
+Route = frozenset[RouteValue] | None
 
 
 def route_values(node: ast.Node, field: str = ROUTE_FIELD) -> Route:
@@ -36,13 +61,7 @@ def route_values(node: ast.Node, field: str = ROUTE_FIELD) -> Route:
                 best = r
         return best
     if isinstance(node, ast.Or):
-        acc: set[tuple[str, bool]] = set()
-        for item in node.items:
-            r = route_values(item, field)
-            if r is None:
-                return None
-            acc |= r
-        return frozenset(acc)
+        return _union(route_values(item, field) for item in node.items)
     if isinstance(node, ast.MatchNone):
         return frozenset()
     if isinstance(node, ast.EventQuery):
@@ -50,35 +69,45 @@ def route_values(node: ast.Node, field: str = ROUTE_FIELD) -> Route:
     if isinstance(node, ast.Piped):
         return route_values(node.query, field)
     if isinstance(node, ast.Sequence):
-        acc = set()
-        for step in node.steps + ((node.until,) if node.until else ()):
-            r = route_values(step.query, field)
-            if r is None:
-                return None
-            acc |= r
-        return frozenset(acc)
+        steps = list(node.steps) + ([node.until] if node.until else [])
+        return _union(route_values(step.query, field) for step in steps)
     if isinstance(node, ast.Term) and node.field == field:
         return _one(node.value, node.case_insensitive)
     if isinstance(node, ast.Match) and node.field == field:
-        if isinstance(node.value, str) and ("*" in node.value or "?" in node.value):
-            return None  # a KQL wildcard left in a Match: let the predicate decide
         return _one(node.value, False)
     if isinstance(node, ast.Phrase) and node.field == field:
         return _one(node.text, False)
     if isinstance(node, ast.Terms) and node.field == field:
-        acc = set()
-        for value in node.values:
-            r = _one(value, node.case_insensitive)
-            if r is None:
-                return None
-            acc |= r
-        return frozenset(acc)
-    if isinstance(node, ast.Wildcard) and node.field == field and not any(c in node.pattern for c in "*?\\"):
-        return _one(node.pattern, node.case_insensitive)
+        return _union(_one(value, node.case_insensitive) for value in node.values)
+    if isinstance(node, ast.Wildcard) and node.field == field:
+        return _one(node.pattern, node.case_insensitive, force_pattern=True)
+    if isinstance(node, ast.Prefix) and node.field == field:
+        return _one(node.prefix + "*", node.case_insensitive, force_pattern=True)
     return None
 
 
-def _one(value: Any, case_insensitive: bool) -> Route:
+def rule_route(node: ast.Node) -> tuple[str, frozenset[RouteValue]] | None:
+    """The field to index a rule by (action first, then provider) and its values."""
+    for field in ROUTE_FIELDS:
+        values = route_values(node, field)
+        if values is not None:
+            return field, values
+    return None
+
+
+def _union(routes: Iterable[Route]) -> Route:
+    acc: set[RouteValue] = set()
+    for r in routes:
+        if r is None:
+            return None
+        acc |= r
+    return frozenset(acc)
+
+
+def _one(value: Any, case_insensitive: bool, force_pattern: bool = False) -> Route:
     if not isinstance(value, str):
         return None
-    return frozenset({(value.lower() if case_insensitive else value, case_insensitive)})
+    if "\\" in value:
+        return None  # escaped wildcard characters: let the predicate decide
+    pattern = force_pattern or "*" in value or "?" in value  # a superset is always safe
+    return frozenset({RouteValue(value, case_insensitive, pattern)})
