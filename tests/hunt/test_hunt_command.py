@@ -112,3 +112,12 @@ def test_stdin_input(tmp_path):
     res = CliRunner().invoke(cli, ["hunt", "--package", str(pkg), "--format", "json", "-"], input=logs.read_bytes())
     assert res.exit_code == 0, res.output
     assert len(json.loads(res.stdout)["findings"]) == 3
+
+
+def test_unreadable_geoip_database_is_a_usage_error(tmp_path):
+    pkg, logs = setup(tmp_path)
+    bad = tmp_path / "bad.mmdb"
+    bad.write_bytes(b"not a database")
+    res = hunt("--package", str(pkg), "--geoip-db", str(bad), str(logs))
+    assert res.exit_code == 2
+    assert "bad.mmdb" in res.output and "Traceback" not in res.output

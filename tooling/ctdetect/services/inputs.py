@@ -63,7 +63,10 @@ def make_mapper(geoip_db: str | None = None) -> Any:
     except ImportError:
         GeoIP = None  # noqa: N806
     if GeoIP is not None:
-        geo = GeoIP.open(geoip_db)
+        try:
+            geo = GeoIP.open(geoip_db)
+        except Exception as exc:  # noqa: BLE001 - GeoIPError and friends: one line for the user
+            raise ValueError(str(exc)) from None
     elif geoip_db:
         raise ValueError("GeoIP support is not available in this installation")
     return CloudTrailMapper(geo)
