@@ -141,3 +141,16 @@ def test_synth_baseline_is_generated_and_merged(tmp_path):
     data = json.loads(replay(tmp_path, "--format", "json").stdout)
     assert data["scenarios"][0]["events"] > 50
     assert data["scenarios"][0]["status"] == "passed"
+
+
+def test_a_scenario_file_that_does_not_load_fails_the_replay(tmp_path):
+    package(tmp_path)
+    scenario(tmp_path, "good", [ct_record(2, "ModifySnapshotAttribute")], [expect()])
+    broken = tmp_path / "scenarios" / "broken"
+    broken.mkdir()
+    (broken / "scenario.toml").write_text('name = "broken"\n[[expect]\nrule = ')
+    res = replay(tmp_path, "--format", "json")
+    assert res.exit_code == 1
+    data = json.loads(res.stdout)
+    assert data["scenario_errors"] and "broken" in data["scenario_errors"][0]
+    assert data["summary"]["met"] == 1

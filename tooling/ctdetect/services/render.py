@@ -182,7 +182,7 @@ def replay_dict(result: Any) -> dict[str, Any]:
                 ],
             }
         )
-    return {"scenarios": scenarios, "summary": result.summary(), "problems": result.problems}
+    return {"scenarios": scenarios, "summary": result.summary(), "scenario_errors": result.scenario_errors, "problems": result.problems}
 
 
 def render_replay_table(result: Any, out: TextIO) -> None:
@@ -194,6 +194,8 @@ def render_replay_table(result: Any, out: TextIO) -> None:
     for col in ("scenario", "expectation", "status", "detail"):
         table.add_column(col, overflow="fold")
     style = {"met": "green", "unmet": "bold red", "waiting": "yellow"}
+    for error in result.scenario_errors:
+        table.add_row("(not loaded)", "(scenario file)", "[bold red]unmet[/]", error)
     for s in result.scenarios:
         if s.zero_events:
             table.add_row(s.scenario.name, "(scenario)", "[bold red]unmet[/]", "reads zero events")
@@ -224,6 +226,13 @@ def render_replay_junit(result: Any) -> str:
 
     root = ET.Element("testsuites", name="ctdetect replay")
     total = failures = skipped = 0
+    if result.scenario_errors:
+        suite = ET.SubElement(root, "testsuite", name="scenario files", tests=str(len(result.scenario_errors)), failures=str(len(result.scenario_errors)), skipped="0", errors="0")
+        for error in result.scenario_errors:
+            case = ET.SubElement(suite, "testcase", name=error.split(": ", 1)[0], classname="scenario files")
+            ET.SubElement(case, "failure", message=error).text = error
+        total += len(result.scenario_errors)
+        failures += len(result.scenario_errors)
     for s in result.scenarios:
         suite = ET.SubElement(root, "testsuite", name=s.scenario.name, file=str(s.scenario.source.path))
         cases = 0

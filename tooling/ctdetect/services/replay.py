@@ -47,13 +47,15 @@ class ScenarioResult:
 class ReplayResult:
     scenarios: list[ScenarioResult]
     problems: list[str]
+    # scenario files that could not be loaded (bad TOML, bad keys): they fail the replay
+    scenario_errors: list[str] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for s in self.scenarios for o in s.outcomes if o.status == status)
 
     @property
     def ok(self) -> bool:
-        return all(s.ok for s in self.scenarios)
+        return not self.scenario_errors and all(s.ok for s in self.scenarios)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -61,6 +63,7 @@ class ReplayResult:
             "scenarios_failed": sum(1 for s in self.scenarios if not s.ok),
             "scenarios_without_events": sum(1 for s in self.scenarios if s.zero_events),
             "scenarios_with_errors": sum(1 for s in self.scenarios if s.errors),
+            "scenario_files_not_loaded": len(self.scenario_errors),
             "expectations": sum(len(s.outcomes) for s in self.scenarios),
             MET: self.count(MET),
             UNMET: self.count(UNMET),
@@ -179,7 +182,8 @@ def run_replay(
         results = _parallel(scenarios, content, backend, mapper, workers)
     else:
         results = [run_scenario(s, content, backend, mapper) for s in scenarios]
-    return ReplayResult(results, [describe(p) for p in problems if p.severity == "error"] + content.problems)
+    scenario_errors = [describe(p) for p in problems if p.severity == "error"]
+    return ReplayResult(results, content.problems, scenario_errors)
 
 
 _SHARED: dict[str, Any] = {}
