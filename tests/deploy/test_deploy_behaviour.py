@@ -364,3 +364,11 @@ def test_a_datafeed_query_stored_in_its_long_form_is_unchanged(fake: FakeElastic
     feed["query"]["bool"]["filter"][0] = {"term": {"event.dataset": "aws.guardduty"}}
     changed = deploy(fake, mini_package, dry_run=True)
     assert [r.path for r in changed.plan.requests] == [f"/_ml/datafeeds/{FEED}/_stop", f"/_ml/datafeeds/{FEED}/_update", f"/_ml/datafeeds/{FEED}/_start", "/api/ml/saved_objects/sync"]
+
+
+def test_a_redacted_kibana_status_is_noted_not_refused(fake: FakeElastic, mini_package: Path, tmp_path: Path) -> None:
+    """Kibana 9 answers users without ``monitor`` with the overall level only."""
+    fake.state.kibana_version = ""
+    out = run_cli(fake, tmp_path, "--package", str(mini_package), "--dry-run")
+    assert out.exit_code == 0, out.output
+    assert "did not report its version" in out.output

@@ -26,6 +26,7 @@ class Preflight:
     licence: str = ""
     licence_status: str = ""
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -84,9 +85,15 @@ def check(cluster: Cluster, needs_ml: bool) -> Preflight:
     status: Any = cluster.send(Request("GET", "/api/status")).body or {}
     version = status.get("version") if isinstance(status, dict) else None
     result.kibana_version = str(version.get("number", "")) if isinstance(version, dict) else ""
-    problem = version_problem("Kibana", result.kibana_version)
-    if problem:
-        result.problems.append(problem)
+    if not result.kibana_version:
+        # Kibana answers users without the cluster ``monitor`` privilege with the overall
+        # level only (no version): not a reason to refuse, but nothing to check either
+        result.notes.append("Kibana did not report its version (the credentials lack the monitor privilege); assumed to match Elasticsearch")
+        result.kibana_version = "unknown"
+    else:
+        problem = version_problem("Kibana", result.kibana_version)
+        if problem:
+            result.problems.append(problem)
     es_v, kb_v = parse_version(result.es_version), parse_version(result.kibana_version)
     if es_v and kb_v and es_v[:2] != kb_v[:2]:
         result.problems.append(

@@ -55,6 +55,8 @@ def render_text(result: DeployResult, out: TextIO) -> None:
         p = result.preflight
         licence = f", licence {p.licence}" if p.licence else ""
         out.write(f"Elasticsearch {p.es_version}, Kibana {p.kibana_version}{licence}, space {result.space!r}\n")
+        for note in p.notes:
+            out.write(f"note: {note}\n")
     outcomes = {id(o.action): o for o in (result.applied.outcomes if result.applied else [])}
     verb = "would " if result.dry_run else ""
     for action in result.plan.actions:
