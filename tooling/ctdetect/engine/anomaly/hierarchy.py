@@ -97,15 +97,30 @@ class BucketHierarchy:
     leaf_written: list[bool]
 
 
-def _node(idx: list[int], leaves: list[Leaf], raws: list[float], specs: dict[int, DetectorSpec]) -> Node:
-    """A node over the leaves ``idx`` (a single leaf is its own aggregate)."""
+def _node(
+    idx: list[int],
+    leaves: list[Leaf],
+    raws: list[float],
+    specs: dict[int, DetectorSpec],
+    cache: dict[tuple[int, ...], tuple[float, float, float]],
+) -> Node:
+    """A node over the leaves ``idx`` (a single leaf is its own aggregate).
+
+    Nodes over the same leaves (a user's partition and that user's influencer value,
+    an IP used for all of a user's calls…) aggregate identically: ``cache`` keeps each
+    distinct leaf set's result for the bucket.
+    """
     if len(idx) == 1:
         i = idx[0]
         p = leaves[i].probability
         return Node(raws[i], p, p, children=idx)
-    sub = [leaves[i] for i in idx]
-    raw, p = aggregate_leaves(sub, specs)
-    return Node(raw, p, min(lf.probability for lf in sub), children=idx)
+    key = tuple(idx)
+    hit = cache.get(key)
+    if hit is None:
+        sub = [leaves[i] for i in idx]
+        raw, p = aggregate_leaves(sub, specs)
+        hit = cache[key] = (raw, p, min(lf.probability for lf in sub))
+    return Node(hit[0], hit[1], hit[2], children=idx)
 
 
 def build(leaves: list[Leaf], specs: dict[int, DetectorSpec], raws: list[float] | None = None) -> BucketHierarchy:
@@ -117,7 +132,8 @@ def build(leaves: list[Leaf], specs: dict[int, DetectorSpec], raws: list[float] 
         raws = [raw_score(lf.probability) for lf in leaves]
     cut = MAXIMUM_ANOMALOUS_PROBABILITY
     n = len(leaves)
-    root = _node(list(range(n)), leaves, raws, specs)
+    cache: dict[tuple[int, ...], tuple[float, float, float]] = {}
+    root = _node(list(range(n)), leaves, raws, specs, cache)
     root.written = min(root.probability, root.smallest) < cut
 
     part_members: dict[tuple[str, str], list[int]] = {}
@@ -132,7 +148,7 @@ def build(leaves: list[Leaf], specs: dict[int, DetectorSpec], raws: list[float] 
 
     partitions: dict[tuple[str, str], Node] = {}
     for key, idx in part_members.items():
-        node = _node(idx, leaves, raws, specs)
+        node = _node(idx, leaves, raws, specs, cache)
         node.written = min(node.probability, node.smallest) < cut or (
             root.written and min(node.probability, node.smallest) <= OUTPUT_TOLERANCE * root.smallest
         )
@@ -141,7 +157,7 @@ def build(leaves: list[Leaf], specs: dict[int, DetectorSpec], raws: list[float] 
     influencers: dict[tuple[str, str], Node] = {}
     by_field: dict[str, list[Node]] = {}
     for key, idx in infl_members.items():
-        node = _node(idx, leaves, raws, specs)
+        node = _node(idx, leaves, raws, specs, cache)
         node.written = min(node.probability, node.smallest) < cut
         influencers[key] = node
         by_field.setdefault(key[0], []).append(node)
