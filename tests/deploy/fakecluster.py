@@ -456,7 +456,10 @@ class FakeElastic:
                 if m:
                     space, path = m.group(1), m.group(2)
                 with self._lock:
-                    status, payload = self._kibana_route(req.method, path, query, body, space)
+                    if path == "/api/detection_engine/rules/_import" and req.method == "POST":
+                        status, payload = self._import_rules(req, query, space)
+                    else:
+                        status, payload = self._kibana_route(req.method, path, query, body, space)
             early = _json(status, payload, False)
         return early(environ, start_response)
 
@@ -504,6 +507,26 @@ class FakeElastic:
         if m:
             return self._saved_object(method, m.group(1), m.group(2), body, objects)
         return kbn_error(404, f"Not Found: {method} {path}")
+
+    def _import_rules(self, req: WRequest, query: dict[str, str], space: str) -> tuple[int, Any]:
+        """Rules import: a multipart ``file`` of NDJSON rules (export summary lines ignored)."""
+        upload = req.files.get("file")
+        if upload is None or not (upload.filename or "").endswith(".ndjson"):
+            return kbn_error(400, "Invalid file extension, expected .ndjson")
+        rules = self.state.rules.setdefault(space, {})
+        overwrite = query.get("overwrite") == "true"
+        errors, success = [], 0
+        lines = [json.loads(line) for line in upload.read().decode().splitlines() if line.strip()]
+        lines = [x for x in lines if "rule_id" in x]
+        for rule in lines:
+            rule_id = rule["rule_id"]
+            if rule_id in rules and not overwrite:
+                errors.append({"rule_id": rule_id, "error": {"status_code": 409, "message": f'rule_id: "{rule_id}" already exists'}})
+                continue
+            old = rules.get(rule_id)
+            rules[rule_id] = self._stored_rule(rule, revision=(old["revision"] + 1) if old else 0, rid=old["id"] if old else None)
+            success += 1
+        return 200, {"success": not errors, "success_count": success, "rules_count": len(lines), "errors": errors, "exceptions_success": True, "exceptions_success_count": 0, "exceptions_errors": []}
 
     def _preview(self, body: Any, space: str) -> tuple[int, Any]:
         if not isinstance(body, dict) or "invocationCount" not in body or "timeframeEnd" not in body:

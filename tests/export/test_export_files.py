@@ -134,3 +134,22 @@ def test_export_of_a_broken_package_writes_what_loaded_and_exits_1(mini_package:
 def test_export_of_a_folder_that_is_not_a_package_says_so(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["export", "--package", str(tmp_path), "--output", str(tmp_path / "o")], env=BLANK_ENV)
     assert result.exit_code == 2 and "not a ctdetect package" in result.output
+
+
+def test_rules_file_imports_into_kibana_and_deploy_then_owns_the_rules(exported: Path, fake: FakeElastic, package) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """Imported with Kibana's own rules import, the rules are exactly what deploy would have made."""
+    url = fake.kibana_url + "/api/detection_engine/rules/_import"
+    auth = (fake.username, fake.password)
+    with open(exported / "kibana" / "rules.ndjson", "rb") as fh:
+        resp = requests.post(url, files={"file": ("rules.ndjson", fh)}, auth=auth, headers={"kbn-xsrf": "true"}, timeout=30)
+    assert resp.status_code == 200 and resp.json()["success_count"] == len(package.rules), resp.text
+    from ctdetect.deploy.planner import plan
+    from ctdetect.deploy.retry import RetryPolicy
+    from ctdetect.deploy.settings import ConnectionSettings
+    from ctdetect.deploy.state import read_state
+    from ctdetect.deploy.client import Cluster
+
+    cluster = Cluster.connect(ConnectionSettings.load(environ=fake.env(), env_file=None), RetryPolicy(attempts=1))
+    state = read_state(cluster, "default", [r.rule_id for r in package.rules], with_ml=False)
+    rules_plan = [a for a in plan(package, state).actions if a.kind == "rule"]
+    assert {a.action for a in rules_plan} == {"unchanged"}
