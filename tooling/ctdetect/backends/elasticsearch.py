@@ -241,6 +241,8 @@ class _Run:
             try:
                 resp = self.cluster.send(request).body or {}
                 preview_id = resp.get("previewId")
+                if resp.get("isAborted"):
+                    self.stats.problems.append(f"rule {rule.name!r}: Kibana stopped the preview at its time limit; alerts from the earliest runs may be missing")
                 for log in resp.get("logs") or []:
                     for error in log.get("errors") or []:
                         self.stats.problems.append(f"rule {rule.name!r}: preview error: {error}")
