@@ -79,6 +79,10 @@ class EmbeddedBackend:
         for count_, message in engine.errors.values():
             stats.problems.append(f"{message}; {count_} event(s) in all")
         for rule in engine.compiled:
+            if rule.late:
+                stats.problems.append(
+                    f"rule {rule.rule.name!r}: {rule.late} matching events arrived more than 6 hours out of time order; executions already run could not see them"
+                )
             if rule.untimed:
                 stats.problems.append(f"rule {rule.rule.name!r}: {rule.untimed} matching events had no readable time")
         findings = alerts + anomalies

@@ -1,18 +1,24 @@
 """What every compiled rule shares: its schedule, the events it matched, its alert fields.
 
-A compiled rule sees only the events the rule index routes to it (``index.RuleIndex``),
+A compiled rule sees only the events the rule index routes to it (``engine.RuleEngine``),
 tests them with predicates compiled once, and keeps just the matches (with their time and
-position in the input). All of Kibana's per-execution logic — windows, ``max_signals``,
-de-duplication across overlapping look-backs — runs once at the end over those matches,
-so the per-event cost of a rule that cannot match an event is zero and of one that can is
-one predicate call.
+position in the input). Kibana's per-execution logic — windows, ``max_signals``,
+de-duplication across overlapping look-backs — runs over those matches execution by
+execution (``_execute``), so the per-event cost of a rule that cannot match an event is
+zero and of one that can is one predicate call.
+
+Memory stays flat on long inputs: every 4096 matches, executions whose window ended more
+than ``SETTLE_SLACK_MS`` before the newest match are run ("settled") and the matches no
+later window can see are dropped. Input is expected in time order up to that slack
+(``hunt`` re-orders within 30 minutes, ``replay`` sorts fully); a match arriving later than
+that for an already settled execution is counted in ``late`` and reported.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from ctdetect.content.model import Rule
 from ctdetect.engine.rules.alerts import rule_fields
@@ -21,6 +27,9 @@ from ctdetect.engine.rules.timeutil import event_ms
 from ctdetect.findings import Finding
 
 Predicate = Callable[[dict], bool]
+
+SETTLE_SLACK_MS = 6 * 3_600_000
+SETTLE_EVERY = 4096
 
 
 class RuleNotEvaluable(Exception):
@@ -45,6 +54,10 @@ class CompiledRule:
     time_field: str | None = None
     matches: list[Match] = field(default_factory=list)
     untimed: int = 0  # matching events without a readable time (cannot be placed in a window)
+    late: int = 0  # matches that arrived after their executions were settled
+    settled_until: int | None = None  # time of the last execution already run
+    newest: int | None = None  # newest match time seen
+    output: list[Finding] = field(default_factory=list)
     # (field, values) the rule can match (routing.rule_route); None: every event
     route: tuple[str, frozenset] | None = None
     _rule_flat: dict[str, Any] | None = None
@@ -87,8 +100,47 @@ class CompiledRule:
     def offer(self, event: dict, seq: int) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def finish(self, anomalies: list[Finding]) -> list[Finding]:  # pragma: no cover - abstract
+    def _execute(self, executed_at: int, window: Sequence[Any]) -> None:  # pragma: no cover - abstract
+        """One emulated execution over the matches of its window (ascending time)."""
         raise NotImplementedError
+
+    def _keep(self, item: Any) -> None:
+        """Store a match (anything with ``ts`` and ``seq``); settle old executions now and then."""
+        ts = item.ts
+        if self.settled_until is not None and ts < self.settled_until - self.schedule.lookback_ms + self.schedule.interval_ms:
+            self.late += 1
+        self.matches.append(item)
+        if self.newest is None or ts > self.newest:
+            self.newest = ts
+        if not len(self.matches) % SETTLE_EVERY:
+            self._settle(self.newest - SETTLE_SLACK_MS)
+
+    def _settle(self, limit: int | None) -> None:
+        """Run every execution up to ``limit`` (``None``: all) and drop matches no later one sees."""
+        items = self.matches
+        if not items:
+            return
+        items.sort(key=lambda m: (m.ts, m.seq))
+        times = [m.ts for m in items]
+        done = self.settled_until
+        for t, lo, hi in self.schedule.windows(times):
+            if done is not None and t <= done:
+                continue
+            if limit is not None and t > limit:
+                break
+            self._execute(t, items[lo:hi])
+            self.settled_until = t
+        if limit is None:
+            items.clear()
+        elif self.settled_until is not None:
+            keep_from = self.settled_until + self.schedule.interval_ms - self.schedule.lookback_ms
+            first = next((i for i, ts in enumerate(times) if ts >= keep_from), len(times))
+            del items[:first]
+
+    def finish(self, anomalies: list[Finding]) -> list[Finding]:
+        """Run the executions not yet run; every alert of the rule, in execution order."""
+        self._settle(None)
+        return self.output
 
 
 @dataclass(slots=True)
@@ -101,8 +153,4 @@ class PredicateRule(CompiledRule):
         if self.predicate(event) and self.index_allows(event):
             ts = self._time(event)
             if ts is not None:
-                self.matches.append(Match(ts, seq, event))
-
-    def sorted_matches(self) -> list[Match]:
-        self.matches.sort(key=lambda m: (m.ts, m.seq))
-        return self.matches
+                self._keep(Match(ts, seq, event))

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from ctdetect.engine.rules.alerts import alert_uuid, event_alert, event_identity, nest, reason
-from ctdetect.engine.rules.base import CompiledRule, PredicateRule, RuleNotEvaluable
+from ctdetect.engine.rules.base import CompiledRule, Match, PredicateRule, RuleNotEvaluable
 from ctdetect.engine.rules.sequence import SeqEvent, SequenceSpec, join_key, run_sequences
 from ctdetect.engine.rules.timeutil import iso_ms, to_datetime
 from ctdetect.findings import Finding
@@ -61,25 +61,19 @@ class EqlEventRule(PredicateRule):
 
     pipe_mode: str | None = None
     pipe_count: int | None = None
+    alerted: set[int] = field(default_factory=set)
 
-    def finish(self, anomalies: list[Finding]) -> list[Finding]:
-        matches = self.sorted_matches()
-        times = [m.ts for m in matches]
-        alerted: set[int] = set()
-        findings: list[Finding] = []
-        for t, lo, hi in self.schedule.windows(times):
-            hits = _apply_limits(matches[lo:hi], self.rule.max_signals, self.pipe_mode, self.pipe_count)
-            for m in hits:
-                if m.seq in alerted:
-                    continue
-                alerted.add(m.seq)
-                findings.append(event_alert(self.rule, self.rule_flat, m.event, m.seq, m.ts, t))
-        return findings
+    def _execute(self, executed_at: int, window: Sequence[Match]) -> None:
+        for m in _apply_limits(list(window), self.rule.max_signals, self.pipe_mode, self.pipe_count):
+            if m.seq in self.alerted:
+                continue
+            self.alerted.add(m.seq)
+            self.output.append(event_alert(self.rule, self.rule_flat, m.event, m.seq, m.ts, executed_at))
 
 
 @dataclass(slots=True)
 class EqlSequenceRule(CompiledRule):
-    """An EQL sequence rule: per-step predicates and join keys, the state machine at the end."""
+    """An EQL sequence rule: per-step predicates and join keys, the state machine per execution."""
 
     step_predicates: list[Callable[[dict], bool]] = field(default_factory=list)
     step_keys: list[tuple[str, ...]] = field(default_factory=list)
@@ -88,7 +82,7 @@ class EqlSequenceRule(CompiledRule):
     spec: SequenceSpec | None = None
     pipe_mode: str | None = None
     pipe_count: int | None = None
-    hits: list[SeqEvent] = field(default_factory=list)
+    seen: set[tuple[int, ...]] = field(default_factory=set)
 
     def offer(self, event: dict, seq: int) -> None:
         steps: list[int] = []
@@ -112,23 +106,17 @@ class EqlSequenceRule(CompiledRule):
         ts = self._time(event)
         if ts is None:
             return
-        self.hits.append(SeqEvent(ts, seq, event, tuple(steps), keys, until))
+        self._keep(SeqEvent(ts, seq, event, tuple(steps), keys, until))
 
-    def finish(self, anomalies: list[Finding]) -> list[Finding]:
+    def _execute(self, executed_at: int, window: Sequence[SeqEvent]) -> None:
         assert self.spec is not None
-        hits = sorted(self.hits, key=lambda h: (h.ts, h.seq))
-        times = [h.ts for h in hits]
-        seen: set[tuple[int, ...]] = set()
-        findings: list[Finding] = []
-        for t, lo, hi in self.schedule.windows(times):
-            found = run_sequences(self.spec, hits[lo:hi])
-            for events in _apply_limits(found, self.rule.max_signals, self.pipe_mode, self.pipe_count):
-                ident = tuple(e.seq for e in events)
-                if ident in seen:
-                    continue
-                seen.add(ident)
-                findings.append(self._sequence_alert(events, t))
-        return findings
+        found = run_sequences(self.spec, window)
+        for events in _apply_limits(found, self.rule.max_signals, self.pipe_mode, self.pipe_count):
+            ident = tuple(e.seq for e in events)
+            if ident in self.seen:
+                continue
+            self.seen.add(ident)
+            self.output.append(self._sequence_alert(events, executed_at))
 
     def _sequence_alert(self, events: list[SeqEvent], executed_ms: int) -> Finding:
         identities = [event_identity(e.event, e.seq) for e in events]

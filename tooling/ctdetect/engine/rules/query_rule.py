@@ -15,29 +15,25 @@ and the alerts schema (``kibana.alert.original_time``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Sequence
 
 from ctdetect.engine.rules.alerts import event_alert
-from ctdetect.engine.rules.base import PredicateRule
-from ctdetect.findings import Finding
+from ctdetect.engine.rules.base import Match, PredicateRule
 
 
 @dataclass(slots=True)
 class QueryRule(PredicateRule):
-    def finish(self, anomalies: list[Finding]) -> list[Finding]:
-        matches = self.sorted_matches()
-        times = [m.ts for m in matches]
-        alerted: set[int] = set()
-        findings: list[Finding] = []
+    alerted: set[int] = field(default_factory=set)
+
+    def _execute(self, executed_at: int, window: Sequence[Match]) -> None:
+        created = 0
         limit = self.rule.max_signals
-        for t, lo, hi in self.schedule.windows(times):
-            created = 0
-            for m in matches[lo:hi]:
-                if created >= limit:
-                    break
-                if m.seq in alerted:
-                    continue
-                alerted.add(m.seq)
-                findings.append(event_alert(self.rule, self.rule_flat, m.event, m.seq, m.ts, t))
-                created += 1
-        return findings
+        for m in window:
+            if created >= limit:
+                break
+            if m.seq in self.alerted:
+                continue
+            self.alerted.add(m.seq)
+            self.output.append(event_alert(self.rule, self.rule_flat, m.event, m.seq, m.ts, executed_at))
+            created += 1

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from ctdetect.engine.rules.alerts import alert_uuid, nest
 from ctdetect.engine.rules.base import CompiledRule, Predicate
@@ -60,7 +60,7 @@ class ThresholdRule(CompiledRule):
     group_fields: tuple[str, ...] = ()
     value: int = 1
     cardinality: tuple[tuple[str, int], ...] = ()
-    hits: list[_Hit] = field(default_factory=list)
+    last_alert: dict[GroupKey, int] = field(default_factory=dict)
 
     def offer(self, event: dict, seq: int) -> None:
         if not self.predicate(event) or not self.index_allows(event):
@@ -75,39 +75,33 @@ class ThresholdRule(CompiledRule):
         ts = self._time(event)
         if ts is None:
             return
-        self.hits.append(_Hit(ts, seq, groups, [_values(event, f) for f, _ in self.cardinality]))
+        self._keep(_Hit(ts, seq, groups, [_values(event, f) for f, _ in self.cardinality]))
 
-    def finish(self, anomalies: list[Finding]) -> list[Finding]:
-        hits = sorted(self.hits, key=lambda h: (h.ts, h.seq))
-        times = [h.ts for h in hits]
-        last_alert: dict[GroupKey, int] = {}
-        findings: list[Finding] = []
-        for t, lo, hi in self.schedule.windows(times):
-            window_start = t - self.schedule.lookback_ms
-            buckets: dict[GroupKey, list[_Hit]] = {}
-            for h in hits[lo:hi]:
-                for g in h.groups:
-                    if g in last_alert and h.ts <= last_alert[g]:
-                        continue
-                    buckets.setdefault(g, []).append(h)
-            ready: list[tuple[GroupKey, list[_Hit], list[int]]] = []
-            for g, members in buckets.items():
-                if len(members) < self.value:
+    def _execute(self, executed_at: int, window: Sequence[_Hit]) -> None:
+        window_start = executed_at - self.schedule.lookback_ms
+        last_alert = self.last_alert
+        buckets: dict[GroupKey, list[_Hit]] = {}
+        for h in window:
+            for g in h.groups:
+                if g in last_alert and h.ts <= last_alert[g]:
                     continue
-                counts = []
-                for i, (_, needed) in enumerate(self.cardinality):
-                    distinct = {repr(v) for m in members for v in m.distinct[i]}
-                    counts.append(len(distinct))
-                if any(c < needed for c, (_, needed) in zip(counts, self.cardinality)):
-                    continue
-                ready.append((g, members, counts))
-            ready.sort(key=lambda item: (-len(item[1]), repr(item[0])))
-            for g, members, counts in ready[: self.rule.max_signals]:
-                newest = max(m.ts for m in members)
-                since = last_alert.get(g, window_start)
-                findings.append(self._alert(g, members, counts, since, newest, t))
-                last_alert[g] = newest
-        return findings
+                buckets.setdefault(g, []).append(h)
+        ready: list[tuple[GroupKey, list[_Hit], list[int]]] = []
+        for g, members in buckets.items():
+            if len(members) < self.value:
+                continue
+            counts = []
+            for i, _ in enumerate(self.cardinality):
+                counts.append(len({repr(v) for m in members for v in m.distinct[i]}))
+            if any(c < needed for c, (_, needed) in zip(counts, self.cardinality)):
+                continue
+            ready.append((g, members, counts))
+        ready.sort(key=lambda item: (-len(item[1]), repr(item[0])))
+        for g, members, counts in ready[: self.rule.max_signals]:
+            newest = max(m.ts for m in members)
+            since = last_alert.get(g, window_start)
+            self.output.append(self._alert(g, members, counts, since, newest, executed_at))
+            last_alert[g] = newest
 
     def _alert(
         self, group: GroupKey, members: list[_Hit], counts: list[int], since: int, newest: int, executed: int
