@@ -264,3 +264,13 @@ def test_without_the_integration_events_are_indexed_as_ctdetect_maps_them(wired:
     bulk = next(s for s in wired.seen if "/_bulk" in s.path)
     lines = [json.loads(line) for line in bulk.body.splitlines() if line.strip()]
     assert "pipeline" not in bulk.query and lines[1]["event"]["action"] == "ListBuckets"
+
+
+def test_a_cluster_without_an_ml_licence_runs_nothing_and_says_why(wired: FakeElastic) -> None:
+    wired.state.licence = "basic"
+    result = run_replay([str(PROJECT_ROOT / "scenarios" / SCENARIOS[0])], package_root=str(PROJECT_ROOT), backend="elasticsearch", workers=1)
+    scenario = result.scenarios[0]
+    assert not result.ok
+    assert any("platinum, enterprise or trial" in p for p in scenario.problems)
+    assert not any(s.method != "GET" for s in wired.seen)  # nothing created
+    assert all(o.status == "unmet" and "platinum" in o.detail for o in scenario.outcomes if o.expectation.fires)

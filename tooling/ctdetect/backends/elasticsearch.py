@@ -88,6 +88,8 @@ class ElasticsearchBackend:
             stats.problems.append("no event has a readable @timestamp: nothing indexed")
             return RunResult([], stats)
         start_ms, end_ms = min(times), max(times)
+        if not self._preflight(stats, rules, jobs):
+            return RunResult([], stats)
         run = _Run(self, stats, secrets.token_hex(3))
         try:
             index = run.index_events(docs)
@@ -104,6 +106,28 @@ class ElasticsearchBackend:
         for f in run.findings:
             stats.findings_by_source[f.source_id] = stats.findings_by_source.get(f.source_id, 0) + 1
         return RunResult(run.findings, stats)
+
+
+    def _preflight(self, stats: RunStats, rules: list[Rule], jobs: list[tuple[MLJob, Datafeed | None]]) -> bool:
+        """Version and licence, as deploy checks them; on a problem nothing runs and every
+        rule and job is reported as not run, with the reason."""
+        from ctdetect.deploy.preflight import check
+
+        try:
+            pre = check(self.cluster, needs_ml=bool(jobs))
+        except ClusterError as exc:
+            problems = [self.settings.redact(str(exc))]
+        else:
+            problems = pre.problems
+        if not problems:
+            return True
+        reason = "; ".join(problems)
+        stats.problems.extend(problems)
+        for rule in rules:
+            stats.not_run[rule.rule_id] = stats.not_run[rule.name] = reason
+        for job, _ in jobs:
+            stats.not_run[job.job_id] = reason
+        return False
 
 
 class _Run:
