@@ -142,3 +142,19 @@ def test_small_and_vectorised_paths_agree(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(categorical, "SMALL_MODEL", 0)  # force the numpy path
     for conc, small in cases:
         assert less_likely_probabilities(conc) == pytest.approx(small, rel=1e-9)
+
+
+def test_batched_probabilities_equal_one_model_at_a_time() -> None:
+    import random
+
+    from ctdetect.engine.anomaly.categorical import batch_less_likely
+
+    rng = random.Random(5)
+    requests = []
+    for _ in range(150):
+        k = rng.randint(1, 30)
+        conc = {f"v{i}": rng.choice([rng.random() * 5, float(rng.randint(1, 500)), 3.0]) for i in range(k)}
+        requests.append((conc, rng.sample(list(conc), rng.randint(1, k))))
+    requests.append(({"a": 5.0, "b": 1.0}, ["zzz"]))  # unknown category: smallest probability
+    for (conc, keys), got in zip(requests, batch_less_likely(requests)):
+        assert got == pytest.approx(less_likely_probabilities(conc, keys), rel=1e-9)

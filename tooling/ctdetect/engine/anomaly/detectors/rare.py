@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ctdetect.engine.anomaly.categorical import DecayedDirichlet, decay_factor
+from ctdetect.engine.anomaly.categorical import DecayedDirichlet, batch_less_likely, decay_factor
 from ctdetect.engine.anomaly.config import DetectorSpec, JobSpec
 from ctdetect.engine.anomaly.detectors.base import DetectorModel, InflTuple, Leaf, infl_from_state, merge_influencers
 
@@ -80,6 +80,7 @@ class IndividualRare(DetectorModel):
         if self.job.model_prune_window_s:
             prune_before = bucket_ms - self.job.model_prune_window_s * 1000
         leaves: list[Leaf] = []
+        models = []
         for part, values in present.items():
             model = self.models.get(part)
             if model is None:
@@ -87,7 +88,10 @@ class IndividualRare(DetectorModel):
             if prune_before is not None:
                 model.prune(prune_before)
             model.observe(values, bucket_ms, self.decay)
-            probs = model.probabilities(values)
+            models.append(model)
+        # every partition's probabilities in one vectorised pass
+        all_probs = batch_less_likely([(m.conc, values) for m, values in zip(models, present.values())])
+        for (part, values), model, probs in zip(present.items(), models, all_probs):
             stored = model.stored
             total = sum(stored.values())
             median: float | None = None
