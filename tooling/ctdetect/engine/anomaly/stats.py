@@ -73,13 +73,6 @@ def normal_z(p: float) -> float:
     return -_NORMAL.inv_cdf(p / 2.0)
 
 
-def chi2_sf(x: float, dof: float) -> float:
-    """Survival function of a chi-square with ``dof`` degrees of freedom."""
-    if x <= 0.0:
-        return 1.0
-    return float(_special().gammaincc(dof / 2.0, x / 2.0))
-
-
 def joint_probability(ps: Sequence[float], weights: Sequence[float] | None = None) -> float:
     """Elastic's joint probability of independent p-values (ML-SEMANTICS §6.1, ρ = 0).
 
