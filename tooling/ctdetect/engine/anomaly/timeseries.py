@@ -58,6 +58,8 @@ def count_cdf(k: float, mean: float, var: float) -> float:
     if mean <= 0.0:
         return 1.0
     if var <= mean * 1.0001:
+        if k == 0:  # empty buckets are common: keep them off scipy
+            return math.exp(-mean)
         return float(_special().pdtr(k, mean))
     r = mean * mean / (var - mean)
     q = r / (r + mean)
