@@ -35,7 +35,7 @@ from ctdetect.engine.anomaly.categorical import DecayedDirichlet, decay_factor, 
 from ctdetect.engine.anomaly.config import DetectorSpec, JobSpec
 from ctdetect.engine.anomaly.detectors.base import DetectorModel, InflTuple, Leaf, infl_from_state, merge_influencers
 from ctdetect.engine.anomaly.fields import values as field_values
-from ctdetect.engine.anomaly.timeseries import CountSeries
+from ctdetect.engine.anomaly.timeseries import CountSeries, sided_probability
 
 SeriesKey = tuple[str | None, str | None]  # (partition value, by value)
 
@@ -101,11 +101,12 @@ class CountingDetector(DetectorModel):
         """
         t_mid = bucket_ms + self.span_s * 500
         y = x - self.offset
-        p = series.probability(y, t_mid, self.side)
-        typical = series.baseline(t_mid) + self.offset if series.informative() else None
         self.last_explanation = {}
+        typical: float | None = None
         if series.informative():
-            mean, var = series.predictive(t_mid)
+            mean, var = series.predictive(t_mid)  # once: probability, tail and explanation share it
+            typical = series.baseline(t_mid) + self.offset
+            p = sided_probability(y, mean, var, self.side)
             p_tail = min(stats_tail(y, mean, var), 1.0)
             if p < 0.05:
                 sd = var**0.5
@@ -116,6 +117,7 @@ class CountingDetector(DetectorModel):
                     "upper_confidence_bound": round(mean + 1.96 * sd + self.offset, 6),
                 }
         else:
+            p = 1.0
             p_tail = 1.0
         series.update(y, t_mid, weight * self.learn_rate, self.span_s, self.decay_rate, p_tail)
         return p, y, (typical if typical is not None else x)
