@@ -9,7 +9,7 @@ For each size (``--records``, default 1 million; ``--large`` adds 4 million) thi
    and ML job), then rules only (no jobs), each timed with its own peak RSS (wait4);
 4. prints one table: records, floor, hunt time, ratio hunt/floor, events/s, peak memory.
 
-    python bench/hunt.py [--records 1000000] [--large] [--principals 50]
+    python bench/hunt.py [--records 1000000] [--large] [--principals 50] [--content both|rules|whole]
 
 Figures are printed, never asserted: the test suite does not time anything.
 """
@@ -87,7 +87,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--large", action="store_true", help="also 4 million records")
     parser.add_argument("--principals", type=int, default=50)
-    parser.add_argument("--rules-only", action="store_true", help="skip the whole-package run (rules without ML jobs only)")
+    parser.add_argument("--content", choices=("both", "rules", "whole"), default="both", help="rules only (no ML jobs), the whole package, or both (default)")
     args = parser.parse_args()
     sizes = [args.records] + ([4_000_000] if args.large and args.records != 4_000_000 else [])
     no_jobs = OUT / "no-jobs"
@@ -96,7 +96,7 @@ def main() -> None:
     for n in sizes:
         root = archive(n, args.principals)
         floor_s, seen = floor(root)
-        variants = [("rules only", no_jobs)] + ([] if args.rules_only else [("whole package", None)])
+        variants = [v for v in (("rules only", no_jobs), ("whole package", None)) if args.content == "both" or v[0].startswith(args.content)]
         for label, jobs in variants:
             hunt_s, peak, summary = run_hunt(root, jobs)
             rows.append((seen, label, floor_s, hunt_s, hunt_s / floor_s, seen / hunt_s, peak, summary))
