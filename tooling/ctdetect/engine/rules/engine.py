@@ -4,9 +4,10 @@
 ``event.action`` values (exact or wildcard; else the ``event.provider`` values) they can
 match (``routing``). The candidate rules of each distinct (action, provider) pair are
 worked out once and cached, so ``feed(event, seq)`` costs one dict lookup plus one
-predicate call per rule that can match; matches are kept by the rules. ``finish(anomalies)`` runs
-Kibana's per-execution logic for each rule (schedule, ``max_signals``, de-duplication)
-and returns the alerts, ``machine_learning`` rules reading the anomaly findings given.
+predicate call per rule that can match; matches are kept by the rules, which run
+Kibana's per-execution logic (schedule, ``max_signals``, de-duplication) as executions
+settle. ``finish(anomalies)`` runs the rest and returns the alerts, ``machine_learning``
+rules reading the anomaly findings given.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from ctdetect.engine.rules.base import CompiledRule, RuleNotEvaluable
 from ctdetect.engine.rules.compile import compile_rule
 from ctdetect.engine.rules.ml_rule import MachineLearningRule
 from ctdetect.engine.rules.routing import ROUTE_FIELD, ROUTE_FIELDS
+from ctdetect.findings import Finding
 
 PROVIDER_FIELD = ROUTE_FIELDS[1]
-from ctdetect.findings import Finding
 
 
 @dataclass(slots=True)
