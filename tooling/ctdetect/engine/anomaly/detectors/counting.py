@@ -146,9 +146,12 @@ class CountingDetector(DetectorModel):
                 probs = model.probabilities(labels)
                 for b, label in zip(bys, labels):
                     rarity_p[(part, b)] = probs.get(label, 1.0)
-        keys = set(present)
+        # a fixed order (bucket's series first, then the known ones): a set of keys holding
+        # None iterates in an order that changes from run to run (None hashes by address
+        # in Python 3.11), and the normaliser's history depends on the order of updates
+        keys = list(present)
         if self.include_empty:
-            keys |= set(self.series)
+            keys.extend(k for k in self.series if k not in present)
         leaves: list[Leaf] = []
         for key in keys:
             acc = present.get(key)
