@@ -157,10 +157,19 @@ def build(leaves: list[Leaf], specs: dict[int, DetectorSpec], raws: list[float] 
     influencers: dict[tuple[str, str], Node] = {}
     by_field: dict[str, list[Node]] = {}
     for key, idx in infl_members.items():
-        node = _node(idx, leaves, raws, specs, cache)
-        node.written = min(node.probability, node.smallest) < cut
+        if len(idx) == 1:  # most influencer values (source IPs…) sit on one leaf: no aggregation
+            i = idx[0]
+            p = leaves[i].probability
+            node = Node(raws[i], p, p, p < cut, idx)
+        else:
+            node = _node(idx, leaves, raws, specs, cache)
+            node.written = min(node.probability, node.smallest) < cut
         influencers[key] = node
-        by_field.setdefault(key[0], []).append(node)
+        nodes = by_field.get(key[0])
+        if nodes is None:
+            by_field[key[0]] = [node]
+        else:
+            nodes.append(node)
 
     influencer_fields: dict[str, Node] = {}
     for name, nodes in by_field.items():
@@ -182,11 +191,13 @@ def build(leaves: list[Leaf], specs: dict[int, DetectorSpec], raws: list[float] 
             if ancestor is None:
                 ancestor = root
             ok = ancestor.written and p <= OUTPUT_TOLERANCE * ancestor.smallest
-            if not ok:
-                ok = any(
-                    influencers[(name, v)].written and p <= OUTPUT_TOLERANCE * influencers[(name, v)].smallest
-                    for name, vals in leaf.influencers.items()
-                    for v in vals
-                )
         written.append(ok)
+    # a leaf is also written when within tolerance of a written influencer node it belongs
+    # to: walk only the written influencer nodes' members (few), not every leaf's values
+    for node in influencers.values():
+        if node.written:
+            limit = OUTPUT_TOLERANCE * node.smallest
+            for i in node.children:
+                if not written[i] and leaves[i].probability <= limit:
+                    written[i] = True
     return BucketHierarchy(root, partitions, influencers, influencer_fields, written)

@@ -189,11 +189,24 @@ class AnomalyJobRunner:
         h = hierarchy.build(leaves, self.specs, leaf_raw)
         # update every normaliser with this bucket's scores first
         leaf_keys = [self._leaf_keys(leaf) for leaf in leaves]
+        leaf_updates: dict[str, list[tuple[float, float, str]]] = {}
         for leaf, (key, scope), raw in zip(leaves, leaf_keys, leaf_raw):
-            self._norm(key).update(raw, leaf.probability, scope)
+            batch = leaf_updates.get(key)
+            if batch is None:
+                batch = leaf_updates[key] = []
+            batch.append((raw, leaf.probability, scope))
+        for key, batch in leaf_updates.items():
+            self._norm(key).update_many(batch)
         self._norm("root").update(h.root.raw, h.root.probability, "")
+        # one batched update per influencer field (per-normaliser order kept)
+        infl_updates: dict[str, list[tuple[float, float, str]]] = {}
         for (name, value), node in h.influencers.items():
-            self._norm("infl\x1f" + name).update(node.raw, node.probability, value)
+            batch = infl_updates.get(name)
+            if batch is None:
+                batch = infl_updates[name] = []
+            batch.append((node.raw, node.probability, value))
+        for name, batch in infl_updates.items():
+            self._norm("infl\x1f" + name).update_many(batch)
         for name, node in h.influencer_fields.items():
             self._norm("inflb\x1f" + name).update(node.raw, node.probability, "")
         # then normalise and write
