@@ -144,7 +144,12 @@ def build(leaves: list[Leaf], specs: dict[int, DetectorSpec], raws: list[float] 
             part_members.setdefault((pname, leaf.partition_value), []).append(i)
         for name, vals in leaf.influencers.items():
             for v in vals:
-                infl_members.setdefault((name, v), []).append(i)
+                key = (name, v)
+                members = infl_members.get(key)
+                if members is None:
+                    infl_members[key] = [i]
+                else:
+                    members.append(i)
 
     partitions: dict[tuple[str, str], Node] = {}
     for key, idx in part_members.items():

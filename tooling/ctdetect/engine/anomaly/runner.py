@@ -119,8 +119,10 @@ class AnomalyJobRunner:
             weight = w if w is not None and w > 0 else 1.0
         names = self._infl_names
         if names:
+            # value_tuple inlined for the one-string case (one lookup per influencer per job)
             vt = fields.value_tuple
-            infl = tuple([vt(event, n) for n in names])
+            get = event.get
+            infl = tuple([(v,) if type(v := get(n)) is str and v else vt(event, n) for n in names])
         else:
             infl = ()
         for add in self._adders:

@@ -36,10 +36,10 @@ def merge_influencers(names: list[str], tuples: set[InflTuple] | list[InflTuple]
     """Union of the influencer values of the events behind one leaf, field by field."""
     out: dict[str, list[str]] = {}
     for i, name in enumerate(names):
-        seen: dict[str, None] = {}
+        seen: set[str] = set()
+        add = seen.update
         for t in tuples:
-            for v in t[i]:
-                seen[v] = None
+            add(t[i])
         if seen:
             out[name] = sorted(seen)
     return out
