@@ -94,3 +94,43 @@ def test_hierarchy_fast_paths_match_plain_aggregation(seed: int) -> None:
         smallest = min(lf.probability for lf in members)
         assert (node.raw, node.probability, node.smallest) == (raw, p, smallest)
         assert node.written == (min(p, smallest) < hierarchy.MAXIMUM_ANOMALOUS_PROBABILITY)
+
+
+def _plain_aggregate(ps: list[float], style: tuple[float, float, int, int]) -> tuple[float, float]:
+    """``scores.aggregate`` as first written: the joint is always computed."""
+    import math
+
+    from ctdetect.engine.anomaly import stats
+    from ctdetect.engine.anomaly.scores import MAXIMUM_ANOMALOUS_PROBABILITY as cut
+    from ctdetect.engine.anomaly.scores import inverse_raw_score, raw_score
+
+    jw, ew, min_m, max_m = style
+    if min(ps) >= 1.0:
+        return 0.0, 1.0
+    pj = stats.joint_probability(ps)
+    pe = stats.extreme_probability(ps, min_m, max_m)
+    if pj > cut and pe > cut:
+        return 0.0, math.exp(jw * math.log(pj) + ew * math.log(pe))
+    raw = 0.8 * (jw * raw_score(pj) + ew * raw_score(pe))
+    if raw <= 0.0:
+        return 0.0, math.exp(jw * math.log(pj) + ew * math.log(pe))
+    return raw, inverse_raw_score(raw / 0.8)
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_people_style_without_joint_equals_plain_aggregate(seed: int) -> None:
+    from ctdetect.engine.anomaly.scores import ATTRIBUTES, DETECTORS, PEOPLE, aggregate
+
+    rng = random.Random(seed)
+    n = rng.randrange(1, 30)
+    kind = seed % 4
+    if kind == 0:  # many mildly small p: joint small, extreme not
+        ps = [rng.uniform(0.02, 0.3) for _ in range(n)]
+    elif kind == 1:  # extreme near the 0.035–0.05 band
+        ps = [rng.uniform(0.2, 1.0) for _ in range(n)] + [rng.uniform(0.03, 0.06) / max(n, 1)]
+    elif kind == 2:
+        ps = [10 ** rng.uniform(-8, 0) for _ in range(n)]
+    else:
+        ps = [rng.choice([1.0, rng.uniform(0.5, 1.0)]) for _ in range(n)]
+    for style in (PEOPLE, ATTRIBUTES, DETECTORS):
+        assert aggregate(ps, style) == _plain_aggregate(ps, style)

@@ -28,6 +28,7 @@ LOG_P2 = math.log(1e-50)
 LOG_PMIN = math.log(stats.SMALLEST_PROBABILITY)
 MAXIMUM_ANOMALOUS_PROBABILITY = 0.035  # records are written only below this (§6.5)
 NORMAL_RANGE_SCORE_FRACTION = 0.8
+JOINT_IRRELEVANT_FROM = 0.05  # raw_score(p) is 0 from here on
 
 # Aggregation styles: (joint weight, extreme weight, min extreme m, max extreme m), §6.3.
 PEOPLE = (0.0, 1.0, 1, 1)
@@ -95,8 +96,14 @@ def aggregate(ps: Sequence[float], style: tuple[float, float, int, int]) -> tupl
     jw, ew, min_m, max_m = style
     if min(ps) >= 1.0:
         return 0.0, 1.0
-    p_joint = stats.joint_probability(ps)
     p_extreme = stats.extreme_probability(ps, min_m, max_m)
+    if jw == 0.0 and (p_extreme <= MAXIMUM_ANOMALOUS_PROBABILITY or p_extreme >= JOINT_IRRELEVANT_FROM):
+        # the people style weighs the joint by zero; it then only picks the branch below,
+        # and only when 0.035 < p_extreme < 0.05 (elsewhere both branches give the same
+        # result): skip the chi-square over every child (thousands of influencer values)
+        p_joint = 1.0
+    else:
+        p_joint = stats.joint_probability(ps)
     if p_joint > MAXIMUM_ANOMALOUS_PROBABILITY and p_extreme > MAXIMUM_ANOMALOUS_PROBABILITY:
         return 0.0, math.exp(jw * math.log(p_joint) + ew * math.log(p_extreme))
     raw = NORMAL_RANGE_SCORE_FRACTION * (jw * raw_score(p_joint) + ew * raw_score(p_extreme))
