@@ -65,6 +65,7 @@ class AnomalyJobRunner:
         self._seen = 0
         self._infl_names = list(spec.influencers)
         self._adders = [d.add for d in self.detectors]
+        self._leaf_key_cache: dict[int, str] = {}
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -167,7 +168,11 @@ class AnomalyJobRunner:
 
     def _leaf_keys(self, leaf: Leaf) -> tuple[str, str]:
         spec = self.specs[leaf.detector_index]
-        key = "leaf\x1f%s\x1f%s\x1f%s\x1f%s" % (spec.partition_field_name or "", spec.person_field or "", spec.function, spec.field_name or "")
+        key = self._leaf_key_cache.get(leaf.detector_index)
+        if key is None:
+            key = self._leaf_key_cache[leaf.detector_index] = "leaf\x1f%s\x1f%s\x1f%s\x1f%s" % (
+                spec.partition_field_name or "", spec.person_field or "", spec.function, spec.field_name or ""
+            )
         if spec.is_population:
             scope = ""
         else:

@@ -165,9 +165,12 @@ class CountSeries:
     def informative(self) -> bool:
         return self.weight >= MIN_INFORMATIVE_WEIGHT
 
-    def predictive(self, t_ms: int) -> tuple[float, float]:
-        """Mean and variance of the next value (with parameter uncertainty)."""
-        mean = max(self.baseline(t_ms), 0.05)
+    def predictive(self, t_ms: int, base: float | None = None) -> tuple[float, float]:
+        """Mean and variance of the next value (with parameter uncertainty).
+
+        ``base``: ``baseline(t_ms)`` when the caller has it already.
+        """
+        mean = max(self.baseline(t_ms) if base is None else base, 0.05)
         var = self.var * (1.0 + 1.0 / max(self.weight, 1.0))
         return mean, max(var, mean * 1.05, 0.1)
 
@@ -178,8 +181,14 @@ class CountSeries:
         return sided_probability(x, mean, var, side)
 
     # ------------------------------------------------------------------ update
-    def update(self, x: float, t_ms: int, weight: float, span_s: int, decay_rate: float, p_one_tail: float) -> None:
-        """Learn one sample with Elastic's weights (learn rate × empty bucket × outlier)."""
+    def update(
+        self, x: float, t_ms: int, weight: float, span_s: int, decay_rate: float, p_one_tail: float, base: float | None = None
+    ) -> None:
+        """Learn one sample with Elastic's weights (learn rate × empty bucket × outlier).
+
+        ``base``: ``baseline(t_ms)`` before this update, when the caller has it already
+        (it depends on the level and the profiles only, which nothing above changes).
+        """
         age = t_ms - self.first_ms
         derate = max(1.0 - age / THREE_WEEKS_MS, 0.0)
         if p_one_tail >= 1e-3:
@@ -195,7 +204,8 @@ class CountSeries:
         decay = math.exp(-decay_rate)
         self.weight = self.weight * decay + w
         trend = trend_decay_rate(span_s, decay_rate)
-        base = self.baseline(t_ms)
+        if base is None:
+            base = self.baseline(t_ms)
         err = x - base
         if self.weight <= w + 1e-12:  # first sample
             self.level = x

@@ -35,7 +35,7 @@ from ctdetect.engine.anomaly.categorical import DecayedDirichlet, decay_factor, 
 from ctdetect.engine.anomaly.config import DetectorSpec, JobSpec
 from ctdetect.engine.anomaly.detectors.base import DetectorModel, InflTuple, Leaf, infl_from_state, merge_influencers
 from ctdetect.engine.anomaly.fields import values as field_values
-from ctdetect.engine.anomaly.timeseries import CountSeries, sided_probability
+from ctdetect.engine.anomaly.timeseries import CountSeries, count_cdf, count_sf, sided_probability
 
 SeriesKey = tuple[str | None, str | None]  # (partition value, by value)
 
@@ -103,9 +103,11 @@ class CountingDetector(DetectorModel):
         y = x - self.offset
         self.last_explanation = {}
         typical: float | None = None
+        base: float | None = None
         if series.informative():
-            mean, var = series.predictive(t_mid)  # once: probability, tail and explanation share it
-            typical = series.baseline(t_mid) + self.offset
+            base = series.baseline(t_mid)  # once: prediction, typical and the update share it
+            mean, var = series.predictive(t_mid, base)  # once: probability, tail and explanation share it
+            typical = base + self.offset
             p = sided_probability(y, mean, var, self.side)
             p_tail = min(stats_tail(y, mean, var), 1.0)
             if p < 0.05:
@@ -119,7 +121,7 @@ class CountingDetector(DetectorModel):
         else:
             p = 1.0
             p_tail = 1.0
-        series.update(y, t_mid, weight * self.learn_rate, self.span_s, self.decay_rate, p_tail)
+        series.update(y, t_mid, weight * self.learn_rate, self.span_s, self.decay_rate, p_tail, base)
         return p, y, (typical if typical is not None else x)
 
     def close(self, bucket_ms: int) -> list[Leaf]:
@@ -237,6 +239,4 @@ class CountingDetector(DetectorModel):
 
 def stats_tail(y: float, mean: float, var: float) -> float:
     """One-tailed probability of ``y`` on its own side of the mean (for outlier weights)."""
-    from ctdetect.engine.anomaly.timeseries import count_cdf, count_sf
-
     return count_sf(y, mean, var) if y >= mean else count_cdf(y, mean, var)
