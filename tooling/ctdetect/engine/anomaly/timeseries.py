@@ -182,12 +182,21 @@ class CountSeries:
 
     # ------------------------------------------------------------------ update
     def update(
-        self, x: float, t_ms: int, weight: float, span_s: int, decay_rate: float, p_one_tail: float, base: float | None = None
+        self,
+        x: float,
+        t_ms: int,
+        weight: float,
+        span_s: int,
+        decay_rate: float,
+        p_one_tail: float,
+        base: float | None = None,
+        trend: float | None = None,
     ) -> None:
         """Learn one sample with Elastic's weights (learn rate × empty bucket × outlier).
 
         ``base``: ``baseline(t_ms)`` before this update, when the caller has it already
-        (it depends on the level and the profiles only, which nothing above changes).
+        (it depends on the level and the profiles only, which nothing above changes);
+        ``trend``: ``trend_decay_rate(span_s, decay_rate)``, when the caller has it.
         """
         age = t_ms - self.first_ms
         derate = max(1.0 - age / THREE_WEEKS_MS, 0.0)
@@ -203,7 +212,8 @@ class CountSeries:
         w = weight * ow
         decay = math.exp(-decay_rate)
         self.weight = self.weight * decay + w
-        trend = trend_decay_rate(span_s, decay_rate)
+        if trend is None:
+            trend = trend_decay_rate(span_s, decay_rate)
         if base is None:
             base = self.baseline(t_ms)
         err = x - base

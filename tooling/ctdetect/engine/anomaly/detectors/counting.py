@@ -35,7 +35,7 @@ from ctdetect.engine.anomaly.categorical import DecayedDirichlet, decay_factor, 
 from ctdetect.engine.anomaly.config import DetectorSpec, JobSpec
 from ctdetect.engine.anomaly.detectors.base import DetectorModel, InflTuple, Leaf, infl_from_state, merge_influencers
 from ctdetect.engine.anomaly.fields import values as field_values
-from ctdetect.engine.anomaly.timeseries import CountSeries, count_cdf, count_sf, sided_probability
+from ctdetect.engine.anomaly.timeseries import CountSeries, count_cdf, count_sf, sided_probability, trend_decay_rate
 
 SeriesKey = tuple[str | None, str | None]  # (partition value, by value)
 
@@ -53,6 +53,7 @@ class CountingDetector(DetectorModel):
         self.span_s = job.bucket_span_s
         self.decay_rate = default_decay_rate(job.bucket_span_s)
         self.learn_rate = min(1.0, job.bucket_span_s / 1800.0)
+        self.trend = trend_decay_rate(job.bucket_span_s, self.decay_rate)
         self.series: dict[SeriesKey, CountSeries] = {}
         self.rarity: dict[str | None, DecayedDirichlet] = {}
         self.buckets_seen = 0
@@ -121,7 +122,7 @@ class CountingDetector(DetectorModel):
         else:
             p = 1.0
             p_tail = 1.0
-        series.update(y, t_mid, weight * self.learn_rate, self.span_s, self.decay_rate, p_tail, base)
+        series.update(y, t_mid, weight * self.learn_rate, self.span_s, self.decay_rate, p_tail, base, self.trend)
         return p, y, (typical if typical is not None else x)
 
     def close(self, bucket_ms: int) -> list[Leaf]:
@@ -155,6 +156,8 @@ class CountingDetector(DetectorModel):
         if self.include_empty:
             keys.extend(k for k in self.series if k not in present)
         leaves: list[Leaf] = []
+        index = self.spec.index
+        names = self.influencer_names
         for key in keys:
             acc = present.get(key)
             series = self.series.get(key)
@@ -173,17 +176,19 @@ class CountingDetector(DetectorModel):
             if self.rarity_joint and acc is not None and x > 0:
                 p = stats.joint_probability([p, rarity_p.get(key, 1.0)])
             part, by = key
+            # positional (detector, partition, by, over, p, actual, typical, influencers,
+            # explanation): this runs for every known series every bucket
             leaves.append(
                 Leaf(
-                    detector_index=self.spec.index,
-                    partition_value=part,
-                    by_value=by,
-                    over_value=None,
-                    probability=p,
-                    actual=[x],
-                    typical=[round(typical, 6)],
-                    influencers=merge_influencers(self.influencer_names, acc[2]) if acc is not None else {},
-                    explanation=self.last_explanation,
+                    index,
+                    part,
+                    by,
+                    None,
+                    p,
+                    [x],
+                    [round(typical, 6)],
+                    merge_influencers(names, acc[2]) if acc is not None else {},
+                    self.last_explanation,
                 )
             )
         return leaves
