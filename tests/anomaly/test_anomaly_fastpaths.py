@@ -134,3 +134,26 @@ def test_people_style_without_joint_equals_plain_aggregate(seed: int) -> None:
         ps = [rng.choice([1.0, rng.uniform(0.5, 1.0)]) for _ in range(n)]
     for style in (PEOPLE, ATTRIBUTES, DETECTORS):
         assert aggregate(ps, style) == _plain_aggregate(ps, style)
+
+
+def test_typical_rounded_at_write_time_equals_rounded_at_leaf_time() -> None:
+    """Count leaves keep ``typical`` unrounded; record_doc rounds (rare leaves arrive rounded)."""
+    rng = random.Random(5)
+    for _ in range(20000):
+        x = rng.choice([rng.uniform(0, 2), rng.uniform(0, 1e4), 10 ** rng.uniform(-9, 6)])
+        assert round(round(x, 6), 6) == round(x, 6)
+    from ctdetect.engine.anomaly import AnomalyJobRunner
+
+    runner = AnomalyJobRunner.from_config(
+        {"job_id": "t", "analysis_config": {"bucket_span": "15m", "detectors": [{"function": "high_count", "by_field_name": "user.name"}]}}
+    )
+    t0 = 1_767_225_600_000
+    for b in range(200):
+        n = 40 if b == 150 else 1 + b % 3
+        for i in range(n):
+            runner.feed({"_ts": t0 + b * 900_000 + i, "user.name": "u1"})
+    runner.flush()
+    recs = [d for d in runner.results() if d["result_type"] == "record"]
+    assert recs
+    for rec in recs:
+        assert rec["typical"] == [round(v, 6) for v in rec["typical"]]

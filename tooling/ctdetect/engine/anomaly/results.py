@@ -59,7 +59,9 @@ def record_doc(job_id: str, bucket_ms: int, span_s: int, spec: DetectorSpec, lea
     if leaf.actual is not None:
         doc["actual"] = leaf.actual
     if leaf.typical is not None:
-        doc["typical"] = leaf.typical
+        # rounded here, for written records only (round() is slow and count detectors
+        # make a leaf for every known series every bucket); idempotent on rounded values
+        doc["typical"] = [round(v, 6) for v in leaf.typical]
     if leaf.causes:
         doc["causes"] = leaf.causes
     if leaf.influencers:

@@ -186,7 +186,7 @@ class CountingDetector(DetectorModel):
                     None,
                     p,
                     [x],
-                    [round(typical, 6)],
+                    [typical],  # rounded when written (results.record_doc)
                     merge_influencers(names, acc[2]) if acc is not None else {},
                     self.last_explanation,
                 )
