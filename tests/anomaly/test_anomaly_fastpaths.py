@@ -157,3 +157,25 @@ def test_typical_rounded_at_write_time_equals_rounded_at_leaf_time() -> None:
     assert recs
     for rec in recs:
         assert rec["typical"] == [round(v, 6) for v in rec["typical"]]
+
+
+@pytest.mark.parametrize("seed", range(50))
+def test_merge_influencers_equals_plain_union(seed: int) -> None:
+    from ctdetect.engine.anomaly.detectors.base import merge_influencers
+
+    rng = random.Random(seed)
+    names = ["a", "b", "c"][: rng.randrange(1, 4)]
+    tuples = {
+        tuple(tuple(sorted({f"v{rng.randrange(6)}" for _ in range(rng.randrange(0, 3))})) for _ in names)
+        for _ in range(rng.randrange(0, 6))
+    }
+    plain: dict[str, list[str]] = {}
+    for i, name in enumerate(names):
+        seen: dict[str, None] = {}
+        for t in tuples:
+            for v in t[i]:
+                seen[v] = None
+        if seen:
+            plain[name] = sorted(seen)
+    assert merge_influencers(names, tuples) == plain
+    assert merge_influencers(names, list(tuples)) == plain

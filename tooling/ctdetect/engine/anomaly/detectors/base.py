@@ -35,11 +35,15 @@ class Leaf:
 def merge_influencers(names: list[str], tuples: set[InflTuple] | list[InflTuple]) -> dict[str, list[str]]:
     """Union of the influencer values of the events behind one leaf, field by field."""
     out: dict[str, list[str]] = {}
-    for i, name in enumerate(names):
-        seen: set[str] = set()
-        add = seen.update
+    if len(tuples) == 1:
         for t in tuples:
-            add(t[i])
+            for name, vals in zip(names, t):
+                if vals:
+                    out[name] = sorted(set(vals))
+        return out
+    # one column of values per influencer field, unioned in a single call each
+    for name, column in zip(names, zip(*tuples)):
+        seen: set[str] = set().union(*column)
         if seen:
             out[name] = sorted(seen)
     return out
