@@ -179,3 +179,22 @@ def test_merge_influencers_equals_plain_union(seed: int) -> None:
             plain[name] = sorted(seen)
     assert merge_influencers(names, tuples) == plain
     assert merge_influencers(names, list(tuples)) == plain
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_batch_less_likely_shared_pairs_equal_one_model_at_a_time(seed: int) -> None:
+    """Partitions sharing (concentration, total) pairs are computed once in a batch."""
+    from ctdetect.engine.anomaly.categorical import batch_less_likely
+
+    rng = random.Random(seed)
+    shapes = [{f"x{j}": float(rng.choice([1, 1, 2, 3, 0.5])) for j in range(rng.randrange(1, 8))} for _ in range(4)]
+    requests = []
+    for _ in range(40):
+        conc = dict(rng.choice(shapes))  # many partitions with identical models
+        if rng.random() < 0.3:
+            conc[f"y{rng.randrange(3)}"] = rng.uniform(0.1, 50.0)
+        keys = rng.sample(sorted(conc), rng.randrange(1, len(conc) + 1))
+        requests.append((conc, keys))
+    together = batch_less_likely(requests)
+    alone = [batch_less_likely([r])[0] for r in requests]
+    assert together == alone

@@ -176,8 +176,14 @@ def batch_less_likely(requests: list[tuple[dict[str, float], list[str]]]) -> lis
         to_fill.append(i)
     results: dict[tuple[int, float], float] = {}
     for n, reqs in pending.items():
-        a_arr = np.fromiter((r[1] for r in reqs), dtype=float, count=len(reqs))
-        t_arr = np.fromiter((r[2] for r in reqs), dtype=float, count=len(reqs))
+        # partitions often share (concentration, total) pairs (entities seen in the same
+        # buckets): the Beta maths is elementwise, so each distinct pair is computed once
+        pairs: dict[tuple[float, float], int] = {}
+        for r in reqs:
+            pairs.setdefault((r[1], r[2]), len(pairs))
+        m = len(pairs)
+        a_arr = np.fromiter((k[0] for k in pairs), dtype=float, count=m)
+        t_arr = np.fromiter((k[1] for k in pairs), dtype=float, count=m)
         mean = a_arr / t_arr
         if n == 1:
             strata = mean[:, None]
@@ -187,10 +193,11 @@ def batch_less_likely(requests: list[tuple[dict[str, float], list[str]]]) -> lis
             qs = np.arange(1, n) / n
             xk = special.betaincinv(a_arr[:, None], b_arr[:, None], qs[None, :])
             f = special.betainc(a_arr[:, None] + 1.0, b_arr[:, None], xk)
-            f = np.concatenate([np.zeros((len(reqs), 1)), f, np.ones((len(reqs), 1))], axis=1)
+            f = np.concatenate([np.zeros((m, 1)), f, np.ones((m, 1))], axis=1)
             strata = mean[:, None] * n * np.diff(f, axis=1)
-        for (i, a, _t, freqs, cums), row in zip(reqs, strata.tolist()):
-            results[(i, a)] = _interpolated_mean(freqs, cums, row)
+        rows = strata.tolist()
+        for i, a, t, freqs, cums in reqs:
+            results[(i, a)] = _interpolated_mean(freqs, cums, rows[pairs[(a, t)]])
     for i in to_fill:
         out[i] = {k: results[(i, a)] for k, a in out[i].items()}
     return out
