@@ -88,6 +88,11 @@ def test_hierarchy_fast_paths_match_plain_aggregation(seed: int) -> None:
         leaves.append(Leaf(0, user, f"a{i}", None, p, influencers={"u": [user], "ip": ips}))
     h = hierarchy.build(leaves, specs)
     assert h.leaf_written == _plain_leaf_written(h, leaves, specs)
+    # root and partitions share group aggregates within the bucket: same as fresh ones
+    assert (h.root.raw, h.root.probability) == hierarchy.aggregate_leaves(leaves, specs)
+    for (_name, value), node in h.partitions.items():
+        members = [lf for lf in leaves if lf.partition_value == value]
+        assert (node.raw, node.probability) == hierarchy.aggregate_leaves(members, specs)
     for (name, value), node in h.influencers.items():
         members = [lf for lf in leaves if value in lf.influencers.get(name, [])]
         raw, p = hierarchy.aggregate_leaves(members, specs)

@@ -24,6 +24,7 @@ at the root is well below 0.035.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ctdetect.engine.anomaly.config import DetectorSpec
 from ctdetect.engine.anomaly.detectors.base import Leaf
@@ -54,23 +55,41 @@ class Node:
 
 def aggregate_leaves(leaves: list[Leaf], specs: dict[int, DetectorSpec]) -> tuple[float, float]:
     """(raw score, probability) of a node whose descendants are ``leaves``."""
-    if not leaves:
+    return _aggregate_idx(range(len(leaves)), leaves, specs, {})
+
+
+def _aggregate_idx(
+    idx: Any, leaves: list[Leaf], specs: dict[int, DetectorSpec], group_cache: dict[tuple[int, ...], float]
+) -> tuple[float, float]:
+    """``aggregate_leaves`` of the leaves ``idx``; ``group_cache`` keeps each group's
+    probability for the bucket (the root and a partition node share that partition's
+    group, in the same leaf order, so it is aggregated once)."""
+    n = len(idx)
+    if not n:
         return 0.0, 1.0
-    if len(leaves) == 1:
-        p = leaves[0].probability
+    if n == 1:
+        p = leaves[idx[0]].probability
         return raw_score(p), p
-    groups: dict[tuple[int, str | None, str | None], list[float]] = {}
-    for leaf in leaves:
+    groups: dict[tuple[int, str | None, str | None], list[int]] = {}
+    for i in idx:
+        leaf = leaves[i]
         population = specs[leaf.detector_index].is_population
         key = (leaf.detector_index, leaf.partition_value, leaf.over_value if population else None)
-        groups.setdefault(key, []).append(leaf.probability)
-    per_detector: dict[int, list[float]] = {}
-    for (det, _part, _person), ps in groups.items():
-        if len(ps) == 1:
-            p = ps[0]
+        members = groups.get(key)
+        if members is None:
+            groups[key] = [i]
         else:
-            style = PEOPLE if specs[det].is_population else ATTRIBUTES
-            p = aggregate(ps, style)[1]
+            members.append(i)
+    per_detector: dict[int, list[float]] = {}
+    for (det, _part, _person), gidx in groups.items():
+        if len(gidx) == 1:
+            p = leaves[gidx[0]].probability
+        else:
+            gkey = tuple(gidx)
+            p = group_cache.get(gkey)  # type: ignore[assignment]
+            if p is None:
+                style = PEOPLE if specs[det].is_population else ATTRIBUTES
+                p = group_cache[gkey] = aggregate([leaves[i].probability for i in gidx], style)[1]
         per_detector.setdefault(det, []).append(p)
     det_ps = [ps[0] if len(ps) == 1 else aggregate(ps, PEOPLE)[1] for ps in per_detector.values()]
     if len(det_ps) == 1:
@@ -103,6 +122,7 @@ def _node(
     raws: list[float],
     specs: dict[int, DetectorSpec],
     cache: dict[tuple[int, ...], tuple[float, float, float]],
+    group_cache: dict[tuple[int, ...], float],
 ) -> Node:
     """A node over the leaves ``idx`` (a single leaf is its own aggregate).
 
@@ -117,9 +137,8 @@ def _node(
     key = tuple(idx)
     hit = cache.get(key)
     if hit is None:
-        sub = [leaves[i] for i in idx]
-        raw, p = aggregate_leaves(sub, specs)
-        hit = cache[key] = (raw, p, min(lf.probability for lf in sub))
+        raw, p = _aggregate_idx(idx, leaves, specs, group_cache)
+        hit = cache[key] = (raw, p, min([leaves[i].probability for i in idx]))
     return Node(hit[0], hit[1], hit[2], children=idx)
 
 
@@ -133,7 +152,8 @@ def build(leaves: list[Leaf], specs: dict[int, DetectorSpec], raws: list[float] 
     cut = MAXIMUM_ANOMALOUS_PROBABILITY
     n = len(leaves)
     cache: dict[tuple[int, ...], tuple[float, float, float]] = {}
-    root = _node(list(range(n)), leaves, raws, specs, cache)
+    group_cache: dict[tuple[int, ...], float] = {}
+    root = _node(list(range(n)), leaves, raws, specs, cache, group_cache)
     root.written = min(root.probability, root.smallest) < cut
 
     part_members: dict[tuple[str, str], list[int]] = {}
@@ -153,7 +173,7 @@ def build(leaves: list[Leaf], specs: dict[int, DetectorSpec], raws: list[float] 
 
     partitions: dict[tuple[str, str], Node] = {}
     for key, idx in part_members.items():
-        node = _node(idx, leaves, raws, specs, cache)
+        node = _node(idx, leaves, raws, specs, cache, group_cache)
         node.written = min(node.probability, node.smallest) < cut or (
             root.written and min(node.probability, node.smallest) <= OUTPUT_TOLERANCE * root.smallest
         )
@@ -167,7 +187,7 @@ def build(leaves: list[Leaf], specs: dict[int, DetectorSpec], raws: list[float] 
             p = leaves[i].probability
             node = Node(raws[i], p, p, p < cut, idx)
         else:
-            node = _node(idx, leaves, raws, specs, cache)
+            node = _node(idx, leaves, raws, specs, cache, group_cache)
             node.written = min(node.probability, node.smallest) < cut
         influencers[key] = node
         nodes = by_field.get(key[0])
