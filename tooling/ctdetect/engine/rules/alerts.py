@@ -25,6 +25,7 @@ import uuid
 from typing import Any, Iterable
 
 from ctdetect.content.model import Rule
+from ctdetect.ecs.flat import nest
 from ctdetect.engine.rules.timeutil import iso_ms, to_datetime
 from ctdetect.findings import Finding
 
@@ -38,27 +39,6 @@ RULE_TYPE_IDS = {
     "new_terms": "siem.newTermsRule",
     "machine_learning": "siem.mlRule",
 }
-
-
-def nest(flat: dict[str, Any]) -> dict[str, Any]:
-    """Flat dotted keys -> nested objects. A key that is both a value and a parent keeps
-    its dotted form at the deepest level that still is an object (never loses a value)."""
-    out: dict[str, Any] = {}
-    for key in sorted(flat, key=lambda k: k.count(".")):
-        value = flat[key]
-        parts = key.split(".")
-        node = out
-        for i, part in enumerate(parts[:-1]):
-            child = node.get(part)
-            if child is None:
-                child = node[part] = {}
-            elif not isinstance(child, dict):
-                node[".".join(parts[i:])] = value
-                break
-            node = child
-        else:
-            node[parts[-1]] = value
-    return out
 
 
 def alert_uuid(rule_id: str, *identities: Any) -> str:

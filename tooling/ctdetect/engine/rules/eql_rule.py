@@ -24,7 +24,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from ctdetect.engine.rules.alerts import alert_uuid, event_alert, event_identity, nest, reason
+from ctdetect.ecs.flat import nest
+from ctdetect.engine.rules.alerts import alert_uuid, event_alert, event_identity, reason
 from ctdetect.engine.rules.base import CompiledRule, Match, PredicateRule, RuleNotEvaluable
 from ctdetect.engine.rules.sequence import SeqEvent, SequenceSpec, join_key, run_sequences
 from ctdetect.engine.rules.timeutil import iso_ms, to_datetime

@@ -29,7 +29,8 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from ctdetect.engine.rules.alerts import alert_uuid, nest
+from ctdetect.ecs.flat import nest
+from ctdetect.engine.rules.alerts import alert_uuid
 from ctdetect.engine.rules.base import CompiledRule, Predicate
 from ctdetect.engine.rules.timeutil import iso_ms, to_datetime
 from ctdetect.findings import Finding
