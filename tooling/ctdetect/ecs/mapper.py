@@ -194,6 +194,13 @@ class CloudTrailMapper:
         self._requests: dict[bytes, _Part] = {}
         self._responses: dict[bytes, _Part] = {}
         self._additional: dict[bytes, _Part] = {}
+        # raw key -> (its cache, where its flattened leaves go, where its string goes)
+        self._object_fields: tuple[tuple[str, dict[bytes, _Part], str, str], ...] = (
+            ("requestParameters", self._requests, "aws.cloudtrail.flattened.request_parameters", "aws.cloudtrail.request_parameters"),
+            ("responseElements", self._responses, "aws.cloudtrail.flattened.response_elements", "aws.cloudtrail.response_elements"),
+            ("additionalEventData", self._additional, "aws.cloudtrail.flattened.additional_eventdata", "aws.cloudtrail.additional_eventdata"),
+            ("serviceEventDetails", self._additional, "aws.cloudtrail.flattened.service_event_details", "aws.cloudtrail.service_event_details"),
+        )
 
     def _identity(self, raw: Any) -> tuple[dict[str, Any], tuple[str, ...], tuple[str, ...]] | None:
         if raw is None:
@@ -338,35 +345,19 @@ class CloudTrailMapper:
             doc["aws.cloudtrail.error_message"] = error_message
 
         # --- request/response objects: toString() string + flattened leaves ----------
-        request = response = additional = None
-        raw = get("requestParameters")
-        if raw is not None:
-            request = self._object(self._requests, raw, "aws.cloudtrail.flattened.request_parameters")
-            if request.text is not None:
-                doc["aws.cloudtrail.request_parameters"] = request.text
-                if request.flat is not None:
-                    doc.update(request.flat)
-        raw = get("responseElements")
-        if raw is not None:
-            response = self._object(self._responses, raw, "aws.cloudtrail.flattened.response_elements")
-            if response.text is not None:
-                doc["aws.cloudtrail.response_elements"] = response.text
-                if response.flat is not None:
-                    doc.update(response.flat)
-        raw = get("additionalEventData")
-        if raw is not None:
-            additional = self._object(self._additional, raw, "aws.cloudtrail.flattened.additional_eventdata")
-            if additional.text is not None:
-                doc["aws.cloudtrail.additional_eventdata"] = additional.text
-                if additional.flat is not None:
-                    doc.update(additional.flat)
-        raw = get("serviceEventDetails")
-        if raw is not None:
-            details = self._object(self._additional, raw, "aws.cloudtrail.flattened.service_event_details")
-            if details.text is not None:
-                doc["aws.cloudtrail.service_event_details"] = details.text
-                if details.flat is not None:
-                    doc.update(details.flat)
+        parts: dict[str, _Part] = {}
+        for source_key, cache, flat_prefix, text_field in self._object_fields:
+            raw = get(source_key)
+            if raw is None:
+                continue
+            part = parts[source_key] = self._object(cache, raw, flat_prefix)
+            if part.text is not None:
+                doc[text_field] = part.text
+                if part.flat is not None:
+                    doc.update(part.flat)
+        request = parts.get("requestParameters")
+        response = parts.get("responseElements")
+        additional = parts.get("additionalEventData")
         # the pipeline reads aws.cloudtrail.flattened.*, which exists only below the size limit
         request_flat = request if request is not None and request.flat is not None and type(request.value) is dict else None
         response_flat = response.value if response is not None and response.flat is not None and type(response.value) is dict else None
