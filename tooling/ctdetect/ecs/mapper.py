@@ -24,10 +24,12 @@ Pipeline behaviours kept on purpose:
 
 Not produced: ``event.created`` (ingest time, meaningless offline), ``event.original``
 unless asked for (the integration drops it unless ``preserve_original_event`` is set),
-digest-file fields (digest files are not events; readers skip them), and the
-type-specific entity fields of newer integration versions (``actor.entity.id``,
-``entity.target.id``, ``user.target.entity.id``...; their pipeline is not available to us).
-Added from newer versions: ``aws.cloudtrail.session_credential_from_console``, which
+and digest-file fields (digest files are not events; readers skip them).
+Added from newer versions: the actor/target entity fields of the ``actor_target_mapping``
+option (``actor.entity.id``, ``target.entity.id``, ``entity.target.id``,
+``user.target.entity.id``...; see ``ctdetect.ecs.entities``), on unless the mapper is
+built with ``actor_target_mapping=False``.
+Also added from newer versions: ``aws.cloudtrail.session_credential_from_console``, which
 Elastic's rules test.
 """
 
@@ -39,6 +41,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from ctdetect.ecs.entities import entity_fields
 from ctdetect.ecs.flat import _flatten_into, _flatten_list
 from ctdetect.ecs.javastr import hashmap_order, java_str
 from ctdetect.ecs.tables import CATEGORIZATION, ENTITY_PATHS_BY_SOURCE
@@ -158,6 +161,9 @@ class CloudTrailMapper:
     ``source.as.*`` fields (``ctdetect.geoip.GeoIP``); lookups are cached per IP.
     ``namespace``: ``data_stream.namespace`` (Fleet's default is ``default``).
     ``preserve_original``: keep ``event.original`` (the record re-serialised as JSON).
+    ``actor_target_mapping``: write the actor/target entity fields (``actor.entity.id``,
+    ``target.entity.id``, ``entity.target.id``, ``user.target.entity.id``...) as the
+    integration does when its ``actor_target_mapping`` option is on (``ctdetect.ecs.entities``).
 
     Documents are built from bounded caches (repeated identities, parameters and whole
     calls), so two documents may share list values: treat documents as read-only and
@@ -171,9 +177,11 @@ class CloudTrailMapper:
         namespace: str = "default",
         preserve_original: bool = False,
         geo_cache_size: int = 65536,
+        actor_target_mapping: bool = True,
     ) -> None:
         self.namespace = namespace
         self.preserve_original = preserve_original
+        self.actor_target_mapping = actor_target_mapping
         self._geo = None
         if geoip is not None:
             lookup = geoip.lookup
@@ -498,6 +506,11 @@ class CloudTrailMapper:
                 unique = set(entities)
                 unique.discard("")
                 doc["related.entity"] = sorted(unique)
+
+        # --- actor/target entity fields (the integration's actor_target_mapping option)
+        if self.actor_target_mapping:
+            entity_fields(doc, record, get("userIdentity"), request.value if request is not None else None,
+                          response.value if response is not None else None, provider, action)
         return doc
 
 
