@@ -8,18 +8,7 @@ from pathlib import Path
 import pytest
 
 from ctdetect.attack import Attack, AttackDataError, load_attack
-
-
-def shared_path(shared_dir: Path, *parts: str) -> Path:
-    """A path under ../shared (the ``shared_dir`` fixture), or skip when it is absent.
-
-    The ``shared_dir`` fixture is used rather than ``from conftest import shared_path``:
-    another folder's conftest.py can shadow the module name ``conftest`` under xdist.
-    """
-    path = shared_dir.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} is absent (../shared is not part of a user's clone)")
-    return path
+from conftest import shared_path
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +107,7 @@ def test_elastic_rules_attack_ids_are_known(attack: Attack, shared_dir: Path) ->
     import tomllib
 
     unknown = {}
-    for path in sorted(shared_path(shared_dir, "anchors", "detection-rules").rglob("*.toml")):
+    for path in sorted(shared_path("anchors", "detection-rules").rglob("*.toml")):
         try:
             rule = tomllib.loads(path.read_text()).get("rule", {})
         except tomllib.TOMLDecodeError:

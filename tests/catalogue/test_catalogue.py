@@ -10,18 +10,7 @@ import pytest
 import yaml
 
 from ctdetect.catalogue import CatalogueError, FieldCatalogue, load_catalogue
-
-
-def shared_path(shared_dir: Path, *parts: str) -> Path:
-    """A path under ../shared (the ``shared_dir`` fixture), or skip when it is absent.
-
-    The ``shared_dir`` fixture is used rather than ``from conftest import shared_path``:
-    another folder's conftest.py can shadow the module name ``conftest`` under xdist.
-    """
-    path = shared_dir.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} is absent (../shared is not part of a user's clone)")
-    return path
+from conftest import shared_path
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +144,7 @@ def _read_ecs_flat(path: Path) -> dict:
 
 @pytest.fixture
 def ecs_flat(shared_dir: Path) -> dict:
-    return _read_ecs_flat(shared_path(shared_dir, "anchors", "ecs", "ecs_flat.yml"))
+    return _read_ecs_flat(shared_path("anchors", "ecs", "ecs_flat.yml"))
 
 
 def test_ecs_fields_match_ecs(cat: FieldCatalogue, ecs_flat: dict) -> None:
@@ -173,7 +162,7 @@ def test_ecs_fields_match_ecs(cat: FieldCatalogue, ecs_flat: dict) -> None:
 
 
 def test_every_cloudtrail_integration_field_catalogued(cat: FieldCatalogue, ecs_flat: dict, shared_dir: Path) -> None:
-    fields_dir = shared_path(shared_dir, "anchors", "integrations-aws-cloudtrail", "fields")
+    fields_dir = shared_path("anchors", "integrations-aws-cloudtrail", "fields")
     missing, wrong = [], []
     for yml in ("fields.yml", "base-fields.yml", "ecs.yml", "agent.yml"):
         for name, spec in _walk(yaml.safe_load((fields_dir / yml).read_text())):
@@ -191,7 +180,7 @@ def test_every_cloudtrail_integration_field_catalogued(cat: FieldCatalogue, ecs_
 
 
 def test_host_integration_fields_catalogued(cat: FieldCatalogue, shared_dir: Path) -> None:
-    host = shared_path(shared_dir, "anchors", "integrations-host")
+    host = shared_path("anchors", "integrations-host")
     files = [
         host / "auditd_manager" / "auditd" / "fields" / "fields.yml",
         host / "auditd_manager" / "auditd" / "fields" / "ecs.yml",
@@ -212,7 +201,7 @@ def test_fields_used_by_elastic_aws_rules_are_catalogued(cat: FieldCatalogue, sh
     import re
     import tomllib
 
-    rules_dir = shared_path(shared_dir, "anchors", "detection-rules")
+    rules_dir = shared_path("anchors", "detection-rules")
     token = re.compile(r"(?<![\w.\"'-])([a-z@][\w.@-]*[\w])\s*:(?!:)")
     unknown: dict[str, str] = {}
     for path in sorted(rules_dir.rglob("*.toml")):
@@ -250,7 +239,7 @@ def _dsl_fields(node: object) -> set[str]:
 def test_fields_used_by_elastic_ml_modules_are_catalogued(cat: FieldCatalogue, shared_dir: Path) -> None:
     """Detector, influencer and datafeed-query fields of Elastic's CloudTrail and
     metadata-service jobs are catalogued (runtime/script fields a datafeed defines excepted)."""
-    modules = shared_path(shared_dir, "anchors", "kibana-ml-modules")
+    modules = shared_path("anchors", "kibana-ml-modules")
     unknown: dict[str, str] = {}
     for folder in sorted({p.parent for p in modules.rglob("ml/*.json")}):
         runtime: set[str] = set()
@@ -282,7 +271,7 @@ def test_committed_catalogue_is_what_the_generator_writes(shared_dir: Path) -> N
 
     from ctdetect.catalogue import DEFAULT_PATH
 
-    shared_path(shared_dir, "anchors", "ecs", "ecs_flat.yml")
+    shared_path("anchors", "ecs", "ecs_flat.yml")
     script = Path(__file__).resolve().parents[2] / "tools" / "gen_field_catalogue.py"
     spec = importlib.util.spec_from_file_location("gen_field_catalogue", script)
     assert spec is not None and spec.loader is not None

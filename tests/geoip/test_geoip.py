@@ -12,18 +12,8 @@ import pytest
 from ctdetect.geoip import DEFAULT_DB_PATH, GeoIP, GeoIPError, city_record, default_table
 from ctdetect.geoip.table import DEFAULT_DB_DESCRIPTION, DEFAULT_DB_TYPE
 from ctdetect.geoip.writer import MMDBWriteError, Typed, build_mmdb, encode, write_mmdb
+from conftest import shared_path
 
-
-def shared_path(shared_dir: Path, *parts: str) -> Path:
-    """A path under ../shared (the ``shared_dir`` fixture), or skip when it is absent.
-
-    The ``shared_dir`` fixture is used rather than ``from conftest import shared_path``:
-    another folder's conftest.py can shadow the module name ``conftest`` under xdist.
-    """
-    path = shared_dir.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} is absent (../shared is not part of a user's clone)")
-    return path
 
 SEATTLE = city_record(
     city="Seattle", country_iso_code="US", country_name="United States", continent_code="NA",
@@ -188,7 +178,7 @@ def test_default_table_shape() -> None:
 
 @pytest.fixture
 def maxmind_dir(shared_dir: Path) -> Path:
-    return shared_path(shared_dir, "datasets", "geoip-test-mmdb")
+    return shared_path("datasets", "geoip-test-mmdb")
 
 
 def test_maxmind_test_databases(maxmind_dir: Path) -> None:
@@ -222,7 +212,7 @@ def _flatten(doc: dict, prefix: str = "") -> dict:
 
 def test_matches_elastic_pipeline_golden_output(maxmind_dir: Path, shared_dir: Path) -> None:
     """source.geo.* / source.as.* equal the aws integration's expected pipeline output."""
-    expected_dir = shared_path(shared_dir, "datasets", "elastic-integration-cloudtrail-pipeline-tests", "expected")
+    expected_dir = shared_path("datasets", "elastic-integration-cloudtrail-pipeline-tests", "expected")
     checked = 0
     with GeoIP.open(maxmind_dir / "GeoLite2-City-Test.mmdb", maxmind_dir / "GeoLite2-ASN-Test.mmdb") as geo:
         for path in sorted(expected_dir.glob("*.json")):

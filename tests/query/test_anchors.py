@@ -14,25 +14,14 @@ import pytest
 
 from ctdetect.query import LANGUAGES, parse_query
 from ctdetect.query.errors import QueryParseError
+from conftest import shared_path
 
 pytestmark = pytest.mark.shared
 
 
-def shared_path(shared_dir: Path, *parts: str) -> Path:
-    """A path under ../shared (the ``shared_dir`` fixture, which skips when ../shared is absent).
-
-    The fixture is used rather than ``from conftest import shared_path`` because another
-    folder's conftest.py can shadow the module name ``conftest`` under xdist.
-    """
-    path = shared_dir.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} is absent (../shared is not part of a user's clone)")
-    return path
-
-
 def rule_queries(shared_dir: Path) -> list[tuple[Path, str, str]]:
     """(file, language, query) of every KQL, EQL and Lucene rule in Elastic's anchors."""
-    root = shared_path(shared_dir, "anchors", "detection-rules", "rules")
+    root = shared_path("anchors", "detection-rules", "rules")
     out = []
     for path in sorted(root.rglob("*.toml")):
         rule = tomllib.loads(path.read_text(encoding="utf-8")).get("rule", {})
@@ -67,7 +56,7 @@ def test_every_anchor_rule_query_parses(anchor_queries: list[tuple[Path, str, st
 
 
 def test_every_anchor_datafeed_query_parses(shared_dir: Path) -> None:
-    root = shared_path(shared_dir, "anchors", "kibana-ml-modules")
+    root = shared_path("anchors", "kibana-ml-modules")
     feeds = sorted(root.rglob("datafeed_*.json"))
     assert feeds
     for path in feeds:
