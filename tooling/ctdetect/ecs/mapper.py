@@ -372,29 +372,10 @@ class CloudTrailMapper:
         additional_flat = additional.value if additional is not None and additional.flat is not None and type(additional.value) is dict else None
 
         # --- plain renames --------------------------------------------------------------
-        value = get("requestID")
-        if value is not None and value != "":
-            doc["aws.cloudtrail.request_id"] = value
-        value = get("eventID")
-        if value is not None and value != "":
-            doc["event.id"] = value
-        value = get("eventType")
-        if value is not None and value != "":
-            doc["aws.cloudtrail.event_type"] = value
-        value = get("managementEvent")
-        if value is not None and value != "":
-            doc["aws.cloudtrail.management_event"] = value
-        value = get("readOnly")
-        if value is not None and value != "":
-            doc["aws.cloudtrail.read_only"] = value
-        value = get("recipientAccountId")
-        if value is not None and value != "":
-            doc["aws.cloudtrail.recipient_account_id"] = value
-        for source_key, target in _RARE_RENAMES:
-            if source_key in record:
-                value = record[source_key]
-                if value is not None and value != "":
-                    doc[target] = value
+        for source_key, target in _RENAMES:
+            value = get(source_key)
+            if value is not None and value != "":
+                doc[target] = value
         resources = get("resources")
         if resources is not None:
             resources = _clean(resources)
@@ -670,7 +651,14 @@ def _identity_part(raw: Any) -> tuple[dict[str, Any], tuple[str, ...], tuple[str
     return fields, tuple(related), tuple(entities)
 
 
-_RARE_RENAMES: tuple[tuple[str, str], ...] = (
+# Top-level keys the pipeline renames as they are (empty strings dropped), in its order.
+_RENAMES: tuple[tuple[str, str], ...] = (
+    ("requestID", "aws.cloudtrail.request_id"),
+    ("eventID", "event.id"),
+    ("eventType", "aws.cloudtrail.event_type"),
+    ("managementEvent", "aws.cloudtrail.management_event"),
+    ("readOnly", "aws.cloudtrail.read_only"),
+    ("recipientAccountId", "aws.cloudtrail.recipient_account_id"),
     ("apiVersion", "aws.cloudtrail.api_version"),
     ("sharedEventId", "aws.cloudtrail.shared_event_id"),
     ("vpcEndpointId", "aws.cloudtrail.vpc_endpoint_id"),
