@@ -30,8 +30,8 @@ from deploy.fakecluster import FakeElastic  # noqa: E402
 
 from ctdetect.content.loaders import load_package  # noqa: E402
 from ctdetect.deploy.planner import plan  # noqa: E402
-from ctdetect.deploy.retry import RetryPolicy  # noqa: E402
-from ctdetect.deploy.settings import ConnectionSettings  # noqa: E402
+from ctdetect.elastic.retry import RetryPolicy  # noqa: E402
+from ctdetect.elastic.settings import ConnectionSettings  # noqa: E402
 from ctdetect.services.deploy import run_deploy  # noqa: E402
 
 

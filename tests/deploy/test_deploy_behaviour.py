@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from ctdetect.cli import cli
-from ctdetect.deploy.retry import RetryPolicy
-from ctdetect.deploy.settings import ConnectionSettings
+from ctdetect.elastic.retry import RetryPolicy
+from ctdetect.elastic.settings import ConnectionSettings
 from ctdetect.services.deploy import DeployError, run_deploy
 from deploy.deploykit import PROJECT_ROOT, fake, mini_package  # noqa: F401 - fixtures
 from deploy.fakecluster import FakeElastic

@@ -18,7 +18,7 @@ import pytest
 
 from ctdetect.content.loaders import load_package
 from ctdetect.deploy.planner import plan
-from ctdetect.deploy.requests_model import Request
+from ctdetect.elastic.requests_model import Request
 from ctdetect.deploy.state import ClusterState
 from ctdetect.query import parse_query
 from deploy.apispecs import detection_rules_schema, es_spec, kibana_spec, spec_quirk as _quirk, without_queries
@@ -36,9 +36,9 @@ def package():  # type: ignore[no-untyped-def]
 
 def _drifted_state(package) -> ClusterState:  # type: ignore[no-untyped-def]
     """A cluster holding every object with a different (updatable) value, jobs closed, feeds stopped."""
-    from ctdetect.deploy.ml_body import datafeed_body, job_body
-    from ctdetect.deploy.rule_body import rule_body
-    from ctdetect.deploy.saved_query_body import saved_query_attributes
+    from ctdetect.elastic.ml_body import datafeed_body, job_body
+    from ctdetect.elastic.rule_body import rule_body
+    from ctdetect.elastic.saved_query_body import saved_query_attributes
 
     state = ClusterState()
     for job in package.jobs:
@@ -123,7 +123,7 @@ def test_every_rule_body_matches_kibanas_detection_engine_schema(package, method
 def test_rule_bodies_match_detection_rules_api_schemas(package, version: str) -> None:  # type: ignore[no-untyped-def]
     from jsonschema import Draft4Validator
 
-    from ctdetect.deploy.rule_body import rule_body
+    from ctdetect.elastic.rule_body import rule_body
 
     problems = []
     checked = 0
@@ -140,7 +140,7 @@ def test_rule_bodies_match_detection_rules_api_schemas(package, version: str) ->
 
 
 def test_the_latest_detection_rules_schema_accepts_every_key_we_send(package) -> None:  # type: ignore[no-untyped-def]
-    from ctdetect.deploy.rule_body import rule_body
+    from ctdetect.elastic.rule_body import rule_body
 
     for rule in package.rules:
         schema = detection_rules_schema("9.5", rule.type)
@@ -150,7 +150,7 @@ def test_the_latest_detection_rules_schema_accepts_every_key_we_send(package) ->
 
 
 def test_rule_queries_parse_in_their_language(package) -> None:  # type: ignore[no-untyped-def]
-    from ctdetect.deploy.rule_body import rule_body
+    from ctdetect.elastic.rule_body import rule_body
 
     for rule in package.rules:
         body = rule_body(rule)
@@ -171,7 +171,7 @@ def test_saved_query_bodies_have_the_saved_objects_shape(package) -> None:  # ty
 
 def test_the_contract_check_itself_rejects_a_bad_body(package) -> None:  # type: ignore[no-untyped-def]
     """A check that can fail: a misspelt key, a wrong type, a missing required field."""
-    from ctdetect.deploy.rule_body import rule_body
+    from ctdetect.elastic.rule_body import rule_body
 
     spec = kibana_spec()
     good = rule_body(package.rules[0])

@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from ctdetect.cli import cli
-from ctdetect.deploy.compose import ComposeError, interpolate, load_project
-from ctdetect.deploy.envfile import KEYS, PASSWORDS, ensure_env
-from ctdetect.deploy.settings import read_env_file
+from ctdetect.stack.compose import ComposeError, interpolate, load_project
+from ctdetect.stack.envfile import KEYS, PASSWORDS, ensure_env
+from ctdetect.elastic.settings import read_env_file
 from deploy.deploykit import PROJECT_ROOT
 
 

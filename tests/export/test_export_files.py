@@ -144,10 +144,10 @@ def test_rules_file_imports_into_kibana_and_deploy_then_owns_the_rules(exported:
         resp = requests.post(url, files={"file": ("rules.ndjson", fh)}, auth=auth, headers={"kbn-xsrf": "true"}, timeout=30)
     assert resp.status_code == 200 and resp.json()["success_count"] == len(package.rules), resp.text
     from ctdetect.deploy.planner import plan
-    from ctdetect.deploy.retry import RetryPolicy
-    from ctdetect.deploy.settings import ConnectionSettings
+    from ctdetect.elastic.retry import RetryPolicy
+    from ctdetect.elastic.settings import ConnectionSettings
     from ctdetect.deploy.state import read_state
-    from ctdetect.deploy.client import Cluster
+    from ctdetect.elastic.client import Cluster
 
     cluster = Cluster.connect(ConnectionSettings.load(environ=fake.env(), env_file=None), RetryPolicy(attempts=1))
     state = read_state(cluster, "default", [r.rule_id for r in package.rules], with_ml=False)

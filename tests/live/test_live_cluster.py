@@ -32,21 +32,21 @@ SCENARIOS = ["rule-s3-bucket-public-fires", "rule-s3-bucket-public-silent", "rul
 
 @pytest.fixture(scope="module")
 def settings():  # type: ignore[no-untyped-def]
-    from ctdetect.deploy.settings import ConnectionSettings
+    from ctdetect.elastic.settings import ConnectionSettings
 
     return ConnectionSettings.load(env_file=None)
 
 
 @pytest.fixture(scope="module")
 def cluster(settings):  # type: ignore[no-untyped-def]
-    from ctdetect.deploy.client import Cluster
+    from ctdetect.elastic.client import Cluster
 
     return Cluster.connect(settings)
 
 
 @pytest.fixture(scope="module")
 def space(cluster):  # type: ignore[no-untyped-def]
-    from ctdetect.deploy.requests_model import Request
+    from ctdetect.elastic.requests_model import Request
 
     name = "ctdetect-live-" + secrets.token_hex(3)
     cluster.send(Request("POST", "/api/spaces/space", {"id": name, "name": name, "disabledFeatures": []}))
@@ -70,7 +70,7 @@ def _remove_everything(cluster, space: str) -> None:  # type: ignore[no-untyped-
 
 
 def test_preflight_accepts_the_cluster(cluster) -> None:  # type: ignore[no-untyped-def]
-    from ctdetect.deploy.preflight import check
+    from ctdetect.elastic.preflight import check
 
     result = check(cluster, needs_ml=True)
     assert result.ok, result.problems
@@ -101,7 +101,7 @@ def test_dry_run_json_after_deploy_is_empty(settings, space, tmp_path: Path) -> 
 
 
 def test_ownership_and_prune(settings, cluster, space, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from ctdetect.deploy.requests_model import Request, kibana_path
+    from ctdetect.elastic.requests_model import Request, kibana_path
     from ctdetect.services.deploy import run_deploy
 
     foreign_id = "hunt-ctdetect-live-foreign"
@@ -141,7 +141,7 @@ def test_compare_on_rule_scenarios(monkeypatch: pytest.MonkeyPatch, space) -> No
 
 
 def test_replay_leaves_nothing_behind(cluster) -> None:  # type: ignore[no-untyped-def]
-    from ctdetect.deploy.requests_model import Request
+    from ctdetect.elastic.requests_model import Request
 
     indices = cluster.send(Request("GET", "/_cat/indices/ctdetect-replay-*"), params={"format": "json"}, allow=(404,)).body or []
     assert indices == []

@@ -31,9 +31,9 @@ from ctdetect.backends.es_pipeline import find_pipeline, integration_mappings, m
 from ctdetect.backends.es_ml import cleanup_requests, close_request, datafeed_stats_request, job_requests, record_finding, records_search, start_request
 from ctdetect.backends.es_preview import alert_findings, alerts_search, preview_request
 from ctdetect.content.model import Datafeed, MLJob, Rule
-from ctdetect.deploy.client import Cluster, ClusterError
-from ctdetect.deploy.retry import RetryPolicy
-from ctdetect.deploy.settings import ConnectionSettings
+from ctdetect.elastic.client import Cluster, ClusterError
+from ctdetect.elastic.retry import RetryPolicy
+from ctdetect.elastic.settings import ConnectionSettings
 from ctdetect.findings import Finding
 
 BULK_SIZE = 2000
@@ -111,7 +111,7 @@ class ElasticsearchBackend:
     def _preflight(self, stats: RunStats, rules: list[Rule], jobs: list[tuple[MLJob, Datafeed | None]]) -> bool:
         """Version and licence, as deploy checks them; on a problem nothing runs and every
         rule and job is reported as not run, with the reason."""
-        from ctdetect.deploy.preflight import check
+        from ctdetect.elastic.preflight import check
 
         try:
             pre = check(self.cluster, needs_ml=bool(jobs))
@@ -282,7 +282,7 @@ class _Run:
                 self.stats.not_run[rule.rule_id] = self.stats.not_run[rule.name] = message
 
     def sync_ml_saved_objects(self) -> None:
-        from ctdetect.deploy.requests_model import Request, kibana_path
+        from ctdetect.elastic.requests_model import Request, kibana_path
 
         try:
             self.cluster.send(Request("GET", kibana_path(self.backend.space, "/api/ml/saved_objects/sync")))

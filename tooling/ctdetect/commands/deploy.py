@@ -23,7 +23,7 @@ def command(package_root, space, dry_run, fmt, prune, offline, env_file, ca_cert
     everything is in place, 1 when some change failed or a rule_id is taken by a rule
     ctdetect does not own, 2 when nothing could start (settings, version, licence)."""
     from ctdetect.services.deploy_report import render_text, requests_json, result_dict
-    from ctdetect.deploy.settings import ConnectionSettings, SettingsError
+    from ctdetect.elastic.settings import ConnectionSettings, SettingsError
     from ctdetect.services.deploy import DeployError, run_deploy
 
     if offline and not dry_run:

@@ -20,7 +20,7 @@ from typing import Any
 
 from ctdetect.content.model import Datafeed, HuntingQuery, MLJob, Package, Rule
 from ctdetect.deploy.diff import changed_keys, same_query
-from ctdetect.deploy.ml_body import (
+from ctdetect.elastic.ml_body import (
     DATAFEED_UPDATABLE,
     datafeed_body,
     datafeed_update_body,
@@ -29,9 +29,9 @@ from ctdetect.deploy.ml_body import (
     job_update_body,
     split_job_changes,
 )
-from ctdetect.deploy.requests_model import Request, kibana_path, seg
-from ctdetect.deploy.rule_body import rule_body
-from ctdetect.deploy.saved_query_body import is_owned_query, saved_query_attributes, saved_query_body
+from ctdetect.elastic.requests_model import Request, kibana_path, seg
+from ctdetect.elastic.rule_body import rule_body
+from ctdetect.elastic.saved_query_body import is_owned_query, saved_query_attributes, saved_query_body
 from ctdetect.deploy.state import ClusterState, datafeed_path, job_path
 
 CHANGES = ("create", "update", "replace", "prune", "sync")

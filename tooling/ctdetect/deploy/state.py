@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ctdetect.deploy.client import Cluster
-from ctdetect.deploy.ml_body import OWNED_JOB_PREFIX, is_owned_job
-from ctdetect.deploy.requests_model import Request, kibana_path, seg
-from ctdetect.deploy.rule_body import OWNER_TAG
-from ctdetect.deploy.saved_query_body import is_owned_query
+from ctdetect.elastic.client import Cluster
+from ctdetect.elastic.ml_body import OWNED_JOB_PREFIX, is_owned_job
+from ctdetect.elastic.requests_model import Request, kibana_path, seg
+from ctdetect.elastic.rule_body import OWNER_TAG
+from ctdetect.elastic.saved_query_body import is_owned_query
 
 PAGE = 100
 ID_BATCH = 50  # rule_ids per _find filter (keeps the URL short)

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from ctdetect.content.model import Package
 from ctdetect.deploy.apply import ApplyResult, apply_plan
-from ctdetect.deploy.client import Cluster, ClusterError
+from ctdetect.elastic.client import Cluster, ClusterError
 from ctdetect.deploy.planner import Plan, plan
-from ctdetect.deploy.preflight import Preflight, check
-from ctdetect.deploy.retry import RetryPolicy
-from ctdetect.deploy.settings import ConnectionSettings
+from ctdetect.elastic.preflight import Preflight, check
+from ctdetect.elastic.retry import RetryPolicy
+from ctdetect.elastic.settings import ConnectionSettings
 from ctdetect.deploy.state import read_state
 
 

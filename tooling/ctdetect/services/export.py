@@ -22,10 +22,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ctdetect.deploy.bundle import console_text, ml_requests, requests_json
-from ctdetect.deploy.navigator import build_layer
-from ctdetect.deploy.rule_body import rule_body
-from ctdetect.deploy.saved_query_body import is_owned_query, saved_object_line
+from ctdetect.export.bundle import console_text, ml_requests, requests_json
+from ctdetect.export.navigator import build_layer
+from ctdetect.elastic.rule_body import rule_body
+from ctdetect.elastic.saved_query_body import is_owned_query, saved_object_line
 
 README = """# ctdetect export
 

@@ -13,7 +13,7 @@ import os
 import secrets
 from pathlib import Path
 
-from ctdetect.deploy.settings import read_env_file
+from ctdetect.elastic.settings import read_env_file
 
 PASSWORDS = ("ELASTIC_PASSWORD", "KIBANA_PASSWORD")
 KEYS = ("KIBANA_ENCRYPTION_KEY", "KIBANA_SECURITY_KEY", "KIBANA_REPORTING_KEY")

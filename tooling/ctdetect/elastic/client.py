@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from ctdetect.deploy.requests_model import Request, is_kibana_path
-from ctdetect.deploy.retry import RetryPolicy
-from ctdetect.deploy.settings import ConnectionSettings
+from ctdetect.elastic.requests_model import Request, is_kibana_path
+from ctdetect.elastic.retry import RetryPolicy
+from ctdetect.elastic.settings import ConnectionSettings
 
 KIBANA_API_VERSION = "2023-10-31"
 # REST compatibility with 8: accepted by 8.x and 9.x servers alike, whatever the client's

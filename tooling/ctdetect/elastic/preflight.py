@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ctdetect.deploy.client import Cluster, ClusterError
-from ctdetect.deploy.requests_model import Request
+from ctdetect.elastic.client import Cluster, ClusterError
+from ctdetect.elastic.requests_model import Request
 
 ML_LICENCES = frozenset({"platinum", "enterprise", "trial"})
 MIN_8 = (8, 12)
