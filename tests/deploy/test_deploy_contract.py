@@ -75,7 +75,7 @@ def all_requests(package) -> list[Request]:  # type: ignore[no-untyped-def]
 
 def test_plans_cover_every_kind_of_request(package) -> None:  # type: ignore[no-untyped-def]
     kinds = {(r.method, r.path.split("/")[-1] if r.path.split("/")[-1].startswith("_") else r.path.split("/")[1]) for r in all_requests(package)}
-    for expected in [("PUT", "_ml"), ("POST", "_open"), ("POST", "_start"), ("POST", "_update"), ("POST", "_stop"), ("DELETE", "_ml"), ("POST", "api"), ("PUT", "api"), ("PUT", "s"), ("DELETE", "s")]:
+    for expected in [("PUT", "_ml"), ("POST", "_open"), ("POST", "_start"), ("POST", "_update"), ("POST", "_stop"), ("DELETE", "_ml"), ("POST", "api"), ("PUT", "api"), ("PATCH", "s"), ("DELETE", "s")]:
         assert expected in kinds, expected
 
 
@@ -105,13 +105,14 @@ def test_every_elasticsearch_request_matches_the_openapi_document(package) -> No
     assert checked >= 3 * len(package.jobs)  # put job, put datafeed, updates
 
 
-@pytest.mark.parametrize("method", ["POST", "PUT"])
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
 def test_every_rule_body_matches_kibanas_detection_engine_schema(package, method: str) -> None:  # type: ignore[no-untyped-def]
     spec = kibana_spec()
-    ref_name = "RuleCreateProps" if method == "POST" else "RuleUpdateProps"
+    ref_name = "RuleCreateProps" if method == "POST" else "RulePatchProps"
     problems: list[str] = []
     bodies = [r.body for r in all_requests(package) if r.method == method and r.path.endswith("/api/detection_engine/rules")]
     assert len(bodies) >= len(package.rules)
+    assert spec.body_ref(method, "/api/detection_engine/rules").endswith("schema")
     template = spec.template(method, "/api/detection_engine/rules")
     assert template is not None and spec.body_ref(method, template) is not None
     for body in bodies:
@@ -164,7 +165,8 @@ def test_saved_query_bodies_have_the_saved_objects_shape(package) -> None:  # ty
     for request in bodies:
         assert set(request.body) == {"attributes"}
         attrs = request.body["attributes"]
-        assert set(attrs) == {"title", "description", "query", "filters"}
+        assert set(attrs) == {"title", "description", "query", "filters", "titleKeyword"}
+        assert attrs["titleKeyword"] == attrs["title"]  # Kibana's sort key follows the title
         assert attrs["query"]["language"] in ("kuery", "lucene")
         parse_query(attrs["query"]["query"], attrs["query"]["language"])
 

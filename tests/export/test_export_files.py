@@ -122,13 +122,13 @@ def test_navigator_layer(exported: Path, package) -> None:  # type: ignore[no-un
             assert parent["showSubtechniques"] is True
 
 
-def test_export_of_a_broken_package_writes_what_loaded_and_exits_1(mini_package: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_export_of_a_broken_package_writes_nothing_and_names_the_file(mini_package: Path, tmp_path: Path) -> None:  # noqa: F811
     bad = mini_package / "rules" / "broken.toml"
     bad.write_text("[rule\nname = 'x'\n")
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["export", "--package", str(mini_package), "--output", str(out)], env=BLANK_ENV)
-    assert result.exit_code == 1 and "broken.toml" in result.output and "Traceback" not in result.output
-    assert len(_ndjson(out / "kibana" / "rules.ndjson")) == 3
+    assert result.exit_code == 2 and "broken.toml" in result.output and "Traceback" not in result.output
+    assert not out.exists()
 
 
 def test_export_of_a_folder_that_is_not_a_package_says_so(tmp_path: Path) -> None:

@@ -46,3 +46,19 @@ def same_query(current: Any, desired: Any) -> bool:
         return bool(parse_query(current, "dsl") == parse_query(desired, "dsl"))
     except (QueryParseError, TypeError, ValueError):
         return False
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    import json
+
+    text = json.dumps(value, sort_keys=True, default=str) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def describe_changes(current: dict[str, Any], desired: dict[str, Any], keys: set[str]) -> str:
+    """Field-level differences for a plan line: ``name: 'old' -> 'new'; tags: [...] -> [...]``."""
+    parts = []
+    for key in sorted(keys):
+        before = _short(current[key]) if key in current else "(unset)"
+        parts.append(f"{key}: {before} -> {_short(desired.get(key))}")
+    return "; ".join(parts)

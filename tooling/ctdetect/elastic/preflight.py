@@ -17,6 +17,10 @@ from ctdetect.elastic.requests_model import Request
 
 ML_LICENCES = frozenset({"platinum", "enterprise", "trial"})
 MIN_8 = (8, 12)
+# First Kibana whose ``query`` saved-object type has model version 2 (``titleKeyword``, the
+# sort key). ASSUMPTION: 8.14; the schema is in Kibana's source, the release it shipped in
+# was not confirmed here. Older: saved queries are written without it.
+SORT_TITLE_SINCE = (8, 14)
 
 
 @dataclass(slots=True)
@@ -31,6 +35,12 @@ class Preflight:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def saved_query_sort_title(self) -> bool:
+        """Write ``titleKeyword`` on saved queries (unknown Kibana version: assume a recent one)."""
+        version = parse_version(self.kibana_version)
+        return version is None or version[:2] >= SORT_TITLE_SINCE
 
 
 def parse_version(text: str) -> tuple[int, int, int] | None:

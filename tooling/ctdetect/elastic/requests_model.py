@@ -40,3 +40,9 @@ def kibana_path(space: str | None, path: str) -> str:
 def seg(value: str) -> str:
     """One URL path segment (ids are user content: never let them add a ``/`` or ``?``)."""
     return quote(value, safe="")
+
+
+def kql_quote(value: str) -> str:
+    """``value`` as one quoted KQL string: ``\\`` and ``"`` escaped, so an id can never end
+    the string early and add a clause to a ``_find`` filter."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

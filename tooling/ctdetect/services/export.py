@@ -12,8 +12,9 @@ Written into the output folder:
 - ``attack-navigator-layer.json``: ATT&CK Navigator layer (format 4.5) of the coverage;
 - ``README.md``: what each file is and how to load it.
 
-Nothing is written when the package fails to load at all; files of content that loaded
-are written and load problems are returned for the command to report.
+Nothing is written while ``validate``'s checks report errors (the same gate as ``deploy``),
+and only what ``deploy`` would ship is exported: production rules, development ones with
+``include_development``, never deprecated ones (``deploy.selection``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from pathlib import Path
 from ctdetect.export.bundle import console_text, ml_requests, requests_json
 from ctdetect.export.navigator import build_layer
 from ctdetect.elastic.rule_body import rule_body
-from ctdetect.elastic.saved_query_body import is_owned_query, saved_object_line
+from ctdetect.elastic.ownership import has_owned_query_prefix
+from ctdetect.elastic.saved_query_body import saved_object_line
 
 README = """# ctdetect export
 
@@ -56,22 +58,24 @@ class ExportResult:
     output: Path
     files: dict[str, int] = field(default_factory=dict)  # relative path -> objects written
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # rules left out on purpose (maturity)
 
 
-def run_export(package_root: str | Path, output: str | Path) -> ExportResult:
-    from ctdetect.services.deploy import DeployError, load_deployable
+def run_export(package_root: str | Path, output: str | Path, include_development: bool = False) -> ExportResult:
+    from ctdetect.services.deploy import DeployError, gated_package
 
     try:
-        package, problems = load_deployable(package_root)
+        selection, problems = gated_package(package_root, include_development)
     except DeployError as exc:
         raise ExportError(str(exc)) from None
+    package = selection.package
     out = Path(output)
     try:
         (out / "kibana").mkdir(parents=True, exist_ok=True)
         (out / "ml").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ExportError(f"cannot create {out}: {exc.strerror or exc}") from None
-    result = ExportResult(out, problems=list(problems))
+    result = ExportResult(out, problems=list(problems), notes=list(selection.left_out))
 
     rules = [rule_body(r) for r in package.rules]
     _write(out / "kibana" / "rules.ndjson", "".join(json.dumps(b, sort_keys=True) + "\n" for b in rules))
@@ -79,7 +83,7 @@ def run_export(package_root: str | Path, output: str | Path) -> ExportResult:
 
     lines = []
     for query in package.hunting_queries:
-        if not is_owned_query(query.id):
+        if not has_owned_query_prefix(query.id):
             result.problems.append(f"{query.source.path}: saved query id {query.id!r} does not start with 'ctdetect-'; exported anyway")
         lines.append(saved_object_line(query))
     summary = {"excludedObjects": [], "excludedObjectsCount": 0, "exportedCount": len(lines), "missingRefCount": 0, "missingReferences": []}
