@@ -15,16 +15,21 @@ import click
 @click.option("--prune", is_flag=True, help="Delete objects ctdetect owns that are no longer in the package.")
 @click.option("--offline", is_flag=True, help="With --dry-run: plan without reading the cluster (every object is a create).")
 @click.option("--env-file", type=click.Path(dir_okay=False), default=None, help="KEY=VALUE file with ELASTICSEARCH_URL, KIBANA_URL and credentials (default: .env if present).")
-@click.option("--ca-cert", type=click.Path(exists=True, dir_okay=False), default=None, help="CA bundle to verify the cluster's TLS certificate.")
-def command(package_root, space, dry_run, fmt, prune, offline, env_file, ca_cert):  # type: ignore[no-untyped-def]
+@click.option("--ca-cert", type=click.Path(dir_okay=False), default=None, help="CA bundle to verify the cluster's TLS certificate.")
+@click.option("--rule", "rule_ref", default=None, help="Deploy one rule (rule_id or exact name) with the ML jobs it uses; nothing else.")
+@click.option("--include-development", is_flag=True, help="Also deploy rules with maturity = \"development\" (production rules only by default).")
+@click.option("--force-enabled-state", is_flag=True, help="On update, set enabled as the TOML says (by default a rule turned off or on in Kibana stays so).")
+def command(package_root, space, dry_run, fmt, prune, offline, env_file, ca_cert, rule_ref, include_development, force_enabled_state):  # type: ignore[no-untyped-def]
     """Create or update the package's ML jobs and datafeeds (Elasticsearch), detection
-    rules and saved queries (Kibana). Idempotent: a second run sends nothing. Credentials
-    come from the environment or --env-file, never from the command line. Exit 0 when
-    everything is in place, 1 when some change failed or a rule_id is taken by a rule
-    ctdetect does not own, 2 when nothing could start (settings, version, licence)."""
+    rules and saved queries (Kibana). Runs validate's checks first and sends nothing while
+    errors remain. Updates keep exceptions, actions and the enabled state set in Kibana.
+    Idempotent: a second run sends nothing. Credentials come from the environment or
+    --env-file, never from the command line. Exit 0 when everything is in place, 1 when
+    some change failed or an id is held by an object this package did not create, 2 when
+    nothing could start (package errors, settings, version, licence)."""
     from ctdetect.services.deploy_report import render_text, requests_json, result_dict
     from ctdetect.elastic.settings import ConnectionSettings, SettingsError
-    from ctdetect.services.deploy import DeployError, run_deploy
+    from ctdetect.services.deploy import DeployError, DeployOptions, run_deploy
 
     if offline and not dry_run:
         click.echo("ctdetect deploy: --offline needs --dry-run", err=True)
@@ -32,7 +37,11 @@ def command(package_root, space, dry_run, fmt, prune, offline, env_file, ca_cert
     settings = None
     try:
         settings = ConnectionSettings.load(env_file, ca_cert=ca_cert)
-        result = run_deploy(package_root, settings, space=space, dry_run=dry_run, prune=prune, offline=offline)
+        options = DeployOptions(
+            space=space, dry_run=dry_run, prune=prune, offline=offline, include_development=include_development,
+            force_enabled=force_enabled_state, rule=rule_ref,
+        )
+        result = run_deploy(package_root, settings, options=options)
     except (SettingsError, DeployError) as exc:
         message = settings.redact(str(exc)) if settings else str(exc)
         click.echo(f"ctdetect deploy: {message}", err=True)
