@@ -353,6 +353,8 @@ class FakeElastic:
         s = self.state
         if method == "GET":
             ids = self._match_ids(feed_id, list(s.datafeeds))
+            if not ids and "*" not in feed_id and feed_id != "_all":
+                return es_error(404, "resource_not_found_exception", f"No datafeed with id [{feed_id}] exists")
             if action == "/_stats":
                 for i in ids:
                     pending = self._pending_stop.get(i)

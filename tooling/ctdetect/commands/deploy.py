@@ -19,7 +19,8 @@ import click
 @click.option("--rule", "rule_ref", default=None, help="Deploy one rule (rule_id or exact name) with the ML jobs it uses; nothing else.")
 @click.option("--include-development", is_flag=True, help="Also deploy rules with maturity = \"development\" (production rules only by default).")
 @click.option("--force-enabled-state", is_flag=True, help="On update, set enabled as the TOML says (by default a rule turned off or on in Kibana stays so).")
-def command(package_root, space, dry_run, fmt, prune, offline, env_file, ca_cert, rule_ref, include_development, force_enabled_state):  # type: ignore[no-untyped-def]
+@click.option("--timeout", type=click.FloatRange(min=1), default=600, show_default=True, help="Seconds for the whole run: every request and every retry wait; past it, deploy stops and says where.")
+def command(package_root, space, dry_run, fmt, prune, offline, env_file, ca_cert, rule_ref, include_development, force_enabled_state, timeout):  # type: ignore[no-untyped-def]
     """Create or update the package's ML jobs and datafeeds (Elasticsearch), detection
     rules and saved queries (Kibana). Runs validate's checks first and sends nothing while
     errors remain. Updates keep exceptions, actions and the enabled state set in Kibana.
@@ -39,22 +40,27 @@ def command(package_root, space, dry_run, fmt, prune, offline, env_file, ca_cert
         settings = ConnectionSettings.load(env_file, ca_cert=ca_cert)
         options = DeployOptions(
             space=space, dry_run=dry_run, prune=prune, offline=offline, include_development=include_development,
-            force_enabled=force_enabled_state, rule=rule_ref,
+            force_enabled=force_enabled_state, rule=rule_ref, timeout=timeout,
+            progress=lambda line: click.echo(f"ctdetect deploy: {settings.redact(line) if settings else line}", err=True),
         )
         result = run_deploy(package_root, settings, options=options)
     except (SettingsError, DeployError) as exc:
         message = settings.redact(str(exc)) if settings else str(exc)
         click.echo(f"ctdetect deploy: {message}", err=True)
         sys.exit(2)
+    import io
+
+    out = io.StringIO()  # everything shown goes through redaction (reports echo cluster answers)
     if fmt == "json":
         import json
 
         if dry_run:
-            sys.stdout.write(requests_json(result))
+            out.write(requests_json(result))
         else:
-            sys.stdout.write(json.dumps(result_dict(result), indent=2) + "\n")
-        for problem in result.problems:
-            click.echo(f"problem: {problem}", err=True)
+            out.write(json.dumps(result_dict(result), indent=2) + "\n")
+        for line in [f"note: {n}" for n in result.notes] + [f"problem: {p}" for p in result.problems]:
+            click.echo(settings.redact(line), err=True)
     else:
-        render_text(result, sys.stdout)
+        render_text(result, out)
+    sys.stdout.write(settings.redact(out.getvalue()))
     sys.exit(result.exit_code)

@@ -40,7 +40,8 @@ from ctdetect.elastic.ml_body import (
     job_update_body,
     split_job_changes,
 )
-from ctdetect.elastic.ownership import has_owned_query_prefix, with_job_marker
+from ctdetect.elastic.confirm import Confirm
+from ctdetect.elastic.ownership import MARKER_KEY, has_owned_query_prefix, marker, with_job_marker
 from ctdetect.elastic.requests_model import Request, kibana_path, seg
 from ctdetect.elastic.rule_body import rule_body
 from ctdetect.elastic.saved_query_body import saved_query_attributes, saved_query_body, saved_query_id
@@ -166,13 +167,57 @@ def _plan_ml_prune(state: ClusterState, result: Plan, wanted_jobs: set[str], wan
             result.actions.append(Action("ml_job", job_id, "kept", [], why))
             continue
         for fid in feeds:
-            result.actions.append(Action("datafeed", fid, "prune", [Request("DELETE", datafeed_path(fid) + "?force=true")], f"job {job_id}"))
-        result.actions.append(Action("ml_job", job_id, "prune", [Request("DELETE", job_path(job_id) + "?force=true")]))
+            result.actions.append(Action("datafeed", fid, "prune", [delete_feed(fid)], f"job {job_id}"))
+        result.actions.append(Action("ml_job", job_id, "prune", [delete_job(job_id)]))
+
+
+# --- the requests, each with how an uncertain outcome is settled (``elastic.confirm``)
+
+
+def put_job(job_id: str, body: dict[str, Any]) -> Request:
+    expect = {"jobs": [{"job_id": job_id, "custom_settings": {MARKER_KEY: marker()}}]}
+    return Request("PUT", job_path(job_id), body, confirm=Confirm(job_path(job_id), expect))
+
+
+def open_job(job_id: str) -> Request:
+    return Request("POST", job_path(job_id, "/_open"), confirm=Confirm(job_path(job_id, "/_stats"), {"jobs": [{"state": "opened"}]}))
+
+
+def close_job(job_id: str) -> Request:
+    return Request("POST", job_path(job_id, "/_close"), repeatable=True)  # closing a closed job is a no-op
+
+
+def update_job(job_id: str, body: dict[str, Any]) -> Request:
+    return Request("POST", job_path(job_id, "/_update"), body, repeatable=True)
+
+
+def delete_job(job_id: str) -> Request:
+    return Request("DELETE", job_path(job_id) + "?force=true", confirm=Confirm(job_path(job_id), absent=True))
+
+
+def put_feed(feed_id: str, body: dict[str, Any]) -> Request:
+    return Request("PUT", datafeed_path(feed_id), body, confirm=Confirm(datafeed_path(feed_id), {"datafeeds": [{"datafeed_id": feed_id}]}))
+
+
+def start_feed(feed_id: str) -> Request:
+    return Request("POST", datafeed_path(feed_id, "/_start"), confirm=Confirm(datafeed_path(feed_id, "/_stats"), {"datafeeds": [{"state": "started"}]}))
+
+
+def stop_feed(feed_id: str) -> Request:
+    return Request("POST", datafeed_path(feed_id, "/_stop"), repeatable=True)  # stopping a stopped datafeed is a no-op
+
+
+def update_feed(feed_id: str, body: dict[str, Any]) -> Request:
+    return Request("POST", datafeed_path(feed_id, "/_update"), body, repeatable=True)
+
+
+def delete_feed(feed_id: str) -> Request:
+    return Request("DELETE", datafeed_path(feed_id) + "?force=true", confirm=Confirm(datafeed_path(feed_id), absent=True))
 
 
 def _job_action(job: MLJob, state: ClusterState, offline: bool, stopped: set[str]) -> Action:
     desired = with_job_marker(job_body(job))
-    create = [Request("PUT", job_path(job.job_id), desired), Request("POST", job_path(job.job_id, "/_open"))]
+    create = [put_job(job.job_id, desired), open_job(job.job_id)]
     current = state.jobs.get(job.job_id)
     if current is None:
         return Action("ml_job", job.job_id, "create", create, "" if offline else "not in the cluster")
@@ -180,8 +225,8 @@ def _job_action(job: MLJob, state: ClusterState, offline: bool, stopped: set[str
     updatable, fixed = split_job_changes(changed)
     feed_ids = sorted(fid for fid, f in state.datafeeds.items() if f.get("job_id") == job.job_id)
     if fixed:
-        requests = [Request("DELETE", datafeed_path(fid) + "?force=true") for fid in feed_ids]
-        requests.append(Request("DELETE", job_path(job.job_id) + "?force=true"))
+        requests = [delete_feed(fid) for fid in feed_ids]
+        requests.append(delete_job(job.job_id))
         requests.extend(create)
         return Action("ml_job", job.job_id, "replace", requests, "cannot be updated in place (the model restarts): " + describe_changes(current, desired, fixed))
     requests: list[Request] = []
@@ -193,15 +238,15 @@ def _job_action(job: MLJob, state: ClusterState, offline: bool, stopped: set[str
         if is_open and updatable & JOB_NEEDS_CLOSED:
             for fid in feed_ids:
                 if state.datafeed_states.get(fid) in ("started", "starting"):
-                    requests.append(Request("POST", datafeed_path(fid, "/_stop")))
+                    requests.append(stop_feed(fid))
                     stopped.add(fid)
-            requests.append(Request("POST", job_path(job.job_id, "/_close")))
+            requests.append(close_job(job.job_id))
             is_open = False
             notes.append("closed for the update")
-        requests.append(Request("POST", job_path(job.job_id, "/_update"), job_update_body(desired, updatable)))
+        requests.append(update_job(job.job_id, job_update_body(desired, updatable)))
         notes.append("changed: " + describe_changes(current, desired, updatable))
     if not is_open:
-        requests.append(Request("POST", job_path(job.job_id, "/_open")))
+        requests.append(open_job(job.job_id))
         notes.append(f"open (was {state.job_states.get(job.job_id) or 'closed'})")
     return Action("ml_job", job.job_id, "update" if requests else "unchanged", requests, "; ".join(notes))
 
@@ -209,7 +254,7 @@ def _job_action(job: MLJob, state: ClusterState, offline: bool, stopped: set[str
 def _feed_action(feed: Datafeed, state: ClusterState, job_action: Action, stopped: set[str]) -> Action:
     desired = datafeed_body(feed)
     fid = feed.datafeed_id
-    create = [Request("PUT", datafeed_path(fid), desired), Request("POST", datafeed_path(fid, "/_start"))]
+    create = [put_feed(fid, desired), start_feed(fid)]
     current = state.datafeeds.get(fid)
     # a replaced job lost its datafeed with it: re-create
     if current is None or job_action.action == "replace":
@@ -219,7 +264,7 @@ def _feed_action(feed: Datafeed, state: ClusterState, job_action: Action, stoppe
         changed.discard("query")
     fixed = changed - DATAFEED_UPDATABLE
     if fixed:
-        requests = [Request("DELETE", datafeed_path(fid) + "?force=true"), *create]
+        requests = [delete_feed(fid), *create]
         return Action("datafeed", fid, "replace", requests, "cannot be updated in place: " + ", ".join(sorted(fixed)), depends_on=feed.job_id)
     requests = []
     notes = []
@@ -227,12 +272,12 @@ def _feed_action(feed: Datafeed, state: ClusterState, job_action: Action, stoppe
     if changed:
         # an update applies from the next start: stop a running datafeed first, start it after
         if running:
-            requests.append(Request("POST", datafeed_path(fid, "/_stop")))
+            requests.append(stop_feed(fid))
             running = False
-        requests.append(Request("POST", datafeed_path(fid, "/_update"), datafeed_update_body(desired, changed)))
+        requests.append(update_feed(fid, datafeed_update_body(desired, changed)))
         notes.append("changed: " + describe_changes(current, desired, changed))
     if not running:
-        requests.append(Request("POST", datafeed_path(fid, "/_start")))
+        requests.append(start_feed(fid))
         notes.append("start again after the job update" if fid in stopped else f"start (was {state.datafeed_states.get(fid) or 'stopped'})")
     return Action("datafeed", fid, "update" if requests else "unchanged", requests, "; ".join(notes), depends_on=feed.job_id)
 
@@ -264,7 +309,8 @@ def _plan_rules(rules: list[Rule], state: ClusterState, result: Plan, opts: Plan
             continue
         current = state.rules.get(rule.rule_id)
         if current is None:
-            result.actions.append(Action("rule", rule.rule_id, "create", [Request("POST", path, body)], rule.name))
+            confirm = Confirm(f"{path}?rule_id={seg(rule.rule_id)}", {"rule_id": rule.rule_id, "meta": {MARKER_KEY: marker()}})
+            result.actions.append(Action("rule", rule.rule_id, "create", [Request("POST", path, body, confirm=confirm)], rule.name))
             continue
         desired = rule_update_fields(body, opts.force_enabled)
         changed = changed_keys(current, desired)
@@ -277,7 +323,7 @@ def _plan_rules(rules: list[Rule], state: ClusterState, result: Plan, opts: Plan
         if "meta" in patch and isinstance(current.get("meta"), dict):
             patch["meta"] = {**current["meta"], **desired["meta"]}  # keep what Kibana keeps in meta
         adopted = "adopted: ownership marker added; " if ("rule", rule.rule_id) in state.adoptable else ""
-        result.actions.append(Action("rule", rule.rule_id, "update", [Request("PATCH", path, patch)], f"{rule.name}: {adopted}" + describe_changes(current, desired, changed)))
+        result.actions.append(Action("rule", rule.rule_id, "update", [Request("PATCH", path, patch, repeatable=True)], f"{rule.name}: {adopted}" + describe_changes(current, desired, changed)))
     pruned: set[str] = set()
     for rule_id, current in sorted(state.rules.items()):
         if rule_id in wanted or ("rule", rule_id) in state.adoptable:
@@ -285,7 +331,8 @@ def _plan_rules(rules: list[Rule], state: ClusterState, result: Plan, opts: Plan
         name = str(current.get("name", ""))
         if opts.prune:
             pruned.add(name)
-            result.actions.append(Action("rule", rule_id, "prune", [Request("DELETE", f"{path}?rule_id={seg(rule_id)}")], name))
+            one = f"{path}?rule_id={seg(rule_id)}"
+            result.actions.append(Action("rule", rule_id, "prune", [Request("DELETE", one, confirm=Confirm(one, absent=True))], name))
         else:
             result.actions.append(Action("rule", rule_id, "orphan", [], name))
     return pruned
@@ -305,18 +352,19 @@ def _plan_saved_queries(queries: list[HuntingQuery], state: ClusterState, result
         path = kibana_path(opts.space, f"/api/saved_objects/query/{seg(object_id)}")
         current = state.saved_queries.get(object_id)
         if current is None:
-            result.actions.append(Action("saved_query", object_id, "create", [Request("POST", path, saved_query_body(query, opts.sort_title))], query.name))
+            body = saved_query_body(query, opts.sort_title)
+            result.actions.append(Action("saved_query", object_id, "create", [Request("POST", path, body, confirm=Confirm(path, body))], query.name))
             continue
         desired = saved_query_attributes(query, opts.sort_title)
         changed = changed_keys(current, desired)
         if changed:
             detail = describe_changes(current, desired, changed)
-            result.actions.append(Action("saved_query", object_id, "update", [Request("PUT", path, saved_query_body(query, opts.sort_title))], detail))
+            result.actions.append(Action("saved_query", object_id, "update", [Request("PUT", path, saved_query_body(query, opts.sort_title), repeatable=True)], detail))
         else:
             result.actions.append(Action("saved_query", object_id, "unchanged", [], query.name))
     for object_id in sorted(state.saved_queries):
         if object_id in wanted or ("saved_query", object_id) in state.adoptable:
             continue
         path = kibana_path(opts.space, f"/api/saved_objects/query/{seg(object_id)}")
-        requests = [Request("DELETE", path)] if opts.prune else []
+        requests = [Request("DELETE", path, confirm=Confirm(path, absent=True))] if opts.prune else []
         result.actions.append(Action("saved_query", object_id, "prune" if opts.prune else "orphan", requests))

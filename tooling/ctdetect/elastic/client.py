@@ -1,8 +1,14 @@
 """HTTP clients for one cluster: the official ``elasticsearch`` client for Elasticsearch,
-``requests`` for Kibana, one retry policy and one error type for both.
+``requests`` for Kibana, one retry policy, one deadline and one error type for both.
 
 Every request goes through ``Cluster.send(Request)``, so what ``--dry-run --format json``
-prints is exactly what is sent. Errors carry the status and Elastic's reason, with every
+prints is exactly what is sent. Retries follow ``elastic.retry`` (refusals retried, an
+uncertain write re-read through its ``Confirm`` before it is sent again), within the run's
+``Deadline``. Every answer must come from the product expected: Elasticsearch sends
+``X-Elastic-Product: Elasticsearch`` (the header the official clients' product check
+requires) and Kibana ``kbn-name``; anything else is refused at once (401/403 are exempt,
+as in the clients' own check: a proxy may answer those). Errors carry the status and
+Elastic's reason, name the URL (credentials masked) and the variable to fix, with every
 secret redacted.
 """
 
@@ -12,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from ctdetect.elastic.requests_model import Request, is_kibana_path
-from ctdetect.elastic.retry import RetryPolicy
+from ctdetect.elastic.retry import CONNECT_TIMEOUT, DEFAULT_TIMEOUT, REFUSED, REQUEST_TIMEOUT, UNCERTAIN, Deadline, RetryPolicy
 from ctdetect.elastic.settings import ConnectionSettings
 
 KIBANA_API_VERSION = "2023-10-31"
@@ -20,6 +26,7 @@ KIBANA_API_VERSION = "2023-10-31"
 # major version (a 9.x client otherwise asks for 9, which an 8.x server refuses).
 ES_MEDIA_TYPE = "application/vnd.elasticsearch+json; compatible-with=8"
 ES_NDJSON_TYPE = "application/vnd.elasticsearch+x-ndjson; compatible-with=8"
+PRODUCT_EXEMPT = (401, 403)
 
 
 class ClusterError(Exception):
@@ -31,10 +38,31 @@ class ClusterError(Exception):
         self.body = body
 
 
+class WrongProduct(ClusterError):
+    """The server at a URL is not the Elastic product expected there (never retried)."""
+
+
 @dataclass(slots=True)
 class Response:
     status: int
     body: Any
+    confirmed: bool = False  # an uncertain write that a re-read showed applied
+
+
+@dataclass(slots=True)
+class _Answer:
+    status: int
+    body: Any
+    headers: Mapping[str, str]
+
+
+class _NoAnswer(Exception):
+    """No usable answer: ``sent`` False when the request surely never left (no connection)."""
+
+    def __init__(self, reason: str, sent: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.sent = sent
 
 
 def _reason(body: Any) -> str:
@@ -59,15 +87,17 @@ def _reason(body: Any) -> str:
 class Cluster:
     """An Elasticsearch + Kibana pair. Build with ``Cluster.connect(settings)``."""
 
-    def __init__(self, settings: ConnectionSettings, es: Any, kibana: Any, policy: RetryPolicy | None = None) -> None:
+    def __init__(self, settings: ConnectionSettings, es: Any, kibana: Any, policy: RetryPolicy | None = None, deadline: Deadline | None = None) -> None:
         self.settings = settings
         self.es = es
         self.kibana = kibana
         self.policy = policy or RetryPolicy()
+        self.deadline = deadline or Deadline()
         self.sent: list[Request] = []  # writes and reads, in order (for reports and tests)
 
     @classmethod
-    def connect(cls, settings: ConnectionSettings, policy: RetryPolicy | None = None, timeout: float = 60.0) -> "Cluster":
+    def connect(cls, settings: ConnectionSettings, policy: RetryPolicy | None = None, timeout: float = DEFAULT_TIMEOUT) -> "Cluster":
+        """``timeout``: seconds for everything this cluster object does (the run's deadline)."""
         missing = settings.missing()
         if missing:
             raise ClusterError("not configured: set " + ", ".join(missing) + " in the environment or the env-file")
@@ -76,6 +106,10 @@ class Cluster:
             import requests
         except ImportError as exc:
             raise ClusterError(f"the elasticsearch extra is not installed ({exc.name} missing): pip install 'ctdetect[elasticsearch]'") from exc
+        uses_tls = any((u or "").lower().startswith("https://") for u in (settings.es_url, settings.kibana_url))
+        problem = settings.ca_problem() if uses_tls else None
+        if problem:
+            raise ClusterError(problem)
         auth: dict[str, Any] = {}
         if settings.api_key:
             auth["api_key"] = settings.encoded_api_key
@@ -92,12 +126,12 @@ class Cluster:
                 max_retries=0,
                 retry_on_status=(),
                 retry_on_timeout=False,
-                request_timeout=timeout,
+                request_timeout=REQUEST_TIMEOUT,
                 **auth,
                 **tls,
             )
         except ValueError as exc:
-            raise ClusterError(settings.redact(f"ELASTICSEARCH_URL {settings.es_url!r}: {exc}")) from None
+            raise ClusterError(settings.redact(f"ELASTICSEARCH_URL {settings.es_url!r} cannot be used: {exc}")) from None
         session = requests.Session()
         session.headers.update({"kbn-xsrf": "ctdetect", "elastic-api-version": KIBANA_API_VERSION, "content-type": "application/json"})
         if settings.api_key:
@@ -105,41 +139,75 @@ class Cluster:
         else:
             session.auth = (settings.username or "elastic", settings.password or "")
         session.verify = settings.tls_verify
-        return cls(settings, es, _KibanaHttp(session, settings.kibana_url or "", timeout), policy)
+        return cls(settings, es, _KibanaHttp(session, settings.kibana_url or ""), policy, Deadline(timeout))
 
     # ------------------------------------------------------------------ sending
 
-    def send(self, request: Request, params: Mapping[str, Any] | None = None, allow: tuple[int, ...] = ()) -> Response:
-        """Send with retries. A status in ``allow`` (e.g. 404 on a read) is returned, not raised."""
+    def send(self, request: Request, params: Mapping[str, Any] | None = None, allow: tuple[int, ...] = (), timeout: float | None = None, retry: bool = True) -> Response:
+        """Send with safe retries. A status in ``allow`` (e.g. 404 on a read) is returned, not
+        raised. ``timeout`` caps one answer (never beyond the deadline); ``retry`` False: one try."""
         self.sent.append(request)
         attempt = 0
         while True:
-            try:
-                status, body, retry_after = self._once(request, params)
-            except ClusterError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - connection failures from either library
-                if self.policy.should_retry(None, attempt):
-                    self.policy.wait(attempt)
-                    attempt += 1
-                    continue
-                raise ClusterError(self._where(request) + ": " + self.settings.redact(_connection_reason(exc))) from None
-            if 200 <= status < 300 or status in allow:
-                return Response(status, body)
-            if self.policy.should_retry(status, attempt):
-                self.policy.wait(attempt, retry_after)
-                attempt += 1
-                continue
-            message = f"{self._where(request)}: HTTP {status}: {_reason(body)}"
-            raise ClusterError(self.settings.redact(message), status, body)
+            answer, failure = self._try(request, params, timeout)
+            if answer is not None and (200 <= answer.status < 300 or answer.status in allow):
+                return Response(answer.status, answer.body)
+            status = answer.status if answer is not None else None
+            why = f"HTTP {status}" if answer is not None else failure.reason if failure else "no answer"
+            refused = (answer is not None and status in REFUSED) or (failure is not None and not failure.sent)
+            uncertain = (answer is not None and status in UNCERTAIN) or (failure is not None and failure.sent)
+            if uncertain and not request.safe_to_repeat:
+                if request.confirm is None:
+                    raise self._error(request, f"{why}; the outcome is unknown and the request is not safe to repeat: run again to re-read and finish", answer)
+                if self._confirmed(request):
+                    return Response(200, None, confirmed=True)
+            if not retry or not (refused or uncertain) or attempt + 1 >= self.policy.attempts:
+                raise self._error(request, why if answer is None else f"HTTP {status}: {_reason(answer.body)}", answer)
+            retry_after = answer.headers.get("retry-after") if answer is not None else None
+            if not self.policy.wait(attempt, retry_after, f"{self._where(request)} answered {why}", self.deadline):
+                raise self._error(request, f"{why}; the next try would pass the run's timeout ({self.deadline.seconds:.0f} s, --timeout)", answer)
+            attempt += 1
+
+    def _try(self, request: Request, params: Mapping[str, Any] | None, timeout: float | None) -> tuple[_Answer | None, _NoAnswer | None]:
+        remaining = self.deadline.remaining()
+        if remaining <= 0:
+            raise ClusterError(f"{self._where(request)}: not sent, the run's timeout ({self.deadline.seconds:.0f} s, --timeout) is used up")
+        read = min(timeout or REQUEST_TIMEOUT, remaining)
+        kibana = is_kibana_path(request.path)
+        try:
+            answer = self.kibana.request(request, params, read) if kibana else _es_once(self.es, request, params, read)
+        except _NoAnswer as exc:
+            return None, exc
+        self._check_product(answer, kibana)
+        return answer, None
+
+    def _confirmed(self, request: Request) -> bool:
+        """Re-read after an uncertain write: True when it was applied."""
+        confirm = request.confirm
+        assert confirm is not None
+        answer, failure = self._try(Request("GET", confirm.path), None, None)
+        if answer is None:
+            raise self._error(request, f"the outcome is unknown and the check read failed too ({failure.reason if failure else 'no answer'})", None)
+        return confirm.applied(answer.status, answer.body)
+
+    def _check_product(self, answer: _Answer, kibana: bool) -> None:
+        if answer.status in PRODUCT_EXEMPT:
+            return
+        headers = {k.lower(): v for k, v in answer.headers.items()}
+        if kibana and "kbn-name" not in headers:
+            raise WrongProduct(self.settings.redact(f"KIBANA_URL {self.settings.kibana_url} is not Kibana: its answer has no kbn-name header (is the URL right, or a proxy in between?)"), answer.status)
+        if not kibana and headers.get("x-elastic-product") != "Elasticsearch":
+            raise WrongProduct(self.settings.redact(f"ELASTICSEARCH_URL {self.settings.es_url} is not Elasticsearch: its answer has no 'X-Elastic-Product: Elasticsearch' header (is the URL right?)"), answer.status)
 
     def _where(self, request: Request) -> str:
         return f"{request.method} {request.path}"
 
-    def _once(self, request: Request, params: Mapping[str, Any] | None) -> tuple[int, Any, str | None]:
-        if is_kibana_path(request.path):
-            return self.kibana.request(request.method, request.path, request.body, params)
-        return _es_once(self.es, request, params)
+    def _error(self, request: Request, reason: str, answer: _Answer | None) -> ClusterError:
+        if answer is None:
+            var, url = ("KIBANA_URL", self.settings.kibana_url) if is_kibana_path(request.path) else ("ELASTICSEARCH_URL", self.settings.es_url)
+            reason = f"{reason} (at {url}, {var})"
+        message = self.settings.redact(f"{self._where(request)}: {reason}")
+        return ClusterError(message, answer.status if answer else None, answer.body if answer else None)
 
 
 def with_port(url: str) -> str:
@@ -158,41 +226,66 @@ def with_port(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-def _es_once(es: Any, request: Request, params: Mapping[str, Any] | None) -> tuple[int, Any, str | None]:
+def _not_sent(exc: BaseException) -> bool:
+    """True when the request surely never reached the server (no connection was made)."""
+    text = f"{type(exc).__name__}: {exc}"
+    markers = ("ConnectTimeout", "Failed to establish a new connection", "Connection refused", "Name or service not known",
+               "nodename nor servname", "getaddrinfo failed", "No route to host", "Temporary failure in name resolution")
+    return any(m in text for m in markers)
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for a failed connection, naming the cause (refused, timeout, TLS...)."""
+    text = str(exc)
+    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+        return "the TLS certificate is not trusted (set ELASTIC_CA_CERT or --ca-cert to the CA that signed it)"
+    if "Connection refused" in text:
+        return "connection refused"
+    if "Name or service not known" in text or "nodename nor servname" in text or "Temporary failure in name resolution" in text:
+        return "the host name does not resolve"
+    if "ConnectTimeout" in type(exc).__name__ or "timed out" in text.lower() or "Timeout" in type(exc).__name__:
+        return "no answer in time"
+    return f"no answer ({type(exc).__name__}: {text[:200]})"
+
+
+def _es_once(es: Any, request: Request, params: Mapping[str, Any] | None, read_timeout: float) -> _Answer:
     from elasticsearch import ApiError
+    from elastic_transport import TransportError
 
     headers = {"accept": ES_MEDIA_TYPE}
     if request.body is not None:
         # a list body is a _bulk: newline-delimited JSON
         headers["content-type"] = ES_NDJSON_TYPE if isinstance(request.body, list) else ES_MEDIA_TYPE
     try:
-        resp = es.perform_request(request.method, request.path, params=dict(params or {}) or None, headers=headers, body=request.body)
+        resp = es.options(request_timeout=read_timeout).perform_request(
+            request.method, request.path, params=dict(params or {}) or None, headers=headers, body=request.body
+        )
     except ApiError as exc:
-        meta = exc.meta
-        return meta.status, exc.body, meta.headers.get("retry-after") if meta.headers else None
-    return resp.meta.status, resp.body, None
-
-
-def _connection_reason(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    return f"no answer ({type(exc).__name__}: {text[:300]})"
+        return _Answer(exc.meta.status, exc.body, dict(exc.meta.headers or {}))
+    except TransportError as exc:
+        raise _NoAnswer(_describe(exc), sent=not _not_sent(exc)) from None
+    return _Answer(resp.meta.status, resp.body, dict(resp.meta.headers or {}))
 
 
 class _KibanaHttp:
     """Kibana over ``requests``: JSON in and out, the xsrf and API-version headers set once."""
 
-    def __init__(self, session: Any, base_url: str, timeout: float) -> None:
+    def __init__(self, session: Any, base_url: str) -> None:
         self.session = session
         self.base_url = base_url
-        self.timeout = timeout
 
-    def request(self, method: str, path: str, body: Any, params: Mapping[str, Any] | None) -> tuple[int, Any, str | None]:
+    def request(self, request: Request, params: Mapping[str, Any] | None, read_timeout: float) -> _Answer:
         import json
 
-        data = None if body is None else json.dumps(body)
-        resp = self.session.request(method, self.base_url + path, data=data, params=params, timeout=self.timeout)
+        import requests
+
+        data = None if request.body is None else json.dumps(request.body)
+        try:
+            resp = self.session.request(request.method, self.base_url + request.path, data=data, params=params, timeout=(CONNECT_TIMEOUT, read_timeout))
+        except requests.RequestException as exc:
+            raise _NoAnswer(_describe(exc), sent=not _not_sent(exc)) from None
         try:
             payload: Any = resp.json() if resp.content else None
         except ValueError:
             payload = resp.text
-        return resp.status_code, payload, resp.headers.get("Retry-After")
+        return _Answer(resp.status_code, payload, dict(resp.headers))

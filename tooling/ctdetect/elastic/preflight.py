@@ -77,11 +77,18 @@ def licence_problem(licence: str, status: str) -> str | None:
     return None
 
 
+PROBE_TIMEOUT = 15.0  # seconds the first answer of each server may take
+
+
 def check(cluster: Cluster, needs_ml: bool) -> Preflight:
-    """Read versions and licence; the result lists every problem (not only the first)."""
+    """Read versions and licence; the result lists every problem (not only the first).
+
+    The first request to each server is tried once with a short timeout: a cluster that is
+    unreachable, accepts connections without answering, or is not Elasticsearch / Kibana
+    fails here in seconds, with the URL and the variable to fix, before anything else."""
     result = Preflight()
     try:
-        info: Any = cluster.send(Request("GET", "/")).body or {}
+        info: Any = cluster.send(Request("GET", "/"), timeout=PROBE_TIMEOUT, retry=False).body or {}
     except ClusterError as exc:
         if exc.status != 400:
             raise
@@ -92,7 +99,7 @@ def check(cluster: Cluster, needs_ml: bool) -> Preflight:
     problem = version_problem("Elasticsearch", result.es_version)
     if problem:
         result.problems.append(problem)
-    status: Any = cluster.send(Request("GET", "/api/status")).body or {}
+    status: Any = cluster.send(Request("GET", "/api/status"), timeout=PROBE_TIMEOUT, retry=False).body or {}
     version = status.get("version") if isinstance(status, dict) else None
     result.kibana_version = str(version.get("number", "")) if isinstance(version, dict) else ""
     if not result.kibana_version:

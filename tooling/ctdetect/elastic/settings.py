@@ -2,15 +2,23 @@
 
 Credentials never come from the command line (they would end up in shell history and
 process lists). ``ConnectionSettings.redact`` removes every secret from a text before it
-is shown, so an error message that echoes a header or URL cannot leak one.
+is shown, so an error message that echoes a header or URL cannot leak one; credentials
+written into a URL (``https://user:password@host``) are taken out of it on load, used as
+the username and password, and any ``scheme://user:password@`` left in a text (a URL that
+does not even parse) is masked as well.
+
+Env-files are read the way Docker Compose reads ``.env``, with python-dotenv's parser
+(``export``, quotes, escapes, ``#`` comments); a line it cannot parse is named by number.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 ENV_KEYS = (
     "ELASTICSEARCH_URL",
@@ -28,27 +36,51 @@ class SettingsError(Exception):
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines (``#`` comments, optional ``export`` and quotes), as docker compose reads them."""
-    values: dict[str, str] = {}
+    """KEY=VALUE lines as Docker Compose reads them (python-dotenv's parser)."""
+    import io
+
+    from dotenv.parser import parse_stream
+
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SettingsError(f"cannot read env file {path}: {exc.strerror or exc}") from exc
-    for number, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if stripped.startswith("export "):
-            stripped = stripped[len("export ") :].lstrip()
-        key, sep, value = stripped.partition("=")
-        key = key.strip()
-        if not sep or not key.replace("_", "").isalnum():
-            raise SettingsError(f"{path}:{number}: expected KEY=VALUE")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key] = value
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"cannot read env file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    values: dict[str, str] = {}
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            raise SettingsError(f"{path}:{binding.original.line}: expected KEY=VALUE")
+        if binding.key is not None:
+            values[binding.key] = binding.value or ""
     return values
+
+
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/@\s]+)@")
+
+
+def mask_url_credentials(text: str) -> str:
+    """``scheme://user:password@`` anywhere in ``text`` -> ``scheme://********@``."""
+    return _URL_USERINFO.sub(lambda m: m.group(1) + REDACTED + "@", text)
+
+
+def split_url_credentials(variable: str, url: str | None) -> tuple[str | None, str | None, str | None]:
+    """(url without userinfo, username, password). Raises ``SettingsError`` naming the
+    variable, with the URL's credentials masked, when the URL does not parse."""
+    if not url:
+        return url, None, None
+    masked = mask_url_credentials(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number or out of range
+    except ValueError as exc:
+        reason = "the port is not a number from 0 to 65535" if "port" in str(exc).lower() else "it does not parse (check brackets around an IPv6 address)"
+        raise SettingsError(f"{variable} {masked!r} is not a valid URL: {reason}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"{variable} {masked!r} is not a valid URL: it needs http:// or https:// and a host")
+    if "@" not in parts.netloc:
+        return url, None, None
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    return urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment)), unquote(user) or None, unquote(password) or None
 
 
 @dataclass(slots=True)
@@ -87,14 +119,23 @@ class ConnectionSettings:
             value = env.get(key) or file_values.get(key)
             return value or None
 
+        # secrets found so far, so that a URL error below cannot show one
+        known = [v for v in (get("ELASTIC_PASSWORD"), get("ELASTIC_API_KEY")) if v]
+        try:
+            es_url, es_user, es_password = split_url_credentials("ELASTICSEARCH_URL", get("ELASTICSEARCH_URL"))
+            kibana_url, kb_user, kb_password = split_url_credentials("KIBANA_URL", get("KIBANA_URL"))
+        except SettingsError as exc:
+            raise SettingsError(ConnectionSettings(extra_secrets=known).redact(str(exc))) from None
+        password = get("ELASTIC_PASSWORD") or es_password or kb_password
         return cls(
-            es_url=_strip_slash(get("ELASTICSEARCH_URL")),
-            kibana_url=_strip_slash(get("KIBANA_URL")),
+            es_url=_strip_slash(es_url),
+            kibana_url=_strip_slash(kibana_url),
             api_key=get("ELASTIC_API_KEY"),
-            username=get("ELASTIC_USERNAME") or ("elastic" if get("ELASTIC_PASSWORD") else None),
-            password=get("ELASTIC_PASSWORD"),
+            username=get("ELASTIC_USERNAME") or es_user or kb_user or ("elastic" if password else None),
+            password=password,
             ca_cert=ca_cert or get("ELASTIC_CA_CERT"),
             verify_tls=verify_tls,
+            extra_secrets=[v for v in (es_password, kb_password) if v],
         )
 
     @property
@@ -138,11 +179,27 @@ class ConnectionSettings:
         return found
 
     def redact(self, text: str) -> str:
-        """``text`` with every secret replaced (longest first, so no fragment survives)."""
-        for secret in sorted(self.secrets(), key=len, reverse=True):
+        """``text`` with every secret replaced (longest first, so no fragment survives), and
+        any credentials written into a URL masked."""
+        from urllib.parse import quote
+
+        secrets = set(self.secrets())
+        secrets |= {quote(s, safe="") for s in secrets}  # as they appear inside a URL
+        for secret in sorted(secrets, key=len, reverse=True):
             if len(secret) >= 3:
                 text = text.replace(secret, REDACTED)
-        return text
+        return mask_url_credentials(text)
+
+    def ca_problem(self) -> str | None:
+        """Why the CA bundle cannot be used (named by its setting), or None."""
+        if not self.ca_cert:
+            return None
+        path = Path(self.ca_cert)
+        if not path.is_file():
+            return f"ELASTIC_CA_CERT (or --ca-cert) {self.ca_cert}: no such file"
+        if not os.access(path, os.R_OK):
+            return f"ELASTIC_CA_CERT (or --ca-cert) {self.ca_cert}: not readable"
+        return None
 
 
 def _strip_slash(url: str | None) -> str | None:

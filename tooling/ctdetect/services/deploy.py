@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from ctdetect.content.model import Package
 from ctdetect.deploy.apply import ApplyResult, apply_plan
@@ -22,7 +23,7 @@ from ctdetect.elastic.client import Cluster, ClusterError
 from ctdetect.deploy.planner import Plan, PlanOptions, plan
 from ctdetect.deploy.selection import Selection, select
 from ctdetect.elastic.preflight import Preflight, check
-from ctdetect.elastic.retry import RetryPolicy
+from ctdetect.elastic.retry import DEFAULT_TIMEOUT, RetryPolicy
 from ctdetect.elastic.settings import ConnectionSettings
 from ctdetect.deploy.state import read_state
 from ctdetect.elastic.saved_query_body import saved_query_id
@@ -98,6 +99,8 @@ class DeployOptions:
     include_development: bool = False
     force_enabled: bool = False
     rule: str | None = None  # one rule (rule_id or name) with its jobs
+    timeout: float = DEFAULT_TIMEOUT  # seconds for the whole run (every request and wait)
+    progress: Callable[[str], None] | None = None  # told about every retry wait
 
 
 def run_deploy(
@@ -124,7 +127,9 @@ def run_deploy(
         result.problems.extend(result.plan.problems)
         return result
     try:
-        cluster = Cluster.connect(settings, policy)
+        if policy is None:
+            policy = RetryPolicy(progress=opts.progress)
+        cluster = Cluster.connect(settings, policy, timeout=opts.timeout)
         pre = check(cluster, needs_ml(package))
         if not pre.ok:
             raise DeployError("cluster not ready for this package:\n  - " + "\n  - ".join(pre.problems))
