@@ -226,9 +226,24 @@ def with_port(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+def _chain_text(exc: BaseException) -> str:
+    """The exception and its causes as one text (the libraries wrap the socket error)."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        parts.append(f"{type(current).__name__}: {current}")
+        todo.extend(e for e in (current.__cause__, current.__context__, *getattr(current, "errors", ())) if isinstance(e, BaseException))
+    return " | ".join(parts)
+
+
 def _not_sent(exc: BaseException) -> bool:
     """True when the request surely never reached the server (no connection was made)."""
-    text = f"{type(exc).__name__}: {exc}"
+    text = _chain_text(exc)
     markers = ("ConnectTimeout", "Failed to establish a new connection", "Connection refused", "Name or service not known",
                "nodename nor servname", "getaddrinfo failed", "No route to host", "Temporary failure in name resolution")
     return any(m in text for m in markers)
@@ -236,16 +251,16 @@ def _not_sent(exc: BaseException) -> bool:
 
 def _describe(exc: BaseException) -> str:
     """One line for a failed connection, naming the cause (refused, timeout, TLS...)."""
-    text = str(exc)
+    text = _chain_text(exc)
     if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
         return "the TLS certificate is not trusted (set ELASTIC_CA_CERT or --ca-cert to the CA that signed it)"
     if "Connection refused" in text:
         return "connection refused"
     if "Name or service not known" in text or "nodename nor servname" in text or "Temporary failure in name resolution" in text:
         return "the host name does not resolve"
-    if "ConnectTimeout" in type(exc).__name__ or "timed out" in text.lower() or "Timeout" in type(exc).__name__:
+    if "timed out" in text.lower() or "Timeout" in text:
         return "no answer in time"
-    return f"no answer ({type(exc).__name__}: {text[:200]})"
+    return f"no answer ({type(exc).__name__}: {str(exc)[:200]})"
 
 
 def _es_once(es: Any, request: Request, params: Mapping[str, Any] | None, read_timeout: float) -> _Answer:

@@ -77,7 +77,7 @@ def licence_problem(licence: str, status: str) -> str | None:
     return None
 
 
-PROBE_TIMEOUT = 15.0  # seconds the first answer of each server may take
+PROBE_TIMEOUT = 15.0  # seconds the first answer of each server may take (less when the deadline is nearer)
 
 
 def check(cluster: Cluster, needs_ml: bool) -> Preflight:
