@@ -248,6 +248,9 @@ def test_deploy_rule_sends_one_rule_with_its_jobs(fake: FakeElastic, mini_packag
     assert list(fake.state.rules["default"]) == [ml_id]
     assert list(fake.state.jobs) == [JOB] and list(fake.state.datafeeds) == [FEED]
     assert fake.state.saved_objects.get("default", {}) == {}
+    deploy(fake, mini_package)  # everything; then one rule again: the others are not "orphans"
+    one = run_cli(fake, tmp_path, "--package", str(mini_package), "--rule", ml_id, "--dry-run")
+    assert one.exit_code == 0 and "orphan" not in one.stdout and "Plan: 3 unchanged; would send 0 request(s)." in one.stdout, one.stdout
     refused = run_cli(fake, tmp_path, "--package", str(mini_package), "--rule", ml_id, "--prune")
     assert refused.exit_code == 2 and "--prune cannot be combined with --rule" in refused.output
     unknown = run_cli(fake, tmp_path, "--package", str(mini_package), "--rule", "no-such-rule")

@@ -106,19 +106,27 @@ def test_ownership_and_prune(settings, cluster, space, tmp_path: Path) -> None: 
 
     foreign_id = "hunt-ctdetect-live-foreign"
     cluster.send(Request("POST", kibana_path(space, f"/api/saved_objects/query/{foreign_id}"), {"attributes": {"title": "not ours", "description": "", "query": {"query": "*", "language": "kuery"}}}))
+    # a user's rule that happens to carry the ctdetect tag: not ours, must survive --prune
+    users_rule = {"rule_id": "c7d3e7c1-0000-4000-8000-00000000live", "name": "An analyst's rule", "description": "mine", "type": "query",
+                  "query": "event.action:*", "language": "kuery", "index": ["logs-*"], "risk_score": 1, "severity": "low", "tags": ["ctdetect"], "enabled": False}
+    cluster.send(Request("POST", kibana_path(space, "/api/detection_engine/rules"), users_rule))
     package = tmp_path / "pkg"
-    shutil.copytree(PROJECT_ROOT / "rules", package / "rules")
-    shutil.copytree(PROJECT_ROOT / "ml_jobs", package / "ml_jobs")
-    shutil.copytree(PROJECT_ROOT / "datafeeds", package / "datafeeds")
-    (package / "playbooks" / "hunting").mkdir(parents=True)
+    for folder in ("rules", "ml_jobs", "datafeeds", "playbooks"):
+        shutil.copytree(PROJECT_ROOT / folder, package / folder)
+    for hunting in (package / "playbooks" / "hunting").glob("*.toml"):
+        hunting.unlink()  # the saved queries are no longer in the package
     gone = sorted((package / "rules").glob("*.toml"))[0]
     gone.unlink()
+    (package / "playbooks" / f"{gone.stem}.md").unlink()  # its playbook goes with it (validate)
     result = run_deploy(package, settings, space=space, prune=True)
     assert result.exit_code == 0
     pruned = {(a.kind, a.action) for a in result.plan.actions if a.action == "prune"}
     assert ("rule", "prune") in pruned and ("saved_query", "prune") in pruned
     still = cluster.send(Request("GET", kibana_path(space, f"/api/saved_objects/query/{foreign_id}")), allow=(404,))
     assert still.status == 200
+    theirs = cluster.send(Request("GET", kibana_path(space, "/api/detection_engine/rules")), params={"rule_id": users_rule["rule_id"]}, allow=(404,))
+    assert theirs.status == 200
+    cluster.send(Request("DELETE", kibana_path(space, "/api/detection_engine/rules")), params={"rule_id": users_rule["rule_id"]})
     restored = run_deploy(PROJECT_ROOT, settings, space=space)
     assert restored.exit_code == 0
 

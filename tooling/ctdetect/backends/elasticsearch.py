@@ -38,6 +38,9 @@ from ctdetect.findings import Finding
 
 BULK_SIZE = 2000
 RUN_PREFIX = "ctdr"  # temporary job ids: ctdr-<token>-<job_id> (64 characters at most)
+# The backend's cluster serves every scenario of a replay: its deadline bounds that whole
+# session (each datafeed wait has its own ``timeout_seconds``), not one request.
+SESSION_TIMEOUT = 6 * 3600.0
 
 
 class ElasticsearchBackend:
@@ -70,7 +73,7 @@ class ElasticsearchBackend:
     def cluster(self) -> Cluster:
         if self._cluster is None:
             try:
-                self._cluster = Cluster.connect(self.settings, self.policy)
+                self._cluster = Cluster.connect(self.settings, self.policy, timeout=SESSION_TIMEOUT)
             except ClusterError as exc:
                 from ctdetect.backends import BackendUnavailable
 

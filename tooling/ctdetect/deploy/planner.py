@@ -93,6 +93,7 @@ class PlanOptions:
     prune: bool = False
     force_enabled: bool = False  # send the TOML's ``enabled`` on update too
     sort_title: bool = True  # saved queries carry ``titleKeyword`` (Kibana's query type has it)
+    partial: bool = False  # a part of the package (``--rule``): owned objects outside it are not orphans
 
 
 def plan(package: Package, state: ClusterState | None, space: str | None = None, prune: bool = False, options: PlanOptions | None = None) -> Plan:
@@ -139,6 +140,8 @@ def _plan_ml(package: Package, state: ClusterState, result: Plan, opts: PlanOpti
         if feed is not None:
             wanted_feeds.add(feed.datafeed_id)
             result.actions.append(_feed_action(feed, state, job_action, stopped))
+    if opts.partial:
+        return
     if not opts.prune:
         for feed_id, feed in sorted(state.datafeeds.items()):
             if feed_id not in wanted_feeds:
@@ -326,7 +329,7 @@ def _plan_rules(rules: list[Rule], state: ClusterState, result: Plan, opts: Plan
         result.actions.append(Action("rule", rule.rule_id, "update", [Request("PATCH", path, patch, repeatable=True)], f"{rule.name}: {adopted}" + describe_changes(current, desired, changed)))
     pruned: set[str] = set()
     for rule_id, current in sorted(state.rules.items()):
-        if rule_id in wanted or ("rule", rule_id) in state.adoptable:
+        if opts.partial or rule_id in wanted or ("rule", rule_id) in state.adoptable:
             continue
         name = str(current.get("name", ""))
         if opts.prune:
@@ -363,7 +366,7 @@ def _plan_saved_queries(queries: list[HuntingQuery], state: ClusterState, result
         else:
             result.actions.append(Action("saved_query", object_id, "unchanged", [], query.name))
     for object_id in sorted(state.saved_queries):
-        if object_id in wanted or ("saved_query", object_id) in state.adoptable:
+        if opts.partial or object_id in wanted or ("saved_query", object_id) in state.adoptable:
             continue
         path = kibana_path(opts.space, f"/api/saved_objects/query/{seg(object_id)}")
         requests = [Request("DELETE", path, confirm=Confirm(path, absent=True))] if opts.prune else []

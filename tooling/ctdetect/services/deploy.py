@@ -7,8 +7,9 @@ in the cluster; plan; print the plan (``--dry-run``) or send it. With no cluster
 configured (or ``offline``), a dry run plans every object as a create, so the exact
 requests can be reviewed or fed to another tool without any cluster.
 
-``--prune`` is refused when the package did not load cleanly: a rule file with a syntax
-error would otherwise look "no longer in the package" and be deleted.
+Nothing is sent while the package has errors: a rule file with a syntax error would
+otherwise look "no longer in the package" to ``--prune``, and a bad id would reach the
+cluster. ``--prune`` with ``--rule`` is refused for the same reason.
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ def run_deploy(
     if opts.offline or (opts.dry_run and not settings.configured):
         if not opts.dry_run:
             raise DeployError("no cluster configured: set " + ", ".join(settings.missing()) + " (or use --dry-run)")
-        plan_opts = PlanOptions(space=opts.space, force_enabled=opts.force_enabled)
+        plan_opts = PlanOptions(space=opts.space, force_enabled=opts.force_enabled, partial=opts.rule is not None)
         result = DeployResult(plan(package, None, options=plan_opts), True, True, opts.space, problems=problems, notes=notes)
         result.problems.extend(result.plan.problems)
         return result
@@ -144,7 +145,9 @@ def run_deploy(
         )
     except ClusterError as exc:
         raise DeployError(str(exc)) from None
-    plan_opts = PlanOptions(space=opts.space, prune=opts.prune, force_enabled=opts.force_enabled, sort_title=pre.saved_query_sort_title)
+    plan_opts = PlanOptions(
+        space=opts.space, prune=opts.prune, force_enabled=opts.force_enabled, sort_title=pre.saved_query_sort_title, partial=opts.rule is not None
+    )
     the_plan = plan(package, state, options=plan_opts)
     result = DeployResult(the_plan, opts.dry_run, False, opts.space, preflight=pre, problems=problems + the_plan.problems, notes=notes)
     if not opts.dry_run:
