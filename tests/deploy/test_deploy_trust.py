@@ -127,9 +127,11 @@ def test_prune_in_space_b_keeps_jobs_that_rules_of_another_space_use(fake: FakeE
     (mini_package / "datafeeds" / f"{FEED}.json").unlink()
     (mini_package / "rules" / ML_RULE_FILE).unlink()
     (mini_package / "playbooks" / "ml_rare_action.md").unlink()
+    writes = len(fake.writes())
     out = run_cli(fake, tmp_path, "--package", str(mini_package), "--space", "b", "--prune", "--dry-run")
     assert out.exit_code == 0, out.output
     assert re.search(r"kept\s+ML job\s+" + JOB + r".*used by default: ", out.stdout), out.stdout
+    assert re.search(r"prune\s+rule\s+", out.stdout) and len(fake.writes()) == writes  # what it would delete: shown, not sent
     result = deploy(fake, mini_package, space="b", prune=True)
     assert result.exit_code == 0
     assert JOB in fake.state.jobs and FEED in fake.state.datafeeds and fake.state.datafeed_states[FEED] == "started"

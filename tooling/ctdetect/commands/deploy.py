@@ -12,7 +12,7 @@ import click
 @click.option("--space", default="default", show_default=True, help="Kibana space for rules and saved queries.")
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing. Needs no cluster when none is configured.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="With --dry-run, json is the exact request list.")
-@click.option("--prune", is_flag=True, help="Delete objects ctdetect owns that are no longer in the package.")
+@click.option("--prune", is_flag=True, help="Delete objects carrying this package's marker that are no longer in the package (never an ML job a rule in any space uses); with --dry-run, list them.")
 @click.option("--offline", is_flag=True, help="With --dry-run: plan without reading the cluster (every object is a create).")
 @click.option("--env-file", type=click.Path(dir_okay=False), default=None, help="KEY=VALUE file with ELASTICSEARCH_URL, KIBANA_URL and credentials (default: .env if present).")
 @click.option("--ca-cert", type=click.Path(dir_okay=False), default=None, help="CA bundle to verify the cluster's TLS certificate.")
