@@ -111,3 +111,12 @@ def test_container_arguments_are_accepted_by_the_docker_sdk(tmp_path: Path) -> N
     assert built["elasticsearch"]["healthcheck"]["Interval"] == 10 * 10**9
     assert built["kibana"]["labels"]["com.docker.compose.project"] == project.name
     assert built["setup"]["command"][:2] == ["bash", "-c"]
+
+
+def test_the_env_file_round_trips_any_value(tmp_path: Path) -> None:
+    """What `stack up` writes back reads the same (python-dotenv, as Compose): `#`, quotes, spaces."""
+    from ctdetect.stack.envfile import write_env
+
+    values = {"A": "plain", "ELASTIC_PASSWORD": "p@ss #word", "C": "it's \"x\" \\ y", "D": "two\nlines", "E": ""}
+    write_env(tmp_path / ".env", values)
+    assert read_env_file(tmp_path / ".env") == values
