@@ -30,22 +30,26 @@ from deploy.fakecluster import FakeElastic  # noqa: E402
 
 from ctdetect.content.loaders import load_package  # noqa: E402
 from ctdetect.deploy.planner import plan  # noqa: E402
-from ctdetect.deploy.retry import RetryPolicy  # noqa: E402
-from ctdetect.deploy.settings import ConnectionSettings  # noqa: E402
+from ctdetect.elastic.retry import RetryPolicy  # noqa: E402
+from ctdetect.elastic.settings import ConnectionSettings  # noqa: E402
 from ctdetect.services.deploy import run_deploy  # noqa: E402
 
 
 def scaled_package(scale: int, where: Path) -> Path:
-    """The project's package with every rule copied ``scale`` times (fresh rule_ids)."""
+    """The project's package with every rule copied ``scale`` times (fresh rule_ids and
+    names, each copy with its playbook), so it passes the validate gate deploy runs first."""
     root = where / "pkg"
-    for folder in ("ml_jobs", "datafeeds", "playbooks"):
+    for folder in ("ml_jobs", "datafeeds", "playbooks/hunting"):
         shutil.copytree(ROOT / folder, root / folder)
     (root / "rules").mkdir(parents=True)
     for n in range(scale):
-        for path in sorted((ROOT / "rules").rglob("*.toml")):
-            text = path.read_text()
-            rule_id = next(line.split('"')[1] for line in text.splitlines() if line.startswith("rule_id = "))
-            (root / "rules" / f"{n}_{path.name}").write_text(text.replace(rule_id, str(uuid.uuid5(uuid.NAMESPACE_URL, f"{n}/{rule_id}"))))
+        for rule in load_package(ROOT).rules:
+            path = rule.source.path
+            new_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{n}/{rule.rule_id}"))
+            text = path.read_text().replace(rule.rule_id, new_id).replace(f'name = "{rule.name}"', f'name = "{rule.name} #{n}"', 1)
+            (root / "rules" / f"{n}_{path.name}").write_text(text)
+            playbook = (ROOT / "playbooks" / f"{path.stem}.md").read_text().replace(rule.rule_id, new_id)
+            (root / "playbooks" / f"{n}_{path.stem}.md").write_text(playbook)
     return root
 
 

@@ -34,10 +34,13 @@ def mini_package(tmp_path: Path) -> Path:
     rules = sorted((src / "rules").glob("*.toml"))
     query_rule = next(p for p in rules if 'type = "query"' in p.read_text())
     new_terms = next(p for p in rules if 'type = "new_terms"' in p.read_text())
-    shutil.copy(query_rule, root / "rules" / query_rule.name)
-    shutil.copy(new_terms, root / "rules" / new_terms.name)
+    ml_rule = src / "rules" / "ml" / "ml_cloudtrail_rare_action_for_user.toml"
+    for rule_file, name in ((query_rule, query_rule.name), (new_terms, new_terms.name), (ml_rule, "ml_rare_action.toml")):
+        shutil.copy(rule_file, root / "rules" / name)
+        # each rule with its playbook (named after the rule file), so the package validates
+        playbook = (src / "playbooks" / f"{rule_file.stem}.md").read_text()
+        (root / "playbooks" / f"{Path(name).stem}.md").write_text(playbook)
     job = "ctdetect_cloudtrail_rare_action_for_user"
-    shutil.copy(src / "rules" / "ml" / "ml_cloudtrail_rare_action_for_user.toml", root / "rules" / "ml_rare_action.toml")
     shutil.copy(src / "ml_jobs" / f"{job}.json", root / "ml_jobs" / f"{job}.json")
     shutil.copy(src / "datafeeds" / f"datafeed-{job}.json", root / "datafeeds" / f"datafeed-{job}.json")
     for name in ("ami-sharing.toml", "root-activity.toml"):

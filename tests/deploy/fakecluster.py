@@ -10,8 +10,29 @@ job, a job with a datafeed cannot be deleted), adds the defaults Elastic adds to
 stores, and records every request. Faults (429/503 with ``Retry-After``, permanent 500s)
 are injected per method + path pattern.
 
-Product header: the Elasticsearch client refuses servers that do not send
-``X-Elastic-Product: Elasticsearch``, so the ES side sends it.
+Each behaviour follows Elastic's public source or docs, named where it is implemented
+(``SOURCES`` lists them all), so the fake is checked against Elastic, not against ctdetect:
+
+- Elasticsearch answers with ``X-Elastic-Product: Elasticsearch`` (the official clients
+  refuse a server without it: elasticsearch-py ``_verify_elasticsearch`` / the "product
+  check" of elastic-transport); Kibana answers with ``kbn-name`` (Kibana's HTTP server sets
+  it on every response; WhatWeb's and others' fingerprints rely on it).
+- Rules live per Kibana space; ``POST`` on an existing rule_id is 409; ``PUT`` replaces the
+  whole rule (fields not sent return to their defaults: ``enabled`` true, empty
+  ``exceptions_list`` and ``actions``), ``PATCH`` merges the fields sent into the stored rule
+  (Kibana detection engine API docs: "Update a detection rule" vs "Patch a detection rule",
+  ``PUT``/``PATCH /api/detection_engine/rules``).
+- ML jobs and datafeeds are cluster-wide (ES ``_ml`` APIs take no space). ``_update`` of a
+  job accepts only the documented updatable settings, and refuses ``analysis_limits`` while
+  the job is open (ES "Update anomaly detection jobs API": the memory limit changes only on a
+  closed job). A job used by a datafeed cannot be deleted without ``force``.
+- Saved queries are saved objects of type ``query``, ``namespaceType: 'multiple-isolated'``
+  since 8.0 (Kibana's ``querySavedObjectType``): an id is unique across all spaces, so
+  creating an id that exists in another space is a 409 conflict.
+- Spaces are listed by ``GET /api/spaces/space`` (Kibana spaces API), as an array.
+- Rules ``_find`` takes a KQL ``filter`` over saved-object attributes (``alert.attributes.tags``,
+  ``alert.attributes.params.ruleId``, ``alert.attributes.params.type``); quoted values
+  unescape ``\\"`` and ``\\\\`` as KQL does.
 """
 
 from __future__ import annotations
@@ -30,6 +51,15 @@ from urllib.parse import unquote
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request as WRequest
 from werkzeug.wrappers import Response as WResponse
+
+SOURCES = {
+    "product header": "elasticsearch-py / elastic-transport product check (X-Elastic-Product)",
+    "rules per space, PUT/PATCH": "Kibana detection engine API: PUT and PATCH /api/detection_engine/rules",
+    "saved query ids global": "Kibana querySavedObjectType: namespaceType 'multiple-isolated'",
+    "job _update": "Elasticsearch docs: Update anomaly detection jobs API",
+    "spaces": "Kibana spaces API: GET /api/spaces/space",
+}
+MULTIPLE_ISOLATED = {"query"}  # saved-object types whose ids are unique across spaces
 
 JOB_UPDATABLE = {
     "allow_lazy_open", "analysis_limits", "background_persist_interval", "custom_settings",
@@ -56,6 +86,8 @@ class Fault:
     times: int  # -1: forever
     retry_after: str | None = None
     hits: int = 0
+    after: bool = False  # apply the request first, then answer with ``status`` (the write happened)
+    hang: float = 0.0  # seconds to wait before answering (a server that accepts and stalls)
 
 
 @dataclass
@@ -88,6 +120,8 @@ def _json(status: int, body: Any, es: bool, headers: dict[str, str] | None = Non
     resp = WResponse(json.dumps(body), status=status, content_type="application/json")
     if es:
         resp.headers["X-Elastic-Product"] = "Elasticsearch"
+    else:
+        resp.headers["kbn-name"] = "fake-kibana"
     for k, v in (headers or {}).items():
         resp.headers[k] = v
     return resp
@@ -123,6 +157,8 @@ class FakeElastic:
         self.component_templates: dict[str, dict] = {}
         self._servers: list[Any] = []
         self._pending_stop: dict[str, int] = {}
+        self._after_fault: Fault | None = None
+        self.spaces: set[str] = {"default"}
         self._lock = threading.Lock()
         self.es_url = self._serve(self._es_app)
         self.kibana_url = self._serve(self._kibana_app)
@@ -151,8 +187,10 @@ class FakeElastic:
             env["ELASTIC_PASSWORD"] = self.password
         return env
 
-    def fail(self, method: str, path_regex: str, status: int, times: int = 1, retry_after: str | None = None) -> Fault:
-        fault = Fault(method, path_regex, status, times, retry_after)
+    def fail(self, method: str, path_regex: str, status: int, times: int = 1, retry_after: str | None = None, after: bool = False, hang: float = 0.0) -> Fault:
+        """Answer ``status`` to matching requests ``times`` times (-1: always); ``after``: the
+        request is applied first (a write that succeeded but whose answer was lost)."""
+        fault = Fault(method, path_regex, status, times, retry_after, after=after, hang=hang)
         self.faults.append(fault)
         return fault
 
@@ -191,11 +229,26 @@ class FakeElastic:
             status, err = es_error(401, "security_exception", detail) if es else kbn_error(401, detail)
             return path, query, body, _json(status, err, es, {"WWW-Authenticate": "Basic"})
         fault = self._fault(req.method, path)
-        if fault is not None:
+        if fault is not None and fault.hang:
+            import time
+
+            time.sleep(fault.hang)
+        if fault is not None and fault.after:
+            self._after_fault = fault
+        elif fault is not None and fault.status:  # status 0: only the delay
             headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
             status, err = es_error(fault.status, "injected", "injected fault") if es else kbn_error(fault.status, "injected fault")
             return path, query, body, _json(status, err, es, headers)
         return path, query, body, None
+
+    def _answer(self, status: int, payload: Any, es: bool) -> WResponse:
+        """The response, unless an ``after`` fault replaces it (the work above was done)."""
+        fault, self._after_fault = self._after_fault, None
+        if fault is not None:
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+            status, payload = es_error(fault.status, "injected", "injected fault after the change was applied") if es else kbn_error(fault.status, "injected fault")
+            return _json(status, payload, es, headers)
+        return _json(status, payload, es)
 
     # ------------------------------------------------------------------ Elasticsearch
 
@@ -211,7 +264,7 @@ class FakeElastic:
             else:
                 with self._lock:
                     status, payload = self._es_route(req.method, path, query, body)
-            early = _json(status, payload, True)
+            early = self._answer(status, payload, True)
         return early(environ, start_response)
 
     def _es_route(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
@@ -286,6 +339,8 @@ class FakeElastic:
             bad = sorted(set(body or {}) - JOB_UPDATABLE)
             if bad:
                 return es_error(400, "x_content_parse_exception", f"[job_update] unknown field [{bad[0]}]")
+            if "analysis_limits" in (body or {}) and s.job_states[job_id] != "closed":
+                return es_error(409, "status_exception", f"Cannot update job [{job_id}] analysis_limits while the job is open")
             for k, v in (body or {}).items():
                 if k == "analysis_limits":
                     s.jobs[job_id]["analysis_limits"].update(v)
@@ -298,6 +353,8 @@ class FakeElastic:
         s = self.state
         if method == "GET":
             ids = self._match_ids(feed_id, list(s.datafeeds))
+            if not ids and "*" not in feed_id and feed_id != "_all":
+                return es_error(404, "resource_not_found_exception", f"No datafeed with id [{feed_id}] exists")
             if action == "/_stats":
                 for i in ids:
                     pending = self._pending_stop.get(i)
@@ -460,7 +517,7 @@ class FakeElastic:
                         status, payload = self._import_rules(req, query, space)
                     else:
                         status, payload = self._kibana_route(req.method, path, query, body, space)
-            early = _json(status, payload, False)
+            early = self._answer(status, payload, False)
         return early(environ, start_response)
 
     def _kibana_route(self, method: str, path: str, query: dict[str, str], body: Any, space: str) -> tuple[int, Any]:
@@ -472,8 +529,13 @@ class FakeElastic:
         if path == "/api/ml/saved_objects/sync" and method == "GET":
             return 200, {"savedObjectsCreated": {}, "savedObjectsDeleted": {}, "datafeedsAdded": {}, "datafeedsRemoved": {}}
         if path == "/api/spaces/space" and method == "POST":
+            self.spaces.add(str((body or {}).get("id")))
             return 200, dict(body or {})
+        if path == "/api/spaces/space" and method == "GET":
+            known = self.spaces | set(s.rules) | set(s.saved_objects)
+            return 200, [{"id": sid, "name": sid, "disabledFeatures": []} for sid in sorted(known)]
         if path.startswith("/api/spaces/space/") and method == "DELETE":
+            self.spaces.discard(path.rsplit("/", 1)[1])
             s.rules.pop(path.rsplit("/", 1)[1], None)
             s.saved_objects.pop(path.rsplit("/", 1)[1], None)
             return 204, None
@@ -485,13 +547,16 @@ class FakeElastic:
         if path == "/api/detection_engine/rules/_find" and method == "GET":
             found = list(rules.values())
             flt = query.get("filter", "")
-            m = re.fullmatch(r'alert\.attributes\.tags:"([^"]*)"', flt)
+            m = re.fullmatch(r'alert\.attributes\.tags:' + _KQL_STRING, flt)
             ids = re.fullmatch(r'alert\.attributes\.params\.ruleId:\((.*)\)', flt)
+            rtype = re.fullmatch(r'alert\.attributes\.params\.type:([a-z_]+)', flt)
             if m:
-                found = [r for r in found if m.group(1) in r.get("tags", [])]
+                found = [r for r in found if _kql_unquote(m.group(1)) in r.get("tags", [])]
             elif ids:
-                wanted = set(re.findall(r'"([^"]+)"', ids.group(1)))
+                wanted = {_kql_unquote(x) for x in re.findall(_KQL_STRING, ids.group(1))}
                 found = [r for r in found if r.get("rule_id") in wanted]
+            elif rtype:
+                found = [r for r in found if r.get("type") == rtype.group(1)]
             elif flt:
                 return kbn_error(400, f"this fake does not read the filter {flt!r}")
             per_page, page = int(query.get("per_page", 20)), int(query.get("page", 1))
@@ -505,7 +570,7 @@ class FakeElastic:
             return 200, {"page": page, "per_page": per_page, "total": len(found), "saved_objects": copy.deepcopy(rows)}
         m = re.fullmatch(r"/api/saved_objects/([^/]+)/([^/]+)", path)
         if m:
-            return self._saved_object(method, m.group(1), m.group(2), body, objects)
+            return self._saved_object(method, m.group(1), m.group(2), body, objects, space)
         return kbn_error(404, f"Not Found: {method} {path}")
 
     def _import_rules(self, req: WRequest, query: dict[str, str], space: str) -> tuple[int, Any]:
@@ -548,6 +613,16 @@ class FakeElastic:
         if method == "DELETE":
             rule = rules.pop(query.get("rule_id", ""), None)
             return (200, rule) if rule else kbn_error(404, f'rule_id: "{query.get("rule_id")}" not found')
+        if method == "PATCH":
+            # patch: the fields sent replace theirs, every other field stays as stored
+            if not isinstance(body, dict) or not body.get("rule_id"):
+                return kbn_error(400, "[request body]: either id or rule_id must be set")
+            if body["rule_id"] not in rules:
+                return kbn_error(404, f'rule_id: "{body["rule_id"]}" not found')
+            old = rules[body["rule_id"]]
+            merged = {**copy.deepcopy(old), **copy.deepcopy(body)}
+            rules[body["rule_id"]] = self._stored_rule(merged, revision=old["revision"] + 1, rid=old["id"])
+            return 200, copy.deepcopy(rules[body["rule_id"]])
         if not isinstance(body, dict) or not body.get("rule_id") or not body.get("type") or not body.get("name"):
             return kbn_error(400, "[request body]: rule_id, type and name are required")
         rule_id = body["rule_id"]
@@ -594,7 +669,7 @@ class FakeElastic:
             threat.setdefault("technique", [])
         return rule
 
-    def _saved_object(self, method: str, otype: str, oid: str, body: Any, objects: dict) -> tuple[int, Any]:
+    def _saved_object(self, method: str, otype: str, oid: str, body: Any, objects: dict, space: str = "default") -> tuple[int, Any]:
         key = (otype, oid)
         if method == "GET":
             return (200, copy.deepcopy(objects[key])) if key in objects else kbn_error(404, f"Saved object [{otype}/{oid}] not found")
@@ -603,9 +678,10 @@ class FakeElastic:
         if not isinstance(body, dict) or not isinstance(body.get("attributes"), dict):
             return kbn_error(400, "[request body.attributes]: expected a value of type [object]")
         if method == "POST":
-            if key in objects:
+            taken = key in objects or (otype in MULTIPLE_ISOLATED and any(key in other for other in self.state.saved_objects.values()))
+            if taken:
                 return kbn_error(409, f"Saved object [{otype}/{oid}] conflict")
-            objects[key] = {"type": otype, "id": oid, "attributes": copy.deepcopy(body["attributes"]), "references": [], "version": "WzEsMV0=", "namespaces": ["default"]}
+            objects[key] = {"type": otype, "id": oid, "attributes": copy.deepcopy(body["attributes"]), "references": [], "version": "WzEsMV0=", "namespaces": [space]}
             return 200, objects[key]
         if method == "PUT":
             if key not in objects:
@@ -613,6 +689,14 @@ class FakeElastic:
             objects[key]["attributes"].update(copy.deepcopy(body["attributes"]))
             return 200, objects[key]
         return kbn_error(404, "Not Found")
+
+
+_KQL_STRING = r'("(?:[^"\\]|\\.)*")'
+
+
+def _kql_unquote(quoted: str) -> str:
+    """A KQL quoted string's value: ``\\x`` is ``x``."""
+    return re.sub(r"\\(.)", r"\1", quoted[1:-1])
 
 
 def _ms(text: str) -> int:

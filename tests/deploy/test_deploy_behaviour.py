@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from ctdetect.cli import cli
-from ctdetect.deploy.retry import RetryPolicy
-from ctdetect.deploy.settings import ConnectionSettings
+from ctdetect.elastic.retry import RetryPolicy
+from ctdetect.elastic.settings import ConnectionSettings
 from ctdetect.services.deploy import DeployError, run_deploy
 from deploy.deploykit import PROJECT_ROOT, fake, mini_package  # noqa: F401 - fixtures
 from deploy.fakecluster import FakeElastic
@@ -85,20 +85,24 @@ def test_changes_are_updates_and_only_the_changed_object_is_written(fake: FakeEl
     deploy(fake, mini_package)
     rules = fake.state.rules["default"]
     some_rule = next(iter(rules))
-    rules[some_rule]["enabled"] = False  # someone disabled it in Kibana
+    rules[some_rule]["name"] = "renamed in Kibana"
     fake.state.jobs[JOB]["description"] = "edited by hand"
     fake.state.saved_objects["default"][("query", "ctdetect-hunt-ami-sharing")]["attributes"]["title"] = "renamed"
     fake.state.datafeed_states[FEED] = "stopped"
     before = len(fake.writes())
     result = deploy(fake, mini_package)
     new = [(w.method, w.path) for w in fake.writes()[before:]]
-    assert ("PUT", "/api/detection_engine/rules") in new
+    assert ("PATCH", "/api/detection_engine/rules") in new
+    patch = next(w.body for w in fake.writes()[before:] if w.method == "PATCH")
+    assert set(patch) == {"rule_id", "name"}  # only the changed field the package owns
     assert ("POST", f"/_ml/anomaly_detectors/{JOB}/_update") in new
     assert ("PUT", "/api/saved_objects/query/ctdetect-hunt-ami-sharing") in new
     assert ("POST", f"/_ml/datafeeds/{FEED}/_start") in new
     assert len(new) == 4, new
-    assert rules[some_rule]["enabled"] is True and fake.state.jobs[JOB]["description"] != "edited by hand"
+    assert rules[some_rule]["name"] != "renamed in Kibana" and fake.state.jobs[JOB]["description"] != "edited by hand"
     assert result.plan.count("update") == 4
+    rule_line = next(a for a in result.plan.actions if a.kind == "rule" and a.action == "update")
+    assert "name: 'renamed in Kibana' -> " in rule_line.detail  # the plan shows the field-level difference
 
 
 def test_a_fixed_job_setting_replaces_the_job_and_its_datafeed(fake: FakeElastic, mini_package: Path) -> None:
@@ -225,8 +229,10 @@ def test_prune_is_refused_when_the_package_did_not_load_cleanly(fake: FakeElasti
     deploy(fake, mini_package)
     broken = next((mini_package / "rules").glob("*.toml"))
     broken.write_text(broken.read_text().replace("[rule]", "[rule", 1))
-    with pytest.raises(DeployError, match="--prune refused"):
+    before = len(fake.writes())
+    with pytest.raises(DeployError, match="nothing was sent"):
         deploy(fake, mini_package, prune=True)
+    assert len(fake.writes()) == before
     assert len(fake.state.rules["default"]) == 3
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from ctdetect.content.loaders import load_package
 from ctdetect.deploy.planner import plan
-from ctdetect.deploy.requests_model import Request
+from ctdetect.elastic.requests_model import Request
 from ctdetect.deploy.state import ClusterState
 from ctdetect.query import parse_query
 from deploy.apispecs import detection_rules_schema, es_spec, kibana_spec, spec_quirk as _quirk, without_queries
@@ -36,9 +36,9 @@ def package():  # type: ignore[no-untyped-def]
 
 def _drifted_state(package) -> ClusterState:  # type: ignore[no-untyped-def]
     """A cluster holding every object with a different (updatable) value, jobs closed, feeds stopped."""
-    from ctdetect.deploy.ml_body import datafeed_body, job_body
-    from ctdetect.deploy.rule_body import rule_body
-    from ctdetect.deploy.saved_query_body import saved_query_attributes
+    from ctdetect.elastic.ml_body import datafeed_body, job_body
+    from ctdetect.elastic.rule_body import rule_body
+    from ctdetect.elastic.saved_query_body import saved_query_attributes
 
     state = ClusterState()
     for job in package.jobs:
@@ -75,7 +75,7 @@ def all_requests(package) -> list[Request]:  # type: ignore[no-untyped-def]
 
 def test_plans_cover_every_kind_of_request(package) -> None:  # type: ignore[no-untyped-def]
     kinds = {(r.method, r.path.split("/")[-1] if r.path.split("/")[-1].startswith("_") else r.path.split("/")[1]) for r in all_requests(package)}
-    for expected in [("PUT", "_ml"), ("POST", "_open"), ("POST", "_start"), ("POST", "_update"), ("POST", "_stop"), ("DELETE", "_ml"), ("POST", "api"), ("PUT", "api"), ("PUT", "s"), ("DELETE", "s")]:
+    for expected in [("PUT", "_ml"), ("POST", "_open"), ("POST", "_start"), ("POST", "_update"), ("POST", "_stop"), ("DELETE", "_ml"), ("POST", "api"), ("PUT", "api"), ("PATCH", "s"), ("DELETE", "s")]:
         assert expected in kinds, expected
 
 
@@ -105,13 +105,14 @@ def test_every_elasticsearch_request_matches_the_openapi_document(package) -> No
     assert checked >= 3 * len(package.jobs)  # put job, put datafeed, updates
 
 
-@pytest.mark.parametrize("method", ["POST", "PUT"])
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
 def test_every_rule_body_matches_kibanas_detection_engine_schema(package, method: str) -> None:  # type: ignore[no-untyped-def]
     spec = kibana_spec()
-    ref_name = "RuleCreateProps" if method == "POST" else "RuleUpdateProps"
+    ref_name = "RuleCreateProps" if method == "POST" else "RulePatchProps"
     problems: list[str] = []
     bodies = [r.body for r in all_requests(package) if r.method == method and r.path.endswith("/api/detection_engine/rules")]
     assert len(bodies) >= len(package.rules)
+    assert spec.body_ref(method, "/api/detection_engine/rules").endswith("schema")
     template = spec.template(method, "/api/detection_engine/rules")
     assert template is not None and spec.body_ref(method, template) is not None
     for body in bodies:
@@ -123,7 +124,7 @@ def test_every_rule_body_matches_kibanas_detection_engine_schema(package, method
 def test_rule_bodies_match_detection_rules_api_schemas(package, version: str) -> None:  # type: ignore[no-untyped-def]
     from jsonschema import Draft4Validator
 
-    from ctdetect.deploy.rule_body import rule_body
+    from ctdetect.elastic.rule_body import rule_body
 
     problems = []
     checked = 0
@@ -140,7 +141,7 @@ def test_rule_bodies_match_detection_rules_api_schemas(package, version: str) ->
 
 
 def test_the_latest_detection_rules_schema_accepts_every_key_we_send(package) -> None:  # type: ignore[no-untyped-def]
-    from ctdetect.deploy.rule_body import rule_body
+    from ctdetect.elastic.rule_body import rule_body
 
     for rule in package.rules:
         schema = detection_rules_schema("9.5", rule.type)
@@ -150,7 +151,7 @@ def test_the_latest_detection_rules_schema_accepts_every_key_we_send(package) ->
 
 
 def test_rule_queries_parse_in_their_language(package) -> None:  # type: ignore[no-untyped-def]
-    from ctdetect.deploy.rule_body import rule_body
+    from ctdetect.elastic.rule_body import rule_body
 
     for rule in package.rules:
         body = rule_body(rule)
@@ -164,14 +165,15 @@ def test_saved_query_bodies_have_the_saved_objects_shape(package) -> None:  # ty
     for request in bodies:
         assert set(request.body) == {"attributes"}
         attrs = request.body["attributes"]
-        assert set(attrs) == {"title", "description", "query", "filters"}
+        assert set(attrs) == {"title", "description", "query", "filters", "titleKeyword"}
+        assert attrs["titleKeyword"] == attrs["title"]  # Kibana's sort key follows the title
         assert attrs["query"]["language"] in ("kuery", "lucene")
         parse_query(attrs["query"]["query"], attrs["query"]["language"])
 
 
 def test_the_contract_check_itself_rejects_a_bad_body(package) -> None:  # type: ignore[no-untyped-def]
     """A check that can fail: a misspelt key, a wrong type, a missing required field."""
-    from ctdetect.deploy.rule_body import rule_body
+    from ctdetect.elastic.rule_body import rule_body
 
     spec = kibana_spec()
     good = rule_body(package.rules[0])

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ctdetect.deploy.client import Cluster, ClusterError
-from ctdetect.deploy.retry import RetryPolicy, parse_retry_after
-from ctdetect.deploy.settings import REDACTED, ConnectionSettings, SettingsError, read_env_file
+from ctdetect.elastic.client import Cluster, ClusterError
+from ctdetect.elastic.retry import RetryPolicy, parse_retry_after
+from ctdetect.elastic.settings import REDACTED, ConnectionSettings, SettingsError, read_env_file
 
 
 def test_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
@@ -85,7 +85,7 @@ def test_an_id_colon_key_api_key_is_encoded_and_both_forms_are_redacted() -> Non
 
 
 def test_a_cloud_url_without_a_port_gets_the_schemes_default() -> None:
-    from ctdetect.deploy.client import with_port
+    from ctdetect.elastic.client import with_port
 
     assert with_port("https://my-deployment.es.eu-west-1.aws.found.io") == "https://my-deployment.es.eu-west-1.aws.found.io:443"
     assert with_port("http://localhost") == "http://localhost:80"

@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from ctdetect.cli import cli
-from ctdetect.deploy.compose import ComposeError, interpolate, load_project
-from ctdetect.deploy.envfile import KEYS, PASSWORDS, ensure_env
-from ctdetect.deploy.settings import read_env_file
+from ctdetect.stack.compose import ComposeError, interpolate, load_project
+from ctdetect.stack.envfile import KEYS, PASSWORDS, ensure_env
+from ctdetect.elastic.settings import read_env_file
 from deploy.deploykit import PROJECT_ROOT
 
 
@@ -110,4 +110,13 @@ def test_container_arguments_are_accepted_by_the_docker_sdk(tmp_path: Path) -> N
     assert host["Binds"] == [f"{project.name}_esdata:/usr/share/elasticsearch/data:rw"]
     assert built["elasticsearch"]["healthcheck"]["Interval"] == 10 * 10**9
     assert built["kibana"]["labels"]["com.docker.compose.project"] == project.name
-    assert built["setup"]["command"].startswith("bash -c")
+    assert built["setup"]["command"][:2] == ["bash", "-c"]
+
+
+def test_the_env_file_round_trips_any_value(tmp_path: Path) -> None:
+    """What `stack up` writes back reads the same (python-dotenv, as Compose): `#`, quotes, spaces."""
+    from ctdetect.stack.envfile import write_env
+
+    values = {"A": "plain", "ELASTIC_PASSWORD": "p@ss #word", "C": "it's \"x\" \\ y", "D": "two\nlines", "E": ""}
+    write_env(tmp_path / ".env", values)
+    assert read_env_file(tmp_path / ".env") == values

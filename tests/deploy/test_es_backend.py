@@ -16,8 +16,8 @@ from ctdetect.backends import BackendUnavailable, get_backend
 from ctdetect.backends.es_index import NotOwnedIndex, OwnedIndices, build_mapping
 from ctdetect.catalogue import load_catalogue
 from ctdetect.content.loaders import load_package
-from ctdetect.deploy.retry import RetryPolicy
-from ctdetect.deploy.settings import ConnectionSettings
+from ctdetect.elastic.retry import RetryPolicy
+from ctdetect.elastic.settings import ConnectionSettings
 from ctdetect.services.replay import run_replay
 from deploy.deploykit import PROJECT_ROOT, fake  # noqa: F401 - fixtures
 from deploy.esengines import ml_engine_for, rule_engine_for

@@ -14,7 +14,7 @@ from ctdetect.backends.es_ml import cleanup_requests, close_request, datafeed_st
 from ctdetect.backends.es_preview import alerts_search, preview_request
 from ctdetect.catalogue import load_catalogue
 from ctdetect.content.loaders import load_package
-from ctdetect.deploy.requests_model import Request
+from ctdetect.elastic.requests_model import Request
 from ctdetect.ecs import nest
 from ctdetect.query import parse_query
 from ctdetect.readers import SkipCounter

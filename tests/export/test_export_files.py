@@ -122,13 +122,13 @@ def test_navigator_layer(exported: Path, package) -> None:  # type: ignore[no-un
             assert parent["showSubtechniques"] is True
 
 
-def test_export_of_a_broken_package_writes_what_loaded_and_exits_1(mini_package: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_export_of_a_broken_package_writes_nothing_and_names_the_file(mini_package: Path, tmp_path: Path) -> None:  # noqa: F811
     bad = mini_package / "rules" / "broken.toml"
     bad.write_text("[rule\nname = 'x'\n")
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["export", "--package", str(mini_package), "--output", str(out)], env=BLANK_ENV)
-    assert result.exit_code == 1 and "broken.toml" in result.output and "Traceback" not in result.output
-    assert len(_ndjson(out / "kibana" / "rules.ndjson")) == 3
+    assert result.exit_code == 2 and "broken.toml" in result.output and "Traceback" not in result.output
+    assert not out.exists()
 
 
 def test_export_of_a_folder_that_is_not_a_package_says_so(tmp_path: Path) -> None:
@@ -144,10 +144,10 @@ def test_rules_file_imports_into_kibana_and_deploy_then_owns_the_rules(exported:
         resp = requests.post(url, files={"file": ("rules.ndjson", fh)}, auth=auth, headers={"kbn-xsrf": "true"}, timeout=30)
     assert resp.status_code == 200 and resp.json()["success_count"] == len(package.rules), resp.text
     from ctdetect.deploy.planner import plan
-    from ctdetect.deploy.retry import RetryPolicy
-    from ctdetect.deploy.settings import ConnectionSettings
+    from ctdetect.elastic.retry import RetryPolicy
+    from ctdetect.elastic.settings import ConnectionSettings
     from ctdetect.deploy.state import read_state
-    from ctdetect.deploy.client import Cluster
+    from ctdetect.elastic.client import Cluster
 
     cluster = Cluster.connect(ConnectionSettings.load(environ=fake.env(), env_file=None), RetryPolicy(attempts=1))
     state = read_state(cluster, "default", [r.rule_id for r in package.rules], with_ml=False)

@@ -32,21 +32,21 @@ SCENARIOS = ["rule-s3-bucket-public-fires", "rule-s3-bucket-public-silent", "rul
 
 @pytest.fixture(scope="module")
 def settings():  # type: ignore[no-untyped-def]
-    from ctdetect.deploy.settings import ConnectionSettings
+    from ctdetect.elastic.settings import ConnectionSettings
 
     return ConnectionSettings.load(env_file=None)
 
 
 @pytest.fixture(scope="module")
 def cluster(settings):  # type: ignore[no-untyped-def]
-    from ctdetect.deploy.client import Cluster
+    from ctdetect.elastic.client import Cluster
 
     return Cluster.connect(settings)
 
 
 @pytest.fixture(scope="module")
 def space(cluster):  # type: ignore[no-untyped-def]
-    from ctdetect.deploy.requests_model import Request
+    from ctdetect.elastic.requests_model import Request
 
     name = "ctdetect-live-" + secrets.token_hex(3)
     cluster.send(Request("POST", "/api/spaces/space", {"id": name, "name": name, "disabledFeatures": []}))
@@ -70,7 +70,7 @@ def _remove_everything(cluster, space: str) -> None:  # type: ignore[no-untyped-
 
 
 def test_preflight_accepts_the_cluster(cluster) -> None:  # type: ignore[no-untyped-def]
-    from ctdetect.deploy.preflight import check
+    from ctdetect.elastic.preflight import check
 
     result = check(cluster, needs_ml=True)
     assert result.ok, result.problems
@@ -101,24 +101,32 @@ def test_dry_run_json_after_deploy_is_empty(settings, space, tmp_path: Path) -> 
 
 
 def test_ownership_and_prune(settings, cluster, space, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from ctdetect.deploy.requests_model import Request, kibana_path
+    from ctdetect.elastic.requests_model import Request, kibana_path
     from ctdetect.services.deploy import run_deploy
 
     foreign_id = "hunt-ctdetect-live-foreign"
     cluster.send(Request("POST", kibana_path(space, f"/api/saved_objects/query/{foreign_id}"), {"attributes": {"title": "not ours", "description": "", "query": {"query": "*", "language": "kuery"}}}))
+    # a user's rule that happens to carry the ctdetect tag: not ours, must survive --prune
+    users_rule = {"rule_id": "c7d3e7c1-0000-4000-8000-00000000live", "name": "An analyst's rule", "description": "mine", "type": "query",
+                  "query": "event.action:*", "language": "kuery", "index": ["logs-*"], "risk_score": 1, "severity": "low", "tags": ["ctdetect"], "enabled": False}
+    cluster.send(Request("POST", kibana_path(space, "/api/detection_engine/rules"), users_rule))
     package = tmp_path / "pkg"
-    shutil.copytree(PROJECT_ROOT / "rules", package / "rules")
-    shutil.copytree(PROJECT_ROOT / "ml_jobs", package / "ml_jobs")
-    shutil.copytree(PROJECT_ROOT / "datafeeds", package / "datafeeds")
-    (package / "playbooks" / "hunting").mkdir(parents=True)
+    for folder in ("rules", "ml_jobs", "datafeeds", "playbooks"):
+        shutil.copytree(PROJECT_ROOT / folder, package / folder)
+    for hunting in (package / "playbooks" / "hunting").glob("*.toml"):
+        hunting.unlink()  # the saved queries are no longer in the package
     gone = sorted((package / "rules").glob("*.toml"))[0]
     gone.unlink()
+    (package / "playbooks" / f"{gone.stem}.md").unlink()  # its playbook goes with it (validate)
     result = run_deploy(package, settings, space=space, prune=True)
     assert result.exit_code == 0
     pruned = {(a.kind, a.action) for a in result.plan.actions if a.action == "prune"}
     assert ("rule", "prune") in pruned and ("saved_query", "prune") in pruned
     still = cluster.send(Request("GET", kibana_path(space, f"/api/saved_objects/query/{foreign_id}")), allow=(404,))
     assert still.status == 200
+    theirs = cluster.send(Request("GET", kibana_path(space, "/api/detection_engine/rules")), params={"rule_id": users_rule["rule_id"]}, allow=(404,))
+    assert theirs.status == 200
+    cluster.send(Request("DELETE", kibana_path(space, "/api/detection_engine/rules")), params={"rule_id": users_rule["rule_id"]})
     restored = run_deploy(PROJECT_ROOT, settings, space=space)
     assert restored.exit_code == 0
 
@@ -141,7 +149,7 @@ def test_compare_on_rule_scenarios(monkeypatch: pytest.MonkeyPatch, space) -> No
 
 
 def test_replay_leaves_nothing_behind(cluster) -> None:  # type: ignore[no-untyped-def]
-    from ctdetect.deploy.requests_model import Request
+    from ctdetect.elastic.requests_model import Request
 
     indices = cluster.send(Request("GET", "/_cat/indices/ctdetect-replay-*"), params={"format": "json"}, allow=(404,)).body or []
     assert indices == []

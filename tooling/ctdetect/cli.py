@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "playbooks": ("playbooks", "Regenerate rule notes from playbooks, and list hunting queries."),
     "coverage": ("coverage", "Print the package's coverage table (rules, jobs, ATT&CK, scenarios)."),
     "deploy": ("deploy", "Install the package into Elasticsearch and Kibana."),
+    "view-rule": ("view_rule", "Print the exact Kibana API body deploy sends for one rule."),
     "export": ("export", "Write Kibana import files, an ML bundle and an ATT&CK Navigator layer."),
     "stack": ("stack", "Start, inspect or stop the docker-compose Elasticsearch + Kibana stack."),
 }

@@ -31,13 +31,16 @@ from ctdetect.backends.es_pipeline import find_pipeline, integration_mappings, m
 from ctdetect.backends.es_ml import cleanup_requests, close_request, datafeed_stats_request, job_requests, record_finding, records_search, start_request
 from ctdetect.backends.es_preview import alert_findings, alerts_search, preview_request
 from ctdetect.content.model import Datafeed, MLJob, Rule
-from ctdetect.deploy.client import Cluster, ClusterError
-from ctdetect.deploy.retry import RetryPolicy
-from ctdetect.deploy.settings import ConnectionSettings
+from ctdetect.elastic.client import Cluster, ClusterError
+from ctdetect.elastic.retry import RetryPolicy
+from ctdetect.elastic.settings import ConnectionSettings
 from ctdetect.findings import Finding
 
 BULK_SIZE = 2000
 RUN_PREFIX = "ctdr"  # temporary job ids: ctdr-<token>-<job_id> (64 characters at most)
+# The backend's cluster serves every scenario of a replay: its deadline bounds that whole
+# session (each datafeed wait has its own ``timeout_seconds``), not one request.
+SESSION_TIMEOUT = 6 * 3600.0
 
 
 class ElasticsearchBackend:
@@ -70,7 +73,7 @@ class ElasticsearchBackend:
     def cluster(self) -> Cluster:
         if self._cluster is None:
             try:
-                self._cluster = Cluster.connect(self.settings, self.policy)
+                self._cluster = Cluster.connect(self.settings, self.policy, timeout=SESSION_TIMEOUT)
             except ClusterError as exc:
                 from ctdetect.backends import BackendUnavailable
 
@@ -111,7 +114,7 @@ class ElasticsearchBackend:
     def _preflight(self, stats: RunStats, rules: list[Rule], jobs: list[tuple[MLJob, Datafeed | None]]) -> bool:
         """Version and licence, as deploy checks them; on a problem nothing runs and every
         rule and job is reported as not run, with the reason."""
-        from ctdetect.deploy.preflight import check
+        from ctdetect.elastic.preflight import check
 
         try:
             pre = check(self.cluster, needs_ml=bool(jobs))
@@ -282,7 +285,7 @@ class _Run:
                 self.stats.not_run[rule.rule_id] = self.stats.not_run[rule.name] = message
 
     def sync_ml_saved_objects(self) -> None:
-        from ctdetect.deploy.requests_model import Request, kibana_path
+        from ctdetect.elastic.requests_model import Request, kibana_path
 
         try:
             self.cluster.send(Request("GET", kibana_path(self.backend.space, "/api/ml/saved_objects/sync")))

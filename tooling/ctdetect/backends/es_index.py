@@ -19,7 +19,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ctdetect.deploy.requests_model import Request, seg
+from ctdetect.elastic.requests_model import Request, seg
 
 INDEX_PREFIX = "ctdetect-replay-"
 # catalogue types Elasticsearch accepts as they are in a mapping

@@ -15,8 +15,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ctdetect.content.model import Datafeed, MLJob
-from ctdetect.deploy.ml_body import datafeed_body, job_body
-from ctdetect.deploy.requests_model import Request, seg
+from ctdetect.elastic.ml_body import datafeed_body, job_body
+from ctdetect.elastic.requests_model import Request, seg
 from ctdetect.findings import Finding
 
 RESULTS_INDEX = ".ml-anomalies-*"

@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ctdetect.deploy.client import Cluster
-from ctdetect.deploy.requests_model import Request
+from ctdetect.elastic.client import Cluster
+from ctdetect.elastic.requests_model import Request
 
 PIPELINE_PATTERN = "logs-aws.cloudtrail-*"
 _MAIN = re.compile(r"^logs-aws\.cloudtrail-(\d+)\.(\d+)\.(\d+)$")

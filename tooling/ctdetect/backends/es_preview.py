@@ -19,8 +19,8 @@ from typing import Any
 
 from ctdetect.content.durations import rule_interval_seconds
 from ctdetect.content.model import Rule
-from ctdetect.deploy.requests_model import Request, kibana_path
-from ctdetect.deploy.rule_body import rule_body
+from ctdetect.elastic.requests_model import Request, kibana_path
+from ctdetect.elastic.rule_body import rule_body
 from ctdetect.findings import Finding
 
 MAX_INVOCATIONS = 2000

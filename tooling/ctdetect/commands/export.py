@@ -10,21 +10,26 @@ import click
 @click.command(name="export")
 @click.option("--output", "-o", required=True, type=click.Path(file_okay=False), help="Folder to write (created if needed; files in it are replaced).")
 @click.option("--package", "package_root", default=".", show_default=True, type=click.Path(file_okay=False), help="Package root.")
-def command(output, package_root):  # type: ignore[no-untyped-def]
+@click.option("--include-development", is_flag=True, help="Also export rules with maturity = \"development\" (production rules only by default).")
+def command(output, package_root, include_development):  # type: ignore[no-untyped-def]
     """Write the package as files Elastic's own tools load, with no cluster needed:
     kibana/rules.ndjson (rules import), kibana/saved_queries.ndjson (saved objects
     import), ml/requests.json and ml/console.txt (jobs and datafeeds),
-    attack-navigator-layer.json, and a README saying how to load each. Exit 1 when some
-    content did not load (the rest is written), 2 when nothing could be written."""
+    attack-navigator-layer.json, and a README saying how to load each. Only production
+    rules, as deploy ships them. Exit 2 when nothing was written: the package has errors
+    (validate's checks run first) or the output cannot be written; 1 when a written file
+    carries a problem (a saved query id without the ctdetect- prefix)."""
     from ctdetect.services.export import ExportError, run_export
 
     try:
-        result = run_export(package_root, output)
+        result = run_export(package_root, output, include_development)
     except ExportError as exc:
         click.echo(f"ctdetect export: {exc}", err=True)
         sys.exit(2)
     for name, count in result.files.items():
         click.echo(f"{result.output / name}: {count}")
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     for problem in result.problems:
         click.echo(f"problem: {problem}", err=True)
     sys.exit(1 if result.problems else 0)

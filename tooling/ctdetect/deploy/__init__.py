@@ -1,7 +1,6 @@
-"""Talking to a real Elastic cluster: connection settings, HTTP clients with retries,
-request-body builders (rule TOML -> Kibana API, job/datafeed JSON -> ES ML API, hunting
-query -> saved query), the preflight checks, the state reader and the planner.
+"""The deploy planner: read what ctdetect owns in a cluster (``state``), compare it with
+the package (``diff``), plan the actions (``planner``) and send them (``apply``).
 
-Nothing here is imported by the embedded path: ``ctdetect validate`` and ``replay`` with
-the embedded backend never load an HTTP client.
+HTTP, settings and request bodies live in ``ctdetect.elastic``; the export files in
+``ctdetect.export``; the Docker stack in ``ctdetect.stack``.
 """

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ctdetect.deploy.client import Cluster, ClusterError
+from ctdetect.elastic.client import Cluster, ClusterError
 from ctdetect.deploy.planner import CHANGES, Action, Plan
 
 

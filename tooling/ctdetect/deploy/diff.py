@@ -1,4 +1,5 @@
-"""Is what the cluster holds the same as what the package says? (desired-subset equality)
+"""Is what the cluster holds the same as what the package says? (desired-subset equality,
+``elastic.confirm.contains``, shared with the client's check of an uncertain write)
 
 Elasticsearch and Kibana answer with the object as stored: everything sent plus defaults
 and bookkeeping (``create_time``, ``job_version``, ``revision``, ``updated_at``...). An
@@ -11,22 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-
-def contains(current: Any, desired: Any) -> bool:
-    """True when ``current`` holds every value of ``desired``."""
-    if isinstance(desired, dict):
-        if not isinstance(current, dict):
-            return False
-        return all(k in current and contains(current[k], v) for k, v in desired.items())
-    if isinstance(desired, list):
-        if not isinstance(current, list) or len(current) != len(desired):
-            return False
-        return all(contains(c, d) for c, d in zip(current, desired))
-    if isinstance(desired, bool) or isinstance(current, bool):
-        return type(current) is type(desired) and current == desired
-    if isinstance(desired, (int, float)) and isinstance(current, (int, float)):
-        return float(current) == float(desired)
-    return bool(current == desired)
+from ctdetect.elastic.confirm import contains
 
 
 def changed_keys(current: dict[str, Any], desired: dict[str, Any]) -> set[str]:
@@ -46,3 +32,19 @@ def same_query(current: Any, desired: Any) -> bool:
         return bool(parse_query(current, "dsl") == parse_query(desired, "dsl"))
     except (QueryParseError, TypeError, ValueError):
         return False
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    import json
+
+    text = json.dumps(value, sort_keys=True, default=str) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def describe_changes(current: dict[str, Any], desired: dict[str, Any], keys: set[str]) -> str:
+    """Field-level differences for a plan line: ``name: 'old' -> 'new'; tags: [...] -> [...]``."""
+    parts = []
+    for key in sorted(keys):
+        before = _short(current[key]) if key in current else "(unset)"
+        parts.append(f"{key}: {before} -> {_short(desired.get(key))}")
+    return "; ".join(parts)

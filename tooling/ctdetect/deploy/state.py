@@ -1,9 +1,16 @@
-"""What the cluster holds now, limited to what ctdetect owns (plus id collisions).
+"""What the cluster holds now: the objects this package owns, the package ids held by
+others, and (for ``--prune``) which ML jobs rules in any Kibana space still use.
 
-Owned objects: ML jobs whose id starts with ``ctdetect_`` and the datafeeds of those
-jobs; detection rules carrying the ``ctdetect`` tag; saved queries whose id starts with
-``ctdetect-``. A rule with one of the package's ``rule_id``s but without the tag is
-somebody else's: it is recorded as a collision, never changed.
+Ownership is proved by the markers of ``elastic.ownership``, never by a name or a tag
+alone. A package object with only the old proofs (tag without marker, job with
+``created_by: ctdetect``) is recorded as *adoptable*: deploy updates it and adds the
+marker. An object holding a package id without any proof is somebody else's: recorded
+as a collision and never changed.
+
+ML jobs are cluster-wide while rules live in Kibana spaces, so before anything ML is
+pruned every space is read (``GET /api/spaces/space``) and the ``machine_learning``
+rules of each one are listed: a job one of them names is never deleted. When the spaces
+cannot all be read, ``references_problem`` says why and nothing ML is pruned.
 """
 
 from __future__ import annotations
@@ -11,11 +18,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ctdetect.deploy.client import Cluster
-from ctdetect.deploy.ml_body import OWNED_JOB_PREFIX, is_owned_job
-from ctdetect.deploy.requests_model import Request, kibana_path, seg
-from ctdetect.deploy.rule_body import OWNER_TAG
-from ctdetect.deploy.saved_query_body import is_owned_query
+from ctdetect.elastic.client import Cluster, ClusterError
+from ctdetect.elastic.ownership import (
+    OWNER_TAG,
+    has_owned_query_prefix,
+    job_is_adoptable,
+    job_is_owned,
+    rule_is_owned,
+    rule_is_tagged,
+    saved_query_is_owned,
+)
+from ctdetect.elastic.requests_model import Request, kibana_path, kql_quote, seg
 
 PAGE = 100
 ID_BATCH = 50  # rule_ids per _find filter (keeps the URL short)
@@ -23,37 +36,59 @@ ID_BATCH = 50  # rule_ids per _find filter (keeps the URL short)
 
 @dataclass(slots=True)
 class ClusterState:
-    jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    jobs: dict[str, dict[str, Any]] = field(default_factory=dict)  # owned or adoptable
     job_states: dict[str, str] = field(default_factory=dict)
-    datafeeds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    foreign_jobs: dict[str, dict[str, Any]] = field(default_factory=dict)  # package job id, not ours
+    datafeeds: dict[str, dict[str, Any]] = field(default_factory=dict)  # of the jobs above
     datafeed_states: dict[str, str] = field(default_factory=dict)
-    rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # rule_id -> rule (owned)
+    rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # rule_id -> rule (owned or adoptable)
     foreign_rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # package rule_id held by a rule we do not own
-    saved_queries: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> attributes
+    saved_queries: dict[str, dict[str, Any]] = field(default_factory=dict)  # saved object id -> attributes (owned or adoptable)
+    adoptable: set[tuple[str, str]] = field(default_factory=set)  # (kind, id) found without the marker
+    # job_id -> ["<space>: <rule name>", ...] of every machine_learning rule in every space
+    job_references: dict[str, list[str]] = field(default_factory=dict)
+    references_problem: str | None = None  # why the references are unknown (then no ML prune)
 
 
-def read_state(cluster: Cluster, space: str | None, package_rule_ids: Iterable[str], with_ml: bool = True) -> ClusterState:
+def read_state(
+    cluster: Cluster,
+    space: str | None,
+    package_rule_ids: Iterable[str],
+    package_job_ids: Iterable[str] = (),
+    package_query_ids: Iterable[str] = (),
+    with_ml: bool = True,
+    with_references: bool = False,
+) -> ClusterState:
     state = ClusterState()
     if with_ml:
-        _read_ml(cluster, state)
+        _read_ml(cluster, state, set(package_job_ids))
     _read_rules(cluster, space, state, set(package_rule_ids))
-    _read_saved_queries(cluster, space, state)
+    _read_saved_queries(cluster, space, state, set(package_query_ids))
+    if with_ml and with_references:
+        _read_job_references(cluster, state)
     return state
 
 
-def _read_ml(cluster: Cluster, state: ClusterState) -> None:
-    pattern = f"/_ml/anomaly_detectors/{OWNED_JOB_PREFIX}*"
-    body = cluster.send(Request("GET", pattern), params={"allow_no_match": "true"}).body or {}
+def _read_ml(cluster: Cluster, state: ClusterState, package_job_ids: set[str]) -> None:
+    body = cluster.send(Request("GET", "/_ml/anomaly_detectors/_all"), params={"allow_no_match": "true"}).body or {}
     for job in body.get("jobs", []):
-        if is_owned_job(job.get("job_id", "")):
-            state.jobs[job["job_id"]] = job
-    body = cluster.send(Request("GET", pattern + "/_stats"), params={"allow_no_match": "true"}).body or {}
+        job_id = str(job.get("job_id", ""))
+        if job_is_owned(job):
+            state.jobs[job_id] = job
+        elif job_id in package_job_ids and job_is_adoptable(job):
+            state.jobs[job_id] = job
+            state.adoptable.add(("ml_job", job_id))
+        elif job_id in package_job_ids:
+            state.foreign_jobs[job_id] = job
+    if not state.jobs:
+        return
+    body = cluster.send(Request("GET", "/_ml/anomaly_detectors/_all/_stats"), params={"allow_no_match": "true"}).body or {}
     for stats in body.get("jobs", []):
         if stats.get("job_id") in state.jobs:
             state.job_states[stats["job_id"]] = str(stats.get("state", ""))
     body = cluster.send(Request("GET", "/_ml/datafeeds/_all"), params={"allow_no_match": "true"}).body or {}
     for feed in body.get("datafeeds", []):
-        if is_owned_job(feed.get("job_id", "")):
+        if feed.get("job_id") in state.jobs:  # a datafeed belongs to the job it feeds
             state.datafeeds[feed["datafeed_id"]] = feed
     body = cluster.send(Request("GET", "/_ml/datafeeds/_all/_stats"), params={"allow_no_match": "true"}).body or {}
     for stats in body.get("datafeeds", []):
@@ -61,43 +96,82 @@ def _read_ml(cluster: Cluster, state: ClusterState) -> None:
             state.datafeed_states[stats["datafeed_id"]] = str(stats.get("state", ""))
 
 
-def _read_rules(cluster: Cluster, space: str | None, state: ClusterState, package_rule_ids: set[str]) -> None:
+def _find_rules(cluster: Cluster, space: str | None, kql: str) -> Iterable[dict[str, Any]]:
+    """Every rule of ``space`` matching the KQL ``filter``, page by page."""
     path = kibana_path(space, "/api/detection_engine/rules/_find")
     page = 1
     while True:
-        params = {"filter": f'alert.attributes.tags:"{OWNER_TAG}"', "per_page": PAGE, "page": page}
-        body = cluster.send(Request("GET", path), params=params).body or {}
+        body = cluster.send(Request("GET", path), params={"filter": kql, "per_page": PAGE, "page": page}).body or {}
         rows = body.get("data", [])
-        for rule in rows:
-            if OWNER_TAG in (rule.get("tags") or []) and rule.get("rule_id"):
-                state.rules[rule["rule_id"]] = rule
+        yield from rows
         if len(rows) < PAGE or page * PAGE >= int(body.get("total", 0)):
-            break
+            return
         page += 1
+
+
+def _read_rules(cluster: Cluster, space: str | None, state: ClusterState, package_rule_ids: set[str]) -> None:
+    for rule in _find_rules(cluster, space, f"alert.attributes.tags:{kql_quote(OWNER_TAG)}"):
+        rule_id = rule.get("rule_id")
+        if not rule_id:
+            continue
+        if rule_is_owned(rule):
+            state.rules[rule_id] = rule
+        elif rule_is_tagged(rule) and rule_id in package_rule_ids:
+            state.rules[rule_id] = rule
+            state.adoptable.add(("rule", rule_id))
+        # a tagged rule without the marker and outside the package is a user's: not read further
     # package rule_ids not among ours: held by someone else's rule? (one search per batch)
     missing = sorted(package_rule_ids - set(state.rules))
     for start in range(0, len(missing), ID_BATCH):
         batch = missing[start : start + ID_BATCH]
-        ids = " OR ".join(f'"{rule_id}"' for rule_id in batch)
-        params = {"filter": f"alert.attributes.params.ruleId:({ids})", "per_page": PAGE, "page": 1}
-        body = cluster.send(Request("GET", path), params=params).body or {}
-        for rule in body.get("data", []):
+        ids = " OR ".join(kql_quote(rule_id) for rule_id in batch)
+        for rule in _find_rules(cluster, space, f"alert.attributes.params.ruleId:({ids})"):
             if rule.get("rule_id") in batch:
                 state.foreign_rules[rule["rule_id"]] = rule
 
 
-def _read_saved_queries(cluster: Cluster, space: str | None, state: ClusterState) -> None:
+def _read_saved_queries(cluster: Cluster, space: str | None, state: ClusterState, package_query_ids: set[str]) -> None:
     path = kibana_path(space, "/api/saved_objects/_find")
     page = 1
     while True:
         body = cluster.send(Request("GET", path), params={"type": "query", "per_page": PAGE, "page": page}).body or {}
         rows = body.get("saved_objects", [])
         for obj in rows:
-            if is_owned_query(str(obj.get("id", ""))):
-                state.saved_queries[obj["id"]] = obj.get("attributes") or {}
+            object_id, attributes = str(obj.get("id", "")), obj.get("attributes") or {}
+            if saved_query_is_owned(object_id, attributes):
+                state.saved_queries[object_id] = attributes
+            elif object_id in package_query_ids and has_owned_query_prefix(object_id):
+                state.saved_queries[object_id] = attributes
+                state.adoptable.add(("saved_query", object_id))
         if len(rows) < PAGE or page * PAGE >= int(body.get("total", 0)):
             break
         page += 1
+
+
+def _read_job_references(cluster: Cluster, state: ClusterState) -> None:
+    """Which jobs the ``machine_learning`` rules of every Kibana space name."""
+    try:
+        spaces = cluster.send(Request("GET", "/api/spaces/space")).body
+    except ClusterError as exc:
+        state.references_problem = f"cannot list the Kibana spaces ({exc})"
+        return
+    if not isinstance(spaces, list):
+        state.references_problem = "the Kibana spaces API answered something other than a list of spaces"
+        return
+    kql = "alert.attributes.params.type:machine_learning"
+    for entry in spaces:
+        space_id = str(entry.get("id", "")) if isinstance(entry, dict) else ""
+        if not space_id:
+            continue
+        try:
+            rules = list(_find_rules(cluster, space_id, kql))
+        except ClusterError as exc:
+            state.references_problem = f"cannot read the rules of Kibana space {space_id!r} ({exc})"
+            return
+        for rule in rules:
+            job_ids = rule.get("machine_learning_job_id") or []
+            for job_id in [job_ids] if isinstance(job_ids, str) else job_ids:
+                state.job_references.setdefault(str(job_id), []).append(f"{space_id}: {rule.get('name', rule.get('rule_id', '?'))}")
 
 
 def job_path(job_id: str, suffix: str = "") -> str:

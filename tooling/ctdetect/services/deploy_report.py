@@ -38,6 +38,7 @@ def result_dict(result: DeployResult) -> dict[str, Any]:
         "summary": result.plan.summary(),
         "actions": actions,
         "problems": result.problems,
+        "notes": result.notes,
     }
     if result.preflight is not None:
         p = result.preflight
@@ -68,11 +69,13 @@ def render_text(result: DeployResult, out: TextIO) -> None:
         if outcome is not None and not outcome.ok:
             line += f"\n            FAILED after {outcome.sent} of {len(action.requests)} request(s): {outcome.error}"
         out.write(line + "\n")
+    for note in result.notes:
+        out.write(f"note: {note}\n")
     for problem in result.problems:
         out.write(f"problem: {problem}\n")
     s = result.plan.summary()
     changes = sum(s.get(k, 0) for k in CHANGES if k != "sync")
-    parts = ", ".join(f"{s[k]} {k}" for k in ("create", "update", "replace", "prune", "unchanged", "orphan", "conflict") if s[k])
+    parts = ", ".join(f"{s[k]} {k}" for k in ("create", "update", "replace", "prune", "unchanged", "orphan", "kept", "conflict") if s[k])
     if result.applied is None:
         out.write(f"Plan: {parts or 'nothing to do'}; {verb or 'will '}send {len(result.plan.requests)} request(s).\n")
     else:
@@ -82,4 +85,6 @@ def render_text(result: DeployResult, out: TextIO) -> None:
     if s["orphan"]:
         out.write(f"{s['orphan']} object(s) owned by ctdetect are no longer in the package: run with --prune to remove them.\n")
     if s["conflict"]:
-        out.write(f"{s['conflict']} rule(s) left alone: their rule_id belongs to a rule ctdetect does not manage.\n")
+        out.write(f"{s['conflict']} object(s) left alone: their id is held by an object this package did not create.\n")
+    if s["kept"]:
+        out.write(f"{s['kept']} ML object(s) not pruned: a rule in some Kibana space still uses them (or the spaces could not be read).\n")

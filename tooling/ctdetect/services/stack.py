@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ctdetect.deploy.compose import ComposeError, Project, ServiceSpec, load_project
-from ctdetect.deploy.envfile import ensure_env
-from ctdetect.deploy.settings import read_env_file
+from ctdetect.stack.compose import ComposeError, Project, ServiceSpec, load_project
+from ctdetect.stack.envfile import ensure_env
+from ctdetect.elastic.settings import read_env_file
 
 
 class StackError(Exception):
@@ -176,9 +176,9 @@ def _wait(client: Any, project: Project, service: str, condition: str, wait_seco
 
 def install_aws_integration(values: dict[str, str]) -> list[str]:
     """Install the aws integration's assets via Fleet; warnings (not errors) when it cannot."""
-    from ctdetect.deploy.client import Cluster, ClusterError
-    from ctdetect.deploy.requests_model import Request
-    from ctdetect.deploy.settings import ConnectionSettings
+    from ctdetect.elastic.client import Cluster, ClusterError
+    from ctdetect.elastic.requests_model import Request
+    from ctdetect.elastic.settings import ConnectionSettings
 
     settings = ConnectionSettings.load(environ={**values}, env_file=None)
     try:

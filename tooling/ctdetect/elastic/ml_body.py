@@ -16,7 +16,7 @@ from typing import Any
 
 from ctdetect.content.model import Datafeed, MLJob
 
-OWNED_JOB_PREFIX = "ctdetect_"
+JOB_ID_PREFIX = "ctdetect_"  # the package's naming convention; ownership is the marker (elastic.ownership)
 
 # Top-level job settings the update-job API accepts.
 JOB_UPDATABLE = frozenset(
@@ -26,6 +26,13 @@ JOB_UPDATABLE = frozenset(
         "model_prune_window", "model_snapshot_retention_days", "renormalization_window_days",
         "results_retention_days",
     }
+)
+# Of those, the ones a running job does not take in place: Elasticsearch refuses to change
+# ``analysis_limits`` of an open job, and its update-job docs say the others apply only after
+# "stop the datafeed, close the job, then reopen the job and restart the datafeed".
+JOB_NEEDS_CLOSED = frozenset(
+    {"analysis_limits", "allow_lazy_open", "background_persist_interval", "model_snapshot_retention_days",
+     "renormalization_window_days", "results_retention_days"}
 )
 # Datafeed settings the update-datafeed API accepts (all but the ids).
 DATAFEED_UPDATABLE = frozenset(
@@ -68,5 +75,5 @@ def datafeed_update_body(desired: dict[str, Any], changed: set[str]) -> dict[str
     return {k: copy.deepcopy(desired[k]) for k in sorted(changed) if k in DATAFEED_UPDATABLE and k in desired}
 
 
-def is_owned_job(job_id: str) -> bool:
-    return job_id.startswith(OWNED_JOB_PREFIX)
+def has_job_prefix(job_id: str) -> bool:
+    return job_id.startswith(JOB_ID_PREFIX)

@@ -9,7 +9,8 @@ rule as Kibana stores it). The API body is the ``[rule]`` table with:
 - the two fields whose TOML form differs from the API form rewritten: ``new_terms``
   (``{field: new_terms_fields, value: [...], history_window_start: [{field, value}]}`` in
   TOML) becomes ``new_terms_fields`` + ``history_window_start``;
-- the ownership tag added, so deploy can find (and only ever touch) the rules it made;
+- the ownership tag and ``meta`` marker added (``elastic.ownership``), so deploy can find,
+  and only ever touch, the rules it made;
 - ``enabled`` made explicit (the TOML default is enabled), so a re-deploy restores it.
 
 ``from``, ``threat``, ``investigation_fields``, ``threshold`` (with ``cardinality``) and
@@ -22,8 +23,7 @@ import copy
 from typing import Any
 
 from ctdetect.content.model import Rule
-
-OWNER_TAG = "ctdetect"
+from ctdetect.elastic.ownership import with_rule_marker
 
 # Fields every rule type accepts on create (Kibana's shared rule parameters).
 COMMON_FIELDS = frozenset(
@@ -76,18 +76,14 @@ def _new_terms(spec: Any) -> dict[str, Any]:
     return out
 
 
-def rule_body(rule: Rule, owner_tag: str = OWNER_TAG) -> dict[str, Any]:
+def rule_body(rule: Rule) -> dict[str, Any]:
     """The create body (``POST /api/detection_engine/rules``) of ``rule``."""
     table = copy.deepcopy(rule.rule)
     rule_type = str(table.get("type", rule.type))
     if rule_type == "new_terms" and "new_terms" in table:
         table.update(_new_terms(table.pop("new_terms")))
     keep = allowed_fields(rule_type)
-    body = {k: v for k, v in table.items() if k in keep}
-    tags = list(body.get("tags") or [])
-    if owner_tag not in tags:
-        tags.append(owner_tag)
-    body["tags"] = tags
+    body = with_rule_marker({k: v for k, v in table.items() if k in keep})
     body["enabled"] = bool(table.get("enabled", rule.enabled))
     return body
 

@@ -13,7 +13,7 @@ import os
 import secrets
 from pathlib import Path
 
-from ctdetect.deploy.settings import read_env_file
+from ctdetect.elastic.settings import read_env_file
 
 PASSWORDS = ("ELASTIC_PASSWORD", "KIBANA_PASSWORD")
 KEYS = ("KIBANA_ENCRYPTION_KEY", "KIBANA_SECURITY_KEY", "KIBANA_REPORTING_KEY")
@@ -50,10 +50,22 @@ def ensure_env(path: Path, example: Path | None = None) -> tuple[dict[str, str],
     return values, generated
 
 
+def _quoted(value: str) -> str:
+    """``value`` as Compose and python-dotenv read it back unchanged: bare when plain, else in
+    single quotes (taken literally), else in double quotes with ``\\`` and ``"`` escaped."""
+    import re
+
+    if re.fullmatch(r"[A-Za-z0-9_@%+=:,./~-]*", value):
+        return value
+    if "'" not in value and "\n" not in value:
+        return f"'{value}'"
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
 def write_env(path: Path, values: dict[str, str]) -> None:
     """Write atomically, created 0600 (never world-readable, even for an instant)."""
     text = "# Written by `ctdetect stack up`. Secrets: keep this file private (mode 0600).\n"
-    text += "".join(f"{k}={v}\n" for k, v in values.items())
+    text += "".join(f"{k}={_quoted(v)}\n" for k, v in values.items())
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:

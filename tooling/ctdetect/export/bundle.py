@@ -18,7 +18,7 @@ from typing import Any
 
 from ctdetect.content.model import Package
 from ctdetect.deploy.planner import plan
-from ctdetect.deploy.requests_model import Request
+from ctdetect.elastic.requests_model import Request
 
 
 def ml_requests(package: Package) -> list[Request]:

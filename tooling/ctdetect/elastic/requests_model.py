@@ -7,16 +7,29 @@ replay a deployment with curl, and nothing else (hosts, credentials) is in it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
+
+from ctdetect.elastic.confirm import Confirm
 
 
 @dataclass(frozen=True, slots=True)
 class Request:
+    """``repeatable``: sending it twice leaves the same result as once (reads, updates that
+    set values, stops); such a request is retried after an uncertain outcome. Any other
+    write is retried only when known not applied, or when ``confirm`` shows it was not."""
+
     method: str
     path: str
     body: Any = None
+    confirm: Confirm | None = field(default=None, compare=False)
+    repeatable: bool = field(default=False, compare=False)
+
+    @property
+    def safe_to_repeat(self) -> bool:
+        reads = ("/_search", "/_refresh", "/_count")  # POSTed reads
+        return self.method in ("GET", "HEAD") or self.repeatable or self.path.split("?", 1)[0].endswith(reads)
 
     @property
     def service(self) -> str:
@@ -40,3 +53,9 @@ def kibana_path(space: str | None, path: str) -> str:
 def seg(value: str) -> str:
     """One URL path segment (ids are user content: never let them add a ``/`` or ``?``)."""
     return quote(value, safe="")
+
+
+def kql_quote(value: str) -> str:
+    """``value`` as one quoted KQL string: ``\\`` and ``"`` escaped, so an id can never end
+    the string early and add a clause to a ``_find`` filter."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
