@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ctdetect.validate.checks.attack import Deprecated, NameMismatch, ReferenceMismatch, TechniqueNotInTactic, UnknownTactic, UnknownTechnique
 from ctdetect.validate.checks.base import Check, Problem
+from ctdetect.validate.checks.flattened import UndeclaredFlattenedKey
 from ctdetect.validate.checks.hunting import HuntingUniqueId
 from ctdetect.validate.checks.ml import (
     BucketSpan,
@@ -38,6 +39,7 @@ ALL_CHECKS: tuple[type[Check], ...] = (
     EsqlUnchecked,
     UnknownField,
     FieldType,
+    UndeclaredFlattenedKey,
     UnknownTactic,
     UnknownTechnique,
     NameMismatch,

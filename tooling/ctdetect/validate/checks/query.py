@@ -89,7 +89,13 @@ def _node_fields(node: Any) -> Iterator[tuple[str, Any]]:
         yield node.field, node
 
 
-def _position(source: Located, key: str, node: Any) -> tuple[int | None, int | None]:
+def query_fields(node: Any) -> Iterator[tuple[str, Any]]:
+    """(field name, AST node) for every field reference in a parsed query, in query order."""
+    for leaf in _leaves(node):
+        yield from _node_fields(leaf)
+
+
+def position(source: Located, key: str, node: Any) -> tuple[int | None, int | None]:
     pos = getattr(node, "pos", None)
     if pos is None:
         return source.line_of(key), None
@@ -102,7 +108,7 @@ def _is_known(catalogue: Any, name: str) -> bool:
     return catalogue.get(name) is not None
 
 
-def _extra_fields(rule: Any) -> Iterator[tuple[str, str]]:
+def extra_fields(rule: Any) -> Iterator[tuple[str, str]]:
     """(field, key) for fields a rule reads outside its query."""
     if rule.threshold is not None:
         for name in rule.threshold.field:
@@ -132,15 +138,14 @@ class UnknownField(Check):
                 continue
             key = _query_key(obj)
             reported: set[str] = set()
-            for leaf in _leaves(parsed.node):
-                for name, node in _node_fields(leaf):
-                    if name in reported or _is_known(catalogue, name):
-                        continue
-                    reported.add(name)
-                    line, column = _position(obj.source, key, node)
-                    yield problem(obj.source, key, self.id, self.severity, f"unknown field '{name}': no data source in the field catalogue has it", line=line, column=column)
+            for name, node in query_fields(parsed.node):
+                if name in reported or _is_known(catalogue, name):
+                    continue
+                reported.add(name)
+                line, column = position(obj.source, key, node)
+                yield problem(obj.source, key, self.id, self.severity, f"unknown field '{name}': no data source in the field catalogue has it", line=line, column=column)
         for rule in ctx.package.rules:
-            for name, key in _extra_fields(rule):
+            for name, key in extra_fields(rule):
                 if not _is_known(catalogue, name):
                     yield problem(rule.source, key, self.id, self.severity, f"unknown field '{name}': no data source in the field catalogue has it")
 
@@ -202,7 +207,7 @@ class FieldType(Check):
                 found = _type_problem(type(node).__name__, ftype, node)
                 if found is not None:
                     severity, message = found
-                    line, column = _position(obj.source, key, node)
+                    line, column = position(obj.source, key, node)
                     yield problem(obj.source, key, self.id, severity, message, line=line, column=column)
 
 
