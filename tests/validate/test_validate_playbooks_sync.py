@@ -41,7 +41,7 @@ def test_sync_edits_only_the_note_and_validate_agrees(package: Path) -> None:
     assert result.exit_code == 0, result.output
     after = rule_file.read_text()
     doc_before, doc_after = tomllib.loads(before), tomllib.loads(after)
-    assert doc_after["rule"]["note"].startswith("## Triage\nCheck the principal.")
+    assert doc_after["rule"]["note"].startswith("## Triage and analysis\nCheck the principal.")
     doc_before["rule"].pop("note")
     doc_after["rule"].pop("note")
     assert doc_before == doc_after

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from ctdetect.validate.checks.attack import Deprecated, NameMismatch, ReferenceMismatch, TechniqueNotInTactic, UnknownTactic, UnknownTechnique
 from ctdetect.validate.checks.base import Check, Problem
+from ctdetect.validate.checks.conventions import CONVENTION_CHECKS
+from ctdetect.validate.checks.elastic_repo import ELASTIC_REPO_CHECKS
 from ctdetect.validate.checks.flattened import UndeclaredFlattenedKey
 from ctdetect.validate.checks.hunting import HuntingUniqueId
 from ctdetect.validate.checks.ml import (
@@ -64,6 +66,10 @@ ALL_CHECKS: tuple[type[Check], ...] = (
     ScenarioUnknownTarget,
     ScenarioEvents,
     ScenarioCoverage,
+    *CONVENTION_CHECKS,
+    *ELASTIC_REPO_CHECKS,
 )
 
-__all__ = ["ALL_CHECKS", "Check", "Problem"]
+PROFILES: tuple[str, ...] = ("default", "elastic")
+
+__all__ = ["ALL_CHECKS", "PROFILES", "Check", "Problem"]
