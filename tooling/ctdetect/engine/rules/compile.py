@@ -94,6 +94,7 @@ def compile_rule(rule: Rule, field_types: Mapping[str, str]) -> CompiledRule:
     """
     try:
         compiled = _compile(rule, field_types)
+        compiled.fallback = rule.rule.get("timestamp_override_fallback_disabled") is not True
         if not isinstance(compiled, MachineLearningRule):
             compiled.route = rule_route(parse_rule_query(rule))
     except RuleNotEvaluable:
