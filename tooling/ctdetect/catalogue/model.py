@@ -26,6 +26,17 @@ _SOURCE_LABELS = {
 }
 
 
+#: the data stream each non-ECS source of the catalogue describes (a sample name of it)
+SOURCE_STREAMS = {
+    "aws-cloudtrail": "logs-aws.cloudtrail-default",
+    "auditd": "logs-auditd_manager.auditd-default",
+    "endpoint": "logs-endpoint.events.network-default",
+}
+#: sample names of data streams the catalogue does not describe: an index pattern that also
+#: matches one of them (``logs-*``, ``logs-endpoint.events.*``) reaches beyond the catalogue
+_UNCOVERED_PROBES = ("logs-aws.guardduty-default", "logs-endpoint.events.process-default", "logs-unknown.other-default")
+
+
 class CatalogueError(Exception):
     """The catalogue data file is missing or malformed (the message names the file)."""
 
@@ -161,6 +172,20 @@ class FieldCatalogue:
             if name not in types and self.flattened_container(name) is not None:
                 types[name] = "keyword"
         return types
+
+    def covers_index(self, pattern: str) -> bool:
+        """Whether ``pattern`` searches only data streams whose fields the catalogue lists.
+
+        ``logs-aws.cloudtrail-*`` is covered; ``logs-okta*``, ``logs-endpoint.events.process-*``
+        and catch-alls such as ``logs-*`` or ``filebeat-*`` are not (they reach data the
+        catalogue does not describe, so an unknown field there is not evidence of a typo).
+        """
+        pattern = pattern.strip()
+        if not pattern or pattern.startswith("-"):
+            return False
+        regex = _pattern_regex(pattern)
+        streams = [SOURCE_STREAMS[source] for source in self.sources if source in SOURCE_STREAMS]
+        return any(regex.match(s) for s in streams) and not any(regex.match(p) for p in _UNCOVERED_PROBES)
 
     def flattened_container(self, name: str) -> str | None:
         """The ``flattened`` field ``name`` is a sub-key of, unless the catalogue lists ``name`` itself."""

@@ -127,7 +127,11 @@ def _compile(rule: Rule, field_types: Mapping[str, str]) -> CompiledRule:
         if isinstance(node, ast.EventQuery):
             predicate = compile_event_query(node, field_types, category_field_of(rule))
             return EqlEventRule(rule, schedule, time_field, predicate=predicate, pipe_mode=mode, pipe_count=count)
+        if isinstance(node, ast.Sample):
+            raise RuleNotEvaluable("EQL sample queries are not evaluated by the embedded engine")
         if isinstance(node, ast.Sequence):
+            if any(step.missing for step in node.steps):
+                raise RuleNotEvaluable("EQL sequences with missing-event steps (![...]) are not evaluated by the embedded engine")
             return _sequence(rule, schedule, time_field, node, field_types, mode, count)
         return EqlEventRule(rule, schedule, time_field, predicate=compile_query(node, field_types), pipe_mode=mode, pipe_count=count)
     if rtype in ("query", "saved_query"):

@@ -20,7 +20,7 @@ from ctdetect.validate.checks.ml import (
     RareNeedsBy,
 )
 from ctdetect.validate.checks.playbook import NoteOutOfSync, PlaybookMissing, PlaybookSections, PlaybookUnknownRule
-from ctdetect.validate.checks.query import EsqlUnchecked, FieldType, HuntingQuerySyntax, QuerySyntax, UnknownField
+from ctdetect.validate.checks.query import EsqlUnchecked, FieldType, HuntingQuerySyntax, NotCovered, QuerySyntax, UnknownField
 from ctdetect.validate.checks.rules import MetadataDates, RuleIdUuid, Schedule, SeverityRisk, UniqueName, UniqueRuleId
 from ctdetect.validate.checks.scenario import ScenarioCoverage, ScenarioEvents, ScenarioUnknownTarget
 from ctdetect.validate.checks.schema import SchemaEnum, SchemaRequired, SchemaType, SchemaUnknownKey, SchemaValue
@@ -40,6 +40,7 @@ ALL_CHECKS: tuple[type[Check], ...] = (
     QuerySyntax,
     EsqlUnchecked,
     UnknownField,
+    NotCovered,
     FieldType,
     UndeclaredFlattenedKey,
     UnknownTactic,
