@@ -127,7 +127,7 @@ _PIPES = {"head", "tail", "filter"}
 
 def parse_eql(text: str) -> ast.Node:
     """Parse an EQL query into AST (``EventQuery``, ``Sequence``, or ``Piped``)."""
-    return run_parser(GRAMMAR, text, LANGUAGE, lambda tree, source: _Builder(source).build(tree))
+    return run_parser(GRAMMAR, text, LANGUAGE, lambda tree, source: _Builder(source).build(tree), lexer="basic")
 
 
 def _is_token(item: Any) -> bool:

@@ -42,7 +42,7 @@ class UndeclaredFlattenedKey(Check):
                 continue
             seen: set[str] = set()
             for name, node in query_fields(parsed.node):
-                if name not in seen:
+                if name not in seen and catalogue.undeclared_subkey(name) is not None:
                     seen.add(name)
                     line, column = position(rule.source, "rule.query", node)
                     yield from self._check(catalogue, rule.source, "rule.query", name, _pattern_for(rule.index), line, column)

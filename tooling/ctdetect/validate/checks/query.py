@@ -134,9 +134,14 @@ class UnknownRead:
     obj: Any
     key: str
     name: str
-    line: int | None
-    column: int | None
+    node: Any  # the AST node of the read, or None for a read outside the query
     covered: bool
+
+    def where(self) -> tuple[int | None, int | None]:
+        """File line and column (computed on demand: locating means scanning the file)."""
+        if self.node is None:
+            return self.obj.source.line_of(self.key), None
+        return position(self.obj.source, self.key, self.node)
 
 
 #: index patterns of the beats era and catch-alls: they add no data source of their own
@@ -174,13 +179,12 @@ def unknown_reads(ctx: Context) -> list[UnknownRead]:
             if name in reported or _is_known(catalogue, name):
                 continue
             reported.add(name)
-            line, column = position(obj.source, key, node)
-            found.append(UnknownRead(obj, key, name, line, column, covered))
+            found.append(UnknownRead(obj, key, name, node, covered))
     for rule in ctx.package.rules:
         covered = _covered(catalogue, rule)
         for name, key in extra_fields(rule):
             if not _is_known(catalogue, name):
-                found.append(UnknownRead(rule, key, name, rule.source.line_of(key), None, covered))
+                found.append(UnknownRead(rule, key, name, None, covered))
     ctx.memo["query.unknown_reads"] = found
     return found
 
@@ -193,9 +197,10 @@ class UnknownField(Check):
     def run(self, ctx: Context) -> Iterator[Problem]:
         for read in unknown_reads(ctx):
             if read.covered:
+                line, column = read.where()
                 yield problem(
                     read.obj.source, read.key, self.id, self.severity,
-                    f"unknown field '{read.name}': no data source in the field catalogue has it", line=read.line, column=read.column,
+                    f"unknown field '{read.name}': no data source in the field catalogue has it", line=line, column=column,
                 )
 
 
@@ -226,12 +231,13 @@ class NotCovered(Check):
             names = sorted({r.name for r in reads})
             rules = {id(r.obj) for r in reads}
             first = reads[0]
+            line, column = first.where()
             shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
             yield problem(
                 first.obj.source, first.key, self.id, self.severity,
                 f"integration '{integration}' is not covered by the field catalogue (sources: {sources}): "
                 f"{len(names)} field(s) its {len(rules)} rule(s) read are not checked ({shown})",
-                line=first.line, column=first.column,
+                line=line, column=column,
             )
 
 
