@@ -129,3 +129,10 @@ def test_package_is_clean_under_the_elastic_profile_through_the_cli() -> None:
     result = CliRunner().invoke(cli, ["validate", str(root), "--profile", "elastic", "--format", "json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output[:2000]
     assert '"profile": "elastic"' in result.output
+
+
+def test_building_block_timing_can_be_bypassed_as_elastic_allows(tmp_path: Path) -> None:
+    text = _good().replace('type = "query"', 'type = "query"\nbuilding_block_type = "default"')
+    assert "elastic.building-block-schedule" in _checks(tmp_path, text)
+    bypassed = text.replace('maturity = "production"', 'maturity = "production"\nbypass_bbr_timing = true')
+    assert "elastic.building-block-schedule" not in _checks(tmp_path, bypassed)

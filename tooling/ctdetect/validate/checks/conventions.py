@@ -237,12 +237,12 @@ class NotePlugins(Check):
 
 class BuildingBlockSchedule(Check):
     id = "elastic.building-block-schedule"
-    description = "A building-block rule runs at most hourly (interval >= 60m) and looks back at least 119 minutes."
+    description = "A building-block rule runs at most hourly (interval >= 60m) and looks back at least 119 minutes, unless [metadata] bypass_bbr_timing = true."
     reference = f"{RULE_PY} (DataValidator.validate_bbr)"
 
     def run(self, ctx: Context) -> Iterator[Problem]:
         for rule in active_rules(ctx):
-            if not rule.rule.get("building_block_type"):
+            if not rule.rule.get("building_block_type") or rule.metadata.get("bypass_bbr_timing") is True:
                 continue
             every = rule_interval_seconds(rule.rule.get("interval", ""))
             back = rule_from_seconds(rule.rule.get("from", ""))
