@@ -77,8 +77,9 @@ def test_elastic_native_metadata(search_rules: list[Rule]) -> None:
         assert re.fullmatch(r"\d{4}/\d{2}/\d{2}", meta["creation_date"]) and re.fullmatch(r"\d{4}/\d{2}/\d{2}", meta["updated_date"]), where
         assert rule["author"] == ["ctdetect"] and rule["license"] == "Apache-2.0", where
         assert sorted(rule["index"]) == ["filebeat-*", "logs-aws.cloudtrail-*"], where
-        # The embedded engine works on @timestamp; event.ingested would not exist in replayed data.
-        assert "timestamp_override" not in rule, where
+        # Elastic's convention (elastic.timestamp-override): windows on event.ingested, except EQL sequences.
+        sequence = rule.get("language") == "eql" and rule["query"].lstrip().startswith("sequence")
+        assert rule.get("timestamp_override") == (None if sequence else "event.ingested"), where
         assert SEVERITY_SCORE[rule["severity"]] == rule["risk_score"], where
         assert rule["references"] and rule["investigation_fields"]["field_names"], where
         assert r.name.endswith("(ctdetect)"), where
@@ -124,7 +125,7 @@ def test_each_rule_has_its_playbook_and_the_note_is_its_body(package: Package, s
         book = books.get(r.source.path.stem)
         assert book is not None, f"no playbooks/{r.source.path.stem}.md"
         assert book.rule_ids == [r.rule_id]
-        assert {"Triage", "Pivots", "What benign looks like", "Response"} <= set(book.sections), r.name
+        assert {"Triage and analysis", "Pivots", "What benign looks like", "Response"} <= set(book.sections), r.name
         assert "```kql" in book.sections["Pivots"] and "{{" in book.sections["Pivots"], r.name
         assert notes_equal(r.note, note_text(book)), r.name
 

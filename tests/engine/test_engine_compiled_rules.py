@@ -135,3 +135,26 @@ def test_routing_is_a_superset_of_matching(tmp_path):
         for c in engine.compiled:
             if c.predicate(e):
                 assert c.rule.name in cands, (c.rule.name, e["event.action"], e["event.provider"])
+
+
+def test_sample_and_missing_event_sequences_are_not_evaluated_and_say_why(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    import pytest as _pytest
+
+    from ctdetect.content.loaders import load_rules
+    from ctdetect.engine.rules.base import RuleNotEvaluable
+    from ctdetect.engine.rules.compile import compile_rule
+
+    base = (Path(__file__).resolve().parents[1] / "validate" / "broken" / "bad_uuid.toml").read_text()
+    base = base.replace('rule_id = "rule-', 'rule_id = "').replace('language = "kuery"', 'language = "eql"').replace('type = "query"', 'type = "eql"')
+    head, _, tail = base.partition("query = '''")
+    tail = tail.split("'''", 1)[1]
+    for query, reason in (
+        ("sample by user.name [any where a == 1] [any where b == 2]", "sample"),
+        ("sequence by user.name [any where a == 1] ![any where b == 2]", "missing-event"),
+    ):
+        (tmp_path / "r.toml").write_text(f"{head}query = '''\n{query}\n'''{tail}")
+        [rule] = load_rules(tmp_path)
+        with _pytest.raises(RuleNotEvaluable, match=reason):
+            compile_rule(rule, {})

@@ -153,3 +153,25 @@ def test_errors(query: str, line: int, column: int, needle: str) -> None:
     assert err.language == "eql"
     assert (err.line, err.column) == (line, column), err
     assert needle in err.message
+
+
+def test_sample_by_join_keys() -> None:
+    node = parse_eql("sample by host.id, process.pid\n  [process where true]\n  [network where event.type == \"start\"]")
+    assert isinstance(node, ast.Sample) and node.by == ("host.id", "process.pid") and len(node.steps) == 2
+    assert {u.field for u in ast.field_uses(node) if u.usage == "sequence_by"} == {"host.id", "process.pid"}
+    with pytest.raises(QueryParseError, match="at least two"):
+        parse_eql("sample by host.id [process where true]")
+
+
+def test_missing_event_steps() -> None:
+    node = parse_eql("sequence by host.id with maxspan=5m\n [any where a == 1]\n ![any where b == 2]")
+    assert isinstance(node, ast.Sequence) and [s.missing for s in node.steps] == [False, True]
+    with pytest.raises(QueryParseError):
+        parse_eql("sequence ![any where a == 1] ![any where b == 2]")
+    with pytest.raises(QueryParseError):
+        parse_eql("sample by h [any where a == 1] ![any where b == 2]")
+
+
+def test_backticks_inside_a_dotted_field_path() -> None:
+    node = parse_eql('any where azure.target_resources.`0`.display_name like "DESKTOP-*" and a.`b``c`.d == 1')
+    assert [u.field for u in ast.field_uses(node)] == ["azure.target_resources.0.display_name", "a.b`c.d"]

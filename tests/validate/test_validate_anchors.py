@@ -47,3 +47,15 @@ def test_validate_reports_only_esql_notes_on_elastic_rules() -> None:
     [target] = result.summary["targets"]
     assert "ml.job-missing" in target["checks_skipped"]  # no ml_jobs/ folder: not applicable
     assert "query.unknown-field" in target["checks_run"] and "attack.name-mismatch" in target["checks_run"]
+
+
+def test_elastic_rules_keep_elastic_conventions_under_both_profiles() -> None:
+    """The convention checks mirror Elastic's unit tests, so Elastic's own rules pass them."""
+    root = shared_path("anchors", "detection-rules")
+    for profile in ("default", "elastic"):
+        result = validate_paths([root], profile=profile)
+        flagged = [p for p in result.problems if p.check.startswith(("elastic.", "fields."))]
+        assert flagged == [], (profile, flagged[:5])
+        [target] = result.summary["targets"]
+        assert "elastic.timestamp-override" in target["checks_run"]
+        assert ("elastic.note-triage" in target["checks_run"]) == (profile == "elastic")

@@ -1,4 +1,5 @@
-"""``ctdetect playbooks sync`` rewrites only the note; ``validate`` then finds the rule in sync."""
+"""``ctdetect playbooks sync`` rewrites only the note (of a file already in ``ctdetect fmt``'s
+layout); ``validate`` then finds the rule in sync and ``fmt --check`` the file formatted."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def test_sync_edits_only_the_note_and_validate_agrees(package: Path) -> None:
     assert result.exit_code == 0, result.output
     after = rule_file.read_text()
     doc_before, doc_after = tomllib.loads(before), tomllib.loads(after)
-    assert doc_after["rule"]["note"].startswith("## Triage\nCheck the principal.")
+    assert doc_after["rule"]["note"].startswith("## Triage and analysis\nCheck the principal.")
     doc_before["rule"].pop("note")
     doc_after["rule"].pop("note")
     assert doc_before == doc_after
@@ -49,6 +50,7 @@ def test_sync_edits_only_the_note_and_validate_agrees(package: Path) -> None:
     assert _without_note(before) == _without_note(after)
     assert CliRunner().invoke(cli, ["playbooks", "sync", str(package), "--check"]).exit_code == 0
     assert CliRunner().invoke(cli, ["validate", str(package)]).exit_code == 0
+    assert CliRunner().invoke(cli, ["fmt", str(package), "--check"]).exit_code == 0
 
 
 def test_sync_adds_a_missing_note(package: Path) -> None:

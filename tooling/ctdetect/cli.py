@@ -17,6 +17,7 @@ from ctdetect import __version__
 # command name -> (module under ctdetect.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("validate", "Check a content package (or a folder of rule TOML files) for problems."),
+    "fmt": ("fmt", "Lay out rule TOML files as Elastic's detection-rules formatter does."),
     "schema": ("schema", "Print the JSON Schema of a content format (rule, job, datafeed, scenario, hunting-query)."),
     "replay": ("replay", "Run scenarios and check that the expected alerts and anomalies fire."),
     "hunt": ("hunt", "Run every rule and ML job over CloudTrail archives and rank the findings."),

@@ -26,6 +26,17 @@ _SOURCE_LABELS = {
 }
 
 
+#: the data stream each non-ECS source of the catalogue describes (a sample name of it)
+SOURCE_STREAMS = {
+    "aws-cloudtrail": "logs-aws.cloudtrail-default",
+    "auditd": "logs-auditd_manager.auditd-default",
+    "endpoint": "logs-endpoint.events.network-default",
+}
+#: sample names of data streams the catalogue does not describe: an index pattern that also
+#: matches one of them (``logs-*``, ``logs-endpoint.events.*``) reaches beyond the catalogue
+_UNCOVERED_PROBES = ("logs-aws.guardduty-default", "logs-endpoint.events.process-default", "logs-unknown.other-default")
+
+
 class CatalogueError(Exception):
     """The catalogue data file is missing or malformed (the message names the file)."""
 
@@ -97,14 +108,18 @@ class FieldCatalogue:
         ecs_version: str = "",
         sources: Mapping[str, str] | None = None,
         origin: str = "<memory>",
+        declared: Mapping[str, tuple[str, str]] | None = None,
+        schema_origin: str = "<memory>",
     ) -> None:
         self._fields = dict(fields)
         self.ecs_version = ecs_version
         self.sources = dict(sources or {})
         self.origin = origin
-        self._containers = {
-            name for name, (ftype, _src, _parent) in self._fields.items() if ftype == "flattened"
-        } | {name for name in _KEYWORD_CHILDREN_OBJECTS if name in self._fields}
+        self._flattened = {name for name, (ftype, _src, _parent) in self._fields.items() if ftype == "flattened"}
+        self._containers = self._flattened | {name for name in _KEYWORD_CHILDREN_OBJECTS if name in self._fields}
+        # non-ECS schema: {field: (declared type, index pattern)}
+        self.declared: dict[str, tuple[str, str]] = dict(declared or {})
+        self.schema_origin = schema_origin
 
     def __len__(self) -> int:
         return len(self._fields)
@@ -146,8 +161,49 @@ class FieldCatalogue:
         return "keyword" if self._container_of(name) is not None else None
 
     def field_types(self) -> dict[str, str]:
-        """``{name: type}`` for every catalogued field (a fresh dict the caller may keep)."""
-        return {name: entry[0] for name, entry in self._fields.items()}
+        """``{name: type}`` for every catalogued field (a fresh dict the caller may keep).
+
+        Declared sub-keys of flattened fields are included as ``keyword`` whatever type
+        the non-ECS schema gives them: Elasticsearch indexes every leaf of a flattened
+        field as a keyword, so that is how a query on one behaves.
+        """
+        types = {name: entry[0] for name, entry in self._fields.items()}
+        for name in self.declared:
+            if name not in types and self.flattened_container(name) is not None:
+                types[name] = "keyword"
+        return types
+
+    def covers_index(self, pattern: str) -> bool:
+        """Whether ``pattern`` searches only data streams whose fields the catalogue lists.
+
+        ``logs-aws.cloudtrail-*`` is covered; ``logs-okta*``, ``logs-endpoint.events.process-*``
+        and catch-alls such as ``logs-*`` or ``filebeat-*`` are not (they reach data the
+        catalogue does not describe, so an unknown field there is not evidence of a typo).
+        """
+        pattern = pattern.strip()
+        if not pattern or pattern.startswith("-"):
+            return False
+        regex = _pattern_regex(pattern)
+        streams = [SOURCE_STREAMS[source] for source in self.sources if source in SOURCE_STREAMS]
+        return any(regex.match(s) for s in streams) and not any(regex.match(p) for p in _UNCOVERED_PROBES)
+
+    def flattened_container(self, name: str) -> str | None:
+        """The ``flattened`` field ``name`` is a sub-key of, unless the catalogue lists ``name`` itself."""
+        if name in self._fields:
+            return None
+        container = self._container_of(name)
+        return container if container in self._flattened else None
+
+    def undeclared_subkey(self, name: str) -> str | None:
+        """The flattened container of ``name`` when ``name`` is a sub-key no schema declares.
+
+        Elastic's tooling rejects a rule that reads such a key (it checks every field
+        against ECS, the integrations' fields and its non-ECS schema); ``None`` otherwise.
+        A name with ``*`` is a pattern, not a key, and is never undeclared.
+        """
+        if "*" in name or name in self.declared:
+            return None
+        return self.flattened_container(name)
 
     def matching(self, pattern: str) -> list[FieldInfo]:
         """Fields whose name matches a field-name wildcard such as ``aws.cloudtrail.*``.

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ctdetect.validate.checks import PROFILES
 from ctdetect.validate.reporters import FORMATS
 
 
@@ -14,15 +15,22 @@ from ctdetect.validate.reporters import FORMATS
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option(
+    "--profile",
+    type=click.Choice(PROFILES),
+    default="default",
+    show_default=True,
+    help="'elastic' adds the checks for rules shipped in Elastic's own repository (file names, tag vocabulary, guide headings).",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to this file instead of standard output.")
 @click.option("--color/--no-color", default=None, help="Colour the text report (default: when writing to a terminal).")
-def command(paths: tuple[Path, ...], fmt: str, strict: bool, output: Path | None, color: bool | None) -> None:
+def command(paths: tuple[Path, ...], fmt: str, strict: bool, profile: str, output: Path | None, color: bool | None) -> None:
     """Exit status: 0 no errors, 1 errors found, 2 bad usage or unreadable path."""
     from ctdetect.services.validate import UnreadablePath, validate_paths
     from ctdetect.validate.reporters import get_reporter
 
     try:
-        result = validate_paths(paths or (Path("."),), strict=strict)
+        result = validate_paths(paths or (Path("."),), strict=strict, profile=profile)
     except UnreadablePath as exc:
         click.echo(f"ctdetect validate: {exc}", err=True)
         sys.exit(2)

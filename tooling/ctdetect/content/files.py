@@ -19,6 +19,11 @@ try:  # tomli ships mypyc-compiled wheels: about 3x faster than the pure-Python 
 except ImportError:  # pragma: no cover - tomli is a dependency; tomllib has the same API
     import tomllib as _toml  # type: ignore[no-redef]
 
+try:  # rtoml (Rust) parses well-formed files 2.5x faster still; tomli words the errors
+    from rtoml import loads as _fast_loads
+except ImportError:  # pragma: no cover - rtoml is a dependency; tomli alone is correct, only slower
+    _fast_loads = None
+
 _TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
@@ -39,7 +44,7 @@ def read_toml(path: Path, problems: list[LoadProblem]) -> tuple[dict[str, Any], 
     if text is None:
         return None
     try:
-        doc = _toml.loads(text)
+        doc = _parse_toml(text)
     except _toml.TOMLDecodeError as exc:
         message = str(exc)
         m = _TOML_POS.search(message)
@@ -49,6 +54,16 @@ def read_toml(path: Path, problems: list[LoadProblem]) -> tuple[dict[str, Any], 
         problems.append(LoadProblem(path, line, column, "load.toml-syntax", "error", f"invalid TOML: {message}"))
         return None
     return doc, LazyKeyLines(text, toml_key_lines)
+
+
+def _parse_toml(text: str) -> dict[str, Any]:
+    """The document; raises ``TOMLDecodeError`` (from tomli, with line and column) when malformed."""
+    if _fast_loads is not None:
+        try:
+            return _fast_loads(text)
+        except Exception:  # noqa: BLE001 - any rtoml failure: let tomli decide and word it
+            pass
+    return _toml.loads(text)
 
 
 def read_json(path: Path, problems: list[LoadProblem]) -> tuple[Any, LazyKeyLines] | None:

@@ -1,9 +1,9 @@
 """Write each rule's ``note`` from its playbook, editing only that string in the TOML.
 
 The playbook is the one source of truth for an investigation guide; the rule TOML carries a
-copy because Kibana shows the rule's ``note``. tomlkit keeps every other byte of the file
-(comments, key order, quoting), so a sync shows up in review as a note change and nothing
-else.
+copy because Kibana shows the rule's ``note``. tomlkit edits only the note, and the file is
+then laid out as ``ctdetect fmt`` lays it out (Elastic's formatter), so a sync leaves a file
+``fmt --check`` accepts.
 """
 
 from __future__ import annotations
@@ -50,15 +50,27 @@ def _toml_string(text: str):  # type: ignore[no-untyped-def]
 
 
 def write_note(rule_file: Path, note: str) -> None:
-    """Set ``[rule].note`` in ``rule_file`` to ``note``, keeping the rest of the file as it is."""
+    """Set ``[rule].note`` in ``rule_file`` to ``note``, keeping the rest of the file as it is.
+
+    The result is then laid out as ``ctdetect fmt`` would (Elastic's formatter), so a sync
+    never leaves a file that ``fmt --check`` rejects; a file fmt cannot format safely keeps
+    tomlkit's minimal edit.
+    """
     import tomlkit
+
+    from ctdetect.content.rule_format import FormatError, format_rule
 
     doc = tomlkit.parse(rule_file.read_text(encoding="utf-8"))
     rule = doc.get("rule")
     if rule is None:
         raise ValueError("no [rule] table")
     rule["note"] = _toml_string(note)
-    rule_file.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    text = tomlkit.dumps(doc)
+    try:
+        text = format_rule(text)
+    except FormatError:
+        pass
+    rule_file.write_text(text, encoding="utf-8")
 
 
 def sync_notes(package: Package, *, check_only: bool = False) -> list[NoteChange]:

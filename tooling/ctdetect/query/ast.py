@@ -301,6 +301,7 @@ class SequenceStep(Node):
     by: tuple[str, ...] = ()
     runs: int = 1
     pos: Position | None = _pos()
+    missing: bool = False  # ``![...]``: the sequence needs this event to be absent
 
     def children(self) -> tuple[Node, ...]:
         return (self.query,)
@@ -318,6 +319,18 @@ class Sequence(Node):
 
     def children(self) -> tuple[Node, ...]:
         return self.steps + ((self.until,) if self.until else ())
+
+
+@dataclass(frozen=True, slots=True)
+class Sample(Node):
+    """``sample [by k...] [...] [...]``: events sharing join keys, in any order and at any distance."""
+
+    steps: tuple[SequenceStep, ...]
+    by: tuple[str, ...] = ()
+    pos: Position | None = _pos()
+
+    def children(self) -> tuple[Node, ...]:
+        return self.steps
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,7 +409,7 @@ def _collect_uses(node: Node, uses: list[FieldUse], ref_usage: str) -> None:
     if isinstance(node, FieldRef):
         uses.append(FieldUse(node.name, ref_usage, node.pos))
         return
-    if isinstance(node, (Sequence, SequenceStep)):
+    if isinstance(node, (Sequence, Sample, SequenceStep)):
         for key in node.by:
             uses.append(FieldUse(key, "sequence_by", node.pos))
     child_usage = "function" if isinstance(node, FunctionCall) else ref_usage

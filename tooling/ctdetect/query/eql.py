@@ -26,11 +26,15 @@ from ctdetect.query.errors import QueryParseError
 
 LANGUAGE = "eql"
 
+#: one segment of a field path with backtick-quoted parts (a.`0`.b): a quoted or a plain name
+_BQ_SEGMENT = re.compile(r"`(?:``|[^`])+`|[^.`]+")
+
 GRAMMAR = r"""
 start: query pipe*
 
 ?query: event_query
       | sequence
+      | sample
 
 event_query: category WHERE expr
 category: NAME | STRING
@@ -38,7 +42,8 @@ category: NAME | STRING
 sequence: SEQUENCE seq_opt* step+ until?
 seq_opt: BY field_list                       -> seq_by
        | WITH MAXSPAN "=" INT NAME?          -> seq_maxspan
-step: LSQB event_query RSQB step_opt*
+sample: SAMPLE (BY field_list)? step+
+step: BANG? LSQB event_query RSQB step_opt*
 step_opt: BY field_list                      -> step_by
         | WITH RUNS "=" INT                  -> step_runs
 until: UNTIL LSQB event_query RSQB (BY field_list)?
@@ -78,6 +83,7 @@ LIKE: "like"i
 REGEX: "regex"i
 WHERE: "where"i
 SEQUENCE: "sequence"i
+SAMPLE: "sample"i
 BY: "by"i
 WITH: "with"i
 UNTIL: "until"i
@@ -91,6 +97,7 @@ CMP: "==" | "!=" | "<=" | ">=" | "<" | ">"
 COLON: ":"
 TILDE: "~"
 QMARK: "?"
+BANG: "!"
 PIPE: "|"
 LPAR: "("
 RPAR: ")"
@@ -99,7 +106,7 @@ RSQB: "]"
 ADDOP: "+" | "-"
 MULOP: "*" | "/" | "%"
 NAME: /[a-z_@][a-z0-9_@.]*/i
-BQNAME: /`(?:``|[^`])+`/
+BQNAME.2: /(?:[a-z_@][a-z0-9_@]*\.)*`(?:``|[^`])+`(?:\.(?:[a-z0-9_@]+|`(?:``|[^`])+`))*/i
 RAWSTRING.3: /\"\"\"(?:.|\n)*?\"\"\"/
 STRING.2: /"(?:\\.|[^"\\\n])*"/
 SQSTRING: /'(?:\\.|[^'\\\n])*'/
@@ -120,7 +127,7 @@ _PIPES = {"head", "tail", "filter"}
 
 def parse_eql(text: str) -> ast.Node:
     """Parse an EQL query into AST (``EventQuery``, ``Sequence``, or ``Piped``)."""
-    return run_parser(GRAMMAR, text, LANGUAGE, lambda tree, source: _Builder(source).build(tree))
+    return run_parser(GRAMMAR, text, LANGUAGE, lambda tree, source: _Builder(source).build(tree), lexer="basic")
 
 
 def _is_token(item: Any) -> bool:
@@ -208,7 +215,19 @@ class _Builder:
     def query(self, tree: Any) -> ast.Node:
         if tree.data == "event_query":
             return self.event_query(tree)
+        if tree.data == "sample":
+            return self.sample(tree)
         return self.sequence(tree)
+
+    def sample(self, tree: Any) -> ast.Sample:
+        parts = [c for c in tree.children if not _is_token(c)]
+        by = self.field_list(parts[0]) if parts and parts[0].data == "field_list" else ()
+        steps = [self.step(c) for c in parts if c.data == "step"]
+        if len(steps) < 2:
+            raise self.error("a sample needs at least two queries", tree)
+        if any(s.missing for s in steps):
+            raise self.error("a sample cannot have missing-event steps (![...])", tree)
+        return ast.Sample(tuple(steps), by, pos=self.pos(tree))
 
     def event_query(self, tree: Any) -> ast.EventQuery:
         category_tree, _where, expr = tree.children
@@ -251,7 +270,7 @@ class _Builder:
                 until_by = self.field_list(parts[1]) if len(parts) > 1 else ()
                 until = ast.SequenceStep(query, until_by, pos=query.pos)
         total = sum(s.runs for s in steps)
-        if total < 2:
+        if total < 2 or all(s.missing for s in steps):
             raise self.error("a sequence needs at least two queries", tree)
         widths = {len(s.by) for s in steps} | ({len(until.by)} if until else set())
         if len(widths) > 1:
@@ -259,6 +278,7 @@ class _Builder:
         return ast.Sequence(tuple(steps), by, maxspan, until, pos=self.pos(tree))
 
     def step(self, tree: Any) -> ast.SequenceStep:
+        missing = any(_is_token(c) and c.type == "BANG" for c in tree.children)
         parts = [c for c in tree.children if not _is_token(c)]
         query = self.event_query(parts[0])
         by: tuple[str, ...] = ()
@@ -270,7 +290,7 @@ class _Builder:
                 runs = int(opt.children[-1].value)
                 if not 1 <= runs <= 100:
                     raise self.error("runs must be between 1 and 100", opt.children[-1])
-        return ast.SequenceStep(query, by, runs, pos=query.pos)
+        return ast.SequenceStep(query, by, runs, pos=query.pos, missing=missing)
 
     def pipe(self, tree: Any) -> ast.Pipe:
         name_tok = tree.children[1]
@@ -422,7 +442,7 @@ class _Builder:
         name_tok = toks[-1]
         name = name_tok.value
         if name_tok.type == "BQNAME":
-            name = name[1:-1].replace("``", "`")
+            name = ".".join(seg[1:-1].replace("``", "`") if seg.startswith("`") else seg for seg in _BQ_SEGMENT.findall(name))
         if not name or name.endswith(".") or ".." in name:
             raise self.error(f"invalid field name {name!r}", name_tok)
         if optional:

@@ -798,6 +798,9 @@ class _Compiler:
     def c_Sequence(self, node: ast.Sequence) -> Predicate:
         raise TypeError("a sequence matches ordered groups of events, not one event: use the rule engine's sequence matcher and compile each step")
 
+    def c_Sample(self, node: ast.Sample) -> Predicate:
+        raise TypeError("a sample matches groups of events sharing join keys, not one event")
+
 
 def _all(preds: list[Predicate]) -> Predicate:
     preds_t = tuple(preds)

@@ -197,6 +197,9 @@ class _Translator:
     def t_Sequence(self, node: ast.Sequence) -> dict[str, Any]:
         raise TranslationError("an EQL sequence has no query DSL form")
 
+    def t_Sample(self, node: ast.Sample) -> dict[str, Any]:
+        raise TranslationError("an EQL sample has no query DSL form")
+
 
 def _where(node: ast.Node) -> str:
     pos = getattr(node, "pos", None)

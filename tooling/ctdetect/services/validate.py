@@ -50,10 +50,13 @@ def check_path(path: Path) -> None:
         raise UnreadablePath(f"{path}: permission denied")
 
 
-def validate_paths(paths: Iterable[Path | str], *, strict: bool = False, catalogue: Any = None, attack: Any = None) -> ValidationResult:
+def validate_paths(
+    paths: Iterable[Path | str], *, strict: bool = False, catalogue: Any = None, attack: Any = None, profile: str = "default"
+) -> ValidationResult:
     """Validate every path (a package, a folder of rules, or one rule file).
 
-    ``strict`` turns warnings into errors. ``catalogue``/``attack`` replace the shipped
+    ``strict`` turns warnings into errors; ``profile`` ``elastic`` adds the checks meant
+    for rules shipped in Elastic's own repository. ``catalogue``/``attack`` replace the shipped
     reference data (tests use small ones); by default they are loaded on first use.
     """
     from ctdetect.content.loaders import load_package
@@ -67,7 +70,9 @@ def validate_paths(paths: Iterable[Path | str], *, strict: bool = False, catalog
     targets = []
     for path in paths:
         package = load_package(path)
-        report = run_checks(package, catalogue=catalogue if catalogue is not None else _UNSET, attack=attack if attack is not None else _UNSET)
+        report = run_checks(
+            package, catalogue=catalogue if catalogue is not None else _UNSET, attack=attack if attack is not None else _UNSET, profile=profile
+        )
         result.problems.extend(report.problems)
         result.files.extend(_content_files(package))
         targets.append(report.summary)
@@ -83,6 +88,7 @@ def validate_paths(paths: Iterable[Path | str], *, strict: bool = False, catalog
         "infos": counts["info"],
         "files": len(set(result.files)),
         "strict": strict,
+        "profile": profile,
         "targets": targets,
     }
     return result

@@ -39,15 +39,26 @@ def sort_key(p: LoadProblem) -> tuple:
 
 
 def run_checks(
-    package: Package, *, checks: Iterable[type[Check]] = ALL_CHECKS, catalogue: Any = _UNSET, attack: Any = _UNSET
+    package: Package,
+    *,
+    checks: Iterable[type[Check]] = ALL_CHECKS,
+    catalogue: Any = _UNSET,
+    attack: Any = _UNSET,
+    profile: str = "default",
 ) -> Report:
-    """Run ``checks`` over ``package``; load problems come first in the same list."""
+    """Run ``checks`` over ``package``; load problems come first in the same list.
+
+    A check with a ``profile`` runs only when that profile is asked for (``elastic``).
+    """
     ctx = Context(package, catalogue=catalogue, attack=attack)
     problems: list[LoadProblem] = list(package.problems)
     ran: list[str] = []
     skipped: dict[str, str] = {}
     for check_class in checks:
         check = check_class()
+        if check.profile is not None and check.profile != profile:
+            skipped[check.id] = f"only with --profile {check.profile}"
+            continue
         if "package" in check.requires and not package.is_package:
             skipped[check.id] = "not applicable: needs a whole package (this is a folder or file of content)"
             continue

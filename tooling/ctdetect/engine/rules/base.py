@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, ClassVar, Sequence
 
 from ctdetect.content.model import Rule
 from ctdetect.engine.rules.alerts import rule_fields
 from ctdetect.engine.rules.schedule import Schedule
-from ctdetect.engine.rules.timeutil import event_ms
+from ctdetect.engine.rules.timeutil import event_ms, ingested_ms
 from ctdetect.findings import Finding
 
 Predicate = Callable[[dict], bool]
@@ -51,7 +51,9 @@ class CompiledRule:
 
     rule: Rule
     schedule: Schedule
+    models_delivery: ClassVar[bool] = True  # whether executions skip events not yet indexed
     time_field: str | None = None
+    fallback: bool = True  # false: timestamp_override_fallback_disabled
     matches: list[Match] = field(default_factory=list)
     untimed: int = 0  # matching events without a readable time (cannot be placed in a window)
     late: int = 0  # matches that arrived after their executions were settled
@@ -62,6 +64,8 @@ class CompiledRule:
     route: tuple[str, frozenset] | None = None
     _rule_flat: dict[str, Any] | None = None
     _index_ok: dict[str, bool] = field(default_factory=dict)
+    # input position -> ingestion ms, for matches indexed after their window time
+    _delayed: dict[int, int] = field(default_factory=dict)
 
     @property
     def rule_flat(self) -> dict[str, Any]:
@@ -91,11 +95,23 @@ class CompiledRule:
             )
         return ok
 
-    def _time(self, event: dict) -> int | None:
-        ts = event_ms(event, self.time_field)
+    def _time(self, event: dict, seq: int) -> int | None:
+        """The event's window time; remembers when it became searchable if that was later."""
+        ts = event_ms(event, self.time_field, fallback=self.fallback)
         if ts is None:
             self.untimed += 1
+            return None
+        indexed = ingested_ms(event) if self.models_delivery else None
+        if indexed is not None and indexed > ts:
+            self._delayed[seq] = indexed
         return ts
+
+    def _searchable(self, executed_at: int, window: Sequence[Any]) -> Sequence[Any]:
+        """The part of a window already indexed when the execution ran."""
+        if not self._delayed:
+            return window
+        delayed = self._delayed
+        return [m for m in window if delayed.get(m.seq, m.ts) <= executed_at]
 
     def offer(self, event: dict, seq: int) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -128,13 +144,19 @@ class CompiledRule:
                 continue
             if limit is not None and t > limit:
                 break
-            self._execute(t, items[lo:hi])
+            window = self._searchable(t, items[lo:hi])
+            if window:
+                self._execute(t, window)
             self.settled_until = t
         if limit is None:
             items.clear()
+            self._delayed.clear()
         elif self.settled_until is not None:
             keep_from = self.settled_until + self.schedule.interval_ms - self.schedule.lookback_ms
             first = next((i for i, ts in enumerate(times) if ts >= keep_from), len(times))
+            if self._delayed:
+                for m in items[:first]:
+                    self._delayed.pop(m.seq, None)
             del items[:first]
 
     def finish(self, anomalies: list[Finding]) -> list[Finding]:
@@ -151,6 +173,6 @@ class PredicateRule(CompiledRule):
 
     def offer(self, event: dict, seq: int) -> None:
         if self.predicate(event) and self.index_allows(event):
-            ts = self._time(event)
+            ts = self._time(event, seq)
             if ts is not None:
                 self._keep(Match(ts, seq, event))

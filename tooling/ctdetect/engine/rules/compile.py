@@ -94,6 +94,7 @@ def compile_rule(rule: Rule, field_types: Mapping[str, str]) -> CompiledRule:
     """
     try:
         compiled = _compile(rule, field_types)
+        compiled.fallback = rule.rule.get("timestamp_override_fallback_disabled") is not True
         if not isinstance(compiled, MachineLearningRule):
             compiled.route = rule_route(parse_rule_query(rule))
     except RuleNotEvaluable:
@@ -126,7 +127,11 @@ def _compile(rule: Rule, field_types: Mapping[str, str]) -> CompiledRule:
         if isinstance(node, ast.EventQuery):
             predicate = compile_event_query(node, field_types, category_field_of(rule))
             return EqlEventRule(rule, schedule, time_field, predicate=predicate, pipe_mode=mode, pipe_count=count)
+        if isinstance(node, ast.Sample):
+            raise RuleNotEvaluable("EQL sample queries are not evaluated by the embedded engine")
         if isinstance(node, ast.Sequence):
+            if any(step.missing for step in node.steps):
+                raise RuleNotEvaluable("EQL sequences with missing-event steps (![...]) are not evaluated by the embedded engine")
             return _sequence(rule, schedule, time_field, node, field_types, mode, count)
         return EqlEventRule(rule, schedule, time_field, predicate=compile_query(node, field_types), pipe_mode=mode, pipe_count=count)
     if rtype in ("query", "saved_query"):

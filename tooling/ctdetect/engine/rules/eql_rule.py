@@ -104,7 +104,7 @@ class EqlSequenceRule(CompiledRule):
             return
         if not self.index_allows(event):
             return
-        ts = self._time(event)
+        ts = self._time(event, seq)
         if ts is None:
             return
         self._keep(SeqEvent(ts, seq, event, tuple(steps), keys, until))

@@ -52,6 +52,7 @@ class _TermState:
 @dataclass(slots=True)
 class NewTermsRule(CompiledRule):
     predicate: Predicate = lambda event: False
+    models_delivery = False  # terms are judged over the history analytically, not execution by execution
     term_fields: tuple[str, ...] = ()
     history_ms: int = 0
     terms: dict[Term, _TermState] = field(default_factory=dict)
@@ -62,7 +63,7 @@ class NewTermsRule(CompiledRule):
         per_field = [_values(event, f) for f in self.term_fields]
         if not per_field or any(not values for values in per_field):
             return
-        ts = self._time(event)
+        ts = self._time(event, seq)
         if ts is None:
             return
         match = Match(ts, seq, event)

@@ -68,6 +68,8 @@ def route_values(node: ast.Node, field: str = ROUTE_FIELD) -> Route:
         return route_values(node.condition, field)
     if isinstance(node, ast.Piped):
         return route_values(node.query, field)
+    if isinstance(node, ast.Sample):
+        return _union(route_values(step.query, field) for step in node.steps)
     if isinstance(node, ast.Sequence):
         steps = list(node.steps) + ([node.until] if node.until else [])
         return _union(route_values(step.query, field) for step in steps)

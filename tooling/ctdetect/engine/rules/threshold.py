@@ -73,7 +73,7 @@ class ThresholdRule(CompiledRule):
             groups = [tuple(c) for c in itertools.product(*per_field)]
         else:
             groups = [()]
-        ts = self._time(event)
+        ts = self._time(event, seq)
         if ts is None:
             return
         self._keep(_Hit(ts, seq, groups, [_values(event, f) for f, _ in self.cardinality]))

@@ -77,16 +77,30 @@ def parse_iso_ms(value: Any) -> int | None:
     return int(dt.timestamp() * 1000)
 
 
-def event_ms(event: dict, field: str | None = None) -> int | None:
-    """Epoch ms of an event: ``field`` if given and present, else ``_ts``, else ``@timestamp``."""
+INGESTED = "event.ingested"
+
+
+def event_ms(event: dict, field: str | None = None, *, fallback: bool = True) -> int | None:
+    """Epoch ms of an event: ``field`` if given and present, else ``_ts``, else ``@timestamp``.
+
+    ``fallback=False`` (a rule's ``timestamp_override_fallback_disabled``) returns ``None``
+    for an event without ``field``: Kibana then does not search it at all.
+    """
     if field and field != "@timestamp":
         ms = parse_iso_ms(event.get(field))
         if ms is not None:
             return ms
+        if not fallback:
+            return None
     ts = event.get("_ts")
     if isinstance(ts, int) and not isinstance(ts, bool):
         return ts
     return parse_iso_ms(event.get("@timestamp"))
+
+
+def ingested_ms(event: dict) -> int | None:
+    """When Elasticsearch indexed the event (``event.ingested``), or ``None`` when not recorded."""
+    return parse_iso_ms(event.get(INGESTED))
 
 
 def iso_ms(ms: int) -> str:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from ctdetect.validate.checks.attack import Deprecated, NameMismatch, ReferenceMismatch, TechniqueNotInTactic, UnknownTactic, UnknownTechnique
 from ctdetect.validate.checks.base import Check, Problem
+from ctdetect.validate.checks.conventions import CONVENTION_CHECKS
+from ctdetect.validate.checks.elastic_repo import ELASTIC_REPO_CHECKS
+from ctdetect.validate.checks.flattened import UndeclaredFlattenedKey
 from ctdetect.validate.checks.hunting import HuntingUniqueId
 from ctdetect.validate.checks.ml import (
     BucketSpan,
@@ -17,7 +20,7 @@ from ctdetect.validate.checks.ml import (
     RareNeedsBy,
 )
 from ctdetect.validate.checks.playbook import NoteOutOfSync, PlaybookMissing, PlaybookSections, PlaybookUnknownRule
-from ctdetect.validate.checks.query import EsqlUnchecked, FieldType, HuntingQuerySyntax, QuerySyntax, UnknownField
+from ctdetect.validate.checks.query import EsqlUnchecked, FieldType, HuntingQuerySyntax, NotCovered, QuerySyntax, UnknownField
 from ctdetect.validate.checks.rules import MetadataDates, RuleIdUuid, Schedule, SeverityRisk, UniqueName, UniqueRuleId
 from ctdetect.validate.checks.scenario import ScenarioCoverage, ScenarioEvents, ScenarioUnknownTarget
 from ctdetect.validate.checks.schema import SchemaEnum, SchemaRequired, SchemaType, SchemaUnknownKey, SchemaValue
@@ -37,7 +40,9 @@ ALL_CHECKS: tuple[type[Check], ...] = (
     QuerySyntax,
     EsqlUnchecked,
     UnknownField,
+    NotCovered,
     FieldType,
+    UndeclaredFlattenedKey,
     UnknownTactic,
     UnknownTechnique,
     NameMismatch,
@@ -62,6 +67,10 @@ ALL_CHECKS: tuple[type[Check], ...] = (
     ScenarioUnknownTarget,
     ScenarioEvents,
     ScenarioCoverage,
+    *CONVENTION_CHECKS,
+    *ELASTIC_REPO_CHECKS,
 )
 
-__all__ = ["ALL_CHECKS", "Check", "Problem"]
+PROFILES: tuple[str, ...] = ("default", "elastic")
+
+__all__ = ["ALL_CHECKS", "PROFILES", "Check", "Problem"]

@@ -103,7 +103,7 @@ class DatafeedQuery(Check):
                 yield problem(feed.source, "query", self.id, self.severity, f"datafeed query is not valid query DSL: {message}")
 
 
-def _job_fields(job: Any) -> Iterator[tuple[str, str]]:
+def job_fields(job: Any) -> Iterator[tuple[str, str]]:
     for det in job.detectors:
         base = f"analysis_config.detectors.{det.detector_index}"
         for attr in ("field_name", "by_field_name", "over_field_name", "partition_field_name"):
@@ -119,7 +119,7 @@ def _job_fields(job: Any) -> Iterator[tuple[str, str]]:
         yield categorization, "analysis_config.categorization_field_name"
 
 
-def _script_fields(feed: Any) -> set[str]:
+def script_fields(feed: Any) -> set[str]:
     """Fields a datafeed computes itself (script fields, runtime mappings)."""
     names: set[str] = set()
     for key in ("script_fields", "runtime_mappings"):
@@ -138,8 +138,8 @@ class FieldUnknown(Check):
         catalogue = ctx.catalogue
         feeds = {feed.job_id: feed for feed in ctx.package.datafeeds}
         for job in ctx.package.jobs:
-            own = _script_fields(feeds.get(job.job_id))
-            for name, key in _job_fields(job):
+            own = script_fields(feeds.get(job.job_id))
+            for name, key in job_fields(job):
                 if name not in own and catalogue.get(name) is None:
                     yield problem(job.source, key, self.id, self.severity, f"unknown field '{name}': no data source in the field catalogue has it")
         for feed in ctx.package.datafeeds:
@@ -148,7 +148,7 @@ class FieldUnknown(Check):
             parsed = ctx.parse(feed.query, "dsl")
             if parsed.node is None:
                 continue
-            own = _script_fields(feed)
+            own = script_fields(feed)
             from ctdetect.query.ast import field_uses
 
             seen: set[str] = set()

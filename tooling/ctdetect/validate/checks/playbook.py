@@ -14,7 +14,7 @@ from ctdetect.validate.checks.base import Check, Problem
 from ctdetect.validate.context import Context, problem
 
 #: the sections docs/ARCHITECTURE.md asks every playbook to have
-SECTIONS = ("Triage", "Pivots", "What benign looks like", "Response")
+SECTIONS = ("Triage and analysis", "Pivots", "What benign looks like", "Response")
 
 
 def playbooks_by_rule(ctx: Context) -> dict[str, list]:
@@ -78,7 +78,7 @@ class PlaybookUnknownRule(Check):
 
 class PlaybookSections(Check):
     id = "playbook.sections"
-    description = "A playbook has the sections Triage, Pivots, What benign looks like and Response."
+    description = "A playbook has the sections Triage and analysis, Pivots, What benign looks like and Response."
     severity = "warning"
 
     def run(self, ctx: Context) -> Iterator[Problem]:

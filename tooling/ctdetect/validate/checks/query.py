@@ -9,6 +9,8 @@ suppression keys; hunting queries are checked the same way.
 from __future__ import annotations
 
 import ipaddress
+import re
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 from ctdetect.content.model import Located
@@ -74,7 +76,7 @@ class EsqlUnchecked(Check):
 def _leaves(node: Any) -> Iterator[Any]:
     """Every AST node that reads a field (leaf queries and EQL field references)."""
     for child in node.walk():
-        if getattr(child, "field", None) is not None or type(child).__name__ in ("FieldRef", "Sequence", "SequenceStep"):
+        if getattr(child, "field", None) is not None or type(child).__name__ in ("FieldRef", "Sequence", "Sample", "SequenceStep"):
             yield child
 
 
@@ -82,14 +84,20 @@ def _node_fields(node: Any) -> Iterator[tuple[str, Any]]:
     kind = type(node).__name__
     if kind == "FieldRef":
         yield node.name, node
-    elif kind in ("Sequence", "SequenceStep"):
+    elif kind in ("Sequence", "Sample", "SequenceStep"):
         for key in node.by:
             yield key, node
     else:
         yield node.field, node
 
 
-def _position(source: Located, key: str, node: Any) -> tuple[int | None, int | None]:
+def query_fields(node: Any) -> Iterator[tuple[str, Any]]:
+    """(field name, AST node) for every field reference in a parsed query, in query order."""
+    for leaf in _leaves(node):
+        yield from _node_fields(leaf)
+
+
+def position(source: Located, key: str, node: Any) -> tuple[int | None, int | None]:
     pos = getattr(node, "pos", None)
     if pos is None:
         return source.line_of(key), None
@@ -102,7 +110,7 @@ def _is_known(catalogue: Any, name: str) -> bool:
     return catalogue.get(name) is not None
 
 
-def _extra_fields(rule: Any) -> Iterator[tuple[str, str]]:
+def extra_fields(rule: Any) -> Iterator[tuple[str, str]]:
     """(field, key) for fields a rule reads outside its query."""
     if rule.threshold is not None:
         for name in rule.threshold.field:
@@ -119,30 +127,118 @@ def _extra_fields(rule: Any) -> Iterator[tuple[str, str]]:
                 yield name, "rule.alert_suppression.group_by"
 
 
+@dataclass(frozen=True, slots=True)
+class UnknownRead:
+    """One read of a field the catalogue does not list: where, and whether the catalogue covers the data."""
+
+    obj: Any
+    key: str
+    name: str
+    node: Any  # the AST node of the read, or None for a read outside the query
+    covered: bool
+
+    def where(self) -> tuple[int | None, int | None]:
+        """File line and column (computed on demand: locating means scanning the file)."""
+        if self.node is None:
+            return self.obj.source.line_of(self.key), None
+        return position(self.obj.source, self.key, self.node)
+
+
+#: index patterns of the beats era and catch-alls: they add no data source of their own
+_CATCH_ALL = re.compile(r"^(logs-\*|[a-z]*beat-\*)$")
+
+
+def _covered(catalogue: Any, obj: Any) -> bool:
+    """Whether the catalogue describes the data a rule searches (hunting queries: always).
+
+    True when some index pattern names a data stream the catalogue lists and every other
+    pattern does too or is a catch-all such as ``filebeat-*`` (which adds no source of its own).
+    """
+    if not hasattr(obj, "rule_id"):
+        return True
+    patterns = [p.strip() for p in obj.index if isinstance(p, str)]
+    covered = [catalogue.covers_index(p) for p in patterns]
+    return any(covered) and all(ok or _CATCH_ALL.match(p) for p, ok in zip(patterns, covered))
+
+
+def unknown_reads(ctx: Context) -> list[UnknownRead]:
+    """Every read of an unknown field by a rule or hunting query, computed once per run."""
+    cached = ctx.memo.get("query.unknown_reads")
+    if cached is not None:
+        return cached
+    catalogue = ctx.catalogue
+    found: list[UnknownRead] = []
+    for obj, text, language in list(rule_queries(ctx)) + list(hunting_queries(ctx)):
+        parsed = ctx.parse(text, language)
+        if parsed.node is None:
+            continue
+        key = _query_key(obj)
+        covered = _covered(catalogue, obj)
+        reported: set[str] = set()
+        for name, node in query_fields(parsed.node):
+            if name in reported or _is_known(catalogue, name):
+                continue
+            reported.add(name)
+            found.append(UnknownRead(obj, key, name, node, covered))
+    for rule in ctx.package.rules:
+        covered = _covered(catalogue, rule)
+        for name, key in extra_fields(rule):
+            if not _is_known(catalogue, name):
+                found.append(UnknownRead(rule, key, name, None, covered))
+    ctx.memo["query.unknown_reads"] = found
+    return found
+
+
 class UnknownField(Check):
     id = "query.unknown-field"
-    description = "Every field a rule or hunting query reads exists in the field catalogue."
+    description = "Every field a rule or hunting query reads exists in the field catalogue (for data the catalogue covers)."
     uses = ("catalogue",)
 
     def run(self, ctx: Context) -> Iterator[Problem]:
-        catalogue = ctx.catalogue
-        for obj, text, language in list(rule_queries(ctx)) + list(hunting_queries(ctx)):
-            parsed = ctx.parse(text, language)
-            if parsed.node is None:
-                continue
-            key = _query_key(obj)
-            reported: set[str] = set()
-            for leaf in _leaves(parsed.node):
-                for name, node in _node_fields(leaf):
-                    if name in reported or _is_known(catalogue, name):
-                        continue
-                    reported.add(name)
-                    line, column = _position(obj.source, key, node)
-                    yield problem(obj.source, key, self.id, self.severity, f"unknown field '{name}': no data source in the field catalogue has it", line=line, column=column)
-        for rule in ctx.package.rules:
-            for name, key in _extra_fields(rule):
-                if not _is_known(catalogue, name):
-                    yield problem(rule.source, key, self.id, self.severity, f"unknown field '{name}': no data source in the field catalogue has it")
+        for read in unknown_reads(ctx):
+            if read.covered:
+                line, column = read.where()
+                yield problem(
+                    read.obj.source, read.key, self.id, self.severity,
+                    f"unknown field '{read.name}': no data source in the field catalogue has it", line=line, column=column,
+                )
+
+
+def _integrations(rule: Any) -> list[str]:
+    """The integrations a rule's data comes from: its metadata, else its index patterns."""
+    named = rule.metadata.get("integration")
+    if isinstance(named, str) and named:
+        return [named]
+    if isinstance(named, list) and named:
+        return [str(n) for n in named]
+    return [str(p) for p in rule.index] or ["(no index)"]
+
+
+class NotCovered(Check):
+    id = "query.not-covered"
+    description = "Fields of data the field catalogue does not describe are not checked; said once per integration."
+    severity = "info"
+    uses = ("catalogue",)
+
+    def run(self, ctx: Context) -> Iterator[Problem]:
+        groups: dict[str, list[UnknownRead]] = {}
+        for read in unknown_reads(ctx):
+            if not read.covered:
+                for integration in _integrations(read.obj):
+                    groups.setdefault(integration, []).append(read)
+        sources = ", ".join(ctx.catalogue.sources) or "none"
+        for integration, reads in sorted(groups.items()):
+            names = sorted({r.name for r in reads})
+            rules = {id(r.obj) for r in reads}
+            first = reads[0]
+            line, column = first.where()
+            shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+            yield problem(
+                first.obj.source, first.key, self.id, self.severity,
+                f"integration '{integration}' is not covered by the field catalogue (sources: {sources}): "
+                f"{len(names)} field(s) its {len(rules)} rule(s) read are not checked ({shown})",
+                line=line, column=column,
+            )
 
 
 def _type_problem(kind: str, ftype: str, node: Any) -> tuple[str, str] | None:
@@ -202,7 +298,7 @@ class FieldType(Check):
                 found = _type_problem(type(node).__name__, ftype, node)
                 if found is not None:
                     severity, message = found
-                    line, column = _position(obj.source, key, node)
+                    line, column = position(obj.source, key, node)
                     yield problem(obj.source, key, self.id, severity, message, line=line, column=column)
 
 

@@ -23,14 +23,22 @@ def _descriptions() -> dict[str, str]:
     return {c.id: c.description for c in ALL_CHECKS}
 
 
+def _references() -> dict[str, str]:
+    from ctdetect.validate.checks import ALL_CHECKS
+
+    return {c.id: c.reference.split(" ")[0] for c in ALL_CHECKS if c.reference}
+
+
 def render(result: Any) -> str:
     known = _descriptions()
+    links = _references()
     rule_ids = sorted({p.check for p in result.problems})
     rules = [
         {
             "id": rid,
             "name": rid.replace(".", "_").replace("-", "_"),
             "shortDescription": {"text": known.get(rid, _LOAD_CHECKS.get(rid, rid))},
+            **({"helpUri": links[rid]} if rid in links else {}),
         }
         for rid in rule_ids
     ]
