@@ -1,0 +1,103 @@
+"""Golden tests of the normaliser against ml-cpp's own unit tests (../shared/anchors/ml-cpp-golden).
+
+The expected values are read from the ml-cpp test sources kept there (commit 7a29b4b34),
+so a change of anchor is a change of test; the inputs are the tests' parameters.
+
+- ``model-tests/CAnomalyScoreTest.cc`` line 529, ``testNormalizeScoresNearZero``: 8 histories
+  of 500 raw scores, 5 normalised scores each (expected strings from line 537).
+- ``api/CResultNormalizerTest.cc`` line 389, ``testInitNormalizer``: a quantiles state saved by
+  ml-cpp (``api/quantilesState.json``) and 38 probabilities (``api/normalizerInput.csv``);
+  the test checks results 0, 1, 2, 4, 15, 35, 36 and 37.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import pytest
+from conftest import shared_path
+
+from ctdetect.engine.anomaly.categorical import default_decay_rate
+from ctdetect.engine.anomaly.mlcpp_state import load_quantiles, normalizer_key
+from ctdetect.engine.anomaly.normalizer import Normalizer
+from ctdetect.engine.anomaly.scores import MAXIMUM_ANOMALOUS_PROBABILITY, raw_score
+
+ANOMALY_TIMES = (50, 110, 190, 220, 290)
+ANOMALIES = (0.02, 0.01, 0.006, 0.01, 0.015)
+NON_ZERO_COUNTS = (0, 100, 200, 249, 251, 300, 400, 450)
+
+
+def _near_zero_expected() -> list[list[float]]:
+    source = shared_path("anchors", "ml-cpp-golden", "model-tests", "CAnomalyScoreTest.cc").read_text()
+    lines = source.splitlines()
+    assert "std::string expectedScores[] = {" in lines[536], "CAnomalyScoreTest.cc line 537 moved"
+    block = "\n".join(lines[536:546])
+    return [[float(x) for x in row.split(",")] for row in re.findall(r'std::string\("\[([^\]]*)\]"\)', block)]
+
+
+def _mlcpp_print(x: float) -> str:
+    """ml-cpp's container printer writes doubles with 7 significant digits (%g)."""
+    return f"{x:.7g}"
+
+
+def test_normalize_scores_near_zero_matches_mlcpp() -> None:
+    """CAnomalyScoreTest.cc:529 testNormalizeScoresNearZero (1800 s buckets)."""
+    expected = _near_zero_expected()
+    assert len(expected) == len(NON_ZERO_COUNTS)
+    for non_zero, want in zip(NON_ZERO_COUNTS, expected):
+        samples = [0.0] * 500
+        for j in range(non_zero):
+            if j not in ANOMALY_TIMES:
+                samples[j] += 0.0055
+        for t, a in zip(ANOMALY_TIMES, ANOMALIES):
+            samples[t] += a
+        norm = Normalizer(1800, default_decay_rate(1800))
+        for s in samples:
+            norm.update_score(s, "")
+        got = [norm.normalize(samples[t], 0.0, "") for t in ANOMALY_TIMES]
+        assert [_mlcpp_print(g) for g in got] == [_mlcpp_print(w) for w in want], non_zero
+
+
+def _init_normalizer_expected() -> dict[int, float]:
+    source = shared_path("anchors", "ml-cpp-golden", "api", "CResultNormalizerTest.cc").read_text()
+    lines = source.splitlines()
+    assert lines[388].startswith("BOOST_AUTO_TEST_CASE(testInitNormalizer)"), "CResultNormalizerTest.cc line 389 moved"
+    body = "\n".join(lines[388:])
+    body = body[: body.index("\n}\n")]
+    docs = re.split(r"resultDocs\[(\d+)\]", body)[1:]
+    out: dict[int, float] = {}
+    for index, text in zip(docs[0::2], docs[1::2]):
+        m = re.search(r'std::string\("([^"]*)"\),\s*std::string\(doc\.at\("normalized_score"\)', text)
+        assert m, index
+        out[int(index)] = float(m.group(1))
+    return out
+
+
+def test_init_normalizer_from_mlcpp_quantiles_state() -> None:
+    """CResultNormalizerTest.cc:389 testInitNormalizer (3600 s buckets, imported quantiles)."""
+    folder = shared_path("anchors", "ml-cpp-golden", "api")
+    expected = _init_normalizer_expected()
+    assert sorted(expected) == [0, 1, 2, 4, 15, 35, 36, 37]
+    norms, skipped = load_quantiles(folder / "quantilesState.json", 3600, default_decay_rate(3600))
+    assert sorted(norms) == sorted(["root", "inflb\x1fstatus", "infl\x1fstatus", "leaf\x1f\x1fstatus\x1fcount\x1f"])
+    assert len(skipped) == 1 and "per1738862240570163327" in skipped[0]  # the person level: not ours
+    with (folder / "normalizerInput.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 38
+    for i, want in expected.items():
+        row = rows[i]
+        p = float(row["probability"])
+        raw = 0.0 if p > MAXIMUM_ANOMALOUS_PROBABILITY else raw_score(p)
+        key = {"root": "root", "inflb": "inflb\x1f" + row["person_field_name"], "infl": "infl\x1f" + row["person_field_name"]}.get(row["level"])
+        if key is None:
+            key = f"leaf\x1f{row['partition_field_name']}\x1f{row['person_field_name']}\x1f{row['function_name']}\x1f{row['value_field_name']}"
+        got = norms[key].normalize(raw, p, row["person_field_value"])
+        assert got == pytest.approx(want, abs=5e-6), (i, row)
+
+
+def test_quantiles_state_keys() -> None:
+    assert normalizer_key("sysChange", "root") == "root"
+    assert normalizer_key("leaf123", " status count ") == "leaf\x1f\x1fstatus\x1fcount\x1f"
+    assert normalizer_key("inflb99", "user.name") == "inflb\x1fuser.name"
+    assert normalizer_key("per1", " status") is None
