@@ -41,6 +41,13 @@ STATE_VERSION = 2
 MAX_PROBLEMS = 20
 
 
+def renormalization_window_s(spec: JobSpec) -> int:
+    """The job's ``renormalization_window_days``, by default the longer of 30 days and 100 buckets."""
+    if spec.renormalization_window_s is not None:
+        return spec.renormalization_window_s
+    return max(30 * 86400, 100 * spec.bucket_span_s)
+
+
 class AnomalyJobRunner:
     """Feed events, close buckets, read Elastic-shaped results."""
 
@@ -58,8 +65,11 @@ class AnomalyJobRunner:
         self.buckets: list[dict[str, Any]] = []
         self.records: list[dict[str, Any]] = []
         self.influencer_results: list[dict[str, Any]] = []
-        # (document, score key, normaliser key, raw, probability, scope) for renormalisation
+        # (document, score key, normaliser key, raw, probability, scope) for renormalisation,
+        # in time order; those before ``_settled`` have left the renormalisation window
         self._scored: list[tuple[dict[str, Any], str, str, float, float, str]] = []
+        self._settled = 0
+        self.renormalization_window_ms = 1000 * renormalization_window_s(spec)
         self.counts = {"processed": 0, "filtered_out": 0, "invalid_time": 0, "out_of_order": 0, "query_errors": 0}
         self.problems: list[str] = []
         self._seen = 0
@@ -179,7 +189,25 @@ class AnomalyJobRunner:
             scope = "%s\x1f%s\x1f%s\x1f%s" % (spec.partition_field_name or "", leaf.partition_value or "", spec.by_field_name or "", leaf.by_value or "")
         return key, scope
 
+    def _settle(self, bucket_ms: int) -> None:
+        """Give results leaving the renormalisation window their last renormalised score.
+
+        Elasticsearch renormalises only results inside ``renormalization_window_days`` each
+        time the job writes its quantiles; a result's final score is the one it got from
+        the last quantiles written while it was inside. Rescoring it with the state just
+        before it leaves stands for that write.
+        """
+        limit = bucket_ms - self.renormalization_window_ms
+        scored = self._scored
+        i = self._settled
+        while i < len(scored) and scored[i][0]["timestamp"] < limit:
+            doc, score_key, norm_key, raw, p, scope = scored[i]
+            doc[score_key] = round(self._norm(norm_key).normalize(raw, p, scope), 6)
+            i += 1
+        self._settled = i
+
     def _close_bucket(self, bucket_ms: int) -> None:
+        self._settle(bucket_ms)
         leaves: list[Leaf] = []
         for det in self.detectors:
             leaves.extend(det.close(bucket_ms))
@@ -247,8 +275,9 @@ class AnomalyJobRunner:
 
     # ------------------------------------------------------------------ output
     def renormalize(self) -> None:
-        """Rescore every written result with the current quantiles (``initial_*`` stay)."""
-        for doc, score_key, norm_key, raw, p, scope in self._scored:
+        """Rescore the results inside the renormalisation window with the current quantiles
+        (``initial_*`` stay; older results keep the score they left the window with)."""
+        for doc, score_key, norm_key, raw, p, scope in self._scored[self._settled :]:
             doc[score_key] = round(self._norm(norm_key).normalize(raw, p, scope), 6)
         for b in self.buckets:
             if b["bucket_influencers"]:
