@@ -8,6 +8,10 @@ so a change of anchor is a change of test; the inputs are the tests' parameters.
 - ``api/CResultNormalizerTest.cc`` line 389, ``testInitNormalizer``: a quantiles state saved by
   ml-cpp (``api/quantilesState.json``) and 38 probabilities (``api/normalizerInput.csv``);
   the test checks results 0, 1, 2, 4, 15, 35, 36 and 37.
+- ``CAnomalyScoreTest.cc`` line 626 ``testNormalizerGetMaxScore``, line 419
+  ``testNormalizeScoresPerPartitionMaxScore`` and line 484 ``testNormalizeScoresLargeScore``
+  (uplift), whose random inputs ``mlcpp_random`` reproduces. The tests drawing gamma
+  samples (quantiles, noisy) are not reproduced: boost's gamma sampler is not ported.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import re
 
 import pytest
 from conftest import shared_path
+from mlcpp_random import RandomNumbers
 
 from ctdetect.engine.anomaly.categorical import default_decay_rate
 from ctdetect.engine.anomaly.mlcpp_state import load_quantiles, normalizer_key
@@ -101,3 +106,66 @@ def test_quantiles_state_keys() -> None:
     assert normalizer_key("leaf123", " status count ") == "leaf\x1f\x1fstatus\x1fcount\x1f"
     assert normalizer_key("inflb99", "user.name") == "inflb\x1fuser.name"
     assert normalizer_key("per1", " status") is None
+
+
+# --------------------------------------------------------------------------- random inputs
+# The next three ml-cpp tests draw their inputs from test::CRandomNumbers, reproduced by
+# mlcpp_random; their parameters are copied, their expected values read from the source.
+
+TIMES = (50, 110, 190, 220, 290)
+
+
+def _source_line(line: int) -> str:
+    return shared_path("anchors", "ml-cpp-golden", "model-tests", "CAnomalyScoreTest.cc").read_text().splitlines()[line - 1]
+
+
+def test_normalizer_get_max_score_matches_mlcpp() -> None:
+    """CAnomalyScoreTest.cc:626 testNormalizerGetMaxScore (expected values at lines 677-678)."""
+    want_aal = float(re.search(r"= ([0-9.]+);", _source_line(677)).group(1))
+    want_klm = float(re.search(r"= ([0-9.]+);", _source_line(678)).group(1))
+    rng = RandomNumbers()
+    aal, klm = rng.uniform(0.0, 0.1, 500), rng.uniform(0.0, 0.1, 500)
+    for t, a in zip(TIMES, (1.0, 3.0, 4.0, 5.0, 40.0)):
+        aal[t] += a
+    for t, a in zip((45, 120, 210, 220, 300), (2.0, 3.0, 4.0, 6.0, 30.0)):
+        aal[t] += a  # (sic: the test adds KLM's anomalies to AAL too)
+    norm = Normalizer(1800, default_decay_rate(1800))
+    for x, y in zip(aal, klm):
+        norm.update_score(x, "airline\x1fAAL")
+        norm.update_score(y, "airline\x1fKLM")
+    assert norm._scope_max("airline\x1fAAL") == pytest.approx(want_aal, abs=5e-5)
+    assert norm._scope_max("airline\x1fKLM") == pytest.approx(want_klm, abs=5e-5)
+
+
+def test_normalize_scores_per_partition_max_score_matches_mlcpp() -> None:
+    """CAnomalyScoreTest.cc:419 testNormalizeScoresPerPartitionMaxScore (expected at line 424):
+    ml-cpp allows 5 %; the four lower scores match to 1e-5, the top one (94.09) within 4.2 %."""
+    want = [float(x) for x in re.search(r"\{([^}]*)\}", _source_line(424)).group(1).split(",")]
+    rng = RandomNumbers()
+    aal, klm = rng.uniform(0.0, 0.1, 500), rng.uniform(0.0, 0.1, 500)
+    for t, a in zip(TIMES, (2.0, 4.0, 4.0, 5.0, 30.0)):
+        aal[t] += a
+        klm[t] += a
+    norm = Normalizer(1800, default_decay_rate(1800))
+    for x, y in zip(aal, klm):
+        norm.update_score(x, "AAL")
+        norm.update_score(y, "KLM")
+    got = sorted(norm.normalize(aal[t], 0.0, "AAL") for t in TIMES)
+    assert got[:4] == pytest.approx(want[:4], abs=1e-5)
+    assert all(abs(g - w) / w < 0.05 for g, w in zip(got, want))
+
+
+def test_normalize_scores_large_score_uplift_as_mlcpp() -> None:
+    """CAnomalyScoreTest.cc:484 testNormalizeScoresLargeScore: a large score is not too
+    dominant, each lower anomaly scores 5 to 13 above its share of the largest (lines 524-525)."""
+    assert "uplift > 5.0" in _source_line(524) and "uplift < 13.0" in _source_line(525)
+    anomalies = (2.0, 4.0, 4.0, 5.0, 20.0)
+    samples = RandomNumbers().uniform(0.0, 0.1, 500)
+    for t, a in zip(TIMES, anomalies):
+        samples[t] += a
+    norm = Normalizer(1800, default_decay_rate(1800))
+    for x in samples:
+        norm.update_score(x, "")
+    scores = sorted(norm.normalize(samples[t], 0.0, "") for t in TIMES)
+    for score, anomaly in zip(scores, anomalies[:-1]):
+        assert 5.0 < score - 100.0 * anomaly / anomalies[-1] < 13.0
