@@ -17,6 +17,7 @@ so a change of anchor is a change of test; the inputs are the tests' parameters.
 from __future__ import annotations
 
 import csv
+import json
 import re
 
 import pytest
@@ -169,3 +170,34 @@ def test_normalize_scores_large_score_uplift_as_mlcpp() -> None:
     scores = sorted(norm.normalize(samples[t], 0.0, "") for t in TIMES)
     for score, anomaly in zip(scores, anomalies[:-1]):
         assert 5.0 < score - 100.0 * anomaly / anomalies[-1] < 13.0
+
+
+def test_a_job_continues_from_elastic_quantiles(tmp_path) -> None:
+    """The importer as a user meets it: a job's normalisers start from a snapshot's quantiles."""
+    from ctdetect.engine.anomaly import AnomalyJobRunner
+    from ctdetect.engine.anomaly.errors import StateError
+
+    body = {
+        "job_id": "status_counts",
+        "analysis_config": {"bucket_span": "1h", "detectors": [{"function": "count", "by_field_name": "status"}], "influencers": ["status"]},
+        "data_description": {"time_field": "@timestamp"},
+    }
+    runner = AnomalyJobRunner.from_config(body)
+    notes = runner.import_quantiles(shared_path("anchors", "ml-cpp-golden", "api", "quantilesState.json"))
+    assert len(notes) == 1 and "per1738862240570163327" in notes[0]
+    assert sorted(runner.normalizers) == sorted(["root", "infl\x1fstatus", "inflb\x1fstatus", "leaf\x1f\x1fstatus\x1fcount\x1f"])
+    # CResultNormalizerTest.cc:389, result 15: a root probability of 1e-10 normalises to 53.72631
+    assert runner.normalizers["root"].normalize(raw_score(1e-10), 1e-10, "") == pytest.approx(53.72631, abs=5e-6)
+    bad = tmp_path / "quantiles.json"
+    bad.write_text("{not json")
+    with pytest.raises(StateError, match="quantiles.json: not a readable JSON quantiles state"):
+        runner.import_quantiles(bad)
+
+
+def test_elasticsearch_quantiles_document_is_read_too(tmp_path) -> None:
+    """A quantiles document as Elasticsearch stores it holds ml-cpp's JSON as a string."""
+    source = shared_path("anchors", "ml-cpp-golden", "api", "quantilesState.json")
+    doc = tmp_path / "quantiles-doc.json"
+    doc.write_text(json.dumps({"job_id": "j", "timestamp": 1254409200000, "quantile_state": source.read_text()}))
+    norms, skipped = load_quantiles(doc, 3600, default_decay_rate(3600))
+    assert len(norms) == 4 and len(skipped) == 1

@@ -77,7 +77,14 @@ def load_quantiles(path: Path, bucket_span_s: int, decay_rate: float) -> tuple[d
     except (OSError, ValueError) as exc:
         raise QuantileStateError(f"{path}: not a readable JSON quantiles state ({exc})") from exc
     if isinstance(docs, list) and docs and isinstance(docs[0], tuple):  # one object, not an array
-        docs = [docs]
+        inner = _get(docs, "quantile_state")
+        if isinstance(inner, str):  # Elasticsearch's quantiles document wraps ml-cpp's JSON
+            try:
+                docs = json.loads(inner, object_pairs_hook=list)
+            except ValueError as exc:
+                raise QuantileStateError(f"{path}: quantile_state is not JSON ({exc})") from exc
+        if docs and isinstance(docs[0], tuple):
+            docs = [docs]
     if not isinstance(docs, list):
         raise QuantileStateError(f"{path}: expected a JSON array of normaliser objects")
     normalizers: dict[str, Normalizer] = {}

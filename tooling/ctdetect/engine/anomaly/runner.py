@@ -347,6 +347,30 @@ class AnomalyJobRunner:
             data = gzip.compress(data, mtime=0)
         path.write_bytes(data)
 
+    def import_quantiles(self, path: str | Path) -> list[str]:
+        """Start this job's normalisers from Elastic's quantiles (a model snapshot's
+        ``quantile_state``, the JSON ml-cpp writes), so scores continue from the history
+        Elasticsearch built instead of an empty one. Returns one note per normaliser in
+        the file that was not imported (a level we do not keep, or one this job does not
+        use); raises ``StateError`` for a file that is not a quantiles state."""
+        from ctdetect.engine.anomaly.mlcpp_state import QuantileStateError, load_quantiles
+
+        try:
+            imported, notes = load_quantiles(Path(path), self.spec.bucket_span_s, self.decay_rate)
+        except QuantileStateError as exc:
+            raise StateError(str(exc)) from exc
+        used = {"root"}
+        for name in self.spec.influencers:
+            used.update(("infl\x1f" + name, "inflb\x1f" + name))
+        for d in self.spec.detectors:
+            used.add("leaf\x1f%s\x1f%s\x1f%s\x1f%s" % (d.partition_field_name or "", d.person_field or "", d.function, d.field_name or ""))
+        for key, norm in imported.items():
+            if key in used:
+                self.normalizers[key] = norm
+            else:
+                notes.append(f"{path}: normaliser {key.replace(chr(31), ' ')!r} is not one job {self.spec.job_id} uses")
+        return notes
+
     @classmethod
     def load_state(cls, path: str | Path, job: Any, datafeed: Any = None) -> "AnomalyJobRunner":
         """A runner for ``job`` that resumes from a state file written by ``save_state``."""
