@@ -102,24 +102,24 @@ def test_hierarchy_fast_paths_match_plain_aggregation(seed: int) -> None:
 
 
 def _plain_aggregate(ps: list[float], style: tuple[float, float, int, int]) -> tuple[float, float]:
-    """``scores.aggregate`` as first written: the joint is always computed."""
+    """``scores.aggregate`` without its fast path: the joint is always computed."""
     import math
 
     from ctdetect.engine.anomaly import stats
     from ctdetect.engine.anomaly.scores import MAXIMUM_ANOMALOUS_PROBABILITY as cut
-    from ctdetect.engine.anomaly.scores import inverse_raw_score, raw_score
+    from ctdetect.engine.anomaly.scores import SMALLEST_LOG_EXTREME_PROBABILITY, SMALLEST_LOG_JOINT_PROBABILITY, _part_score, inverse_raw_score
 
     jw, ew, min_m, max_m = style
     if min(ps) >= 1.0:
         return 0.0, 1.0
-    pj = stats.joint_probability(ps)
-    pe = stats.extreme_probability(ps, min_m, max_m)
-    if pj > cut and pe > cut:
-        return 0.0, math.exp(jw * math.log(pj) + ew * math.log(pe))
-    raw = 0.8 * (jw * raw_score(pj) + ew * raw_score(pe))
+    lj = stats.log_joint_upper_bound(ps)
+    le = stats.log_extreme_probability(ps, min_m, max_m)
+    if lj > math.log(cut) and le > math.log(cut):
+        return 0.0, math.exp(jw * lj + ew * le)
+    raw = _part_score(lj, jw, SMALLEST_LOG_JOINT_PROBABILITY) + _part_score(le, ew, SMALLEST_LOG_EXTREME_PROBABILITY)
     if raw <= 0.0:
-        return 0.0, math.exp(jw * math.log(pj) + ew * math.log(pe))
-    return raw, inverse_raw_score(raw / 0.8)
+        return 0.0, math.exp(jw * lj + ew * le)
+    return raw, inverse_raw_score(min(raw / 0.8, 100.0))
 
 
 @pytest.mark.parametrize("seed", range(200))

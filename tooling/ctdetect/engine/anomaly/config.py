@@ -89,6 +89,7 @@ class JobSpec:
     influencers: list[str] = field(default_factory=list)
     summary_count_field_name: str | None = None
     model_prune_window_s: int | None = None
+    renormalization_window_s: int | None = None
     time_field: str = "@timestamp"
     time_format: str | None = None
     query: dict[str, Any] = field(default_factory=lambda: {"match_all": {}})
@@ -133,6 +134,9 @@ def parse_job(job: Any, datafeed: Any = None) -> JobSpec:
     influencers = [i for i in ac.get("influencers", []) or [] if isinstance(i, str)]
     prune = ac.get("model_prune_window")
     prune_s = parse_seconds(prune, f"job {job_id}: analysis_config.model_prune_window") if prune else None
+    renorm_days = body.get("renormalization_window_days")
+    if renorm_days is not None and (isinstance(renorm_days, bool) or not isinstance(renorm_days, int) or renorm_days < 0):
+        raise JobConfigError(f"job {job_id}: renormalization_window_days must be a non-negative whole number of days, not {renorm_days!r}")
     dd = body.get("data_description") or {}
     spec = JobSpec(
         job_id=job_id,
@@ -141,6 +145,7 @@ def parse_job(job: Any, datafeed: Any = None) -> JobSpec:
         influencers=influencers,
         summary_count_field_name=_opt_str(ac.get("summary_count_field_name")),
         model_prune_window_s=prune_s,
+        renormalization_window_s=renorm_days * 86400 if renorm_days is not None else None,
         time_field=_opt_str(dd.get("time_field")) or "@timestamp",
         time_format=_opt_str(dd.get("time_format")),
     )

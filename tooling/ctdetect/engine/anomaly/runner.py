@@ -37,8 +37,15 @@ from ctdetect.engine.anomaly.normalizer import Normalizer
 from ctdetect.engine.anomaly.scores import raw_score
 
 STATE_FORMAT = "ctdetect-anomaly-state"
-STATE_VERSION = 1
+STATE_VERSION = 2
 MAX_PROBLEMS = 20
+
+
+def renormalization_window_s(spec: JobSpec) -> int:
+    """The job's ``renormalization_window_days``, by default the longer of 30 days and 100 buckets."""
+    if spec.renormalization_window_s is not None:
+        return spec.renormalization_window_s
+    return max(30 * 86400, 100 * spec.bucket_span_s)
 
 
 class AnomalyJobRunner:
@@ -58,8 +65,11 @@ class AnomalyJobRunner:
         self.buckets: list[dict[str, Any]] = []
         self.records: list[dict[str, Any]] = []
         self.influencer_results: list[dict[str, Any]] = []
-        # (document, score key, normaliser key, raw, probability, scope) for renormalisation
+        # (document, score key, normaliser key, raw, probability, scope) for renormalisation,
+        # in time order; those before ``_settled`` have left the renormalisation window
         self._scored: list[tuple[dict[str, Any], str, str, float, float, str]] = []
+        self._settled = 0
+        self.renormalization_window_ms = 1000 * renormalization_window_s(spec)
         self.counts = {"processed": 0, "filtered_out": 0, "invalid_time": 0, "out_of_order": 0, "query_errors": 0}
         self.problems: list[str] = []
         self._seen = 0
@@ -179,7 +189,25 @@ class AnomalyJobRunner:
             scope = "%s\x1f%s\x1f%s\x1f%s" % (spec.partition_field_name or "", leaf.partition_value or "", spec.by_field_name or "", leaf.by_value or "")
         return key, scope
 
+    def _settle(self, bucket_ms: int) -> None:
+        """Give results leaving the renormalisation window their last renormalised score.
+
+        Elasticsearch renormalises only results inside ``renormalization_window_days`` each
+        time the job writes its quantiles; a result's final score is the one it got from
+        the last quantiles written while it was inside. Rescoring it with the state just
+        before it leaves stands for that write.
+        """
+        limit = bucket_ms - self.renormalization_window_ms
+        scored = self._scored
+        i = self._settled
+        while i < len(scored) and scored[i][0]["timestamp"] < limit:
+            doc, score_key, norm_key, raw, p, scope = scored[i]
+            doc[score_key] = round(self._norm(norm_key).normalize(raw, p, scope), 6)
+            i += 1
+        self._settled = i
+
     def _close_bucket(self, bucket_ms: int) -> None:
+        self._settle(bucket_ms)
         leaves: list[Leaf] = []
         for det in self.detectors:
             leaves.extend(det.close(bucket_ms))
@@ -247,8 +275,9 @@ class AnomalyJobRunner:
 
     # ------------------------------------------------------------------ output
     def renormalize(self) -> None:
-        """Rescore every written result with the current quantiles (``initial_*`` stay)."""
-        for doc, score_key, norm_key, raw, p, scope in self._scored:
+        """Rescore the results inside the renormalisation window with the current quantiles
+        (``initial_*`` stay; older results keep the score they left the window with)."""
+        for doc, score_key, norm_key, raw, p, scope in self._scored[self._settled :]:
             doc[score_key] = round(self._norm(norm_key).normalize(raw, p, scope), 6)
         for b in self.buckets:
             if b["bucket_influencers"]:
@@ -317,6 +346,30 @@ class AnomalyJobRunner:
         if path.suffix == ".gz":
             data = gzip.compress(data, mtime=0)
         path.write_bytes(data)
+
+    def import_quantiles(self, path: str | Path) -> list[str]:
+        """Start this job's normalisers from Elastic's quantiles (a model snapshot's
+        ``quantile_state``, the JSON ml-cpp writes), so scores continue from the history
+        Elasticsearch built instead of an empty one. Returns one note per normaliser in
+        the file that was not imported (a level we do not keep, or one this job does not
+        use); raises ``StateError`` for a file that is not a quantiles state."""
+        from ctdetect.engine.anomaly.mlcpp_state import QuantileStateError, load_quantiles
+
+        try:
+            imported, notes = load_quantiles(Path(path), self.spec.bucket_span_s, self.decay_rate)
+        except QuantileStateError as exc:
+            raise StateError(str(exc)) from exc
+        used = {"root"}
+        for name in self.spec.influencers:
+            used.update(("infl\x1f" + name, "inflb\x1f" + name))
+        for d in self.spec.detectors:
+            used.add("leaf\x1f%s\x1f%s\x1f%s\x1f%s" % (d.partition_field_name or "", d.person_field or "", d.function, d.field_name or ""))
+        for key, norm in imported.items():
+            if key in used:
+                self.normalizers[key] = norm
+            else:
+                notes.append(f"{path}: normaliser {key.replace(chr(31), ' ')!r} is not one job {self.spec.job_id} uses")
+        return notes
 
     @classmethod
     def load_state(cls, path: str | Path, job: Any, datafeed: Any = None) -> "AnomalyJobRunner":

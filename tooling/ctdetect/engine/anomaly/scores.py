@@ -83,30 +83,49 @@ def severity(score: float) -> str:
     return "critical"
 
 
-def aggregate(ps: Sequence[float], style: tuple[float, float, int, int]) -> tuple[float, float]:
+LOG_SMALLEST_PROBABILITY = math.log(stats.SMALLEST_PROBABILITY)
+SMALLEST_LOG_JOINT_PROBABILITY = -100000.0
+SMALLEST_LOG_EXTREME_PROBABILITY = -1500.0
+
+
+def _part_score(log_p: float, weight: float, floor: float) -> float:
+    """One weighted part of an aggregate's raw score; below the smallest double the score
+    keeps rising, from 0.8 to 1 of the maximum as log p goes down to ``floor``."""
+    if log_p < LOG_SMALLEST_PROBABILITY:
+        interpolate = min((log_p - LOG_SMALLEST_PROBABILITY) / (floor - LOG_SMALLEST_PROBABILITY), 1.0)
+        return (NORMAL_RANGE_SCORE_FRACTION + (1.0 - NORMAL_RANGE_SCORE_FRACTION) * interpolate) * weight * 100.0
+    return NORMAL_RANGE_SCORE_FRACTION * weight * raw_score(math.exp(log_p))
+
+
+def aggregate(
+    ps: Sequence[float], style: tuple[float, float, int, int], max_anomalous: float = MAXIMUM_ANOMALOUS_PROBABILITY
+) -> tuple[float, float]:
     """Combine child probabilities into (raw score, probability) with one style (§6.3).
 
-    The joint (chi-square) and "m from n extreme" probabilities are both computed. If
-    neither is below 0.035 the node is normal: raw score 0 and p their weighted
-    geometric product. Otherwise ``raw = 0.8·(w_j·score(P_joint) + w_e·score(P_extreme))``
-    and p is the probability whose raw score is ``raw/0.8``.
+    Follows ml-cpp ``CAnomalyScore::compute``: the joint (chi-square, or its upper bound
+    once it underflows) and the calibrated "m from n extreme" probabilities are both
+    computed. If neither is below ``max_anomalous`` the node is normal: raw score 0 and p
+    their weighted geometric product. Otherwise ``raw = w_j·s(P_joint) + w_e·s(P_extreme)``
+    where s is 0.8 of the raw score map, extended to 1 below the smallest double, and p is
+    the probability whose raw score is ``raw/0.8``.
     """
     if not ps:
         return 0.0, 1.0
     jw, ew, min_m, max_m = style
     if min(ps) >= 1.0:
         return 0.0, 1.0
-    p_extreme = stats.extreme_probability(ps, min_m, max_m)
-    if jw == 0.0 and (p_extreme <= MAXIMUM_ANOMALOUS_PROBABILITY or p_extreme >= JOINT_IRRELEVANT_FROM):
+    log_extreme = stats.log_extreme_probability(ps, min_m, max_m)
+    log_cut = math.log(max_anomalous)
+    if jw == 0.0 and (log_extreme <= log_cut or log_extreme >= math.log(JOINT_IRRELEVANT_FROM)):
         # the people style weighs the joint by zero; it then only picks the branch below,
-        # and only when 0.035 < p_extreme < 0.05 (elsewhere both branches give the same
-        # result): skip the chi-square over every child (thousands of influencer values)
-        p_joint = 1.0
+        # and only when the extreme is between the cut and 0.05 (elsewhere both branches
+        # give the same result): skip the chi-square over every child
+        log_joint = 0.0
     else:
-        p_joint = stats.joint_probability(ps)
-    if p_joint > MAXIMUM_ANOMALOUS_PROBABILITY and p_extreme > MAXIMUM_ANOMALOUS_PROBABILITY:
-        return 0.0, math.exp(jw * math.log(p_joint) + ew * math.log(p_extreme))
-    raw = NORMAL_RANGE_SCORE_FRACTION * (jw * raw_score(p_joint) + ew * raw_score(p_extreme))
+        log_joint = stats.log_joint_upper_bound(ps)
+    if log_joint > log_cut and log_extreme > log_cut:
+        return 0.0, math.exp(jw * log_joint + ew * log_extreme)
+    raw = _part_score(log_joint, jw, SMALLEST_LOG_JOINT_PROBABILITY) + _part_score(log_extreme, ew, SMALLEST_LOG_EXTREME_PROBABILITY)
     if raw <= 0.0:
-        return 0.0, math.exp(jw * math.log(p_joint) + ew * math.log(p_extreme))
-    return raw, inverse_raw_score(raw / NORMAL_RANGE_SCORE_FRACTION)
+        return 0.0, math.exp(jw * log_joint + ew * log_extreme)
+    return raw, inverse_raw_score(min(raw / NORMAL_RANGE_SCORE_FRACTION, 100.0))

@@ -10,10 +10,11 @@ What is here and why (see ../shared/ML-SEMANTICS.md §6.1, §2.2):
 - ``joint_probability``: Elastic's joint of several probabilities, a chi-square
   survival function of the summed squared normal z-scores (``z = Φ⁻¹(1 − p/2)``) with
   ``Σw`` degrees of freedom. A single unit-weight p comes back unchanged.
-- ``extreme_probability``: the chance that the m-th smallest of n independent uniform
-  p-values is at most the observed m-th smallest, minimised over m in a range. This is
-  the "m from n extreme samples" aggregation that Elastic mixes with the joint when it
-  aggregates a results hierarchy (§6.3); we use the order-statistic (Beta) form.
+- ``log_extreme_probability``: Elastic's "m from n extreme samples" probability, the
+  chance that the m smallest of n two-sided p-values are as small as observed,
+  calibrated and minimised over m in a range; Elastic mixes it with the joint when it
+  aggregates a results hierarchy (§6.3). ``log_joint_upper_bound`` keeps the joint
+  ordered below the smallest double.
 """
 
 from __future__ import annotations
@@ -94,48 +95,178 @@ def joint_probability(ps: Sequence[float], weights: Sequence[float] | None = Non
     return max(float(_special().gammaincc(total_w / 2.0, stat / 2.0)), SMALLEST_PROBABILITY)
 
 
-def _binomial_upper_tail(n: int, m: int, x: float) -> float:
-    """P(at least m of n uniforms ≤ x) = P(Binomial(n, x) ≥ m), cheaply and precisely.
+LOG_MAX_DOUBLE = math.log(1.7976931348623157e308)
+LOG_MIN_DOUBLE = math.log(SMALLEST_PROBABILITY)
+_GL3 = ((0.0, 0.8888888888888888), (-0.7745966692414834, 0.5555555555555556), (0.7745966692414834, 0.5555555555555556))
 
-    The m lower terms are summed when the tail is not small (few terms, no
-    cancellation to fear); otherwise the upper terms are summed until they stop
-    mattering (they shrink fast when x is small).
+
+def _pow_one_minus(p: float, x: float) -> float:
+    """``(1 − p)^x`` without losing small p."""
+    return 0.0 if p >= 1.0 else math.exp(x * math.log1p(-p))
+
+
+def _one_minus_pow_one_minus(p: float, x: float) -> float:
+    """``1 − (1 − p)^x`` without cancellation for small p."""
+    return 1.0 if p >= 1.0 else -math.expm1(x * math.log1p(-p))
+
+
+def log_joint_upper_bound(ps: Sequence[float]) -> float:
+    """log of the joint probability, or of an upper bound on it once it underflows.
+
+    Below the smallest double the regularised upper incomplete gamma
+    ``Q(s, x)`` (s = n/2, x = Σz²/2) is bounded by ``x^(s−1)·e^(−x)·Σ_j p!/(p−j)!/x^j / Γ(s)``
+    with p = ⌈s − 1⌉, the sum bounded by a geometric series or by Lagrange's remainder
+    (ml-cpp ``CLogJointProbabilityOfLessLikelySamples::calculateUpperBound``). This keeps
+    several extreme leaves ordered instead of all reading as the smallest double.
     """
-    q = 1.0 - x
-    lower = 0.0
-    for j in range(m):
-        lower += math.comb(n, j) * x**j * q ** (n - j)
-    if lower < 0.9:
-        return 1.0 - lower
-    total = 0.0
-    for j in range(m, n + 1):
-        term = math.comb(n, j) * x**j * q ** (n - j)
-        total += term
-        if term < 1e-17 * total:
-            break
-    return total
+    if not ps:
+        return 0.0
+    if len(ps) == 1:
+        return min(math.log(max(ps[0], SMALLEST_PROBABILITY)), 0.0)
+    z2 = sum(normal_z(max(p, SMALLEST_PROBABILITY)) ** 2 for p in ps)
+    n = float(len(ps))
+    if z2 == 0.0 or z2 / n < 1e-8:
+        return 0.0
+    s, x = n / 2.0, z2 / 2.0
+    prob = min(max(float(_special().gammaincc(s, x)), 0.0), 1.0)
+    if prob > 10.0 * SMALLEST_PROBABILITY:
+        return math.log(prob)
+    p = math.ceil(s - 1.0)
+    log_double_max = math.log(0.10 * 1.7976931348623157e308)
+    if p > 0 and (p + 1.0) * math.log(p / x) >= log_double_max:
+        b1 = (p + 1.0) * math.log(p / x) - math.log(p / x - 1.0)
+    elif p != x:
+        r = 1.0 - p / x
+        b1 = math.log(_one_minus_pow_one_minus(r, p + 1.0) / r)
+    else:
+        b1 = math.log(p + 1.0)
+    b2 = math.lgamma(p + 1.0) - p * math.log(x) + x
+    bound = (s - 1.0) * math.log(x) - x + min(b1, b2) - math.lgamma(s)
+    return min(bound, 0.0)
 
 
-def extreme_probability(ps: Sequence[float], min_m: int, max_m: int) -> float:
-    """Smallest, over m in [min_m, min(max_m, n)], of P(U_(m) ≤ p_(m)) for n uniforms.
+def _log_gauss_legendre(f: Any, a: float, b: float) -> float:
+    """log ∫ exp(f) over [a, b] by 3-point Gauss–Legendre, summed in the log domain."""
+    if b < a:
+        a, b = b, a
+    centre, half = (a + b) / 2.0, (b - a) / 2.0
+    fx = [f(centre + half * x) for x, _ in _GL3]
+    top = max(fx)
+    total = half * sum(w * math.exp(v - top) for (_, w), v in zip(_GL3, fx))
+    return LOG_MIN_DOUBLE if total <= 0.0 else top + math.log(total)
 
-    ``P(U_(m) ≤ x)`` is the regularised incomplete beta ``I_x(m, n − m + 1)``; for m = 1
-    it is ``1 − (1 − p_min)^n``, the "minimum of n" rule of ML-SEMANTICS §6.3.
+
+def _log_m_from_n_numerical(smallest: list[float], n: int) -> float:
+    """Numerical integration fallback of ``log_m_from_n_extreme`` (at most 10 values):
+    nested integrals over the ordered values, as ml-cpp falls back to when the closed
+    form loses its precision to cancellation."""
+    cutoff = (1.0e32, 1.0e16, 1.0e8, 1.0e4, 100.0)
+    limits = [smallest[0]]
+    corrections = [0.0]
+    for i in range(1, min(len(smallest), 10)):
+        limits.append(min(smallest[i], (100.0 if n >= len(cutoff) else cutoff[n]) * limits[i - 1]))
+        corrections.append(0.0 if smallest[i] == smallest[i - 1] else math.log(smallest[i] - smallest[i - 1]) - math.log(limits[i] - limits[i - 1]))
+    m = len(limits)
+
+    def integrand(i: int) -> Any:
+        def f(x: float) -> float:
+            if i == m:
+                return (n - m) * math.log1p(-x)
+            return _log_gauss_legendre(integrand(i + 1), x, limits[i]) + corrections[i]
+
+        return f
+
+    return _log_gauss_legendre(integrand(1), 0.0, limits[0]) + math.lgamma(n + 1.0) - math.lgamma(n - m + 1.0)
+
+
+def log_m_from_n_extreme(ps: Sequence[float], m: int) -> float:
+    """log P(the m smallest of n less-likely probabilities are as small as observed).
+
+    "Less likely" is two-sided, hence the halved probabilities: with pM the smallest and
+    the others ordered, the probability is ``1 − (1 − pM)^n`` plus a sum over i of
+    ``2^M·n!/(n−M)!·c(i)/(i+1)·(1 − (1 − pM/2)^(i+1))``; the coefficients c(i) follow a
+    recurrence over the other M − 1 values and are kept normalised to their largest to
+    avoid underflow (ml-cpp ``CLogProbabilityOfMFromNExtremeSamples::calculate``).
     """
     n = len(ps)
     if n == 0:
-        return 1.0
-    ordered = sorted(ps)
-    lo = max(1, min(min_m, n))
-    hi = max(lo, min(max_m, n))
-    best = 1.0
-    for m in range(lo, hi + 1):
-        x = ordered[m - 1]
-        if m == 1:
-            p = -math.expm1(n * math.log1p(-min(x, 1.0))) if x < 1.0 else 1.0
-        elif x >= 1.0:
-            p = 1.0
+        return 0.0
+    smallest = sorted(min(max(p, SMALLEST_PROBABILITY), 1.0) for p in ps)[: max(1, min(m, n))]
+    big_m = len(smallest)
+    logc = 0.0
+    log_largest = 0.0
+    coeffs: list[float] = []
+    for k in range(1, big_m):
+        p = smallest[big_m - k]
+        logc -= math.log(2.0 * (n - big_m + k))
+        total = 0.0
+        for i in range(len(coeffs)):
+            index = float(len(coeffs) - i)
+            coeffs[i] /= index
+            total += coeffs[i] * _pow_one_minus(p / 2.0, index)
+        q = min(max(_pow_one_minus(p, float(n - big_m + k)), 0.0), 1.0)
+        coeffs.append(-total - q * math.exp(logc - log_largest))
+        cmax = max((abs(c) for c in coeffs if abs(c) > 1.0 / 1.7976931348623157e308), default=0.0)
+        if cmax > 0.0:
+            coeffs = [c / cmax for c in coeffs]
+            log_largest += math.log(cmax)
+    cmax = max((abs(c) for c in coeffs), default=0.0)
+    if 0.0 < cmax < 1.0 / 1.7976931348623157e308:
+        log_largest = math.log(cmax)
+        coeffs = [c / cmax for c in coeffs]
+    p_m = smallest[0]
+    p_min = _one_minus_pow_one_minus(p_m, float(n))
+    if big_m > 1:
+        log_scale = big_m * math.log(2.0) + math.lgamma(n + 1.0) - math.lgamma(n - big_m + 1.0) + log_largest
+        terms = []
+        for i, c in enumerate(coeffs):
+            index = float(len(coeffs) - i)
+            terms.append(c / index * _one_minus_pow_one_minus(p_m / 2.0, index))
+        total = sum(abs(t) for t in terms)
+        if total == 0.0:
+            result = math.log(p_min) if p_min > 0.0 else LOG_MIN_DOUBLE
         else:
-            p = _binomial_upper_tail(n, m, x)
-        best = min(best, p)
-    return max(best, SMALLEST_PROBABILITY)
+            result = 0.0
+            condition = 0.0
+            log_p_min = math.log(p_min) if p_min > 0.0 else -math.inf
+            if log_p_min - log_scale > LOG_MAX_DOUBLE:
+                result = math.log(sum(abs(t) for t in terms) * p_min / total)
+            else:
+                if log_p_min - log_scale < LOG_MIN_DOUBLE:
+                    for t in terms:
+                        result += t
+                        condition = max(condition, abs(t))
+                else:
+                    scaled = p_min / math.exp(log_scale)
+                    for t in terms:
+                        remainder = abs(t) * scaled / total + t
+                        result += remainder
+                        condition = max(condition, abs(t), abs(t * scaled / total), abs(remainder))
+                if result <= 0.0 or condition > 1e6 * result:
+                    result = _log_m_from_n_numerical(smallest, n)
+                else:
+                    result = log_scale + math.log(result)
+    else:
+        result = math.log(p_min) if p_min > 0.0 else LOG_MIN_DOUBLE
+    if not result < 0.001:
+        result = _log_m_from_n_numerical(smallest, n)
+        if not result < 0.001:
+            result = 0.0
+    return min(result, 0.0)
+
+
+def log_extreme_probability(ps: Sequence[float], min_m: int, max_m: int) -> float:
+    """Smallest calibrated log m-from-n probability over m in [min_m, min(max_m, n)].
+
+    The calibration divides log P by ``1 + ln(m)/2.1``: without it, a larger m finds an
+    extreme set by chance more often than the probability says (ml-cpp
+    ``CLogProbabilityOfMFromNExtremeSamples::calibrated``).
+    """
+    n = min(len(ps), max_m)
+    if n == 0:
+        return 0.0
+    best = 0.0
+    for m in range(max(1, min(min_m, n)), n + 1):
+        value = log_m_from_n_extreme(ps, m) / (1.0 + math.log(min(m, len(ps))) / 2.1)
+        best = min(best, value)
+    return best
