@@ -43,7 +43,7 @@ import orjson
 
 from ctdetect.ecs.entities import entity_fields
 from ctdetect.ecs.flat import _flatten_into, _flatten_list
-from ctdetect.ecs.javastr import hashmap_order, java_str
+from ctdetect.ecs.javastr import hashmap_order, java_str, java_str_parsed
 from ctdetect.ecs.tables import CATEGORIZATION, ENTITY_PATHS_BY_SOURCE
 from ctdetect.ecs.timeparse import _MINUTES as _MINUTE_MS
 from ctdetect.ecs.timeparse import BadTimestamp, parse_event_time
@@ -270,6 +270,7 @@ class CloudTrailMapper:
             self._static[key] = {k: v for k, v in doc.items() if k not in _VOLATILE_OUT and not k.startswith(_GEO_PREFIXES)}
             return doc
         doc = static.copy()
+        doc.pop("related.ip", None)
         doc["@timestamp"] = timestamp
         doc["_ts"] = epoch_ms
         value = record.get("eventID")
@@ -283,6 +284,7 @@ class CloudTrailMapper:
             doc["source.address"] = address
             if type(address) is str and _is_ip(address):
                 doc["source.ip"] = address
+                doc["related.ip"] = [address]
                 if self._geo is not None:
                     doc.update(self._geo(address))
         return doc
@@ -324,6 +326,8 @@ class CloudTrailMapper:
         provider = get("eventSource")
         if provider is not None and provider != "":
             doc["event.provider"] = provider
+            if type(provider) is str and provider.endswith(_AWS_DOMAIN):
+                doc["cloud.service.name"] = provider[: -len(_AWS_DOMAIN)]
         value = get("eventCategory")
         if value is not None and value != "":
             doc["aws.cloudtrail.event_category"] = value
@@ -335,6 +339,7 @@ class CloudTrailMapper:
             doc["source.address"] = address
             if type(address) is str and _is_ip(address):
                 doc["source.ip"] = address
+                doc["related.ip"] = [address]
                 if self._geo is not None:
                     doc.update(self._geo(address))
         agent = get("userAgent")
@@ -353,9 +358,20 @@ class CloudTrailMapper:
             doc["aws.cloudtrail.error_message"] = error_message
 
         # --- request/response objects: toString() string + flattened leaves ----------
+        signin_user = None
+        additional_raw = get("additionalEventData")
+        if provider == "signin.amazonaws.com" and type(additional_raw) is dict and "UserName" in additional_raw:
+            # newer versions move the sign-in user name out of the additional data
+            additional_raw = dict(additional_raw)
+            signin_user = additional_raw.pop("UserName")
+            if signin_user is not None and signin_user != "" and "user.name" not in doc:
+                doc["user.name"] = signin_user
+                related_user.append(java_str(signin_user))
+                if type(signin_user) is str and "@" in signin_user:
+                    doc["user.email"] = signin_user
         parts: dict[str, _Part] = {}
         for source_key, cache, flat_prefix, text_field in self._object_fields:
-            raw = get(source_key)
+            raw = additional_raw if source_key == "additionalEventData" else get(source_key)
             if raw is None:
                 continue
             part = parts[source_key] = self._object(cache, raw, flat_prefix)
@@ -375,7 +391,7 @@ class CloudTrailMapper:
         for source_key, target in _RENAMES:
             value = get(source_key)
             if value is not None and value != "":
-                doc[target] = value
+                doc[target] = java_str(value) if source_key in _TEXT_RENAMES else value
         resources = get("resources")
         if resources is not None:
             resources = _clean(resources)
@@ -415,11 +431,14 @@ class CloudTrailMapper:
             doc["event.type"] = ["info"]
         else:
             doc["event.category"] = list(categorization[0])
-            doc["event.type"] = list(categorization[1])
+            if categorization[1]:
+                doc["event.type"] = list(categorization[1])
 
         # --- digest-only account id, insights ------------------------------------------
         if "cloud.account.id" not in doc:
             value = get("awsAccountId")
+            if value is None or value == "":
+                value = get("recipientAccountId")  # newer versions fall back to the recipient
             if value is not None and value != "":
                 doc["cloud.account.id"] = value
         insight = get("insightDetails")
@@ -480,13 +499,13 @@ class CloudTrailMapper:
                     entities.extend(part.entities_for(provider, by_kind[kind]))
             if "sourceIdentity" in by_kind:
                 _entity_value(get("sourceIdentity"), entities)
-        if entities:
-            if len(entities) == 1:
-                doc["related.entity"] = entities
-            else:
-                unique = set(entities)
-                unique.discard("")
-                doc["related.entity"] = sorted(unique)
+        # newer versions write the list even when it stays empty
+        if len(entities) <= 1:
+            doc["related.entity"] = entities
+        else:
+            unique = set(entities)
+            unique.discard("")
+            doc["related.entity"] = sorted(unique)
 
         # --- actor/target entity fields (the integration's actor_target_mapping option)
         if self.actor_target_mapping:
@@ -495,6 +514,7 @@ class CloudTrailMapper:
         return doc
 
 
+_AWS_DOMAIN = ".amazonaws.com"
 _CACHE_LIMIT = 4_096
 _STATIC_LIMIT = 2_048
 _VOLATILE_IN = ("eventTime", "eventID", "requestID", "sourceIPAddress")
@@ -525,7 +545,7 @@ def _static_key(record: dict[str, Any]) -> bytes | None:
             return None
         blob = blob[:at] + blob[at + len(needle) :]
     return blob
-_VOLATILE_OUT = frozenset(("@timestamp", "_ts", "event.id", "aws.cloudtrail.request_id", "source.address", "source.ip"))
+_VOLATILE_OUT = frozenset(("@timestamp", "_ts", "event.id", "aws.cloudtrail.request_id", "source.address", "source.ip", "related.ip"))
 _GEO_PREFIXES = ("source.geo.", "source.as.")
 
 
@@ -567,7 +587,7 @@ def _object_part(raw: Any, prefix: str) -> _Part:
     cleaned = _clean(raw)
     if cleaned is None:
         return _Part(None, None, None)
-    text = java_str(cleaned)
+    text = java_str_parsed(raw) or ""
     if len(text) >= FLATTENED_LIMIT:
         return _Part(text, None, cleaned)
     flat: dict[str, Any] = {}
@@ -596,6 +616,8 @@ def _identity_part(raw: Any) -> tuple[dict[str, Any], tuple[str, ...], tuple[str
     if value is not None:
         related.append(java_str(value))
         fields["user.name"] = value
+        if type(value) is str and "@" in value:
+            fields["user.email"] = value  # newer versions: an e-mail user name is user.email too
     value = iget("principalId")
     if value is not None:
         fields["user.id"] = value
@@ -617,6 +639,9 @@ def _identity_part(raw: Any) -> tuple[dict[str, Any], tuple[str, ...], tuple[str
             value = attributes.get("mfaAuthenticated")
             if value is not None:
                 fields["aws.cloudtrail.user_identity.session_context.mfa_authenticated"] = value
+            value = context.get("ec2RoleDelivery")
+            if value is not None:
+                fields["aws.cloudtrail.user_identity.session_context.ec2_role_delivery"] = value
             value = attributes.get("creationDate")
             if type(value) is str:
                 try:
@@ -645,9 +670,14 @@ def _identity_part(raw: Any) -> tuple[dict[str, Any], tuple[str, ...], tuple[str
         federation = context.get("webIdFederationData")
         if type(federation) is dict:
             _entity_value(federation.get("federatedProvider"), entities)
+    arn = iget("arn")
+    if "user.email" not in fields and iget("type") == "AssumedRole" and type(arn) is str and "@" in arn.rpartition("/")[2]:
+        fields["user.email"] = arn.rpartition("/")[2]  # newer versions: an e-mail role session name (SSO)
     value = iget("invokedBy")
     if value is not None:
         fields["aws.cloudtrail.user_identity.invoked_by"] = value
+        if iget("type") == "AWSService":
+            fields["service.name"] = value  # newer versions: the calling service
     return fields, tuple(related), tuple(entities)
 
 
@@ -656,7 +686,7 @@ _RENAMES: tuple[tuple[str, str], ...] = (
     ("requestID", "aws.cloudtrail.request_id"),
     ("eventID", "event.id"),
     ("eventType", "aws.cloudtrail.event_type"),
-    ("managementEvent", "aws.cloudtrail.management_event"),
+    ("managementEvent", "aws.cloudtrail.management_event"),  # newer versions: as text, see _TEXT_RENAMES
     ("readOnly", "aws.cloudtrail.read_only"),
     ("recipientAccountId", "aws.cloudtrail.recipient_account_id"),
     ("apiVersion", "aws.cloudtrail.api_version"),
@@ -666,6 +696,10 @@ _RENAMES: tuple[tuple[str, str], ...] = (
     # it (``not aws.cloudtrail.session_credential_from_console: "true"``).
     ("sessionCredentialFromConsole", "aws.cloudtrail.session_credential_from_console"),
 )
+
+
+# renamed fields newer versions convert to text (``managementEvent: true`` -> ``"true"``)
+_TEXT_RENAMES = frozenset({"managementEvent"})
 
 
 def _put_resources(doc: dict[str, Any], resources: list[Any]) -> None:
