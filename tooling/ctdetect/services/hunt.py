@@ -22,7 +22,8 @@ from ctdetect.backends.base import RunStats
 from ctdetect.findings import Finding
 from ctdetect.readers import SkipCounter
 from ctdetect.services.content import RunContent, load_content
-from ctdetect.services.inputs import flat_events, make_mapper, time_ordered
+from ctdetect.ecs.stream import EventIdWindow, iter_events
+from ctdetect.services.inputs import make_mapper, time_ordered
 
 
 @dataclass(slots=True)
@@ -40,6 +41,7 @@ class HuntOptions:
     backend: str = "embedded"
     stdin: BinaryIO | None = None
     progress: Callable[[int], None] | None = None
+    keep_duplicates: bool = False  # off: repeats of an eventID are dropped (exactly once)
 
 
 @dataclass(slots=True)
@@ -104,10 +106,13 @@ def run_hunt(opts: HuntOptions) -> HuntResult:
     if opts.progress is not None and opts.backend == "embedded":
         backend_options["progress"] = opts.progress
     backend = get_backend(opts.backend, **backend_options)
-    events = time_ordered(flat_events([str(p) for p in opts.paths], mapper=mapper, on_skip=skips, stdin=opts.stdin))
+    window = None if opts.keep_duplicates else EventIdWindow()
+    events = time_ordered(iter_events([str(p) for p in opts.paths], mapper=mapper, on_skip=skips, stdin=opts.stdin,
+                                      dedupe=window))
     result = backend.run(events, content.rules, content.jobs)
     stats = result.stats
     stats.events_skipped = skips.total
+    stats.events_duplicate = window.dropped if window is not None else 0
     stats.skipped_reasons = dict(skips.counts)
     findings = rank([f for f in result.findings if keep(f, opts, shown_rules, shown_jobs)])
     return HuntResult(
