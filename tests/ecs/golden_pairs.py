@@ -110,6 +110,27 @@ class GoldenComparer:
         geo = MaxMindTestGeo(shared.joinpath(*GEOIP_DIR))
         self.mappers = {flag: CloudTrailMapper(geoip=geo, actor_target_mapping=flag) for flag in (False, True)}
 
+    def records(self, name: str) -> list[tuple[dict[str, Any], bytes]]:
+        """(expected document, the raw record the pipeline saw) of each non-blank record."""
+        expected_docs = orjson.loads((self.folder / f"{name}.log-expected.json").read_bytes())["expected"]
+        lines = [line for line in (self.folder / f"{name}.log").read_bytes().splitlines() if line.strip()]
+        out = []
+        for number, expected in enumerate(expected_docs, 1):
+            event = expected.get("event") or {}
+            original = event.get("original")
+            if original is None and "action" not in event:
+                continue
+            out.append((expected, original.encode() if original is not None else lines[number - 1]))
+        return out
+
+    def compare_documents(self, name: str, pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[Difference]:
+        """Differences between expected documents and flat documents made elsewhere (``ctdetect map``)."""
+        dynamic = _dynamic_fields(self.folder, name)
+        out: list[Difference] = []
+        for number, (expected, ours) in enumerate(pairs, 1):
+            out.extend(self._differences(name, number, flatten(expected), ours, dynamic))
+        return out
+
     def compare(self, name: str) -> PairResult:
         expected_docs = orjson.loads((self.folder / f"{name}.log-expected.json").read_bytes())["expected"]
         lines = [line for line in (self.folder / f"{name}.log").read_bytes().splitlines() if line.strip()]

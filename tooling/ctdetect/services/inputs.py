@@ -20,8 +20,9 @@ from typing import Any, Iterable, Iterator
 DEFAULT_HORIZON_MS = 30 * 60_000
 
 
-def make_mapper(geoip_db: str | None = None) -> Any:
-    """A ``CloudTrailMapper`` with GeoIP from ``geoip_db`` (or the default database)."""
+def make_mapper(geoip_db: str | None = None, **options: Any) -> Any:
+    """A ``CloudTrailMapper`` with GeoIP from ``geoip_db`` (or the default database);
+    ``options`` go to the mapper (``preserve_original``, ``actor_target_mapping``...)."""
     from ctdetect.ecs import CloudTrailMapper
 
     geo = None
@@ -36,7 +37,7 @@ def make_mapper(geoip_db: str | None = None) -> Any:
             raise ValueError(str(exc)) from None
     elif geoip_db:
         raise ValueError("GeoIP support is not available in this installation")
-    return CloudTrailMapper(geo)
+    return CloudTrailMapper(geo, **options)
 
 
 def event_time(event: dict) -> int:
