@@ -25,6 +25,7 @@ from ctdetect.ecs.documents import ecs_event
 from ctdetect.ecs.mapper import CloudTrailMapper, GeoLookup, MappingError
 from ctdetect.readers.model import BAD_RECORD, NOT_CLOUDTRAIL, SkippedInput
 from ctdetect.readers.order import ordered_files
+from ctdetect.readers.s3 import DayRange
 from ctdetect.readers.stream import read_events
 
 FORMATS = ("auto", "cloudtrail", "ecs")
@@ -65,17 +66,20 @@ def iter_events(
     fmt: str = "auto",
     order_files: bool = True,
     dedupe: EventIdWindow | None = None,
+    days: DayRange | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Flat ECS events of ``paths`` (``_ts`` set). ``dedupe``: drop repeated ``event.id``s
-    and count them in it (None: keep every event)."""
+    """Flat ECS events of ``paths`` (``_ts`` set; ``s3://`` prefixes too). ``dedupe``: drop
+    repeated ``event.id``s and count them in it (None: keep every event). ``days``: the
+    delivery days of S3 prefixes to read (None: all). Raises ``S3Error`` when an S3
+    prefix cannot be listed."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     mapper = mapper or CloudTrailMapper(geoip=geoip)
     map_record = mapper.map
     report = on_skip or (lambda _: None)
-    files = ordered_files(paths, report) if order_files else [str(p) for p in paths]
+    files = ordered_files(paths, report, days) if order_files else [str(p) for p in paths]
     seen = dedupe.seen if dedupe is not None else None
-    for item in read_events(files, stdin=stdin, on_skip=report):
+    for item in read_events(files, stdin=stdin, on_skip=report, days=days):
         if fmt != "auto" and item.kind != fmt:
             report(SkippedInput(item.file, item.position, NOT_CLOUDTRAIL if fmt == "cloudtrail" else BAD_RECORD,
                                 f"{item.kind} event where {fmt} was asked for"))

@@ -13,21 +13,23 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ctdetect.readers.model import SkippedInput
-from ctdetect.readers.sources import STDIN, expand
+from ctdetect.readers.s3 import DayRange
+from ctdetect.readers.sources import STDIN, list_inputs
 
 _CT_NAME = re.compile(r"_(\d{8}T\d{4}Z)_")
 
 
-def ordered_files(paths: list[str | Path], on_skip: Callable[[SkippedInput], None]) -> list[str]:
-    """Every input file (``-`` kept in place) ordered by CloudTrail delivery time."""
+def ordered_files(paths: list[str | Path], on_skip: Callable[[SkippedInput], None], days: DayRange | None = None) -> list[str]:
+    """Every input file or S3 object (``-`` kept in place) ordered by CloudTrail delivery
+    time; S3 prefixes are listed for ``days`` only (``ctdetect.readers.s3``)."""
     out: list[tuple[tuple, str]] = []
     for i, entry in enumerate(paths):
         if str(entry) == STDIN:
             out.append(((i, "", ""), STDIN))
             continue
-        for name, _ in expand([entry], None, on_skip):
+        for name in list_inputs(entry, on_skip, days):
             match = _CT_NAME.search(Path(name).name)
             # group per argument; within it CloudTrail files by delivery time, others by path
             out.append(((i, match.group(1) if match else "", name), name))
     out.sort(key=lambda item: item[0])
-    return [name for _, name in out]
+    return [name for _, name in out]  # S3Object names stay S3Object

@@ -47,6 +47,7 @@ from ctdetect.readers.model import (
     SkippedInput,
 )
 from ctdetect.readers.envelopes import GZIP_BASE64_PREFIX, Unreadable, decode_base64_gzip, split_concatenated, unwrap
+from ctdetect.readers.s3 import DayRange
 from ctdetect.readers.sources import expand
 
 SkipCallback = Callable[[SkippedInput], None]
@@ -60,7 +61,8 @@ def _ignore(_: SkippedInput) -> None:
 
 
 def read_events(
-    paths: list[str | Path], *, stdin: BinaryIO | None = None, on_skip: SkipCallback | None = None
+    paths: list[str | Path], *, stdin: BinaryIO | None = None, on_skip: SkipCallback | None = None,
+    days: DayRange | None = None,
 ) -> Iterator[RawItem]:
     """Yield every event of ``paths`` (files, folders, ``-`` for stdin) in order.
 
@@ -68,7 +70,7 @@ def read_events(
     as a ``SkippedInput`` and reading goes on.
     """
     report = on_skip or _ignore
-    for name, source in expand(paths, stdin, report):
+    for name, source in expand(paths, stdin, report, days):
         if isinstance(source, Path):
             try:
                 handle: BinaryIO = open(source, "rb")  # noqa: SIM115 - closed below
