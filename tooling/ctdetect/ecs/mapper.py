@@ -45,9 +45,8 @@ from ctdetect.ecs.entities import entity_fields
 from ctdetect.ecs.flat import _flatten_into, _flatten_list
 from ctdetect.ecs.javastr import hashmap_order, java_str, java_str_parsed
 from ctdetect.ecs.tables import CATEGORIZATION, ENTITY_PATHS_BY_SOURCE
-from ctdetect.ecs.timeparse import _MINUTES as _MINUTE_MS
-from ctdetect.ecs.timeparse import BadTimestamp, parse_event_time
 from ctdetect.ecs.useragent import parse_user_agent
+from ctdetect.timeutil import BadTimestamp, parse_event_time
 
 ECS_VERSION = "8.11.0"
 FLATTENED_LIMIT = 32766  # the pipeline keeps flattened copies only below this length
@@ -246,15 +245,10 @@ class CloudTrailMapper:
             raise MappingError("record has no eventTime")
         if event_name is None or event_name == "":
             raise MappingError("record has no eventName")
-        minute = _MINUTE_MS.get(event_time[:16]) if len(event_time) == 20 and event_time[19] == "Z" else None
-        if minute is not None and event_time[17:19].isdigit():  # fast path: YYYY-MM-DDTHH:MM:SSZ seen before
-            timestamp = event_time[:19] + ".000Z"
-            epoch_ms = minute + int(event_time[17:19]) * 1000
-        else:
-            try:
-                timestamp, epoch_ms = parse_event_time(event_time)
-            except BadTimestamp:
-                raise MappingError(f"eventTime {event_time!r} is not an ISO-8601 date-time") from None
+        try:
+            timestamp, epoch_ms = parse_event_time(event_time)
+        except BadTimestamp:
+            raise MappingError(f"eventTime {event_time!r} is not an ISO-8601 date-time") from None
         if self.preserve_original:
             doc = self._map_full(record, event_name, timestamp, epoch_ms)
             doc["event.original"] = orjson.dumps(record).decode()

@@ -44,7 +44,7 @@ def event_time(event: dict) -> int:
     ts = event.get("_ts")
     if ts.__class__ is int:
         return ts  # type: ignore[return-value]
-    from ctdetect.engine.rules.timeutil import parse_iso_ms
+    from ctdetect.timeutil import parse_iso_ms
 
     parsed = parse_iso_ms(event.get("@timestamp"))
     return parsed if parsed is not None else 0
