@@ -110,7 +110,9 @@ def rule_lookback_ms(text: Any) -> int:
 
 # --------------------------------------------------------------------------- instants
 
-_MINUTES: dict[str, int] = {}
+# epoch ms of "YYYY-MM-DDTHH:MM" prefixes seen; the mapper reads it inline on its hot path
+MINUTE_MS: dict[str, int] = {}
+_MINUTES = MINUTE_MS
 
 
 def _minute_epoch_ms(prefix: str) -> int:
