@@ -87,6 +87,7 @@ class PairResult:
     exact: int = 0
     blank: int = 0  # expected documents of blank input lines (ctdetect skips blank lines)
     differences: list[Difference] | None = None
+    digests: list[str] | None = None  # document_digest of each of ctdetect's documents
 
 
 def pair_names(shared: Path) -> list[str]:
@@ -135,7 +136,7 @@ class GoldenComparer:
         expected_docs = orjson.loads((self.folder / f"{name}.log-expected.json").read_bytes())["expected"]
         lines = [line for line in (self.folder / f"{name}.log").read_bytes().splitlines() if line.strip()]
         dynamic = _dynamic_fields(self.folder, name)
-        result = PairResult(name, differences=[])
+        result = PairResult(name, differences=[], digests=[])
         for number, expected in enumerate(expected_docs, 1):
             event = expected.get("event") or {}
             original = event.get("original")
@@ -149,6 +150,7 @@ class GoldenComparer:
             except MappingError as exc:
                 result.differences.append(Difference(name, number, REJECTED, "mapped", str(exc)))  # type: ignore[union-attr]
                 continue
+            result.digests.append(document_digest(ours))  # type: ignore[union-attr]
             found = self._differences(name, number, flatten(expected), ours, dynamic)
             result.differences.extend(found)  # type: ignore[union-attr]
             result.exact += not found
@@ -167,3 +169,12 @@ class GoldenComparer:
             if expected != value:
                 out.append(Difference(name, number, field, expected, value))
         return out
+
+
+def document_digest(doc: dict[str, Any]) -> str:
+    """A short fingerprint of one mapped document (flat, ``_ts`` included, keys sorted):
+    what ``test_golden.py`` pins so any change to ctdetect's output shows, without
+    keeping Elastic's fixtures (or documents made from them) in the project."""
+    import hashlib
+
+    return hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()[:16]

@@ -15,6 +15,7 @@ it where a later version changed the output; those are the allowances below.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -114,14 +115,32 @@ def comparer() -> GoldenComparer:
     return GoldenComparer(shared_path())
 
 
+DIGESTS_FILE = Path(__file__).with_name("golden_digests.json")
+# Fingerprints of ctdetect's own documents for every pair: the allowed differences above
+# say where ctdetect may differ from Elastic, these pin *what* it writes there too, so a
+# rewrite of the data path (columnar batches...) must reproduce every document exactly.
+# After an intended mapping change: CTDETECT_UPDATE_GOLDEN=1 pytest tests/ecs/test_golden.py
+DIGESTS: dict[str, list[str]] = orjson.loads(DIGESTS_FILE.read_bytes()) if DIGESTS_FILE.exists() else {}
+
+
 @pytest.mark.parametrize("name", PAIRS)
 def test_golden_pair(comparer: GoldenComparer, name: str) -> None:
     shared_path("anchors", "integrations-aws-cloudtrail-pipeline-tests")
     result = comparer.compare(name)
     assert result.records, f"{name}: no record compared"
+    if os.environ.get("CTDETECT_UPDATE_GOLDEN"):
+        _update_digest(name, result.digests or [])
+    else:
+        assert result.digests == DIGESTS.get(name), f"{name}: ctdetect's documents changed (see DIGESTS_FILE)"
     unexplained = [d for d in result.differences or () if _allowed(d) is None]
     assert not unexplained, "\n".join(f"{d.pair} record {d.record}: {d.field} is {d.ours!r}, Elastic writes {d.expected!r}"
                                        for d in unexplained)
+
+
+def _update_digest(name: str, digests: list[str]) -> None:
+    current = orjson.loads(DIGESTS_FILE.read_bytes()) if DIGESTS_FILE.exists() else {}
+    current[name] = digests
+    DIGESTS_FILE.write_bytes(orjson.dumps(dict(sorted(current.items())), option=orjson.OPT_INDENT_2) + b"\n")
 
 
 def test_golden_pairs_count(comparer: GoldenComparer) -> None:
