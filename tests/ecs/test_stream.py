@@ -23,8 +23,8 @@ def test_window_drops_repeats_and_stays_bounded() -> None:
     window = EventIdWindow(size=3)
     assert [window.seen(i) for i in ("a", "b", "a", "c", "d", "e")] == [False, False, True, False, False, False]
     assert window.dropped == 1
-    assert len(window._ids) == 3  # "b" was forgotten: memory stays at the window
-    assert window.seen("b") is False
+    assert len(window) == 3  # "a" and "b" were forgotten: memory stays at the window
+    assert window.seen("b") is False and window.seen("e") is True
 
 
 def test_repeated_event_ids_are_read_once(tmp_path: Path) -> None:
