@@ -21,6 +21,7 @@ LAYERS: dict[str, int] = {
     "geoip": 0,
     "schemas": 0,
     "data": 0,
+    "timeutil": 0,  # epoch ms, ISO-8601 text, durations: one module for every layer
     # content: typed model of rules, jobs, datafeeds, playbooks, scenarios (+ findings' shape)
     "content": 1,
     "findings": 1,

@@ -166,7 +166,8 @@ def exfiltration() -> None:
     owner = {"Grantee": {"xsi:type": "CanonicalUser", "ID": "7c1f0e2d3b4a"}, "Permission": "FULL_CONTROL"}
     f, s, rid = pair("collection_s3_bucket_made_public", "s3-bucket-public",
                      "A data bucket gets an AllUsers READ grant; another gets a policy allowing everyone to read.",
-                     "The log-delivery group gets write access; a TLS-only policy denies everyone without HTTPS; a private canned ACL.")
+                     "The log-delivery group gets write access; a TLS-only policy denies everyone without HTTPS; a private canned ACL; "
+                     "a policy lets one partner account read (Principal={AWS=...}: the '*' of the rule's pattern is literal).")
     f.add(acl(at(0), mallory, "acme-finance-exports", [owner, {"Grantee": {"xsi:type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"}, "Permission": "READ"}], ip=TOR),
           policy(at(2), alice, "acme-customer-backups", [{"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-customer-backups/*"}], ip=VPN))
     f.expect(rid, True, "AllUsers READ grant", {"user.name": "web-waf-role"})
@@ -175,8 +176,12 @@ def exfiltration() -> None:
           policy(at(2), alice, "acme-customer-backups", [{"Sid": "TLSOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
                                                            "Resource": ["arn:aws:s3:::acme-customer-backups", "arn:aws:s3:::acme-customer-backups/*"],
                                                            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]),
-          acl(at(4), alice, "acme-tmp", [], canned="private"))
-    s.expect(rid, False, "log delivery, deny-only and private ACLs are not public")
+          acl(at(4), alice, "acme-tmp", [], canned="private"),
+          policy(at(6), alice, "acme-partner-exchange", [{"Sid": "PartnerRead", "Effect": "Allow",
+                                                          "Principal": {"AWS": f"arn:aws:iam::{FOREIGN}:root"},
+                                                          "Action": ["s3:GetObject", "s3:ListBucket"],
+                                                          "Resource": ["arn:aws:s3:::acme-partner-exchange", "arn:aws:s3:::acme-partner-exchange/*"]}]))
+    s.expect(rid, False, "log delivery, deny-only and private ACLs, and a policy granting one account, are not public")
 
     # public access block
     def pab(t, who, bucket, values, action="PutBucketPublicAccessBlock", ip=OFFICE_PARIS):
@@ -526,12 +531,16 @@ def persistence() -> None:
         return api(t, IAM, "UpdateAssumeRolePolicy", who, {"roleName": role_name, "policyDocument": doc}, None, ip=ip)
 
     f, s, rid = pair("persistence_iam_role_trust_foreign_account", "role-trust-foreign",
-                     "An existing admin role is made assumable from a foreign account; a new role trusting the foreign account is created.",
+                     "An existing admin role is made assumable from a foreign account; a new role trusting the foreign account is created; "
+                     "a trust policy is opened to \"Principal\": \"*\".",
                      "A Lambda execution role and a role trusted by a role of the same account.")
     f.add(trust(at(0), alice, "UpdateAssumeRolePolicy", "platform-admin", {"AWS": f"arn:aws:iam::{FOREIGN}:root"}, ip=VPN),
           trust(at(3), ops, "CreateRole", "maintenance-access", {"AWS": f"arn:aws:iam::{FOREIGN}:user/contractor"}, ip=HOSTING))
     f.expect(rid, True, "trust policy opened to 999988887777", {"user.name": "alice"})
     f.expect(rid, True, "new role trusted by a foreign user", {"user.name": "ops-admin"})
+    # a statement with "Principal": "*" (anyone may assume the role), pretty-printed as the IAM API logs it
+    f.add(trust(at(5), bob, "UpdateAssumeRolePolicy", "platform-admin", "*", ip=HOME_UK))
+    f.expect(rid, True, "trust policy open to every principal", {"user.name": "bob"})
     s.add(trust(at(0), idp, "CreateRole", "orders-fn-exec", {"Service": "lambda.amazonaws.com"}),
           trust(at(2), idp, "UpdateAssumeRolePolicy", "orders-readonly", {"AWS": f"arn:aws:iam::{ACCOUNT}:role/ops-admin"}))
     s.expect(rid, False, "service and same-account trust")

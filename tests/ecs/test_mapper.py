@@ -81,7 +81,7 @@ def test_core_fields() -> None:
     assert doc["aws.cloudtrail.request_parameters"] == "{Host=s3.eu-west-1.amazonaws.com}"  # nulls dropped
     assert doc["aws.cloudtrail.flattened.request_parameters.Host"] == "s3.eu-west-1.amazonaws.com"
     assert "aws.cloudtrail.response_elements" not in doc
-    assert doc["aws.cloudtrail.read_only"] is True and doc["aws.cloudtrail.management_event"] is True
+    assert doc["aws.cloudtrail.read_only"] is True and doc["aws.cloudtrail.management_event"] == "true"  # text since newer versions
     assert doc["user_agent.name"] == "aws-cli" and doc["user_agent.version"] == "2.15.0"
     assert doc["source.ip"] == doc["source.address"] == "198.51.100.7"
     assert "arn:aws:iam::111122223333:role/waf-role" in doc["related.entity"]

@@ -113,7 +113,8 @@ def test_hunt_over_shared_datasets_runs_clean(tmp_path):
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     summary = data["summary"]
-    assert summary["events_read"] > 900
+    # the Stratus folder holds each detonation twice (its own file and all_detonations.ndjson): read once
+    assert summary["events_read"] > 700 and summary["events_duplicate"] > 400
     assert "Traceback" not in res.output
     # what is skipped is the licence, metadata and the non-CloudTrail Logstash export, each with a reason
     assert set(summary["skipped_reasons"]) <= {"JSON that is not CloudTrail or ECS", "record without eventTime or eventName", "invalid JSON", "binary data, not JSON"}

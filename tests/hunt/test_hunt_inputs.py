@@ -7,7 +7,9 @@ import gzip
 import json
 
 from ctdetect.readers import SkipCounter
-from ctdetect.services.inputs import flat_events, make_mapper, ordered_files, time_ordered
+from ctdetect.ecs.stream import iter_events as flat_events
+from ctdetect.readers.order import ordered_files
+from ctdetect.services.inputs import make_mapper, time_ordered
 
 
 def test_time_ordered_sorts_within_the_horizon_and_passes_late_events_on():

@@ -13,6 +13,8 @@ from ctdetect.findings import Finding
 class RunStats:
     events_read: int = 0
     events_skipped: int = 0
+    # repeats of an event.id already read, dropped before the backend (hunt's exactly-once)
+    events_duplicate: int = 0
     skipped_reasons: dict[str, int] = field(default_factory=dict)
     findings_by_source: dict[str, int] = field(default_factory=dict)
     # rules/jobs that could not run and other non-fatal notes ("rule X: ES|QL not evaluated")

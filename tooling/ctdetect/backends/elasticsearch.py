@@ -317,12 +317,6 @@ def _event_ms(event: dict) -> int | None:
     stamp = event.get("@timestamp")
     if not stamp:
         return None
-    from datetime import datetime, timezone
+    from ctdetect.timeutil import parse_iso_ms
 
-    try:
-        dt = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return int(dt.timestamp() * 1000)
+    return parse_iso_ms(str(stamp))

@@ -11,13 +11,13 @@ read from the results indices with a search built by ``elasticsearch.dsl``.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from ctdetect.content.model import Datafeed, MLJob
 from ctdetect.elastic.ml_body import datafeed_body, job_body
 from ctdetect.elastic.requests_model import Request, seg
 from ctdetect.findings import Finding
+from ctdetect.timeutil import iso_from_ms, to_datetime
 
 RESULTS_INDEX = ".ml-anomalies-*"
 MAX_RECORDS = 10_000
@@ -56,7 +56,7 @@ def job_requests(prefix: str, job: MLJob, feed: Datafeed | None, index: str) -> 
 
 
 def start_request(feed_id: str, start_ms: int, end_ms: int) -> Request:
-    return Request("POST", f"/_ml/datafeeds/{seg(feed_id)}/_start", {"start": _iso(start_ms), "end": _iso(end_ms)})
+    return Request("POST", f"/_ml/datafeeds/{seg(feed_id)}/_start", {"start": iso_from_ms(start_ms), "end": iso_from_ms(end_ms)})
 
 
 def datafeed_stats_request(feed_id: str) -> Request:
@@ -108,12 +108,9 @@ def record_finding(record: dict[str, Any], job_id: str) -> Finding:
         kind="anomaly",
         source_id=job_id,
         name=job_id,
-        timestamp=datetime.fromtimestamp(int(doc["timestamp"]) / 1000.0, tz=timezone.utc),
+        timestamp=to_datetime(int(doc["timestamp"])),
         score=float(doc.get("record_score", 0.0)),
         document=doc,
         entity=entity,
     )
 
-
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000.0, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

@@ -22,6 +22,7 @@ from ctdetect.content.model import Rule
 from ctdetect.elastic.requests_model import Request, kibana_path
 from ctdetect.elastic.rule_body import rule_body
 from ctdetect.findings import Finding
+from ctdetect.timeutil import iso_from_ms
 
 MAX_INVOCATIONS = 2000
 MAX_ALERTS = 10_000
@@ -33,7 +34,7 @@ def preview_window(rule: Rule, start_ms: int, end_ms: int) -> tuple[int, str, bo
     last = end_ms + interval_ms
     count = max(1, math.ceil((last - start_ms) / interval_ms))
     capped = count > MAX_INVOCATIONS
-    return min(count, MAX_INVOCATIONS), _iso(last), capped
+    return min(count, MAX_INVOCATIONS), iso_from_ms(last), capped
 
 
 def preview_request(rule: Rule, index: str, space: str, start_ms: int, end_ms: int, job_ids: dict[str, str]) -> tuple[Request, bool]:
@@ -117,6 +118,3 @@ def _parse_time(value: Any) -> datetime:
         return datetime.fromtimestamp(0, tz=timezone.utc)
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
-
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000.0, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

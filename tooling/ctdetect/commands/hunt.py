@@ -35,9 +35,10 @@ def _when(value: str | None, name: str) -> datetime | None:
 @click.option("--geoip-db", type=click.Path(exists=True, dir_okay=False), envvar="CTDETECT_GEOIP_DB", help="MaxMind .mmdb for source.geo.* (default: the shipped database).")
 @click.option("--backend", default="embedded", show_default=True, help="Backend that runs the content.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any input was skipped.")
+@click.option("--keep-duplicates", is_flag=True, help="Keep repeated events (same eventID); by default each is read once.")
 @click.option("--limit", type=int, default=50, show_default=True, help="Rows of the table (0: all).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
-def command(paths, fmt, rule_filters, job_filters, since, until, min_score, rules_path, jobs_path, package_root, geoip_db, backend, strict, limit, progress):  # type: ignore[no-untyped-def]
+def command(paths, fmt, rule_filters, job_filters, since, until, min_score, rules_path, jobs_path, package_root, geoip_db, backend, strict, keep_duplicates, limit, progress):  # type: ignore[no-untyped-def]
     """Run every rule and ML job over CloudTrail archives (files, folders, - for stdin)
     and print the findings ranked by score, then time."""
     from ctdetect.backends import BackendUnavailable
@@ -61,6 +62,7 @@ def command(paths, fmt, rule_filters, job_filters, since, until, min_score, rule
         min_score=min_score,
         backend=backend,
         stdin=sys.stdin.buffer if "-" in paths else None,
+        keep_duplicates=keep_duplicates,
     )
     renderer = HuntRenderer(fmt=fmt, limit=limit)
     show_progress = sys.stderr.isatty() if progress is None else progress

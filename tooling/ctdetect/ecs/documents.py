@@ -9,7 +9,7 @@ from typing import Any
 
 from ctdetect.ecs.flat import flatten
 from ctdetect.ecs.mapper import MappingError
-from ctdetect.ecs.timeparse import BadTimestamp, parse_event_time
+from ctdetect.timeutil import BadTimestamp, iso_from_ms, parse_event_time
 
 
 def ecs_event(document: dict[str, Any]) -> dict[str, Any]:
@@ -21,7 +21,6 @@ def ecs_event(document: dict[str, Any]) -> dict[str, Any]:
     stamp = flat.get("@timestamp")
     if type(stamp) is int or type(stamp) is float:
         ms = int(stamp)
-        from ctdetect.ecs.timeparse import iso_from_ms
 
         flat["@timestamp"] = iso_from_ms(ms)
     elif type(stamp) is str and stamp:

@@ -13,6 +13,12 @@ insertion order (a resize splits a bucket while preserving relative order). The 
 starts at 16 and doubles whenever the size exceeds 3/4 of it. We reproduce that order
 exactly, which the golden pairs confirm (e.g. ``{snapshotId=…, attributeType=…,
 createVolumePermission=…}``). Tree bins (8+ colliding keys in one bucket) are not emulated.
+
+A table never shrinks: the pipeline drops empty values *after* parsing, so a map keeps
+the capacity of the key count it was parsed with. ``java_str_parsed`` renders a raw value
+as it reads after that drop, ordering each object by the capacity of its parsed key
+count (``hashmap_order``'s ``size``; seen on ``RunInstances`` with an empty ``blockDeviceMapping`` and SSM ``SendCommand``
+responses, where the surviving keys land in the buckets of the larger table).
 """
 
 from __future__ import annotations
@@ -47,11 +53,13 @@ def _capacity(size: int) -> int:
     return cap
 
 
-def hashmap_order(keys: list[str]) -> list[str]:
-    """Keys of a ``HashMap`` filled in ``keys`` order, in the map's iteration order."""
+def hashmap_order(keys: list[str], size: int | None = None) -> list[str]:
+    """Keys of a ``HashMap`` filled in ``keys`` order, in the map's iteration order.
+
+    ``size``: the most keys the map ever held (default ``len(keys)``), which fixed its capacity."""
     if len(keys) < 2:
         return keys
-    mask = _capacity(len(keys)) - 1
+    mask = _capacity(max(len(keys), size or 0)) - 1
     return sorted(keys, key=lambda k: java_string_hash(k) & mask)  # sorted() is stable
 
 
@@ -91,3 +99,26 @@ def java_str(value: Any) -> str:
     if isinstance(value, float):
         return java_double(value)
     return str(value)
+
+
+def java_str_parsed(value: Any) -> str | None:
+    """``toString()`` of a raw JSON value after the pipeline's drop-empties script
+    (null, "" and containers left empty removed at any depth), each object's keys in the
+    order of a table sized for the keys it was *parsed* with. None: the value is dropped."""
+    if isinstance(value, dict):
+        kept: dict[str, str] = {}
+        for key, item in value.items():
+            if item is None or item == "":
+                continue
+            text = java_str_parsed(item)
+            if text is not None:
+                kept[key] = text
+        if not kept:
+            return None
+        return "{" + ", ".join(f"{k}={kept[k]}" for k in hashmap_order(list(kept), len(value))) + "}"
+    if isinstance(value, list):
+        items = [text for text in (java_str_parsed(v) for v in value if not (v is None or v == "")) if text is not None]
+        return "[" + ", ".join(items) + "]" if items else None
+    if value is None or value == "":
+        return None
+    return java_str(value)

@@ -3,9 +3,16 @@
 Source of truth: the ``cloudtrail`` data stream's ingest pipeline of Elastic's ``aws``
 integration (``elasticsearch/ingest_pipeline/default.yml`` and its ``entity``
 sub-pipeline) plus the constant fields Elastic Agent and the data stream add
-(``event.dataset``, ``event.module``, ``data_stream.*``). Each block below names the
-pipeline step it reproduces. The code is straight-line on purpose: it runs once per
-event in ``hunt`` and is the main per-event cost after JSON parsing.
+(``event.dataset``, ``event.module``, ``data_stream.*``), followed to the newest behaviour
+the integration's pipeline test expectations show (``tests/ecs/test_golden.py``).
+
+The mapping is data where it can be: the plain renames are tables of ``(source key,
+target field[, convert])`` (``_RECORD_FIELDS``, ``_IDENTITY_FIELDS``, ...) applied by
+``_copy_fields``; categorisation and ``related.entity`` sources are tables in
+``ctdetect.ecs.tables``. What stays code is what the pipeline does in scripts (the
+``toString()`` text, the e-mail and sign-in user names, outcome, resources). Work per
+distinct value is cached in ``ctdetect.ecs.cache.BoundedCache``s; a repeated call costs a
+dict copy of its cached document plus the per-event fields.
 
 Pipeline behaviours kept on purpose:
 
@@ -41,13 +48,13 @@ from typing import Any, Protocol
 
 import orjson
 
+from ctdetect.ecs.cache import BoundedCache, json_key
 from ctdetect.ecs.entities import entity_fields
 from ctdetect.ecs.flat import _flatten_into, _flatten_list
-from ctdetect.ecs.javastr import hashmap_order, java_str
+from ctdetect.ecs.javastr import hashmap_order, java_str, java_str_parsed
 from ctdetect.ecs.tables import CATEGORIZATION, ENTITY_PATHS_BY_SOURCE
-from ctdetect.ecs.timeparse import _MINUTES as _MINUTE_MS
-from ctdetect.ecs.timeparse import BadTimestamp, parse_event_time
 from ctdetect.ecs.useragent import parse_user_agent
+from ctdetect.timeutil import MINUTE_MS, BadTimestamp, parse_event_time
 
 ECS_VERSION = "8.11.0"
 FLATTENED_LIMIT = 32766  # the pipeline keeps flattened copies only below this length
@@ -154,6 +161,16 @@ def _scalar_text(value: Any) -> str | None:
     return text or None
 
 
+# raw key -> (where its flattened leaves go, where its toString() text goes)
+_OBJECT_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("requestParameters", "aws.cloudtrail.flattened.request_parameters", "aws.cloudtrail.request_parameters"),
+    ("responseElements", "aws.cloudtrail.flattened.response_elements", "aws.cloudtrail.response_elements"),
+    ("additionalEventData", "aws.cloudtrail.flattened.additional_eventdata", "aws.cloudtrail.additional_eventdata"),
+    ("serviceEventDetails", "aws.cloudtrail.flattened.service_event_details", "aws.cloudtrail.service_event_details"),
+)
+_IdentityPart = tuple[dict[str, Any], tuple[str, ...], tuple[str, ...]]
+
+
 class CloudTrailMapper:
     """Map raw CloudTrail records to flat ECS documents.
 
@@ -182,59 +199,36 @@ class CloudTrailMapper:
         self.namespace = namespace
         self.preserve_original = preserve_original
         self.actor_target_mapping = actor_target_mapping
-        self._geo = None
-        if geoip is not None:
-            lookup = geoip.lookup
-
-            def geo(ip: str) -> dict[str, Any]:
-                return dict(lookup(ip) or {})
-
-            self._geo = lru_cache(maxsize=geo_cache_size)(geo)
-
-        # Per-distinct-value caches: identities and request/response objects repeat a lot
-        # in real trails (same principal, same parameters); the key is the value's JSON.
-        self._identities: dict[bytes, tuple[dict[str, Any], tuple[str, ...], tuple[str, ...]]] = {}
+        self._lookup = geoip.lookup if geoip is not None else None
+        self._geo_cache: BoundedCache[str, dict[str, Any]] = BoundedCache(geo_cache_size)
+        # Per-distinct-value caches (``ctdetect.ecs.cache``): identities, user agents and
+        # request/response objects repeat a lot in real trails; JSON values are keyed by
+        # their serialisation.
+        self._identities: BoundedCache[bytes, _IdentityPart] = BoundedCache(_CACHE_LIMIT)
+        self._agents: BoundedCache[str, dict[str, Any]] = BoundedCache(_CACHE_LIMIT)
+        self._objects: BoundedCache[bytes, _Part] = BoundedCache(_CACHE_LIMIT)
         # Whole documents minus their per-event fields, keyed by the record without
         # eventTime/eventID/requestID/sourceIPAddress: repeated calls (same principal,
-        # action, parameters) then cost a dict copy. Bounded, so memory stays flat.
-        self._static: dict[bytes, dict[str, Any]] = {}
-        self._agents: dict[str, dict[str, Any]] = {}
-        self._requests: dict[bytes, _Part] = {}
-        self._responses: dict[bytes, _Part] = {}
-        self._additional: dict[bytes, _Part] = {}
-        # raw key -> (its cache, where its flattened leaves go, where its string goes)
-        self._object_fields: tuple[tuple[str, dict[bytes, _Part], str, str], ...] = (
-            ("requestParameters", self._requests, "aws.cloudtrail.flattened.request_parameters", "aws.cloudtrail.request_parameters"),
-            ("responseElements", self._responses, "aws.cloudtrail.flattened.response_elements", "aws.cloudtrail.response_elements"),
-            ("additionalEventData", self._additional, "aws.cloudtrail.flattened.additional_eventdata", "aws.cloudtrail.additional_eventdata"),
-            ("serviceEventDetails", self._additional, "aws.cloudtrail.flattened.service_event_details", "aws.cloudtrail.service_event_details"),
-        )
+        # action, parameters) then cost a dict copy.
+        self._static: BoundedCache[bytes, dict[str, Any]] = BoundedCache(_STATIC_LIMIT)
 
-    def _identity(self, raw: Any) -> tuple[dict[str, Any], tuple[str, ...], tuple[str, ...]] | None:
+    def _geo(self, ip: str) -> dict[str, Any]:
+        lookup = self._lookup
+        return self._geo_cache.get_or_make(ip, lambda: dict(lookup(ip) or {}))  # type: ignore[misc]
+
+    def _identity(self, raw: Any) -> _IdentityPart | None:
         if raw is None:
             return None
-        try:
-            key = orjson.dumps(raw)
-        except (TypeError, orjson.JSONEncodeError):
+        key = json_key(raw)
+        if key is None:
             return _identity_part(raw)
-        part = self._identities.get(key)
-        if part is None:
-            if len(self._identities) >= _CACHE_LIMIT:
-                self._identities.clear()
-            part = self._identities[key] = _identity_part(raw)
-        return part
+        return self._identities.get_or_make(key, lambda: _identity_part(raw))
 
-    def _object(self, cache: dict[bytes, Any], raw: Any, prefix: str) -> _Part:
-        try:
-            key = orjson.dumps(raw) + prefix.encode()
-        except (TypeError, orjson.JSONEncodeError):
+    def _object(self, raw: Any, prefix: str) -> _Part:
+        key = json_key(raw)
+        if key is None:
             return _object_part(raw, prefix)
-        part = cache.get(key)
-        if part is None:
-            if len(cache) >= _CACHE_LIMIT:
-                cache.clear()
-            part = cache[key] = _object_part(raw, prefix)
-        return part
+        return self._objects.get_or_make(key + prefix.encode(), lambda: _object_part(raw, prefix))
 
     def map(self, record: dict[str, Any]) -> dict[str, Any]:
         """One flat ECS document for one CloudTrail record. Raises ``MappingError``."""
@@ -246,8 +240,8 @@ class CloudTrailMapper:
             raise MappingError("record has no eventTime")
         if event_name is None or event_name == "":
             raise MappingError("record has no eventName")
-        minute = _MINUTE_MS.get(event_time[:16]) if len(event_time) == 20 and event_time[19] == "Z" else None
-        if minute is not None and event_time[17:19].isdigit():  # fast path: YYYY-MM-DDTHH:MM:SSZ seen before
+        minute = MINUTE_MS.get(event_time[:16]) if len(event_time) == 20 and event_time[19] == "Z" else None
+        if minute is not None and event_time[17:19].isdigit():  # the common form, minute seen before
             timestamp = event_time[:19] + ".000Z"
             epoch_ms = minute + int(event_time[17:19]) * 1000
         else:
@@ -265,9 +259,7 @@ class CloudTrailMapper:
         static = self._static.get(key)
         if static is None:
             doc = self._map_full(record, event_name, timestamp, epoch_ms)
-            if len(self._static) >= _STATIC_LIMIT:
-                self._static.clear()
-            self._static[key] = {k: v for k, v in doc.items() if k not in _VOLATILE_OUT and not k.startswith(_GEO_PREFIXES)}
+            self._static.put(key, {k: v for k, v in doc.items() if k not in _VOLATILE_OUT and not k.startswith(_GEO_PREFIXES)})
             return doc
         doc = static.copy()
         doc["@timestamp"] = timestamp
@@ -283,7 +275,8 @@ class CloudTrailMapper:
             doc["source.address"] = address
             if type(address) is str and _is_ip(address):
                 doc["source.ip"] = address
-                if self._geo is not None:
+                doc["related.ip"] = [address]
+                if self._lookup is not None:
                     doc.update(self._geo(address))
         return doc
 
@@ -305,9 +298,7 @@ class CloudTrailMapper:
             "cloud.provider": "aws",
             "event.action": action,
         }
-        value = get("eventVersion")
-        if value is not None and value != "":
-            doc["aws.cloudtrail.event_version"] = value
+        _copy_fields(record, _RECORD_FIELDS, doc)  # plain renames, in the pipeline's order
 
         # --- userIdentity (cached per distinct identity) -----------------------------
         related_user: list[str]
@@ -322,43 +313,37 @@ class CloudTrailMapper:
 
         # --- event, cloud, source -----------------------------------------------------
         provider = get("eventSource")
-        if provider is not None and provider != "":
-            doc["event.provider"] = provider
-        value = get("eventCategory")
-        if value is not None and value != "":
-            doc["aws.cloudtrail.event_category"] = value
-        value = get("awsRegion")
-        if value is not None and value != "":
-            doc["cloud.region"] = value
+        if type(provider) is str and provider.endswith(_AWS_DOMAIN):
+            doc["cloud.service.name"] = provider[: -len(_AWS_DOMAIN)]
         address = get("sourceIPAddress")
         if address is not None and address != "":
             doc["source.address"] = address
             if type(address) is str and _is_ip(address):
                 doc["source.ip"] = address
-                if self._geo is not None:
+                doc["related.ip"] = [address]
+                if self._lookup is not None:
                     doc.update(self._geo(address))
         agent = get("userAgent")
         if type(agent) is str and agent:
-            ua_fields = self._agents.get(agent)
-            if ua_fields is None:
-                if len(self._agents) >= _CACHE_LIMIT:
-                    self._agents.clear()
-                ua_fields = self._agents[agent] = parse_user_agent(agent)
-            doc.update(ua_fields)
-        error_code = get("errorCode")
-        if error_code is not None and error_code != "":
-            doc["aws.cloudtrail.error_code"] = error_code
-        error_message = get("errorMessage")
-        if error_message is not None and error_message != "":
-            doc["aws.cloudtrail.error_message"] = error_message
+            doc.update(self._agents.get_or_make(agent, lambda: parse_user_agent(agent)))
 
         # --- request/response objects: toString() string + flattened leaves ----------
+        additional_raw = get("additionalEventData")
+        if provider == "signin.amazonaws.com" and type(additional_raw) is dict and "UserName" in additional_raw:
+            # newer versions move the sign-in user name out of the additional data
+            additional_raw = dict(additional_raw)
+            signin_user = additional_raw.pop("UserName")
+            if signin_user is not None and signin_user != "" and "user.name" not in doc:
+                doc["user.name"] = signin_user
+                related_user.append(java_str(signin_user))
+                if type(signin_user) is str and "@" in signin_user:
+                    doc["user.email"] = signin_user
         parts: dict[str, _Part] = {}
-        for source_key, cache, flat_prefix, text_field in self._object_fields:
-            raw = get(source_key)
+        for source_key, flat_prefix, text_field in _OBJECT_FIELDS:
+            raw = additional_raw if source_key == "additionalEventData" else get(source_key)
             if raw is None:
                 continue
-            part = parts[source_key] = self._object(cache, raw, flat_prefix)
+            part = parts[source_key] = self._object(raw, flat_prefix)
             if part.text is not None:
                 doc[text_field] = part.text
                 if part.flat is not None:
@@ -371,11 +356,6 @@ class CloudTrailMapper:
         response_flat = response.value if response is not None and response.flat is not None and type(response.value) is dict else None
         additional_flat = additional.value if additional is not None and additional.flat is not None and type(additional.value) is dict else None
 
-        # --- plain renames --------------------------------------------------------------
-        for source_key, target in _RENAMES:
-            value = get(source_key)
-            if value is not None and value != "":
-                doc[target] = value
         resources = get("resources")
         if resources is not None:
             resources = _clean(resources)
@@ -393,15 +373,7 @@ class CloudTrailMapper:
 
         # --- ConsoleLogin additional data ------------------------------------------
         if action == "ConsoleLogin" and additional_flat is not None:
-            value = additional_flat.get("MobileVersion")
-            if value is not None:
-                doc["aws.cloudtrail.console_login.additional_eventdata.mobile_version"] = value != "No"
-            value = additional_flat.get("LoginTo")
-            if value is not None:
-                doc["aws.cloudtrail.console_login.additional_eventdata.login_to"] = value
-            value = additional_flat.get("MFAUsed")
-            if value is not None:
-                doc["aws.cloudtrail.console_login.additional_eventdata.mfa_used"] = value != "No"
+            _copy_fields(additional_flat, _CONSOLE_LOGIN_FIELDS, doc)
 
         # --- categorization and outcome ---------------------------------------------
         outcome = "failure" if ("aws.cloudtrail.error_code" in doc or "aws.cloudtrail.error_message" in doc) else "success"
@@ -415,11 +387,14 @@ class CloudTrailMapper:
             doc["event.type"] = ["info"]
         else:
             doc["event.category"] = list(categorization[0])
-            doc["event.type"] = list(categorization[1])
+            if categorization[1]:
+                doc["event.type"] = list(categorization[1])
 
         # --- digest-only account id, insights ------------------------------------------
         if "cloud.account.id" not in doc:
             value = get("awsAccountId")
+            if value is None or value == "":
+                value = get("recipientAccountId")  # newer versions fall back to the recipient
             if value is not None and value != "":
                 doc["cloud.account.id"] = value
         insight = get("insightDetails")
@@ -430,26 +405,16 @@ class CloudTrailMapper:
 
         # --- group / user target / user changes --------------------------------------
         if response_flat is not None:
-            group = response_flat.get("group")
-            if type(group) is dict:
-                text = _scalar_text(group.get("groupId"))
+            for outer, key, target in _RESPONSE_TEXT_FIELDS:
+                inner = response_flat.get(outer)
+                text = _scalar_text(inner.get(key)) if type(inner) is dict else None
                 if text:
-                    doc["group.id"] = text
-            user = response_flat.get("user")
-            if type(user) is dict:
-                text = _scalar_text(user.get("userId"))
-                if text:
-                    doc["user.target.id"] = text
+                    doc[target] = text
         if request_flat is not None:
-            text = request_flat.scalar("newUserName")
-            if text:
-                doc["user.changes.name"] = text
-            text = request_flat.scalar("groupName")
-            if text:
-                doc["group.name"] = text
-            text = request_flat.scalar("userName")
-            if text:
-                doc["user.target.name"] = text
+            for key, target in _REQUEST_TEXT_FIELDS:
+                text = request_flat.scalar(key)
+                if text:
+                    doc[target] = text
 
         # --- TLS ------------------------------------------------------------------------
         tls = get("tlsDetails")
@@ -459,12 +424,7 @@ class CloudTrailMapper:
                 protocol, _, number = version.partition("v")
                 doc["tls.version_protocol"] = protocol.lower()
                 doc["tls.version"] = number
-            value = tls.get("cipherSuite")
-            if value is not None and value != "":
-                doc["tls.cipher"] = value
-            value = tls.get("clientProvidedHostHeader")
-            if value is not None and value != "":
-                doc["tls.client.server_name"] = value
+            _copy_fields(tls, _TLS_FIELDS, doc)
 
         # --- related.entity (entity sub-pipeline; identity values came with the identity)
         if type(resources) is list:
@@ -480,13 +440,13 @@ class CloudTrailMapper:
                     entities.extend(part.entities_for(provider, by_kind[kind]))
             if "sourceIdentity" in by_kind:
                 _entity_value(get("sourceIdentity"), entities)
-        if entities:
-            if len(entities) == 1:
-                doc["related.entity"] = entities
-            else:
-                unique = set(entities)
-                unique.discard("")
-                doc["related.entity"] = sorted(unique)
+        # newer versions write the list even when it stays empty
+        if len(entities) <= 1:
+            doc["related.entity"] = entities
+        else:
+            unique = set(entities)
+            unique.discard("")
+            doc["related.entity"] = sorted(unique)
 
         # --- actor/target entity fields (the integration's actor_target_mapping option)
         if self.actor_target_mapping:
@@ -495,6 +455,7 @@ class CloudTrailMapper:
         return doc
 
 
+_AWS_DOMAIN = ".amazonaws.com"
 _CACHE_LIMIT = 4_096
 _STATIC_LIMIT = 2_048
 _VOLATILE_IN = ("eventTime", "eventID", "requestID", "sourceIPAddress")
@@ -525,7 +486,7 @@ def _static_key(record: dict[str, Any]) -> bytes | None:
             return None
         blob = blob[:at] + blob[at + len(needle) :]
     return blob
-_VOLATILE_OUT = frozenset(("@timestamp", "_ts", "event.id", "aws.cloudtrail.request_id", "source.address", "source.ip"))
+_VOLATILE_OUT = frozenset(("@timestamp", "_ts", "event.id", "aws.cloudtrail.request_id", "source.address", "source.ip", "related.ip"))
 _GEO_PREFIXES = ("source.geo.", "source.as.")
 
 
@@ -567,7 +528,7 @@ def _object_part(raw: Any, prefix: str) -> _Part:
     cleaned = _clean(raw)
     if cleaned is None:
         return _Part(None, None, None)
-    text = java_str(cleaned)
+    text = java_str_parsed(raw) or ""
     if len(text) >= FLATTENED_LIMIT:
         return _Part(text, None, cleaned)
     flat: dict[str, Any] = {}
@@ -589,34 +550,20 @@ def _identity_part(raw: Any) -> tuple[dict[str, Any], tuple[str, ...], tuple[str
     if type(identity) is not dict:
         return fields, (), ()
     iget = identity.get
-    value = iget("type")
-    if value is not None:
-        fields["aws.cloudtrail.user_identity.type"] = value
+    _copy_fields(identity, _IDENTITY_FIELDS, fields)
     value = iget("userName")
     if value is not None:
         related.append(java_str(value))
-        fields["user.name"] = value
-    value = iget("principalId")
-    if value is not None:
-        fields["user.id"] = value
-    value = iget("arn")
-    if value is not None:
-        fields["aws.cloudtrail.user_identity.arn"] = value
-    value = iget("accountId")
-    if value is not None:
-        fields["cloud.account.id"] = value
-    value = iget("accessKeyId")
-    if value is not None:
-        fields["aws.cloudtrail.user_identity.access_key_id"] = value
+        if type(value) is str and "@" in value:
+            fields["user.email"] = value  # newer versions: an e-mail user name is user.email too
     for key in ("arn", "identityProvider", "principalId", "userName"):
         _entity_value(iget(key), entities)
     context = iget("sessionContext")
     if type(context) is dict:
+        _copy_fields(context, _SESSION_FIELDS, fields)
         attributes = context.get("attributes")
         if type(attributes) is dict:
-            value = attributes.get("mfaAuthenticated")
-            if value is not None:
-                fields["aws.cloudtrail.user_identity.session_context.mfa_authenticated"] = value
+            _copy_fields(attributes, _ATTRIBUTE_FIELDS, fields)
             value = attributes.get("creationDate")
             if type(value) is str:
                 try:
@@ -625,38 +572,87 @@ def _identity_part(raw: Any) -> tuple[dict[str, Any], tuple[str, ...], tuple[str
                     pass  # the pipeline's date processor ignores failures
         issuer = context.get("sessionIssuer")
         if type(issuer) is dict:
-            value = issuer.get("type")
-            if value is not None:
-                fields["aws.cloudtrail.user_identity.session_context.session_issuer.type"] = value
+            _copy_fields(issuer, _ISSUER_FIELDS, fields)
             value = issuer.get("userName")
             if value is not None and "user.name" not in fields:  # rename never overwrites
                 fields["user.name"] = value
-            value = issuer.get("principalId")
-            if value is not None:
-                fields["aws.cloudtrail.user_identity.session_context.session_issuer.principal_id"] = value
-            value = issuer.get("arn")
-            if value is not None:
-                fields["aws.cloudtrail.user_identity.session_context.session_issuer.arn"] = value
-            value = issuer.get("accountId")
-            if value is not None:
-                fields["aws.cloudtrail.user_identity.session_context.session_issuer.account_id"] = value
             _entity_value(issuer.get("arn"), entities)
             _entity_value(issuer.get("userName"), entities)
         federation = context.get("webIdFederationData")
         if type(federation) is dict:
             _entity_value(federation.get("federatedProvider"), entities)
+    arn = iget("arn")
+    if "user.email" not in fields and iget("type") == "AssumedRole" and type(arn) is str and "@" in arn.rpartition("/")[2]:
+        fields["user.email"] = arn.rpartition("/")[2]  # newer versions: an e-mail role session name (SSO)
     value = iget("invokedBy")
     if value is not None:
-        fields["aws.cloudtrail.user_identity.invoked_by"] = value
+        if iget("type") == "AWSService":
+            fields["service.name"] = value  # newer versions: the calling service
     return fields, tuple(related), tuple(entities)
 
 
-# Top-level keys the pipeline renames as they are (empty strings dropped), in its order.
-_RENAMES: tuple[tuple[str, str], ...] = (
+# --- the mapping as data ---------------------------------------------------------------
+# (source key, target field[, convert]): copied when present and not empty (the pipeline
+# drops null and "" first); ``convert`` turns the value as a newer version writes it.
+FieldTable = tuple[tuple[Any, ...], ...]
+
+
+def _text(value: Any) -> str:
+    return java_str(value)
+
+
+def _not_no(value: Any) -> bool:
+    return value != "No"
+
+
+def _copy_fields(source: dict[str, Any], table: FieldTable, doc: dict[str, Any]) -> None:
+    """Every ``(key, target[, convert])`` of ``table`` present in ``source``, into ``doc``."""
+    get = source.get
+    for entry in table:
+        value = get(entry[0])
+        if value is not None and value != "":
+            doc[entry[1]] = entry[2](value) if len(entry) > 2 else value
+
+
+_IDENTITY_FIELDS: FieldTable = (
+    ("type", "aws.cloudtrail.user_identity.type"),
+    ("userName", "user.name"),
+    ("principalId", "user.id"),
+    ("arn", "aws.cloudtrail.user_identity.arn"),
+    ("accountId", "cloud.account.id"),
+    ("accessKeyId", "aws.cloudtrail.user_identity.access_key_id"),
+    ("invokedBy", "aws.cloudtrail.user_identity.invoked_by"),
+)
+_SESSION_FIELDS: FieldTable = (("ec2RoleDelivery", "aws.cloudtrail.user_identity.session_context.ec2_role_delivery"),)
+_ATTRIBUTE_FIELDS: FieldTable = (("mfaAuthenticated", "aws.cloudtrail.user_identity.session_context.mfa_authenticated"),)
+_ISSUER_FIELDS: FieldTable = (
+    ("type", "aws.cloudtrail.user_identity.session_context.session_issuer.type"),
+    ("principalId", "aws.cloudtrail.user_identity.session_context.session_issuer.principal_id"),
+    ("arn", "aws.cloudtrail.user_identity.session_context.session_issuer.arn"),
+    ("accountId", "aws.cloudtrail.user_identity.session_context.session_issuer.account_id"),
+)
+_TLS_FIELDS: FieldTable = (("cipherSuite", "tls.cipher"), ("clientProvidedHostHeader", "tls.client.server_name"))
+_CONSOLE_LOGIN_FIELDS: FieldTable = (
+    ("MobileVersion", "aws.cloudtrail.console_login.additional_eventdata.mobile_version", _not_no),
+    ("LoginTo", "aws.cloudtrail.console_login.additional_eventdata.login_to"),
+    ("MFAUsed", "aws.cloudtrail.console_login.additional_eventdata.mfa_used", _not_no),
+)
+# read from the flattened request/response: (key, target) and (object, key, target)
+_REQUEST_TEXT_FIELDS = (("newUserName", "user.changes.name"), ("groupName", "group.name"), ("userName", "user.target.name"))
+_RESPONSE_TEXT_FIELDS = (("group", "groupId", "group.id"), ("user", "userId", "user.target.id"))
+
+# Top-level keys of the record the pipeline renames as they are, in its order.
+_RECORD_FIELDS: FieldTable = (
+    ("eventVersion", "aws.cloudtrail.event_version"),
+    ("eventSource", "event.provider"),
+    ("eventCategory", "aws.cloudtrail.event_category"),
+    ("awsRegion", "cloud.region"),
+    ("errorCode", "aws.cloudtrail.error_code"),
+    ("errorMessage", "aws.cloudtrail.error_message"),
     ("requestID", "aws.cloudtrail.request_id"),
     ("eventID", "event.id"),
     ("eventType", "aws.cloudtrail.event_type"),
-    ("managementEvent", "aws.cloudtrail.management_event"),
+    ("managementEvent", "aws.cloudtrail.management_event", _text),  # newer versions write it as text
     ("readOnly", "aws.cloudtrail.read_only"),
     ("recipientAccountId", "aws.cloudtrail.recipient_account_id"),
     ("apiVersion", "aws.cloudtrail.api_version"),

@@ -1,20 +1,69 @@
-"""Readers and mapping in one pass: paths in, flat ECS events out.
+"""The one ingest path: paths in, flat ECS events out (``hunt``, ``replay``, ``map``).
 
-Raw CloudTrail records go through ``CloudTrailMapper``; ECS documents are flattened.
-A record the mapper rejects is reported as a ``bad_record`` skip, like any other bad
-input, and the stream goes on.
+1. Files are put in CloudTrail delivery order (``ctdetect.readers.order``) unless the
+   caller keeps its own order (a scenario lists its files on purpose).
+2. ``ctdetect.readers`` reads every shape by content (delivery files, NDJSON, envelopes,
+   ECS documents), reporting bad input as ``SkippedInput`` and going on.
+3. Raw CloudTrail records go through ``CloudTrailMapper``; ECS documents are flattened. A
+   record the mapper rejects is reported as a ``bad_record`` skip.
+4. Repeats are dropped by ``event.id`` (CloudTrail's ``eventID``) within a bounded window
+   (``EventIdWindow``): CloudTrail may deliver an event twice and archives overlap, and a
+   repeated event would alert twice. ``keep_duplicates`` turns this off.
+
+``fmt`` (a scenario's ``format``): ``auto``, ``cloudtrail`` or ``ecs``; the latter two
+report events of the other kind as skips.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from ctdetect.ecs.documents import ecs_event
 from ctdetect.ecs.mapper import CloudTrailMapper, GeoLookup, MappingError
-from ctdetect.readers.model import BAD_RECORD, SkippedInput
+from ctdetect.readers.model import BAD_RECORD, NOT_CLOUDTRAIL, SkippedInput
+from ctdetect.readers.order import ordered_files
+from ctdetect.readers.s3 import DayRange
 from ctdetect.readers.stream import read_events
+
+FORMATS = ("auto", "cloudtrail", "ecs")
+DEFAULT_ID_WINDOW = 200_000  # distinct event ids remembered (about 15 MB)
+
+
+class EventIdWindow:
+    """Remembers the last ``size`` distinct event ids; ``seen(id)`` says whether an id is
+    a repeat, and ``dropped`` counts the repeats found.
+
+    Memory is bounded by ``size`` whatever the input length: a repeat further apart than
+    ``size`` events is not caught (CloudTrail's own repeats are minutes apart; overlapping
+    archives hold the same files, read next to each other in delivery order). Ids are kept
+    as their 64-bit hashes, a third of the memory of the strings; two different ids
+    sharing a hash within one window (odds about 1 in 10^9 at the default size) would drop
+    the second event.
+    """
+
+    def __init__(self, size: int = DEFAULT_ID_WINDOW) -> None:
+        self.size = size
+        self.dropped = 0
+        self._ids: set[int] = set()
+        self._order: deque[int] = deque()
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def seen(self, event_id: Any) -> bool:
+        key = hash(event_id)
+        ids = self._ids
+        if key in ids:
+            self.dropped += 1
+            return True
+        ids.add(key)
+        self._order.append(key)
+        if len(self._order) > self.size:
+            ids.discard(self._order.popleft())
+        return False
 
 
 def iter_events(
@@ -25,21 +74,36 @@ def iter_events(
     stdin: BinaryIO | None = None,
     on_skip: Callable[[SkippedInput], None] | None = None,
     fmt: str = "auto",
+    order_files: bool = True,
+    dedupe: EventIdWindow | None = None,
+    days: DayRange | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Flat ECS events from ``paths``. ``fmt``: ``auto``, ``cloudtrail`` or ``ecs``
-    (the latter two skip events of the other kind, as ``not_cloudtrail`` skips)."""
+    """Flat ECS events of ``paths`` (``_ts`` set; ``s3://`` prefixes too). ``dedupe``: drop
+    repeated ``event.id``s and count them in it (None: keep every event). ``days``: the
+    delivery days of S3 prefixes to read (None: all). Raises ``S3Error`` when an S3
+    prefix cannot be listed."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     mapper = mapper or CloudTrailMapper(geoip=geoip)
     map_record = mapper.map
     report = on_skip or (lambda _: None)
-    for item in read_events(paths, stdin=stdin, on_skip=report):
+    files = ordered_files(paths, report, days) if order_files else [str(p) for p in paths]
+    seen = dedupe.seen if dedupe is not None else None
+    for item in read_events(files, stdin=stdin, on_skip=report, days=days):
         if fmt != "auto" and item.kind != fmt:
-            report(SkippedInput(item.file, item.position, "not_cloudtrail" if fmt == "cloudtrail" else "bad_record",
+            report(SkippedInput(item.file, item.position, NOT_CLOUDTRAIL if fmt == "cloudtrail" else BAD_RECORD,
                                 f"{item.kind} event where {fmt} was asked for"))
             continue
         try:
-            if item.kind == "cloudtrail":
-                yield map_record(item.record)
-            else:
-                yield ecs_event(item.record)
+            event = map_record(item.record) if item.kind == "cloudtrail" else ecs_event(item.record)
         except MappingError as exc:
-            report(SkippedInput(item.file, item.position, BAD_RECORD, str(exc)))
+            report(SkippedInput(item.file, item.position, BAD_RECORD, f"record {item.position}: {exc}"))
+            continue
+        except Exception as exc:  # noqa: BLE001 - one bad record never stops a hunt
+            report(SkippedInput(item.file, item.position, BAD_RECORD, f"record {item.position}: cannot be mapped ({exc!r})"))
+            continue
+        if seen is not None:
+            event_id = event.get("event.id")
+            if event_id is not None and type(event_id) is not list and seen(event_id):
+                continue
+        yield event

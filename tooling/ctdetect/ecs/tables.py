@@ -2,7 +2,11 @@
 
 ``CATEGORIZATION``: event.action -> (event.category, event.type), the pipeline's
 "Add ECS categorization" table. Actions not listed get ``event.type: ["info"]`` and no
-category, as in the pipeline.
+category, as in the pipeline. Entries after the first block come from newer versions of
+the integration, as their pipeline test expectations show them (``AttachRolePolicy``
+became ``iam``/``change``, which Elastic's "AdministratorAccess Policy Attached to Role"
+rule needs); an empty type tuple means the newer pipeline writes a category and no
+``event.type`` (``Converse``, ``SendCommand``).
 
 ``ENTITY_BY_SOURCE``: the ``related.entity`` sources of the pipeline's ``entity``
 sub-pipeline (elastic/integrations aws package, the version that sorts and de-duplicates
@@ -77,6 +81,20 @@ CATEGORIZATION: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "UpdateRole": _ADMIN_CHANGE,
     "UpdateSSHPublicKey": _USER_CHANGE,
     "UpdateUser": _USER_CHANGE,
+    # newer integration versions (golden pairs in anchors/integrations-aws-cloudtrail-pipeline-tests)
+    "AttachRolePolicy": (_IAM, ("change",)),
+    "AuthorizeSecurityGroupIngress": (("network",), ("access",)),
+    "Converse": (("api",), ()),
+    "CreateControlChannel": (("session",), ("start",)),
+    "CreateDocument": (_FILE, ("creation",)),
+    "CreateTopic": (("configuration",), ("creation",)),
+    "GetPolicy": (_IAM, ("info",)),
+    "ListAttachedRolePolicies": (_IAM, ("info",)),
+    "PutObject": (_FILE, ("change",)),
+    "SendCommand": (("process",), ()),
+    "StartSession": (("session",), ("start",)),
+    "Subscribe": (("configuration",), ("change",)),
+    "TerminateSession": (("session",), ("end",)),
 }
 
 

@@ -23,6 +23,7 @@ from ctdetect.query import ast
 from ctdetect.query._larkutil import first_token, line_col, run_parser
 from ctdetect.query.eql_runtime import FUNCTIONS
 from ctdetect.query.errors import QueryParseError
+from ctdetect.timeutil import es_time_ms
 
 LANGUAGE = "eql"
 
@@ -119,7 +120,7 @@ COMMENT: /\/\*(?:.|\n)*?\*\// | /\/\/[^\n]*/
 %ignore COMMENT
 """
 
-_SPAN_UNITS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+_SPAN_UNITS = ("ms", "s", "m", "h", "d")  # an Elasticsearch time value, read by ctdetect.timeutil
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "'": "'", "\\": "\\"}
 _UNICODE = re.compile(r"u\{([0-9a-fA-F]{2,8})\}")
 _PIPES = {"head", "tail", "filter"}
@@ -261,7 +262,7 @@ class _Builder:
                     raise self.error("maxspan needs a time unit (ms, s, m, h, d)", toks[2])
                 if unit not in _SPAN_UNITS:
                     raise self.error(f"unknown time unit {unit!r} (expected ms, s, m, h or d)", toks[3])
-                maxspan = amount * _SPAN_UNITS[unit]
+                maxspan = es_time_ms(f"{amount}{unit}")
             elif child.data == "step":
                 steps.append(self.step(child))
             elif child.data == "until":

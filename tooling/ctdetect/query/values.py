@@ -24,6 +24,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Iterable
 
+from ctdetect.timeutil import DATE_MATH_UNITS_MS
+
 KEYWORD_TYPES = frozenset({"keyword", "constant_keyword", "wildcard", "flattened", "version", "string"})
 TEXT_TYPES = frozenset({"text", "match_only_text", "search_as_you_type", "annotated_text"})
 INTEGER_TYPES = frozenset({"long", "integer", "short", "byte", "unsigned_long"})
@@ -244,7 +246,7 @@ _ISO = re.compile(
     r"(?P<tz>Z|z|[+-]\d{2}(?::?\d{2})?)?"
 )
 _MATH_OP = re.compile(r"([+-])(\d+)([yMwdhHms])|/([yMwdhHms])")
-_UNIT_MS = {"w": 604_800_000, "d": 86_400_000, "h": 3_600_000, "H": 3_600_000, "m": 60_000, "s": 1000}
+_UNIT_MS = DATE_MATH_UNITS_MS  # fixed-size units; M and y are calendar steps here
 
 
 class DateError(ValueError):

@@ -3,6 +3,8 @@
 Folders are walked recursively in sorted order (an S3 export
 ``AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz`` then reads in time order
 per region). Hidden files and folders (``.DS_Store``, ``.git``) are ignored. ``-`` is stdin.
+``s3://bucket/prefix`` lists the objects under the prefix (``ctdetect.readers.s3``; only the
+days of ``days`` when given); an ``S3Object`` (an object URL a listing returned) is read as is.
 """
 
 from __future__ import annotations
@@ -13,19 +15,33 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from ctdetect.readers import s3
 from ctdetect.readers.model import UNREADABLE, SkippedInput
 
 STDIN = "-"
 
 
+class S3Object(str):
+    """The URL of one S3 object, as a listing returned it (read without listing again)."""
+
+
 def expand(
-    paths: list[str | Path], stdin: BinaryIO | None, on_skip: Callable[[SkippedInput], None]
+    paths: list[str | Path], stdin: BinaryIO | None, on_skip: Callable[[SkippedInput], None],
+    days: s3.DayRange | None = None,
 ) -> Iterator[tuple[str, Path | BinaryIO]]:
-    """``(display name, path or binary stream)`` for every input, in order."""
+    """``(display name, path or binary stream)`` for every input, in order. Raises
+    ``s3.S3Error`` when an S3 prefix cannot be listed (the input as a whole is unreadable)."""
     for entry in paths:
         text = str(entry)
         if text == STDIN:
             yield STDIN, stdin if stdin is not None else sys.stdin.buffer
+            continue
+        if isinstance(entry, S3Object):
+            yield from _s3_object(text, on_skip)
+            continue
+        if s3.is_s3(text):
+            for url in s3.list_objects(text, days):
+                yield from _s3_object(url, on_skip)
             continue
         path = Path(entry)
         if path.is_dir():
@@ -34,6 +50,21 @@ def expand(
             yield text, path
         else:
             on_skip(SkippedInput(text, None, UNREADABLE, "no such file or directory"))
+
+
+def list_inputs(entry: str | Path, on_skip: Callable[[SkippedInput], None], days: s3.DayRange | None = None) -> list[str]:
+    """The names of the files (or S3 objects, as ``S3Object``) one path argument stands for."""
+    text = str(entry)
+    if s3.is_s3(text):
+        return [S3Object(url) for url in s3.list_objects(text, days)]
+    return [name for name, _ in expand([entry], None, on_skip)]
+
+
+def _s3_object(url: str, on_skip: Callable[[SkippedInput], None]) -> Iterator[tuple[str, BinaryIO]]:
+    try:
+        yield url, s3.open_object(url)
+    except s3.S3Error as exc:
+        on_skip(SkippedInput(url, None, UNREADABLE, f"cannot be read: {exc}"))
 
 
 def _walk(root: Path) -> Iterator[tuple[str, Path]]:

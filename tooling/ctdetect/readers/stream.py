@@ -11,6 +11,11 @@ Formats are recognised by content, never by file name:
   with orjson; nothing is kept across files, so memory does not grow with the input;
 - anything else (binary, text that is not JSON) skips the file with one report.
 
+Envelopes (``aws cloudtrail lookup-events`` output, EventBridge events, CloudWatch Logs
+subscription data as Firehose stores it: gzip, base64 of gzip a line, or envelopes back to
+back with no separator; CloudTrail Lake query results) are unwrapped by
+``ctdetect.readers.envelopes``, at the top of a document or on any NDJSON line.
+
 Each NDJSON line is classified on its own: ``eventTime`` + ``eventName`` -> raw
 CloudTrail; ``@timestamp`` with an ``event`` object or dotted keys -> ECS document; other
 CloudTrail keys without ``eventTime``/``eventName`` -> a broken record (skipped); any
@@ -41,6 +46,8 @@ from ctdetect.readers.model import (
     RawItem,
     SkippedInput,
 )
+from ctdetect.readers.envelopes import GZIP_BASE64_PREFIX, Unreadable, decode_base64_gzip, split_concatenated, unwrap
+from ctdetect.readers.s3 import DayRange
 from ctdetect.readers.sources import expand
 
 SkipCallback = Callable[[SkippedInput], None]
@@ -54,7 +61,8 @@ def _ignore(_: SkippedInput) -> None:
 
 
 def read_events(
-    paths: list[str | Path], *, stdin: BinaryIO | None = None, on_skip: SkipCallback | None = None
+    paths: list[str | Path], *, stdin: BinaryIO | None = None, on_skip: SkipCallback | None = None,
+    days: DayRange | None = None,
 ) -> Iterator[RawItem]:
     """Yield every event of ``paths`` (files, folders, ``-`` for stdin) in order.
 
@@ -62,7 +70,7 @@ def read_events(
     as a ``SkippedInput`` and reading goes on.
     """
     report = on_skip or _ignore
-    for name, source in expand(paths, stdin, report):
+    for name, source in expand(paths, stdin, report, days):
         if isinstance(source, Path):
             try:
                 handle: BinaryIO = open(source, "rb")  # noqa: SIM115 - closed below
@@ -181,6 +189,9 @@ def _read_content(name: str, data: BinaryIO, report: SkipCallback, state: _Posit
     if not first:
         report(SkippedInput(name, None, EMPTY_FILE, "empty file"))
         return
+    if first.lstrip().startswith(GZIP_BASE64_PREFIX):
+        yield from _read_base64_lines(name, first, data, report, state)
+        return
     start = first.lstrip()[:1]
     if start not in (b"{", b"["):
         if _looks_binary(first[:4096]):
@@ -208,10 +219,9 @@ def _read_content(name: str, data: BinaryIO, report: SkipCallback, state: _Posit
         if not ndjson:
             yield _whole_document(name, first + skipped + second + data.read(), first_line, report, state)
             return
-        _report_bad_line(name, first_line, first, exc, report)
+        batch = _concatenated(name, first_line, first, exc, report, state)
         if second:
             pending.append((state.line, second))
-        batch: list[RawItem] = []
     else:
         batch = _dispatch(name, value, state.line, report, state)
         if len(batch) > 1:  # a Records document: one batch
@@ -238,12 +248,45 @@ def _read_content(name: str, data: BinaryIO, report: SkipCallback, state: _Posit
         try:
             value = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
-            _report_bad_line(name, line_no, line, exc, report)
+            batch.extend(_concatenated(name, line_no, line, exc, report, state))
             continue
         batch.extend(_dispatch(name, value, line_no, report, state))
         if len(batch) >= _BATCH:
             yield batch
             batch = []
+
+
+def _concatenated(name: str, line_no: int, line: bytes, exc: Exception, report: SkipCallback, state: _Position) -> list[RawItem]:
+    """A line of JSON values back to back (Firehose), dispatched one by one; else reported."""
+    try:
+        values = split_concatenated(line)
+    except UnicodeDecodeError:
+        values = None
+    if values is None:
+        _report_bad_line(name, line_no, line, exc, report)
+        return []
+    out: list[RawItem] = []
+    for value in values:
+        out.extend(_dispatch(name, value, line_no, report, state))
+    return out
+
+
+def _read_base64_lines(name: str, first: bytes, data: BinaryIO, report: SkipCallback, state: _Position) -> Iterator[list[RawItem]]:
+    """Lines each holding base64 of gzip data (Firehose records saved as text)."""
+    line, line_no = first, state.line
+    while line:
+        if line.strip():
+            decoded = decode_base64_gzip(line)
+            if decoded is None:
+                report(SkippedInput(name, line_no, INVALID_JSON, "not base64 of gzip data like the lines before it"))
+            else:
+                inner = _Position()
+                for batch in _read_content(name, io.BytesIO(decoded), report, inner):
+                    state.records += len(batch)
+                    yield [item._replace(position=line_no) for item in batch]
+        line = data.readline()
+        state.line += 1
+        line_no = state.line
 
 
 def _report_bad_line(name: str, line_no: int, line: bytes, exc: Exception, report: SkipCallback) -> None:
@@ -263,6 +306,12 @@ def _whole_document(name: str, blob: bytes, first_line: int, report: SkipCallbac
         value = orjson.loads(blob)
     except orjson.JSONDecodeError as exc:
         try:
+            values = split_concatenated(blob)
+        except UnicodeDecodeError:
+            values = None
+        if values is not None:
+            return [item for v in values for item in _dispatch(name, v, None, report, state)]
+        try:
             blob.decode("utf-8")
         except UnicodeDecodeError as err:
             line = blob.count(b"\n", 0, err.start) + first_line
@@ -276,6 +325,9 @@ def _whole_document(name: str, blob: bytes, first_line: int, report: SkipCallbac
 def _dispatch(name: str, value: Any, line_no: int | None, report: SkipCallback, state: _Position) -> list[RawItem]:
     """Route one parsed JSON value: a Records file, an array, or a single record."""
     if type(value) is dict:
+        inner = unwrap(value)
+        if inner is not None:
+            return _records(name, inner, report, state, cloudtrail_only=True, line_no=line_no)
         records = value.get("Records")
         if records is not None and "eventName" not in value:
             if type(records) is not list:
@@ -293,18 +345,32 @@ def _dispatch(name: str, value: Any, line_no: int | None, report: SkipCallback, 
     return []
 
 
-def _records(name: str, records: list[Any], report: SkipCallback, state: _Position, *, cloudtrail_only: bool) -> list[RawItem]:
+def _records(name: str, records: list[Any], report: SkipCallback, state: _Position, *, cloudtrail_only: bool,
+             line_no: int | None = None) -> list[RawItem]:
+    """Items of a list of records. ``line_no``: the NDJSON line the list came from (an
+    envelope on one line): positions are then that line, as for any NDJSON event."""
     out: list[RawItem] = []
     append = out.append
     for number, record in enumerate(records, 1):
+        where = line_no if line_no is not None else number
+        if type(record) is Unreadable:
+            report(SkippedInput(name, where, NOT_CLOUDTRAIL, f"record {number} of the envelope: {record.reason}"))
+            continue
         if type(record) is not dict:
             report(SkippedInput(name, number, NOT_CLOUDTRAIL, "record is not a JSON object"))
             continue
+        if not cloudtrail_only:
+            inner = unwrap(record)
+            if inner is not None:  # an array of envelopes (EventBridge events, lookup-events pages)
+                items = _records(name, inner, report, state, cloudtrail_only=True, line_no=where)
+                state.records -= len(items)  # counted once, below
+                out.extend(items)
+                continue
         if cloudtrail_only:
             if record.get("eventTime") and record.get("eventName"):
-                append(RawItem("cloudtrail", record, name, number))
+                append(RawItem("cloudtrail", record, name, where))
             else:
-                report(SkippedInput(name, number, MISSING_FIELD, _missing(record)))
+                report(SkippedInput(name, where, MISSING_FIELD, _missing(record)))
             continue
         item = _classify(name, record, number, report)
         if item is not None:

@@ -110,7 +110,7 @@ class HuntRenderer:
     def _summary(self, result: Any, stream: TextIO) -> None:
         s = summary_dict(result)
         lines = [
-            f"events read: {s['events_read']:,}; skipped: {s['events_skipped']:,}"
+            f"events read: {s['events_read']:,}; duplicates dropped: {s['events_duplicate']:,}; skipped: {s['events_skipped']:,}"
             + (" (" + ", ".join(f"{n} {r}" for r, n in s["skipped_reasons"].items()) + ")" if s["skipped_reasons"] else ""),
             f"content: {s['rules_run']} rules, {s['jobs_run']} ML jobs; findings: {len(result.findings)}",
         ]
@@ -137,6 +137,7 @@ def summary_dict(result: Any) -> dict[str, Any]:
     return {
         "events_read": result.stats.events_read,
         "events_skipped": result.stats.events_skipped,
+        "events_duplicate": result.stats.events_duplicate,
         "skipped_reasons": {REASONS.get(k, k): v for k, v in result.stats.skipped_reasons.items()},
         "skipped_examples": [str(e) for e in result.skips.examples[:50]],
         "rules_run": result.rules_run,

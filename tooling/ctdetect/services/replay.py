@@ -20,7 +20,8 @@ from ctdetect.findings import Finding
 from ctdetect.readers import SkipCounter
 from ctdetect.services.content import RunContent, describe, load_content
 from ctdetect.services.expectations import MET, UNMET, WAITING, Outcome, check
-from ctdetect.services.inputs import event_time, flat_events, make_mapper
+from ctdetect.ecs.stream import EventIdWindow, iter_events
+from ctdetect.services.inputs import event_time, make_mapper
 
 
 @dataclass(slots=True)
@@ -107,15 +108,11 @@ def scenario_events(scenario: Scenario, mapper: Any, skips: SkipCounter, errors:
     scenario: its expectations would be judged on the wrong history)."""
     errors = errors if errors is not None else []
     events: list[dict] = []
-    files = [str(src.path) for src in scenario.events]
-    missing = [f for f in files if not Path(f).exists()]
-    for name in missing:
-        from ctdetect.readers import SkippedInput
-
-        skips(SkippedInput(name, None, "unreadable", "no such file or directory"))
-    present = [f for f in files if Path(f).exists()]
-    if present:
-        events.extend(flat_events(present, mapper=mapper, on_skip=skips, order_files=False))
+    window = EventIdWindow()  # one window per scenario: its files may repeat each other's events
+    for src in scenario.events:
+        # each file in the scenario's order, read as its ``format`` says
+        events.extend(iter_events([str(src.path)], mapper=mapper, on_skip=skips, fmt=src.format,
+                                  order_files=False, dedupe=window))
     for spec in scenario.synth:
         events.extend(_synth_events(spec.params, mapper, skips, scenario, errors))
     keyed = sorted(((event_time(e), i, e) for i, e in enumerate(events)), key=lambda t: (t[0], t[1]))

@@ -10,12 +10,12 @@ neither matters here (events are handed over directly), so they are accepted as 
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ctdetect.engine.anomaly.errors import JobConfigError
+from ctdetect.timeutil import es_time_seconds
 
 # Function names (and Elastic's short aliases) → (canonical name, family).
 FUNCTIONS: dict[str, tuple[str, str]] = {
@@ -38,18 +38,16 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
     "low_dc": ("low_distinct_count", "count"),
 }
 
-_TIME = re.compile(r"^\s*(\d+)\s*(nanos|micros|ms|s|m|h|d)?\s*$")
-_UNIT_S = {"nanos": 1e-9, "micros": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 
 
 def parse_seconds(value: Any, what: str) -> int:
-    """Seconds of an Elasticsearch time value (``15m``, ``1h``, ``600s``; a bare number is seconds)."""
+    """Seconds of an Elasticsearch time value (``15m``, ``1h``, ``600s``; a JSON number is
+    seconds), read by ``ctdetect.timeutil`` as validation reads it."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return int(value)
-    m = _TIME.match(value) if isinstance(value, str) else None
-    if not m:
+    seconds = es_time_seconds(value)
+    if seconds is None:
         raise JobConfigError(f"{what}: {value!r} is not an Elasticsearch time value (e.g. 15m, 1h)")
-    seconds = int(m.group(1)) * _UNIT_S[m.group(2)]
     if seconds < 1:
         raise JobConfigError(f"{what}: {value!r} is shorter than one second")
     return int(seconds)

@@ -9,8 +9,9 @@ the record is skipped for that detector unless ``use_null`` is set (ML-SEMANTICS
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
+
+from ctdetect.timeutil import parse_iso_ms
 
 
 def raw_value(event: dict[str, Any], name: str) -> Any:
@@ -90,17 +91,6 @@ def number(event: dict[str, Any], name: str) -> float | None:
         return None
 
 
-def parse_iso_ms(text: str) -> int | None:
-    """Epoch milliseconds of an ISO-8601 timestamp (``Z`` or offset; naive means UTC)."""
-    try:
-        dt = datetime.fromisoformat(text.strip())
-    except (ValueError, AttributeError):
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return int(dt.timestamp() * 1000)
-
-
 def event_time_ms(event: dict[str, Any], time_field: str = "@timestamp", time_format: str | None = None) -> int | None:
     """The event's time in epoch ms: ``_ts`` when present, else the job's time field.
 
@@ -125,9 +115,3 @@ def event_time_ms(event: dict[str, Any], time_field: str = "@timestamp", time_fo
             return n * 1000 if time_format == "epoch" else n
         return parse_iso_ms(s)
     return None
-
-
-def iso_ms(ms: int) -> str:
-    """ISO-8601 UTC text with milliseconds, as Elasticsearch prints ``@timestamp``."""
-    dt = datetime.fromtimestamp(ms / 1000.0, tz=timezone.utc)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"

@@ -1,0 +1,56 @@
+"""The mapper's one bounded cache.
+
+Real trails repeat themselves: the same principal, user agent, request parameters and
+whole calls come back thousands of times, so the mapper keeps what it computed for a
+value keyed by that value. ``BoundedCache`` holds at most ``limit`` entries and is
+emptied when full: cheaper per hit than LRU bookkeeping, and since the repeated values
+are the frequent ones, they are back in the cache right after a clear. Memory stays flat
+whatever the input length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+import orjson
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class BoundedCache(Generic[K, V]):
+    """``get_or_make(key, make)``: the cached value, or ``make()`` stored under ``key``."""
+
+    __slots__ = ("limit", "_items")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._items: dict[K, V] = {}
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: K) -> V | None:
+        return self._items.get(key)
+
+    def put(self, key: K, value: V) -> V:
+        items = self._items
+        if len(items) >= self.limit:
+            items.clear()
+        items[key] = value
+        return value
+
+    def get_or_make(self, key: K, make: Callable[[], V]) -> V:
+        value = self._items.get(key)
+        if value is None:
+            value = self.put(key, make())
+        return value
+
+
+def json_key(value: Any) -> bytes | None:
+    """A cache key for a JSON value (its serialisation); None when it cannot be one."""
+    try:
+        return orjson.dumps(value)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
