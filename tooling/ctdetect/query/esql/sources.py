@@ -59,6 +59,18 @@ ALERT_FIELDS = {
 }
 
 
+def document_index(doc: Mapping[str, Any]) -> str:
+    """The index a document lives in (``_index``), else the data stream its ``data_stream.*``
+    (or ``event.dataset``) names, as the aws integration writes it: ``logs-aws.cloudtrail-default``."""
+    idx = doc.get("_index")
+    if isinstance(idx, str):
+        return idx
+    ds = doc.get("data_stream.dataset") or doc.get("event.dataset")
+    if isinstance(ds, str):
+        return f"{doc.get('data_stream.type') or 'logs'}-{ds}-{doc.get('data_stream.namespace') or 'default'}"
+    return "ctdetect-events"
+
+
 def matching_sources(pattern: str) -> list[str]:
     """The package data sources (concrete index names) an index pattern selects."""
     pattern = pattern.split(":", 1)[-1] if ":" in pattern and not pattern.startswith(("<", "*")) else pattern
