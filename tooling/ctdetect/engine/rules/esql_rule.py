@@ -126,7 +126,7 @@ class EsqlRule(CompiledRule):
         docs = [m.event for m in window]
         aggregating = self.program.query.aggregating
         limit = self.rule.max_signals if aggregating else None
-        table = self.program.run(docs, executed_at, limit=limit)
+        table = self.program.run(docs, executed_at, limit=limit, prefiltered=True)
         types = table.types
         created = 0
         dedupe = not aggregating and "_id" in self.program.query.metadata and table.source_rows is not None

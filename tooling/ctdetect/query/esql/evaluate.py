@@ -50,7 +50,9 @@ class Program:
     query: e.Query
     source_types: dict[str, str | None]
     steps: list[Callable[[Table, Context], Table]]
-    prefilter: list[Callable[[Table, Context], Table]]
+    prefilter: list[Column]  # conditions over source fields only: every row the query can return passes them
+    prefilter_fields: set[str]
+    covered: int  # leading steps the prefilter fully applies (skipped on prefiltered input)
     referenced: set[str]
     patterns: list[str]
     has_limit: bool
@@ -65,28 +67,45 @@ class Program:
         source_types = dict(schema.columns)
         compiler = _Compiler(analyzer, source_types)
         steps: list[Callable[[Table, Context], Table]] = []
-        prefilter: list[Callable[[Table, Context], Table]] = []
+        prefilter: list[Column] = []
+        prefilter_fields: set[str] = set()
+        covered = 0
         leading = True
         for cmd in query.commands:
             for kind, why in UNSUPPORTED_COMMANDS.items():
                 if isinstance(cmd, kind):
                     raise EsqlUnsupported(f"{why} is not run by the embedded evaluator")
-            step, schema = compiler.command(cmd, schema)
-            if leading and isinstance(cmd, e.Where) and not compiler.created and not _reads_now(cmd.condition):
-                prefilter.append(step)
-            else:
+            if leading and isinstance(cmd, e.Where):
+                # The conjuncts that read only source fields (not a column an EVAL made, not
+                # NOW(), which moves with each execution) can drop events as they stream in;
+                # the WHERE still runs in full.
+                parts = _conjuncts(cmd.condition)
+                usable = 0
+                for part in parts:
+                    fields = {n.name for n in part.walk() if isinstance(n, e.FieldRef)}
+                    if not _reads_now(part) and not fields & compiler.created:
+                        prefilter.append(compiler.expr(part, schema))
+                        prefilter_fields |= fields
+                        usable += 1
+                if usable == len(parts) and covered == len(steps):
+                    covered += 1
+            elif not isinstance(cmd, e.Eval):
                 leading = False
-                steps.append(step)
+            step, schema = compiler.command(cmd, schema)
+            steps.append(step)
         if isinstance(query.source, e.Row):
             row = compiler.row(query.source)
             steps.insert(0, row)
-        return cls(query, source_types, prefilter + steps, prefilter, compiler.referenced, compiler.patterns, compiler.has_limit)
+        if isinstance(query.source, e.Row):
+            covered = 0
+        return cls(query, source_types, steps, prefilter, prefilter_fields, covered, compiler.referenced, compiler.patterns, compiler.has_limit)
 
     # -------------------------------------------------------------------- running
-    def table(self, docs: list[dict]) -> Table:
-        """The ``FROM`` table of ``docs``: the columns the query names, as ES|QL cells."""
-        names = set(self.referenced) | set(self.query.metadata)
-        if self.patterns:
+    def table(self, docs: list[dict], names: set[str] | None = None) -> Table:
+        """The ``FROM`` table of ``docs``: the columns the query names (or ``names``), as ES|QL cells."""
+        if names is None:
+            names = set(self.referenced) | set(self.query.metadata)
+        if self.patterns and names is not self.prefilter_fields:
             keys: set[str] = set()
             for doc in docs:
                 keys.update(doc)
@@ -122,23 +141,31 @@ class Program:
         """Indices of the documents the leading ``WHERE``s keep (all, when there are none)."""
         if not self.prefilter:
             return list(range(len(docs)))
-        table = self.table(docs)
+        table = self.table(docs, self.prefilter_fields)
         ctx = Context(now_ms, docs)
-        for step in self.prefilter:
-            table = step(table, ctx)
+        for condition in self.prefilter:
+            table = table.where(condition(table, ctx))
         return list(table.source_rows or [])
 
-    def run(self, docs: list[dict], now_ms: int, *, limit: int | None = None) -> Table:
+    def run(self, docs: list[dict], now_ms: int, *, limit: int | None = None, prefiltered: bool = False) -> Table:
         """Run the whole query over ``docs``; at most ``limit`` rows (default: ES|QL's 1,000
-        when the query has no ``LIMIT``)."""
+        when the query has no ``LIMIT``). ``prefiltered``: every doc passed ``filter_docs``,
+        so the leading WHEREs it fully applies are not run again."""
         ctx = Context(now_ms, docs)
         table = self.table(docs) if isinstance(self.query.source, e.From) else Table.empty()
-        for step in self.steps:
+        for step in self.steps[self.covered if prefiltered else 0:]:
             table = step(table, ctx)
         cap = limit if limit is not None else (None if self.has_limit else DEFAULT_LIMIT)
         if cap is not None and table.size > cap:
             table = table.take(list(range(cap)))
         return table
+
+
+def _conjuncts(expr: e.Expr) -> list[e.Expr]:
+    """``a and (b and c)`` -> ``[a, b, c]``."""
+    if isinstance(expr, e.Binary) and expr.op == "and":
+        return _conjuncts(expr.left) + _conjuncts(expr.right)
+    return [expr]
 
 
 def _reads_now(expr: e.Expr) -> bool:

@@ -118,8 +118,17 @@ class ExprCompiler:
 
     def x_in(self, node: e.In) -> Column:
         operand = self.compile(node.operand)
-        items = [self._coerced(i, node.operand) for i in node.items]
         negated = node.negated
+        if all(isinstance(i, e.Literal) and i.value is not None for i in node.items) and self.type_of(node.operand) not in DATE_TYPES:
+            values = frozenset(i.value for i in node.items)  # the common case: a list of constants
+
+            def member(v: Any) -> Any:
+                if v is None or isinstance(v, list):
+                    return None
+                return (v in values) != negated
+
+            return lambda t, c: [member(v) for v in operand(t, c)]
+        items = [self._coerced(i, node.operand) for i in node.items]
 
         def run(t: Table, c: Context) -> list:
             cols = [i(t, c) for i in items]
