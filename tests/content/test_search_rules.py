@@ -337,3 +337,33 @@ def test_hunting_queries_find_real_events(package: Package, shared_dir: Path) ->
     assert all(counts[h] > 0 for h in HUNTS_SEEN_IN_SHARED_DATA), counts
     # The classic snapshot hunt finds the real snapshot-sharing detonation.
     assert counts["ctdetect-hunt-snapshot-sharing"] >= 1
+
+
+def test_playbook_esql_pivots_parse_resolve_and_return_rows(package: Package) -> None:
+    """ES|QL pivots (Discover in ES|QL mode) resolve against the package's data sources and,
+    filled with the values of their rule's firing scenario, return rows on its events."""
+    from ctdetect.catalogue import load_catalogue
+    from ctdetect.query.esql.analyze import analyze
+    from ctdetect.query.esql.evaluate import Program
+    from ctdetect.query.esql.sources import source_columns
+    from ctdetect.services.inputs import make_mapper
+
+    catalogue = load_catalogue()
+    columns = lambda indices: source_columns(indices, catalogue)  # noqa: E731
+    mapper = make_mapper(None)
+    checked = 0
+    for book in package.playbooks:
+        blocks = re.findall(r"```esql\n(.*?)```", book.sections.get("Pivots", ""), flags=re.DOTALL)
+        if not blocks:
+            continue
+        [rule_id] = book.rule_ids
+        fires = next(s for s in package.scenarios if s.name.endswith("-fires") and any(e.rule == rule_id and e.fires for e in s.expectations))
+        entity = next(e.entity for e in fires.expectations if e.rule == rule_id)
+        events = [mapper.map(json.loads(line)) for line in (fires.folder / "events.ndjson").read_text().splitlines()]
+        for block in blocks:
+            text = re.sub(r"\{\{([^}]+)\}\}", lambda m: str(entity.get(m.group(1), "placeholder")), block.strip())
+            query = parse_query(text, "esql")
+            assert analyze(query, columns) == [], (book.source.path.name, text)
+            assert Program.prepare(query, columns).run(events, 0).size > 0, (book.source.path.name, text)
+            checked += 1
+    assert checked >= 3
