@@ -76,10 +76,14 @@ def test_elastic_native_metadata(search_rules: list[Rule]) -> None:
         assert meta["maturity"] == "production" and meta["integration"] == ["aws"], where
         assert re.fullmatch(r"\d{4}/\d{2}/\d{2}", meta["creation_date"]) and re.fullmatch(r"\d{4}/\d{2}/\d{2}", meta["updated_date"]), where
         assert rule["author"] == ["ctdetect"] and rule["license"] == "Apache-2.0", where
-        assert sorted(rule["index"]) == ["filebeat-*", "logs-aws.cloudtrail-*"], where
-        # Elastic's convention (elastic.timestamp-override): windows on event.ingested, except EQL sequences.
-        sequence = rule.get("language") == "eql" and rule["query"].lstrip().startswith("sequence")
-        assert rule.get("timestamp_override") == (None if sequence else "event.ingested"), where
+        if r.type == "esql":  # ES|QL reads the indices its FROM names; Kibana refuses an index list
+            assert "index" not in rule and r.query.lstrip().lower().startswith("from logs-aws.cloudtrail-*"), where
+            assert "timestamp_override" not in rule, where
+        else:
+            assert sorted(rule["index"]) == ["filebeat-*", "logs-aws.cloudtrail-*"], where
+            # Elastic's convention (elastic.timestamp-override): windows on event.ingested, except EQL sequences.
+            sequence = rule.get("language") == "eql" and rule["query"].lstrip().startswith("sequence")
+            assert rule.get("timestamp_override") == (None if sequence else "event.ingested"), where
         assert SEVERITY_SCORE[rule["severity"]] == rule["risk_score"], where
         assert rule["references"] and rule["investigation_fields"]["field_names"], where
         assert r.name.endswith("(ctdetect)"), where
@@ -99,11 +103,21 @@ def test_attack_mappings_are_real(search_rules: list[Rule]) -> None:
                     assert sub.id.startswith(tech.id + ".") and attack.technique(sub.id).name == sub.name, (r.name, sub.id)
 
 
+def _filter_fields(r: Rule) -> set[str]:
+    """The source fields a rule's query selects events by (for ES|QL: its WHERE conditions)."""
+    if r.language != "esql":
+        return {u.field for u in field_uses(parse_query(r.query, r.language))}
+    from ctdetect.query.esql.ast import FieldRef, Where
+
+    query = parse_query(r.query, "esql")
+    return {n.name for c in query.commands if isinstance(c, Where) for n in c.condition.walk() if isinstance(n, FieldRef) and not n.name.startswith("Esql")}
+
+
 def test_no_rule_keys_on_tool_user_agents(search_rules: list[Rule]) -> None:
     for r in search_rules:
         text = r.query.lower()
         assert not any(agent in text for agent in TOOL_AGENTS), r.name
-        fields = {u.field for u in field_uses(parse_query(r.query, r.language))}
+        fields = _filter_fields(r)
         assert not any(f.startswith("user_agent") for f in fields), (r.name, fields)
 
 
@@ -112,8 +126,7 @@ def test_queries_use_cloudtrail_dataset_and_known_fields(package: Package, searc
 
     catalogue = load_catalogue()
     for r in search_rules:
-        node = parse_query(r.query, r.language)
-        fields = {u.field for u in field_uses(node)}
+        fields = _filter_fields(r)
         assert "event.dataset" in fields, r.name
         for name in fields:
             assert catalogue.type_of(name) is not None, (r.name, name)
@@ -326,3 +339,33 @@ def test_hunting_queries_find_real_events(package: Package, shared_dir: Path) ->
     assert all(counts[h] > 0 for h in HUNTS_SEEN_IN_SHARED_DATA), counts
     # The classic snapshot hunt finds the real snapshot-sharing detonation.
     assert counts["ctdetect-hunt-snapshot-sharing"] >= 1
+
+
+def test_playbook_esql_pivots_parse_resolve_and_return_rows(package: Package) -> None:
+    """ES|QL pivots (Discover in ES|QL mode) resolve against the package's data sources and,
+    filled with the values of their rule's firing scenario, return rows on its events."""
+    from ctdetect.catalogue import load_catalogue
+    from ctdetect.query.esql.analyze import analyze
+    from ctdetect.query.esql.evaluate import Program
+    from ctdetect.query.esql.sources import source_columns
+    from ctdetect.services.inputs import make_mapper
+
+    catalogue = load_catalogue()
+    columns = lambda indices: source_columns(indices, catalogue)  # noqa: E731
+    mapper = make_mapper(None)
+    checked = 0
+    for book in package.playbooks:
+        blocks = re.findall(r"```esql\n(.*?)```", book.sections.get("Pivots", ""), flags=re.DOTALL)
+        if not blocks:
+            continue
+        [rule_id] = book.rule_ids
+        fires = next(s for s in package.scenarios if s.name.endswith("-fires") and any(e.rule == rule_id and e.fires for e in s.expectations))
+        entity = next(e.entity for e in fires.expectations if e.rule == rule_id)
+        events = [mapper.map(json.loads(line)) for line in (fires.folder / "events.ndjson").read_text().splitlines()]
+        for block in blocks:
+            text = re.sub(r"\{\{([^}]+)\}\}", lambda m: str(entity.get(m.group(1), "placeholder")), block.strip())
+            query = parse_query(text, "esql")
+            assert analyze(query, columns) == [], (book.source.path.name, text)
+            assert Program.prepare(query, columns).run(events, 0).size > 0, (book.source.path.name, text)
+            checked += 1
+    assert checked >= 3

@@ -94,7 +94,7 @@ def test_threshold_and_new_terms_from_rule_specs():
 
 
 def test_rules_the_engine_cannot_run_are_reported_not_raised():
-    esql = rule("esql", query="from logs-* | limit 1", language="esql", name="esql rule")
+    esql = rule("esql", query="from logs-* | enrich policy on user.name", language="esql", name="esql rule")
     broken = rule(query="event.action:(", name="broken rule")
     good = rule(query="event.action:CreateUser", name="good rule")
     findings, engine = run_rules([esql, broken, good], [ev(1, "CreateUser")])

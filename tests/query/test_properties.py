@@ -19,6 +19,7 @@ from ctdetect.query.errors import QueryParseError
 from ctdetect.query.evaluate import compile_query
 from ctdetect.query.kql import parse_kql
 from ctdetect.query.lucene import parse_lucene
+from ctdetect.query.esql.parser import parse_esql
 
 SEEDS: dict[str, list[str]] = {
     "kuery": [
@@ -39,6 +40,14 @@ SEEDS: dict[str, list[str]] = {
         "+a:1 b:\\(2\\) NOT c:*",
     ],
 }
+
+ESQL_SEEDS = [
+    'from logs-aws.cloudtrail-* metadata _id, _version, _index | where event.action in ("A", "B") and source.ip is not null'
+    ' | eval w = date_trunc(10 seconds, @timestamp) | stats c = count_distinct(event.action), v = values(x) by w, user.name | where c > 5 | keep c, v*',
+    'FROM .alerts-security.* | WHERE NOT KQL("""kibana.alert.rule.tags : "x" """) and kibana.alert.risk_score >= 47 | STATS n = SUM(CASE(a == "b", 1, 0)) BY source.ip',
+    'from a | grok m """id=(?<Esql.id>[^,]+)""" | dissect m "%{a}=%{b}" | eval d = date_diff("seconds", t1, t2) :: long | sort d desc nulls last | limit 3',
+    "row a = ?p, b = [1, 2], c = 5 minutes | mv_expand b | rename a as z | drop c | where z : \"q\" or b::double > 1.5e3 // comment",
+]
 
 DATAFEED = {
     "bool": {
@@ -206,3 +215,30 @@ def test_fast_paths_agree_with_plain_compilation(node: ast.Node) -> None:
     finally:
         evaluate.FAST_PATHS = True
     assert [fast(d) for d in _GRID] == [plain(d) for d in _GRID]
+
+
+def _check_esql(text: str) -> None:
+    """ES|QL is a pipeline, not a filter: it parses to its own tree (``query.esql``)."""
+    try:
+        parse_esql(text)
+    except QueryParseError as exc:
+        assert exc.line is not None and exc.line >= 1 and exc.column is not None and exc.column >= 1
+        assert exc.language == "esql"
+
+
+@SETTINGS
+@given(st.text(max_size=60))
+def test_esql_random_text(text: str) -> None:
+    _check_esql(text)
+
+
+@SETTINGS
+@given(st.lists(ALPHABET | st.sampled_from(["|", " | keep ", " | stats ", " by ", '"""', "::"]), max_size=25).map("".join))
+def test_esql_random_token_soup(text: str) -> None:
+    _check_esql("from a | " + text)
+
+
+@SETTINGS
+@given(mutated(ESQL_SEEDS))
+def test_esql_mutated_real_queries(text: str) -> None:
+    _check_esql(text)

@@ -40,11 +40,41 @@ def test_updated_before_created(tmp_path: Path) -> None:
     assert _checks(tmp_path) == [("schema.date", "r.toml", 5)]
 
 
-def test_esql_is_reported_as_unchecked(tmp_path: Path) -> None:
+def _esql_rule(query: str) -> str:
+    """GOOD_RULE turned into an ES|QL rule with ``query``."""
     text = GOOD_RULE.replace('language = "kuery"', 'language = "esql"').replace('type = "query"', 'type = "esql"').replace('index = ["logs-aws.cloudtrail-*"]\n', "")
-    _write(tmp_path, {"r.toml": text})
-    [(check, _, _)] = _checks(tmp_path)
-    assert check == "query.esql-unchecked"
+    quote = "'" * 3
+    start = text.index("query = " + quote)
+    end = text.index(quote, start + 12) + 3
+    return text[:start] + "query = " + quote + "\n" + query + "\n" + quote + text[end:]
+
+
+def test_esql_rule_that_resolves_has_no_problem(tmp_path: Path) -> None:
+    _write(tmp_path, {"r.toml": _esql_rule('from logs-aws.cloudtrail-* metadata _id, _version, _index\n| where event.action == "ListBuckets"')})
+    assert _checks(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "check"),
+    [
+        ('from logs-aws.cloudtrail-*\n| where event.action == "ListBuckets"', "esql.rule-metadata"),
+        ("from logs-aws.cloudtrail-* metadata _id, _version, _index\n| keep event.action", "esql.rule-metadata"),
+        ("from metrics-* metadata _id, _version, _index", "esql.index-pattern"),
+        ("from logs-aws.cloudtrail-* | stats c = count(*), d = count_distinct(user.name, 1, 2)", "esql.arguments"),
+        ("from logs-aws.cloudtrail-* | eval c = count(*) | stats n = max(c)", "esql.aggregate"),
+        ('from logs-aws.cloudtrail-* | grok event.action "%{NOPE:x}" | stats n = count(*)', "esql.pattern"),
+        ('from logs-aws.cloudtrail-* | where source.ip like "10.*" | stats n = count(*)', "esql.argument-type"),
+    ],
+)
+def test_esql_checks(tmp_path: Path, query: str, check: str) -> None:
+    _write(tmp_path, {"r.toml": _esql_rule(query)})
+    found = [c for c, _, _ in _checks(tmp_path)]
+    assert found == [check], found
+
+
+def test_esql_after_lookup_join_unknown_columns_are_not_judged(tmp_path: Path) -> None:
+    _write(tmp_path, {"r.toml": _esql_rule("from logs-aws.cloudtrail-* | lookup join threat_intel on source.ip | stats n = count(*) by threat.indicator.name_x")})
+    assert _checks(tmp_path) == []
 
 
 def test_attack_reference_mismatch_is_a_warning(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "replay": ("replay", "Run scenarios and check that the expected alerts and anomalies fire."),
     "hunt": ("hunt", "Run every rule and ML job over CloudTrail archives and rank the findings."),
     "map": ("map", "Write the ECS documents of CloudTrail input as the aws integration would index them (NDJSON)."),
+    "esql": ("esql", "Run an ES|QL hunting query over CloudTrail archives, offline."),
     "synth": ("synth", "Generate deterministic benign CloudTrail history (raw records)."),
     "playbooks": ("playbooks", "Regenerate rule notes from playbooks, and list hunting queries."),
     "coverage": ("coverage", "Print the package's coverage table (rules, jobs, ATT&CK, scenarios)."),

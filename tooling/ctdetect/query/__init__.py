@@ -3,7 +3,8 @@
 Public API (stable; other layers use only this):
 
 - ``parse_query(text_or_dsl, language) -> ast.Node`` with language one of
-  ``"kuery"``, ``"eql"``, ``"lucene"``, ``"dsl"`` (``dsl`` takes a dict or JSON text).
+  ``"kuery"``, ``"eql"``, ``"lucene"``, ``"dsl"`` (``dsl`` takes a dict or JSON text);
+  ``"esql"`` gives an ``esql.ast.Query`` (a pipeline, not a filter: see ``query.esql``).
   Raises ``QueryParseError`` with 1-based line and column.
 - ``ast.field_uses(node)`` / ``ast.fields(node)``: the fields a query reads.
 - ``compile_query(node, field_types) -> Callable[[dict], bool]`` (module ``evaluate``):
@@ -17,7 +18,7 @@ from ctdetect.query.errors import QueryParseError
 
 __all__ = ["LANGUAGES", "QueryParseError", "parse_query"]
 
-LANGUAGES = ("kuery", "eql", "lucene", "dsl")
+LANGUAGES = ("kuery", "eql", "lucene", "dsl", "esql")
 
 
 def parse_query(source, language: str):  # type: ignore[no-untyped-def]
@@ -38,4 +39,8 @@ def parse_query(source, language: str):  # type: ignore[no-untyped-def]
         from ctdetect.query.dsl import parse_dsl
 
         return parse_dsl(source)
+    if language == "esql":
+        from ctdetect.query.esql.parser import parse_esql
+
+        return parse_esql(source)
     raise QueryParseError(f"unknown query language {language!r} (expected one of {', '.join(LANGUAGES)})", 1, 1, str(language))

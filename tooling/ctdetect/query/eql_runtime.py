@@ -78,7 +78,7 @@ def _is_num(x: Any) -> bool:
     return (x.__class__ is int or x.__class__ is float) and x.__class__ is not bool
 
 
-def _java_div(a: Any, b: Any) -> Any:
+def java_div(a: Any, b: Any) -> Any:
     if b == 0:
         return None
     if isinstance(a, int) and isinstance(b, int):
@@ -87,7 +87,7 @@ def _java_div(a: Any, b: Any) -> Any:
     return a / b
 
 
-def _java_mod(a: Any, b: Any) -> Any:
+def java_mod(a: Any, b: Any) -> Any:
     if b == 0:
         return None
     if isinstance(a, int) and isinstance(b, int):
@@ -186,8 +186,8 @@ def _arith(op: str) -> Callable[[Any, Any], Any]:
         if op == "*":
             return a * b
         if op == "/":
-            return _java_div(a, b)
-        return _java_mod(a, b)
+            return java_div(a, b)
+        return java_mod(a, b)
 
     return run
 

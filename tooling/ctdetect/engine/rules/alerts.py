@@ -26,6 +26,7 @@ from typing import Any, Iterable
 
 from ctdetect.content.model import Rule
 from ctdetect.ecs.flat import nest
+from ctdetect.query.esql.sources import document_index
 from ctdetect.engine.rules.timeutil import iso_ms, to_datetime
 from ctdetect.findings import Finding
 
@@ -61,13 +62,7 @@ def event_identity(event: dict, seq: int) -> str:
 
 def event_index(event: dict) -> str:
     """The data stream an event would be indexed into, e.g. ``logs-aws.cloudtrail-default``."""
-    idx = event.get("_index")
-    if isinstance(idx, str):
-        return idx
-    ds = event.get("data_stream.dataset") or event.get("event.dataset")
-    if isinstance(ds, str):
-        return f"{event.get('data_stream.type') or 'logs'}-{ds}-{event.get('data_stream.namespace') or 'default'}"
-    return "ctdetect-events"
+    return document_index(event)
 
 
 def rule_fields(rule: Rule) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """Turn a ``Rule`` into a compiled rule of its type, once, before any event is read.
 
 Parsing and compiling happen here and nowhere else: the per-event path only calls the
-predicates built here. A rule the embedded engine cannot evaluate (ES|QL, indicator
-match, an unsupported EQL pipe, a query that does not parse) raises
+predicates built here. A rule the embedded engine cannot evaluate (indicator match, an
+ES|QL command it does not run, an unsupported EQL pipe, a query that does not parse) raises
 ``RuleNotEvaluable`` with a message naming the rule; the engine reports it and runs the
 rest.
 """
@@ -13,6 +13,7 @@ from typing import Callable, Mapping
 
 from ctdetect.content.model import Rule
 from ctdetect.engine.rules.base import CompiledRule, RuleNotEvaluable
+from ctdetect.engine.rules.esql_rule import EsqlRule, compile_esql_rule
 from ctdetect.engine.rules.eql_rule import EqlEventRule, EqlSequenceRule, pipe_limits
 from ctdetect.engine.rules.ml_rule import MachineLearningRule
 from ctdetect.engine.rules.new_terms import NewTermsRule
@@ -95,7 +96,7 @@ def compile_rule(rule: Rule, field_types: Mapping[str, str]) -> CompiledRule:
     try:
         compiled = _compile(rule, field_types)
         compiled.fallback = rule.rule.get("timestamp_override_fallback_disabled") is not True
-        if not isinstance(compiled, MachineLearningRule):
+        if not isinstance(compiled, (MachineLearningRule, EsqlRule)):  # ES|QL rules filter batches themselves
             compiled.route = rule_route(parse_rule_query(rule))
     except RuleNotEvaluable:
         raise
@@ -115,8 +116,10 @@ def _compile(rule: Rule, field_types: Mapping[str, str]) -> CompiledRule:
         if not rule.machine_learning_job_id:
             raise RuleNotEvaluable("machine_learning rule without machine_learning_job_id")
         return MachineLearningRule(rule, schedule, time_field)
-    if rtype in ("esql", "threat_match"):
-        raise RuleNotEvaluable("ES|QL rules are not evaluated by the embedded engine" if rtype == "esql" else "indicator match (threat_match) rules are not evaluated by the embedded engine")
+    if rtype == "esql" or (rule.language or "").lower() == "esql":
+        return compile_esql_rule(rule, schedule, time_field, dict(field_types))
+    if rtype == "threat_match":
+        raise RuleNotEvaluable("indicator match (threat_match) rules are not evaluated by the embedded engine")
     node = parse_rule_query(rule)
     compile_query = _compiler()
     if rtype == "eql":

@@ -7,7 +7,8 @@ worked out once and cached, so ``feed(event, seq)`` costs one dict lookup plus o
 predicate call per rule that can match; matches are kept by the rules, which run
 Kibana's per-execution logic (schedule, ``max_signals``, de-duplication) as executions
 settle. ``finish(anomalies)`` runs the rest and returns the alerts, ``machine_learning``
-rules reading the anomaly findings given.
+rules reading the anomaly findings given, and ES|QL rules that read ``.alerts-security.*``
+last, over the alerts of the others.
 """
 
 from __future__ import annotations
@@ -128,7 +129,13 @@ class RuleEngine:
         """All alerts, rule by rule, after Kibana's per-execution logic."""
         anomalies = anomalies or []
         findings: list[Finding] = []
+        higher_order = [r for r in self.compiled if getattr(r, "reads_alerts", False)]
+        later = {id(r) for r in higher_order}
         for rule in self.compiled:
+            if id(rule) not in later:
+                findings.extend(rule.finish(anomalies))
+        for rule in higher_order:  # ES|QL rules reading .alerts-security.*: the alerts above are their input
+            rule.offer_alerts(findings)
             findings.extend(rule.finish(anomalies))
         return findings
 

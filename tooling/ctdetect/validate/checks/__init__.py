@@ -20,7 +20,8 @@ from ctdetect.validate.checks.ml import (
     RareNeedsBy,
 )
 from ctdetect.validate.checks.playbook import NoteOutOfSync, PlaybookMissing, PlaybookSections, PlaybookUnknownRule
-from ctdetect.validate.checks.query import EsqlUnchecked, FieldType, HuntingQuerySyntax, NotCovered, QuerySyntax, UnknownField
+from ctdetect.validate.checks.esql import ESQL_CHECKS
+from ctdetect.validate.checks.query import FieldType, HuntingQuerySyntax, NotCovered, QuerySyntax, UnknownField
 from ctdetect.validate.checks.rules import MetadataDates, RuleIdUuid, Schedule, SeverityRisk, UniqueName, UniqueRuleId
 from ctdetect.validate.checks.scenario import ScenarioCoverage, ScenarioEvents, ScenarioUnknownTarget
 from ctdetect.validate.checks.schema import SchemaEnum, SchemaRequired, SchemaType, SchemaUnknownKey, SchemaValue
@@ -38,7 +39,7 @@ ALL_CHECKS: tuple[type[Check], ...] = (
     Schedule,
     MetadataDates,
     QuerySyntax,
-    EsqlUnchecked,
+    *ESQL_CHECKS,
     UnknownField,
     NotCovered,
     FieldType,

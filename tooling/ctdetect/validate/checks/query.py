@@ -62,17 +62,6 @@ class QuerySyntax(Check):
             yield from syntax_problems(self, rule, text, language, ctx)
 
 
-class EsqlUnchecked(Check):
-    id = "query.esql-unchecked"
-    description = "ES|QL queries are recognised but not parsed yet: say so rather than pass them silently."
-    severity = "info"
-
-    def run(self, ctx: Context) -> Iterator[Problem]:
-        for rule in ctx.package.rules:
-            if rule.language == "esql" or rule.type == "esql":
-                yield problem(rule.source, "rule.query", self.id, self.severity, "ES|QL query not checked (syntax and fields): ctdetect does not parse ES|QL yet")
-
-
 def _leaves(node: Any) -> Iterator[Any]:
     """Every AST node that reads a field (leaf queries and EQL field references)."""
     for child in node.walk():

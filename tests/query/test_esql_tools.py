@@ -1,0 +1,45 @@
+"""The generation-time tools of ES|QL: function definitions -> our data file, and the ES|QL rules' scenario events."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+from ctdetect.query.esql.functions import load_functions
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _tool(name: str):  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_definitions_are_compacted_into_our_data_shape(tmp_path: Path) -> None:
+    """A definition in Elastic's published shape (here: a made-up function) becomes one entry of ours."""
+    signatures = [
+        {"params": [{"name": "interval", "type": "date_period", "optional": False}, {"name": "date", "type": "date", "optional": False}], "variadic": False, "returnType": "date"},
+        {"params": [{"name": "interval", "type": "time_duration", "optional": False}, {"name": "date", "type": "date_nanos", "optional": False}], "variadic": False, "returnType": "date_nanos"},
+    ]
+    (tmp_path / "defs").mkdir()
+    (tmp_path / "defs" / "trunc_like.json").write_text(json.dumps({"type": "scalar", "name": "trunc_like", "signatures": signatures}))
+    (tmp_path / "defs" / "preview_only.json").write_text(json.dumps({"type": "scalar", "name": "preview_only", "snapshot_only": True, "signatures": []}))
+    out = tmp_path / "functions.json"
+    assert _tool("gen_esql_functions").main([str(tmp_path / "defs"), "-o", str(out)]) == 0
+    data = json.loads(out.read_text())["functions"]
+    assert data == {"trunc_like": {"kind": "scalar", "params": [["interval", "date_period time_duration"], ["date", "date date_nanos"]], "returns": "=1"}}
+
+
+def test_shipped_function_data_loads() -> None:
+    functions = load_functions()
+    assert len(functions) >= 120
+    assert functions["count_distinct"].kind == "agg" and functions["count_distinct"].min_args == 1 and functions["count_distinct"].max_args == 2
+    assert functions["case"].max_args is None and functions["date_trunc"].return_type(["time_duration", "date"]) == "date"
+
+
+def test_esql_scenarios_are_in_sync_with_their_generator() -> None:
+    assert _tool("gen_esql_scenarios").main(["--check"]) == 0, "run python tools/gen_esql_scenarios.py"

@@ -1,0 +1,211 @@
+"""``esql`` rules: an ES|QL query per execution, each result row an alert (Kibana's ES|QL rule type).
+
+Kibana semantics emulated, per execution window ``[t - from, t]`` (the query runs with a
+time-range filter on ``@timestamp``, and ``NOW()`` is the execution time):
+
+- **non-aggregating** queries (no ``STATS``): each row is one source document; its alert
+  carries the document's fields, overlaid with the row's columns. With ``METADATA _id``
+  the alert id comes from the document (``_id``, ``_version``, ``_index``), so a document
+  seen by two overlapping executions alerts once, and an execution pages on until
+  ``max_signals`` *new* alerts; without ``_id`` every execution alerts again;
+- **aggregating** queries: each row is an alert holding only the row's columns; the id
+  comes from the execution's time range and the row, so overlapping executions may alert
+  on the same group again (Kibana's documentation advises a look-back no longer than the
+  interval for such rules); at most ``max_signals`` rows per execution;
+- ``alert_suppression`` (``group_by``, ``duration``, ``missing_fields_strategy``): alerts
+  with the same group values within the duration (else within one execution) are folded
+  into the first, which counts them in ``kibana.alert.suppression.docs_count``;
+- ``FROM .alerts-security.*`` reads the alerts the other rules of the same run produced
+  (Kibana's alert documents, flattened), so higher-order rules work: the engine runs such
+  rules after the others (``RuleEngine.finish``).
+
+Events stream in; the query's leading ``WHERE`` commands over source fields run as a
+vectorised filter on batches (``query.esql.evaluate.Program.filter_docs``), so only
+candidate events are kept for the executions.
+
+References: Kibana docs "Create an ES|QL rule" (aggregating and non-aggregating queries,
+deduplication with METADATA _id, alert suppression) and the alert schema.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any, Sequence
+
+from ctdetect.content.model import Rule
+from ctdetect.ecs.flat import flatten, nest
+from ctdetect.engine.rules.alerts import alert_uuid, event_alert, event_identity, event_index
+from ctdetect.engine.rules.base import CompiledRule, Match, RuleNotEvaluable
+from ctdetect.engine.rules.schedule import Schedule
+from ctdetect.engine.rules.timeutil import duration_ms, iso_ms, parse_iso_ms, to_datetime
+from ctdetect.findings import Finding
+
+BATCH = 2048
+ALERTS_INDEX = ".alerts-security.alerts-default"
+
+
+def compile_esql_rule(rule: Rule, schedule: Schedule, time_field: str | None, field_types: dict[str, str]) -> "EsqlRule":
+    from ctdetect.query.errors import QueryParseError
+    from ctdetect.query.esql.evaluate import EsqlUnsupported, Program
+    from ctdetect.query.esql.parser import parse_esql
+    from ctdetect.query.esql.sources import columns_for, matching_sources, DATA_SOURCES
+
+    if not isinstance(rule.query, str) or not rule.query.strip():
+        raise RuleNotEvaluable("ES|QL rule without a query")
+    try:
+        query = parse_esql(rule.query)
+    except QueryParseError as exc:
+        raise RuleNotEvaluable(f"ES|QL query does not parse: {exc}") from None
+
+    def source_columns(indices: tuple[str, ...]) -> dict[str, str] | None:
+        kinds = {DATA_SOURCES[i] for pattern in indices for i in matching_sources(pattern)}
+        return columns_for(kinds or {"events"}, field_types)
+
+    try:
+        program = Program.prepare(query, source_columns)
+    except EsqlUnsupported as exc:
+        raise RuleNotEvaluable(f"ES|QL: {exc}") from None
+    reads_alerts = any(fnmatchcase(ALERTS_INDEX, p) for p in query.indices)
+    suppression = rule.rule.get("alert_suppression") if isinstance(rule.rule.get("alert_suppression"), dict) else None
+    return EsqlRule(rule, schedule, time_field, program=program, reads_alerts=reads_alerts, suppression=suppression)
+
+
+@dataclass(slots=True)
+class EsqlRule(CompiledRule):
+    program: Any = None
+    reads_alerts: bool = False
+    suppression: dict | None = None
+    pending: list[Match] = field(default_factory=list)
+    alerted: set[int] = field(default_factory=set)
+    suppressed: dict[tuple, tuple[int, dict]] = field(default_factory=dict)  # group -> (until ms, alert flat)
+    _index_cache: dict[str, bool] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ input
+    def _reads(self, index: str) -> bool:
+        ok = self._index_cache.get(index)
+        if ok is None:
+            ok = self._index_cache[index] = any(fnmatchcase(index, p) for p in self.program.query.indices)
+        return ok
+
+    def offer(self, event: dict, seq: int) -> None:
+        if self.reads_alerts or not self._reads(event_index(event)):
+            return
+        ts = self._time(event)
+        if ts is not None:
+            self.pending.append(Match(ts, seq, event))
+            if len(self.pending) >= BATCH:
+                self._flush()
+
+    def offer_alerts(self, alerts: Sequence[Finding]) -> None:
+        """The alerts of this run, as ``.alerts-security.*`` documents (higher-order rules)."""
+        for seq, alert in enumerate(alerts):
+            if alert.kind != "alert" or alert.source_id == self.rule.rule_id:
+                continue
+            doc = flatten(alert.document)
+            doc["_index"] = ALERTS_INDEX
+            doc["_id"] = doc.get("kibana.alert.uuid")
+            ts = parse_iso_ms(doc.get("@timestamp"))
+            if ts is None:
+                self.untimed += 1
+                continue
+            doc["_ts"] = ts
+            self.pending.append(Match(ts, -1 - seq, doc))
+        self._flush()
+
+    def _flush(self) -> None:
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        newest = max(m.ts for m in batch)
+        for i in self.program.filter_docs([m.event for m in batch], newest):
+            self._keep(batch[i])
+
+    # ------------------------------------------------------------------ executions
+    def _execute(self, executed_at: int, window: Sequence[Match]) -> None:
+        docs = [m.event for m in window]
+        aggregating = self.program.query.aggregating
+        limit = self.rule.max_signals if aggregating else None
+        table = self.program.run(docs, executed_at, limit=limit, prefiltered=True)
+        types = table.types
+        created = 0
+        dedupe = not aggregating and "_id" in self.program.query.metadata and table.source_rows is not None
+        for row_no, row in enumerate(table.rows()):
+            if created >= self.rule.max_signals:
+                break
+            columns = {k: _out(v, types.get(k)) for k, v in row.items()}
+            if not aggregating and table.source_rows is not None:
+                match = window[table.source_rows[row_no]]
+                if dedupe and match.seq in self.alerted:
+                    continue
+                identities = (event_identity(match.event, match.seq),) if dedupe else (event_identity(match.event, match.seq), executed_at)
+                alert = event_alert(self.rule, self.rule_flat, match.event, match.seq, match.ts, executed_at, extra=columns, identities=identities)
+                if dedupe:
+                    self.alerted.add(match.seq)
+            else:
+                alert = self._row_alert(columns, executed_at, row_no)
+            if self._suppress(alert, executed_at):
+                continue
+            self.output.append(alert)
+            created += 1
+
+    def _row_alert(self, columns: dict[str, Any], executed_at: int, row_no: int) -> Finding:
+        flat = dict(columns)
+        flat.update(self.rule_flat)
+        start = executed_at - self.schedule.lookback_ms
+        flat.update(
+            {
+                "@timestamp": iso_ms(executed_at),
+                "event.kind": "signal",
+                "kibana.alert.original_time": iso_ms(executed_at),
+                "kibana.alert.uuid": alert_uuid(self.rule.rule_id, start, executed_at, self.rule.query, row_no),
+                "kibana.alert.depth": 1,
+                "kibana.alert.reason": f"ES|QL rule {self.rule.name} returned a row: " + ", ".join(f"{k}={v}" for k, v in list(columns.items())[:4]),
+            }
+        )
+        return Finding(kind="alert", source_id=self.rule.rule_id, name=self.rule.name, timestamp=to_datetime(executed_at), score=float(self.rule.risk_score or 0), document=nest(flat), entity=dict(columns))
+
+    def _suppress(self, alert: Finding, executed_at: int) -> bool:
+        """Fold ``alert`` into an earlier one of its suppression group (True: it was folded)."""
+        spec = self.suppression
+        if not spec or not spec.get("group_by"):
+            return False
+        values = tuple(_key(alert.get(f)) for f in spec["group_by"])
+        if any(v is None for v in values) and spec.get("missing_fields_strategy") == "doNotSuppress":
+            return False
+        duration = spec.get("duration")
+        until = executed_at + duration_ms(f"{duration['value']}{duration['unit']}") if isinstance(duration, dict) else executed_at
+        found = self.suppressed.get(values)
+        if found is not None and executed_at <= found[0]:
+            doc = found[1]
+            alert_doc = doc.setdefault("kibana", {}).setdefault("alert", {}).setdefault("suppression", {})
+            alert_doc["docs_count"] = alert_doc.get("docs_count", 0) + 1
+            alert_doc["end"] = iso_ms(executed_at)
+            return True
+        doc = alert.document
+        doc.setdefault("kibana", {}).setdefault("alert", {})["suppression"] = {
+            "terms": [{"field": f, "value": v} for f, v in zip(spec["group_by"], values)],
+            "start": iso_ms(executed_at), "end": iso_ms(executed_at), "docs_count": 0,
+        }
+        self.suppressed[values] = (until, doc)
+        return False
+
+    def finish(self, anomalies: list[Finding]) -> list[Finding]:
+        self._flush()
+        self._settle(None)
+        return self.output
+
+
+def _key(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(value) if value else None
+    return value
+
+
+def _out(value: Any, type_: str | None) -> Any:
+    """A cell as an alert document holds it (dates as ISO strings)."""
+    if type_ in ("date", "date_nanos"):
+        if isinstance(value, list):
+            return [iso_ms(v) for v in value]
+        return iso_ms(value) if isinstance(value, int) else value
+    return value

@@ -1,0 +1,363 @@
+"""ES|QL expressions compiled into column functions ``(table, ctx) -> list``.
+
+One method per node type. Semantics (null propagation, multi-values as null for single-
+value operators, literal casts next to date and IP columns, LIKE/RLIKE as whole-value
+matches, full-text functions over the row's source document) are described in
+``evaluate``'s docstring, which owns the pipeline these expressions run in.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from ctdetect.query.eql_runtime import java_div, java_mod
+from ctdetect.query.esql import ast as e
+from ctdetect.query.esql.analyze import Schema
+from ctdetect.query.esql.scalars import SCALARS, EsqlRuntimeError, Span, to_date
+from ctdetect.query.esql.table import Table, normalise
+from ctdetect.query.values import to_ip, wildcard_regex
+
+if TYPE_CHECKING:
+    from ctdetect.query.esql.evaluate import _Compiler
+
+DATE_TYPES = ("date", "date_nanos")
+Column = Callable[[Table, "Context"], list]
+
+
+class EsqlUnsupported(Exception):
+    """The query uses something the embedded evaluator does not run (message says what)."""
+
+
+@dataclass
+class Context:
+    """What expressions read besides the table: the time and the rows' source documents."""
+
+    now_ms: int
+    docs: list[dict] = field(default_factory=list)
+    full_text: dict[str, Callable[[dict], bool]] = field(default_factory=dict)
+
+
+
+# ------------------------------------------------------------------------------ expressions
+class ExprCompiler:
+    def __init__(self, owner: _Compiler, schema: Schema, replace: Mapping[int, str]) -> None:
+        self.owner = owner
+        self.schema = schema
+        self.replace = replace
+
+    def type_of(self, node: e.Expr) -> str | None:
+        return self.owner.analyzer.type_of(node, self.schema, in_stats=True)
+
+    def compile(self, node: e.Expr) -> Column:
+        if id(node) in self.replace:
+            name = self.replace[id(node)]
+            return lambda table, ctx: table.column(name)
+        method = getattr(self, "x_" + type(node).__name__.lower())
+        return method(node)
+
+    def x_literal(self, node: e.Literal) -> Column:
+        value = node.value
+        return lambda table, ctx: [value] * table.size
+
+    def x_timespan(self, node: e.TimeSpan) -> Column:
+        span = Span(node.amount, node.unit)
+        return lambda table, ctx: [span] * table.size
+
+    def x_param(self, node: e.Param) -> Column:
+        raise EsqlUnsupported(f"parameter {node.name} has no value (the embedded evaluator runs queries without parameters)")
+
+    def x_maplit(self, node: e.MapLit) -> Column:
+        value = {k: getattr(v, "value", None) for k, v in node.entries}
+        return lambda table, ctx: [value] * table.size
+
+    def x_listlit(self, node: e.ListLit) -> Column:
+        items = [getattr(i, "value", None) for i in node.items]
+        value = normalise(items)
+        return lambda table, ctx: [value] * table.size
+
+    def x_fieldref(self, node: e.FieldRef) -> Column:
+        name = node.name
+        self.owner.referenced.add(name)
+        return lambda table, ctx: table.column(name)
+
+    def _coerced(self, node: e.Expr, other: e.Expr) -> Column:
+        """``node``, with a string literal cast to ``other``'s date type when compared to one."""
+        if isinstance(node, e.Literal) and node.type == "keyword" and self.type_of(other) in DATE_TYPES:
+            ms = to_date(node.value)
+            return lambda table, ctx: [ms] * table.size
+        return self.compile(node)
+
+    def x_binary(self, node: e.Binary) -> Column:
+        op = node.op
+        left, right = self._coerced(node.left, node.right), self._coerced(node.right, node.left)
+        if op == "and":
+            return lambda t, c: [_and(a, b) for a, b in zip(left(t, c), right(t, c))]
+        if op == "or":
+            return lambda t, c: [_or(a, b) for a, b in zip(left(t, c), right(t, c))]
+        ip = "ip" in (self.type_of(node.left), self.type_of(node.right))
+        fn = _COMPARE.get(op) or _ARITH[op]
+        if ip and op in _ORDER:
+            order = _ORDER[op]
+            return lambda t, c: [_ip_compare(order, a, b) for a, b in zip(left(t, c), right(t, c))]
+        return lambda t, c: [_apply2(fn, a, b) for a, b in zip(left(t, c), right(t, c))]
+
+    def x_not(self, node: e.Not) -> Column:
+        inner = self.compile(node.operand)
+        return lambda t, c: [None if v is None or isinstance(v, list) else not v for v in inner(t, c)]
+
+    def x_neg(self, node: e.Neg) -> Column:
+        inner = self.compile(node.operand)
+        return lambda t, c: [-v if isinstance(v, (int, float)) and not isinstance(v, bool) else None for v in inner(t, c)]
+
+    def x_isnull(self, node: e.IsNull) -> Column:
+        inner = self.compile(node.operand)
+        negated = node.negated
+        return lambda t, c: [(v is None) != negated for v in inner(t, c)]
+
+    def x_in(self, node: e.In) -> Column:
+        operand = self.compile(node.operand)
+        negated = node.negated
+        if all(isinstance(i, e.Literal) and i.value is not None for i in node.items) and self.type_of(node.operand) not in DATE_TYPES:
+            values = frozenset(i.value for i in node.items)  # the common case: a list of constants
+
+            def member(v: Any) -> Any:
+                if v is None or isinstance(v, list):
+                    return None
+                return (v in values) != negated
+
+            return lambda t, c: [member(v) for v in operand(t, c)]
+        items = [self._coerced(i, node.operand) for i in node.items]
+
+        def run(t: Table, c: Context) -> list:
+            cols = [i(t, c) for i in items]
+            out = []
+            for row, v in enumerate(operand(t, c)):
+                if v is None or isinstance(v, list):
+                    out.append(None)
+                    continue
+                candidates = [col[row] for col in cols]
+                if any(x == v for x in candidates if not isinstance(x, list)):
+                    out.append(not negated)
+                elif any(x is None for x in candidates):
+                    out.append(None)
+                else:
+                    out.append(negated)
+            return out
+
+        return run
+
+    def x_like(self, node: e.Like) -> Column:
+        operand = self.compile(node.operand)
+        if node.regex:
+            from ctdetect.query.regex import lucene_regex
+
+            regexes = [lucene_regex(p) for p in node.patterns]
+        else:
+            regexes = [wildcard_regex(p) for p in node.patterns]
+        negated = node.negated
+
+        def test(v: Any) -> Any:
+            if v is None or isinstance(v, list):
+                return None
+            text = v if isinstance(v, str) else str(v)
+            return any(r.match(text) for r in regexes) != negated
+
+        return lambda t, c: [test(v) for v in operand(t, c)]
+
+    def x_cast(self, node: e.Cast) -> Column:
+        target = {"int": "integer", "bool": "boolean", "datetime": "date", "string": "keyword", "text": "keyword"}.get(node.type, node.type)
+        name = {"integer": "to_integer", "long": "to_long", "double": "to_double", "boolean": "to_boolean", "date": "to_datetime", "keyword": "to_string", "ip": "to_ip", "version": "to_version"}.get(target)
+        if name is None:
+            raise EsqlUnsupported(f"cast to {node.type} is not run by the embedded evaluator")
+        return self._scalar(name, [node.operand])
+
+    def x_matchop(self, node: e.MatchOp) -> Column:
+        if not isinstance(node.field, e.FieldRef):
+            raise EsqlUnsupported("the match operator needs a field on its left")
+        query = getattr(node.query, "value", None)
+        return self._full_text("kuery", f"{node.field.name}:{_kql_quote(query)}")
+
+    def x_call(self, node: e.Call) -> Column:
+        name = node.name
+        if name == "case":
+            return self._case(node)
+        if name in ("kql", "qstr"):
+            text = getattr(node.args[0], "value", None) if node.args else None
+            if not isinstance(text, str):
+                raise EsqlUnsupported(f"{name.upper()} needs a string literal")
+            return self._full_text("kuery" if name == "kql" else "lucene", text)
+        if name in ("match", "match_phrase"):
+            if len(node.args) < 2 or not isinstance(node.args[0], e.FieldRef):
+                raise EsqlUnsupported(f"{name.upper()} needs a field and a value")
+            return self._full_text("kuery", f"{node.args[0].name}:{_kql_quote(getattr(node.args[1], 'value', None))}")
+        if name == "now":
+            return lambda t, c: [c.now_ms] * t.size
+        fn = self.owner.functions.get(name)
+        if fn is not None and fn.kind == "agg":
+            raise EsqlUnsupported(f"aggregate function {name.upper()} outside STATS")
+        if name not in SCALARS:
+            raise EsqlUnsupported(f"function {name.upper()} is not run by the embedded evaluator")
+        return self._scalar(name, list(node.args))
+
+    def _scalar(self, name: str, args: list[e.Expr]) -> Column:
+        spec = SCALARS[name]
+        compiled = [self.compile(a) for a in args]
+        if name in ("date_diff",) and len(args) == 3:
+            compiled = [compiled[0]] + [self._as_date(a) for a in args[1:]]
+        elif name == "date_trunc" and len(args) == 2:
+            compiled = [compiled[0], self._as_date(args[1])]
+        fn = spec.fn
+
+        def call(*values: Any) -> Any:
+            if not spec.nulls and any(v is None for v in values):
+                return None
+            if spec.per_value and isinstance(values[0], list):
+                out = [call(v, *values[1:]) for v in values[0]]
+                out = [v for v in out if v is not None]
+                return out[0] if len(out) == 1 else (out or None)
+            if not spec.multi and any(isinstance(v, list) for v in values):
+                return None
+            try:
+                return fn(*values)
+            except (EsqlRuntimeError, TypeError, ValueError, ArithmeticError, AttributeError):
+                return None
+
+        def run(t: Table, c: Context) -> list:
+            cols = [f(t, c) for f in compiled]
+            if not cols:
+                return [call() for _ in range(t.size)]
+            return [call(*row) for row in zip(*cols)]
+
+        return run
+
+    def _as_date(self, node: e.Expr) -> Column:
+        inner = self.compile(node)
+        if isinstance(node, e.Literal) and node.type == "keyword":
+            return lambda t, c: [to_date(v) for v in inner(t, c)]
+        return inner
+
+    def _case(self, node: e.Call) -> Column:
+        compiled = [self.compile(a) for a in node.args]
+        pairs = len(compiled) // 2
+        has_else = len(compiled) % 2 == 1
+
+        def run(t: Table, c: Context) -> list:
+            cols = [f(t, c) for f in compiled]
+            out = []
+            for row in range(t.size):
+                for i in range(pairs):
+                    if cols[2 * i][row] is True:
+                        out.append(cols[2 * i + 1][row])
+                        break
+                else:
+                    out.append(cols[-1][row] if has_else else None)
+            return out
+
+        return run
+
+    def _full_text(self, language: str, text: str) -> Column:
+        from ctdetect.query import parse_query
+        from ctdetect.query.errors import QueryParseError
+        from ctdetect.query.evaluate import compile_query
+
+        try:
+            predicate = compile_query(parse_query(text, language), {k: v for k, v in self.owner.source_types.items() if v})
+        except QueryParseError as exc:
+            raise EsqlUnsupported(f"{language} inside ES|QL does not parse: {exc}") from None
+
+        def run(t: Table, c: Context) -> list:
+            if t.source_rows is None:
+                return [None] * t.size
+            return [predicate(c.docs[r]) for r in t.source_rows]
+
+        return run
+
+
+def _kql_quote(value: Any) -> str:
+    text = str(value)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _single(a: Any, b: Any) -> bool:
+    return a is not None and b is not None and not isinstance(a, list) and not isinstance(b, list)
+
+
+def _ip_key(v: Any) -> Any:
+    addr = to_ip(v)
+    return (addr.version, int(addr)) if addr is not None else None
+
+
+def _ip_compare(order: Callable[[Any, Any], bool], a: Any, b: Any) -> Any:
+    if not _single(a, b):
+        return None
+    ka, kb = _ip_key(a), _ip_key(b)
+    return None if ka is None or kb is None else order(ka, kb)
+
+
+def _and(a: Any, b: Any) -> Any:
+    a = None if isinstance(a, list) else a
+    b = None if isinstance(b, list) else b
+    if a is False or b is False:
+        return False
+    if a is None or b is None:
+        return None
+    return bool(a and b)
+
+
+def _or(a: Any, b: Any) -> Any:
+    a = None if isinstance(a, list) else a
+    b = None if isinstance(b, list) else b
+    if a is True or b is True:
+        return True
+    if a is None or b is None:
+        return None
+    return False
+
+
+def _apply2(fn: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
+    if not _single(a, b):
+        return None
+    try:
+        return fn(a, b)
+    except (TypeError, ArithmeticError, ValueError):
+        return None
+
+
+def _comparable(a: Any, b: Any) -> bool:
+    num = (int, float)
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool)
+    return (isinstance(a, num) and isinstance(b, num)) or (isinstance(a, str) and isinstance(b, str))
+
+
+def _cmp(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], Any]:
+    return lambda a, b: op(a, b) if _comparable(a, b) else None
+
+
+def _eq_ci(a: Any, b: Any) -> Any:
+    return a.lower() == b.lower() if isinstance(a, str) and isinstance(b, str) else None
+
+
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {**{op: _cmp(fn) for op, fn in _ORDER.items()}, "=~": _eq_ci}
+
+
+def _add(a: Any, b: Any) -> Any:
+    if isinstance(b, Span) and isinstance(a, int):
+        return b.add_to(a)
+    if isinstance(a, Span) and isinstance(b, int):
+        return a.add_to(b)
+    return a + b if not isinstance(a, (str, Span)) and not isinstance(b, (str, Span)) else None
+
+
+def _sub(a: Any, b: Any) -> Any:
+    if isinstance(b, Span) and isinstance(a, int):
+        return b.add_to(a, -1)
+    return a - b if not isinstance(a, (str, Span)) and not isinstance(b, (str, Span)) else None
+
+
+_ARITH: dict[str, Callable[[Any, Any], Any]] = {"+": _add, "-": _sub, "*": lambda a, b: a * b, "/": java_div, "%": java_mod}
