@@ -60,7 +60,8 @@ def run_esql(text: str, paths: list[str], *, now_ms: int, geoip_db: str | None =
     """Run ES|QL ``text`` over the events of ``paths``; ``NOW()`` is ``now_ms``."""
     from ctdetect.query.esql.scalars import iso
     from ctdetect.query.esql.sources import document_index
-    from ctdetect.services.inputs import flat_events, make_mapper
+    from ctdetect.ecs.stream import EventIdWindow, iter_events
+    from ctdetect.services.inputs import make_mapper
 
     program = prepare(text)
     skips = SkipCounter()
@@ -73,7 +74,8 @@ def run_esql(text: str, paths: list[str], *, now_ms: int, geoip_db: str | None =
         candidates.extend(reads[i] for i in program.filter_docs(reads, now_ms))
         batch.clear()
 
-    for event in flat_events(paths, mapper=make_mapper(geoip_db), on_skip=skips, stdin=stdin):
+    # The one ingest path: every input shape, and repeats of an event.id counted once.
+    for event in iter_events(paths, mapper=make_mapper(geoip_db), on_skip=skips, stdin=stdin, dedupe=EventIdWindow()):
         read += 1
         batch.append(event)
         if len(batch) >= BATCH:

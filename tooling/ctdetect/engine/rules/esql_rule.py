@@ -91,7 +91,7 @@ class EsqlRule(CompiledRule):
     def offer(self, event: dict, seq: int) -> None:
         if self.reads_alerts or not self._reads(event_index(event)):
             return
-        ts = self._time(event)
+        ts = self._time(event, seq)
         if ts is not None:
             self.pending.append(Match(ts, seq, event))
             if len(self.pending) >= BATCH:
