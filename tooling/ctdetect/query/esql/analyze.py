@@ -23,7 +23,7 @@ from ctdetect.query._larkutil import line_col
 from ctdetect.query.esql import ast as e
 from ctdetect.query.esql.functions import NUMERIC_TYPES, STRING_TYPES, accepts, load_functions
 from ctdetect.query.esql.patterns import PatternError, compile_dissect, compile_grok
-from ctdetect.query.esql.sources import METADATA_FIELDS
+from ctdetect.query.esql.sources import METADATA_FIELDS, fully_covered
 
 #: Problem codes (each becomes a named ``validate`` check).
 UNKNOWN_COLUMN = "unknown-column"
@@ -104,7 +104,8 @@ class _Analyzer:
     def source(self, cmd: e.Command) -> Schema:
         if isinstance(cmd, e.From):
             columns = self.source_columns(cmd.indices)
-            schema = Schema(dict(columns or {}), open=columns is None)
+            # Columns are only judged when every pattern reads package data sources alone.
+            schema = Schema(dict(columns or {}), open=columns is None or not fully_covered(cmd.indices))
             for meta in cmd.metadata:
                 if meta not in METADATA_FIELDS:
                     self.report(UNKNOWN_COLUMN, f"unknown metadata field [{meta}] (expected one of {', '.join(sorted(METADATA_FIELDS))})", cmd.pos)
@@ -251,6 +252,12 @@ class _Analyzer:
         out = schema.copy()
         out.set(cmd.type_name, "keyword")
         out.set(cmd.pvalue_name, "double")
+        return out
+
+    def c_completion(self, cmd: e.Completion, schema: Schema) -> Schema:
+        self._string_input(cmd.prompt, schema, "COMPLETION")
+        out = schema.copy()
+        out.set(cmd.target, "keyword")
         return out
 
     def c_fork(self, cmd: e.Fork, schema: Schema) -> Schema:

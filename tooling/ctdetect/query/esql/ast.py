@@ -324,6 +324,17 @@ class ChangePoint(Command):
 
 
 @dataclass(frozen=True)
+class Completion(Command):
+    """``COMPLETION [target =] prompt WITH {"inference_id": ...}``: a column of an LLM's answers."""
+
+    target: str
+    prompt: Expr
+
+    def expressions(self) -> Iterator[Expr]:
+        yield self.prompt
+
+
+@dataclass(frozen=True)
 class Sample(Command):
     probability: float
 

@@ -2,7 +2,7 @@
 
 ``Program.prepare(query, source_columns)`` checks once that every command and function of
 the query can be run here (else ``EsqlUnsupported`` names what cannot: ``ENRICH``,
-``LOOKUP JOIN``, ``FORK``, ``SAMPLE``, ``CHANGE_POINT`` and functions without an
+``LOOKUP JOIN``, ``FORK``, ``SAMPLE``, ``CHANGE_POINT``, ``COMPLETION`` and functions without an
 implementation need a cluster's data or randomness). ``program.run(docs, now_ms=...)``
 turns flat documents into a ``Table`` (only the columns the query names) and applies each
 command in turn. ``program.split()`` gives the leading ``WHERE``s over source fields as a
@@ -40,7 +40,7 @@ from ctdetect.query.esql.scalars import to_date
 from ctdetect.query.esql.table import Table, normalise, values_of
 
 DEFAULT_LIMIT = 1000
-UNSUPPORTED_COMMANDS = {e.Enrich: "ENRICH (needs a cluster's enrich policy)", e.LookupJoin: "LOOKUP JOIN (needs a lookup index)", e.Fork: "FORK", e.Sample: "SAMPLE (random)", e.ChangePoint: "CHANGE_POINT", e.Show: "SHOW"}
+UNSUPPORTED_COMMANDS = {e.Enrich: "ENRICH (needs a cluster's enrich policy)", e.LookupJoin: "LOOKUP JOIN (needs a lookup index)", e.Fork: "FORK", e.Sample: "SAMPLE (random)", e.ChangePoint: "CHANGE_POINT", e.Completion: "COMPLETION (needs an inference endpoint)", e.Show: "SHOW"}
 
 
 

@@ -5,7 +5,7 @@ offline checker is a live cluster. This grammar covers what the reference docume
 queries a detection rule or a hunt writes: the source commands ``FROM ... METADATA``,
 ``ROW``, ``SHOW``, ``TS``; the processing commands ``WHERE EVAL STATS INLINESTATS (INLINE
 STATS) KEEP DROP RENAME SORT LIMIT MV_EXPAND DISSECT GROK ENRICH LOOKUP JOIN CHANGE_POINT
-SAMPLE FORK``; ``//`` and ``/* */`` comments; ``"..."`` and ``\"\"\"...\"\"\"`` strings;
+SAMPLE FORK COMPLETION``; ``//`` and ``/* */`` comments; ``"..."`` and ``\"\"\"...\"\"\"`` strings;
 timespan literals (``10 seconds``); named and positional parameters (``?``, ``?1``,
 ``?name``, ``??name``); ``::`` casts; the ``:`` match operator; and function calls such as
 ``KQL()``, ``MATCH()``, ``QSTR()``.
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 _KEYWORDS = (
     "FROM ROW SHOW TS METADATA WHERE EVAL STATS INLINESTATS INLINE KEEP DROP RENAME SORT LIMIT MV_EXPAND "
-    "DISSECT GROK ENRICH LOOKUP JOIN CHANGE_POINT SAMPLE FORK BY AS ON WITH ASC DESC NULLS FIRST LAST "
+    "DISSECT GROK ENRICH LOOKUP JOIN CHANGE_POINT SAMPLE FORK COMPLETION BY AS ON WITH ASC DESC NULLS FIRST LAST "
     "AND OR NOT IS NULL IN LIKE RLIKE TRUE FALSE"
 ).split()
 
@@ -40,7 +40,7 @@ show_cmd: SHOW QNAME
 
 ?processing_command: where_cmd | eval_cmd | stats_cmd | inlinestats_cmd | keep_cmd | drop_cmd
     | rename_cmd | sort_cmd | limit_cmd | mv_expand_cmd | dissect_cmd | grok_cmd | enrich_cmd
-    | lookup_join_cmd | change_point_cmd | sample_cmd | fork_cmd
+    | lookup_join_cmd | change_point_cmd | sample_cmd | fork_cmd | completion_cmd
 
 where_cmd: WHERE expr
 eval_cmd: EVAL field_list
@@ -73,6 +73,7 @@ enrich_field: (qname "=")? qname
 lookup_join_cmd: LOOKUP JOIN index_pattern ON expr ("," expr)*
 change_point_cmd: CHANGE_POINT qname (ON qname)? (AS qname "," qname)?
 sample_cmd: SAMPLE number
+completion_cmd: COMPLETION (qname "=")? primary WITH (map_expr | qname) (AS qname)?
 fork_cmd: FORK fork_branch+
 fork_branch: "(" processing_command ("|" processing_command)* ")"
 

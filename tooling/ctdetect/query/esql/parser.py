@@ -22,7 +22,8 @@ _UNITS: dict[str, tuple[str, str]] = {}
 for _names, _kind, _unit in (
     ("millisecond milliseconds ms", "time_duration", "millisecond"),
     ("second seconds sec s", "time_duration", "second"),
-    ("minute minutes min", "time_duration", "minute"),
+    # "m" is not in the reference table, but Elastic's own rules write DATE_TRUNC(5m, ...)
+    ("minute minutes min m", "time_duration", "minute"),
     ("hour hours h", "time_duration", "hour"),
     ("day days d", "date_period", "day"),
     ("week weeks w", "date_period", "week"),
@@ -309,6 +310,22 @@ class _Builder:
             key = names.pop(1)
         type_name, pvalue_name = (names[1], names[2]) if len(names) == 3 else ("type", "pvalue")
         return e.ChangePoint(pos, names[0], key, type_name, pvalue_name)
+
+    def cmd_completion(self, node: Any, pos: int) -> e.Completion:
+        # COMPLETION target = prompt WITH {...}; the older form COMPLETION prompt WITH id AS target.
+        trees = self._trees(node)
+        words = [str(t).lower() for t in self._tokens(node)]
+        target = "completion"  # Elastic's default output column
+        first = trees[0]
+        if "as" in words:
+            target = self.name(trees[-1])
+            prompt_tree = first
+        elif len(trees) == 3:  # target, prompt, options
+            target = self.name(first)
+            prompt_tree = trees[1]
+        else:
+            prompt_tree = first
+        return e.Completion(pos, target, self.expr(prompt_tree))
 
     def cmd_sample(self, node: Any, pos: int) -> e.Sample:
         num = self._trees(node)[0]

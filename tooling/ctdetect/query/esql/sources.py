@@ -45,6 +45,11 @@ ALERT_FIELDS = {
         "rule.parameters.language", "rule.parameters.query", "original_event.action", "original_event.category",
         "original_event.dataset", "original_event.kind", "original_event.module", "original_event.outcome",
         "original_event.provider", "original_event.type", "ancestors.id", "ancestors.index", "ancestors.type",
+        # the rule's ATT&CK mapping, copied into every alert (alerts-as-data security fields)
+        "rule.threat.framework", "rule.threat.tactic.id", "rule.threat.tactic.name", "rule.threat.tactic.reference",
+        "rule.threat.technique.id", "rule.threat.technique.name", "rule.threat.technique.reference",
+        "rule.threat.technique.subtechnique.id", "rule.threat.technique.subtechnique.name",
+        "rule.threat.technique.subtechnique.reference",
     )},
     "kibana.alert.risk_score": "double",
     "kibana.alert.rule.risk_score": "double",
@@ -75,6 +80,30 @@ def matching_sources(pattern: str) -> list[str]:
     """The package data sources (concrete index names) an index pattern selects."""
     pattern = pattern.split(":", 1)[-1] if ":" in pattern and not pattern.startswith(("<", "*")) else pattern
     return [index for index in DATA_SOURCES if fnmatchcase(index, pattern)]
+
+
+def _sibling_probes(index: str) -> list[str]:
+    """Indices of datasets next to a source's: ``logs-aws.cloudtrail-default`` gives
+    ``logs-ctdetectprobe-default`` and ``logs-aws.ctdetectprobe-default``. A pattern that
+    selects one of them reads datasets the package has no source for."""
+    stream = index.rsplit("-", 1)[0]  # type and dataset; the namespace may vary freely
+    return [stream[: i + 1] + "ctdetectprobe-default" for i, ch in enumerate(stream) if ch in ".-"]
+
+
+_PROBES = sorted({probe for index in DATA_SOURCES for probe in _sibling_probes(index)})
+
+
+def fully_covered(indices: tuple[str, ...]) -> bool:
+    """Whether every ``FROM`` pattern reads only package data sources, so that a column none
+    of them has is really unknown (``logs-*``, ``logs-endpoint.events.*`` or
+    ``.alerts-security.*`` may hold fields of other datasets: not checked)."""
+    for pattern in indices:
+        if not matching_sources(pattern):
+            return False
+        bare = pattern.split(":", 1)[-1] if ":" in pattern and not pattern.startswith(("<", "*")) else pattern
+        if any(fnmatchcase(probe, bare) for probe in _PROBES):
+            return False
+    return True
 
 
 def source_columns(indices: tuple[str, ...], catalogue: Any) -> dict[str, str] | None:

@@ -118,21 +118,33 @@ class EsqlPattern(_AnalysisCheck):
 
 class EsqlIndexPattern(Check):
     id = "esql.index-pattern"
-    description = "The indices an ES|QL query reads (FROM) match a data source of the package."
+    description = "The indices an ES|QL query reads (FROM) match a data source of the package; elsewhere, data the catalogue does not cover is said once per index pattern."
     severity = "warning"
 
     def run(self, ctx: Context) -> Iterator[Problem]:
         from ctdetect.query.esql.sources import DATA_SOURCES, matching_sources
 
+        uncovered: dict[str, list[tuple[Any, str, str, Any]]] = {}
         for obj, text, key in esql_queries(ctx):
             node, _ = analysed(ctx, text)
             if node is None:
                 continue
             for index in node.indices:
                 if not matching_sources(index):
+                    uncovered.setdefault(index, []).append((obj, text, key, node))
+        known = ", ".join(sorted(DATA_SOURCES))
+        for index, uses in sorted(uncovered.items()):
+            if ctx.package.is_package:
+                # A package's own query reading data it has no source for: replay cannot prove it.
+                for obj, text, key, node in uses:
                     line, column = query_position(obj.source, key, _pos(text, node.source.pos), text)
-                    known = ", ".join(sorted(DATA_SOURCES))
                     yield problem(obj.source, key, self.id, self.severity, f"FROM {index} matches none of the package's data sources ({known}): its columns cannot be checked and replay has no events for it", line=line, column=column)
+                continue
+            # A folder of someone else's rules (Elastic's repository): the integrations the
+            # catalogue does not describe are said once per index pattern, as query.not-covered does.
+            obj, text, key, node = uses[0]
+            line, column = query_position(obj.source, key, _pos(text, node.source.pos), text)
+            yield problem(obj.source, key, self.id, "info", f"FROM {index} ({len(uses)} ES|QL quer{'y' if len(uses) == 1 else 'ies'}) reads data the field catalogue does not cover: their columns are not checked", line=line, column=column)
 
 
 class EsqlRuleMetadata(Check):
