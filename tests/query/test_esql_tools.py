@@ -34,9 +34,33 @@ def test_definitions_are_compacted_into_our_data_shape(tmp_path: Path) -> None:
     assert data == {"trunc_like": {"kind": "scalar", "params": [["interval", "date_period time_duration"], ["date", "date date_nanos"]], "returns": "=1"}}
 
 
+def test_merge_keeps_other_functions_and_records_commits(tmp_path: Path) -> None:
+    """A directory holding part of Elastic's files adds and replaces, keeps the rest, and says where facts come from."""
+    out = tmp_path / "functions.json"
+    out.write_text(json.dumps({"format": 1, "source": "s", "functions": {"kept": {"kind": "scalar", "params": [], "returns": "keyword"}, "gone": {"kind": "scalar", "params": [], "returns": "keyword"}}}))
+    (tmp_path / "defs").mkdir()
+    options = {"name": "options", "type": "function_named_parameters", "optional": True}
+    (tmp_path / "defs" / "fancy.json").write_text(json.dumps({"type": "scalar", "name": "fancy", "signatures": [{"params": [{"name": "field", "type": "keyword"}, options], "returnType": "boolean"}]}))
+    (tmp_path / "defs" / "untyped.json").write_text(json.dumps({"type": "scalar", "name": "untyped", "signatures": []}))
+    (tmp_path / "defs" / "gone.json").write_text(json.dumps({"type": "scalar", "name": "gone", "snapshot_only": True, "signatures": []}))
+    (tmp_path / "defs" / "broken.json").write_text("[1, 2]")
+    (tmp_path / "commits.json").write_text(json.dumps({"fancy": "abc123"}))
+    tool = _tool("gen_esql_functions")
+    assert tool.main([str(tmp_path / "defs"), "-o", str(out), "--merge", "--commits", str(tmp_path / "commits.json")]) == 0
+    data = json.loads(out.read_text())
+    assert data["functions"] == {
+        "fancy": {"kind": "scalar", "params": [["field", "keyword"], ["options", "map", True]], "returns": "boolean"},
+        "kept": {"kind": "scalar", "params": [], "returns": "keyword"},
+        "untyped": {"kind": "scalar", "params": [], "variadic": True, "returns": "any"},
+    }
+    assert data["commits"] == {"fancy": "abc123"} and data["source"] == "s"
+
+
 def test_shipped_function_data_loads() -> None:
     functions = load_functions()
-    assert len(functions) >= 120
+    assert len(functions) >= 190
+    assert functions["in_range"].max_args is None and functions["in_range"].return_type(["date"]) is None  # published without signatures
+    assert functions["clamp"].return_type(["long", "long", "long"]) is None  # no single return type: unknown, not "any"
     assert functions["count_distinct"].kind == "agg" and functions["count_distinct"].min_args == 1 and functions["count_distinct"].max_args == 2
     assert functions["case"].max_args is None and functions["date_trunc"].return_type(["time_duration", "date"]) == "date"
 

@@ -72,6 +72,25 @@ def test_esql_checks(tmp_path: Path, query: str, check: str) -> None:
     assert found == [check], found
 
 
+def test_esql_functions_taken_from_elastics_definitions_validate_clean(tmp_path: Path) -> None:
+    """Functions the hand-typed data lacked (day_name, network_direction, mv_contains, ...) are known, typed and clean."""
+    query = (
+        "from logs-aws.cloudtrail-* metadata _id, _version, _index\n"
+        '| eval weekday = day_name(@timestamp), month = month_name(@timestamp), direction = network_direction(source.ip, source.ip, "private")\n'
+        '| eval plain = ascii(user.name), days = date_unit_count("day", "month", @timestamp), len = st_npoints(source.geo.location)\n'
+        '| where mv_contains(event.category, "iam") and weekday == "Sunday" and days > 27 and direction != "inbound"'
+    )
+    _write(tmp_path, {"r.toml": _esql_rule(query)})
+    assert _checks(tmp_path) == []
+
+
+def test_esql_new_function_is_still_type_checked_and_invented_one_unknown(tmp_path: Path) -> None:
+    _write(tmp_path, {"r.toml": _esql_rule('from logs-aws.cloudtrail-* metadata _id, _version, _index\n| where day_name(user.name) == "Sunday"')})
+    assert [c for c, _, _ in _checks(tmp_path)] == ["esql.argument-type"]
+    _write(tmp_path, {"r.toml": _esql_rule('from logs-aws.cloudtrail-* metadata _id, _version, _index\n| where weekday_of(@timestamp) == "Sunday"')})
+    assert [c for c, _, _ in _checks(tmp_path)] == ["esql.unknown-function"]
+
+
 def test_esql_after_lookup_join_unknown_columns_are_not_judged(tmp_path: Path) -> None:
     _write(tmp_path, {"r.toml": _esql_rule("from logs-aws.cloudtrail-* | lookup join threat_intel on source.ip | stats n = count(*) by threat.indicator.name_x")})
     assert _checks(tmp_path) == []

@@ -56,6 +56,8 @@ class Function:
         return self.params[-1] if self.variadic and self.params else None
 
     def return_type(self, arg_types: list[str | None]) -> str | None:
+        if self.returns == "any":  # the definitions give no single type: unknown, not a type named "any"
+            return None
         if self.returns.startswith("="):
             idx = int(self.returns[1:])
             found = arg_types[idx] if idx < len(arg_types) else None
