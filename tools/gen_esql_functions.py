@@ -30,8 +30,10 @@ KINDS = {"scalar": "scalar", "agg": "agg", "grouping": "grouping", "time_series_
 TYPE_NAMES = {"function_named_parameters": "map"}
 
 
-def compact(defn: dict) -> dict | None:
-    if defn.get("snapshot_only"):
+def compact(defn: dict, released: frozenset[str] = frozenset()) -> dict | None:
+    """Our facts of one definition; ``None`` for a snapshot-only function, unless ``released``
+    names it (a definition read at a commit older than the release that made it GA)."""
+    if defn.get("snapshot_only") and defn.get("name") not in released:
         return None
     sigs = defn.get("signatures") or []
     if not sigs:
@@ -81,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--out", type=Path, default=OUT)
     parser.add_argument("--merge", action="store_true", help="keep OUT's functions that the directory does not define")
     parser.add_argument("--commits", type=Path, help="JSON: function name -> elasticsearch commit of its definition")
+    parser.add_argument("--released", default="", help="comma-separated functions snapshot-only at the commit read but GA since (kept)")
     args = parser.parse_args(argv)
     files = sorted(args.definitions.glob("*.json"))
     if not files:
@@ -99,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         if not isinstance(defn, dict) or not isinstance(defn.get("name"), str):
             print(f"{path}: skipped: not a function definition (no name)", file=sys.stderr)
             continue
-        found = compact(defn)
+        found = compact(defn, frozenset(n for n in args.released.split(",") if n))
         name = defn["name"]
         if found is None:
             functions.pop(name, None)

@@ -56,6 +56,17 @@ def test_merge_keeps_other_functions_and_records_commits(tmp_path: Path) -> None
     assert data["commits"] == {"fancy": "abc123"} and data["source"] == "s"
 
 
+def test_released_keeps_a_function_snapshot_only_at_the_commit_read(tmp_path: Path) -> None:
+    """A definition read before its function went GA still gives its facts when named as released."""
+    (tmp_path / "defs").mkdir()
+    signature = {"params": [{"name": "string", "type": "keyword", "optional": False}], "variadic": False, "returnType": "keyword"}
+    for name in ("decode_like", "still_preview"):
+        (tmp_path / "defs" / f"{name}.json").write_text(json.dumps({"type": "scalar", "name": name, "snapshot_only": True, "signatures": [signature]}))
+    out = tmp_path / "functions.json"
+    assert _tool("gen_esql_functions").main([str(tmp_path / "defs"), "-o", str(out), "--released", "decode_like"]) == 0
+    assert json.loads(out.read_text())["functions"] == {"decode_like": {"kind": "scalar", "params": [["string", "keyword"]], "returns": "keyword"}}
+
+
 def test_shipped_function_data_loads() -> None:
     functions = load_functions()
     assert len(functions) >= 190
