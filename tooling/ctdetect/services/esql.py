@@ -59,7 +59,7 @@ def prepare(text: str) -> Any:
 def run_esql(text: str, paths: list[str], *, now_ms: int, geoip_db: str | None = None, stdin: BinaryIO | None = None) -> EsqlRun:
     """Run ES|QL ``text`` over the events of ``paths``; ``NOW()`` is ``now_ms``."""
     from ctdetect.query.esql.scalars import iso
-    from ctdetect.query.esql.sources import document_index
+    from ctdetect.query.esql.sources import document_index, selects
     from ctdetect.ecs.stream import EventIdWindow, iter_events
     from ctdetect.services.inputs import make_mapper
 
@@ -70,7 +70,7 @@ def run_esql(text: str, paths: list[str], *, now_ms: int, geoip_db: str | None =
     read = 0
 
     def flush() -> None:
-        reads = [d for d in batch if any(_matches(document_index(d), p) for p in program.query.indices)]
+        reads = [d for d in batch if selects(program.query.indices, document_index(d))]
         candidates.extend(reads[i] for i in program.filter_docs(reads, now_ms))
         batch.clear()
 
@@ -88,12 +88,6 @@ def run_esql(text: str, paths: list[str], *, now_ms: int, geoip_db: str | None =
     for row in zip(*(table.columns[n] for n in names)) if names else []:
         values.append([_out(v, t, iso) for v, t in zip(row, types)])
     return EsqlRun(list(zip(names, types)), values, read, len(candidates), skips, list(table.notes))
-
-
-def _matches(index: str, pattern: str) -> bool:
-    from fnmatch import fnmatchcase
-
-    return fnmatchcase(index, pattern)
 
 
 def _out(value: Any, type_: str | None, iso: Any) -> Any:

@@ -30,7 +30,6 @@ deduplication with METADATA _id, alert suppression) and the alert schema.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from typing import Any, Sequence
 
 from ctdetect.content.model import Rule
@@ -40,6 +39,7 @@ from ctdetect.engine.rules.base import CompiledRule, Match, RuleNotEvaluable
 from ctdetect.engine.rules.schedule import Schedule
 from ctdetect.engine.rules.timeutil import duration_ms, iso_ms, parse_iso_ms, to_datetime
 from ctdetect.findings import Finding
+from ctdetect.query.esql.sources import selects
 
 BATCH = 2048
 ALERTS_INDEX = ".alerts-security.alerts-default"
@@ -66,7 +66,7 @@ def compile_esql_rule(rule: Rule, schedule: Schedule, time_field: str | None, fi
         program = Program.prepare(query, source_columns)
     except EsqlUnsupported as exc:
         raise RuleNotEvaluable(f"ES|QL: {exc}") from None
-    reads_alerts = any(fnmatchcase(ALERTS_INDEX, p) for p in query.indices)
+    reads_alerts = selects(query.indices, ALERTS_INDEX)
     suppression = rule.rule.get("alert_suppression") if isinstance(rule.rule.get("alert_suppression"), dict) else None
     return EsqlRule(rule, schedule, time_field, program=program, reads_alerts=reads_alerts, suppression=suppression)
 
@@ -85,7 +85,7 @@ class EsqlRule(CompiledRule):
     def _reads(self, index: str) -> bool:
         ok = self._index_cache.get(index)
         if ok is None:
-            ok = self._index_cache[index] = any(fnmatchcase(index, p) for p in self.program.query.indices)
+            ok = self._index_cache[index] = selects(self.program.query.indices, index)
         return ok
 
     def offer(self, event: dict, seq: int) -> None:

@@ -76,9 +76,19 @@ def document_index(doc: Mapping[str, Any]) -> str:
     return "ctdetect-events"
 
 
+def selects(indices: tuple[str, ...], index: str) -> bool:
+    """Whether a ``FROM``'s patterns select the concrete ``index`` (an event's, or the alerts')."""
+    return any(fnmatchcase(index, pattern) for pattern in indices)
+
+
+def _local(pattern: str) -> str:
+    """A pattern without its remote-cluster prefix (``remote:logs-*`` -> ``logs-*``)."""
+    return pattern.split(":", 1)[-1] if ":" in pattern and not pattern.startswith(("<", "*")) else pattern
+
+
 def matching_sources(pattern: str) -> list[str]:
     """The package data sources (concrete index names) an index pattern selects."""
-    pattern = pattern.split(":", 1)[-1] if ":" in pattern and not pattern.startswith(("<", "*")) else pattern
+    pattern = _local(pattern)
     return [index for index in DATA_SOURCES if fnmatchcase(index, pattern)]
 
 
@@ -100,8 +110,7 @@ def fully_covered(indices: tuple[str, ...]) -> bool:
     for pattern in indices:
         if not matching_sources(pattern):
             return False
-        bare = pattern.split(":", 1)[-1] if ":" in pattern and not pattern.startswith(("<", "*")) else pattern
-        if any(fnmatchcase(probe, bare) for probe in _PROBES):
+        if any(fnmatchcase(probe, _local(pattern)) for probe in _PROBES):
             return False
     return True
 
