@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
+import time
 
 import click
+
+from ctdetect.timeutil import parse_iso_ms
 
 
 @click.command(name="esql")
@@ -27,17 +29,13 @@ def command(query, paths, fmt, now, geoip_db):  # type: ignore[no-untyped-def]
     if missing:
         click.echo(f"ctdetect esql: no such file or directory: {', '.join(missing)}", err=True)
         sys.exit(2)
-    try:
-        now_ms = int((datetime.fromisoformat(now.replace("Z", "+00:00")) if now else datetime.now(timezone.utc)).timestamp() * 1000)
-    except ValueError:
+    now_ms = parse_iso_ms(now) if now else int(time.time() * 1000)
+    if now_ms is None:
         click.echo(f"ctdetect esql: --now {now!r} is not an ISO-8601 time", err=True)
         sys.exit(2)
     try:
         run = run_esql(query, list(paths), now_ms=now_ms, geoip_db=geoip_db, stdin=sys.stdin.buffer if "-" in paths else None)
-    except EsqlQueryError as exc:
-        click.echo(f"ctdetect esql: {exc}", err=True)
-        sys.exit(2)
-    except OSError as exc:
+    except (EsqlQueryError, OSError) as exc:
         click.echo(f"ctdetect esql: {exc}", err=True)
         sys.exit(2)
     names = [n for n, _ in run.columns]
