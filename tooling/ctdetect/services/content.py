@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ctdetect.content.bundled import ContentRoot, content_root
 from ctdetect.content.model import Datafeed, LoadProblem, MLJob, Package, Rule
 
 
@@ -19,6 +20,11 @@ class RunContent:
     jobs: list[tuple[MLJob, Datafeed | None]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     package: Package | None = None
+    source: ContentRoot | None = None  # where the package came from (None: only --rules/--jobs)
+
+    def describe_source(self) -> str:
+        """For summaries: ``bundled with ctdetect X.Y``, ``package <folder>`` or the paths given."""
+        return self.source.describe() if self.source is not None else "as named by --rules/--jobs"
 
 
 def describe(problem: LoadProblem) -> str:
@@ -35,17 +41,23 @@ def pair_jobs(jobs: list[MLJob], feeds: list[Datafeed]) -> list[tuple[MLJob, Dat
 
 
 def load_content(package_root: str | Path = ".", rules_path: str | Path | None = None, jobs_path: str | Path | None = None) -> RunContent:
-    """Rules and jobs for a run. ``rules_path`` / ``jobs_path`` replace the package's own."""
+    """Rules and jobs for a run. ``rules_path`` / ``jobs_path`` replace the package's own.
+
+    With no package named (``"."``) outside a package folder, the bundled content runs
+    (``content.bundled``) and ``source`` says so.
+    """
     from ctdetect.content.loaders import is_package, load_jobs, load_package, load_rules
 
     content = RunContent()
     problems: list[LoadProblem] = []
-    root = Path(package_root)
     package = None
-    if (rules_path is None or jobs_path is None) and root.is_dir() and is_package(root):
-        package = load_package(root)
-        problems.extend(package.problems)
-        content.package = package
+    if rules_path is None or jobs_path is None:
+        content.source = content_root(package_root)
+        root = content.source.path
+        if root.is_dir() and is_package(root):
+            package = load_package(root)
+            problems.extend(package.problems)
+            content.package = package
     if rules_path is not None:
         content.rules = load_rules(Path(rules_path), problems)
     elif package is not None:

@@ -56,6 +56,7 @@ class HuntResult:
     rules_run: int
     jobs_run: int
     problems: list[str]
+    content_source: str = ""  # "bundled with ctdetect X.Y", "package <folder>", ...
 
 
 def _selected(name: str, ident: str, filters: list[str]) -> bool:
@@ -127,6 +128,7 @@ def run_hunt(opts: HuntOptions) -> HuntResult:
         rules_run=len(content.rules),
         jobs_run=len(content.jobs),
         problems=content.problems + stats.problems,
+        content_source=content.describe_source(),
     )
 
 

@@ -112,7 +112,7 @@ class HuntRenderer:
         lines = [
             f"events read: {s['events_read']:,}; duplicates dropped: {s['events_duplicate']:,}; skipped: {s['events_skipped']:,}"
             + (" (" + ", ".join(f"{n} {r}" for r, n in s["skipped_reasons"].items()) + ")" if s["skipped_reasons"] else ""),
-            f"content: {s['rules_run']} rules, {s['jobs_run']} ML jobs; findings: {len(result.findings)}",
+            f"content: {s['rules_run']} rules, {s['jobs_run']} ML jobs ({result.content_source}); findings: {len(result.findings)}",
         ]
         from ctdetect.services.hunt import source_names
 
@@ -140,6 +140,7 @@ def summary_dict(result: Any) -> dict[str, Any]:
         "events_duplicate": result.stats.events_duplicate,
         "skipped_reasons": {REASONS.get(k, k): v for k, v in result.stats.skipped_reasons.items()},
         "skipped_examples": [str(e) for e in result.skips.examples[:50]],
+        "content": result.content_source,
         "rules_run": result.rules_run,
         "jobs_run": result.jobs_run,
         "findings_by_rule": {name: n for (kind, name), n in by_source.items() if kind == "rule"},
@@ -183,7 +184,8 @@ def replay_dict(result: Any) -> dict[str, Any]:
                 ],
             }
         )
-    return {"scenarios": scenarios, "summary": result.summary(), "scenario_errors": result.scenario_errors, "problems": result.problems}
+    return {"scenarios": scenarios, "summary": result.summary(), "content": result.content_source,
+            "scenario_errors": result.scenario_errors, "problems": result.problems}
 
 
 def render_replay_table(result: Any, out: TextIO) -> None:
@@ -214,6 +216,7 @@ def render_replay_table(result: Any, out: TextIO) -> None:
         f"{summary['scenarios']} scenarios ({summary['scenarios_failed']} failed); "
         f"{summary['expectations']} expectations: {summary['met']} met, {summary['unmet']} unmet, {summary['waiting']} waiting"
     )
+    console.print(f"content: {result.content_source}", markup=False)
     for problem in result.problems:
         console.print(f"note: {problem}", markup=False)
     for s in result.scenarios:

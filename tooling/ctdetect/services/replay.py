@@ -50,6 +50,7 @@ class ReplayResult:
     problems: list[str]
     # scenario files that could not be loaded (bad TOML, bad keys): they fail the replay
     scenario_errors: list[str] = field(default_factory=list)
+    content_source: str = ""  # "bundled with ctdetect X.Y" or "package <folder>"
 
     def count(self, status: str) -> int:
         return sum(1 for s in self.scenarios for o in s.outcomes if o.status == status)
@@ -170,8 +171,8 @@ def run_replay(
 
     _check_backend(backend)  # fail fast on an unknown backend
     problems: list[LoadProblem] = []
-    scenarios = find_scenarios(paths, package_root, problems)
     content = load_content(package_root)
+    scenarios = find_scenarios(paths, content.source.path if content.source else package_root, problems)
     mapper = make_mapper(geoip_db)
     if workers is None:
         workers = min(4, os.cpu_count() or 1)
@@ -180,7 +181,7 @@ def run_replay(
     else:
         results = [run_scenario(s, content, backend, mapper) for s in scenarios]
     scenario_errors = [describe(p) for p in problems if p.severity == "error"]
-    return ReplayResult(results, content.problems, scenario_errors)
+    return ReplayResult(results, content.problems, scenario_errors, content.describe_source())
 
 
 _SHARED: dict[str, Any] = {}

@@ -1,0 +1,64 @@
+"""The detection content that ships with ctdetect, and when a command uses it.
+
+A wheel carries the package's rules, ML jobs, datafeeds, playbooks, hunting queries and
+scenarios in ``ctdetect/bundled/`` (copied there at build time by ``setup.py``), so
+``pip install ctdetect`` followed by ``ctdetect hunt logs/`` runs real content instead of
+nothing. In an editable install or a plain checkout there is no copy: the checkout's own
+folders are the bundled content.
+
+A command uses the bundled content only when it was given no package and the current
+folder is not one; it then says so in its summary (``describe``), so a user never mistakes
+"ran the shipped rules" for "ran my rules".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ctdetect import __version__
+from ctdetect.content.loaders import is_package
+
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent  # .../ctdetect
+_INSTALLED = _PACKAGE_DIR / "bundled"
+_CHECKOUT = _PACKAGE_DIR.parent.parent  # <checkout>/tooling/ctdetect -> <checkout>
+
+
+def bundled_root() -> Path | None:
+    """The folder holding the shipped content, or ``None`` when this build has none."""
+    if is_package(_INSTALLED):
+        return _INSTALLED
+    if (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "tooling" / "ctdetect").is_dir() and is_package(_CHECKOUT):
+        return _CHECKOUT
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ContentRoot:
+    """Where a command's content comes from: a package folder, or the bundled content."""
+
+    path: Path
+    bundled: bool = False
+
+    def describe(self) -> str:
+        """The words a summary uses for it: ``bundled with ctdetect 0.1.0`` or the folder."""
+        if self.bundled:
+            return f"bundled with ctdetect {__version__}"
+        return f"package {self.path}"
+
+
+def content_root(package: str | Path | None) -> ContentRoot:
+    """The package a command runs: ``package`` when it is one (or was named explicitly and
+    is not the current folder), else the bundled content when the current folder holds none.
+
+    ``None`` or ``"."`` means "no package named": the current folder if it is a package,
+    otherwise the bundled content, otherwise the current folder (so the caller reports
+    that it holds no content).
+    """
+    path = Path(package) if package is not None else Path(".")
+    if is_package(path) or (package is not None and path != Path(".")):
+        return ContentRoot(path)
+    shipped = bundled_root()
+    if shipped is None:
+        return ContentRoot(path)
+    return ContentRoot(shipped, bundled=True)
