@@ -255,6 +255,15 @@ def format_rule(text: str) -> str:
         raise FormatError(f"invalid TOML: {exc}") from None
     if not isinstance(doc.get("rule"), dict):
         raise FormatError("no [rule] table: not a detection rule")
+    return dump_rule(doc)
+
+
+def dump_rule(doc: dict[str, Any]) -> str:
+    """A rule document (``metadata``, ``rule``) written in Elastic's layout; raises ``FormatError``
+    when the layout would change a value. Scaffolding and import write rules through it, so
+    what they write passes ``ctdetect fmt --check`` as it is."""
+    import tomli
+
     extra = sorted(set(doc) - set(SECTIONS))
     if extra:
         raise FormatError(f"top-level tables Elastic's format does not have: {', '.join(extra)}")
