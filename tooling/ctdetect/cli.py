@@ -17,6 +17,7 @@ from ctdetect import __version__
 # command name -> (module under ctdetect.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("init", "Create a content repository of your own (layout, CI workflow, pre-commit hooks, an example rule)."),
+    "import": ("import_rules", "Import rules exported from Kibana (rules.ndjson) as TOML rules with playbooks."),
     "new": ("new", "Scaffold a rule, ML job or hunting query with its playbook and scenarios."),
     "validate": ("validate", "Check a content package (or a folder of rule TOML files) for problems."),
     "fmt": ("fmt", "Lay out rule TOML files as Elastic's detection-rules formatter does."),

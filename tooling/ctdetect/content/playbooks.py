@@ -107,6 +107,14 @@ def split_sections(body: str) -> dict[str, str]:
     return sections
 
 
+def playbook_text(rule_ids: list[str], title: str, body: str) -> str:
+    """A playbook file: front matter in the ``key: <JSON>`` form ``_simple_front_matter`` reads
+    without YAML, then ``body`` (a rule's note) ending in one newline."""
+    import json
+
+    return f"---\nrule_ids: {json.dumps(rule_ids)}\ntitle: {json.dumps(title, ensure_ascii=False)}\n---\n{body.strip()}\n"
+
+
 def note_text(playbook: Playbook) -> str:
     """The ``note`` a rule must carry for this playbook: its body, trimmed, ending in one newline."""
     return playbook.body.strip() + "\n"

@@ -73,6 +73,24 @@ def with_rule_marker(body: dict[str, Any], package: str = PACKAGE_NAME) -> dict[
     return {**body, "tags": tags, "meta": meta}
 
 
+def without_rule_marker(body: dict[str, Any]) -> dict[str, Any]:
+    """The inverse of ``with_rule_marker``, for rules read back (``ctdetect import kibana``): the
+    ``meta`` marker removed (and ``meta`` when nothing else is in it), the ownership tag removed
+    when it is last, where the marker put it (a tag the author placed elsewhere stays)."""
+    out = dict(body)
+    tags = list(out.get("tags") or [])
+    if tags and tags[-1] == OWNER_TAG:
+        out["tags"] = tags[:-1]
+    meta = out.get("meta")
+    if isinstance(meta, dict) and MARKER_KEY in meta:
+        rest = {k: v for k, v in meta.items() if k != MARKER_KEY}
+        if rest:
+            out["meta"] = rest
+        else:
+            del out["meta"]
+    return out
+
+
 def saved_query_is_owned(object_id: str, attributes: dict[str, Any]) -> bool:
     description = str(attributes.get("description") or "")
     return object_id.startswith(OWNED_QUERY_PREFIX) and description.rstrip().endswith(SAVED_QUERY_MARKER)

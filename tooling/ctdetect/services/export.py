@@ -78,7 +78,9 @@ def run_export(package_root: str | Path, output: str | Path, include_development
         raise ExportError(f"cannot create {out}: {exc.strerror or exc}") from None
     result = ExportResult(out, problems=list(problems), notes=list(selection.left_out))
 
-    rules = [rule_body(r) for r in package.rules]
+    # in rule_id order: the file depends on the rules, not on how their files are named or
+    # laid out, so an export -> import kibana -> export round trip gives the same bytes
+    rules = [rule_body(r) for r in sorted(package.rules, key=lambda r: r.rule_id)]
     _write(out / "kibana" / "rules.ndjson", "".join(json.dumps(b, sort_keys=True) + "\n" for b in rules))
     result.files["kibana/rules.ndjson"] = len(rules)
 
