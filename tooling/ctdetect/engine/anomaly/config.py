@@ -204,7 +204,7 @@ def compile_datafeed_query(query: dict[str, Any], job_id: str) -> Callable[[dict
         return _match_all
     try:
         from ctdetect.query import parse_query
-        from ctdetect.query.evaluate import compile_query
+        from ctdetect.query.predicate import compile_query
     except ImportError as exc:  # pragma: no cover - only before the query layer exists
         raise JobConfigError(f"job {job_id}: the datafeed query needs ctdetect.query ({exc})") from exc
     from ctdetect.query.errors import QueryParseError

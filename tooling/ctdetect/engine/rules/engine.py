@@ -22,6 +22,7 @@ from ctdetect.engine.rules.compile import compile_rule
 from ctdetect.engine.rules.ml_rule import MachineLearningRule
 from ctdetect.engine.rules.routing import ROUTE_FIELD, ROUTE_FIELDS
 from ctdetect.findings import Finding
+from ctdetect.query.values import keyword_str
 
 PROVIDER_FIELD = ROUTE_FIELDS[1]
 
@@ -83,7 +84,9 @@ class RuleEngine:
                 continue
             if not isinstance(values, tuple):
                 values = (values,)
-            if any(isinstance(v, str) and m(v) for v in values for m in matchers):
+            # compared as indexed: a number or boolean as its keyword text, as the predicate does
+            texts = [v if v.__class__ is str else keyword_str(v) for v in values if v is not None]
+            if any(m(t) for t in texts for m in matchers):
                 out.append(rule)
         out.extend(self._always)
         found = tuple(out)
