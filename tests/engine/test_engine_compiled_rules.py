@@ -3,7 +3,7 @@ action index, and rules the engine must decline with a reason."""
 
 from __future__ import annotations
 
-from embedded_run import run_embedded
+from embedded_run import catalogue_types, run_embedded
 from rulekit import ev, rule
 
 from ctdetect.engine.rules import RuleEngine
@@ -25,7 +25,7 @@ def test_rules_are_indexed_by_action():
     by_action = rule(query="event.action:(StopLogging or DeleteTrail)", name="trail")
     eql_ci = rule("eql", query='any where event.action : "deletedetector"', name="guardduty")
     everything = rule(query="user.name:root", name="root")
-    engine = RuleEngine.build([by_action, eql_ci, everything])
+    engine = RuleEngine.build([by_action, eql_ci, everything], catalogue_types())
     names = lambda e: sorted(c.rule.name for c in engine.candidates(e))  # noqa: E731
     assert names(ev(1, "StopLogging")) == ["root", "trail"]
     assert names(ev(1, "DeleteDetector")) == ["guardduty", "root"]  # EQL ':' is case-insensitive
@@ -109,7 +109,7 @@ def test_wildcard_actions_and_provider_only_rules_are_indexed_not_broadcast():
     invoke = rule(query="event.action:Invoke* and event.provider:lambda.amazonaws.com", name="invoke")
     eql_wild = rule("eql", query='any where event.action : "addpermission*"', name="addperm")
     provider = rule(query="event.provider:lambda.amazonaws.com and user.name:x", name="lambda")
-    engine = RuleEngine.build([invoke, eql_wild, provider])
+    engine = RuleEngine.build([invoke, eql_wild, provider], catalogue_types())
     assert not engine._always
     names = lambda e: sorted(c.rule.name for c in engine.candidates(e))  # noqa: E731
     assert names(ev(1, "InvokeFunction", provider="lambda.amazonaws.com")) == ["invoke", "lambda"]
@@ -129,7 +129,7 @@ def test_routing_is_a_superset_of_matching(tmp_path):
         rule(query="not event.action:CreateUser", name="d"),
         rule(query="event.provider:iam.amazonaws.com or event.action:GetObject", name="e"),
     ]
-    engine = RuleEngine.build(rules)
+    engine = RuleEngine.build(rules, catalogue_types())
     events = [ev(1, a, provider=p) for a in ("CreateUser", "createuser", "AttachUserPolicy", "GetObject", "ListBuckets") for p in ("iam.amazonaws.com", "s3.amazonaws.com")]
     for e in events:
         cands = {c.rule.name for c in engine.candidates(e)}

@@ -50,9 +50,8 @@ class RuleEngine:
     errors: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, rules: Iterable[Rule], field_types: Mapping[str, str] | None = None) -> "RuleEngine":
-        if field_types is None:
-            field_types = default_field_types()
+    def build(cls, rules: Iterable[Rule], field_types: Mapping[str, str]) -> "RuleEngine":
+        """Compile ``rules`` under ``field_types`` (the field catalogue's, from the backend; unknown fields are keyword)."""
         engine = cls()
         for rule in rules:
             try:
@@ -150,12 +149,3 @@ class RuleEngine:
             if isinstance(rule, MachineLearningRule):
                 ids.update(rule.rule.machine_learning_job_id)
         return ids
-
-
-def default_field_types() -> dict[str, str]:
-    """Field types from the field catalogue; an empty map (all keyword) if it is absent."""
-    try:
-        from ctdetect.catalogue import load_catalogue
-    except ImportError:
-        return {}
-    return load_catalogue().field_types()
