@@ -47,18 +47,20 @@ class ContentRoot:
         return f"package {self.path}"
 
 
-def content_root(package: str | Path | None) -> ContentRoot:
-    """The package a command runs: ``package`` when it is one (or was named explicitly and
-    is not the current folder), else the bundled content when the current folder holds none.
+def is_bundled(path: Path) -> bool:
+    """Whether ``path`` names the bundled content itself (an absolute path, as the fallback
+    gives it; a package named ``.`` is the user's own even inside a checkout)."""
+    shipped = bundled_root()
+    return shipped is not None and path.is_absolute() and path.resolve() == shipped.resolve()
 
-    ``None`` or ``"."`` means "no package named": the current folder if it is a package,
-    otherwise the bundled content, otherwise the current folder (so the caller reports
-    that it holds no content).
+
+def content_root(package: str | Path | None) -> ContentRoot:
+    """The content a command runs: ``package``, or the bundled content when no package was
+    named (``None`` or ``"."``) and the current folder is not one. When the current folder
+    is no package and nothing is bundled, the current folder (the caller reports it empty).
     """
     path = Path(package) if package is not None else Path(".")
-    if is_package(path) or (package is not None and path != Path(".")):
-        return ContentRoot(path)
-    shipped = bundled_root()
-    if shipped is None:
-        return ContentRoot(path)
-    return ContentRoot(shipped, bundled=True)
+    if path == Path(".") and not is_package(path):
+        shipped = bundled_root()
+        return ContentRoot(shipped, bundled=True) if shipped is not None else ContentRoot(path)
+    return ContentRoot(path, bundled=is_bundled(path))
