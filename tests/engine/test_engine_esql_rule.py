@@ -67,3 +67,28 @@ def test_queries_the_engine_cannot_run_are_reported() -> None:
     findings, engine = run_rules([esql("from logs-* | enrich pol on user.name", name="enrich rule"), esql("from logs-* | where (", name="bad")], [ev(1, "X")])
     reasons = {n.name: n.reason for n in engine.not_evaluated}
     assert "ENRICH" in reasons["enrich rule"] and "does not parse" in reasons["bad"]
+
+
+def test_mv_expand_rows_of_one_document_are_separate_alerts_once() -> None:
+    # Kibana identifies an MV_EXPAND row by the document and the expanded value (generate_alert_id.ts)
+    query = 'from logs-aws.cloudtrail-* metadata _id, _version, _index | where event.action == "CreateAccessKey" | mv_expand related.user | keep _id, _version, _index, related.user'
+    events = [ev(1, "CreateAccessKey", related__user=["alice", "bob", "carol"])]
+    findings, _ = run_rules([esql(query, from_="now-9m", interval="5m")], events)  # two executions see it
+    assert sorted(f.document["related"]["user"] for f in findings) == ["alice", "bob", "carol"]
+    assert len({f.get("kibana.alert.uuid") for f in findings}) == 3
+
+
+def test_own_limit_counts_only_documents_without_an_alert() -> None:
+    # Kibana excludes the documents that already alerted before the query's pipeline runs, so
+    # `LIMIT 1` gives one new alert per execution, not the same first row again.
+    query = NON_AGG + " | sort @timestamp | limit 1"
+    events = [ev(1 + i * 0.01, "CreateAccessKey", user__name=f"u{i}", user__target__name="t") for i in range(3)]
+    findings, _ = run_rules([esql(query, from_="now-30m", interval="5m")], events)
+    assert sorted(f.get("user.name") for f in findings) == ["u0", "u1", "u2"]
+
+
+def test_esql_default_of_1000_rows_does_not_cap_a_rule() -> None:
+    # Kibana appends `| limit max_signals + 1` to the query (build_esql_search_request.ts)
+    events = [ev(1 + i * 0.0001, "CreateAccessKey", user__name=f"u{i}", user__target__name="t") for i in range(1100)]
+    findings, _ = run_rules([esql(NON_AGG, max_signals=1200)], events)
+    assert len(findings) == 1100

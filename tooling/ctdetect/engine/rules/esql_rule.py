@@ -12,6 +12,11 @@ time-range filter on ``@timestamp``, and ``NOW()`` is the execution time):
   comes from the execution's time range and the row, so overlapping executions may alert
   on the same group again (Kibana's documentation advises a look-back no longer than the
   interval for such rules); at most ``max_signals`` rows per execution;
+- what a request reads (``query.esql.rule_limits``): Kibana appends ``| limit max_signals + 1``,
+  so ES|QL's default of 1,000 rows does not apply; a non-aggregating query pages with the
+  documents that already alerted excluded *before* its pipeline runs (so its own ``LIMIT``
+  counts new documents only); with ``MV_EXPAND`` each expanded row of a document is its own
+  alert (identified by the expanded values);
 - ``alert_suppression`` (``group_by``, ``duration``, ``missing_fields_strategy``): alerts
   with the same group values within the duration (else within one execution) are folded
   into the first, which counts them in ``kibana.alert.suppression.docs_count``;
@@ -24,7 +29,9 @@ vectorised filter on batches (``query.esql.evaluate.Program.filter_docs``), so o
 candidate events are kept for the executions.
 
 References: Kibana docs "Create an ES|QL rule" (aggregating and non-aggregating queries,
-deduplication with METADATA _id, alert suppression) and the alert schema.
+deduplication with METADATA _id, alert suppression), the alert schema, and the rule type's
+executor (``.../detection_engine/rule_types/esql/esql.ts`` and its ``utils/``; see
+``query.esql.rule_limits``).
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from ctdetect.engine.rules.base import CompiledRule, Match, RuleNotEvaluable
 from ctdetect.engine.rules.schedule import Schedule
 from ctdetect.engine.rules.timeutil import duration_ms, iso_ms, parse_iso_ms, to_datetime
 from ctdetect.findings import Finding
+from ctdetect.query.esql.rule_limits import expanded_fields, rows_per_request
 from ctdetect.query.esql.sources import selects
 
 BATCH = 2048
@@ -77,7 +85,8 @@ class EsqlRule(CompiledRule):
     reads_alerts: bool = False
     suppression: dict | None = None
     pending: list[Match] = field(default_factory=list)
-    alerted: set[int] = field(default_factory=set)
+    alerted: set[tuple] = field(default_factory=set)  # (seq,) or (seq, expanded values): Kibana's alert identity
+    alerted_docs: set[int] = field(default_factory=set)  # documents Kibana excludes from later requests
     suppressed: dict[tuple, tuple[int, dict]] = field(default_factory=dict)  # group -> (until ms, alert flat)
     _index_cache: dict[str, bool] = field(default_factory=dict)
 
@@ -123,25 +132,37 @@ class EsqlRule(CompiledRule):
 
     # ------------------------------------------------------------------ executions
     def _execute(self, executed_at: int, window: Sequence[Match]) -> None:
-        docs = [m.event for m in window]
-        aggregating = self.program.query.aggregating
-        limit = self.rule.max_signals if aggregating else None
-        table = self.program.run(docs, executed_at, limit=limit, prefiltered=True)
+        query = self.program.query
+        aggregating = query.aggregating
+        max_signals = self.rule.max_signals
+        dedupe = not aggregating and "_id" in query.metadata
+        expanded = expanded_fields(query)
+        if dedupe and not expanded:
+            # Kibana's must_not-ids filter: documents that already alerted never reach the pipeline.
+            window = [m for m in window if m.seq not in self.alerted_docs]
+        # One request of max_signals + 1 rows; a non-aggregating query with MV_EXPAND pages on
+        # (its already-alerted rows come back), which reading every row stands in for.
+        limit = None if dedupe and expanded else rows_per_request(max_signals)
+        table = self.program.run([m.event for m in window], executed_at, limit=limit, unbounded=limit is None, prefiltered=True)
         types = table.types
         created = 0
-        dedupe = not aggregating and "_id" in self.program.query.metadata and table.source_rows is not None
         for row_no, row in enumerate(table.rows()):
-            if created >= self.rule.max_signals:
+            if created >= max_signals:
                 break
             columns = {k: _out(v, types.get(k)) for k, v in row.items()}
             if not aggregating and table.source_rows is not None:
                 match = window[table.source_rows[row_no]]
-                if dedupe and match.seq in self.alerted:
-                    continue
-                identities = (event_identity(match.event, match.seq),) if dedupe else (event_identity(match.event, match.seq), executed_at)
-                alert = event_alert(self.rule, self.rule_flat, match.event, match.seq, match.ts, executed_at, extra=columns, identities=identities)
+                ident = event_identity(match.event, match.seq)
                 if dedupe:
-                    self.alerted.add(match.seq)
+                    key = (match.seq, *_expanded_values(expanded, columns))
+                    if key in self.alerted:
+                        continue
+                    identities: tuple = (ident, *key[1:])
+                    self.alerted.add(key)
+                    self.alerted_docs.add(match.seq)
+                else:
+                    identities = (ident, executed_at)
+                alert = event_alert(self.rule, self.rule_flat, match.event, match.seq, match.ts, executed_at, extra=columns, identities=identities)
             else:
                 alert = self._row_alert(columns, executed_at, row_no)
             if self._suppress(alert, executed_at):
@@ -194,6 +215,16 @@ class EsqlRule(CompiledRule):
         self._flush()
         self._settle(None)
         return self.output
+
+
+def _expanded_values(expanded: tuple[str, ...], columns: dict[str, Any]) -> tuple:
+    """What tells apart the rows ``MV_EXPAND`` made of one document (Kibana's ``generateAlertId``):
+    the expanded columns' values, or the whole row when one of them left the result."""
+    if not expanded:
+        return ()
+    if all(name in columns for name in expanded):
+        return tuple(repr(columns[name]) for name in expanded)
+    return (repr(sorted(columns.items())),)
 
 
 def _key(value: Any) -> Any:

@@ -147,15 +147,16 @@ class Program:
             table = table.where(condition(table, ctx))
         return list(table.source_rows or [])
 
-    def run(self, docs: list[dict], now_ms: int, *, limit: int | None = None, prefiltered: bool = False) -> Table:
+    def run(self, docs: list[dict], now_ms: int, *, limit: int | None = None, unbounded: bool = False, prefiltered: bool = False) -> Table:
         """Run the whole query over ``docs``; at most ``limit`` rows (default: ES|QL's 1,000
-        when the query has no ``LIMIT``). ``prefiltered``: every doc passed ``filter_docs``,
+        when the query has no ``LIMIT``; ``unbounded``: every row, as a caller that pages
+        through the results sees them). ``prefiltered``: every doc passed ``filter_docs``,
         so the leading WHEREs it fully applies are not run again."""
         ctx = Context(now_ms, docs)
         table = self.table(docs) if isinstance(self.query.source, e.From) else Table.empty()
         for step in self.steps[self.covered if prefiltered else 0:]:
             table = step(table, ctx)
-        cap = limit if limit is not None else (None if self.has_limit else DEFAULT_LIMIT)
+        cap = limit if limit is not None else (None if self.has_limit or unbounded else DEFAULT_LIMIT)
         if cap is not None and table.size > cap:
             table = table.take(list(range(cap)))
         return table
