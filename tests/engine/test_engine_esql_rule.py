@@ -92,3 +92,21 @@ def test_esql_default_of_1000_rows_does_not_cap_a_rule() -> None:
     events = [ev(1 + i * 0.0001, "CreateAccessKey", user__name=f"u{i}", user__target__name="t") for i in range(1100)]
     findings, _ = run_rules([esql(NON_AGG, max_signals=1200)], events)
     assert len(findings) == 1100
+
+
+def test_leading_where_on_event_action_routes_the_rule() -> None:
+    from ctdetect.engine.rules import RuleEngine
+
+    routed = esql('from logs-aws.cloudtrail-* | where event.action in ("ListUsers", "ListRoles") or event.action like "Get*" | stats n = count(*)')
+    unrouted = esql('from logs-aws.cloudtrail-* | where event.action == "ListUsers" or user.name == "x" | stats n = count(*)')
+    engine = RuleEngine.build([routed, unrouted])
+    by_rule = {c.rule.rule_id: c for c in engine.compiled}
+    assert by_rule[unrouted.rule_id].route is None  # an OR over another field pins nothing
+    route_field, values = by_rule[routed.rule_id].route
+    assert route_field == "event.action" and {v.value for v in values} == {"ListUsers", "ListRoles", "Get*"}
+    offered = {e["event.action"]: len(engine.candidates(e)) for e in (ev(1, "ListRoles"), ev(1, "GetUser"), ev(1, "CreateUser"))}
+    assert offered == {"ListRoles": 2, "GetUser": 2, "CreateUser": 1}
+    # routed or not, the alerts are the same: the filter decides
+    events = [ev(1, "ListUsers"), ev(1.1, "GetUser"), ev(1.2, "CreateUser")]
+    findings, _ = run_rules([routed], events)
+    assert [f.document["n"] for f in findings] == [2]

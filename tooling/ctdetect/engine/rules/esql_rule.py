@@ -24,9 +24,12 @@ time-range filter on ``@timestamp``, and ``NOW()`` is the execution time):
   (Kibana's alert documents, flattened), so higher-order rules work: the engine runs such
   rules after the others (``RuleEngine.finish``).
 
-Events stream in; the query's leading ``WHERE`` commands over source fields run as a
-vectorised filter on batches (``query.esql.evaluate.Program.filter_docs``), so only
-candidate events are kept for the executions.
+Events stream in; a leading ``WHERE`` that pins ``event.action`` or ``event.provider``
+routes the rule in the engine's rule index (``esql_route``), so it is offered only the
+events that can pass; the leading ``WHERE`` commands over source fields then run as a
+vectorised filter on batches, one condition at a time over what the earlier ones kept
+(``query.esql.evaluate.Program.filter_docs``), so only candidate events are kept for the
+executions.
 
 References: Kibana docs "Create an ES|QL rule" (aggregating and non-aggregating queries,
 deduplication with METADATA _id, alert suppression), the alert schema, and the rule type's
@@ -43,6 +46,7 @@ from ctdetect.content.model import Rule
 from ctdetect.ecs.flat import flatten, nest
 from ctdetect.engine.rules.alerts import alert_uuid, event_alert, event_identity, event_index
 from ctdetect.engine.rules.base import CompiledRule, Match, RuleNotEvaluable
+from ctdetect.engine.rules.routing import ROUTE_FIELDS, RouteValue
 from ctdetect.engine.rules.schedule import Schedule
 from ctdetect.engine.rules.timeutil import duration_ms, iso_ms, parse_iso_ms, to_datetime
 from ctdetect.findings import Finding
@@ -76,7 +80,60 @@ def compile_esql_rule(rule: Rule, schedule: Schedule, time_field: str | None, fi
         raise RuleNotEvaluable(f"ES|QL: {exc}") from None
     reads_alerts = selects(query.indices, ALERTS_INDEX)
     suppression = rule.rule.get("alert_suppression") if isinstance(rule.rule.get("alert_suppression"), dict) else None
-    return EsqlRule(rule, schedule, time_field, program=program, reads_alerts=reads_alerts, suppression=suppression)
+    compiled = EsqlRule(rule, schedule, time_field, program=program, reads_alerts=reads_alerts, suppression=suppression)
+    if not reads_alerts:  # a higher-order rule reads the run's alerts, not the event stream
+        compiled.route = esql_route(program.prefilter_exprs)
+    return compiled
+
+
+def esql_route(conditions: Sequence[Any]) -> tuple[str, frozenset[RouteValue]] | None:
+    """The rule-index key of an ES|QL rule: the ``event.action`` (else ``event.provider``)
+    values its leading ``WHERE`` demands, so the engine offers it only events that can pass.
+
+    Conservative, as ``routing.route_values`` is for the other languages: only ``field ==
+    "x"``, ``=~``, ``IN ("x", ...)``, ``LIKE "x*"`` and ``OR``s of them pin a field; anything
+    else leaves the rule seeing every event (the filter still decides).
+    """
+    for route_field in ROUTE_FIELDS:
+        best: frozenset[RouteValue] | None = None
+        for condition in conditions:
+            values = _route_values(condition, route_field)
+            if values is not None and (best is None or len(values) < len(best)):
+                best = values
+        if best is not None:
+            return route_field, best
+    return None
+
+
+def _route_values(expr: Any, route_field: str) -> frozenset[RouteValue] | None:
+    from ctdetect.query.esql import ast as e
+
+    def pinned(node: Any) -> bool:
+        return isinstance(node, e.FieldRef) and node.name == route_field
+
+    def text(node: Any) -> str | None:
+        return node.value if isinstance(node, e.Literal) and isinstance(node.value, str) else None
+
+    if isinstance(expr, e.Binary):
+        if expr.op == "or":
+            left, right = _route_values(expr.left, route_field), _route_values(expr.right, route_field)
+            return left | right if left is not None and right is not None else None
+        if expr.op in ("==", "=~"):
+            value = text(expr.right) if pinned(expr.left) else text(expr.left) if pinned(expr.right) else None
+            if value is None or "\\" in value:
+                return None
+            return frozenset({RouteValue(value, case_insensitive=expr.op == "=~")})
+        return None
+    if isinstance(expr, e.In) and not expr.negated and pinned(expr.operand):
+        values = [text(i) for i in expr.items]
+        if any(v is None or "\\" in v for v in values):
+            return None
+        return frozenset(RouteValue(v) for v in values if v is not None)
+    if isinstance(expr, e.Like) and not expr.negated and not expr.regex and pinned(expr.operand):
+        if any("\\" in p for p in expr.patterns):
+            return None  # escaped wildcards: let the filter decide
+        return frozenset(RouteValue(p, pattern=True) for p in expr.patterns)
+    return None
 
 
 @dataclass(slots=True)
