@@ -16,8 +16,8 @@ from typing import Any
 from ctdetect.content.model import Datafeed, MLJob
 from ctdetect.elastic.ml_body import datafeed_body, job_body
 from ctdetect.elastic.requests_model import Request, seg
-from ctdetect.findings import Finding
-from ctdetect.timeutil import iso_from_ms, to_datetime
+from ctdetect.findings import Finding, anomaly_finding
+from ctdetect.timeutil import iso_from_ms
 
 RESULTS_INDEX = ".ml-anomalies-*"
 MAX_RECORDS = 10_000
@@ -94,23 +94,5 @@ def record_finding(record: dict[str, Any], job_id: str) -> Finding:
     value of each influencer)."""
     doc = dict(record)
     doc["job_id"] = job_id
-    entity: dict[str, Any] = {}
-    for kind in ("partition", "by", "over"):
-        name = doc.get(f"{kind}_field_name")
-        value = doc.get(f"{kind}_field_value")
-        if name and value is not None:
-            entity[name] = value
-    for infl in doc.get("influencers") or []:
-        values = infl.get("influencer_field_values") or []
-        if values:
-            entity.setdefault(infl.get("influencer_field_name"), values[0])
-    return Finding(
-        kind="anomaly",
-        source_id=job_id,
-        name=job_id,
-        timestamp=to_datetime(int(doc["timestamp"])),
-        score=float(doc.get("record_score", 0.0)),
-        document=doc,
-        entity=entity,
-    )
+    return anomaly_finding(doc, job_id)
 

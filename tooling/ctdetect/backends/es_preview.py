@@ -21,7 +21,7 @@ from ctdetect.content.durations import rule_interval_seconds
 from ctdetect.content.model import Rule
 from ctdetect.elastic.requests_model import Request, kibana_path
 from ctdetect.elastic.rule_body import rule_body
-from ctdetect.findings import Finding
+from ctdetect.findings import Finding, alert_finding
 from ctdetect.timeutil import iso_from_ms
 
 MAX_INVOCATIONS = 2000
@@ -89,18 +89,8 @@ def alert_findings(hits: list[dict[str, Any]], rule: Rule) -> list[Finding]:
         entity = {k: v for k, v in flat.items() if not k.startswith("kibana.") and k != "signal" and not k.startswith("signal.")}
         original = flat.get("kibana.alert.original_time") or flat.get("@timestamp")
         related = [b for g in _as_list(flat.get("kibana.alert.group.id")) for b in blocks.get(str(g), [])]
-        out.append(
-            Finding(
-                kind="alert",
-                source_id=rule.rule_id,
-                name=rule.name,
-                timestamp=_parse_time(original),
-                score=float(flat.get("kibana.alert.risk_score", rule.risk_score or 0) or 0),
-                document=source,
-                entity=entity,
-                related=related,
-            )
-        )
+        score = flat.get("kibana.alert.risk_score", rule.risk_score or 0) or 0
+        out.append(alert_finding(rule, _parse_time(original), source, entity, score=score, related=related))
     return out
 
 

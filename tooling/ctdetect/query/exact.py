@@ -30,7 +30,7 @@ fields (matched after coercion) have no exact values.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 from ctdetect.query import ast
 from ctdetect.query.eql_runtime import fold_function

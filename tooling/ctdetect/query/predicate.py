@@ -45,7 +45,6 @@ from ctdetect.query.exact import field_values
 from ctdetect.query.fields import Doc, FieldAccess, present
 from ctdetect.query.leaves import (
     ValueTest,
-    equals_test,
     in_test,
     match_test,
     pattern_test,

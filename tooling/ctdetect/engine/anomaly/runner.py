@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
@@ -296,34 +295,11 @@ class AnomalyJobRunner:
 
     def to_findings(self, renormalize: bool = True) -> list[Any]:
         """Record results as ``ctdetect.findings.Finding`` (kind "anomaly")."""
-        from ctdetect.findings import Finding
+        from ctdetect.findings import anomaly_finding
 
         if renormalize:
             self.renormalize()
-        out = []
-        for rec in self.records:
-            entity: dict[str, Any] = {}
-            for kind in ("partition", "by", "over"):
-                name = rec.get(f"{kind}_field_name")
-                value = rec.get(f"{kind}_field_value")
-                if name and value is not None:
-                    entity[name] = value
-            for infl in rec.get("influencers", []):
-                vals = infl["influencer_field_values"]
-                if vals:
-                    entity.setdefault(infl["influencer_field_name"], vals[0])
-            out.append(
-                Finding(
-                    kind="anomaly",
-                    source_id=self.spec.job_id,
-                    name=self.spec.job_id,
-                    timestamp=datetime.fromtimestamp(rec["timestamp"] / 1000.0, tz=timezone.utc),
-                    score=float(rec["record_score"]),
-                    document=rec,
-                    entity=entity,
-                )
-            )
-        return out
+        return [anomaly_finding(rec, self.spec.job_id) for rec in self.records]
 
     def entity_counts(self) -> dict[int, int]:
         """Modelled entities per detector index (for memory figures)."""

@@ -27,8 +27,8 @@ from typing import Any, Iterable
 from ctdetect.content.model import Rule
 from ctdetect.ecs.flat import nest
 from ctdetect.query.esql.sources import document_index
-from ctdetect.engine.rules.timeutil import iso_ms, to_datetime
-from ctdetect.findings import Finding
+from ctdetect.engine.rules.timeutil import iso_ms
+from ctdetect.findings import Finding, alert_finding
 
 _NAMESPACE = uuid.UUID("6f1f0a5c-3c1e-4b9a-9a47-0c7f3b1d2e11")
 
@@ -174,12 +174,4 @@ def event_alert(
     if extra:
         flat.update(extra)
     entity = {k: v for k, v in event.items() if not k.startswith("_")}
-    return Finding(
-        kind="alert",
-        source_id=rule.rule_id,
-        name=rule.name,
-        timestamp=to_datetime(event_ms),
-        score=float(rule.risk_score or 0),
-        document=nest(flat),
-        entity=entity,
-    )
+    return alert_finding(rule, event_ms, nest(flat), entity)

@@ -28,8 +28,8 @@ from ctdetect.ecs.flat import nest
 from ctdetect.engine.rules.alerts import alert_uuid, event_alert, event_identity, reason
 from ctdetect.engine.rules.base import CompiledRule, Match, PredicateRule, RuleNotEvaluable
 from ctdetect.engine.rules.sequence import SeqEvent, SequenceSpec, join_key, run_sequences
-from ctdetect.engine.rules.timeutil import iso_ms, to_datetime
-from ctdetect.findings import Finding
+from ctdetect.engine.rules.timeutil import iso_ms
+from ctdetect.findings import Finding, alert_finding
 
 
 def pipe_limits(pipes: tuple[Any, ...]) -> tuple[str | None, int | None]:
@@ -159,16 +159,7 @@ class EqlSequenceRule(CompiledRule):
             }
         )
         entity = dict(common)
-        return Finding(
-            kind="alert",
-            source_id=self.rule.rule_id,
-            name=self.rule.name,
-            timestamp=to_datetime(events[0].ts),
-            score=float(self.rule.risk_score or 0),
-            document=nest(flat),
-            entity=entity,
-            related=blocks,
-        )
+        return alert_finding(self.rule, events[0].ts, nest(flat), entity, related=blocks)
 
 
 def _common_fields(events: list[dict]) -> dict[str, Any]:

@@ -49,7 +49,7 @@ from ctdetect.engine.rules.base import CompiledRule, Match, RuleNotEvaluable
 from ctdetect.engine.rules.routing import ROUTE_FIELDS, RouteValue
 from ctdetect.engine.rules.schedule import Schedule
 from ctdetect.engine.rules.timeutil import duration_ms, iso_ms, parse_iso_ms, to_datetime
-from ctdetect.findings import Finding
+from ctdetect.findings import Finding, alert_finding
 from ctdetect.query.esql.rule_limits import expanded_fields, rows_per_request
 from ctdetect.query.esql.sources import selects
 
@@ -241,7 +241,7 @@ class EsqlRule(CompiledRule):
                 "kibana.alert.reason": f"ES|QL rule {self.rule.name} returned a row: " + ", ".join(f"{k}={v}" for k, v in list(columns.items())[:4]),
             }
         )
-        return Finding(kind="alert", source_id=self.rule.rule_id, name=self.rule.name, timestamp=to_datetime(executed_at), score=float(self.rule.risk_score or 0), document=nest(flat), entity=dict(columns))
+        return alert_finding(self.rule, executed_at, nest(flat), dict(columns))
 
     def _suppress(self, alert: Finding, executed_at: int) -> bool:
         """Fold ``alert`` into an earlier one of its suppression group (True: it was folded)."""

@@ -32,8 +32,8 @@ from typing import Any, Sequence
 from ctdetect.ecs.flat import nest
 from ctdetect.engine.rules.alerts import alert_uuid
 from ctdetect.engine.rules.base import CompiledRule, Predicate
-from ctdetect.engine.rules.timeutil import iso_ms, to_datetime
-from ctdetect.findings import Finding
+from ctdetect.engine.rules.timeutil import iso_ms
+from ctdetect.findings import Finding, alert_finding
 
 GroupKey = tuple[Any, ...]
 
@@ -128,15 +128,7 @@ class ThresholdRule(CompiledRule):
                 "kibana.alert.reason": _reason(self.rule.name, self.rule.severity, terms, len(members)),
             }
         )
-        return Finding(
-            kind="alert",
-            source_id=self.rule.rule_id,
-            name=self.rule.name,
-            timestamp=to_datetime(newest),
-            score=float(self.rule.risk_score or 0),
-            document=nest(flat),
-            entity=entity,
-        )
+        return alert_finding(self.rule, newest, nest(flat), entity)
 
 
 def _reason(name: str, severity: str, terms: list[dict], count: int) -> str:
