@@ -40,19 +40,18 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
 from ctdetect.query import ast
+from ctdetect.timeutil import DateError, parse_es_date as parse_date
 from ctdetect.query.values import (
     DATE_TYPES,
     MULTI_FIELD_SUFFIXES,
     NUMERIC_TYPES,
     OBJECT_TYPES,
     TEXT_TYPES,
-    DateError,
     analyze,
     contains_sequence,
     doc_date,
     ip_in,
     keyword_str,
-    parse_date,
     to_bool,
     to_ip,
     to_network,

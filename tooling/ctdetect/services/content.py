@@ -34,15 +34,17 @@ def pair_jobs(jobs: list[MLJob], feeds: list[Datafeed]) -> list[tuple[MLJob, Dat
     return [(job, by_job.get(job.job_id)) for job in jobs]
 
 
-def load_content(package_root: str | Path = ".", rules_path: str | Path | None = None, jobs_path: str | Path | None = None) -> RunContent:
-    """Rules and jobs for a run. ``rules_path`` / ``jobs_path`` replace the package's own."""
+def load_content(package_root: str | Path | None, rules_path: str | Path | None = None, jobs_path: str | Path | None = None) -> RunContent:
+    """Rules and jobs for a run. ``rules_path`` / ``jobs_path`` replace the package's own;
+    ``package_root`` None: no package (only what they name). Callers resolve the package
+    first (``content.locate.resolve_package``)."""
     from ctdetect.content.loaders import is_package, load_jobs, load_package, load_rules
 
     content = RunContent()
     problems: list[LoadProblem] = []
-    root = Path(package_root)
+    root = Path(package_root) if package_root is not None else None
     package = None
-    if (rules_path is None or jobs_path is None) and root.is_dir() and is_package(root):
+    if (rules_path is None or jobs_path is None) and root is not None and is_package(root):
         package = load_package(root)
         problems.extend(package.problems)
         content.package = package

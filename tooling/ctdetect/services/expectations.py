@@ -13,11 +13,12 @@ never as a failure, and its would-be result is shown.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from ctdetect.content.model import Expectation
 from ctdetect.findings import Finding
+from ctdetect.timeutil import BadTimestamp, parse_datetime
 
 MET, UNMET, WAITING = "met", "unmet", "waiting"
 
@@ -36,13 +37,13 @@ class Outcome:
 
 
 def _parse_time(text: str | None) -> datetime | None:
+    """``after``/``before`` of an expectation (the scenario validator reports bad ones)."""
     if not text:
         return None
     try:
-        dt = datetime.fromisoformat(str(text))
-    except ValueError:
+        return parse_datetime(str(text))
+    except BadTimestamp:
         return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
 def _same(actual: Any, wanted: Any) -> bool:

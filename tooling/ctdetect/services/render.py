@@ -114,6 +114,11 @@ class HuntRenderer:
             + (" (" + ", ".join(f"{n} {r}" for r, n in s["skipped_reasons"].items()) + ")" if s["skipped_reasons"] else ""),
             f"content: {s['rules_run']} rules, {s['jobs_run']} ML jobs; findings: {len(result.findings)}",
         ]
+        if s["hidden_below_floor"]:
+            lines.append(
+                f"{s['hidden_below_floor']:,} anomaly record(s) below their job's score floor not shown "
+                "(the ML rules' anomaly_threshold, else 50; --min-score 0 shows all)"
+            )
         from ctdetect.services.hunt import source_names
 
         for (kind, name), n in sorted(source_names(result.findings).items(), key=lambda kv: (-kv[1], kv[0])):
@@ -122,6 +127,8 @@ class HuntRenderer:
             lines.append(f"skipped: {example}")
         if result.skips.total > 10:
             lines.append(f"skipped: ... {result.skips.total - 10} more")
+        for note in result.notes:
+            lines.append(f"note: {note}")
         for problem in result.problems[:20]:
             lines.append(f"note: {problem}")
         if len(result.problems) > 20:
@@ -145,6 +152,9 @@ def summary_dict(result: Any) -> dict[str, Any]:
         "findings_by_rule": {name: n for (kind, name), n in by_source.items() if kind == "rule"},
         "findings_by_job": {name: n for (kind, name), n in by_source.items() if kind == "job"},
         "problems": result.problems,
+        "anomaly_floors": result.floors,
+        "hidden_below_floor": result.hidden_below_floor,
+        "notes": result.notes,
     }
 
 

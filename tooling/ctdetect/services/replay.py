@@ -125,11 +125,8 @@ def _synth_events(params: dict[str, Any], mapper: Any, skips: SkipCounter, scena
     where = str(scenario.source.path)
     line = scenario.source.line_of("synth")
     place = f"{where}:{line}" if line else where
-    try:
-        from ctdetect.synth import SynthParams, generate  # type: ignore[attr-defined]
-    except ImportError as exc:
-        errors.append(f"{place}: [[synth]] baseline not generated: ctdetect.synth is not available ({exc})")
-        return
+    from ctdetect.synth import SynthParams, generate
+
     try:
         records = generate(SynthParams.from_mapping(params))
     except Exception as exc:  # noqa: BLE001 - bad synth parameters are the scenario author's to fix
@@ -166,16 +163,18 @@ def run_replay(
     ``workers``: scenarios run in that many processes (default: one per CPU, at most 4);
     each scenario is independent, so the result does not depend on it.
     """
-    from ctdetect.backends import get_backend as _check_backend
+    from ctdetect.backends import backend_class, get_backend as _check_backend
 
-    _check_backend(backend)  # fail fast on an unknown backend
+    _check_backend(backend)  # fail fast on an unknown or unconfigured backend
     problems: list[LoadProblem] = []
     scenarios = find_scenarios(paths, package_root, problems)
     content = load_content(package_root)
+    if not content.rules and not content.jobs:
+        raise ReplayUsageError(f"no rule and no ML job loaded from {package_root}: every expectation would be judged on nothing")
     mapper = make_mapper(geoip_db)
     if workers is None:
         workers = min(4, os.cpu_count() or 1)
-    if workers > 1 and len(scenarios) > 1 and backend == "embedded":
+    if workers > 1 and len(scenarios) > 1 and backend_class(backend).in_process:
         results = _parallel(scenarios, content, backend, mapper, workers)
     else:
         results = [run_scenario(s, content, backend, mapper) for s in scenarios]
