@@ -1,7 +1,7 @@
 """``ctdetect coverage``: print the coverage table, or write it into README.md.
 
 Thin: options in, service calls (``ctdetect.services.coverage`` for the table and README,
-``ctdetect.services.quiet_month`` for ``--run``), text out. ``--run`` replays the
+``ctdetect.services.quiet_month`` for ``--run``), ``ctdetect.reporting.coverage`` renders. ``--run`` replays the
 quiet-month scenario first and refreshes its results file, the only input of the table that
 needs a run.
 """
@@ -28,6 +28,7 @@ from ctdetect.commands.options import fail, format_option, open_output, output_o
 @click.option("--progress/--no-progress", default=None, help="Progress on stderr during --run (default: when stderr is a terminal).")
 def command(package: str | None, results: Path | None, run_quiet_month: bool, write_readme: bool, check: bool, fmt: str, output: Path | None, progress: bool | None) -> None:
     """Print the package's coverage table (rules, jobs, ATT&CK, scenarios, quiet-month volume)."""
+    from ctdetect.reporting.coverage import as_json, render_markdown
     from ctdetect.services import coverage as svc
 
     root = resolve_package_or_exit(package, "coverage")
@@ -35,7 +36,7 @@ def command(package: str | None, results: Path | None, run_quiet_month: bool, wr
     if run_quiet_month:
         _run_quiet_month(root, results_path, sys.stderr.isatty() if progress is None else progress)
     _, coverage = svc.coverage_for_root(root, results_path)
-    section = svc.render_markdown(coverage)
+    section = render_markdown(coverage)
     try:
         if check:
             if not svc.readme_is_current(root, section):
@@ -48,7 +49,7 @@ def command(package: str | None, results: Path | None, run_quiet_month: bool, wr
     except svc.CoverageFileError as exc:
         fail("coverage", str(exc))
     with open_output(output, "coverage") as stream:
-        stream.write(json.dumps(svc.as_json(coverage), indent=2) + "\n" if fmt == "json" else section)
+        stream.write(json.dumps(as_json(coverage), indent=2) + "\n" if fmt == "json" else section)
 
 
 def _run_quiet_month(root: Path, results_path: Path, show_progress: bool) -> None:

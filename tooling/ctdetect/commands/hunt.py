@@ -46,8 +46,9 @@ def command(paths, fmt, output, rule_filters, job_filters, since, until, min_sco
     and print the findings ranked by score, then time. Exit 2 when nothing can run: no
     content loaded, a --rule/--job naming nothing, --since later than --until."""
     from ctdetect.backends import BackendUnavailable
+    from ctdetect.commands.progress import counter
+    from ctdetect.reporting.hunt import HuntRenderer
     from ctdetect.services.hunt import HuntOptions, HuntUsageError, path_exists, run_hunt
-    from ctdetect.services.render import HuntRenderer
 
     missing = [p for p in paths if not path_exists(p)]
     if missing:
@@ -72,7 +73,7 @@ def command(paths, fmt, output, rule_filters, job_filters, since, until, min_sco
     with open_output(output, "hunt") as stream:
         renderer = HuntRenderer(fmt=fmt, limit=limit, out=stream)
         try:
-            with renderer.progress(show_progress) as tick:
+            with counter(show_progress, "events read") as tick:
                 opts.progress = tick
                 result = run_hunt(opts)
         except (HuntUsageError, BackendUnavailable, OSError, ValueError) as exc:

@@ -9,7 +9,7 @@ import click
 
 from ctdetect.commands.options import fail, format_option, open_output, output_option, package_option, resolve_package_or_exit
 from ctdetect.validate.checks import PROFILES
-from ctdetect.validate.reporters import FORMATS
+from ctdetect.reporting.validation import FORMATS
 
 
 @click.command(name="validate", help="Check a content package (or a folder of rule TOML files) for problems.")
@@ -33,7 +33,7 @@ def command(paths: tuple[Path, ...], package: str | None, fmt: str, strict: bool
     no errors, 1 errors found, 2 bad usage, an unreadable path or a path with no content."""
     from ctdetect.commands.progress import steps
     from ctdetect.services.validate import UnreadablePath, validate_paths
-    from ctdetect.validate.reporters import get_reporter
+    from ctdetect.reporting.validation import render_validation
 
     if paths and package is not None:
         fail("validate", "give PATHS or --package, not both")
@@ -43,13 +43,8 @@ def command(paths: tuple[Path, ...], package: str | None, fmt: str, strict: bool
             result = validate_paths(targets, strict=strict, profile=profile, progress=tick)
     except UnreadablePath as exc:
         fail("validate", str(exc))
-    render = get_reporter(fmt)
-    use_color = False
-    if fmt == "text":
-        use_color = color if color is not None else (output is None and sys.stdout.isatty())
-        text = render(result, color=use_color)
-    else:
-        text = render(result)
+    use_color = fmt == "text" and (color if color is not None else (output is None and sys.stdout.isatty()))
+    text = render_validation(result, fmt, color=use_color)
     if output is not None:
         with open_output(output, "validate") as stream:
             stream.write(text)
