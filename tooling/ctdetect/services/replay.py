@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ctdetect.backends import get_backend
-from ctdetect.content.model import LoadProblem, Scenario
+from ctdetect.content.model import Expectation, LoadProblem, Rule, Scenario, find_rule
 from ctdetect.findings import Finding
 from ctdetect.readers import SkipCounter
 from ctdetect.services.content import RunContent, describe, load_content
@@ -139,6 +139,14 @@ def _synth_events(params: dict[str, Any], mapper: Any, skips: SkipCounter, scena
             skips(SkippedInput(where, n, "bad_record", f"synth record {n}: {exc}"))
 
 
+def target_label(e: Expectation, rules: list[Rule]) -> str:
+    """How reports name an expectation's target: the rule's name (not its UUID), the job_id."""
+    if e.rule is not None:
+        rule = find_rule(rules, e.rule)
+        return rule.name if rule is not None else e.rule
+    return e.job or ""
+
+
 def run_scenario(scenario: Scenario, content: RunContent, backend_name: str, mapper: Any) -> ScenarioResult:
     skips = SkipCounter()
     errors: list[str] = []
@@ -147,7 +155,7 @@ def run_scenario(scenario: Scenario, content: RunContent, backend_name: str, map
     result = backend.run(events, content.rules, content.jobs)
     known = {r.rule_id for r in content.rules} | {r.name for r in content.rules} | {j.job_id for j, _ in content.jobs}
     not_run = dict(result.stats.not_run)
-    outcomes = [check(e, result.findings, known, not_run) for e in scenario.expectations]
+    outcomes = [check(e, result.findings, known, not_run, label=target_label(e, content.rules)) for e in scenario.expectations]
     return ScenarioResult(scenario, len(events), skips, outcomes, result.findings, list(result.stats.problems), errors)
 
 
