@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from ctdetect.attack import load_attack
 from ctdetect.content.loaders import load_package
-from ctdetect.content.model import Package, Rule
+from ctdetect.content.model import Package, Rule, find_rule
 from ctdetect.content.playbooks import note_text, notes_equal
 from ctdetect.query import parse_query
 from ctdetect.query.ast import Sequence, field_uses
@@ -167,8 +167,9 @@ def test_every_rule_has_firing_and_silent_expectations(package: Package, search_
     seen: dict[str, set[bool]] = defaultdict(set)
     for scenario in package.scenarios:
         for e in scenario.expectations:
-            if e.rule:
-                seen[e.rule].add(e.fires)
+            rule = find_rule(package.rules, e.rule)  # by rule_id or name, as replay reads it
+            if rule is not None:
+                seen[rule.rule_id].add(e.fires)
     for r in search_rules:
         assert seen.get(r.rule_id, set()) == {True, False}, f"{r.name}: {seen.get(r.rule_id)}"
 
@@ -190,7 +191,7 @@ def test_silent_scenarios_are_look_alikes(package: Package, search_rules: list[R
         twin = scenario.name[: -len("-silent")] + "-fires"
         assert twin in actions_in, scenario.name
         for e in scenario.expectations:
-            if e.rule in by_rule:
+            if (rule := find_rule(search_rules, e.rule)) is not None and rule.rule_id in by_rule:
                 assert actions_in[scenario.name] & actions_in[twin], f"{scenario.name} shares no event kind with {twin}"
 
 
@@ -218,12 +219,11 @@ def test_every_search_rule_expectation_is_met_by_the_embedded_engine(package: Pa
     from ctdetect.services.inputs import make_mapper
     from ctdetect.services.replay import scenario_events
 
-    by_id = {r.rule_id: r for r in search_rules}
     mapper = make_mapper(None)
     backend = get_backend("embedded")
     unmet, checked = [], 0
     for scenario in package.scenarios:
-        wanted = [by_id[e.rule] for e in scenario.expectations if e.rule in by_id]
+        wanted = [r for e in scenario.expectations if (r := find_rule(search_rules, e.rule)) is not None]
         if not wanted:
             continue
         events = scenario_events(scenario, mapper, SkipCounter())
@@ -232,7 +232,7 @@ def test_every_search_rule_expectation_is_met_by_the_embedded_engine(package: Pa
         result = backend.run(events, rules, [])
         known = {r.rule_id for r in rules}
         for e in scenario.expectations:
-            if e.rule in by_id:
+            if find_rule(search_rules, e.rule) is not None:
                 checked += 1
                 outcome = check(e, result.findings, known, dict(result.stats.not_run))
                 if outcome.status != MET:
@@ -359,8 +359,9 @@ def test_playbook_esql_pivots_parse_resolve_and_return_rows(package: Package) ->
         if not blocks:
             continue
         [rule_id] = book.rule_ids
-        fires = next(s for s in package.scenarios if s.name.endswith("-fires") and any(e.rule == rule_id and e.fires for e in s.expectations))
-        entity = next(e.entity for e in fires.expectations if e.rule == rule_id)
+        names = {rule_id} | {r.name for r in package.rules if r.rule_id == rule_id}
+        fires = next(s for s in package.scenarios if s.name.endswith("-fires") and any(e.rule in names and e.fires for e in s.expectations))
+        entity = next(e.entity for e in fires.expectations if e.rule in names)
         events = [mapper.map(json.loads(line)) for line in (fires.folder / "events.ndjson").read_text().splitlines()]
         for block in blocks:
             text = re.sub(r"\{\{([^}]+)\}\}", lambda m: str(entity.get(m.group(1), "placeholder")), block.strip())

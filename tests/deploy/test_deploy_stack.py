@@ -23,7 +23,7 @@ from deploy.deploykit import PROJECT_ROOT
 def test_without_a_docker_engine_stack_says_so_in_one_line(tmp_path: Path) -> None:
     pytest.importorskip("docker")
     for action in (["up"], ["status"], ["down"]):
-        out = CliRunner().invoke(cli, ["stack", *action, "--project-dir", str(tmp_path)], env={"DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"})
+        out = CliRunner().invoke(cli, ["stack", *action, "--package", str(tmp_path)], env={"DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"})
         assert out.exit_code == 2, out.output
         lines = [line for line in out.output.splitlines() if line.strip()]
         assert len(lines) == 1 and "Docker engine" in lines[0] and "Traceback" not in out.output

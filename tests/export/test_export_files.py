@@ -133,7 +133,7 @@ def test_export_of_a_broken_package_writes_nothing_and_names_the_file(mini_packa
 
 def test_export_of_a_folder_that_is_not_a_package_says_so(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["export", "--package", str(tmp_path), "--output", str(tmp_path / "o")], env=BLANK_ENV)
-    assert result.exit_code == 2 and "not a ctdetect package" in result.output
+    assert result.exit_code == 2 and "not a content package" in result.output
 
 
 def test_rules_file_imports_into_kibana_and_deploy_then_owns_the_rules(exported: Path, fake: FakeElastic, package) -> None:  # type: ignore[no-untyped-def]  # noqa: F811

@@ -79,7 +79,42 @@ def test_filters(tmp_path):
     assert ids("--min-score", "80") == [OTHER_ID]
     assert ids("--since", "2026-03-03") == [RULE_ID]
     assert ids("--until", "2026-03-02T10:01:30Z") == [RULE_ID]
-    assert ids("--job", "no_such_job") == []
+
+
+def test_a_filter_naming_nothing_is_an_error_not_a_clean_result(tmp_path):
+    pkg, logs = setup(tmp_path)
+    for option, value, message in (("--rule", "nosuchrule", "--rule 'nosuchrule' names no rule"),
+                                   ("--job", "no_such_job", "--job 'no_such_job' names no ML job")):
+        res = hunt("--package", str(pkg), option, value, str(logs))
+        assert res.exit_code == 2, res.output
+        assert message in res.stderr and res.stdout == ""
+
+
+def test_no_content_or_contradictory_times_exit_2(tmp_path):
+    pkg, logs = setup(tmp_path)
+    empty_rules = tmp_path / "no_rules_here"
+    empty_rules.mkdir()
+    (empty_rules / "notes.txt").write_text("not a rule\n")
+    res = hunt("--package", str(pkg), "--rules", str(empty_rules), str(logs))
+    assert res.exit_code == 2 and f"--rules {empty_rules}: no rule loaded from it" in res.stderr
+    bare = tmp_path / "bare"
+    (bare / "rules").mkdir(parents=True)  # a package with a rules folder and nothing in it
+    res = hunt("--package", str(bare), str(logs))
+    assert res.exit_code == 2 and "no rule and no ML job loaded" in res.stderr
+    res = hunt("--package", str(tmp_path / "nowhere"), str(logs))
+    assert res.exit_code == 2 and "no such folder" in res.stderr
+    res = hunt("--package", str(pkg), "--since", "2026-03-05", "--until", "2026-03-01", str(logs))
+    assert res.exit_code == 2 and "is later than --until" in res.stderr
+
+
+def test_time_bounds_take_elastic_date_math(tmp_path):
+    pkg, logs = setup(tmp_path)
+    res = hunt("--package", str(pkg), "--format", "json", "--since", "2026-03-03||-1d/d", "--until", "2026-03-02", str(logs))
+    assert res.exit_code == 0, res.output
+    # --until a bare date is the whole day, as Elasticsearch reads an lte bound
+    assert [f["source_id"] for f in json.loads(res.stdout)["findings"]] == [OTHER_ID, RULE_ID]
+    res = hunt("--package", str(pkg), "--since", "now-7x", str(logs))
+    assert res.exit_code == 2 and "not a date or date math" in res.output
 
 
 def test_rules_option_replaces_package_rules(tmp_path):

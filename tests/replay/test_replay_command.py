@@ -154,3 +154,23 @@ def test_a_scenario_file_that_does_not_load_fails_the_replay(tmp_path):
     data = json.loads(res.stdout)
     assert data["scenario_errors"] and "broken" in data["scenario_errors"][0]
     assert data["summary"]["met"] == 1
+
+
+def test_report_names_rules_says_what_fired_instead_and_pluralises(tmp_path):
+    """Expectations by UUID are shown by the rule's name; an unmet entity expectation says
+    the rule did fire, and for whom; counts read "1 scenario", "2 findings"."""
+    package(tmp_path)
+    records = [ct_record(1, "ModifySnapshotAttribute", user="mallory"), ct_record(2, "ModifySnapshotAttribute", user="mallory"),
+               ct_record(3, "ModifySnapshotAttribute", user="eve")]
+    scenario(tmp_path, "share", records, [expect(entity='"user.name" = "alice"'), expect(fires=False)])
+    res = replay(tmp_path)
+    assert res.exit_code == 1
+    out = res.stdout
+    assert f"fires: {RULE_NAME} user.name=alice" in out and RULE_ID not in out
+    assert "0 findings; expected >= 1; it fired 3 times for other entities: user.name=mallory (2), eve (1)" in out
+    assert "3 findings, best score" in out and "expected none" in out
+    assert "1 scenario (1 failed); 2 expectations: 0 met, 2 unmet, 0 waiting" in out
+    long_line = next(line for line in out.splitlines() if "for other entities" in line)
+    assert "user.name=alice" in long_line  # one expectation, one line: never wrapped
+    data = json.loads(replay(tmp_path, "--format", "json").stdout)
+    assert data["scenarios"][0]["expectations"][0]["target"] == RULE_NAME

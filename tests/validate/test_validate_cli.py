@@ -114,10 +114,25 @@ def test_external_jobs_file_declares_prebuilt_jobs(corpus: Path) -> None:
     assert json.loads(out)["problems"] == []
 
 
-def test_default_path_is_the_current_folder(corpus: Path) -> None:
+def test_default_is_the_current_folder_only_when_it_is_a_package(corpus: Path) -> None:
+    """Run in an unrelated folder (here loose TOML files), validate does not crawl it and
+    report success: it says there is no package and exits 2. Named, the folder is checked."""
     code, out = _run("--format", "json")
-    targets = json.loads(out)["summary"]["targets"]
-    assert [t["path"] for t in targets] == ["."]
+    assert code == 2 and "is not a content package" in out and "--package DIR" in out
+    code, out = _run(".", "--format", "json")
+    assert code == 1 and [t["path"] for t in json.loads(out)["summary"]["targets"]] == ["."]
+    (corpus / "rules").mkdir()
+    (corpus / "rules" / "rule.toml").write_text((corpus / "unknown_field.toml").read_text())
+    code, out = _run("--format", "json")
+    assert [t["path"] for t in json.loads(out)["summary"]["targets"]] == ["."]
+
+
+def test_a_folder_without_content_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("not content\n")
+    code, out = _run(str(tmp_path))
+    assert code == 2 and f"{tmp_path}: no content to validate" in out
+    code, out = _run("--package", str(tmp_path))
+    assert code == 2 and "not a content package" in out
 
 
 def test_single_content_files_are_read_by_kind(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -30,7 +30,7 @@ def package(tmp_path: Path) -> Path:
 def test_check_reports_and_changes_nothing(package: Path) -> None:
     rule_file = package / "rules" / "out_of_sync.toml"
     before = rule_file.read_text()
-    result = CliRunner().invoke(cli, ["playbooks", "sync", str(package), "--check"])
+    result = CliRunner().invoke(cli, ["playbooks", "sync", "--package", str(package), "--check"])
     assert result.exit_code == 1 and "out of sync" in result.output
     assert rule_file.read_text() == before
 
@@ -38,7 +38,7 @@ def test_check_reports_and_changes_nothing(package: Path) -> None:
 def test_sync_edits_only_the_note_and_validate_agrees(package: Path) -> None:
     rule_file = package / "rules" / "out_of_sync.toml"
     before = rule_file.read_text()
-    result = CliRunner().invoke(cli, ["playbooks", "sync", str(package)])
+    result = CliRunner().invoke(cli, ["playbooks", "sync", "--package", str(package)])
     assert result.exit_code == 0, result.output
     after = rule_file.read_text()
     doc_before, doc_after = tomllib.loads(before), tomllib.loads(after)
@@ -48,7 +48,7 @@ def test_sync_edits_only_the_note_and_validate_agrees(package: Path) -> None:
     assert doc_before == doc_after
     # every byte outside the note's value is unchanged
     assert _without_note(before) == _without_note(after)
-    assert CliRunner().invoke(cli, ["playbooks", "sync", str(package), "--check"]).exit_code == 0
+    assert CliRunner().invoke(cli, ["playbooks", "sync", "--package", str(package), "--check"]).exit_code == 0
     assert CliRunner().invoke(cli, ["validate", str(package)]).exit_code == 0
     assert CliRunner().invoke(cli, ["fmt", str(package), "--check"]).exit_code == 0
 
@@ -60,7 +60,7 @@ def test_sync_adds_a_missing_note(package: Path) -> None:
     end = text.index('"""', start + 10) + 3
     rule_file.write_text(text[:start] + text[end + 1 :])
     assert "note" not in tomllib.loads(rule_file.read_text())["rule"]
-    assert CliRunner().invoke(cli, ["playbooks", "sync", str(package)]).exit_code == 0
+    assert CliRunner().invoke(cli, ["playbooks", "sync", "--package", str(package)]).exit_code == 0
     doc = tomllib.loads(rule_file.read_text())
     assert doc["rule"]["note"].endswith("Rotate keys.\n")
     assert doc["rule"]["threat"][0]["tactic"]["id"] == "TA0007"

@@ -10,6 +10,18 @@ a rule the engine runs with the same meaning.
   cached (events arrive roughly in time order), which makes it cheap per event.
 - ``parse_iso_ms(value)``: lenient reading of a document's time (ISO text, epoch-ms
   number or digit string; naive means UTC); None when unreadable.
+- ``parse_datetime(text)``: strict reading of a date or date-time a person wrote (an
+  option, a scenario's ``after``, a ``[[synth]]`` start) as an aware UTC ``datetime``;
+  ``BadTimestamp`` names what was expected.
+- ``parse_es_date(value, round_up=, now_ms=)``: a date as Elasticsearch reads a range
+  query value, in epoch ms: ISO-8601 with any trailing parts missing, epoch millis, or
+  date math: an anchor (``now`` or a date followed by ``||``) then ``+<n><unit>`` /
+  ``-<n><unit>`` steps and ``/<unit>`` rounding, units ``y M w d h H m s``. Months and
+  years are calendar steps here, unlike a rule's look-back above. With ``round_up`` (an
+  ``lte``/``gt`` bound) missing parts and rounding go to the period's last millisecond.
+  ``DateError``. The query evaluator, ES|QL and the options all read dates through it.
+- ``parse_date_math(text, now=, round_up=)``: the same for a time bound a person wrote
+  (``--since now-7d/d``, ``--until 2026-03-01``, the whole day), as a UTC ``datetime``.
 - ``iso_from_ms(ms)`` / ``to_datetime(ms)``: the other way.
 - Durations, by what they are written in:
 
@@ -25,6 +37,7 @@ a rule the engine runs with the same meaning.
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -169,6 +182,168 @@ def parse_iso_ms(value: Any) -> int | None:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     return (dt - EPOCH) // _ONE_MS
+
+
+def parse_datetime(value: Any) -> datetime:
+    """An aware UTC ``datetime`` of a date (``2026-03-01``, midnight UTC) or ISO-8601
+    date-time (naive means UTC; ``Z`` or an offset honoured). Raises ``BadTimestamp``."""
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, str) and value.strip():
+        text = value.strip()
+        try:
+            dt = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "zZ" else text)
+        except ValueError:
+            raise BadTimestamp(f"{value!r} is not an ISO-8601 date or date-time (e.g. 2026-03-01 or 2026-03-01T12:00:00Z)") from None
+    else:
+        raise BadTimestamp(f"{value!r} is not an ISO-8601 date or date-time (e.g. 2026-03-01 or 2026-03-01T12:00:00Z)")
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc)
+
+
+def parse_date_math(text: str, *, now: datetime | None = None, round_up: bool = False) -> datetime:
+    """A time bound a person wrote (an option): Elastic's date math (``now-7d/d``,
+    ``2026-03-01||+1M``) or an ISO-8601 date/date-time, as an aware UTC ``datetime``, read
+    exactly as a range query reads it (``parse_es_date``). Raises ``BadTimestamp`` naming
+    the accepted forms."""
+    now_ms = None if now is None else (now - EPOCH) // _ONE_MS
+    raw = text.strip() if isinstance(text, str) else ""
+    try:
+        if not raw or (raw.isdigit() and len(raw) > 4):  # epoch millis are for queries, not people
+            raise DateError(raw)
+        return to_datetime(parse_es_date(raw, round_up=round_up, now_ms=now_ms))
+    except DateError:
+        raise BadTimestamp(
+            f"{text!r} is not a date or date math (e.g. 2026-03-01, 2026-03-01T12:00:00Z, now-7d, now-7d/d, "
+            "2026-03-01||+1M/M; units y M w d h H m s)"
+        ) from None
+
+
+# --------------------------------------------------------------------------- dates as Elasticsearch reads them
+
+_ISO = re.compile(
+    r"(?P<y>[+-]?\d{4,9})(?:-(?P<mo>\d{1,2})(?:-(?P<d>\d{1,2})(?:[T ](?P<h>\d{1,2})(?::(?P<mi>\d{1,2})"
+    r"(?::(?P<s>\d{1,2})(?:[.,](?P<f>\d{1,9}))?)?)?)?)?)?"
+    r"(?P<tz>Z|z|[+-]\d{2}(?::?\d{2})?)?"
+)
+_MATH_OP = re.compile(r"([+-])(\d+)([yMwdhHms])|/([yMwdhHms])")
+
+
+class DateError(BadTimestamp):
+    """A value that is not a date Elasticsearch would accept."""
+
+
+def _iso_to_ms(text: str, round_up: bool) -> int:
+    m = _ISO.fullmatch(text)
+    if not m:
+        raise DateError(f"cannot parse date {text!r}")
+    year = int(m["y"])
+    month = int(m["mo"]) if m["mo"] else (12 if round_up else 1)
+    if not 1 <= month <= 12:
+        raise DateError(f"month out of range in {text!r}")
+    last_day = calendar.monthrange(year, month)[1] if 1 <= year <= 9999 else 31
+    day = int(m["d"]) if m["d"] else (last_day if round_up else 1)
+    hour = int(m["h"]) if m["h"] else (23 if round_up else 0)
+    minute = int(m["mi"]) if m["mi"] else (59 if round_up else 0)
+    second = int(m["s"]) if m["s"] else (59 if round_up else 0)
+    # A given fraction is a value; a missing one is the period's start, or its end when rounding up.
+    millis = int((m["f"] + "000")[:3]) if m["f"] else (999 if round_up else 0)
+    try:
+        dt = datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+    except ValueError as exc:
+        raise DateError(f"invalid date {text!r}: {exc}") from None
+    ms = calendar.timegm(dt.utctimetuple()) * 1000 + millis
+    tz = m["tz"]
+    if tz and tz not in ("Z", "z"):
+        sign = 1 if tz[0] == "+" else -1
+        digits = tz[1:].replace(":", "")
+        offset = int(digits[:2]) * 60 + (int(digits[2:4]) if len(digits) >= 4 else 0)
+        ms -= sign * offset * 60_000
+    return ms
+
+
+def _add_months_ms(ms: int, months: int) -> int:
+    dt = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    total = dt.year * 12 + (dt.month - 1) + months
+    year, month = divmod(total, 12)
+    month += 1
+    day = min(dt.day, calendar.monthrange(year, month)[1])
+    new = dt.replace(year=year, month=month, day=day, microsecond=0)
+    return calendar.timegm(new.utctimetuple()) * 1000 + ms % 1000
+
+
+def _round_ms(ms: int, unit: str, round_up: bool) -> int:
+    dt = datetime.fromtimestamp(ms // 1000, tz=timezone.utc)
+    if unit == "y":
+        start = datetime(dt.year, 1, 1, tzinfo=timezone.utc)
+        end_ms = _add_months_ms(calendar.timegm(start.utctimetuple()) * 1000, 12)
+    elif unit == "M":
+        start = datetime(dt.year, dt.month, 1, tzinfo=timezone.utc)
+        end_ms = _add_months_ms(calendar.timegm(start.utctimetuple()) * 1000, 1)
+    else:
+        if unit == "w":
+            size = DATE_MATH_UNITS_MS["w"]
+            # ISO weeks start on Monday; the epoch (1970-01-01) was a Thursday.
+            base = ms - ((ms + 3 * 86_400_000) % size)
+        else:
+            size = DATE_MATH_UNITS_MS[unit]
+            base = ms - ms % size
+        return base + size - 1 if round_up else base
+    start_ms = calendar.timegm(start.utctimetuple()) * 1000
+    return end_ms - 1 if round_up else start_ms
+
+
+def parse_es_date(value: Any, round_up: bool = False, now_ms: int | None = None) -> int:
+    """Epoch milliseconds for a date query value (ISO, epoch millis, or date math).
+
+    ``round_up`` applies to inclusive upper bounds and exclusive lower bounds, as in
+    Elasticsearch: missing date parts and ``/unit`` rounding go to the end of the period.
+    Raises ``DateError`` for anything else.
+    """
+    if isinstance(value, bool):
+        raise DateError(f"cannot use {value!r} as a date")
+    if isinstance(value, (int, float)):
+        return int(value)
+    if not isinstance(value, str):
+        raise DateError(f"cannot use {value!r} as a date")
+    text = value.strip()
+    if text.startswith("now"):
+        if now_ms is None:
+            now_ms = int(datetime.now(tz=timezone.utc).timestamp() * 1000)
+        base, math = now_ms, text[3:]
+    elif "||" in text:
+        anchor, math = text.split("||", 1)
+        base = es_date_anchor_ms(anchor, round_up and not math)
+    else:
+        return es_date_anchor_ms(text, round_up)
+    pos = 0
+    while pos < len(math):
+        m = _MATH_OP.match(math, pos)
+        if not m:
+            raise DateError(f"bad date math {math[pos:]!r} in {value!r}")
+        if m.group(4):
+            base = _round_ms(base, m.group(4), round_up)
+        else:
+            amount = int(m.group(2)) * (1 if m.group(1) == "+" else -1)
+            unit = m.group(3)
+            if unit == "y":
+                base = _add_months_ms(base, 12 * amount)
+            elif unit == "M":
+                base = _add_months_ms(base, amount)
+            else:
+                base += amount * DATE_MATH_UNITS_MS[unit]
+        pos = m.end()
+    return base
+
+
+def es_date_anchor_ms(text: str, round_up: bool = False) -> int:
+    """Epoch ms of a date without math (ISO-8601, parts may be missing, or epoch millis)."""
+    if text.isdigit() and len(text) > 4:
+        return int(text)
+    return _iso_to_ms(text, round_up)
+
+
 
 
 def iso_from_ms(ms: int) -> str:

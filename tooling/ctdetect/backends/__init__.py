@@ -39,6 +39,12 @@ def backend_names() -> list[str]:
 
 def get_backend(name: str, **options: Any) -> Any:
     """An instance of the backend called ``name`` (options go to its constructor)."""
+    return backend_class(name)(**options)
+
+
+def backend_class(name: str) -> Any:
+    """The factory (class) of the backend called ``name``, not instantiated: its class
+    attributes say what it can do (``in_process``, ``reports_progress``; ``base.Backend``)."""
     factory = _FACTORIES.get(name)
     if factory is None:
         target = BACKENDS.get(name)
@@ -52,4 +58,4 @@ def get_backend(name: str, **options: Any) -> Any:
         factory = getattr(module, attr, None)
         if factory is None:
             raise BackendUnavailable(f"backend {name!r} is not available: {target} not found")
-    return factory(**options)
+    return factory

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Protocol
+from typing import Callable, Iterable, Protocol
 
 from ctdetect.content.model import MLJob, Datafeed, Rule
 from ctdetect.findings import Finding
@@ -21,6 +21,9 @@ class RunStats:
     problems: list[str] = field(default_factory=list)
     # rule_id, rule name or job_id -> why it did not run (replay reports expectations on them)
     not_run: dict[str, str] = field(default_factory=dict)
+    # job_id -> milliseconds of data its models learnt from (hunt notes too little history);
+    # empty when the backend cannot tell
+    job_history_ms: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -30,7 +33,19 @@ class RunResult:
 
 
 class Backend(Protocol):
+    """What a backend does, and what it can do (class attributes, so a service asks the
+    backend instead of testing its name):
+
+    - ``in_process``: runs entirely in this process with no server, so scenarios may run
+      in forked worker processes, each with its own instance;
+    - ``reports_progress``: honours a ``progress`` attribute (called with the number of
+      events read so far) during ``run``.
+    """
+
     name: str
+    in_process: bool
+    reports_progress: bool
+    progress: "Callable[[int], None] | None"
 
     def run(
         self,

@@ -47,6 +47,9 @@ class ElasticsearchBackend:
     """``Backend`` that runs rules and jobs on the cluster named by the environment."""
 
     name = "elasticsearch"
+    in_process = False  # one cluster session, created objects named per run: not forked
+    reports_progress = False
+    progress = None
 
     def __init__(
         self,

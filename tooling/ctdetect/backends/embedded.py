@@ -7,7 +7,7 @@ alerts, then every rule applies Kibana's per-execution logic. Nothing is started
 leaves the process.
 
 The anomaly engine drops events older than its open bucket, as Elasticsearch does for a
-datafeed: give ``run`` events in time order (``ctdetect.services.ordering`` does it with
+datafeed: give ``run`` events in time order (``ctdetect.services.inputs.time_ordered`` does it with
 bounded memory).
 """
 
@@ -26,6 +26,8 @@ class EmbeddedBackend:
     """``Backend`` running ``ctdetect.engine`` in this process."""
 
     name = "embedded"
+    in_process = True
+    reports_progress = True
 
     def __init__(self, field_types: Mapping[str, str] | None = None, progress: Callable[[int], None] | None = None) -> None:
         # The field catalogue is loaded here, once, and passed down to the rule engine and
@@ -76,6 +78,7 @@ class EmbeddedBackend:
         anomalies: list[Finding] = []
         for runner in runners:
             runner.flush()
+            stats.job_history_ms[runner.job_id] = runner.history_ms
             anomalies.extend(runner.to_findings())
             stats.problems.extend(runner.problems)
         alerts = engine.finish(anomalies)
@@ -96,12 +99,8 @@ class EmbeddedBackend:
 
 def _runners(jobs: list[tuple[MLJob, Datafeed | None]], field_types: Mapping[str, str], problems: list[str], not_run: dict[str, str]) -> list:
     """One anomaly runner per job; a job that cannot run is reported and left out."""
-    try:
-        from ctdetect.engine.anomaly import AnomalyJobRunner, JobConfigError
-    except ImportError as exc:
-        problems.append(f"ML jobs not run: the anomaly engine is not available ({exc})")
-        not_run.update({job.job_id: "the anomaly engine is not available" for job, _ in jobs})
-        return []
+    from ctdetect.engine.anomaly import AnomalyJobRunner, JobConfigError
+
     runners = []
     for job, feed in jobs:
         try:

@@ -6,12 +6,15 @@ import sys
 
 import click
 
+from ctdetect.commands.options import fail, format_option, open_output, output_option, package_option, resolve_package_or_exit
+
 
 @click.command(name="deploy")
-@click.option("--package", "package_root", default=".", show_default=True, type=click.Path(file_okay=False), help="Package root.")
+@package_option()
 @click.option("--space", default="default", show_default=True, help="Kibana space for rules and saved queries.")
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing. Needs no cluster when none is configured.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="With --dry-run, json is the exact request list.")
+@format_option(("text", "json"), "text", "With --dry-run, json is the exact request list.")
+@output_option("Write the plan or report to this file instead of standard output.")
 @click.option("--prune", is_flag=True, help="Delete objects carrying this package's marker that are no longer in the package (never an ML job a rule in any space uses); with --dry-run, list them.")
 @click.option("--offline", is_flag=True, help="With --dry-run: plan without reading the cluster (every object is a create).")
 @click.option("--env-file", type=click.Path(dir_okay=False), default=None, help="KEY=VALUE file with ELASTICSEARCH_URL, KIBANA_URL and credentials (default: .env if present).")
@@ -20,7 +23,7 @@ import click
 @click.option("--include-development", is_flag=True, help="Also deploy rules with maturity = \"development\" (production rules only by default).")
 @click.option("--force-enabled-state", is_flag=True, help="On update, set enabled as the TOML says (by default a rule turned off or on in Kibana stays so).")
 @click.option("--timeout", type=click.FloatRange(min=1), default=600, show_default=True, help="Seconds for the whole run: every request and every retry wait; past it, deploy stops and says where.")
-def command(package_root, space, dry_run, fmt, prune, offline, env_file, ca_cert, rule_ref, include_development, force_enabled_state, timeout):  # type: ignore[no-untyped-def]
+def command(package, space, dry_run, fmt, output, prune, offline, env_file, ca_cert, rule_ref, include_development, force_enabled_state, timeout):  # type: ignore[no-untyped-def]
     """Create or update the package's ML jobs and datafeeds (Elasticsearch), detection
     rules and saved queries (Kibana). Runs validate's checks first and sends nothing while
     errors remain. Updates keep exceptions, actions and the enabled state set in Kibana.
@@ -33,8 +36,8 @@ def command(package_root, space, dry_run, fmt, prune, offline, env_file, ca_cert
     from ctdetect.services.deploy import DeployError, DeployOptions, run_deploy
 
     if offline and not dry_run:
-        click.echo("ctdetect deploy: --offline needs --dry-run", err=True)
-        sys.exit(2)
+        fail("deploy", "--offline needs --dry-run")
+    package_root = resolve_package_or_exit(package, "deploy")
     settings = None
     try:
         settings = ConnectionSettings.load(env_file, ca_cert=ca_cert)
@@ -62,5 +65,6 @@ def command(package_root, space, dry_run, fmt, prune, offline, env_file, ca_cert
             click.echo(settings.redact(line), err=True)
     else:
         render_text(result, out)
-    sys.stdout.write(settings.redact(out.getvalue()))
+    with open_output(output, "deploy") as stream:
+        stream.write(settings.redact(out.getvalue()))
     sys.exit(result.exit_code)

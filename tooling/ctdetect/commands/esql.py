@@ -7,6 +7,7 @@ import time
 
 import click
 
+from ctdetect.commands.options import format_option, open_output, output_option
 from ctdetect.reporting.esql import FORMATS
 from ctdetect.timeutil import parse_iso_ms
 
@@ -14,10 +15,11 @@ from ctdetect.timeutil import parse_iso_ms
 @click.command(name="esql")
 @click.argument("query")
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="table; json = Elasticsearch's ES|QL response shape (columns, values); ndjson = one object a row.")
+@format_option(FORMATS, "text", "text: a table; json: Elasticsearch's ES|QL response shape (columns, values); ndjson: one object a row.")
+@output_option()
 @click.option("--now", help="The time NOW() returns (ISO-8601; default: the current time).")
 @click.option("--geoip-db", type=click.Path(exists=True, dir_okay=False), envvar="CTDETECT_GEOIP_DB", help="MaxMind .mmdb for source.geo.* (default: the shipped database).")
-def command(query, paths, fmt, now, geoip_db):  # type: ignore[no-untyped-def]
+def command(query, paths, fmt, output, now, geoip_db):  # type: ignore[no-untyped-def]
     """Run the ES|QL QUERY (FROM logs-aws.cloudtrail-* | ...) over CloudTrail files, folders or - (stdin).
 
     The query is checked first, as Elasticsearch does: a syntax error, unknown column or
@@ -39,6 +41,7 @@ def command(query, paths, fmt, now, geoip_db):  # type: ignore[no-untyped-def]
     except (EsqlQueryError, OSError) as exc:
         click.echo(f"ctdetect esql: {exc}", err=True)
         sys.exit(2)
-    click.echo(render_esql(run, fmt), nl=False)
-    if fmt == "table":
+    with open_output(output, "esql") as stream:
+        stream.write(render_esql(run, fmt))
+    if fmt == "text":
         click.echo(esql_summary(run), err=True)

@@ -6,12 +6,14 @@ import sys
 
 import click
 
+from ctdetect.commands.options import package_option, resolve_package_or_exit
+
 
 @click.command(name="export")
 @click.option("--output", "-o", required=True, type=click.Path(file_okay=False), help="Folder to write (created if needed; files in it are replaced).")
-@click.option("--package", "package_root", default=".", show_default=True, type=click.Path(file_okay=False), help="Package root.")
+@package_option()
 @click.option("--include-development", is_flag=True, help="Also export rules with maturity = \"development\" (production rules only by default).")
-def command(output, package_root, include_development):  # type: ignore[no-untyped-def]
+def command(output, package, include_development):  # type: ignore[no-untyped-def]
     """Write the package as files Elastic's own tools load, with no cluster needed:
     kibana/rules.ndjson (rules import), kibana/saved_queries.ndjson (saved objects
     import), ml/requests.json and ml/console.txt (jobs and datafeeds),
@@ -21,6 +23,7 @@ def command(output, package_root, include_development):  # type: ignore[no-untyp
     carries a problem (a saved query id without the ctdetect- prefix)."""
     from ctdetect.services.export import ExportError, run_export
 
+    package_root = resolve_package_or_exit(package, "export", bundled=True)
     try:
         result = run_export(package_root, output, include_development)
     except ExportError as exc:

@@ -7,15 +7,22 @@ from pathlib import Path
 
 import click
 
+from ctdetect.commands.options import package_option, resolve_package_or_exit
+
 
 @click.command(name="fmt", help="Lay out rule TOML files as Elastic's detection-rules formatter does.")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@package_option()
 @click.option("--check", is_flag=True, help="Change nothing; exit 1 if any rule file is not formatted.")
-def command(paths: tuple[Path, ...], check: bool) -> None:
-    """Exit status: 0 all formatted, 1 a file differs (--check) or cannot be formatted, 2 bad path."""
+def command(paths: tuple[Path, ...], package: str | None, check: bool) -> None:
+    """PATHS: rule files or folders; without them, the package's rules (--package, else the
+    current folder when it is a package: never an unrelated tree).
+    Exit status: 0 all formatted, 1 a file differs (--check) or cannot be formatted, 2 bad path."""
     from ctdetect.services.fmt import format_paths
 
-    targets = paths or (Path("."),)
+    if paths and package is not None:
+        raise click.UsageError("give PATHS or --package, not both")
+    targets = paths or (resolve_package_or_exit(package, "fmt"),)
     missing = [p for p in targets if not p.exists()]
     if missing:
         click.echo(f"ctdetect fmt: {missing[0]}: no such file or folder", err=True)

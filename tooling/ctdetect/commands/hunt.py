@@ -3,79 +3,81 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
 
 import click
 
-FORMATS = ("table", "ndjson", "json")
+from ctdetect.commands.options import (
+    backend_option,
+    check_time_bounds,
+    fail,
+    format_option,
+    open_output,
+    output_option,
+    package_option,
+    time_bounds_options,
+)
 
-
-def _when(value: str | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    text = value.strip()
-    try:
-        dt = datetime.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO-8601 date or date-time (e.g. 2026-03-01 or 2026-03-01T12:00:00Z)", param_hint=name) from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+FORMATS = ("text", "ndjson", "json")
 
 
 @click.command(name="hunt")
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format.")
+@format_option(FORMATS, "text")
+@output_option("Write the findings to this file instead of standard output (the summary stays on stderr).")
 @click.option("--rule", "rule_filters", multiple=True, help="Only this rule (rule_id or name); repeatable.")
 @click.option("--job", "job_filters", multiple=True, help="Only this ML job (job_id); repeatable.")
-@click.option("--since", help="Only findings at or after this time (ISO-8601).")
-@click.option("--until", help="Only findings at or before this time (ISO-8601).")
-@click.option("--min-score", type=float, help="Only findings scoring at least this (alerts: risk_score; anomalies: record_score).")
-@click.option("--rules", "rules_path", type=click.Path(exists=True), help="Rules file or folder replacing the package's rules.")
-@click.option("--jobs", "jobs_path", type=click.Path(exists=True), help="Jobs folder (package or Elastic module layout) replacing the package's jobs.")
-@click.option("--package", "package_root", default=".", show_default=True, type=click.Path(file_okay=False), help="Package root.")
+@time_bounds_options()
+@click.option("--min-score", type=click.FloatRange(min=0), default=None,
+              help="Only findings scoring at least this (alerts: risk_score; anomalies: record_score). "
+                   "Default: anomaly records below their job's floor are left out (the lowest anomaly_threshold "
+                   "of the machine_learning rules using the job, else 50, Kibana Security's default anomaly "
+                   "threshold); 0 shows everything.")
+@click.option("--rules", "rules_path", type=click.Path(exists=True), help="A rules file or folder used instead of the package's rules (not a filter: see --rule).")
+@click.option("--jobs", "jobs_path", type=click.Path(exists=True), help="A jobs folder (package or Elastic module layout) used instead of the package's jobs (not a filter: see --job).")
+@package_option()
 @click.option("--geoip-db", type=click.Path(exists=True, dir_okay=False), envvar="CTDETECT_GEOIP_DB", help="MaxMind .mmdb for source.geo.* (default: the shipped database).")
-@click.option("--backend", default="embedded", show_default=True, help="Backend that runs the content.")
+@backend_option()
 @click.option("--strict", is_flag=True, help="Exit 1 if any input was skipped.")
 @click.option("--keep-duplicates", is_flag=True, help="Keep repeated events (same eventID); by default each is read once.")
-@click.option("--limit", type=int, default=50, show_default=True, help="Rows of the table (0: all).")
+@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True, help="Rows of the table (0: all).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
-def command(paths, fmt, rule_filters, job_filters, since, until, min_score, rules_path, jobs_path, package_root, geoip_db, backend, strict, keep_duplicates, limit, progress):  # type: ignore[no-untyped-def]
+def command(paths, fmt, output, rule_filters, job_filters, since, until, min_score, rules_path, jobs_path, package, geoip_db, backend, strict, keep_duplicates, limit, progress):  # type: ignore[no-untyped-def]
     """Run every rule and ML job over CloudTrail archives (files, folders, - for stdin)
-    and print the findings ranked by score, then time."""
+    and print the findings ranked by score, then time. Exit 2 when nothing can run: no
+    content loaded, a --rule/--job naming nothing, --since later than --until."""
     from ctdetect.backends import BackendUnavailable
-    from ctdetect.services.hunt import HuntOptions, path_exists, run_hunt
+    from ctdetect.commands.progress import counter
     from ctdetect.reporting.hunt import HuntRenderer
+    from ctdetect.services.hunt import HuntOptions, HuntUsageError, path_exists, run_hunt
 
     missing = [p for p in paths if not path_exists(p)]
     if missing:
-        click.echo(f"ctdetect hunt: no such file or directory: {', '.join(missing)}", err=True)
-        sys.exit(2)
+        fail("hunt", f"no such file or directory: {', '.join(missing)}")
+    check_time_bounds(since, until, "hunt")
     opts = HuntOptions(
         paths=list(paths),
-        package_root=package_root,
+        package_root=package,
         rules_path=rules_path,
         jobs_path=jobs_path,
         geoip_db=geoip_db,
         rule_filters=list(rule_filters),
         job_filters=list(job_filters),
-        since=_when(since, "--since"),
-        until=_when(until, "--until"),
+        since=since,
+        until=until,
         min_score=min_score,
         backend=backend,
         stdin=sys.stdin.buffer if "-" in paths else None,
         keep_duplicates=keep_duplicates,
     )
-    renderer = HuntRenderer(fmt=fmt, limit=limit)
     show_progress = sys.stderr.isatty() if progress is None else progress
-    try:
-        with renderer.progress(show_progress) as tick:
-            opts.progress = tick
-            result = run_hunt(opts)
-    except BackendUnavailable as exc:
-        click.echo(f"ctdetect hunt: {exc}", err=True)
-        sys.exit(2)
-    except (OSError, ValueError) as exc:
-        click.echo(f"ctdetect hunt: {exc}", err=True)
-        sys.exit(2)
-    renderer.render(result)
+    with open_output(output, "hunt") as stream:
+        renderer = HuntRenderer(fmt=fmt, limit=limit, out=stream)
+        try:
+            with counter(show_progress, "events read") as tick:
+                opts.progress = tick
+                result = run_hunt(opts)
+        except (HuntUsageError, BackendUnavailable, OSError, ValueError) as exc:
+            fail("hunt", str(exc))
+        renderer.render(result)
     if strict and result.stats.events_skipped:
         sys.exit(1)

@@ -6,23 +6,26 @@ import sys
 
 import click
 
+from ctdetect.commands.options import backend_option, fail, format_option, output_option, package_option, resolve_package_or_exit
+
 
 @click.command(name="replay")
 @click.argument("scenarios", nargs=-1)
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "junit"]), default="table", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to this file instead of stdout.")
-@click.option("--package", "package_root", default=".", show_default=True, type=click.Path(file_okay=False), help="Package root.")
-@click.option("--backend", default="embedded", show_default=True, help="Backend that runs the package (embedded, elasticsearch).")
+@format_option(("text", "json", "junit"), "text")
+@output_option()
+@package_option()
+@backend_option("Backend that runs the package.")
 @click.option("--geoip-db", type=click.Path(exists=True, dir_okay=False), envvar="CTDETECT_GEOIP_DB", help="MaxMind .mmdb for source.geo.*.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Scenarios run in parallel processes (default: one per CPU, at most 4).")
 @click.option("--compare", is_flag=True, help="Run both backends (embedded and elasticsearch) and report where they disagree.")
-def command(scenarios, fmt, output, package_root, backend, geoip_db, workers, compare):  # type: ignore[no-untyped-def]
+def command(scenarios, fmt, output, package, backend, geoip_db, workers, compare):  # type: ignore[no-untyped-def]
     """Run scenarios (default: every scenario of the package) and check that the expected
     alerts and anomalies fire and the others stay silent. Exit 1 if any expectation is
     unmet or a scenario reads no events; 2 for bad usage. With --compare: exit 1 when the
     two backends disagree."""
     from ctdetect.backends import BackendUnavailable
 
+    package_root = str(resolve_package_or_exit(package, "replay", bundled=True))
     if compare:
         _compare(list(scenarios), fmt, output, package_root, geoip_db, workers)
     from ctdetect.reporting.junit import replay_junit
@@ -32,8 +35,7 @@ def command(scenarios, fmt, output, package_root, backend, geoip_db, workers, co
     try:
         result = run_replay(list(scenarios), package_root=package_root, backend=backend, geoip_db=geoip_db, workers=workers)
     except (ReplayUsageError, BackendUnavailable, ValueError, OSError) as exc:
-        click.echo(f"ctdetect replay: {exc}", err=True)
-        sys.exit(2)
+        fail("replay", str(exc))
     stream = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
     try:
         if fmt == "json":
@@ -47,9 +49,9 @@ def command(scenarios, fmt, output, package_root, backend, geoip_db, workers, co
     finally:
         if output:
             stream.close()
-    if fmt != "table":
+    if fmt != "text":
         s = result.summary()
-        click.echo(f"{s['met']} met, {s['unmet']} unmet, {s['waiting']} waiting in {s['scenarios']} scenarios", err=True)
+        click.echo(f"{s['met']} met, {s['unmet']} unmet, {s['waiting']} waiting in {s['scenarios']} scenario{'' if s['scenarios'] == 1 else 's'}", err=True)
     sys.exit(0 if result.ok else 1)
 
 
@@ -62,8 +64,7 @@ def _compare(scenarios: list[str], fmt: str, output: str | None, package_root: s
     try:
         result = run_compare(scenarios, package_root=package_root, geoip_db=geoip_db, workers=workers)
     except (ReplayUsageError, BackendUnavailable, ValueError, OSError) as exc:
-        click.echo(f"ctdetect replay --compare: {exc}", err=True)
-        sys.exit(2)
+        fail("replay --compare", str(exc))
     stream = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
     try:
         if fmt == "json":

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ctdetect.commands.options import deprecated_alias
 from ctdetect.synth import SynthParamError, SynthParams, generate
 
 
@@ -20,7 +21,8 @@ from ctdetect.synth import SynthParamError, SynthParams, generate
 @click.option("--events-per-day", type=float, default=2000, show_default=True, help="Approximate volume.")
 @click.option("--account-id", default="111122223333", show_default=True)
 @click.option("--org", default="example", show_default=True, help="Organisation name used in resource names.")
-@click.option("--root", "include_root", is_flag=True, help="Add a weekly root console login (with MFA) and billing reads.")
+@deprecated_alias("--root", new_flag="--root-logins", dest="include_root", is_flag=True)
+@click.option("--root-logins", "include_root", is_flag=True, help="Add the account's root user: a weekly console login (with MFA) and billing reads.")
 @click.option("--travel-rate", type=float, default=0.03, show_default=True, help="Share of user-days away from home.")
 @click.option("--format", "fmt", type=click.Choice(["s3", "ndjson"]), default="ndjson", show_default=True,
               help="s3: AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz; ndjson: one record a line.")

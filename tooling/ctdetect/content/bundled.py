@@ -6,9 +6,12 @@ scenarios in ``ctdetect/bundled/`` (copied there at build time by ``setup.py``),
 nothing. In an editable install or a plain checkout there is no copy: the checkout's own
 folders are the bundled content.
 
-A command uses the bundled content only when it was given no package and the current
-folder is not one; it then says so in its summary (``describe``), so a user never mistakes
-"ran the shipped rules" for "ran my rules".
+A command that only reads content (hunt, replay, view-rule, coverage, playbooks, export)
+uses the bundled content when it was given no package and the current folder is not one
+(``content.locate.resolve_package(..., bundled=True)``); it then says so in its summary
+(``describe``), so a user never mistakes "ran the shipped rules" for "ran my rules".
+Commands that write (fmt, new, deploy) and validate never fall back: they need the
+user's own package.
 """
 
 from __future__ import annotations
@@ -54,13 +57,10 @@ def is_bundled(path: Path) -> bool:
     return shipped is not None and path.is_absolute() and path.resolve() == shipped.resolve()
 
 
-def content_root(package: str | Path | None) -> ContentRoot:
-    """The content a command runs: ``package``, or the bundled content when no package was
-    named (``None`` or ``"."``) and the current folder is not one. When the current folder
-    is no package and nothing is bundled, the current folder (the caller reports it empty).
-    """
-    path = Path(package) if package is not None else Path(".")
-    if path == Path(".") and not is_package(path):
-        shipped = bundled_root()
-        return ContentRoot(shipped, bundled=True) if shipped is not None else ContentRoot(path)
+def content_root(package: str | Path | None) -> ContentRoot | None:
+    """How a run describes the package it was given (``None``: no package, only what
+    ``--rules``/``--jobs`` name). The package itself is chosen by ``content.locate``."""
+    if package is None:
+        return None
+    path = Path(package)
     return ContentRoot(path, bundled=is_bundled(path))

@@ -131,6 +131,28 @@ class Rule:
         return self.raw.get("metadata", {})
 
 
+def find_rule(rules: list[Rule], ref: str | None) -> Rule | None:
+    """The rule a reference names: its ``rule_id``, else its exact ``name``.
+
+    The one reading of "rule_id or name" (scenario expectations, ``--rule``, coverage), so
+    an expectation written with a rule's name counts for that rule everywhere."""
+    if not ref:
+        return None
+    return next((r for r in rules if r.rule_id == ref), None) or next((r for r in rules if r.name == ref), None)
+
+
+def alert_thresholds(rules: list[Rule]) -> dict[str, int]:
+    """job_id -> the lowest ``anomaly_threshold`` of the machine_learning rules reading the
+    job: the record score at which the job's anomalies become alerts."""
+    out: dict[str, int] = {}
+    for rule in rules:
+        if rule.type != "machine_learning" or rule.anomaly_threshold is None:
+            continue
+        for job_id in rule.machine_learning_job_id:
+            out[job_id] = min(out.get(job_id, rule.anomaly_threshold), rule.anomaly_threshold)
+    return out
+
+
 # --------------------------------------------------------------------------- ML
 
 

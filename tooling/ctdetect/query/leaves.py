@@ -24,18 +24,17 @@ from typing import Any, Callable
 
 from ctdetect.query import ast
 from ctdetect.query.values import (
-    DateError,
     analyze,
     contains_sequence,
     doc_date,
     ip_in,
     keyword_str,
-    parse_date,
     to_bool,
     to_ip,
     to_network,
     to_number,
 )
+from ctdetect.timeutil import DateError, parse_es_date as parse_date
 
 ValueTest = Callable[[Any], bool]
 

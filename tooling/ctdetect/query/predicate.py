@@ -54,7 +54,8 @@ from ctdetect.query.leaves import (
     term_test,
 )
 from ctdetect.query.regex import lucene_regex
-from ctdetect.query.values import escape_wildcard, keyword_str, parse_date, wildcard_regex
+from ctdetect.query.values import escape_wildcard, keyword_str, wildcard_regex
+from ctdetect.timeutil import parse_es_date as parse_date
 
 Predicate = Callable[[Doc], bool]
 

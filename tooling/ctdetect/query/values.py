@@ -17,14 +17,13 @@ and each is a documented Elasticsearch behaviour that tests pin down one by one:
 
 from __future__ import annotations
 
-import calendar
 import ipaddress
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, Iterable
 
-from ctdetect.timeutil import DATE_MATH_UNITS_MS
+from ctdetect.timeutil import es_date_anchor_ms
 
 KEYWORD_TYPES = frozenset({"keyword", "constant_keyword", "wildcard", "flattened", "version", "string"})
 TEXT_TYPES = frozenset({"text", "match_only_text", "search_as_you_type", "annotated_text"})
@@ -240,127 +239,8 @@ def ip_in(addr: Any, network: Any) -> bool:
 
 # --------------------------------------------------------------------------- dates
 
-_ISO = re.compile(
-    r"(?P<y>[+-]?\d{4,9})(?:-(?P<mo>\d{1,2})(?:-(?P<d>\d{1,2})(?:[T ](?P<h>\d{1,2})(?::(?P<mi>\d{1,2})"
-    r"(?::(?P<s>\d{1,2})(?:[.,](?P<f>\d{1,9}))?)?)?)?)?)?"
-    r"(?P<tz>Z|z|[+-]\d{2}(?::?\d{2})?)?"
-)
-_MATH_OP = re.compile(r"([+-])(\d+)([yMwdhHms])|/([yMwdhHms])")
-_UNIT_MS = DATE_MATH_UNITS_MS  # fixed-size units; M and y are calendar steps here
-
-
-class DateError(ValueError):
-    """A value that is not a date Elasticsearch would accept."""
-
-
-def _iso_to_ms(text: str, round_up: bool) -> int:
-    m = _ISO.fullmatch(text)
-    if not m:
-        raise DateError(f"cannot parse date {text!r}")
-    year = int(m["y"])
-    month = int(m["mo"]) if m["mo"] else (12 if round_up else 1)
-    if not 1 <= month <= 12:
-        raise DateError(f"month out of range in {text!r}")
-    last_day = calendar.monthrange(year, month)[1] if 1 <= year <= 9999 else 31
-    day = int(m["d"]) if m["d"] else (last_day if round_up else 1)
-    hour = int(m["h"]) if m["h"] else (23 if round_up else 0)
-    minute = int(m["mi"]) if m["mi"] else (59 if round_up else 0)
-    second = int(m["s"]) if m["s"] else (59 if round_up else 0)
-    # A given fraction is a value; a missing one is the period's start, or its end when rounding up.
-    millis = int((m["f"] + "000")[:3]) if m["f"] else (999 if round_up else 0)
-    try:
-        dt = datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
-    except ValueError as exc:
-        raise DateError(f"invalid date {text!r}: {exc}") from None
-    ms = calendar.timegm(dt.utctimetuple()) * 1000 + millis
-    tz = m["tz"]
-    if tz and tz not in ("Z", "z"):
-        sign = 1 if tz[0] == "+" else -1
-        digits = tz[1:].replace(":", "")
-        offset = int(digits[:2]) * 60 + (int(digits[2:4]) if len(digits) >= 4 else 0)
-        ms -= sign * offset * 60_000
-    return ms
-
-
-def _add_months(ms: int, months: int) -> int:
-    dt = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
-    total = dt.year * 12 + (dt.month - 1) + months
-    year, month = divmod(total, 12)
-    month += 1
-    day = min(dt.day, calendar.monthrange(year, month)[1])
-    new = dt.replace(year=year, month=month, day=day, microsecond=0)
-    return calendar.timegm(new.utctimetuple()) * 1000 + ms % 1000
-
-
-def _round(ms: int, unit: str, round_up: bool) -> int:
-    dt = datetime.fromtimestamp(ms // 1000, tz=timezone.utc)
-    if unit == "y":
-        start = datetime(dt.year, 1, 1, tzinfo=timezone.utc)
-        end_ms = _add_months(calendar.timegm(start.utctimetuple()) * 1000, 12)
-    elif unit == "M":
-        start = datetime(dt.year, dt.month, 1, tzinfo=timezone.utc)
-        end_ms = _add_months(calendar.timegm(start.utctimetuple()) * 1000, 1)
-    else:
-        if unit == "w":
-            size = _UNIT_MS["w"]
-            # ISO weeks start on Monday; the epoch (1970-01-01) was a Thursday.
-            base = ms - ((ms + 3 * 86_400_000) % size)
-        else:
-            size = _UNIT_MS[unit]
-            base = ms - ms % size
-        return base + size - 1 if round_up else base
-    start_ms = calendar.timegm(start.utctimetuple()) * 1000
-    return end_ms - 1 if round_up else start_ms
-
-
-def parse_date(value: Any, round_up: bool = False, now_ms: int | None = None) -> int:
-    """Epoch milliseconds for a date query value (ISO, epoch millis, or date math).
-
-    ``round_up`` applies to inclusive upper bounds and exclusive lower bounds, as in
-    Elasticsearch: missing date parts and ``/unit`` rounding go to the end of the period.
-    Raises ``DateError`` for anything else.
-    """
-    if isinstance(value, bool):
-        raise DateError(f"cannot use {value!r} as a date")
-    if isinstance(value, (int, float)):
-        return int(value)
-    if not isinstance(value, str):
-        raise DateError(f"cannot use {value!r} as a date")
-    text = value.strip()
-    if text.startswith("now"):
-        if now_ms is None:
-            now_ms = int(datetime.now(tz=timezone.utc).timestamp() * 1000)
-        base, math = now_ms, text[3:]
-    elif "||" in text:
-        anchor, math = text.split("||", 1)
-        base = _anchor(anchor, round_up and not math)
-    else:
-        return _anchor(text, round_up)
-    pos = 0
-    while pos < len(math):
-        m = _MATH_OP.match(math, pos)
-        if not m:
-            raise DateError(f"bad date math {math[pos:]!r} in {value!r}")
-        if m.group(4):
-            base = _round(base, m.group(4), round_up)
-        else:
-            amount = int(m.group(2)) * (1 if m.group(1) == "+" else -1)
-            unit = m.group(3)
-            if unit == "y":
-                base = _add_months(base, 12 * amount)
-            elif unit == "M":
-                base = _add_months(base, amount)
-            else:
-                base += amount * _UNIT_MS[unit]
-        pos = m.end()
-    return base
-
-
-def _anchor(text: str, round_up: bool) -> int:
-    if text.isdigit() and len(text) > 4:
-        return int(text)
-    return _iso_to_ms(text, round_up)
-
+# Dates in query values are read by ``timeutil.parse_es_date`` (the one date-math reader);
+# dates stored in documents by ``doc_date`` below.
 
 def doc_date(value: Any) -> int | None:
     """Epoch millis of a date stored in a document (ISO string or epoch millis), else None."""
@@ -372,7 +252,7 @@ def doc_date(value: Any) -> int | None:
             if len(value) >= 20 and value[-1] == "Z" and value[10] == "T":
                 dt = datetime.fromisoformat(value)
                 return int(dt.timestamp() * 1000 + 0.5) if dt.microsecond % 1000 else int(dt.timestamp()) * 1000 + dt.microsecond // 1000
-            return _anchor(value, False)
+            return es_date_anchor_ms(value, False)
         except (ValueError, IndexError):
             return None
     if cls is float:

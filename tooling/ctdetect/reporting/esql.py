@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the CLI imports FORMATS at start-up; the service loads with the command
     from ctdetect.services.esql import EsqlRun
 
-FORMATS = ("table", "json", "ndjson")
+FORMATS = ("text", "json", "ndjson")
 MAX_WIDTH = 60
 
 
@@ -29,7 +29,7 @@ def render_esql(run: EsqlRun, fmt: str) -> str:
         return json.dumps(doc, default=str) + "\n"
     if fmt == "ndjson":
         return "".join(json.dumps(dict(zip(names, row)), default=str) + "\n" for row in run.values)
-    if fmt == "table":
+    if fmt == "text":
         return _table(names, run.values)
     raise KeyError(fmt)
 

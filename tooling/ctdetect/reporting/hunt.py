@@ -1,4 +1,5 @@
-"""A hunt result as a rich table (default), NDJSON or JSON, and the progress line while it runs.
+"""A hunt result as a rich table (default), NDJSON or JSON (progress while it runs:
+``commands.progress``).
 
 Machine formats write only the data to stdout; summaries and problems go to stderr, so
 ``hunt --format ndjson`` pipes cleanly into another tool.
@@ -6,9 +7,8 @@ Machine formats write only the data to stdout; summaries and problems go to stde
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from typing import Any, Callable, Iterator, TextIO
+from typing import Any, TextIO
 
 import orjson
 
@@ -46,29 +46,11 @@ def entity_text(f: Finding) -> str:
 
 
 class HuntRenderer:
-    def __init__(self, fmt: str = "table", limit: int = 50, out: TextIO | None = None, err: TextIO | None = None) -> None:
+    def __init__(self, fmt: str = "text", limit: int = 50, out: TextIO | None = None, err: TextIO | None = None) -> None:
         self.fmt = fmt
         self.limit = limit
         self.out = out or sys.stdout
         self.err = err or sys.stderr
-
-    @contextlib.contextmanager
-    def progress(self, enabled: bool) -> Iterator[Callable[[int], None] | None]:
-        """A ``tick(events_read)`` callback driving a rich progress line on stderr."""
-        if not enabled:
-            yield None
-            return
-        from rich.console import Console
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        console = Console(file=self.err)
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True) as bar:
-            task = bar.add_task("reading events", total=None)
-
-            def tick(n: int) -> None:
-                bar.update(task, description=f"{n:,} events read")
-
-            yield tick
 
     def render(self, result: HuntResult) -> None:
         if self.fmt == "ndjson":
@@ -94,8 +76,9 @@ class HuntRenderer:
 
         console = Console(file=self.out, width=max(120, Console(file=self.out).width))
         rows = result.findings if not self.limit else result.findings[: self.limit]
-        table = Table(title=f"{len(result.findings)} findings" + (f" (top {len(rows)})" if len(rows) < len(result.findings) else ""))
-        for col in ("score", "time", "kind", "rule / job", "entity"):
+        n = len(result.findings)
+        table = Table(title=f"{n} finding{'' if n == 1 else 's'}" + (f" (top {len(rows)})" if len(rows) < n else ""))
+        for col in ("score", "time (UTC)", "kind", "rule / job", "entity"):
             table.add_column(col, overflow="fold")
         for f in rows:
             table.add_row(
@@ -114,12 +97,19 @@ class HuntRenderer:
             + (" (" + ", ".join(f"{n} {r}" for r, n in s["skipped_reasons"].items()) + ")" if s["skipped_reasons"] else ""),
             f"content: {s['rules_run']} rules, {s['jobs_run']} ML jobs ({result.content_source}); findings: {len(result.findings)}",
         ]
+        if s["hidden_below_floor"]:
+            lines.append(
+                f"{s['hidden_below_floor']:,} anomaly record(s) below their job's score floor not shown "
+                "(the ML rules' anomaly_threshold, else 50; --min-score 0 shows all)"
+            )
         for (kind, name), n in sorted(source_names(result.findings).items(), key=lambda kv: (-kv[1], kv[0])):
             lines.append(f"  {n:6d}  {kind:4s}  {name}")
         for example in result.skips.examples[:10]:
             lines.append(f"skipped: {example}")
         if result.skips.total > 10:
             lines.append(f"skipped: ... {result.skips.total - 10} more")
+        for note in result.notes:
+            lines.append(f"note: {note}")
         for problem in result.problems[:20]:
             lines.append(f"note: {problem}")
         if len(result.problems) > 20:
@@ -141,4 +131,7 @@ def summary_dict(result: HuntResult) -> dict[str, Any]:
         "findings_by_rule": {name: n for (kind, name), n in by_source.items() if kind == "rule"},
         "findings_by_job": {name: n for (kind, name), n in by_source.items() if kind == "job"},
         "problems": result.problems,
+        "anomaly_floors": result.floors,
+        "hidden_below_floor": result.hidden_below_floor,
+        "notes": result.notes,
     }

@@ -108,7 +108,7 @@ def replay_junit(result: ReplayResult) -> str:
             suite.cases.append(JUnitCase("generates its [[synth]] baseline", name, failure=error))
         for o in s.outcomes:
             e = o.expectation
-            label = f"[{e.index}] {'fires' if e.fires else 'silent'}: {e.rule or e.job}"
+            label = f"[{e.index}] {'fires' if e.fires else 'silent'}: {o.label or e.rule or e.job}"
             if e.entity:
                 label += " " + " ".join(f"{k}={v}" for k, v in e.entity.items())
             case = JUnitCase(label, name)

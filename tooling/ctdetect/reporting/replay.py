@@ -1,13 +1,15 @@
-"""A replay result as a rich table (default) or JSON; JUnit XML is ``reporting.junit``.
+"""A replay result as text (default) or JSON; JUnit XML is ``reporting.junit``.
 
-The table has a row per expectation (and per scenario that failed before its expectations
-could be checked), then the totals and the notes.
+The text has a line per expectation under its scenario (and per scenario that failed
+before its expectations could be checked), then the totals and the notes. Rules are named
+by name, not UUID, and lines are never wrapped.
 """
 
 from __future__ import annotations
 
 from typing import Any, TextIO
 
+from ctdetect.services.expectations import Outcome, plural
 from ctdetect.services.replay import ReplayResult
 
 
@@ -30,6 +32,7 @@ def replay_dict(result: ReplayResult) -> dict[str, Any]:
                     {
                         "index": o.expectation.index,
                         "rule": o.expectation.rule,
+                        "target": o.label,
                         "job": o.expectation.job,
                         "fires": o.expectation.fires,
                         "entity": o.expectation.entity,
@@ -47,33 +50,44 @@ def replay_dict(result: ReplayResult) -> dict[str, Any]:
             "scenario_errors": result.scenario_errors, "problems": result.problems}
 
 
-def render_replay_table(result: ReplayResult, out: TextIO) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def expectation_text(o: Outcome) -> str:
+    """``fires: <rule name> user.name=x``: the target by name, never by UUID."""
+    e = o.expectation
+    what = f"{'fires' if e.fires else 'silent'}: {o.label or e.rule or e.job}"
+    if e.entity:
+        what += " " + " ".join(f"{k}={v}" for k, v in e.entity.items())
+    return what
 
-    console = Console(file=out, width=max(120, Console(file=out).width))
-    table = Table(title="replay: expectations")
-    for col in ("scenario", "expectation", "status", "detail"):
-        table.add_column(col, overflow="fold")
+
+def render_replay_table(result: ReplayResult, out: TextIO) -> None:
+    """One line per expectation under its scenario, never wrapped (a long line stays one
+    line, so it can be read in a log and searched with grep): status, what is expected of
+    which rule or job (by name), and the detail (what fired instead when unmet)."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(file=out, soft_wrap=True, highlight=False)
     style = {"met": "green", "unmet": "bold red", "waiting": "yellow"}
-    for error in result.scenario_errors:
-        table.add_row("(not loaded)", "(scenario file)", "[bold red]unmet[/]", error)
+
+    def line(status: str, what: str, detail: str) -> None:
+        console.print(f"  [{style[status]}]{status:<7}[/] {escape(what)}" + (f"  [dim]{escape(detail)}[/]" if detail else ""))
+
+    if result.scenario_errors:
+        console.print("[bold](scenario files not loaded)[/]")
+        for error in result.scenario_errors:
+            line("unmet", "(scenario file)", error)
     for s in result.scenarios:
+        console.print(f"[bold]{escape(s.scenario.name)}[/] ({plural(s.events, 'event')})")
         if s.zero_events:
-            table.add_row(s.scenario.name, "(scenario)", "[bold red]unmet[/]", "reads zero events")
+            line("unmet", "(scenario)", "reads zero events")
         for error in s.errors:
-            table.add_row(s.scenario.name, "(scenario)", "[bold red]unmet[/]", error)
+            line("unmet", "(scenario)", error)
         for o in s.outcomes:
-            e = o.expectation
-            what = f"{'fires' if e.fires else 'silent'}: {e.rule or e.job}"
-            if e.entity:
-                what += " " + " ".join(f"{k}={v}" for k, v in e.entity.items())
-            table.add_row(s.scenario.name, what, f"[{style[o.status]}]{o.status}[/]", o.detail)
-    console.print(table)
+            line(o.status, expectation_text(o), o.detail)
     summary = result.summary()
     console.print(
-        f"{summary['scenarios']} scenarios ({summary['scenarios_failed']} failed); "
-        f"{summary['expectations']} expectations: {summary['met']} met, {summary['unmet']} unmet, {summary['waiting']} waiting"
+        f"{plural(summary['scenarios'], 'scenario')} ({summary['scenarios_failed']} failed); "
+        f"{plural(summary['expectations'], 'expectation')}: {summary['met']} met, {summary['unmet']} unmet, {summary['waiting']} waiting"
     )
     console.print(f"content: {result.content_source}", markup=False)
     for problem in result.problems:

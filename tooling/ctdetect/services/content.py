@@ -40,24 +40,22 @@ def pair_jobs(jobs: list[MLJob], feeds: list[Datafeed]) -> list[tuple[MLJob, Dat
     return [(job, by_job.get(job.job_id)) for job in jobs]
 
 
-def load_content(package_root: str | Path = ".", rules_path: str | Path | None = None, jobs_path: str | Path | None = None) -> RunContent:
-    """Rules and jobs for a run. ``rules_path`` / ``jobs_path`` replace the package's own.
-
-    With no package named (``"."``) outside a package folder, the bundled content runs
-    (``content.bundled``) and ``source`` says so.
-    """
+def load_content(package_root: str | Path | None, rules_path: str | Path | None = None, jobs_path: str | Path | None = None) -> RunContent:
+    """Rules and jobs for a run. ``rules_path`` / ``jobs_path`` replace the package's own;
+    ``package_root`` None: no package (only what they name). Callers resolve the package
+    first (``content.locate.resolve_package``)."""
     from ctdetect.content.loaders import is_package, load_jobs, load_package, load_rules
 
     content = RunContent()
     problems: list[LoadProblem] = []
+    root = Path(package_root) if package_root is not None else None
     package = None
     if rules_path is None or jobs_path is None:
-        content.source = content_root(package_root)
-        root = content.source.path
-        if root.is_dir() and is_package(root):
-            package = load_package(root)
-            problems.extend(package.problems)
-            content.package = package
+        content.source = content_root(root)
+    if (rules_path is None or jobs_path is None) and root is not None and is_package(root):
+        package = load_package(root)
+        problems.extend(package.problems)
+        content.package = package
     if rules_path is not None:
         content.rules = load_rules(Path(rules_path), problems)
     elif package is not None:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from ctdetect.content.model import MLJob, Package, Rule, Scenario
+from ctdetect.content.model import MLJob, Package, Rule, Scenario, alert_thresholds, find_rule
 from ctdetect.findings import Finding
 
 START_MARKER = "<!-- coverage:start -->"
@@ -117,24 +117,13 @@ def write_volumes(volumes: QuietMonthVolumes, path: Path) -> None:
     path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
 
 
-def job_thresholds(package: Package) -> dict[str, int]:
-    """Lowest ``anomaly_threshold`` among the machine_learning rules that use each job."""
-    out: dict[str, int] = {}
-    for rule in package.rules:
-        if rule.type != "machine_learning" or rule.anomaly_threshold is None:
-            continue
-        for job_id in rule.machine_learning_job_id:
-            out[job_id] = min(out.get(job_id, rule.anomaly_threshold), rule.anomaly_threshold)
-    return out
-
-
 def volumes_from_findings(findings: Iterable[Finding], package: Package, days: int, principals: int | None) -> QuietMonthVolumes:
     """Count a quiet-month replay's findings per rule and per job.
 
     Every rule and job of the package gets an entry, zero included, so the table can tell
     "ran, no alert" from "not run".
     """
-    thresholds = job_thresholds(package)
+    thresholds = alert_thresholds(package.rules)
     alerts = {rule.rule_id: 0 for rule in package.rules}
     anomalies = {job.job_id: {"records": 0, "at_threshold": 0} for job in package.jobs}
     for finding in findings:
@@ -158,14 +147,14 @@ def _scenario_refs(scenarios: list[Scenario], rules: list[Rule]) -> dict[tuple[s
     Expectations name a rule by rule_id or by name; both resolve to the rule_id. Scenarios
     waiting for a feature (``waits_for``) still count: they say what is proven once it lands.
     """
-    by_name = {rule.name: rule.rule_id for rule in rules}
     refs: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
     for scenario in scenarios:
         if scenario.name == QUIET_MONTH:
             continue  # the quiet month is a volume measurement, shown in its own column
         for exp in scenario.expectations:
             if exp.rule:
-                key = ("rule", by_name.get(exp.rule, exp.rule))
+                rule = find_rule(rules, exp.rule)
+                key = ("rule", rule.rule_id if rule is not None else exp.rule)
             elif exp.job:
                 key = ("job", exp.job)
             else:
@@ -259,3 +248,28 @@ def coverage_for_root(root: Path, results: Path | None = None) -> tuple[Package,
     package = load_package(root)
     volumes = load_volumes(results if results is not None else root / RESULTS_FILE)
     return package, build_coverage(package, volumes)
+
+
+class CoverageFileError(Exception):
+    """README.md (or the results file) cannot be read or written; the message says which."""
+
+
+def readme_is_current(root: Path, section: str) -> bool:
+    """Whether ``root``/README.md holds ``section`` between the coverage markers."""
+    readme = root / "README.md"
+    try:
+        return current_section(readme.read_text(encoding="utf-8")) == section
+    except OSError as exc:
+        raise CoverageFileError(f"cannot read {readme}: {exc.strerror or exc}") from exc
+
+
+def write_readme(root: Path, section: str) -> Path:
+    """Write ``section`` between the coverage markers of ``root``/README.md (created when
+    absent); returns the file written."""
+    readme = root / "README.md"
+    try:
+        text = readme.read_text(encoding="utf-8") if readme.exists() else "# README\n"
+        readme.write_text(replace_section(text, section), encoding="utf-8")
+    except OSError as exc:
+        raise CoverageFileError(f"cannot write {readme}: {exc.strerror or exc}") from exc
+    return readme

@@ -13,11 +13,12 @@ never as a failure, and its would-be result is shown.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from ctdetect.content.model import Expectation
 from ctdetect.findings import Finding
+from ctdetect.timeutil import BadTimestamp, parse_datetime
 
 MET, UNMET, WAITING = "met", "unmet", "waiting"
 
@@ -28,21 +29,55 @@ class Outcome:
     status: str  # met | unmet | waiting
     count: int
     detail: str
+    # what people call the target: the rule's name (an expectation may hold its UUID) or the job_id
+    label: str = ""
 
     @property
     def target(self) -> str:
         e = self.expectation
-        return f"rule {e.rule}" if e.rule else f"job {e.job}"
+        return f"rule {self.label or e.rule}" if e.rule else f"job {self.label or e.job}"
+
+
+def plural(n: int, word: str) -> str:
+    """``1 finding``, ``2 findings``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _instead(e: Expectation, others: list[Finding]) -> str:
+    """What the target did fire on when none of its findings matched the expectation:
+    the entity values it fired for (most frequent first), else why they did not count."""
+    if not others:
+        return ""
+    n = plural(len(others), "time")
+    if e.entity:
+        parts = []
+        for key in e.entity:
+            counts: dict[str, int] = {}
+            for f in others:
+                value = f.get(key)
+                text = ",".join(str(v) for v in value) if isinstance(value, list) else ("(none)" if value is None else str(value))
+                counts[text] = counts.get(text, 0) + 1
+            shown = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            values = ", ".join(f"{v} ({c})" for v, c in shown[:3]) + (f", ... {len(shown) - 3} more" if len(shown) > 3 else "")
+            parts.append(f"{key}={values}")
+        return f"; it fired {n} for other entities: {'; '.join(parts)}"
+    reasons = []
+    if e.min_score is not None:
+        reasons.append(f"best score {max(f.score for f in others):.1f} < {e.min_score:g}")
+    if e.after or e.before:
+        first, last = min(f.timestamp for f in others), max(f.timestamp for f in others)
+        reasons.append(f"between {first:%Y-%m-%dT%H:%M:%SZ} and {last:%Y-%m-%dT%H:%M:%SZ}, outside after/before")
+    return f"; it fired {n} that did not count ({', '.join(reasons) or 'filtered out'})"
 
 
 def _parse_time(text: str | None) -> datetime | None:
+    """``after``/``before`` of an expectation (the scenario validator reports bad ones)."""
     if not text:
         return None
     try:
-        dt = datetime.fromisoformat(str(text))
-    except ValueError:
+        return parse_datetime(str(text))
+    except BadTimestamp:
         return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
 def _same(actual: Any, wanted: Any) -> bool:
@@ -81,9 +116,11 @@ def matching(findings: list[Finding], e: Expectation) -> list[Finding]:
     return out
 
 
-def check(e: Expectation, findings: list[Finding], known: set[str], not_run: dict[str, str]) -> Outcome:
+def check(e: Expectation, findings: list[Finding], known: set[str], not_run: dict[str, str], label: str = "") -> Outcome:
     """The outcome of one expectation. ``known``: rule ids, rule names and job ids of the
-    content that ran; ``not_run``: rule/job -> why it could not run."""
+    content that ran; ``not_run``: rule/job -> why it could not run; ``label``: the
+    target's name, for reports. An unmet "fires" expectation whose target did fire, on
+    other entities or outside the time or score asked, says so."""
     target = e.rule if e.rule is not None else e.job
     if target is None:
         return Outcome(e, UNMET, 0, "names neither a rule nor a job")
@@ -100,14 +137,17 @@ def check(e: Expectation, findings: list[Finding], known: set[str], not_run: dic
             low = e.min_count if e.min_count is not None else 1
             ok = n >= low and (e.max_count is None or n <= e.max_count)
             bound = f">= {low}" + (f" and <= {e.max_count}" if e.max_count is not None else "")
-            detail = f"{n} finding(s){score}; expected {bound}"
+            detail = f"{plural(n, 'finding')}{score}; expected {bound}"
+            if not ok and n == 0:
+                detail += _instead(e, [f for f in findings if _is_target(f, e)])
         else:
             ok = n == 0
-            detail = f"{n} finding(s){score}; expected none"
+            detail = f"{plural(n, 'finding')}{score}; expected none"
             if not ok and found:
                 first = found[0]
-                detail += f" (first at {first.timestamp.isoformat()})"
+                detail += f" (first at {first.timestamp:%Y-%m-%dT%H:%M:%SZ})"
         result = Outcome(e, MET if ok else UNMET, n, detail)
     if e.waits_for:
-        return Outcome(e, WAITING, result.count, f"waits for {e.waits_for}; now {result.status}: {result.detail}")
+        return Outcome(e, WAITING, result.count, f"waits for {e.waits_for}; now {result.status}: {result.detail}", label)
+    result.label = label
     return result

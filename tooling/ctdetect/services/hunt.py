@@ -8,7 +8,16 @@ models' state are kept.
 
 Filters: ``rules``/``jobs`` select what runs (plus the jobs a selected machine_learning
 rule reads) and what is shown; ``since``/``until``/``min_score`` select findings, not
-events, so the anomaly models still learn from the whole archive given as files. From S3,
+events, so the anomaly models still learn from the whole archive given as files.
+
+Honest by default: a hunt that cannot find anything is not reported as a clean result.
+No rule and no job loaded, a ``--rules`` path holding no rule, a ``--rule``/``--job``
+naming nothing: ``HuntUsageError`` (the command exits 2). Anomaly records are many and
+mostly mild, so without ``min_score`` each job's records below its *score floor* are left
+out: the lowest ``anomaly_threshold`` of the machine_learning rules that read the job (what
+would alert in Kibana), else ``DEFAULT_ANOMALY_FLOOR``; ``min_score=0`` keeps them all.
+A job whose data spans less than ``MIN_HISTORY_DAYS`` gets a note: its models had too
+little history for the scores to mean much. From S3,
 ``since``/``until`` also choose which delivery days are listed and read (plus the day
 after ``until``, for late deliveries): a bucket holds years, a hunt wants days.
 """
@@ -18,10 +27,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, BinaryIO, Callable
+from typing import BinaryIO, Callable
 
 from ctdetect.backends import get_backend
 from ctdetect.backends.base import RunStats
+from ctdetect.content.model import alert_thresholds
 from ctdetect.findings import Finding
 from ctdetect.readers import SkipCounter
 from ctdetect.services.content import RunContent, load_content
@@ -30,10 +40,23 @@ from ctdetect.readers.s3 import DayRange, is_s3
 from ctdetect.services.inputs import make_mapper, time_ordered
 
 
+#: Kibana Security's default anomaly threshold (the ``securitySolution:defaultAnomalyScore``
+#: advanced setting, 50): the floor for a job no machine_learning rule reads.
+DEFAULT_ANOMALY_FLOOR = 50.0
+#: Below this much history a job's scores are noted as unreliable: the package's own ML
+#: scenarios learn from 16 benign days, and Elastic advises weeks of data before trusting
+#: rare and count models.
+MIN_HISTORY_DAYS = 14
+
+
+class HuntUsageError(ValueError):
+    """The hunt cannot find anything as asked (no content, a filter naming nothing)."""
+
+
 @dataclass(slots=True)
 class HuntOptions:
     paths: list[str]
-    package_root: str = "."
+    package_root: str | None = None  # None: the current folder when it is a package
     rules_path: str | None = None
     jobs_path: str | None = None
     geoip_db: str | None = None
@@ -57,6 +80,10 @@ class HuntResult:
     jobs_run: int
     problems: list[str]
     content_source: str = ""  # "bundled with ctdetect X.Y", "package <folder>", ...
+    # job_id -> the record_score floor applied (empty when min_score was given)
+    floors: dict[str, float] = field(default_factory=dict)
+    hidden_below_floor: int = 0  # anomaly records left out by the floors
+    notes: list[str] = field(default_factory=list)  # things to know before trusting the result
 
 
 def _selected(name: str, ident: str, filters: list[str]) -> bool:
@@ -66,9 +93,16 @@ def _selected(name: str, ident: str, filters: list[str]) -> bool:
 
 def select(content: RunContent, rule_filters: list[str], job_filters: list[str]) -> RunContent:
     """Keep the rules and jobs named by the filters (no filter of a kind: keep none of it
-    when the other kind is filtered, all of it otherwise)."""
+    when the other kind is filtered, all of it otherwise). Raises ``HuntUsageError`` for a
+    filter that names no rule or job of the content."""
     if not rule_filters and not job_filters:
         return content
+    for ref in rule_filters:
+        if not any(_selected(r.name, r.rule_id, [ref]) for r in content.rules):
+            raise HuntUsageError(f"--rule {ref!r} names no rule (rule_id or name) of the {len(content.rules)} loaded")
+    for ref in job_filters:
+        if not any(_selected(j.job_id, j.job_id, [ref]) for j, _ in content.jobs):
+            raise HuntUsageError(f"--job {ref!r} names no ML job of the {len(content.jobs)} loaded")
     rules = [r for r in content.rules if rule_filters and _selected(r.name, r.rule_id, rule_filters)]
     needed = {j for r in rules if r.type == "machine_learning" for j in r.machine_learning_job_id}
     jobs = [
@@ -82,6 +116,29 @@ def select(content: RunContent, rule_filters: list[str], job_filters: list[str])
 def rank(findings: list[Finding]) -> list[Finding]:
     """Highest score first, then oldest first (the story in time order)."""
     return sorted(findings, key=lambda f: (-f.score, f.timestamp, f.source_id))
+
+
+def anomaly_floors(content: RunContent) -> dict[str, float]:
+    """job_id -> the record_score below which its records are not shown by default: the
+    score at which the job's machine_learning rules alert (``alert_thresholds``), else
+    ``DEFAULT_ANOMALY_FLOOR``."""
+    thresholds = alert_thresholds(content.rules)
+    return {job.job_id: float(thresholds.get(job.job_id, DEFAULT_ANOMALY_FLOOR)) for job, _ in content.jobs}
+
+
+def history_notes(job_history_ms: dict[str, int]) -> list[str]:
+    """One note naming the jobs whose data spanned less than ``MIN_HISTORY_DAYS`` (jobs
+    that selected no event at all are not about history and are left out)."""
+    short = {job_id: ms / 86_400_000 for job_id, ms in sorted(job_history_ms.items()) if 0 < ms < MIN_HISTORY_DAYS * 86_400_000}
+    if not short:
+        return []
+    jobs = ", ".join(f"{job_id} ({days:.1f} d)" for job_id, days in short.items())
+    n = len(short)
+    return [
+        f"{n} ML job{'' if n == 1 else 's'} had less than {MIN_HISTORY_DAYS} days of history: {jobs}; anomaly models need "
+        "about two weeks of normal activity before their scores mean much (records may be noise, real anomalies missed): "
+        "hunt over a longer archive"
+    ]
 
 
 def keep(f: Finding, opts: HuntOptions, shown_rules: set[str], shown_jobs: set[str]) -> bool:
@@ -99,18 +156,44 @@ def keep(f: Finding, opts: HuntOptions, shown_rules: set[str], shown_jobs: set[s
     return True
 
 
+def _load(opts: HuntOptions) -> RunContent:
+    """The content to run, or ``HuntUsageError`` when there is none to run."""
+    from ctdetect.content.locate import PackageNotFound, resolve_package
+
+    root = None
+    replaced = opts.rules_path is not None or opts.jobs_path is not None
+    if opts.rules_path is None or opts.jobs_path is None:
+        try:
+            root = resolve_package(opts.package_root, bundled=True)
+        except PackageNotFound as exc:
+            # --rules/--jobs alone, outside any package: run just what they name
+            if opts.package_root is not None or not replaced:
+                raise HuntUsageError(str(exc)) from None
+    content = load_content(root, opts.rules_path, opts.jobs_path)
+    if opts.rules_path is not None and not content.rules:
+        raise HuntUsageError(f"--rules {opts.rules_path}: no rule loaded from it" + _first_problem(content))
+    if opts.jobs_path is not None and not content.jobs:
+        raise HuntUsageError(f"--jobs {opts.jobs_path}: no ML job loaded from it" + _first_problem(content))
+    if not content.rules and not content.jobs:
+        raise HuntUsageError(f"no rule and no ML job loaded from {root}: nothing to hunt with" + _first_problem(content))
+    return content
+
+
+def _first_problem(content: RunContent) -> str:
+    return f" ({content.problems[0]})" if content.problems else ""
+
+
 def run_hunt(opts: HuntOptions) -> HuntResult:
-    """Run the hunt. Raises ``ValueError`` for unusable options (bad GeoIP db, backend)."""
-    content = load_content(opts.package_root, opts.rules_path, opts.jobs_path)
-    content = select(content, opts.rule_filters, opts.job_filters)
+    """Run the hunt. Raises ``HuntUsageError`` when nothing could be found as asked and
+    ``ValueError`` for unusable options (bad GeoIP db, backend)."""
+    content = select(_load(opts), opts.rule_filters, opts.job_filters)
     shown_rules = {r.rule_id for r in content.rules}
     shown_jobs = {j.job_id for j, _ in content.jobs if not opts.rule_filters or _selected(j.job_id, j.job_id, opts.job_filters)}
     skips = SkipCounter()
     mapper = make_mapper(opts.geoip_db)
-    backend_options: dict[str, Any] = {}
-    if opts.progress is not None and opts.backend == "embedded":
-        backend_options["progress"] = opts.progress
-    backend = get_backend(opts.backend, **backend_options)
+    backend = get_backend(opts.backend)
+    if opts.progress is not None and backend.reports_progress:
+        backend.progress = opts.progress
     window = None if opts.keep_duplicates else EventIdWindow()
     days = DayRange.around(_utc_day(opts.since), _utc_day(opts.until))
     events = time_ordered(iter_events([str(p) for p in opts.paths], mapper=mapper, on_skip=skips, stdin=opts.stdin,
@@ -120,7 +203,9 @@ def run_hunt(opts: HuntOptions) -> HuntResult:
     stats.events_skipped = skips.total
     stats.events_duplicate = window.dropped if window is not None else 0
     stats.skipped_reasons = dict(skips.counts)
-    findings = rank([f for f in result.findings if keep(f, opts, shown_rules, shown_jobs)])
+    kept = [f for f in result.findings if keep(f, opts, shown_rules, shown_jobs)]
+    floors = anomaly_floors(content) if opts.min_score is None else {}
+    findings = rank([f for f in kept if f.kind != "anomaly" or f.score >= floors.get(f.source_id, 0.0)])
     return HuntResult(
         findings=findings,
         stats=stats,
@@ -129,6 +214,9 @@ def run_hunt(opts: HuntOptions) -> HuntResult:
         jobs_run=len(content.jobs),
         problems=content.problems + stats.problems,
         content_source=content.describe_source(),
+        floors=floors,
+        hidden_below_floor=len(kept) - len(findings),
+        notes=history_notes(stats.job_history_ms),
     )
 
 

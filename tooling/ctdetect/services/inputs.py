@@ -14,7 +14,6 @@ rules do not care (each rule sorts its own matches).
 from __future__ import annotations
 
 import heapq
-from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 DEFAULT_HORIZON_MS = 30 * 60_000
@@ -24,19 +23,12 @@ def make_mapper(geoip_db: str | None = None, **options: Any) -> Any:
     """A ``CloudTrailMapper`` with GeoIP from ``geoip_db`` (or the default database);
     ``options`` go to the mapper (``preserve_original``, ``actor_target_mapping``...)."""
     from ctdetect.ecs import CloudTrailMapper
+    from ctdetect.geoip import GeoIP
 
-    geo = None
     try:
-        from ctdetect.geoip import GeoIP  # type: ignore[attr-defined]
-    except ImportError:
-        GeoIP = None  # noqa: N806
-    if GeoIP is not None:
-        try:
-            geo = GeoIP.open(geoip_db)
-        except Exception as exc:  # noqa: BLE001 - GeoIPError and friends: one line for the user
-            raise ValueError(str(exc)) from None
-    elif geoip_db:
-        raise ValueError("GeoIP support is not available in this installation")
+        geo = GeoIP.open(geoip_db)
+    except Exception as exc:  # noqa: BLE001 - GeoIPError and friends: one line for the user
+        raise ValueError(str(exc)) from None
     return CloudTrailMapper(geo, **options)
 
 

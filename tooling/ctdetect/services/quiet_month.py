@@ -10,10 +10,10 @@ it, and what fires is, by construction, a false positive. ``run`` returns the co
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from ctdetect.services.coverage import QUIET_MONTH, QuietMonthVolumes, volumes_from_findings
+from ctdetect.timeutil import BadTimestamp, parse_datetime
 
 
 class QuietMonthError(Exception):
@@ -35,8 +35,10 @@ def _span_days(params: list[dict]) -> tuple[int, int | None]:
         if isinstance(p.get("days"), (int, float)):
             days = max(days, float(p["days"]))
         elif isinstance(p.get("end"), str) and isinstance(p.get("start"), str):
-            start = datetime.fromisoformat(p["start"].replace("Z", "+00:00")).astimezone(timezone.utc)
-            end = datetime.fromisoformat(p["end"].replace("Z", "+00:00")).astimezone(timezone.utc)
+            try:
+                start, end = parse_datetime(p["start"]), parse_datetime(p["end"])
+            except BadTimestamp:
+                continue  # the replay reports a [[synth]] table that cannot generate
             days = max(days, (end - start).total_seconds() / 86400)
         if isinstance(p.get("principals"), int):
             principals = (principals or 0) + p["principals"]
@@ -67,6 +69,19 @@ def run_detailed(root: Path, geoip_db: str | None = None) -> QuietMonthRun:
     volumes = volumes_from_findings(result.findings, package, days=days, principals=principals)
     unmet = [f"{o.target}: {o.detail}" for o in result.outcomes if o.status == "unmet"]
     return QuietMonthRun(volumes=volumes, events=result.events, unmet=unmet)
+
+
+def refresh(root: Path, results_path: Path, geoip_db: str | None = None) -> QuietMonthRun:
+    """Replay the quiet month and rewrite its results file (what ``coverage --run`` does);
+    raises ``QuietMonthError`` (also when the file cannot be written)."""
+    from ctdetect.services.coverage import write_volumes
+
+    outcome = run_detailed(root, geoip_db)
+    try:
+        write_volumes(outcome.volumes, results_path)
+    except OSError as exc:
+        raise QuietMonthError(f"cannot write {results_path}: {exc.strerror or exc}") from exc
+    return outcome
 
 
 def run(root: Path, geoip_db: str | None = None) -> QuietMonthVolumes:

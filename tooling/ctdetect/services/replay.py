@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ctdetect.backends import get_backend
-from ctdetect.content.model import LoadProblem, Scenario
+from ctdetect.content.model import Expectation, LoadProblem, Rule, Scenario, find_rule
 from ctdetect.findings import Finding
 from ctdetect.readers import SkipCounter
 from ctdetect.services.content import RunContent, describe, load_content
@@ -126,11 +126,8 @@ def _synth_events(params: dict[str, Any], mapper: Any, skips: SkipCounter, scena
     where = str(scenario.source.path)
     line = scenario.source.line_of("synth")
     place = f"{where}:{line}" if line else where
-    try:
-        from ctdetect.synth import SynthParams, generate  # type: ignore[attr-defined]
-    except ImportError as exc:
-        errors.append(f"{place}: [[synth]] baseline not generated: ctdetect.synth is not available ({exc})")
-        return
+    from ctdetect.synth import SynthParams, generate
+
     try:
         records = generate(SynthParams.from_mapping(params))
     except Exception as exc:  # noqa: BLE001 - bad synth parameters are the scenario author's to fix
@@ -143,6 +140,14 @@ def _synth_events(params: dict[str, Any], mapper: Any, skips: SkipCounter, scena
             skips(SkippedInput(where, n, "bad_record", f"synth record {n}: {exc}"))
 
 
+def target_label(e: Expectation, rules: list[Rule]) -> str:
+    """How reports name an expectation's target: the rule's name (not its UUID), the job_id."""
+    if e.rule is not None:
+        rule = find_rule(rules, e.rule)
+        return rule.name if rule is not None else e.rule
+    return e.job or ""
+
+
 def run_scenario(scenario: Scenario, content: RunContent, backend_name: str, mapper: Any) -> ScenarioResult:
     skips = SkipCounter()
     errors: list[str] = []
@@ -151,7 +156,7 @@ def run_scenario(scenario: Scenario, content: RunContent, backend_name: str, map
     result = backend.run(events, content.rules, content.jobs)
     known = {r.rule_id for r in content.rules} | {r.name for r in content.rules} | {j.job_id for j, _ in content.jobs}
     not_run = dict(result.stats.not_run)
-    outcomes = [check(e, result.findings, known, not_run) for e in scenario.expectations]
+    outcomes = [check(e, result.findings, known, not_run, label=target_label(e, content.rules)) for e in scenario.expectations]
     return ScenarioResult(scenario, len(events), skips, outcomes, result.findings, list(result.stats.problems), errors)
 
 
@@ -167,16 +172,18 @@ def run_replay(
     ``workers``: scenarios run in that many processes (default: one per CPU, at most 4);
     each scenario is independent, so the result does not depend on it.
     """
-    from ctdetect.backends import get_backend as _check_backend
+    from ctdetect.backends import backend_class, get_backend as _check_backend
 
-    _check_backend(backend)  # fail fast on an unknown backend
+    _check_backend(backend)  # fail fast on an unknown or unconfigured backend
     problems: list[LoadProblem] = []
     content = load_content(package_root)
+    if not content.rules and not content.jobs:
+        raise ReplayUsageError(f"no rule and no ML job loaded from {package_root}: every expectation would be judged on nothing")
     scenarios = find_scenarios(paths, content.source.path if content.source else package_root, problems)
     mapper = make_mapper(geoip_db)
     if workers is None:
         workers = min(4, os.cpu_count() or 1)
-    if workers > 1 and len(scenarios) > 1 and backend == "embedded":
+    if workers > 1 and len(scenarios) > 1 and backend_class(backend).in_process:
         results = _parallel(scenarios, content, backend, mapper, workers)
     else:
         results = [run_scenario(s, content, backend, mapper) for s in scenarios]

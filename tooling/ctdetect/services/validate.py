@@ -10,13 +10,18 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from ctdetect.content.model import LoadProblem, Package
 
 
 class UnreadablePath(ValueError):
     """A path given to validate does not exist or cannot be read."""
+
+
+class NoContent(UnreadablePath):
+    """A path given to validate holds no content at all: nothing was checked, which must
+    not read as "no problems"."""
 
 
 @dataclass(slots=True)
@@ -51,13 +56,21 @@ def check_path(path: Path) -> None:
 
 
 def validate_paths(
-    paths: Iterable[Path | str], *, strict: bool = False, catalogue: Any = None, attack: Any = None, profile: str = "default"
+    paths: Iterable[Path | str],
+    *,
+    strict: bool = False,
+    catalogue: Any = None,
+    attack: Any = None,
+    profile: str = "default",
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> ValidationResult:
     """Validate every path (a package, a folder of rules, or one rule file).
 
     ``strict`` turns warnings into errors; ``profile`` ``elastic`` adds the checks meant
     for rules shipped in Elastic's own repository. ``catalogue``/``attack`` replace the shipped
     reference data (tests use small ones); by default they are loaded on first use.
+    Raises ``UnreadablePath`` for a path that cannot be read and ``NoContent`` for one
+    holding no content file. ``progress(check_id, done, total)`` follows the checks.
     """
     from ctdetect.content.loaders import load_package
     from ctdetect.validate.context import _UNSET
@@ -70,8 +83,11 @@ def validate_paths(
     targets = []
     for path in paths:
         package = load_package(path)
+        if not _content_files(package):
+            raise NoContent(f"{path}: no content to validate (no rule TOML, ML job, datafeed, playbook, hunting query or scenario)")
         report = run_checks(
-            package, catalogue=catalogue if catalogue is not None else _UNSET, attack=attack if attack is not None else _UNSET, profile=profile
+            package, catalogue=catalogue if catalogue is not None else _UNSET, attack=attack if attack is not None else _UNSET,
+            profile=profile, progress=progress,
         )
         result.problems.extend(report.problems)
         result.files.extend(_content_files(package))

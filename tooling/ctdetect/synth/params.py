@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
+
+from ctdetect.timeutil import BadTimestamp, parse_datetime
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ORG = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
@@ -24,18 +26,12 @@ class SynthParamError(ValueError):
 
 
 def _parse_time(key: str, value: Any) -> datetime:
-    if isinstance(value, datetime):
-        dt = value
-    elif isinstance(value, str):
-        try:
-            dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-        except ValueError:
-            raise SynthParamError(key, f"{value!r} is not an ISO-8601 date-time (e.g. 2026-03-01T00:00:00Z)") from None
-    else:
+    if not isinstance(value, (str, datetime)):
         raise SynthParamError(key, f"expected an ISO-8601 string, got {type(value).__name__}")
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+    try:
+        return parse_datetime(value)
+    except BadTimestamp:
+        raise SynthParamError(key, f"{value!r} is not an ISO-8601 date-time (e.g. 2026-03-01T00:00:00Z)") from None
 
 
 @dataclass(frozen=True)

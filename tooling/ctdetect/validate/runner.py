@@ -9,7 +9,7 @@ that crashes becomes one ``internal.error`` problem instead of a traceback.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from ctdetect.content.model import LoadProblem, Package
 from ctdetect.validate.checks import ALL_CHECKS, Check
@@ -45,17 +45,22 @@ def run_checks(
     catalogue: Any = _UNSET,
     attack: Any = _UNSET,
     profile: str = "default",
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> Report:
     """Run ``checks`` over ``package``; load problems come first in the same list.
 
     A check with a ``profile`` runs only when that profile is asked for (``elastic``).
+    ``progress(check_id, done, total)`` is called before each check (a front end's bar).
     """
     ctx = Context(package, catalogue=catalogue, attack=attack)
     problems: list[LoadProblem] = list(package.problems)
     ran: list[str] = []
     skipped: dict[str, str] = {}
-    for check_class in checks:
+    checks = list(checks)
+    for done, check_class in enumerate(checks):
         check = check_class()
+        if progress is not None:
+            progress(check.id, done, len(checks))
         if check.profile is not None and check.profile != profile:
             skipped[check.id] = f"only with --profile {check.profile}"
             continue

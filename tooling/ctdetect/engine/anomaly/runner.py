@@ -92,6 +92,14 @@ class AnomalyJobRunner:
     def job_id(self) -> str:
         return self.spec.job_id
 
+    @property
+    def history_ms(self) -> int:
+        """How much time the job's closed buckets cover (first to last, empty ones
+        between included): the history its models learnt from."""
+        if not self.buckets:
+            return 0
+        return self.buckets[-1]["timestamp"] - self.buckets[0]["timestamp"] + self.span_ms
+
     # ------------------------------------------------------------------ input
     def _problem(self, text: str) -> None:
         if len(self.problems) < MAX_PROBLEMS:

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from ctdetect.query.values import DateError, doc_date, ip_in, parse_date, to_ip, to_network
-from ctdetect.query.values import _add_months as add_months
+from ctdetect.query.values import doc_date, ip_in, to_ip, to_network
+from ctdetect.timeutil import DateError, parse_es_date as parse_date
+from ctdetect.timeutil import _add_months_ms as add_months
 
 _UNIT_MS = {"millisecond": 1, "second": 1000, "minute": 60_000, "hour": 3_600_000, "day": 86_400_000, "week": 7 * 86_400_000}
 

@@ -12,6 +12,8 @@ from datetime import date
 from typing import Iterator
 
 from ctdetect.content.durations import rule_from_seconds, rule_interval_seconds
+from ctdetect.content.history import oldest_first
+from ctdetect.content.model import Rule
 from ctdetect.validate.checks.base import Check, Problem
 from ctdetect.validate.context import Context, problem
 
@@ -36,32 +38,46 @@ class RuleIdUuid(Check):
                 yield problem(rule.source, "rule.rule_id", self.id, self.severity, f"rule_id {value!r} is not a UUID{hint}")
 
 
+def _by_age(rules: list[Rule]) -> list[Rule]:
+    """Rules sharing an identity, the first one added first (``content.history``): the
+    problem is reported on the copies, not on the original."""
+    by_path = {rule.source.path: rule for rule in rules}
+    return [by_path[path] for path in oldest_first(list(by_path))] if len(by_path) == len(rules) else rules
+
+
 class UniqueRuleId(Check):
     id = "schema.unique-rule-id"
-    description = "No two rules share a rule_id."
+    description = "No two rules share a rule_id (reported on the file added later, by git history, else by path order)."
 
     def run(self, ctx: Context) -> Iterator[Problem]:
-        seen: dict[str, list] = defaultdict(list)
+        seen: dict[str, list[Rule]] = defaultdict(list)
         for rule in ctx.package.rules:
             if rule.rule_id:
                 seen[rule.rule_id].append(rule)
         for rule_id, rules in seen.items():
-            for dup in rules[1:]:
-                yield problem(dup.source, "rule.rule_id", self.id, self.severity, f"rule_id {rule_id} is already used by {rules[0].source.path}")
+            if len(rules) < 2:
+                continue
+            first, *copies = _by_age(rules)
+            for dup in copies:
+                yield problem(dup.source, "rule.rule_id", self.id, self.severity,
+                              f"rule_id {rule_id} is already used by {first.source.path} (added earlier): give this rule a new UUID")
 
 
 class UniqueName(Check):
     id = "schema.unique-name"
-    description = "No two rules share a name (analysts tell alerts apart by it)."
+    description = "No two rules share a name (analysts tell alerts apart by it; reported on the file added later)."
 
     def run(self, ctx: Context) -> Iterator[Problem]:
-        seen: dict[str, list] = defaultdict(list)
+        seen: dict[str, list[Rule]] = defaultdict(list)
         for rule in ctx.package.rules:
             if rule.name:
                 seen[rule.name.strip().casefold()].append(rule)
         for rules in seen.values():
-            for dup in rules[1:]:
-                yield problem(dup.source, "rule.name", self.id, self.severity, f"rule name {dup.name!r} is already used by {rules[0].source.path}")
+            if len(rules) < 2:
+                continue
+            first, *copies = _by_age(rules)
+            for dup in copies:
+                yield problem(dup.source, "rule.name", self.id, self.severity, f"rule name {dup.name!r} is already used by {first.source.path} (added earlier)")
 
 
 class SeverityRisk(Check):
