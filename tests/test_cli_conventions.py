@@ -79,10 +79,19 @@ def test_a_package_that_does_not_exist_exits_2(tmp_path: Path) -> None:
 
 def test_outside_a_package_commands_say_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    for args in (["validate"], ["fmt", "--check"], ["coverage"], ["replay"]):
+    for args in (["validate"], ["fmt", "--check"], ["deploy", "--dry-run"], ["playbooks", "sync"]):
         res = run(*args)
         assert res.exit_code == 2, (args, res.output)
         assert "is not a content package" in res.stderr and "--package DIR" in res.stderr
+
+
+def test_outside_a_package_read_only_commands_run_the_bundled_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    res = run("coverage")
+    assert res.exit_code == 0, res.output
+    assert "is not a content package" not in res.stderr
+    res = run("playbooks", "list")
+    assert res.exit_code == 0, res.output
 
 
 def test_coverage_writes_to_output(tmp_path: Path) -> None:

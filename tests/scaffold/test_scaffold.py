@@ -7,10 +7,12 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from ctdetect.cli import cli
 from ctdetect.content.bundled import bundled_root, content_root
+from ctdetect.content.locate import PackageNotFound, resolve_package
 from ctdetect.services.replay import run_replay
 from ctdetect.services.validate import validate_paths
 
@@ -94,16 +96,20 @@ def test_init_from_bundled_copies_the_shipped_content(tmp_path: Path) -> None:
     assert result.exit_code == 0
 
 
-def test_content_root_falls_back_to_the_bundled_content_only_when_no_package_is_named(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_read_only_commands_fall_back_to_the_bundled_content_only_when_no_package_is_named(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(tmp_path)
-    fallback = content_root(".")
-    assert fallback.bundled and fallback.path == bundled_root()
+    shipped = resolve_package(None, bundled=True)
+    assert shipped == bundled_root()
+    fallback = content_root(shipped)
+    assert fallback is not None and fallback.bundled
     assert fallback.describe().startswith("bundled with ctdetect ")
-    named = content_root(tmp_path / "nothing-here")
-    assert not named.bundled and named.path == tmp_path / "nothing-here"
+    with pytest.raises(PackageNotFound):
+        resolve_package(None)  # a command that writes never falls back
+    with pytest.raises(PackageNotFound):
+        resolve_package(tmp_path / "nothing-here", bundled=True)  # a named folder is never replaced
     (tmp_path / "rules").mkdir()
-    here = content_root(".")
-    assert not here.bundled and here.describe() == "package ."
+    here = content_root(resolve_package(None, bundled=True))
+    assert here is not None and not here.bundled and here.describe() == "package ."
 
 
 def test_job_scaffold_files_are_the_api_bodies(tmp_path: Path) -> None:
