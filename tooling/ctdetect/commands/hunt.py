@@ -38,7 +38,8 @@ def _when(value: str | None, name: str) -> datetime | None:
 @click.option("--keep-duplicates", is_flag=True, help="Keep repeated events (same eventID); by default each is read once.")
 @click.option("--limit", type=int, default=50, show_default=True, help="Rows of the table (0: all).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
-def command(paths, fmt, rule_filters, job_filters, since, until, min_score, rules_path, jobs_path, package_root, geoip_db, backend, strict, keep_duplicates, limit, progress):  # type: ignore[no-untyped-def]
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True), help="Also write a self-contained HTML report (timeline, anomaly swimlane, top entities, events and triage per finding).")
+def command(paths, fmt, rule_filters, job_filters, since, until, min_score, rules_path, jobs_path, package_root, geoip_db, backend, strict, keep_duplicates, limit, progress, report_path):  # type: ignore[no-untyped-def]
     """Run every rule and ML job over CloudTrail archives (files, folders, - for stdin)
     and print the findings ranked by score, then time."""
     from ctdetect.backends import BackendUnavailable
@@ -77,5 +78,15 @@ def command(paths, fmt, rule_filters, job_filters, since, until, min_score, rule
         click.echo(f"ctdetect hunt: {exc}", err=True)
         sys.exit(2)
     renderer.render(result)
+    if report_path:
+        from ctdetect.reporting.html import write_report
+        from ctdetect.services.report import hunt_report
+
+        try:
+            write_report(hunt_report(result, opts), report_path)
+        except OSError as exc:
+            click.echo(f"ctdetect hunt: cannot write the report {report_path}: {exc.strerror or exc}", err=True)
+            sys.exit(2)
+        click.echo(f"wrote the report {report_path}", err=True)
     if strict and result.stats.events_skipped:
         sys.exit(1)
