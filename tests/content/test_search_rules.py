@@ -308,7 +308,7 @@ HUNTS_SEEN_IN_SHARED_DATA = {"ctdetect-hunt-federation-tokens", "ctdetect-hunt-g
 
 
 def _hunt_matches(package: Package, records: list[dict]) -> dict[str, int]:
-    from ctdetect.query.evaluate import compile_query
+    from ctdetect.query.predicate import compile_query
     from ctdetect.services.inputs import make_mapper
 
     mapper = make_mapper(None)
