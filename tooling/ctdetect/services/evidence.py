@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from ctdetect.content.model import Datafeed, Rule
 from ctdetect.findings import Finding
@@ -53,12 +53,14 @@ class Evidence:
     more: int = 0  # matching events beyond the limit
 
 
-def evidence_query(f: Finding, rules: dict[str, Rule], feeds: dict[str, Datafeed | None]) -> EvidenceQuery:
+def evidence_query(f: Finding, rules: dict[str, Rule], feeds: dict[str, Datafeed | None], field_types: Mapping[str, str] | None = None) -> EvidenceQuery:
     """The ``EvidenceQuery`` of ``f``; ``rules`` by rule_id and ``feeds`` by job_id give the
-    queries that select events (a rule or datafeed not given matches on fields alone)."""
+    queries that select events (a rule or datafeed not given matches on fields alone), read
+    with ``field_types`` (default: the field catalogue's, as the engine reads them)."""
     doc = f.document
+    types = _catalogue_types() if field_types is None else field_types
     if doc.get("result_type") == "record":
-        return _anomaly_query(doc, feeds)
+        return _anomaly_query(doc, feeds, types)
     alert = (doc.get("kibana") or {}).get("alert") or {}
     original = parse_iso_ms(alert.get("original_time")) or int(f.timestamp.timestamp() * 1000)
     if f.related:
@@ -68,7 +70,7 @@ def evidence_query(f: Finding, rules: dict[str, Rule], feeds: dict[str, Datafeed
         return EvidenceQuery("the events of the sequence", start - SLACK_MS, end + SLACK_MS, lambda e: _first(e.get("event.id")) in ids)
     threshold = alert.get("threshold_result")
     if isinstance(threshold, dict):
-        return _threshold_query(threshold, original, rules.get(f.source_id))
+        return _threshold_query(threshold, original, rules.get(f.source_id), types)
     event_id = _event_id(doc)
     if event_id:
         return EvidenceQuery("the event that matched", original - SLACK_MS, original + SLACK_MS, lambda e: _first(e.get("event.id")) == event_id)
@@ -108,7 +110,7 @@ def collect(queries: list[EvidenceQuery], events: Iterable[dict[str, Any]], limi
 # --------------------------------------------------------------------------- per kind
 
 
-def _anomaly_query(doc: dict[str, Any], feeds: dict[str, Datafeed | None]) -> EvidenceQuery:
+def _anomaly_query(doc: dict[str, Any], feeds: dict[str, Datafeed | None], field_types: Mapping[str, str]) -> EvidenceQuery:
     start = int(doc.get("timestamp") or 0)
     span_ms = int(doc.get("bucket_span") or 0) * 1000
     wanted = {
@@ -117,7 +119,7 @@ def _anomaly_query(doc: dict[str, Any], feeds: dict[str, Datafeed | None]) -> Ev
         if doc.get(f"{kind}_field_name")
     }
     job_id = str(doc.get("job_id", ""))
-    selects = _datafeed_predicate(feeds.get(job_id), job_id)
+    selects = _datafeed_predicate(feeds.get(job_id), job_id, field_types)
     entity = ", ".join(f"{k}={v}" for k, v in wanted.items()) or "every entity"
     how = f"events of {entity} in the bucket the job scored ({span_ms // 60000} min)"
     how += ", as its datafeed selects them" if selects is not None else ""
@@ -128,10 +130,10 @@ def _anomaly_query(doc: dict[str, Any], feeds: dict[str, Datafeed | None]) -> Ev
     return EvidenceQuery(how, start, start + span_ms - 1, match)
 
 
-def _threshold_query(result: dict[str, Any], original: int, rule: Rule | None) -> EvidenceQuery:
+def _threshold_query(result: dict[str, Any], original: int, rule: Rule | None, field_types: Mapping[str, str]) -> EvidenceQuery:
     terms = [(t.get("field"), t.get("value")) for t in result.get("terms") or [] if isinstance(t, dict) and t.get("field")]
     start = parse_iso_ms(result.get("from")) or original
-    selects = _rule_predicate(rule)
+    selects = _rule_predicate(rule, field_types)
     group = ", ".join(f"{name}={value}" for name, value in terms) or "all events"
     how = f"events of {group} in the rule's window" + (" that match its query" if selects is not None else "")
 
@@ -141,29 +143,34 @@ def _threshold_query(result: dict[str, Any], original: int, rule: Rule | None) -
     return EvidenceQuery(how, start, original, match)
 
 
-def _rule_predicate(rule: Rule | None) -> Predicate | None:
+def _rule_predicate(rule: Rule | None, field_types: Mapping[str, str]) -> Predicate | None:
     """The rule's query over flat events, or ``None`` when it cannot be compiled here."""
     if rule is None:
         return None
-    from ctdetect.catalogue import load_catalogue
     from ctdetect.engine.rules.compile import RuleNotEvaluable, parse_rule_query
-    from ctdetect.query.evaluate import compile_query
+    from ctdetect.query.predicate import compile_query
 
     try:
-        return compile_query(parse_rule_query(rule), dict(load_catalogue().field_types()))
+        return compile_query(parse_rule_query(rule), field_types)
     except (RuleNotEvaluable, TypeError):
         return None
 
 
-def _datafeed_predicate(feed: Datafeed | None, job_id: str) -> Predicate | None:
+def _datafeed_predicate(feed: Datafeed | None, job_id: str, field_types: Mapping[str, str]) -> Predicate | None:
     if feed is None or not feed.query:
         return None
     from ctdetect.engine.anomaly.config import JobConfigError, compile_datafeed_query
 
     try:
-        return compile_datafeed_query(feed.query, job_id)
+        return compile_datafeed_query(feed.query, job_id, field_types)
     except JobConfigError:
         return None
+
+
+def _catalogue_types() -> Mapping[str, str]:
+    from ctdetect.catalogue import load_catalogue
+
+    return load_catalogue().field_types()
 
 
 def _event_id(doc: dict[str, Any]) -> str | None:

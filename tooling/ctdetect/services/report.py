@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ctdetect.catalogue import load_catalogue
 from ctdetect.content.model import Datafeed, Package, Rule
 from ctdetect.content.playbooks import split_sections
 from ctdetect.ecs.stream import EventIdWindow
@@ -64,7 +65,8 @@ def hunt_report(result: HuntResult, opts: HuntOptions, *, detailed: int = DETAIL
     content = result.content or RunContent()
     items = [ReportFinding(f) for f in result.findings]
     top = items[:detailed]
-    queries = [evidence_query(i.finding, _rules(content), _feeds(content)) for i in top]
+    types = load_catalogue().field_types()
+    queries = [evidence_query(i.finding, _rules(content), _feeds(content), types) for i in top]
     notes: list[str] = []
     if opts.stdin is not None:
         found = [Evidence(f"not shown: standard input is read once ({q.how})") for q in queries]
@@ -91,7 +93,8 @@ def replay_report(result: ReplayResult, package_root: str | Path = ".", geoip_db
     items = [ReportFinding(f, scenario=by_finding[id(f)].scenario.name) for f in ranked]
     top = items[:detailed]
     rules, feeds = _rules(content), _feeds(content)
-    queries = [evidence_query(i.finding, rules, feeds) for i in top]
+    types = load_catalogue().field_types()
+    queries = [evidence_query(i.finding, rules, feeds, types) for i in top]
     found: list[Evidence | None] = [None] * len(top)
     mapper = make_mapper(geoip_db)
     for s in result.scenarios:  # one scenario's events in memory at a time
