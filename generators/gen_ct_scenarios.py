@@ -187,7 +187,7 @@ class Recorder:
             version="1.09" if not console else "1.08", identity=who.identity(mfa=mfa, console=console), time=iso(ts),
             source=source, name=action, region=region, ip=ip, agent=ua, account=ACCOUNT,
             error_code=error[0] if error else None, error_message=error[1] if error else None,
-            request=request, response=response, additional=extra, request_id=request_id, event_id=uuid4(self.rng),
+            request=request, response=response, response_when_failed=True, additional=extra, request_id=request_id, event_id=uuid4(self.rng),
             read_only=read_only, event_type="AwsConsoleSignIn" if console else "AwsApiCall", management=not data_event,
             category="Data" if data_event else "Management",
             tls=None if console else tls_details(source.replace(".amazonaws.com", f".{region}.amazonaws.com")),

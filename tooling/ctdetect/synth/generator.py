@@ -27,7 +27,7 @@ from typing import Any
 
 from ctdetect.synth.params import SynthParams
 from ctdetect.synth.principals import EVENT_VERSION, HOURS_PER_WEEK, Principal, Template, build_principals
-from ctdetect.synth.records import SIGNIN_HOST, cloudtrail_record, console_login_record, tls_details
+from ctdetect.synth.records import SIGNIN_HOST, RecordMaker, console_login_record, record_maker, tls_details
 
 SLICE_SECONDS = 300
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
@@ -139,18 +139,20 @@ class _Generator:
         prefix = self._minute_cache.get(ts // 60)
         stamp = (prefix + _SECONDS[ts % 60]) if prefix is not None else self._time(ts)
         code = message = None
-        failed = t.error_rate and rng.random() < t.error_rate
-        if failed:
+        if t.error_rate and rng.random() < t.error_rate:
             code, message = t.errors[int(rng.random() * len(t.errors))]
         h = rng.randbytes(32).hex()  # request and event ids (version-4 UUIDs) in one draw
-        return cloudtrail_record(
-            version=EVENT_VERSION, identity=identity, time=stamp, source=t.source, name=t.name, region=t.region,
-            ip=p.session_ip, agent=t.agent, account=self.account, error_code=code, error_message=message or None,
-            request=t.request, response=None if failed else t.response,
-            request_id=_UUID % (h[:8], h[8:12], h[13:16], _VARIANT[h[16]], h[17:20], h[20:32]),
-            event_id=_UUID % (h[32:40], h[40:44], h[45:48], _VARIANT[h[48]], h[49:52], h[52:]),
-            read_only=t.read_only, resources=t.resources, event_type=t.event_type, tls=t.tls, from_console=t.console,
-        )
+        make = t.make or self._maker(t)
+        return make(identity, stamp, p.session_ip, _UUID % (h[32:40], h[40:44], h[45:48], _VARIANT[h[48]], h[49:52], h[52:]),
+                    _UUID % (h[:8], h[8:12], h[13:16], _VARIANT[h[16]], h[17:20], h[20:32]), code, message or None)
+
+    def _maker(self, t: Template) -> RecordMaker:
+        """The record maker of a template, made on its first call and kept on it."""
+        make = record_maker(version=EVENT_VERSION, source=t.source, name=t.name, region=t.region, agent=t.agent, account=self.account,
+                            read_only=t.read_only, request=t.request, response=t.response, resources=t.resources,
+                            event_type=t.event_type, tls=t.tls, from_console=t.console)
+        t.make = make
+        return make
 
     def _login(self, p: Principal, ts: int, agent: str, success: bool) -> dict[str, Any]:
         identity = {k: v for k, v in p.identity_base.items() if k != "accessKeyId"}

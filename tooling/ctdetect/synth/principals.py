@@ -64,6 +64,7 @@ class Template:
     console: bool = False
     event_type: str = "AwsApiCall"
     resources: list[dict[str, str]] | None = None
+    make: Any = None  # its synth.records maker, set by the generator on first use
 
 
 @dataclass(slots=True)

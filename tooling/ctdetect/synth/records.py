@@ -21,32 +21,27 @@ from __future__ import annotations
 
 import random
 import uuid
-from typing import Any
+from typing import Any, Callable
 
 TLS_VERSION = "TLSv1.3"
 TLS_CIPHER = "TLS_AES_128_GCM_SHA256"
 SIGNIN_HOST = "signin.aws.amazon.com"
 
+RecordMaker = Callable[..., dict[str, Any]]  # (identity, time, ip, event_id, request_id=None, error_code=None, error_message=None)
 
-def cloudtrail_record(
+
+def record_maker(
     *,
     version: str,
-    identity: dict[str, Any],
-    time: str,
     source: str,
     name: str,
     region: str,
-    ip: str,
     agent: str,
     account: str,
-    event_id: str,
     read_only: bool,
-    error_code: str | None = None,
-    error_message: str | None = None,
     request: Any = None,
     response: Any = None,
     additional: dict[str, Any] | None = None,
-    request_id: str | None = None,
     resources: list[dict[str, str]] | None = None,
     event_type: str = "AwsApiCall",
     management: bool = True,
@@ -54,48 +49,75 @@ def cloudtrail_record(
     tls: dict[str, str] | None = None,
     from_console: bool = False,
     extra: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """One raw CloudTrail record (``eventTime`` is ``time``, ISO-8601 with a ``Z``).
+    response_when_failed: bool = False,
+) -> RecordMaker:
+    """A function making records of one kind of call: what changes from one call to the next
+    (identity, time, address, ids, error) is its arguments, the rest is fixed here once. The
+    synthetic history makes millions of records this way, at the cost of a plain dict.
 
     ``additional``: keys written after ``responseElements`` (``additionalEventData``, or what
-    a generator placed there); ``request_id`` ``None`` omits ``requestID`` (console sign-ins
-    have none); ``tls`` ``None`` omits ``tlsDetails``; ``from_console`` writes
-    ``sessionCredentialFromConsole``."""
-    rec: dict[str, Any] = {
-        "eventVersion": version,
-        "userIdentity": identity,
-        "eventTime": time,
-        "eventSource": source,
-        "eventName": name,
-        "awsRegion": region,
-        "sourceIPAddress": ip,
-        "userAgent": agent,
-    }
-    if error_code is not None:
-        rec["errorCode"] = error_code
-    if error_message is not None:
-        rec["errorMessage"] = error_message
-    rec["requestParameters"] = request
-    rec["responseElements"] = response
-    if additional:
-        rec.update(additional)
-    if request_id is not None:
-        rec["requestID"] = request_id
-    rec["eventID"] = event_id
-    rec["readOnly"] = read_only
-    if resources is not None:
-        rec["resources"] = resources
-    rec["eventType"] = event_type
-    rec["managementEvent"] = management
-    rec["recipientAccountId"] = account
-    rec["eventCategory"] = category
-    if tls is not None:
-        rec["tlsDetails"] = tls
-    if from_console:
-        rec["sessionCredentialFromConsole"] = "true"
-    if extra:
-        rec.update(extra)
-    return rec
+    a generator placed there); ``tls`` ``None`` omits ``tlsDetails``; ``from_console`` writes
+    ``sessionCredentialFromConsole``. A call with an ``error_code`` has no
+    ``responseElements``, as CloudTrail records failed calls, unless ``response_when_failed``
+    (the anomaly scenarios' failed sign-ins were generated with their response)."""
+
+    def make(identity: dict[str, Any], time: str, ip: str, event_id: str, request_id: str | None = None,
+             error_code: str | None = None, error_message: str | None = None) -> dict[str, Any]:
+        rec: dict[str, Any] = {
+            "eventVersion": version,
+            "userIdentity": identity,
+            "eventTime": time,
+            "eventSource": source,
+            "eventName": name,
+            "awsRegion": region,
+            "sourceIPAddress": ip,
+            "userAgent": agent,
+        }
+        if error_code is not None:
+            rec["errorCode"] = error_code
+        if error_message is not None:
+            rec["errorMessage"] = error_message
+        rec["requestParameters"] = request
+        rec["responseElements"] = response if error_code is None or response_when_failed else None
+        if additional:
+            rec.update(additional)
+        if request_id is not None:
+            rec["requestID"] = request_id
+        rec["eventID"] = event_id
+        rec["readOnly"] = read_only
+        if resources is not None:
+            rec["resources"] = resources
+        rec["eventType"] = event_type
+        rec["managementEvent"] = management
+        rec["recipientAccountId"] = account
+        rec["eventCategory"] = category
+        if tls is not None:
+            rec["tlsDetails"] = tls
+        if from_console:
+            rec["sessionCredentialFromConsole"] = "true"
+        if extra:
+            rec.update(extra)
+        return rec
+
+    return make
+
+
+def cloudtrail_record(
+    *,
+    identity: dict[str, Any],
+    time: str,
+    ip: str,
+    event_id: str,
+    request_id: str | None = None,
+    error_code: str | None = None,
+    error_message: str | None = None,
+    **shape: Any,
+) -> dict[str, Any]:
+    """One raw CloudTrail record (``eventTime`` is ``time``, ISO-8601 with a ``Z``); ``shape``
+    is what ``record_maker`` takes (``version``, ``source``, ``name``, ``region``, ``agent``,
+    ``account``, ``read_only``, ...). ``request_id`` ``None`` omits ``requestID`` (console
+    sign-ins have none)."""
+    return record_maker(**shape)(identity, time, ip, event_id, request_id, error_code, error_message)
 
 
 def console_login_record(
