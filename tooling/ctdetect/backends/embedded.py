@@ -96,12 +96,8 @@ class EmbeddedBackend:
 
 def _runners(jobs: list[tuple[MLJob, Datafeed | None]], field_types: Mapping[str, str], problems: list[str], not_run: dict[str, str]) -> list:
     """One anomaly runner per job; a job that cannot run is reported and left out."""
-    try:
-        from ctdetect.engine.anomaly import AnomalyJobRunner, JobConfigError
-    except ImportError as exc:
-        problems.append(f"ML jobs not run: the anomaly engine is not available ({exc})")
-        not_run.update({job.job_id: "the anomaly engine is not available" for job, _ in jobs})
-        return []
+    from ctdetect.engine.anomaly import AnomalyJobRunner, JobConfigError
+
     runners = []
     for job, feed in jobs:
         try:

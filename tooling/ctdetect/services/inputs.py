@@ -25,18 +25,12 @@ def make_mapper(geoip_db: str | None = None, **options: Any) -> Any:
     ``options`` go to the mapper (``preserve_original``, ``actor_target_mapping``...)."""
     from ctdetect.ecs import CloudTrailMapper
 
-    geo = None
+    from ctdetect.geoip import GeoIP
+
     try:
-        from ctdetect.geoip import GeoIP  # type: ignore[attr-defined]
-    except ImportError:
-        GeoIP = None  # noqa: N806
-    if GeoIP is not None:
-        try:
-            geo = GeoIP.open(geoip_db)
-        except Exception as exc:  # noqa: BLE001 - GeoIPError and friends: one line for the user
-            raise ValueError(str(exc)) from None
-    elif geoip_db:
-        raise ValueError("GeoIP support is not available in this installation")
+        geo = GeoIP.open(geoip_db)
+    except Exception as exc:  # noqa: BLE001 - GeoIPError and friends: one line for the user
+        raise ValueError(str(exc)) from None
     return CloudTrailMapper(geo, **options)
 
 

@@ -125,11 +125,8 @@ def _synth_events(params: dict[str, Any], mapper: Any, skips: SkipCounter, scena
     where = str(scenario.source.path)
     line = scenario.source.line_of("synth")
     place = f"{where}:{line}" if line else where
-    try:
-        from ctdetect.synth import SynthParams, generate  # type: ignore[attr-defined]
-    except ImportError as exc:
-        errors.append(f"{place}: [[synth]] baseline not generated: ctdetect.synth is not available ({exc})")
-        return
+    from ctdetect.synth import SynthParams, generate
+
     try:
         records = generate(SynthParams.from_mapping(params))
     except Exception as exc:  # noqa: BLE001 - bad synth parameters are the scenario author's to fix

@@ -85,8 +85,6 @@ class Context:
                 cached = Parsed(error=exc)
             except RecursionError:
                 cached = Parsed(error=QueryParseError("query is nested too deeply", language=language))
-            except ImportError as exc:
-                cached = Parsed(internal=f"no {language} parser in this build ({exc})")
             except Exception as exc:  # noqa: BLE001 - a parser bug must not stop validation
                 cached = Parsed(internal=f"the {language} parser failed ({type(exc).__name__}: {exc}); please report it")
             self._parsed[key] = cached

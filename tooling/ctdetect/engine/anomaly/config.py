@@ -202,12 +202,9 @@ def compile_datafeed_query(query: dict[str, Any], job_id: str, field_types: Mapp
     """
     if not query or set(query) == {"match_all"}:
         return _match_all
-    try:
-        from ctdetect.query import parse_query
-        from ctdetect.query.predicate import compile_query
-    except ImportError as exc:  # pragma: no cover - only before the query layer exists
-        raise JobConfigError(f"job {job_id}: the datafeed query needs ctdetect.query ({exc})") from exc
+    from ctdetect.query import parse_query
     from ctdetect.query.errors import QueryParseError
+    from ctdetect.query.predicate import compile_query
 
     try:
         node = parse_query(query, "dsl")

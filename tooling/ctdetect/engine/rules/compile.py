@@ -24,16 +24,9 @@ from ctdetect.engine.rules.sequence import SequenceSpec
 from ctdetect.engine.rules.threshold import ThresholdRule
 from ctdetect.engine.rules.timeutil import TimeSpecError, lookback_ms
 from ctdetect.query import QueryParseError, ast, parse_query
+from ctdetect.query.predicate import compile_query
 
 Predicate = Callable[[dict], bool]
-
-
-def _compiler():  # type: ignore[no-untyped-def]
-    try:
-        from ctdetect.query.predicate import compile_query
-    except ImportError as exc:  # the query evaluator is a separate layer
-        raise RuleNotEvaluable(f"the query evaluator is not available ({exc})") from exc
-    return compile_query
 
 
 def parse_rule_query(rule: Rule) -> ast.Node:
@@ -52,8 +45,6 @@ def parse_rule_query(rule: Rule) -> ast.Node:
         return parse_query(text, language)
     except QueryParseError as exc:
         raise RuleNotEvaluable(f"query does not parse: {exc}") from exc
-    except ImportError as exc:  # a parser not present in this installation
-        raise RuleNotEvaluable(f"no {language} parser available ({exc})") from exc
 
 
 def category_predicate(category: str, condition: Predicate, category_field: str = "event.category") -> Predicate:
@@ -78,7 +69,7 @@ def category_predicate(category: str, condition: Predicate, category_field: str 
 
 
 def compile_event_query(node: ast.EventQuery, field_types: Mapping[str, str], category_field: str = "event.category") -> Predicate:
-    return category_predicate(node.category, _compiler()(node.condition, field_types), category_field)
+    return category_predicate(node.category, compile_query(node.condition, field_types), category_field)
 
 
 def category_field_of(rule: Rule) -> str:
@@ -121,7 +112,6 @@ def _compile(rule: Rule, field_types: Mapping[str, str]) -> CompiledRule:
     if rtype == "threat_match":
         raise RuleNotEvaluable("indicator match (threat_match) rules are not evaluated by the embedded engine")
     node = parse_rule_query(rule)
-    compile_query = _compiler()
     if rtype == "eql":
         pipes: tuple = ()
         if isinstance(node, ast.Piped):
