@@ -26,11 +26,12 @@ import io
 import json
 import random
 import sys
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
+
+from ctdetect.synth.records import cloudtrail_record, tls_details, uuid4
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "111122223333"
@@ -164,9 +165,6 @@ class Recorder:
     rng: random.Random
     records: list[dict[str, Any]] = field(default_factory=list)
 
-    def _uuid(self) -> str:
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
-
     def add(
         self,
         ts: datetime,
@@ -184,32 +182,16 @@ class Recorder:
     ) -> None:
         source, read_only, data_event = ACTIONS[action]
         console = action == "ConsoleLogin"
-        rec: dict[str, Any] = {
-            "eventVersion": "1.09" if not console else "1.08",
-            "userIdentity": who.identity(mfa=mfa, console=console),
-            "eventTime": iso(ts),
-            "eventSource": source,
-            "eventName": action,
-            "awsRegion": region,
-            "sourceIPAddress": ip,
-            "userAgent": ua,
-        }
-        if error:
-            rec["errorCode"], rec["errorMessage"] = error
-        rec["requestParameters"] = request
-        rec["responseElements"] = response
-        if extra:
-            rec.update(extra)
-        rec["requestID"] = self._uuid() if not data_event else f"{self.rng.getrandbits(64):016X}"
-        rec["eventID"] = self._uuid()
-        rec["readOnly"] = read_only
-        rec["eventType"] = "AwsConsoleSignIn" if console else "AwsApiCall"
-        rec["managementEvent"] = not data_event
-        rec["recipientAccountId"] = ACCOUNT
-        rec["eventCategory"] = "Data" if data_event else "Management"
-        if not console:
-            rec["tlsDetails"] = {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256", "clientProvidedHostHeader": source.replace(".amazonaws.com", f".{region}.amazonaws.com")}
-        self.records.append(rec)
+        request_id = uuid4(self.rng) if not data_event else f"{self.rng.getrandbits(64):016X}"
+        self.records.append(cloudtrail_record(
+            version="1.09" if not console else "1.08", identity=who.identity(mfa=mfa, console=console), time=iso(ts),
+            source=source, name=action, region=region, ip=ip, agent=ua, account=ACCOUNT,
+            error_code=error[0] if error else None, error_message=error[1] if error else None,
+            request=request, response=response, response_when_failed=True, additional=extra, request_id=request_id, event_id=uuid4(self.rng),
+            read_only=read_only, event_type="AwsConsoleSignIn" if console else "AwsApiCall", management=not data_event,
+            category="Data" if data_event else "Management",
+            tls=None if console else tls_details(source.replace(".amazonaws.com", f".{region}.amazonaws.com")),
+        ))
 
     def sorted(self) -> list[dict[str, Any]]:
         return sorted(self.records, key=lambda r: (r["eventTime"], r["eventID"]))

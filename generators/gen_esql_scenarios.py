@@ -18,6 +18,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+from ctdetect.synth.records import cloudtrail_record
+
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "210987654321"
 START = datetime(2026, 11, 3, 10, 0, 0, tzinfo=timezone.utc)
@@ -46,16 +48,12 @@ def identity_instance(role: str, instance: str, key: str) -> dict[str, Any]:
 
 
 def record(seq: int, when: datetime, who: dict[str, Any], source: str, action: str, region: str, ip: str, agent: str, error: str | None = None) -> dict[str, Any]:
-    rec: dict[str, Any] = {
-        "eventVersion": "1.10", "userIdentity": who, "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"), "eventSource": source,
-        "eventName": action, "awsRegion": region, "sourceIPAddress": ip, "userAgent": agent, "requestParameters": None,
-        "responseElements": None, "requestID": str(uuid.uuid5(NS, f"req-{seq}")), "eventID": str(uuid.uuid5(NS, f"evt-{seq}")),
-        "readOnly": True, "eventType": "AwsApiCall", "managementEvent": True, "recipientAccountId": ACCOUNT, "eventCategory": "Management",
-    }
-    if error:
-        rec["errorCode"] = error
-        rec["errorMessage"] = f"User: {who['arn']} is not authorized to perform: {source.split('.')[0]}:{action}"
-    return rec
+    # these files carry errorCode and errorMessage last (where this generator first wrote them)
+    denied = {"errorCode": error, "errorMessage": f"User: {who['arn']} is not authorized to perform: {source.split('.')[0]}:{action}"} if error else None
+    return cloudtrail_record(
+        version="1.10", identity=who, time=when.strftime("%Y-%m-%dT%H:%M:%SZ"), source=source, name=action, region=region, ip=ip, agent=agent,
+        account=ACCOUNT, request_id=str(uuid.uuid5(NS, f"req-{seq}")), event_id=str(uuid.uuid5(NS, f"evt-{seq}")), read_only=True, extra=denied,
+    )
 
 
 def multi_region_fires() -> Iterator[dict[str, Any]]:

@@ -26,6 +26,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ctdetect.synth.records import SIGNIN_HOST, cloudtrail_record, console_login_record, tls_details, uuid4
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "scenarios"
 
@@ -119,7 +121,7 @@ _rng = random.Random(20261103)
 
 
 def _uuid() -> str:
-    return str(uuid.UUID(int=_rng.getrandbits(128), version=4))
+    return uuid4(_rng)
 
 
 def api(t: datetime, source: str, name: str, who: dict[str, Any], params: dict[str, Any] | None = None,
@@ -135,42 +137,20 @@ def api(t: datetime, source: str, name: str, who: dict[str, Any], params: dict[s
     host = f"{source.split('.')[0]}.{region}.amazonaws.com"
     if source in GLOBAL_SERVICES:
         region, host = "us-east-1", GLOBAL_SERVICES[source]
-    rec: dict[str, Any] = {
-        "eventVersion": "1.10", "userIdentity": who, "eventTime": iso(t), "eventSource": source,
-        "eventName": name, "awsRegion": region, "sourceIPAddress": ip, "userAgent": ua,
-    }
-    if error:
-        rec["errorCode"], rec["errorMessage"] = error
-    rec["requestParameters"] = params
-    rec["responseElements"] = response if not error else None
-    rec.update({"requestID": rid, "eventID": _uuid(), "readOnly": read_only, "eventType": "AwsApiCall",
-                "managementEvent": True, "recipientAccountId": ACCOUNT, "eventCategory": "Management",
-                "tlsDetails": {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
-                               "clientProvidedHostHeader": host}})
-    if extra:
-        rec.update(extra)
-    return rec
+    return cloudtrail_record(
+        version="1.10", identity=who, time=iso(t), source=source, name=name, region=region, ip=ip, agent=ua, account=ACCOUNT,
+        error_code=error[0] if error else None, error_message=error[1] if error else None,
+        request=params, response=response if not error else None, request_id=rid, event_id=_uuid(), read_only=read_only,
+        tls=tls_details(host), extra=extra,
+    )
 
 
 def console_login(t: datetime, who: dict[str, Any], *, ok: bool = True, mfa: bool = True, ip: str = OFFICE_PARIS) -> dict[str, Any]:
     """A ConsoleLogin record (signin.amazonaws.com, eventType AwsConsoleSignIn)."""
-    rec: dict[str, Any] = {
-        "eventVersion": "1.09", "userIdentity": who, "eventTime": iso(t), "eventSource": "signin.amazonaws.com",
-        "eventName": "ConsoleLogin", "awsRegion": "us-east-1", "sourceIPAddress": ip, "userAgent": UA_CONSOLE,
-    }
-    if not ok:
-        rec["errorMessage"] = "Failed authentication"
-    rec.update({
-        "requestParameters": None,
-        "responseElements": {"ConsoleLogin": "Success" if ok else "Failure"},
-        "additionalEventData": {"LoginTo": "https://console.aws.amazon.com/console/home?state=hashArgs%23&isauthcode=true",
-                                "MobileVersion": "No", "MFAUsed": "Yes" if (mfa and ok) else "No"},
-        "eventID": _uuid(), "readOnly": False, "eventType": "AwsConsoleSignIn", "managementEvent": True,
-        "recipientAccountId": ACCOUNT, "eventCategory": "Management",
-        "tlsDetails": {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
-                       "clientProvidedHostHeader": "signin.aws.amazon.com"},
-    })
-    return rec
+    data = {"LoginTo": "https://console.aws.amazon.com/console/home?state=hashArgs%23&isauthcode=true",
+            "MobileVersion": "No", "MFAUsed": "Yes" if (mfa and ok) else "No"}
+    return console_login_record(version="1.09", identity=who, time=iso(t), ip=ip, agent=UA_CONSOLE, account=ACCOUNT,
+                                event_id=_uuid(), success=ok, additional_data=data, tls=tls_details(SIGNIN_HOST))
 
 
 def failed_login_identity(name: str | None) -> dict[str, Any]:
@@ -217,9 +197,9 @@ def write(s: Scenario, out: Path = OUT) -> None:
     # renumbers the records of another.
     ids = random.Random(s.folder)
     for rec in events:
-        rec["eventID"] = str(uuid.UUID(int=ids.getrandbits(128), version=4))
+        rec["eventID"] = uuid4(ids)
         if "requestID" in rec:
-            rec["requestID"] = str(uuid.UUID(int=ids.getrandbits(128), version=4))
+            rec["requestID"] = uuid4(ids)
     (folder / "events.ndjson").write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in events))
     lines = [f"name = {toml_value(s.folder)}", f"description = {toml_value(s.description)}",
              f"tags = {json.dumps(s.tags)}", "", "[[events]]", 'path = "events.ndjson"', 'format = "cloudtrail"', ""]

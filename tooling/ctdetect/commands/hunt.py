@@ -41,7 +41,8 @@ FORMATS = ("text", "ndjson", "json")
 @click.option("--keep-duplicates", is_flag=True, help="Keep repeated events (same eventID); by default each is read once.")
 @click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True, help="Rows of the table (0: all).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
-def command(paths, fmt, output, rule_filters, job_filters, since, until, min_score, rules_path, jobs_path, package, geoip_db, backend, strict, keep_duplicates, limit, progress):  # type: ignore[no-untyped-def]
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True), help="Also write a self-contained HTML report (timeline, anomaly swimlane, top entities, events and triage per finding).")
+def command(paths, fmt, output, rule_filters, job_filters, since, until, min_score, rules_path, jobs_path, package, geoip_db, backend, strict, keep_duplicates, limit, progress, report_path):  # type: ignore[no-untyped-def]
     """Run every rule and ML job over CloudTrail archives (files, folders, - for stdin)
     and print the findings ranked by score, then time. Exit 2 when nothing can run: no
     content loaded, a --rule/--job naming nothing, --since later than --until."""
@@ -79,5 +80,14 @@ def command(paths, fmt, output, rule_filters, job_filters, since, until, min_sco
         except (HuntUsageError, BackendUnavailable, OSError, ValueError) as exc:
             fail("hunt", str(exc))
         renderer.render(result)
+    if report_path:
+        from ctdetect.reporting.html import write_report
+        from ctdetect.services.report import hunt_report
+
+        try:
+            write_report(hunt_report(result, opts), report_path)
+        except OSError as exc:
+            fail("hunt", f"cannot write the report {report_path}: {exc.strerror or exc}")
+        click.echo(f"wrote the report {report_path}", err=True)
     if strict and result.stats.events_skipped:
         sys.exit(1)

@@ -18,7 +18,8 @@ from ctdetect.commands.options import backend_option, fail, format_option, outpu
 @click.option("--geoip-db", type=click.Path(exists=True, dir_okay=False), envvar="CTDETECT_GEOIP_DB", help="MaxMind .mmdb for source.geo.*.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Scenarios run in parallel processes (default: one per CPU, at most 4).")
 @click.option("--compare", is_flag=True, help="Run both backends (embedded and elasticsearch) and report where they disagree.")
-def command(scenarios, fmt, output, package, backend, geoip_db, workers, compare):  # type: ignore[no-untyped-def]
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True), help="Also write a self-contained HTML report (expectations, timeline, anomaly swimlane, top entities, events and triage per finding).")
+def command(scenarios, fmt, output, package, backend, geoip_db, workers, compare, report_path):  # type: ignore[no-untyped-def]
     """Run scenarios (default: every scenario of the package) and check that the expected
     alerts and anomalies fire and the others stay silent. Exit 1 if any expectation is
     unmet or a scenario reads no events; 2 for bad usage. With --compare: exit 1 when the
@@ -49,6 +50,15 @@ def command(scenarios, fmt, output, package, backend, geoip_db, workers, compare
     finally:
         if output:
             stream.close()
+    if report_path:
+        from ctdetect.reporting.html import write_report
+        from ctdetect.services.report import replay_report
+
+        try:
+            write_report(replay_report(result, package_root, geoip_db), report_path)
+        except OSError as exc:
+            fail("replay", f"cannot write the report {report_path}: {exc.strerror or exc}")
+        click.echo(f"wrote the report {report_path}", err=True)
     if fmt != "text":
         s = result.summary()
         click.echo(f"{s['met']} met, {s['unmet']} unmet, {s['waiting']} waiting in {s['scenarios']} scenario{'' if s['scenarios'] == 1 else 's'}", err=True)

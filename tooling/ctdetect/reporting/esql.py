@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from ctdetect.reporting.values import cell_text
+
 if TYPE_CHECKING:  # the CLI imports FORMATS at start-up; the service loads with the command
     from ctdetect.services.esql import EsqlRun
 
@@ -40,16 +42,8 @@ def esql_summary(run: EsqlRun) -> str:
 
 
 def _table(names: list[str], rows: list[list[object]]) -> str:
-    cells = [[_cell(v) for v in row] for row in rows]
+    cells = [[cell_text(v, "null") for v in row] for row in rows]
     widths = [min(MAX_WIDTH, max([len(n)] + [len(r[i]) for r in cells])) for i, n in enumerate(names)]
     lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths))]
     lines += ["  ".join(v[:w].ljust(w) for v, w in zip(row, widths)) for row in cells]
     return "\n".join(lines) + "\n"
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, list):
-        return ", ".join(_cell(v) for v in value)
-    return str(value)

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import Any, BinaryIO, Callable, Iterator
 
 from ctdetect.backends import get_backend
 from ctdetect.backends.base import RunStats
@@ -84,6 +84,7 @@ class HuntResult:
     floors: dict[str, float] = field(default_factory=dict)
     hidden_below_floor: int = 0  # anomaly records left out by the floors
     notes: list[str] = field(default_factory=list)  # things to know before trusting the result
+    content: RunContent | None = None  # what ran (the report reads rules, datafeeds, playbooks)
 
 
 def _selected(name: str, ident: str, filters: list[str]) -> bool:
@@ -195,10 +196,7 @@ def run_hunt(opts: HuntOptions) -> HuntResult:
     if opts.progress is not None and backend.reports_progress:
         backend.progress = opts.progress
     window = None if opts.keep_duplicates else EventIdWindow()
-    days = DayRange.around(_utc_day(opts.since), _utc_day(opts.until))
-    events = time_ordered(iter_events([str(p) for p in opts.paths], mapper=mapper, on_skip=skips, stdin=opts.stdin,
-                                      dedupe=window, days=days))
-    result = backend.run(events, content.rules, content.jobs)
+    result = backend.run(time_ordered(hunt_events(opts, mapper, skips, window)), content.rules, content.jobs)
     stats = result.stats
     stats.events_skipped = skips.total
     stats.events_duplicate = window.dropped if window is not None else 0
@@ -217,7 +215,14 @@ def run_hunt(opts: HuntOptions) -> HuntResult:
         floors=floors,
         hidden_below_floor=len(kept) - len(findings),
         notes=history_notes(stats.job_history_ms),
+        content=content,
     )
+
+
+def hunt_events(opts: HuntOptions, mapper: Any, skips: SkipCounter, window: EventIdWindow | None) -> Iterator[dict]:
+    """The events a hunt reads, in delivery order (the report reads them a second time)."""
+    days = DayRange.around(_utc_day(opts.since), _utc_day(opts.until))
+    return iter_events([str(p) for p in opts.paths], mapper=mapper, on_skip=skips, stdin=opts.stdin, dedupe=window, days=days)
 
 
 def source_names(findings: list[Finding]) -> dict[tuple[str, str], int]:

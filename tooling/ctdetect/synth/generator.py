@@ -27,12 +27,13 @@ from typing import Any
 
 from ctdetect.synth.params import SynthParams
 from ctdetect.synth.principals import EVENT_VERSION, HOURS_PER_WEEK, Principal, Template, build_principals
+from ctdetect.synth.records import SIGNIN_HOST, RecordMaker, console_login_record, record_maker, tls_details
 
 SLICE_SECONDS = 300
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 _UUID = "%s-%s-4%s-%s%s-%s"
 _SECONDS = [f"{s:02d}Z" for s in range(60)]
-_LOGIN_TLS = {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256", "clientProvidedHostHeader": "signin.aws.amazon.com"}
+_LOGIN_TLS = tls_details(SIGNIN_HOST)
 _LOGIN_URL = "https://console.aws.amazon.com/console/home?hashArgs=%23&isauthcode=true&state=hashArgsFromTB_us-east-1"
 
 
@@ -137,67 +138,29 @@ class _Generator:
         identity = p.console_identity if (t.console and p.console_identity is not None) else p.identity
         prefix = self._minute_cache.get(ts // 60)
         stamp = (prefix + _SECONDS[ts % 60]) if prefix is not None else self._time(ts)
-        rec: dict[str, Any] = {
-            "eventVersion": EVENT_VERSION,
-            "userIdentity": identity,
-            "eventTime": stamp,
-            "eventSource": t.source,
-            "eventName": t.name,
-            "awsRegion": t.region,
-            "sourceIPAddress": p.session_ip,
-            "userAgent": t.agent,
-        }
-        failed = t.error_rate and rng.random() < t.error_rate
-        if failed:
+        code = message = None
+        if t.error_rate and rng.random() < t.error_rate:
             code, message = t.errors[int(rng.random() * len(t.errors))]
-            rec["errorCode"] = code
-            if message:
-                rec["errorMessage"] = message
-        rec["requestParameters"] = t.request
-        rec["responseElements"] = None if failed else t.response
         h = rng.randbytes(32).hex()  # request and event ids (version-4 UUIDs) in one draw
-        rec["requestID"] = _UUID % (h[:8], h[8:12], h[13:16], _VARIANT[h[16]], h[17:20], h[20:32])
-        rec["eventID"] = _UUID % (h[32:40], h[40:44], h[45:48], _VARIANT[h[48]], h[49:52], h[52:])
-        rec["readOnly"] = t.read_only
-        if t.resources is not None:
-            rec["resources"] = t.resources
-        rec["eventType"] = t.event_type
-        rec["managementEvent"] = True
-        rec["recipientAccountId"] = self.account
-        rec["eventCategory"] = "Management"
-        rec["tlsDetails"] = t.tls
-        if t.console:
-            rec["sessionCredentialFromConsole"] = "true"
-        return rec
+        make = t.make or self._maker(t)
+        return make(identity, stamp, p.session_ip, _UUID % (h[32:40], h[40:44], h[45:48], _VARIANT[h[48]], h[49:52], h[52:]),
+                    _UUID % (h[:8], h[8:12], h[13:16], _VARIANT[h[16]], h[17:20], h[20:32]), code, message or None)
+
+    def _maker(self, t: Template) -> RecordMaker:
+        """The record maker of a template, made on its first call and kept on it."""
+        make = record_maker(version=EVENT_VERSION, source=t.source, name=t.name, region=t.region, agent=t.agent, account=self.account,
+                            read_only=t.read_only, request=t.request, response=t.response, resources=t.resources,
+                            event_type=t.event_type, tls=t.tls, from_console=t.console)
+        t.make = make
+        return make
 
     def _login(self, p: Principal, ts: int, agent: str, success: bool) -> dict[str, Any]:
         identity = {k: v for k, v in p.identity_base.items() if k != "accessKeyId"}
         prefix = self._minute_cache.get(ts // 60)
         stamp = (prefix + _SECONDS[ts % 60]) if prefix is not None else self._time(ts)
-        rec: dict[str, Any] = {
-            "eventVersion": EVENT_VERSION,
-            "userIdentity": identity,
-            "eventTime": stamp,
-            "eventSource": "signin.amazonaws.com",
-            "eventName": "ConsoleLogin",
-            "awsRegion": "us-east-1",
-            "sourceIPAddress": p.session_ip,
-            "userAgent": agent,
-        }
-        if not success:
-            rec["errorMessage"] = "Failed authentication"
-        rec["requestParameters"] = None
-        rec["responseElements"] = {"ConsoleLogin": "Success" if success else "Failure"}
-        rec["additionalEventData"] = {"LoginTo": _LOGIN_URL, "MobileVersion": "No",
-                                      "MFAIdentifier": p.mfa_arn, "MFAUsed": "Yes" if success else "No"}
-        rec["eventID"] = self._uuid()
-        rec["readOnly"] = False
-        rec["eventType"] = "AwsConsoleSignIn"
-        rec["managementEvent"] = True
-        rec["recipientAccountId"] = self.account
-        rec["eventCategory"] = "Management"
-        rec["tlsDetails"] = _LOGIN_TLS
-        return rec
+        data = {"LoginTo": _LOGIN_URL, "MobileVersion": "No", "MFAIdentifier": p.mfa_arn, "MFAUsed": "Yes" if success else "No"}
+        return console_login_record(version=EVENT_VERSION, identity=identity, time=stamp, ip=p.session_ip, agent=agent,
+                                    account=self.account, event_id=self._uuid(), success=success, additional_data=data, tls=_LOGIN_TLS)
 
     def run(self) -> Iterator[dict[str, Any]]:
         params = self.params

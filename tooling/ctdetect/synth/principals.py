@@ -41,6 +41,7 @@ from ctdetect.synth.catalog import (
     Action,
 )
 from ctdetect.synth.params import SynthParams
+from ctdetect.synth.records import tls_details
 
 EVENT_VERSION = "1.09"
 HOURS_PER_WEEK = 168
@@ -63,6 +64,7 @@ class Template:
     console: bool = False
     event_type: str = "AwsApiCall"
     resources: list[dict[str, str]] | None = None
+    make: Any = None  # its synth.records maker, set by the generator on first use
 
 
 @dataclass(slots=True)
@@ -122,7 +124,7 @@ def _kebab(name: str) -> str:
 
 def _tls(action: Action, region: str) -> dict[str, str]:
     host = f"{action.service}.amazonaws.com" if action.global_service else f"{action.service}.{region}.amazonaws.com"
-    return {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256", "clientProvidedHostHeader": host}
+    return tls_details(host)
 
 
 def _weekday_profile(tz_offset: float, weekend: float = 0.04) -> list[float]:
