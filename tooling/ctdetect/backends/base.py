@@ -21,6 +21,8 @@ class RunStats:
     problems: list[str] = field(default_factory=list)
     # rule_id, rule name or job_id -> why it did not run (replay reports expectations on them)
     not_run: dict[str, str] = field(default_factory=dict)
+    # seconds spent per phase of the run (compile, feed, anomaly, alerts): for bench/replay.py
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
