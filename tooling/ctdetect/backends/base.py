@@ -24,6 +24,8 @@ class RunStats:
     # job_id -> milliseconds of data its models learnt from (hunt notes too little history);
     # empty when the backend cannot tell
     job_history_ms: dict[str, int] = field(default_factory=dict)
+    # seconds spent per phase of the run (compile, feed, anomaly, alerts): for bench/replay.py
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -40,6 +42,9 @@ class Backend(Protocol):
       in forked worker processes, each with its own instance;
     - ``reports_progress``: honours a ``progress`` attribute (called with the number of
       events read so far) during ``run``.
+
+    ``prepare(rules)`` is told the rules of the runs to come before any of them (replay runs
+    the same rules over every scenario), so a backend can compile them once.
     """
 
     name: str
@@ -54,4 +59,8 @@ class Backend(Protocol):
         jobs: list[tuple[MLJob, Datafeed | None]],
     ) -> RunResult:
         """Run rules and jobs over flat ECS events (in time order where possible)."""
+        ...
+
+    def prepare(self, rules: list[Rule]) -> None:
+        """Get ready for runs of ``rules`` (e.g. compile them once); may do nothing."""
         ...

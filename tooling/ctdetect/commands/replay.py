@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -16,10 +17,11 @@ from ctdetect.commands.options import backend_option, fail, format_option, outpu
 @package_option()
 @backend_option("Backend that runs the package.")
 @click.option("--geoip-db", type=click.Path(exists=True, dir_okay=False), envvar="CTDETECT_GEOIP_DB", help="MaxMind .mmdb for source.geo.*.")
-@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Scenarios run in parallel processes (default: one per CPU, at most 4).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Scenarios run in parallel processes (default: one per CPU).")
+@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal and CI is not set).")
 @click.option("--compare", is_flag=True, help="Run both backends (embedded and elasticsearch) and report where they disagree.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True), help="Also write a self-contained HTML report (expectations, timeline, anomaly swimlane, top entities, events and triage per finding).")
-def command(scenarios, fmt, output, package, backend, geoip_db, workers, compare, report_path):  # type: ignore[no-untyped-def]
+def command(scenarios, fmt, output, package, backend, geoip_db, workers, progress, compare, report_path):  # type: ignore[no-untyped-def]
     """Run scenarios (default: every scenario of the package) and check that the expected
     alerts and anomalies fire and the others stay silent. Exit 1 if any expectation is
     unmet or a scenario reads no events; 2 for bad usage. With --compare: exit 1 when the
@@ -30,11 +32,13 @@ def command(scenarios, fmt, output, package, backend, geoip_db, workers, compare
     if compare:
         _compare(list(scenarios), fmt, output, package_root, geoip_db, workers)
     from ctdetect.reporting.junit import replay_junit
-    from ctdetect.reporting.replay import render_replay_table, replay_dict
+    from ctdetect.reporting.replay import render_replay_table, replay_dict, replay_progress
     from ctdetect.services.replay import ReplayUsageError, run_replay
 
+    show_progress = (sys.stderr.isatty() and not os.environ.get("CI")) if progress is None else progress
     try:
-        result = run_replay(list(scenarios), package_root=package_root, backend=backend, geoip_db=geoip_db, workers=workers)
+        with replay_progress(show_progress, sys.stderr) as tick:
+            result = run_replay(list(scenarios), package_root=package_root, backend=backend, geoip_db=geoip_db, workers=workers, progress=tick)
     except (ReplayUsageError, BackendUnavailable, ValueError, OSError) as exc:
         fail("replay", str(exc))
     stream = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115

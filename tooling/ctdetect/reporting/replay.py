@@ -7,10 +7,34 @@ by name, not UUID, and lines are never wrapped.
 
 from __future__ import annotations
 
-from typing import Any, TextIO
+import contextlib
+from typing import Any, Iterator, TextIO
 
 from ctdetect.services.expectations import Outcome, plural
-from ctdetect.services.replay import ReplayResult
+from ctdetect.services.replay import Progress, ReplayResult
+
+
+@contextlib.contextmanager
+def replay_progress(enabled: bool, err: TextIO) -> Iterator[Progress | None]:
+    """A ``tick(done, total, name)`` callback drawing a progress bar of scenarios on ``err``.
+
+    The bar is transient (erased when the replay ends), so the report that follows is
+    the same with or without it.
+    """
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn
+
+    with Bar(TextColumn("replay"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
+             console=Console(file=err), transient=True) as bar:
+        task = bar.add_task("", total=None)
+
+        def tick(done: int, total: int, name: str) -> None:
+            bar.update(task, completed=done, total=total, description=name)
+
+        yield tick
 
 
 def replay_dict(result: ReplayResult) -> dict[str, Any]:

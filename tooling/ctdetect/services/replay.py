@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ctdetect.backends import get_backend
 from ctdetect.content.model import Expectation, LoadProblem, Rule, Scenario, find_rule
@@ -148,16 +148,20 @@ def target_label(e: Expectation, rules: list[Rule]) -> str:
     return e.job or ""
 
 
-def run_scenario(scenario: Scenario, content: RunContent, backend_name: str, mapper: Any) -> ScenarioResult:
+def run_scenario(scenario: Scenario, content: RunContent, backend: Any, mapper: Any) -> ScenarioResult:
+    """One scenario on ``backend`` (an instance: the embedded one keeps its compiled rules)."""
     skips = SkipCounter()
     errors: list[str] = []
     events = scenario_events(scenario, mapper, skips, errors)
-    backend = get_backend(backend_name)
     result = backend.run(events, content.rules, content.jobs)
     known = {r.rule_id for r in content.rules} | {r.name for r in content.rules} | {j.job_id for j, _ in content.jobs}
     not_run = dict(result.stats.not_run)
     outcomes = [check(e, result.findings, known, not_run, label=target_label(e, content.rules)) for e in scenario.expectations]
     return ScenarioResult(scenario, len(events), skips, outcomes, result.findings, list(result.stats.problems), errors)
+
+
+# called as each scenario ends: (scenarios done, scenarios in all, name of the one that ended)
+Progress = Callable[[int, int, str], None]
 
 
 def run_replay(
@@ -166,50 +170,94 @@ def run_replay(
     backend: str = "embedded",
     geoip_db: str | None = None,
     workers: int | None = None,
+    progress: Progress | None = None,
 ) -> ReplayResult:
     """Run the scenarios. Raises ``ReplayUsageError`` / ``BackendUnavailable`` for bad usage.
 
-    ``workers``: scenarios run in that many processes (default: one per CPU, at most 4);
-    each scenario is independent, so the result does not depend on it.
+    ``workers``: scenarios run in that many processes (default: one per CPU); each
+    scenario is independent and results are kept in scenario order, so the result does
+    not depend on it. ``progress`` is told as each scenario ends.
     """
-    from ctdetect.backends import backend_class, get_backend as _check_backend
-
-    _check_backend(backend)  # fail fast on an unknown or unconfigured backend
+    runner = get_backend(backend)  # also fails fast on an unknown or unconfigured backend
     problems: list[LoadProblem] = []
     content = load_content(package_root)
     if not content.rules and not content.jobs:
         raise ReplayUsageError(f"no rule and no ML job loaded from {package_root}: every expectation would be judged on nothing")
     scenarios = find_scenarios(paths, content.source.path if content.source else package_root, problems)
     mapper = make_mapper(geoip_db)
+    # compiled once here, before any fork: every scenario (and worker) starts from it
+    runner.prepare(content.rules)
     if workers is None:
-        workers = min(4, os.cpu_count() or 1)
-    if workers > 1 and len(scenarios) > 1 and backend_class(backend).in_process:
-        results = _parallel(scenarios, content, backend, mapper, workers)
+        workers = os.cpu_count() or 1
+    workers = min(workers, len(scenarios))
+    if workers > 1 and runner.in_process:
+        results = _parallel(scenarios, content, runner, mapper, workers, progress)
     else:
-        results = [run_scenario(s, content, backend, mapper) for s in scenarios]
+        results = []
+        for scenario in scenarios:
+            # a backend with a server (elasticsearch) gets a fresh client per scenario
+            instance = runner if runner.in_process else get_backend(backend)
+            results.append(run_scenario(scenario, content, instance, mapper))
+            if progress is not None:
+                progress(len(results), len(scenarios), scenario.name)
     scenario_errors = [describe(p) for p in problems if p.severity == "error"]
     return ReplayResult(results, content.problems, scenario_errors, content.describe_source())
+
+
+def expected_cost(scenario: Scenario) -> float:
+    """A rough size of a scenario (events it will read), to start the biggest first.
+
+    Only the order work is handed to workers depends on it, never a result: with the
+    longest scenarios started first, the last worker to finish is not left running a
+    long one alone.
+    """
+    cost = 0.0
+    for src in scenario.events:
+        try:
+            paths = [src.path] if src.path.is_file() else [p for p in src.path.rglob("*") if p.is_file()]
+            for path in paths:
+                size = path.stat().st_size
+                cost += size * (10 if path.suffix == ".gz" else 1) / 1000  # about 1 KB a record
+        except OSError:
+            continue
+    for spec in scenario.synth:
+        params = spec.params
+        try:
+            cost += float(params.get("days", 1)) * float(params.get("events_per_day", 1000))
+        except (TypeError, ValueError):
+            cost += 1000.0
+    return cost
 
 
 _SHARED: dict[str, Any] = {}
 
 
-def _run_indexed(index: int) -> ScenarioResult:
-    return run_scenario(_SHARED["scenarios"][index], _SHARED["content"], _SHARED["backend"], _SHARED["mapper"])
+def _run_indexed(index: int) -> tuple[int, ScenarioResult]:
+    return index, run_scenario(_SHARED["scenarios"][index], _SHARED["content"], _SHARED["backend"], _SHARED["mapper"])
 
 
-def _parallel(scenarios: list[Scenario], content: RunContent, backend: str, mapper: Any, workers: int) -> list[ScenarioResult]:
-    """Scenarios in forked worker processes (they inherit the compiled content), in order."""
+def _parallel(
+    scenarios: list[Scenario], content: RunContent, backend: Any, mapper: Any, workers: int, progress: Progress | None
+) -> list[ScenarioResult]:
+    """Scenarios in forked worker processes (they inherit the compiled content), in scenario order."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     try:
         ctx = multiprocessing.get_context("fork")
     except ValueError:  # no fork on this platform: run in this process
         return [run_scenario(s, content, backend, mapper) for s in scenarios]
     _SHARED.update(scenarios=scenarios, content=content, backend=backend, mapper=mapper)
+    order = sorted(range(len(scenarios)), key=lambda i: -expected_cost(scenarios[i]))
+    results: list[ScenarioResult | None] = [None] * len(scenarios)
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            return list(pool.map(_run_indexed, range(len(scenarios))))
+            futures = [pool.submit(_run_indexed, i) for i in order]
+            for done, future in enumerate(as_completed(futures), 1):
+                index, result = future.result()
+                results[index] = result
+                if progress is not None:
+                    progress(done, len(scenarios), scenarios[index].name)
     finally:
         _SHARED.clear()
+    return [r for r in results if r is not None]
