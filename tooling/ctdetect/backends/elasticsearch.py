@@ -72,10 +72,10 @@ class ElasticsearchBackend:
         self.sleep = sleep
         self._cluster: Cluster | None = None
 
-    @property
-
     def prepare(self, rules: list[Rule]) -> None:
         """Nothing to do ahead: each run creates its rules in Kibana, which compiles them."""
+
+    @property
     def cluster(self) -> Cluster:
         if self._cluster is None:
             try:
