@@ -200,19 +200,33 @@ def compile_datafeed_query(query: dict[str, Any], job_id: str) -> Callable[[dict
     Uses the project's query layer (``parse_query(…, "dsl")`` then
     ``compile_query``). ``match_all`` needs no query layer at all.
     """
+    node = datafeed_query_node(query, job_id)
+    return match_all_events if node is None else compile_clause(node)
+
+
+def datafeed_query_node(query: dict[str, Any], job_id: str) -> Any:
+    """The datafeed's query DSL as a query AST node; ``None`` for ``match_all`` (or no query).
+
+    Raises ``JobConfigError`` naming the job when the query does not parse.
+    """
     if not query or set(query) == {"match_all"}:
-        return _match_all
+        return None
     try:
         from ctdetect.query import parse_query
-        from ctdetect.query.evaluate import compile_query
     except ImportError as exc:  # pragma: no cover - only before the query layer exists
         raise JobConfigError(f"job {job_id}: the datafeed query needs ctdetect.query ({exc})") from exc
     from ctdetect.query.errors import QueryParseError
 
     try:
-        node = parse_query(query, "dsl")
+        return parse_query(query, "dsl")
     except QueryParseError as exc:
         raise JobConfigError(f"job {job_id}: datafeed query: {exc}") from exc
+
+
+def compile_clause(node: Any) -> Callable[[dict[str, Any]], bool]:
+    """A predicate over flat ECS events for one query AST node, with the catalogue's field types."""
+    from ctdetect.query.evaluate import compile_query
+
     return compile_query(node, _field_types())
 
 
@@ -227,5 +241,5 @@ def _field_types() -> dict[str, str]:
         return {}
 
 
-def _match_all(_event: dict[str, Any]) -> bool:
+def match_all_events(_event: dict[str, Any]) -> bool:
     return True
