@@ -38,7 +38,8 @@ def _when(value: str | None, name: str) -> datetime | None:
 @click.option("--keep-duplicates", is_flag=True, help="Keep repeated events (same eventID); by default each is read once.")
 @click.option("--limit", type=int, default=50, show_default=True, help="Rows of the table (0: all).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
-def command(paths, fmt, rule_filters, job_filters, since, until, min_score, rules_path, jobs_path, package_root, geoip_db, backend, strict, keep_duplicates, limit, progress):  # type: ignore[no-untyped-def]
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes decoding and mapping local files (default: every core; 1: all in one process). Results do not depend on it.")
+def command(paths, fmt, rule_filters, job_filters, since, until, min_score, rules_path, jobs_path, package_root, geoip_db, backend, strict, keep_duplicates, limit, progress, workers):  # type: ignore[no-untyped-def]
     """Run every rule and ML job over CloudTrail archives (files, folders, - for stdin)
     and print the findings ranked by score, then time."""
     from ctdetect.backends import BackendUnavailable
@@ -63,6 +64,7 @@ def command(paths, fmt, rule_filters, job_filters, since, until, min_score, rule
         backend=backend,
         stdin=sys.stdin.buffer if "-" in paths else None,
         keep_duplicates=keep_duplicates,
+        workers=workers,
     )
     renderer = HuntRenderer(fmt=fmt, limit=limit)
     show_progress = sys.stderr.isatty() if progress is None else progress
