@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from ctdetect.catalogue import load_catalogue
 from ctdetect.ecs.stream import iter_events
 from ctdetect.engine.anomaly import AnomalyJobRunner
 from ctdetect.engine.anomaly import selection as selection_module
@@ -43,7 +44,8 @@ def _events() -> list[dict[str, Any]]:
 
 
 def _runners() -> list[AnomalyJobRunner]:
-    return [AnomalyJobRunner.from_config(job, feed) for job, feed in load_content(PROJECT).jobs]
+    types = load_catalogue().field_types()  # as the embedded backend passes them
+    return [AnomalyJobRunner.from_config(job, feed, types) for job, feed in load_content(PROJECT).jobs]
 
 
 def _outcome(runners: list[AnomalyJobRunner]) -> str:
@@ -95,8 +97,8 @@ def test_query_errors_same_as_per_event(events: list[dict[str, Any]], monkeypatc
     poisoned = {id(e) for e in events[100:2000:41]}
     compile_real = selection_module.compile_clause
 
-    def fragile(node: Any):
-        inner = compile_real(node)
+    def fragile(node: Any, field_types: Any = None):
+        inner = compile_real(node, field_types or {})
 
         def predicate(event: dict[str, Any]) -> bool:
             if id(event) in poisoned and isinstance(node, Exists):

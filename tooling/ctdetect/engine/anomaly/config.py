@@ -10,9 +10,8 @@ neither matters here (events are handed over directly), so they are accepted as 
 
 from __future__ import annotations
 
-from functools import lru_cache
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from ctdetect.engine.anomaly.errors import JobConfigError
 from ctdetect.timeutil import es_time_seconds
@@ -194,14 +193,15 @@ def _parse_detector(job_id: str, i: int, d: Any) -> DetectorSpec:
     return spec
 
 
-def compile_datafeed_query(query: dict[str, Any], job_id: str) -> Callable[[dict[str, Any]], bool]:
+def compile_datafeed_query(query: dict[str, Any], job_id: str, field_types: Mapping[str, str]) -> Callable[[dict[str, Any]], bool]:
     """Compile the datafeed's query DSL into a predicate over flat ECS events.
 
     Uses the project's query layer (``parse_query(…, "dsl")`` then
-    ``compile_query``). ``match_all`` needs no query layer at all.
+    ``compile_query``) with ``field_types`` (the field catalogue's, passed down by the
+    backend, as the index mapping is in Elasticsearch). ``match_all`` needs no query layer.
     """
     node = datafeed_query_node(query, job_id)
-    return match_all_events if node is None else compile_clause(node)
+    return match_all_events if node is None else compile_clause(node, field_types)
 
 
 def datafeed_query_node(query: dict[str, Any], job_id: str) -> Any:
@@ -223,22 +223,11 @@ def datafeed_query_node(query: dict[str, Any], job_id: str) -> Any:
         raise JobConfigError(f"job {job_id}: datafeed query: {exc}") from exc
 
 
-def compile_clause(node: Any) -> Callable[[dict[str, Any]], bool]:
-    """A predicate over flat ECS events for one query AST node, with the catalogue's field types."""
-    from ctdetect.query.evaluate import compile_query
+def compile_clause(node: Any, field_types: Mapping[str, str]) -> Callable[[dict[str, Any]], bool]:
+    """A predicate over flat ECS events for one query AST node (fields typed by ``field_types``)."""
+    from ctdetect.query.predicate import compile_query
 
-    return compile_query(node, _field_types())
-
-
-@lru_cache(maxsize=1)
-def _field_types() -> dict[str, str]:
-    """ECS/CloudTrail field types from the project's catalogue (keyword when unknown)."""
-    try:
-        from ctdetect.catalogue import load_catalogue
-
-        return dict(load_catalogue().field_types())
-    except Exception:  # noqa: BLE001 - the catalogue is optional; the evaluator defaults to keyword
-        return {}
+    return compile_query(node, field_types)
 
 
 def match_all_events(_event: dict[str, Any]) -> bool:

@@ -26,7 +26,7 @@ import gzip
 import json
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from ctdetect.engine.anomaly import fields, hierarchy, results
 from ctdetect.engine.anomaly.categorical import default_decay_rate
@@ -51,12 +51,17 @@ def renormalization_window_s(spec: JobSpec) -> int:
 class AnomalyJobRunner:
     """Feed events, close buckets, read Elastic-shaped results."""
 
-    def __init__(self, spec: JobSpec, predicate: Callable[[dict[str, Any]], bool], query_node: Any = None) -> None:
+    def __init__(
+        self, spec: JobSpec, predicate: Callable[[dict[str, Any]], bool], query_node: Any = None,
+        field_types: Mapping[str, str] | None = None,
+    ) -> None:
         self.spec = spec
         self.predicate = predicate
         # the datafeed query as an AST (None: match_all, or a runner built from a bare
-        # predicate): ``selection.SharedSelection`` splits it into clauses shared by jobs
+        # predicate) and the field types it was compiled with: ``selection.SharedSelection``
+        # splits it into clauses shared by jobs
         self.query_node = query_node
+        self.field_types: Mapping[str, str] = field_types or {}
         self.span_ms = spec.bucket_span_s * 1000
         self.detectors: list[DetectorModel] = [make_detector(spec, d) for d in spec.detectors]
         self.specs = {d.index: d for d in spec.detectors}
@@ -82,16 +87,19 @@ class AnomalyJobRunner:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_config(cls, job: Any, datafeed: Any = None) -> "AnomalyJobRunner":
+    def from_config(cls, job: Any, datafeed: Any = None, field_types: Mapping[str, str] | None = None) -> "AnomalyJobRunner":
         """Build from a put-job body (dict with ``job_id``) or ``MLJob``, and a datafeed or None.
 
+        ``field_types`` types the datafeed query's fields as the index mapping would (the
+        backend passes the field catalogue's; without it every field is keyword).
         Raises ``JobConfigError`` with one message naming the job and the key at fault.
         """
         spec = parse_job(job, datafeed)
+        types = field_types or {}
         node = datafeed_query_node(spec.query, spec.job_id)
         if node is None:
-            return cls(spec, match_all_events)
-        return cls(spec, compile_clause(node), node)
+            return cls(spec, match_all_events, None, types)
+        return cls(spec, compile_clause(node, types), node, types)
 
     @property
     def job_id(self) -> str:
@@ -418,9 +426,9 @@ class AnomalyJobRunner:
         return notes
 
     @classmethod
-    def load_state(cls, path: str | Path, job: Any, datafeed: Any = None) -> "AnomalyJobRunner":
+    def load_state(cls, path: str | Path, job: Any, datafeed: Any = None, field_types: Mapping[str, str] | None = None) -> "AnomalyJobRunner":
         """A runner for ``job`` that resumes from a state file written by ``save_state``."""
-        runner = cls.from_config(job, datafeed)
+        runner = cls.from_config(job, datafeed, field_types)
         path = Path(path)
         try:
             raw = path.read_bytes()

@@ -71,10 +71,12 @@ class SharedSelection:
                 continue
             parts = node.items if isinstance(node, And) else (node,)
             plan = []
+            types = runner.field_types
             for part in parts:
-                clause = clauses.get(part)
+                key = (part, id(types))  # the same clause under other field types may differ
+                clause = clauses.get(key)
                 if clause is None:
-                    clause = clauses[part] = _Clause(compile_clause(part))
+                    clause = clauses[key] = _Clause(compile_clause(part, types))
                 plan.append(clause)
             self._plans.append(plan)
         self._clauses = list(clauses.values())
