@@ -66,3 +66,48 @@ def test_queries_the_engine_cannot_run_are_reported() -> None:
     findings, stats = run_embedded([esql("from logs-* | enrich pol on user.name", name="enrich rule"), esql("from logs-* | where (", name="bad")], [ev(1, "X")])
     reasons = stats.not_run
     assert "ENRICH" in reasons["enrich rule"] and "does not parse" in reasons["bad"]
+
+
+def test_mv_expand_rows_of_one_document_are_separate_alerts_once() -> None:
+    # Kibana identifies an MV_EXPAND row by the document and the expanded value (generate_alert_id.ts)
+    query = 'from logs-aws.cloudtrail-* metadata _id, _version, _index | where event.action == "CreateAccessKey" | mv_expand related.user | keep _id, _version, _index, related.user'
+    events = [ev(1, "CreateAccessKey", related__user=["alice", "bob", "carol"])]
+    findings, _ = run_embedded([esql(query, from_="now-9m", interval="5m")], events)  # two executions see it
+    assert sorted(f.document["related"]["user"] for f in findings) == ["alice", "bob", "carol"]
+    assert len({f.get("kibana.alert.uuid") for f in findings}) == 3
+
+
+def test_own_limit_counts_only_documents_without_an_alert() -> None:
+    # Kibana excludes the documents that already alerted before the query's pipeline runs, so
+    # `LIMIT 1` gives one new alert per execution, not the same first row again.
+    query = NON_AGG + " | sort @timestamp | limit 1"
+    events = [ev(1 + i * 0.01, "CreateAccessKey", user__name=f"u{i}", user__target__name="t") for i in range(3)]
+    findings, _ = run_embedded([esql(query, from_="now-30m", interval="5m")], events)
+    assert sorted(f.get("user.name") for f in findings) == ["u0", "u1", "u2"]
+
+
+def test_esql_default_of_1000_rows_does_not_cap_a_rule() -> None:
+    # Kibana appends `| limit max_signals + 1` to the query (build_esql_search_request.ts)
+    events = [ev(1 + i * 0.0001, "CreateAccessKey", user__name=f"u{i}", user__target__name="t") for i in range(1100)]
+    findings, _ = run_embedded([esql(NON_AGG, max_signals=1200)], events)
+    assert len(findings) == 1100
+
+
+def test_leading_where_on_event_action_routes_the_rule() -> None:
+    from embedded_run import catalogue_types
+
+    from ctdetect.engine.rules import RuleEngine
+
+    routed = esql('from logs-aws.cloudtrail-* | where event.action in ("ListUsers", "ListRoles") or event.action like "Get*" | stats n = count(*)')
+    unrouted = esql('from logs-aws.cloudtrail-* | where event.action == "ListUsers" or user.name == "x" | stats n = count(*)')
+    engine = RuleEngine.build([routed, unrouted], catalogue_types())
+    by_rule = {c.rule.rule_id: c for c in engine.compiled}
+    assert by_rule[unrouted.rule_id].route is None  # an OR over another field pins nothing
+    route_field, values = by_rule[routed.rule_id].route
+    assert route_field == "event.action" and {v.value for v in values} == {"ListUsers", "ListRoles", "Get*"}
+    offered = {e["event.action"]: len(engine.candidates(e)) for e in (ev(1, "ListRoles"), ev(1, "GetUser"), ev(1, "CreateUser"))}
+    assert offered == {"ListRoles": 2, "GetUser": 2, "CreateUser": 1}
+    # routed or not, the alerts are the same: the filter decides
+    events = [ev(1, "ListUsers"), ev(1.1, "GetUser"), ev(1.2, "CreateUser")]
+    findings, _ = run_embedded([routed], events)
+    assert [f.document["n"] for f in findings] == [2]

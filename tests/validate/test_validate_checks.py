@@ -186,3 +186,32 @@ def test_random_job_and_datafeed_json_never_crash(tmp_path: Path, doc: object) -
     _write(root, {"ml_jobs/j.json": json.dumps(doc), "datafeeds/datafeed-j.json": json.dumps(doc)})
     report = run_checks(load_package(root))
     assert not [p for p in report.problems if p.check in ("internal.error", "load.internal-error")], report.problems
+
+
+def _with_rule_keys(text: str, keys: str) -> str:
+    """``text`` with ``keys`` (TOML lines or a sub-table) added to its ``[rule]`` table."""
+    return text.replace("\n[[rule.threat]]", "\n" + keys + "\n\n[[rule.threat]]", 1)
+
+
+@pytest.mark.parametrize(
+    ("query", "keys", "found"),
+    [
+        # Kibana appends `limit max_signals + 1` after the query: its own LIMIT 10 caps alerts at 10
+        ('from logs-aws.cloudtrail-* metadata _id, _version, _index\n| where event.action == "ListBuckets"\n| limit 10', "", [("esql.rule-limit", 22)]),
+        ('from logs-aws.cloudtrail-* metadata _id, _version, _index\n| where event.action == "ListBuckets"\n| limit 10', "max_signals = 10", []),
+        # a later MV_EXPAND can multiply the rows again: no bound
+        ('from logs-aws.cloudtrail-* metadata _id, _version, _index\n| limit 10\n| mv_expand related.user', "", []),
+        ("from logs-aws.cloudtrail-* | stats n = count(*) by user.name | limit 5", "", [("esql.rule-limit", 20)]),
+        ("from logs-aws.cloudtrail-* | stats n = count(*) by user.name", "max_signals = 20000", [("esql.rule-limit", None), ("elastic.max-signals", None)]),
+        # aggregating: the alert holds only the result columns
+        ("from logs-aws.cloudtrail-* | stats n = count(*) by user.name", '[rule.alert_suppression]\ngroup_by = ["user.name"]', []),
+        ("from logs-aws.cloudtrail-* | stats n = count(*) by user.name", '[rule.alert_suppression]\ngroup_by = ["source.ip"]', [("esql.rule-suppression", None)]),
+        # non-aggregating: the source document's fields are in the alert too
+        ("from logs-aws.cloudtrail-* metadata _id, _version, _index\n| keep _id, _version, _index, user.name", '[rule.alert_suppression]\ngroup_by = ["source.ip"]', []),
+        ("from logs-aws.cloudtrail-* metadata _id, _version, _index\n| eval Esql.x = 1", '[rule.alert_suppression]\ngroup_by = ["Esql.x", "Esql.y"]', [("esql.rule-suppression", None)]),
+    ],
+)
+def test_esql_rule_limits_and_suppression(tmp_path: Path, query: str, keys: str, found: list) -> None:
+    _write(tmp_path, {"r.toml": _with_rule_keys(_esql_rule(query), keys)})
+    problems = [(c, line if c == "esql.rule-limit" and "limit" in query.lower() else None) for c, _, line in _checks(tmp_path)]
+    assert sorted(problems, key=str) == sorted(found, key=str)

@@ -12,6 +12,11 @@ time-range filter on ``@timestamp``, and ``NOW()`` is the execution time):
   comes from the execution's time range and the row, so overlapping executions may alert
   on the same group again (Kibana's documentation advises a look-back no longer than the
   interval for such rules); at most ``max_signals`` rows per execution;
+- what a request reads (``query.esql.rule_limits``): Kibana appends ``| limit max_signals + 1``,
+  so ES|QL's default of 1,000 rows does not apply; a non-aggregating query pages with the
+  documents that already alerted excluded *before* its pipeline runs (so its own ``LIMIT``
+  counts new documents only); with ``MV_EXPAND`` each expanded row of a document is its own
+  alert (identified by the expanded values);
 - ``alert_suppression`` (``group_by``, ``duration``, ``missing_fields_strategy``): alerts
   with the same group values within the duration (else within one execution) are folded
   into the first, which counts them in ``kibana.alert.suppression.docs_count``;
@@ -19,12 +24,17 @@ time-range filter on ``@timestamp``, and ``NOW()`` is the execution time):
   (Kibana's alert documents, flattened), so higher-order rules work: the engine runs such
   rules after the others (``RuleEngine.finish``).
 
-Events stream in; the query's leading ``WHERE`` commands over source fields run as a
-vectorised filter on batches (``query.esql.evaluate.Program.filter_docs``), so only
-candidate events are kept for the executions.
+Events stream in; a leading ``WHERE`` that pins ``event.action`` or ``event.provider``
+routes the rule in the engine's rule index (``esql_route``), so it is offered only the
+events that can pass; the leading ``WHERE`` commands over source fields then run as a
+vectorised filter on batches, one condition at a time over what the earlier ones kept
+(``query.esql.evaluate.Program.filter_docs``), so only candidate events are kept for the
+executions.
 
 References: Kibana docs "Create an ES|QL rule" (aggregating and non-aggregating queries,
-deduplication with METADATA _id, alert suppression) and the alert schema.
+deduplication with METADATA _id, alert suppression), the alert schema, and the rule type's
+executor (``.../detection_engine/rule_types/esql/esql.ts`` and its ``utils/``; see
+``query.esql.rule_limits``).
 """
 
 from __future__ import annotations
@@ -36,9 +46,11 @@ from ctdetect.content.model import Rule
 from ctdetect.ecs.flat import flatten, nest
 from ctdetect.engine.rules.alerts import alert_uuid, event_alert, event_identity, event_index
 from ctdetect.engine.rules.base import CompiledRule, Match, RuleNotEvaluable
+from ctdetect.engine.rules.routing import ROUTE_FIELDS, RouteValue
 from ctdetect.engine.rules.schedule import Schedule
 from ctdetect.engine.rules.timeutil import duration_ms, iso_ms, parse_iso_ms, to_datetime
 from ctdetect.findings import Finding
+from ctdetect.query.esql.rule_limits import expanded_fields, rows_per_request
 from ctdetect.query.esql.sources import selects
 
 BATCH = 2048
@@ -68,7 +80,60 @@ def compile_esql_rule(rule: Rule, schedule: Schedule, time_field: str | None, fi
         raise RuleNotEvaluable(f"ES|QL: {exc}") from None
     reads_alerts = selects(query.indices, ALERTS_INDEX)
     suppression = rule.rule.get("alert_suppression") if isinstance(rule.rule.get("alert_suppression"), dict) else None
-    return EsqlRule(rule, schedule, time_field, program=program, reads_alerts=reads_alerts, suppression=suppression)
+    compiled = EsqlRule(rule, schedule, time_field, program=program, reads_alerts=reads_alerts, suppression=suppression)
+    if not reads_alerts:  # a higher-order rule reads the run's alerts, not the event stream
+        compiled.route = esql_route(program.prefilter_exprs)
+    return compiled
+
+
+def esql_route(conditions: Sequence[Any]) -> tuple[str, frozenset[RouteValue]] | None:
+    """The rule-index key of an ES|QL rule: the ``event.action`` (else ``event.provider``)
+    values its leading ``WHERE`` demands, so the engine offers it only events that can pass.
+
+    Conservative, as ``routing.route_values`` is for the other languages: only ``field ==
+    "x"``, ``=~``, ``IN ("x", ...)``, ``LIKE "x*"`` and ``OR``s of them pin a field; anything
+    else leaves the rule seeing every event (the filter still decides).
+    """
+    for route_field in ROUTE_FIELDS:
+        best: frozenset[RouteValue] | None = None
+        for condition in conditions:
+            values = _route_values(condition, route_field)
+            if values is not None and (best is None or len(values) < len(best)):
+                best = values
+        if best is not None:
+            return route_field, best
+    return None
+
+
+def _route_values(expr: Any, route_field: str) -> frozenset[RouteValue] | None:
+    from ctdetect.query.esql import ast as e
+
+    def pinned(node: Any) -> bool:
+        return isinstance(node, e.FieldRef) and node.name == route_field
+
+    def text(node: Any) -> str | None:
+        return node.value if isinstance(node, e.Literal) and isinstance(node.value, str) else None
+
+    if isinstance(expr, e.Binary):
+        if expr.op == "or":
+            left, right = _route_values(expr.left, route_field), _route_values(expr.right, route_field)
+            return left | right if left is not None and right is not None else None
+        if expr.op in ("==", "=~"):
+            value = text(expr.right) if pinned(expr.left) else text(expr.left) if pinned(expr.right) else None
+            if value is None or "\\" in value:
+                return None
+            return frozenset({RouteValue(value, case_insensitive=expr.op == "=~")})
+        return None
+    if isinstance(expr, e.In) and not expr.negated and pinned(expr.operand):
+        values = [text(i) for i in expr.items]
+        if any(v is None or "\\" in v for v in values):
+            return None
+        return frozenset(RouteValue(v) for v in values if v is not None)
+    if isinstance(expr, e.Like) and not expr.negated and not expr.regex and pinned(expr.operand):
+        if any("\\" in p for p in expr.patterns):
+            return None  # escaped wildcards: let the filter decide
+        return frozenset(RouteValue(p, pattern=True) for p in expr.patterns)
+    return None
 
 
 @dataclass(slots=True)
@@ -77,7 +142,8 @@ class EsqlRule(CompiledRule):
     reads_alerts: bool = False
     suppression: dict | None = None
     pending: list[Match] = field(default_factory=list)
-    alerted: set[int] = field(default_factory=set)
+    alerted: set[tuple] = field(default_factory=set)  # (seq,) or (seq, expanded values): Kibana's alert identity
+    alerted_docs: set[int] = field(default_factory=set)  # documents Kibana excludes from later requests
     suppressed: dict[tuple, tuple[int, dict]] = field(default_factory=dict)  # group -> (until ms, alert flat)
     _index_cache: dict[str, bool] = field(default_factory=dict)
 
@@ -123,25 +189,37 @@ class EsqlRule(CompiledRule):
 
     # ------------------------------------------------------------------ executions
     def _execute(self, executed_at: int, window: Sequence[Match]) -> None:
-        docs = [m.event for m in window]
-        aggregating = self.program.query.aggregating
-        limit = self.rule.max_signals if aggregating else None
-        table = self.program.run(docs, executed_at, limit=limit, prefiltered=True)
+        query = self.program.query
+        aggregating = query.aggregating
+        max_signals = self.rule.max_signals
+        dedupe = not aggregating and "_id" in query.metadata
+        expanded = expanded_fields(query)
+        if dedupe and not expanded:
+            # Kibana's must_not-ids filter: documents that already alerted never reach the pipeline.
+            window = [m for m in window if m.seq not in self.alerted_docs]
+        # One request of max_signals + 1 rows; a non-aggregating query with MV_EXPAND pages on
+        # (its already-alerted rows come back), which reading every row stands in for.
+        limit = None if dedupe and expanded else rows_per_request(max_signals)
+        table = self.program.run([m.event for m in window], executed_at, limit=limit, unbounded=limit is None, prefiltered=True)
         types = table.types
         created = 0
-        dedupe = not aggregating and "_id" in self.program.query.metadata and table.source_rows is not None
         for row_no, row in enumerate(table.rows()):
-            if created >= self.rule.max_signals:
+            if created >= max_signals:
                 break
             columns = {k: _out(v, types.get(k)) for k, v in row.items()}
             if not aggregating and table.source_rows is not None:
                 match = window[table.source_rows[row_no]]
-                if dedupe and match.seq in self.alerted:
-                    continue
-                identities = (event_identity(match.event, match.seq),) if dedupe else (event_identity(match.event, match.seq), executed_at)
-                alert = event_alert(self.rule, self.rule_flat, match.event, match.seq, match.ts, executed_at, extra=columns, identities=identities)
+                ident = event_identity(match.event, match.seq)
                 if dedupe:
-                    self.alerted.add(match.seq)
+                    key = (match.seq, *_expanded_values(expanded, columns))
+                    if key in self.alerted:
+                        continue
+                    identities: tuple = (ident, *key[1:])
+                    self.alerted.add(key)
+                    self.alerted_docs.add(match.seq)
+                else:
+                    identities = (ident, executed_at)
+                alert = event_alert(self.rule, self.rule_flat, match.event, match.seq, match.ts, executed_at, extra=columns, identities=identities)
             else:
                 alert = self._row_alert(columns, executed_at, row_no)
             if self._suppress(alert, executed_at):
@@ -194,6 +272,16 @@ class EsqlRule(CompiledRule):
         self._flush()
         self._settle(None)
         return self.output
+
+
+def _expanded_values(expanded: tuple[str, ...], columns: dict[str, Any]) -> tuple:
+    """What tells apart the rows ``MV_EXPAND`` made of one document (Kibana's ``generateAlertId``):
+    the expanded columns' values, or the whole row when one of them left the result."""
+    if not expanded:
+        return ()
+    if all(name in columns for name in expanded):
+        return tuple(repr(columns[name]) for name in expanded)
+    return (repr(sorted(columns.items())),)
 
 
 def _key(value: Any) -> Any:

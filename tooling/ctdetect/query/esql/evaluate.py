@@ -56,6 +56,7 @@ class Program:
     referenced: set[str]
     patterns: list[str]
     has_limit: bool
+    prefilter_exprs: tuple[e.Expr, ...] = ()  # the conditions of ``prefilter``, as written (rule routing reads them)
 
     @classmethod
     def prepare(cls, query: e.Query, source_columns: Callable[[tuple[str, ...]], dict[str, str] | None]) -> "Program":
@@ -69,6 +70,7 @@ class Program:
         steps: list[Callable[[Table, Context], Table]] = []
         prefilter: list[Column] = []
         prefilter_fields: set[str] = set()
+        prefilter_exprs: list[e.Expr] = []
         covered = 0
         leading = True
         for cmd in query.commands:
@@ -85,6 +87,7 @@ class Program:
                     fields = {n.name for n in part.walk() if isinstance(n, e.FieldRef)}
                     if not _reads_now(part) and not fields & compiler.created:
                         prefilter.append(compiler.expr(part, schema))
+                        prefilter_exprs.append(part)
                         prefilter_fields |= fields
                         usable += 1
                 if usable == len(parts) and covered == len(steps):
@@ -98,14 +101,16 @@ class Program:
             steps.insert(0, row)
         if isinstance(query.source, e.Row):
             covered = 0
-        return cls(query, source_types, steps, prefilter, prefilter_fields, covered, compiler.referenced, compiler.patterns, compiler.has_limit)
+        return cls(query, source_types, steps, prefilter, prefilter_fields, covered, compiler.referenced, compiler.patterns, compiler.has_limit, tuple(prefilter_exprs))
 
     # -------------------------------------------------------------------- running
-    def table(self, docs: list[dict], names: set[str] | None = None) -> Table:
-        """The ``FROM`` table of ``docs``: the columns the query names (or ``names``), as ES|QL cells."""
+    def table(self, docs: list[dict], names: set[str] | None = None, *, exact: bool = False) -> Table:
+        """The ``FROM`` table of ``docs``: the columns the query names (or ``names``; with
+        ``exact`` only those, not the columns a DISSECT/GROK wildcard could name), as ES|QL cells."""
         if names is None:
             names = set(self.referenced) | set(self.query.metadata)
-        if self.patterns and names is not self.prefilter_fields:
+        if self.patterns and not exact:
+            names = set(names)
             keys: set[str] = set()
             for doc in docs:
                 keys.update(doc)
@@ -131,7 +136,8 @@ class Program:
             elif typ == "boolean":
                 values = [_cell(normalise(doc.get(name)), _boolean) for doc in docs]
             else:
-                values = [normalise(doc.get(name)) for doc in docs]
+                # normalise() only changes arrays: plain values are taken as they are.
+                values = [v if (v := doc.get(name)).__class__ is not list and v.__class__ is not tuple else normalise(v) for doc in docs]
             if any(v is not None for v in values) or name in self.source_types:
                 columns[name] = values
                 types[name] = typ
@@ -139,23 +145,28 @@ class Program:
 
     def filter_docs(self, docs: list[dict], now_ms: int) -> list[int]:
         """Indices of the documents the leading ``WHERE``s keep (all, when there are none)."""
-        if not self.prefilter:
-            return list(range(len(docs)))
-        table = self.table(docs, self.prefilter_fields)
-        ctx = Context(now_ms, docs)
-        for condition in self.prefilter:
-            table = table.where(condition(table, ctx))
-        return list(table.source_rows or [])
+        rows = list(range(len(docs)))
+        # One condition at a time, each over the documents the earlier ones kept, reading only
+        # its own fields: a selective first condition spares the others most of the batch.
+        for condition, expr in zip(self.prefilter, self.prefilter_exprs):
+            if not rows:
+                break
+            kept = docs if len(rows) == len(docs) else [docs[i] for i in rows]
+            fields = {n.name for n in expr.walk() if isinstance(n, e.FieldRef)}
+            mask = condition(self.table(kept, fields, exact=True), Context(now_ms, kept))
+            rows = [rows[i] for i, keep in enumerate(mask) if keep is True]
+        return rows
 
-    def run(self, docs: list[dict], now_ms: int, *, limit: int | None = None, prefiltered: bool = False) -> Table:
+    def run(self, docs: list[dict], now_ms: int, *, limit: int | None = None, unbounded: bool = False, prefiltered: bool = False) -> Table:
         """Run the whole query over ``docs``; at most ``limit`` rows (default: ES|QL's 1,000
-        when the query has no ``LIMIT``). ``prefiltered``: every doc passed ``filter_docs``,
+        when the query has no ``LIMIT``; ``unbounded``: every row, as a caller that pages
+        through the results sees them). ``prefiltered``: every doc passed ``filter_docs``,
         so the leading WHEREs it fully applies are not run again."""
         ctx = Context(now_ms, docs)
         table = self.table(docs) if isinstance(self.query.source, e.From) else Table.empty()
         for step in self.steps[self.covered if prefiltered else 0:]:
             table = step(table, ctx)
-        cap = limit if limit is not None else (None if self.has_limit else DEFAULT_LIMIT)
+        cap = limit if limit is not None else (None if self.has_limit or unbounded else DEFAULT_LIMIT)
         if cap is not None and table.size > cap:
             table = table.take(list(range(cap)))
         return table
@@ -272,9 +283,17 @@ class _Compiler:
         def step(table: Table, ctx: Context) -> Table:
             keys_cols = [fn(table, ctx) for _, fn, _ in groups]
             order: dict[tuple, list[int]] = {}
-            for row in range(table.size):
-                for key in _group_keys([col[row] for col in keys_cols]):
-                    order.setdefault(key, []).append(row)
+            if keys_cols:
+                for row, key in enumerate(zip(*keys_cols)):
+                    if any(v.__class__ is list for v in key):  # a multi-valued key: a group a value
+                        for each in _group_keys(list(key)):
+                            order.setdefault(each, []).append(row)
+                    elif key in order:
+                        order[key].append(row)
+                    else:
+                        order[key] = [row]
+            elif table.size:
+                order[()] = list(range(table.size))
             if not groups and not order:
                 order[()] = []
             keys = list(order)

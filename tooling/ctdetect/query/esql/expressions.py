@@ -116,7 +116,21 @@ class ExprCompiler:
         if ip and op in _ORDER:
             order = _ORDER[op]
             return lambda t, c: [_ip_compare(order, a, b) for a, b in zip(left(t, c), right(t, c))]
+        if op in _ORDER:
+            for column, constant, swapped in ((node.left, node.right, False), (node.right, node.left, True)):
+                value = self._constant(constant, column)
+                if value is not None:
+                    return _compare_constant(_ORDER[op], self._coerced(column, constant), value, swapped)
         return lambda t, c: [_apply2(fn, a, b) for a, b in zip(left(t, c), right(t, c))]
+
+    def _constant(self, node: e.Expr, other: e.Expr) -> Any:
+        """The value of a literal ``node`` as compared with ``other`` (a date string cast to
+        epoch ms), or None when ``node`` is not a non-null literal."""
+        if not isinstance(node, e.Literal) or node.value is None or isinstance(node.value, list):
+            return None
+        if node.type == "keyword" and self.type_of(other) in DATE_TYPES:
+            return to_date(node.value)
+        return node.value
 
     def x_not(self, node: e.Not) -> Column:
         inner = self.compile(node.operand)
@@ -225,14 +239,17 @@ class ExprCompiler:
             compiled = [compiled[0], self._as_date(args[1])]
         fn = spec.fn
 
+        nulls, per_value, multi = spec.nulls, spec.per_value, spec.multi
+
         def call(*values: Any) -> Any:
-            if not spec.nulls and any(v is None for v in values):
+            # `None in` and `list in map(type, ...)` test every argument without a Python-level loop
+            if not nulls and None in values:
                 return None
-            if spec.per_value and isinstance(values[0], list):
+            if per_value and values[0].__class__ is list:
                 out = [call(v, *values[1:]) for v in values[0]]
                 out = [v for v in out if v is not None]
                 return out[0] if len(out) == 1 else (out or None)
-            if not spec.multi and any(isinstance(v, list) for v in values):
+            if not multi and list in map(type, values):
                 return None
             try:
                 return fn(*values)
@@ -338,6 +355,32 @@ def _apply2(fn: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
         return fn(a, b)
     except (TypeError, ArithmeticError, ValueError):
         return None
+
+
+def _compare_constant(order: Callable[[Any, Any], bool], column: Column, constant: Any, swapped: bool) -> Column:
+    """A column compared with a constant, a column at a time: the common ``field == "x"``.
+
+    Same results as ``_apply2(_cmp(order), ...)`` cell by cell (a null, a multi-value or a
+    value of another kind than the constant gives null), without its calls per cell: the
+    kinds ``_comparable`` accepts are tested by exact class (document values are plain
+    JSON types), booleans only with booleans and numbers (int, float) with numbers.
+    """
+    if constant.__class__ is bool:
+        kinds: tuple[type, ...] = (bool,)
+    elif constant.__class__ in (int, float):
+        kinds = (int, float)
+    elif constant.__class__ is str:
+        kinds = (str,)
+    else:
+        return lambda t, c: [_apply2(_cmp(order), constant, v) if swapped else _apply2(_cmp(order), v, constant) for v in column(t, c)]
+    if len(kinds) == 1:
+        kind = kinds[0]
+        if swapped:
+            return lambda t, c: [order(constant, v) if v.__class__ is kind else None for v in column(t, c)]
+        return lambda t, c: [order(v, constant) if v.__class__ is kind else None for v in column(t, c)]
+    if swapped:
+        return lambda t, c: [order(constant, v) if v.__class__ is int or v.__class__ is float else None for v in column(t, c)]
+    return lambda t, c: [order(v, constant) if v.__class__ is int or v.__class__ is float else None for v in column(t, c)]
 
 
 def _comparable(a: Any, b: Any) -> bool:

@@ -3,9 +3,11 @@
 Why a module of its own: ES|QL is resolved, not just parsed, by Elasticsearch before it
 runs, and each kind of resolution failure is a check here (unknown column, unknown
 function, wrong arguments, wrong argument type, bad DISSECT/GROK pattern), plus what
-Kibana asks of ES|QL *rules*: a ``FROM`` the package has data for, and ``METADATA _id,
+Kibana asks of ES|QL *rules*: a ``FROM`` the package has data for, ``METADATA _id,
 _version, _index`` on non-aggregating queries, without which Kibana cannot deduplicate
-alerts across overlapping executions (its documentation of the ES|QL rule type).
+alerts across overlapping executions (its documentation of the ES|QL rule type), and the
+limits its rule executor puts on rows and suppression (``query.esql.rule_limits``, which
+cites Kibana's files).
 
 Each query is parsed and analysed once per run (``Context.memo``); problems inside the
 query are placed at the file line and column of the offending token.
@@ -156,11 +158,8 @@ class EsqlRuleMetadata(Check):
         from ctdetect.query.esql.analyze import output_schema
         from ctdetect.query.esql.sources import source_columns
 
-        for rule in ctx.package.rules:
-            if not (rule.language == "esql" or rule.type == "esql") or not isinstance(rule.query, str):
-                continue
-            node, _ = analysed(ctx, rule.query)
-            if node is None or node.aggregating or not node.indices:
+        for rule, node in esql_rules(ctx):
+            if node.aggregating or not node.indices:
                 continue
             missing = [m for m in DEDUP_METADATA if m not in node.metadata]
             if missing:
@@ -171,6 +170,61 @@ class EsqlRuleMetadata(Check):
             dropped = [m for m in DEDUP_METADATA if m not in kept]
             if dropped:
                 yield problem(rule.source, "rule.query", self.id, self.severity, f"non-aggregating ES|QL rule drops {', '.join(dropped)} from its result: Kibana needs them to deduplicate alerts (KEEP them)")
+
+
+def esql_rules(ctx: Context) -> Iterator[tuple[Any, Any]]:
+    """(rule, parsed query) of every ES|QL rule whose query parses."""
+    for rule in ctx.package.rules:
+        if (rule.language == "esql" or rule.type == "esql") and isinstance(rule.query, str):
+            node, _ = analysed(ctx, rule.query)
+            if node is not None:
+                yield rule, node
+
+
+class EsqlRuleLimit(Check):
+    id = "esql.rule-limit"
+    description = "An ES|QL rule can create max_signals alerts an execution: its own LIMIT is not lower, and max_signals stays within the rows Elasticsearch returns for one request."
+    severity = "warning"
+
+    def run(self, ctx: Context) -> Iterator[Problem]:
+        from ctdetect.query.esql.rule_limits import MAX_ROWS_PER_REQUEST, row_bound
+
+        for rule, node in esql_rules(ctx):
+            max_signals = rule.max_signals
+            bound = row_bound(node)
+            if bound is not None and bound[0] < max_signals:
+                count, cmd = bound
+                line, column = query_position(rule.source, "rule.query", _pos(rule.query, cmd.pos), rule.query)
+                per = "groups" if node.aggregating else "new documents"
+                yield problem(rule.source, "rule.query", self.id, self.severity, f"LIMIT {count} caps every execution at {count} alerts, below max_signals {max_signals}: Kibana appends 'limit {max_signals + 1}' after the query, so the {per} beyond the first {count} never alert (drop the LIMIT or lower max_signals)", line=line, column=column)
+            if node.aggregating and max_signals > MAX_ROWS_PER_REQUEST:
+                yield problem(rule.source, "rule.max_signals", self.id, self.severity, f"max_signals {max_signals} cannot be reached: one ES|QL request returns at most {MAX_ROWS_PER_REQUEST:,} rows, and Kibana cannot page an aggregating query")
+
+
+class EsqlRuleSuppression(Check):
+    id = "esql.rule-suppression"
+    description = "An ES|QL rule suppresses on fields its alerts hold: result columns, or for a non-aggregating query also source document fields."
+    severity = "warning"
+    uses = ("catalogue",)
+
+    def run(self, ctx: Context) -> Iterator[Problem]:
+        from ctdetect.query.esql.analyze import output_schema
+        from ctdetect.query.esql.rule_limits import unsuppressible
+        from ctdetect.query.esql.sources import source_columns
+
+        catalogue = ctx.catalogue
+        for rule, node in esql_rules(ctx):
+            suppression = rule.rule.get("alert_suppression")
+            if not isinstance(suppression, dict) or not isinstance(suppression.get("group_by"), list):
+                continue
+            sources = source_columns(node.indices, catalogue)
+            if sources is None and not node.aggregating:
+                continue  # data the catalogue does not describe: its fields cannot be judged
+            kept = output_schema(node, lambda indices: source_columns(indices, catalogue))
+            group_by = [g for g in suppression["group_by"] if isinstance(g, str)]
+            for name in unsuppressible(node, group_by, kept, sources or {}):
+                where = "a column of the query's result (an aggregating query's alert holds nothing else)" if node.aggregating else "a column of the query's result or a field of the source documents"
+                yield problem(rule.source, "rule.alert_suppression.group_by", self.id, self.severity, f"alert_suppression.group_by {name!r} is not {where}: no alert holds it, so suppression treats every alert as missing it")
 
 
 def _pos(text: str, offset: int) -> _At:
@@ -189,4 +243,6 @@ ESQL_CHECKS: tuple[type[Check], ...] = (
     EsqlPattern,
     EsqlIndexPattern,
     EsqlRuleMetadata,
+    EsqlRuleLimit,
+    EsqlRuleSuppression,
 )

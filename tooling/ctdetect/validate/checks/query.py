@@ -110,6 +110,8 @@ def extra_fields(rule: Any) -> Iterator[tuple[str, str]]:
         for name in rule.new_terms.fields:
             yield name, "rule.new_terms.value"
     suppression = rule.rule.get("alert_suppression")
+    if rule.type == "esql":
+        return  # an ES|QL rule may suppress on its result columns: esql.rule-suppression judges them
     if isinstance(suppression, dict) and isinstance(suppression.get("group_by"), list):
         for name in suppression["group_by"]:
             if isinstance(name, str):
