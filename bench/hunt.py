@@ -4,12 +4,27 @@ For each size (``--records``, default 1 million; ``--large`` adds 4 million) thi
 
 1. generates an S3-layout archive of gzip CloudTrail log files with ``ctdetect.synth``
    into ``bench/out/hunt-<N>/`` (kept and reused on later runs);
-2. measures the floor: gunzip + ``orjson.loads`` of every file, in this process;
-3. runs ``ctdetect hunt`` over the archive in a child process, whole package (every rule
-   and ML job), then rules only (no jobs), each timed with its own peak RSS (wait4);
-4. prints one table: records, floor, hunt time, ratio hunt/floor, events/s, peak memory.
+2. measures the floor: gunzip + ``orjson.loads`` of every file, in this process (wall and
+   CPU seconds);
+3. runs each stage of the hunt pipeline in its own child process, each timed (wall, and
+   CPU from ``wait4``, which a busy machine does not inflate) with its own peak RSS:
 
-    python bench/hunt.py [--records 1000000] [--large] [--principals 50] [--content both|rules|whole]
+   - ``read``: the files found, ordered and decoded (``ctdetect.readers``), nothing mapped;
+   - ``map``: the same plus the ECS mapping and time ordering (``ecs.stream`` + ``inputs``);
+   - ``hunt`` with the content asked for (``--content``): rules only (no ML jobs), the whole
+     package, or Elastic's AWS rules (``--content elastic``, from ``../shared/anchors``);
+
+4. prints one table a run: floor, hunt wall and CPU, ratio hunt/floor (wall and CPU),
+   events/s (wall), peak memory, and the share of the hunt's CPU spent reading, mapping,
+   in rules and in jobs (stage differences: reading = read, mapping = map - read, rules =
+   rules-only hunt - map, jobs = whole hunt - rules-only hunt; a content without jobs has
+   no jobs share).
+
+``--cores N`` pins every child (and the floor) to N CPUs (``sched_setaffinity``); without
+it they may use every core.
+
+    python bench/hunt.py [--records 1000000] [--large] [--principals 50]
+                         [--content both|rules|whole|elastic|all] [--cores N]
 
 Figures are printed, never asserted: the test suite does not time anything.
 """
@@ -23,6 +38,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
@@ -30,6 +46,17 @@ import orjson
 
 PROJECT = Path(__file__).resolve().parent.parent
 OUT = PROJECT / "bench" / "out"
+ELASTIC_AWS_RULES = Path(os.environ.get("CTDETECT_SHARED_DIR", PROJECT.parent / "shared")) / "anchors" / "detection-rules" / "rules" / "integrations" / "aws"
+
+
+@dataclass
+class Timing:
+    """One measured child process (or the in-process floor)."""
+
+    wall: float
+    cpu: float
+    peak_mb: float
+    summary: str = ""
 
 
 def archive(records: int, principals: int) -> Path:
@@ -51,35 +78,79 @@ def archive(records: int, principals: int) -> Path:
     return root
 
 
-def floor(root: Path) -> tuple[float, int]:
-    """Seconds to gunzip and parse every log file, and the records seen."""
+def floor(root: Path) -> tuple[Timing, int]:
+    """Time to gunzip and parse every log file (this process), and the records seen."""
     files = sorted(p for p in root.rglob("*.json.gz"))
-    started = time.perf_counter()
+    started, cpu0 = time.perf_counter(), time.process_time()
     count = 0
     for path in files:
         with open(path, "rb") as fh:
             doc = orjson.loads(gzip.decompress(fh.read()))
         count += len(doc.get("Records", ()))
-    return time.perf_counter() - started, count
+    return Timing(time.perf_counter() - started, time.process_time() - cpu0, 0.0), count
 
 
-def run_hunt(root: Path, jobs_dir: Path | None) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MB) and the summary line of one ``ctdetect hunt`` run."""
-    cmd = [sys.executable, "-m", "ctdetect", "hunt", "--package", str(PROJECT), "--format", "ndjson", "--no-progress"]
-    if jobs_dir is not None:
-        cmd += ["--jobs", str(jobs_dir)]
-    cmd.append(str(root))
+def _pin(cores: int | None):
+    """A ``preexec_fn`` that keeps the child on the first ``cores`` CPUs it may use."""
+    if cores is None:
+        return None
+    allowed = sorted(os.sched_getaffinity(0))[:cores]
+    return lambda: os.sched_setaffinity(0, allowed)
+
+
+def measure(cmd: list[str], cores: int | None) -> Timing:
+    """Run ``cmd`` (stdout discarded) and return its wall, CPU (user + system) and peak RSS."""
     started = time.perf_counter()
     with open(os.devnull, "wb") as devnull:
-        proc = subprocess.Popen(cmd, stdout=devnull, stderr=subprocess.PIPE, cwd=PROJECT)
+        proc = subprocess.Popen(cmd, stdout=devnull, stderr=subprocess.PIPE, cwd=PROJECT, preexec_fn=_pin(cores))
         assert proc.stderr is not None
         err = proc.stderr.read().decode(errors="replace")
         _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"ctdetect hunt failed:\n{err}")
-    first = next((line for line in err.splitlines() if line.startswith("events read")), "")
-    return elapsed, usage.ru_maxrss / 1024.0, first
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{err}")
+    summary = next((line for line in err.splitlines() if line.startswith("events read")), "")
+    return Timing(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0, summary)
+
+
+def stage(root: Path, name: str, cores: int | None) -> Timing:
+    """Time one input stage (``read`` or ``map``) in a child process."""
+    return measure([sys.executable, str(Path(__file__).resolve()), "--stage", name, str(root)], cores)
+
+
+def run_stage(name: str, root: str) -> None:
+    """Child side of ``stage``: read (and for ``map``, map and order) every event, print the count."""
+    from ctdetect.ecs.stream import iter_events
+    from ctdetect.readers.order import ordered_files
+    from ctdetect.readers.stream import read_events
+    from ctdetect.services.inputs import make_mapper, time_ordered
+
+    if name == "read":
+        items = read_events(ordered_files([root], lambda _: None), on_skip=lambda _: None)
+    else:
+        items = time_ordered(iter_events([root], mapper=make_mapper(None)))
+    count = sum(1 for _ in items)
+    print(f"events read: {count:,}", file=sys.stderr)
+
+
+def hunt(root: Path, rules: Path | None, jobs: Path | None, cores: int | None) -> Timing:
+    """Time one ``ctdetect hunt`` run (``rules``/``jobs`` replace the package's when given)."""
+    cmd = [sys.executable, "-m", "ctdetect", "hunt", "--package", str(PROJECT), "--format", "ndjson", "--no-progress"]
+    if rules is not None:
+        cmd += ["--rules", str(rules)]
+    if jobs is not None:
+        cmd += ["--jobs", str(jobs)]
+    cmd.append(str(root))
+    return measure(cmd, cores)
+
+
+def shares(read: Timing, mapped: Timing, rules: Timing, whole: Timing | None) -> str:
+    """Reading / mapping / rules / jobs as shares of the hunt's CPU, from stage differences."""
+    total = (whole or rules).cpu
+    parts = [("reading", read.cpu), ("mapping", mapped.cpu - read.cpu), ("rules", rules.cpu - mapped.cpu)]
+    if whole is not None:
+        parts.append(("jobs", whole.cpu - rules.cpu))
+    return " ".join(f"{label} {100 * max(value, 0.0) / total:.0f}%" for label, value in parts)
 
 
 def main() -> None:
@@ -87,24 +158,48 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--large", action="store_true", help="also 4 million records")
     parser.add_argument("--principals", type=int, default=50)
-    parser.add_argument("--content", choices=("both", "rules", "whole"), default="both", help="rules only (no ML jobs), the whole package, or both (default)")
+    parser.add_argument("--content", choices=("both", "rules", "whole", "elastic", "all"), default="both",
+                        help="the package's rules only (no ML jobs), the whole package, both (default), "
+                             "Elastic's AWS rules (no jobs), or all three")
+    parser.add_argument("--cores", type=int, default=None, help="pin each run to this many CPUs")
+    parser.add_argument("--stage", choices=("read", "map"), help=argparse.SUPPRESS)
+    parser.add_argument("root", nargs="?", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.stage:
+        run_stage(args.stage, args.root)
+        return
+    if args.content in ("elastic", "all") and not ELASTIC_AWS_RULES.is_dir():
+        raise SystemExit(f"--content {args.content}: Elastic's AWS rules are not at {ELASTIC_AWS_RULES}")
+    if args.cores is not None:
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args.cores])  # the floor too
     sizes = [args.records] + ([4_000_000] if args.large and args.records != 4_000_000 else [])
     no_jobs = OUT / "no-jobs"
     no_jobs.mkdir(parents=True, exist_ok=True)
-    rows = []
+    cores = args.cores or len(os.sched_getaffinity(0))
+    print(f"{'records':>10} {'content':>14} {'cores':>5} {'floor s':>8} {'floor cpu':>9} {'hunt s':>7} {'hunt cpu':>8} "
+          f"{'ratio':>6} {'cpu ratio':>9} {'events/s':>9} {'peak MB':>8}  share of hunt CPU")
+    notes = []
     for n in sizes:
         root = archive(n, args.principals)
-        floor_s, seen = floor(root)
-        variants = [v for v in (("rules only", no_jobs), ("whole package", None)) if args.content == "both" or v[0].startswith(args.content)]
-        for label, jobs in variants:
-            hunt_s, peak, summary = run_hunt(root, jobs)
-            rows.append((seen, label, floor_s, hunt_s, hunt_s / floor_s, seen / hunt_s, peak, summary))
-    print(f"{'records':>10} {'content':>14} {'floor s':>8} {'hunt s':>8} {'ratio':>6} {'events/s':>10} {'peak MB':>8}")
-    for seen, label, floor_s, hunt_s, ratio, rate, peak, _ in rows:
-        print(f"{seen:>10,} {label:>14} {floor_s:>8.1f} {hunt_s:>8.1f} {ratio:>6.2f} {rate:>10,.0f} {peak:>8.0f}")
-    for row in rows:
-        print(f"  {row[1]} @ {row[0]:,}: {row[7]}")
+        base, seen = floor(root)
+        read, mapped = stage(root, "read", args.cores), stage(root, "map", args.cores)
+        rules = hunt(root, None, no_jobs, args.cores) if args.content in ("both", "rules", "whole", "all") else None
+        runs = []
+        if args.content in ("both", "rules", "all"):
+            runs.append(("rules only", rules, shares(read, mapped, rules, None)))
+        if args.content in ("both", "whole", "all"):
+            whole = hunt(root, None, None, args.cores)
+            runs.append(("whole package", whole, shares(read, mapped, rules, whole)))
+        if args.content in ("elastic", "all"):
+            elastic = hunt(root, ELASTIC_AWS_RULES, no_jobs, args.cores)
+            runs.append(("elastic aws", elastic, shares(read, mapped, elastic, None)))
+        for label, t, split in runs:
+            print(f"{seen:>10,} {label:>14} {cores:>5} {base.wall:>8.2f} {base.cpu:>9.2f} {t.wall:>7.2f} {t.cpu:>8.2f} "
+                  f"{t.wall / base.wall:>6.2f} {t.cpu / base.cpu:>9.2f} {seen / t.wall:>9,.0f} {t.peak_mb:>8.0f}  {split}")
+            notes.append(f"  {label} @ {seen:,}: {t.summary}")
+        notes.append(f"  stages @ {seen:,}: read {read.wall:.2f} s wall {read.cpu:.2f} s cpu {read.peak_mb:.0f} MB; "
+                     f"read+map {mapped.wall:.2f} s wall {mapped.cpu:.2f} s cpu {mapped.peak_mb:.0f} MB")
+    print("\n".join(notes))
 
 
 if __name__ == "__main__":

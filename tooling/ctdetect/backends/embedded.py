@@ -1,7 +1,8 @@
 """The embedded backend: rules and ML jobs evaluated in-process, in one pass.
 
 Every event is offered once to the rule engine (which routes it only to the rules that
-can match its ``event.action``) and once to each anomaly job runner; at the end the
+can match its ``event.action``), and in batches of ``JOB_BATCH`` to the anomaly jobs
+(``engine.anomaly.selection``: each distinct datafeed clause runs once per batch); at the end the
 anomaly findings are computed first, so ``machine_learning`` rules can turn records into
 alerts, then every rule applies Kibana's per-execution logic. Nothing is started, nothing
 leaves the process.
@@ -22,6 +23,8 @@ from ctdetect.catalogue import load_catalogue
 from ctdetect.content.model import Datafeed, MLJob, Rule
 from ctdetect.engine.rules import RuleEngine
 from ctdetect.findings import Finding
+
+JOB_BATCH = 4096  # events handed to the anomaly jobs at once (bounded: memory stays flat)
 
 
 class EmbeddedBackend:
@@ -85,14 +88,22 @@ class EmbeddedBackend:
         progress = self.progress
         count = 0
         if runners:
-            feeders = [r.feed for r in runners]
+            # jobs take events a batch at a time: each datafeed clause is run once per batch
+            from ctdetect.engine.anomaly.selection import SharedSelection
+
+            feed_jobs = SharedSelection(runners).feed
+            batch: list[dict] = []
             for event in events:
                 feed(event, count)
-                for f in feeders:
-                    f(event)
+                batch.append(event)
                 count += 1
+                if len(batch) == JOB_BATCH:
+                    feed_jobs(batch)
+                    batch = []
                 if progress is not None and not count & 8191:
                     progress(count)
+            if batch:
+                feed_jobs(batch)
         else:
             for event in events:
                 feed(event, count)

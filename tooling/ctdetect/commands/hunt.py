@@ -41,8 +41,9 @@ FORMATS = ("text", "ndjson", "json")
 @click.option("--keep-duplicates", is_flag=True, help="Keep repeated events (same eventID); by default each is read once.")
 @click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True, help="Rows of the table (0: all).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes decoding and mapping local files (default: every core; 1: all in one process). Results do not depend on it.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True), help="Also write a self-contained HTML report (timeline, anomaly swimlane, top entities, events and triage per finding).")
-def command(paths, fmt, output, rule_filters, job_filters, since, until, min_score, rules_path, jobs_path, package, geoip_db, backend, strict, keep_duplicates, limit, progress, report_path):  # type: ignore[no-untyped-def]
+def command(paths, fmt, output, rule_filters, job_filters, since, until, min_score, rules_path, jobs_path, package, geoip_db, backend, strict, keep_duplicates, limit, progress, report_path, workers):  # type: ignore[no-untyped-def]
     """Run every rule and ML job over CloudTrail archives (files, folders, - for stdin)
     and print the findings ranked by score, then time. Exit 2 when nothing can run: no
     content loaded, a --rule/--job naming nothing, --since later than --until."""
@@ -69,6 +70,7 @@ def command(paths, fmt, output, rule_filters, job_filters, since, until, min_sco
         backend=backend,
         stdin=sys.stdin.buffer if "-" in paths else None,
         keep_duplicates=keep_duplicates,
+        workers=workers,
     )
     show_progress = sys.stderr.isatty() if progress is None else progress
     with open_output(output, "hunt") as stream:

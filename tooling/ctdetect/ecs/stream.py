@@ -77,33 +77,54 @@ def iter_events(
     order_files: bool = True,
     dedupe: EventIdWindow | None = None,
     days: DayRange | None = None,
+    workers: int = 1,
 ) -> Iterator[dict[str, Any]]:
     """Flat ECS events of ``paths`` (``_ts`` set; ``s3://`` prefixes too). ``dedupe``: drop
     repeated ``event.id``s and count them in it (None: keep every event). ``days``: the
-    delivery days of S3 prefixes to read (None: all). Raises ``S3Error`` when an S3
-    prefix cannot be listed."""
+    delivery days of S3 prefixes to read (None: all). ``workers`` > 1: local files are
+    decoded and mapped in that many worker processes (``ecs.parallel``), the events coming
+    out in exactly the order one process gives. Raises ``S3Error`` when an S3 prefix cannot
+    be listed."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     mapper = mapper or CloudTrailMapper(geoip=geoip)
-    map_record = mapper.map
     report = on_skip or (lambda _: None)
     files = ordered_files(paths, report, days) if order_files else [str(p) for p in paths]
     seen = dedupe.seen if dedupe is not None else None
+    if workers > 1 and stdin is None:
+        from ctdetect.ecs.parallel import mapped_in_workers, parallel_capable
+
+        if parallel_capable(files):
+            events = mapped_in_workers(files, mapper, fmt, report, days, workers)
+        else:
+            events = mapped_events(files, mapper, fmt, report, stdin, days)
+    else:
+        events = mapped_events(files, mapper, fmt, report, stdin, days)
+    if seen is None:
+        yield from events
+        return
+    for event in events:
+        event_id = event.get("event.id")
+        if event_id is not None and type(event_id) is not list and seen(event_id):
+            continue
+        yield event
+
+
+def mapped_events(
+    files: list[str], mapper: CloudTrailMapper, fmt: str, report: Callable[[SkippedInput], None],
+    stdin: BinaryIO | None = None, days: DayRange | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Read ``files`` (already ordered) and map each record: raw CloudTrail through
+    ``mapper``, ECS documents flattened; each bad record is reported and skipped."""
+    map_record = mapper.map
     for item in read_events(files, stdin=stdin, on_skip=report, days=days):
         if fmt != "auto" and item.kind != fmt:
             report(SkippedInput(item.file, item.position, NOT_CLOUDTRAIL if fmt == "cloudtrail" else BAD_RECORD,
                                 f"{item.kind} event where {fmt} was asked for"))
             continue
         try:
-            event = map_record(item.record) if item.kind == "cloudtrail" else ecs_event(item.record)
+            yield map_record(item.record) if item.kind == "cloudtrail" else ecs_event(item.record)
         except MappingError as exc:
             report(SkippedInput(item.file, item.position, BAD_RECORD, f"record {item.position}: {exc}"))
-            continue
         except Exception as exc:  # noqa: BLE001 - one bad record never stops a hunt
             report(SkippedInput(item.file, item.position, BAD_RECORD, f"record {item.position}: cannot be mapped ({exc!r})"))
-            continue
-        if seen is not None:
-            event_id = event.get("event.id")
-            if event_id is not None and type(event_id) is not list and seen(event_id):
-                continue
-        yield event

@@ -20,9 +20,15 @@ A job whose data spans less than ``MIN_HISTORY_DAYS`` gets a note: its models ha
 little history for the scores to mean much. From S3,
 ``since``/``until`` also choose which delivery days are listed and read (plus the day
 after ``until``, for late deliveries): a bucket holds years, a hunt wants days.
+
+``workers`` (default: every core) processes decode and map local files
+(``ecs.parallel``); the events reach the backend in the same order whatever the number,
+so the findings do not depend on it.
 """
 
 from __future__ import annotations
+
+import os
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -69,6 +75,7 @@ class HuntOptions:
     stdin: BinaryIO | None = None
     progress: Callable[[int], None] | None = None
     keep_duplicates: bool = False  # off: repeats of an eventID are dropped (exactly once)
+    workers: int | None = None  # processes decoding and mapping local files; None: every core
 
 
 @dataclass(slots=True)
@@ -222,7 +229,8 @@ def run_hunt(opts: HuntOptions) -> HuntResult:
 def hunt_events(opts: HuntOptions, mapper: Any, skips: SkipCounter, window: EventIdWindow | None) -> Iterator[dict]:
     """The events a hunt reads, in delivery order (the report reads them a second time)."""
     days = DayRange.around(_utc_day(opts.since), _utc_day(opts.until))
-    return iter_events([str(p) for p in opts.paths], mapper=mapper, on_skip=skips, stdin=opts.stdin, dedupe=window, days=days)
+    return iter_events([str(p) for p in opts.paths], mapper=mapper, on_skip=skips, stdin=opts.stdin, dedupe=window, days=days,
+                       workers=opts.workers or available_cores())
 
 
 def source_names(findings: list[Finding]) -> dict[tuple[str, str], int]:
@@ -232,6 +240,11 @@ def source_names(findings: list[Finding]) -> dict[tuple[str, str], int]:
         key = ("rule" if f.kind == "alert" else "job", f.name)
         out[key] = out.get(key, 0) + 1
     return out
+
+
+def available_cores() -> int:
+    """The CPUs this process may run on (its affinity mask, not the machine's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _utc_day(moment: datetime | None) -> date | None:

@@ -200,18 +200,32 @@ def compile_datafeed_query(query: dict[str, Any], job_id: str, field_types: Mapp
     ``compile_query``) with ``field_types`` (the field catalogue's, passed down by the
     backend, as the index mapping is in Elasticsearch). ``match_all`` needs no query layer.
     """
+    node = datafeed_query_node(query, job_id)
+    return match_all_events if node is None else compile_clause(node, field_types)
+
+
+def datafeed_query_node(query: dict[str, Any], job_id: str) -> Any:
+    """The datafeed's query DSL as a query AST node; ``None`` for ``match_all`` (or no query).
+
+    Raises ``JobConfigError`` naming the job when the query does not parse.
+    """
     if not query or set(query) == {"match_all"}:
-        return _match_all
+        return None
     from ctdetect.query import parse_query
     from ctdetect.query.errors import QueryParseError
-    from ctdetect.query.predicate import compile_query
 
     try:
-        node = parse_query(query, "dsl")
+        return parse_query(query, "dsl")
     except QueryParseError as exc:
         raise JobConfigError(f"job {job_id}: datafeed query: {exc}") from exc
+
+
+def compile_clause(node: Any, field_types: Mapping[str, str]) -> Callable[[dict[str, Any]], bool]:
+    """A predicate over flat ECS events for one query AST node (fields typed by ``field_types``)."""
+    from ctdetect.query.predicate import compile_query
+
     return compile_query(node, field_types)
 
 
-def _match_all(_event: dict[str, Any]) -> bool:
+def match_all_events(_event: dict[str, Any]) -> bool:
     return True

@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from ctdetect.engine.anomaly import fields, hierarchy, results
 from ctdetect.engine.anomaly.categorical import default_decay_rate
-from ctdetect.engine.anomaly.config import JobSpec, compile_datafeed_query, parse_job
+from ctdetect.engine.anomaly.config import JobSpec, compile_clause, datafeed_query_node, match_all_events, parse_job
 from ctdetect.engine.anomaly.detectors import DetectorModel, Leaf, make_detector
 from ctdetect.engine.anomaly.errors import StateError
 from ctdetect.engine.anomaly.normalizer import Normalizer
@@ -50,9 +50,17 @@ def renormalization_window_s(spec: JobSpec) -> int:
 class AnomalyJobRunner:
     """Feed events, close buckets, read Elastic-shaped results."""
 
-    def __init__(self, spec: JobSpec, predicate: Callable[[dict[str, Any]], bool]) -> None:
+    def __init__(
+        self, spec: JobSpec, predicate: Callable[[dict[str, Any]], bool], query_node: Any = None,
+        field_types: Mapping[str, str] | None = None,
+    ) -> None:
         self.spec = spec
         self.predicate = predicate
+        # the datafeed query as an AST (None: match_all, or a runner built from a bare
+        # predicate) and the field types it was compiled with: ``selection.SharedSelection``
+        # splits it into clauses shared by jobs
+        self.query_node = query_node
+        self.field_types: Mapping[str, str] = field_types or {}
         self.span_ms = spec.bucket_span_s * 1000
         self.detectors: list[DetectorModel] = [make_detector(spec, d) for d in spec.detectors]
         self.specs = {d.index: d for d in spec.detectors}
@@ -86,7 +94,11 @@ class AnomalyJobRunner:
         Raises ``JobConfigError`` with one message naming the job and the key at fault.
         """
         spec = parse_job(job, datafeed)
-        return cls(spec, compile_datafeed_query(spec.query, spec.job_id, field_types or {}))
+        types = field_types or {}
+        node = datafeed_query_node(spec.query, spec.job_id)
+        if node is None:
+            return cls(spec, match_all_events, None, types)
+        return cls(spec, compile_clause(node, types), node, types)
 
     @property
     def job_id(self) -> str:
@@ -111,44 +123,84 @@ class AnomalyJobRunner:
         try:
             selected = self.predicate(event)
         except Exception as exc:  # noqa: BLE001 - a bad record must not stop the run
-            self.counts["query_errors"] += 1
-            self._problem(f"event #{self._seen}: datafeed query failed on it ({exc})")
+            self._query_failed(self._seen, exc)
             return
         if not selected:
             self.counts["filtered_out"] += 1
             return
-        t = event.get("_ts")
-        if type(t) is not int:
-            t = fields.event_time_ms(event, self.spec.time_field, self.spec.time_format)
-            if t is None:
-                self.counts["invalid_time"] += 1
-                self._problem(f"event #{self._seen}: no usable time in _ts or {self.spec.time_field!r}; skipped")
-                return
-        bucket = t - t % self.span_ms
-        if bucket != self.open_bucket:
-            if self.open_bucket is None:
-                self.open_bucket = bucket
-            elif bucket < self.open_bucket:
-                self.counts["out_of_order"] += 1
-                return
-            else:
-                self._close_until(bucket)
-        weight = 1.0
-        if self.spec.summary_count_field_name:
-            w = fields.number(event, self.spec.summary_count_field_name)
-            weight = w if w is not None and w > 0 else 1.0
+        self._accept((event,), (0,), self._seen - 1)
+
+    def feed_selected(self, events: list[dict[str, Any]], selected: list[int], failed: dict[int, Exception]) -> None:
+        """Offer a batch whose datafeed selection is already known (``selection.SharedSelection``).
+
+        ``selected``: indices (ascending) of the events the query selects; ``failed``: index ->
+        the error the query raised on that event. The result is the same as ``feed`` on
+        each event in turn: same counts, same problems (numbered by event), same models.
+        """
+        base = self._seen
+        self._seen += len(events)
+        self.counts["filtered_out"] += len(events) - len(selected) - len(failed)
+        if not failed:
+            self._accept(events, selected, base)
+            return
+        # a failing event's problem must come in its place among the selected events' ones
+        done = 0
+        for index in sorted(failed):
+            cut = done
+            while cut < len(selected) and selected[cut] < index:
+                cut += 1
+            self._accept(events, selected[done:cut], base)
+            done = cut
+            self._query_failed(base + index + 1, failed[index])
+        self._accept(events, selected[done:], base)
+
+    def _query_failed(self, number: int, exc: Exception) -> None:
+        self.counts["query_errors"] += 1
+        self._problem(f"event #{number}: datafeed query failed on it ({exc})")
+
+    def _accept(self, events: Any, indices: Any, base: int) -> None:
+        """Put the selected events ``events[i]`` (``i`` in ``indices``, in order) into buckets and
+        detectors; ``base`` + i + 1 is an event's number in problems. Per-event work is kept
+        to the time, the bucket and the detectors' dictionary updates (locals hoisted)."""
+        spec = self.spec
+        span = self.span_ms
+        counts = self.counts
         names = self._infl_names
-        if names:
-            # value_tuple inlined for the one-string case (one lookup per influencer per job)
-            vt = fields.value_tuple
-            get = event.get
-            infl = tuple([(v,) if type(v := get(n)) is str and v else vt(event, n) for n in names])
-        else:
-            infl = ()
-        for add in self._adders:
-            add(event, infl, weight)
-        self.open_count += 1
-        self.counts["processed"] += 1
+        adders = self._adders
+        summary = spec.summary_count_field_name
+        vt = fields.value_tuple
+        for i in indices:
+            event = events[i]
+            t = event.get("_ts")
+            if type(t) is not int:
+                t = fields.event_time_ms(event, spec.time_field, spec.time_format)
+                if t is None:
+                    counts["invalid_time"] += 1
+                    self._problem(f"event #{base + i + 1}: no usable time in _ts or {spec.time_field!r}; skipped")
+                    continue
+            bucket = t - t % span
+            if bucket != self.open_bucket:
+                if self.open_bucket is None:
+                    self.open_bucket = bucket
+                elif bucket < self.open_bucket:
+                    counts["out_of_order"] += 1
+                    continue
+                else:
+                    self._close_until(bucket)
+            weight = 1.0
+            if summary:
+                w = fields.number(event, summary)
+                weight = w if w is not None and w > 0 else 1.0
+            if names:
+                # value_tuple inlined for the one-string case (one lookup per influencer per job)
+                get = event.get
+                infl = tuple([(v,) if type(v := get(n)) is str and v else vt(event, n) for n in names])
+            else:
+                infl = ()
+            for add in adders:
+                add(event, infl, weight)
+            self.open_count += 1
+            counts["processed"] += 1
 
     def feed_many(self, events: Iterable[dict[str, Any]]) -> int:
         """Feed every event of an iterable; returns how many were offered."""

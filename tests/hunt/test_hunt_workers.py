@@ -1,0 +1,79 @@
+"""Decoding and mapping in worker processes (``ecs.parallel``, ``hunt --workers N``): the
+events, the skips and the findings are byte-identical for any number of workers.
+
+The archive: a seeded synthetic S3 export cut into many small chunks (``CHUNK_BYTES``
+made tiny, so several chunks are in flight at once), plus a broken gzip file, a file that
+is not JSON and a record that cannot be mapped, so skips cross the process boundary too.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from itertools import islice
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ctdetect.cli import cli
+from ctdetect.ecs import parallel
+from ctdetect.ecs.stream import EventIdWindow, iter_events
+from ctdetect.synth import SynthParams, generate
+from ctdetect.synth.writers import write_s3_layout
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("workers") / "AWSLogs"
+    params = SynthParams(seed=9, start="2026-03-02T00:00:00Z", days=3, principals=8, events_per_day=1500, travel_rate=0.2)
+    records = list(islice(generate(params), 2500))
+    write_s3_layout(records, root, account_id=params.account_id, seed=params.seed)
+    odd = root / "odd"
+    odd.mkdir()
+    (odd / "broken.json.gz").write_bytes(gzip.compress(b'{"Records": [') [:-6])
+    (odd / "notes.txt").write_text("not json at all\n")
+    bad = dict(records[0], eventTime="not a time", eventID="bad-time")
+    stop = dict(records[2], eventName="StopLogging", eventSource="cloudtrail.amazonaws.com", eventID="stop-logging")
+    stop.pop("errorCode", None)
+    (odd / "bad.json").write_text(json.dumps({"Records": [bad, records[1], stop]}))
+    return root
+
+
+def _read(archive: Path, workers: int) -> tuple[list[dict], list]:
+    skips: list = []
+    events = list(iter_events([archive], on_skip=skips.append, dedupe=EventIdWindow(), workers=workers))
+    return events, [(s.file, s.record, s.reason, s.message) for s in skips]
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_events_and_skips_same_for_any_workers(archive: Path, workers: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    one = _read(archive, 1)
+    monkeypatch.setattr(parallel, "CHUNK_BYTES", 10_000)
+    assert len(parallel.chunks([str(p) for p in sorted(archive.rglob("*.gz"))])) > 2 * workers
+    many = _read(archive, workers)
+    assert len(one[0]) > 2000 and len(one[1]) >= 3
+    assert many == one
+
+
+def test_stdin_and_one_file_stay_in_process() -> None:
+    assert not parallel.parallel_capable(["-"])
+    assert not parallel.parallel_capable([])
+    assert parallel.parallel_capable(["a.json.gz", "b.json.gz"])
+
+
+def test_hunt_findings_same_for_any_workers(archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``hunt --workers``: the package's rules (the jobs' input is the same stream, proven above)."""
+    monkeypatch.setattr(parallel, "CHUNK_BYTES", 20_000)
+    no_jobs = tmp_path / "no-jobs"
+    no_jobs.mkdir()
+    outputs = []
+    for workers in ("1", "3"):
+        res = CliRunner().invoke(cli, ["hunt", "--package", str(PROJECT), "--jobs", str(no_jobs), "--format", "ndjson", "--workers", workers, str(archive)],
+                                 catch_exceptions=False)
+        assert res.exit_code == 0, res.output
+        outputs.append(res.stdout)
+    assert outputs[0].count("\n") > 0
+    assert outputs[1] == outputs[0]
