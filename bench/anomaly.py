@@ -31,6 +31,7 @@ from typing import Any
 
 import orjson
 
+from ctdetect.catalogue import load_catalogue
 from ctdetect.engine.anomaly import AnomalyJobRunner
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,7 +138,8 @@ def package_jobs(events: list[dict[str, Any]]) -> tuple[int, float]:
         feed_path = ROOT / "datafeeds" / f"datafeed-{body['job_id']}.json"
         feed = json.loads(feed_path.read_text()) if feed_path.exists() else None
         pairs.append((body, feed))
-    runners = [AnomalyJobRunner.from_config(j, f) for j, f in pairs]
+    types = load_catalogue().field_types()
+    runners = [AnomalyJobRunner.from_config(j, f, types) for j, f in pairs]
     t0 = time.perf_counter()
     for e in events:
         for r in runners:

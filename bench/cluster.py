@@ -17,22 +17,19 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
+from ctdetect.content.loaders import load_package
+from ctdetect.deploy.planner import plan
+from ctdetect.elastic.retry import RetryPolicy
+from ctdetect.elastic.settings import ConnectionSettings
+from ctdetect.services.deploy import run_deploy
+from ctdetect_testsupport.fakecluster import FakeElastic
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-from deploy.fakecluster import FakeElastic  # noqa: E402
-
-from ctdetect.content.loaders import load_package  # noqa: E402
-from ctdetect.deploy.planner import plan  # noqa: E402
-from ctdetect.elastic.retry import RetryPolicy  # noqa: E402
-from ctdetect.elastic.settings import ConnectionSettings  # noqa: E402
-from ctdetect.services.deploy import run_deploy  # noqa: E402
 
 
 def scaled_package(scale: int, where: Path) -> Path:

@@ -43,10 +43,12 @@ def events(records: int, principals: int) -> list[dict]:
 
 
 def timed(label: str, rules: list, docs: list[dict]) -> None:
+    from ctdetect.catalogue import load_catalogue
     from ctdetect.engine.rules import RuleEngine
 
+    types = load_catalogue().field_types()
     started = time.perf_counter()
-    engine = RuleEngine.build(rules)
+    engine = RuleEngine.build(rules, types)
     for seq, doc in enumerate(docs):
         engine.feed(doc, seq)
     alerts = engine.finish([])

@@ -101,7 +101,8 @@ def bench_evaluate(events: int) -> None:
         print(f"evaluate: skipped ({RULES} absent)")
         return
     from ctdetect.catalogue import load_catalogue
-    from ctdetect.query.evaluate import compile_query, required_terms
+    from ctdetect.query.exact import required_terms
+    from ctdetect.query.predicate import compile_query
 
     types = {info.name: info.type for info in load_catalogue()}
     t0 = time.perf_counter()

@@ -42,10 +42,12 @@ LAYERS: dict[str, int] = {
     "stack": 5,
     # one service per command
     "services": 6,
+    # every report: one module per result type (text, JSON, JUnit, SARIF, tables)
+    "reporting": 7,
     # thin front end
-    "commands": 7,
-    "cli": 7,
-    "__main__": 7,
+    "commands": 8,
+    "cli": 8,
+    "__main__": 8,
 }
 NAMES = {rank: [n for n, r in LAYERS.items() if r == rank] for rank in set(LAYERS.values())}
 
@@ -127,7 +129,8 @@ def test_named_rules_hold() -> None:
         "engine": {"services", "cli", "commands", "backends"},
         "backends": {"services", "cli", "commands", "deploy", "export", "stack"},
         "elastic": {"services", "cli", "commands", "deploy", "backends", "export", "stack"},
-        "services": {"cli", "commands"},
+        "services": {"cli", "commands", "reporting"},
+        "reporting": {"cli", "commands"},
         "catalogue": {n for n in LAYERS if n not in ("catalogue", "data")},
         "attack": {n for n in LAYERS if n not in ("attack", "data")},
         "geoip": {n for n in LAYERS if n not in ("geoip", "data")},
@@ -139,6 +142,17 @@ def test_named_rules_hold() -> None:
             if _layer_of(target) in forbidden.get(own or "", set()):
                 broken.append(f"{path.relative_to(PACKAGE_DIR.parent.parent)}:{line}: {own} must not import {target}")
     assert broken == [], "\n".join(broken)
+
+
+def test_package_never_imports_test_support() -> None:
+    """``ctdetect_testsupport`` (the fake cluster) is not in the wheel: the package must not need it."""
+    found = []
+    for path in _all_modules():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            found += [f"{path.relative_to(PACKAGE_DIR.parent.parent)}:{node.lineno}" for n in names if n.split(".")[0] == "ctdetect_testsupport"]
+    assert found == [], f"ctdetect imports its test support: {found}"
 
 
 def test_import_parser_resolves_relative_imports(tmp_path: Path) -> None:

@@ -28,3 +28,10 @@ def _glob(pattern: str) -> re.Pattern[str]:
     """Setuptools' glob as a regex: ``*`` stays within one folder, ``**/`` spans any number."""
     out = "".join("(?:[^/]+/)*" if part == "**/" else "[^/]*" if part == "*" else re.escape(part) for part in re.split(r"(\*\*/|\*)", pattern))
     return re.compile(out)
+
+
+def test_test_support_is_not_shipped() -> None:
+    """The fake cluster is importable in a clone (tests, bench) but never part of the wheel."""
+    find = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"]["find"]
+    assert (ROOT / "tooling" / "ctdetect_testsupport" / "__init__.py").exists()
+    assert "ctdetect_testsupport*" in find.get("exclude", []), "exclude ctdetect_testsupport from the wheel in pyproject.toml"

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import shared_path
 
-from ctdetect.engine.anomaly import AnomalyJobRunner, run_jobs
+from ctdetect.engine.anomaly import AnomalyJobRunner
+from engine.embedded_run import run_embedded
 
 FILES = ("status200.txt", "status503.txt", "mysqlabort.txt")
 JOB = {
@@ -70,13 +71,12 @@ def test_golden_rare_by_status_reports_the_eleven_503_buckets(golden_ndjson: tup
     assert runner.counts["out_of_order"] == 0
 
 
-def test_golden_via_run_jobs_findings(golden_ndjson: tuple[Path, list[int]]) -> None:
+def test_golden_via_the_embedded_backend(golden_ndjson: tuple[Path, list[int]]) -> None:
     path, buckets_503 = golden_ndjson
-    problems: list[str] = []
     # the 503 buckets lie in the first 5.5 days: stop there to keep the test quick
     events = (e for e in _events(path) if e["@timestamp"] < "2012-09-09T15:00")
-    findings = run_jobs([(JOB, DATAFEED)], events, problems=problems)
-    assert problems == []
+    findings, stats = run_embedded([], events, [(JOB, DATAFEED)])
+    assert stats.problems == [] and stats.not_run == {}
     assert sorted({int(f.timestamp.timestamp()) for f in findings}) == buckets_503
     assert {f.entity["status"] for f in findings} == {"status503", "mysqlabort"}
     assert all(f.kind == "anomaly" and f.source_id == JOB["job_id"] for f in findings)

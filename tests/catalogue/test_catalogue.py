@@ -267,17 +267,17 @@ def test_fields_used_by_elastic_ml_modules_are_catalogued(cat: FieldCatalogue, s
 
 
 def test_committed_catalogue_is_what_the_generator_writes(shared_dir: Path) -> None:
-    """tooling/ctdetect/data/fields.json is up to date with tools/gen_field_catalogue.py."""
+    """tooling/ctdetect/data/fields.json is up to date with generators/gen_field_catalogue.py."""
     import importlib.util
 
     from ctdetect.catalogue import DEFAULT_PATH
 
     shared_path("anchors", "ecs", "ecs_flat.yml")
-    script = Path(__file__).resolve().parents[2] / "tools" / "gen_field_catalogue.py"
+    script = Path(__file__).resolve().parents[2] / "generators" / "gen_field_catalogue.py"
     spec = importlib.util.spec_from_file_location("gen_field_catalogue", script)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.dump(module.build(shared_dir)) == DEFAULT_PATH.read_text(encoding="utf-8"), (
-        "run: python tools/gen_field_catalogue.py"
+        "run: python generators/gen_field_catalogue.py"
     )

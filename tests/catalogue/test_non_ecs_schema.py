@@ -11,7 +11,7 @@ import pytest
 from ctdetect.catalogue import CatalogueError, load_catalogue
 from ctdetect.catalogue.loader import NON_ECS_SCHEMA_PATH
 from ctdetect.content.loaders import load_package
-from ctdetect.engine.rules.engine import default_field_types
+from ctdetect.backends.embedded import EmbeddedBackend
 from ctdetect.validate.runner import run_checks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,9 +55,10 @@ def test_removing_a_declaration_makes_the_rule_fail(tmp_path: Path, monkeypatch:
 
 
 def test_engine_types_come_from_the_same_file() -> None:
-    assert default_field_types()[KEY] == "keyword"
+    engine_types = EmbeddedBackend().field_types
+    assert engine_types[KEY] == "keyword"
     # a boolean declaration stays a keyword for the engine: Elasticsearch indexes flattened leaves as keywords
-    assert default_field_types()["aws.cloudtrail.flattened.request_parameters.withDecryption"] == "keyword"
+    assert engine_types["aws.cloudtrail.flattened.request_parameters.withDecryption"] == "keyword"
 
 
 def test_patterns_and_catalogued_sub_keys_are_not_undeclared() -> None:

@@ -193,7 +193,7 @@ def test_scenario_expectations_name_existing_rules_and_jobs(package: Package) ->
 
 
 def test_host_baselines_are_what_the_generator_makes() -> None:
-    spec = importlib.util.spec_from_file_location("gen_imds_events", ROOT / "tools" / "gen_imds_events.py")
+    spec = importlib.util.spec_from_file_location("gen_imds_events", ROOT / "generators" / "gen_imds_events.py")
     gen = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = gen  # dataclasses look their module up while the class is built
     spec.loader.exec_module(gen)  # type: ignore[union-attr]
@@ -210,12 +210,13 @@ def test_host_baselines_are_what_the_generator_makes() -> None:
 
 
 def test_readme_coverage_table_is_up_to_date() -> None:
+    from ctdetect.reporting.coverage import render_markdown
     from ctdetect.services import coverage as svc
 
     _, coverage = svc.coverage_for_root(ROOT)
     current = svc.current_section((ROOT / "README.md").read_text(encoding="utf-8"))
     assert current is not None, "README.md has no coverage markers: run `ctdetect coverage --write-readme`"
-    assert current == svc.render_markdown(coverage), "README coverage table is stale: run `ctdetect coverage --write-readme`"
+    assert current == render_markdown(coverage), "README coverage table is stale: run `ctdetect coverage --write-readme`"
 
 
 def test_quiet_month_is_within_the_alert_budget() -> None:
@@ -258,9 +259,9 @@ def test_metadata_service_scenarios_replay_green() -> None:
 
 
 def test_cloudtrail_scenario_files_are_what_the_generator_makes() -> None:
-    spec = importlib.util.spec_from_file_location("gen_ct_scenarios", ROOT / "tools" / "gen_ct_scenarios.py")
+    spec = importlib.util.spec_from_file_location("gen_ct_scenarios", ROOT / "generators" / "gen_ct_scenarios.py")
     gen = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = gen
     spec.loader.exec_module(gen)  # type: ignore[union-attr]
     stale = [str(path.relative_to(ROOT)) for path, data in gen.outputs().items() if not path.exists() or path.read_bytes() != data]
-    assert not stale, f"run python tools/gen_ct_scenarios.py: {stale}"
+    assert not stale, f"run python generators/gen_ct_scenarios.py: {stale}"

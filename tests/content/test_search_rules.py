@@ -195,13 +195,13 @@ def test_silent_scenarios_are_look_alikes(package: Package, search_rules: list[R
 
 
 def test_generated_scenarios_are_in_sync_with_the_generator(tmp_path: Path) -> None:
-    run = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_scenarios.py"), "--out", str(tmp_path)],
+    run = subprocess.run([sys.executable, str(ROOT / "generators" / "gen_scenarios.py"), "--out", str(tmp_path)],
                          check=False, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     for folder in tmp_path.iterdir():
         for file in folder.iterdir():
             committed = ROOT / "scenarios" / folder.name / file.name
-            assert committed.read_text() == file.read_text(), f"{committed} differs: re-run python tools/gen_scenarios.py"
+            assert committed.read_text() == file.read_text(), f"{committed} differs: re-run python generators/gen_scenarios.py"
 
 
 def test_every_search_rule_expectation_is_met_by_the_embedded_engine(package: Package, search_rules: list[Rule]) -> None:
@@ -308,7 +308,7 @@ HUNTS_SEEN_IN_SHARED_DATA = {"ctdetect-hunt-federation-tokens", "ctdetect-hunt-g
 
 
 def _hunt_matches(package: Package, records: list[dict]) -> dict[str, int]:
-    from ctdetect.query.evaluate import compile_query
+    from ctdetect.query.predicate import compile_query
     from ctdetect.services.inputs import make_mapper
 
     mapper = make_mapper(None)

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from ctdetect.content.loaders import load_package
 from ctdetect.findings import Finding
+from ctdetect.reporting.coverage import render_markdown
 from ctdetect.services import coverage as svc
 
 RULE = '''[metadata]
@@ -71,7 +72,7 @@ def test_rows_carry_attack_and_scenarios(tmp_path: Path) -> None:
     job = next(r for r in cov.rows if r.kind == "job")
     assert job.fires_in == ["snap-fires"] and job.rule_type == "job: rare"
     assert not cov.missing_scenarios
-    text = svc.render_markdown(cov)
+    text = render_markdown(cov)
     assert "| rule | Snapshot shared | query | Exfiltration (TA0010) | T1537 | snap-fires | snap-quiet | not run |" in text
 
 
@@ -92,7 +93,7 @@ def test_volumes_count_alerts_and_anomalies_at_threshold(tmp_path: Path) -> None
     assert back is not None and back.total_alerts == 2 and back.principals == 50
     cov = svc.build_coverage(package, back)
     assert next(r for r in cov.rows if r.kind == "rule").volume == "2 (0.07/day)"
-    assert "2 alerts in total, 0.07 a day (within the target of 5 a day)" in svc.render_markdown(cov)
+    assert "2 alerts in total, 0.07 a day (within the target of 5 a day)" in render_markdown(cov)
 
 
 def test_unreadable_results_file_reads_as_not_run(tmp_path: Path) -> None:

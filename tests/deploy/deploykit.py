@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.fakecluster import FakeElastic
+from ctdetect_testsupport.fakecluster import FakeElastic
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ctdetect.backends.es_ml import record_finding
+from ctdetect.catalogue import load_catalogue
 from ctdetect.content.model import Package
 from ctdetect.ecs import flatten
 
@@ -27,7 +28,7 @@ def ml_engine_for(package: Package) -> Any:
 
     def run(job: dict, feed: dict, docs: list[dict], start_ms: int, end_ms: int) -> list[dict]:
         original = package.job(job["custom_settings"]["ctdetect_replay_of"])
-        runner = AnomalyJobRunner.from_config(original, package.datafeed_for(original.job_id))
+        runner = AnomalyJobRunner.from_config(original, package.datafeed_for(original.job_id), load_catalogue().field_types())
         for doc in _flat_sorted(docs):
             runner.feed(doc)
         runner.flush()
@@ -41,7 +42,7 @@ def rule_engine_for(package: Package, fake: Any) -> Any:
 
     def run(body: dict, docs: list[dict]) -> list[dict]:
         rule = next(r for r in package.rules if r.rule_id == body["rule_id"])
-        engine = RuleEngine.build([rule])
+        engine = RuleEngine.build([rule], load_catalogue().field_types())
         for n, doc in enumerate(_flat_sorted(docs)):
             engine.feed(doc, n)
         anomalies = []

@@ -13,7 +13,7 @@ from ctdetect.elastic.retry import RetryPolicy
 from ctdetect.elastic.settings import ConnectionSettings
 from ctdetect.services.deploy import DeployError, run_deploy
 from deploy.deploykit import PROJECT_ROOT, fake, mini_package  # noqa: F401 - fixtures
-from deploy.fakecluster import FakeElastic
+from ctdetect_testsupport.fakecluster import FakeElastic
 
 JOB = "ctdetect_cloudtrail_rare_action_for_user"
 FEED = f"datafeed-{JOB}"

@@ -18,7 +18,7 @@ from ctdetect.elastic.retry import Deadline, RetryPolicy
 from ctdetect.elastic.settings import ConnectionSettings, SettingsError, read_env_file
 from ctdetect.services.deploy import DeployError, DeployOptions, run_deploy
 from deploy.deploykit import fake, mini_package  # noqa: F401 - fixtures
-from deploy.fakecluster import FakeElastic
+from ctdetect_testsupport.fakecluster import FakeElastic
 from deploy.test_deploy_behaviour import JOB, deploy, no_sleep, run_cli, settings_for
 
 RULES = r"^/api/detection_engine/rules$"

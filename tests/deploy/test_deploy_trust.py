@@ -19,7 +19,7 @@ from ctdetect.elastic.client import Cluster
 from ctdetect.elastic.requests_model import kql_quote
 from ctdetect.services.deploy import DeployError, DeployOptions
 from deploy.deploykit import fake, mini_package  # noqa: F401 - fixtures
-from deploy.fakecluster import FakeElastic
+from ctdetect_testsupport.fakecluster import FakeElastic
 from deploy.test_deploy_behaviour import FEED, JOB, deploy, no_sleep, run_cli, settings_for
 
 ML_RULE_FILE = "ml_rare_action.toml"

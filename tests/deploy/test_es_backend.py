@@ -21,7 +21,7 @@ from ctdetect.elastic.settings import ConnectionSettings
 from ctdetect.services.replay import run_replay
 from deploy.deploykit import PROJECT_ROOT, fake  # noqa: F401 - fixtures
 from deploy.esengines import ml_engine_for, rule_engine_for
-from deploy.fakecluster import FakeElastic
+from ctdetect_testsupport.fakecluster import FakeElastic
 
 SCENARIOS = ["rule-s3-bucket-public-fires", "rule-ec2-user-data-sequence-fires"]
 

@@ -10,8 +10,8 @@ import requests
 from ctdetect.elastic.ml_body import DATAFEED_UPDATABLE, JOB_UPDATABLE
 from deploy.apispecs import es_spec, kibana_document
 from deploy.deploykit import fake  # noqa: F401 - fixture
-from deploy.fakecluster import JOB_UPDATABLE as FAKE_JOB_UPDATABLE
-from deploy.fakecluster import FakeElastic
+from ctdetect_testsupport.fakecluster import JOB_UPDATABLE as FAKE_JOB_UPDATABLE
+from ctdetect_testsupport.fakecluster import FakeElastic
 
 
 def _body_properties(method: str, path: str) -> set[str]:

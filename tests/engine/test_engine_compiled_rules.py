@@ -3,20 +3,21 @@ action index, and rules the engine must decline with a reason."""
 
 from __future__ import annotations
 
+from embedded_run import catalogue_types, run_embedded
 from rulekit import ev, rule
 
-from ctdetect.engine.rules import RuleEngine, run_rules
+from ctdetect.engine.rules import RuleEngine
 
 
 def test_kql_query_rule_end_to_end():
     r = rule(query="event.action:ModifySnapshotAttribute and not user.name:backup-*")
-    findings, _ = run_rules([r], [ev(1, "ModifySnapshotAttribute", user__name="mallory"), ev(2, "ModifySnapshotAttribute", user__name="backup-bot")])
+    findings, _ = run_embedded([r], [ev(1, "ModifySnapshotAttribute", user__name="mallory"), ev(2, "ModifySnapshotAttribute", user__name="backup-bot")])
     assert [f.get("user.name") for f in findings] == ["mallory"]
 
 
 def test_lucene_query_rule():
     r = rule(query="event.action:StopLogging AND user.name:mallory", language="lucene")
-    findings, _ = run_rules([r], [ev(1, "StopLogging", user__name="mallory"), ev(2, "StopLogging", user__name="eve")])
+    findings, _ = run_embedded([r], [ev(1, "StopLogging", user__name="mallory"), ev(2, "StopLogging", user__name="eve")])
     assert len(findings) == 1
 
 
@@ -24,7 +25,7 @@ def test_rules_are_indexed_by_action():
     by_action = rule(query="event.action:(StopLogging or DeleteTrail)", name="trail")
     eql_ci = rule("eql", query='any where event.action : "deletedetector"', name="guardduty")
     everything = rule(query="user.name:root", name="root")
-    engine = RuleEngine.build([by_action, eql_ci, everything])
+    engine = RuleEngine.build([by_action, eql_ci, everything], catalogue_types())
     names = lambda e: sorted(c.rule.name for c in engine.candidates(e))  # noqa: E731
     assert names(ev(1, "StopLogging")) == ["root", "trail"]
     assert names(ev(1, "DeleteDetector")) == ["guardduty", "root"]  # EQL ':' is case-insensitive
@@ -33,7 +34,7 @@ def test_rules_are_indexed_by_action():
 
 def test_eql_single_event_with_category_and_case_insensitive_compare():
     r = rule("eql", query='iam where event.action : "createaccesskey" and user.name != "alice"')
-    findings, _ = run_rules(
+    findings, _ = run_embedded(
         [r],
         [
             ev(1, "CreateAccessKey", user__name="bob"),
@@ -49,7 +50,7 @@ def test_eql_sequence_by_with_maxspan_end_to_end():
       [iam where event.action == "CreateUser"]
       [iam where event.action == "AttachUserPolicy"]"""
     r = rule("eql", query=q, from_="now-30m")
-    findings, _ = run_rules(
+    findings, _ = run_embedded(
         [r],
         [
             ev(1, "CreateUser", user__name="eve"),
@@ -68,9 +69,9 @@ def test_eql_sequence_with_per_step_keys_and_until():
       [iam where event.action == "CreateAccessKey"] by user.target.name
       until [iam where event.action == "DeleteUser"] by user.target.name"""
     r = rule("eql", query=q, from_="now-60m")
-    ok, _ = run_rules([r], [ev(1, "CreateUser", user__target__name="svc"), ev(2, "CreateAccessKey", user__target__name="svc")])
+    ok, _ = run_embedded([r], [ev(1, "CreateUser", user__target__name="svc"), ev(2, "CreateAccessKey", user__target__name="svc")])
     assert len(ok) == 1
-    cut, _ = run_rules(
+    cut, _ = run_embedded(
         [rule("eql", query=q, from_="now-60m")],
         [ev(1, "CreateUser", user__target__name="svc"), ev(1.5, "DeleteUser", user__target__name="svc"), ev(2, "CreateAccessKey", user__target__name="svc")],
     )
@@ -79,7 +80,7 @@ def test_eql_sequence_with_per_step_keys_and_until():
 
 def test_eql_head_pipe_limits_each_execution():
     r = rule("eql", query='iam where event.action == "CreateUser" | head 1', from_="now-5m")
-    findings, _ = run_rules([r], [ev(1, "CreateUser", user__name="a"), ev(2, "CreateUser", user__name="b")])
+    findings, _ = run_embedded([r], [ev(1, "CreateUser", user__name="a"), ev(2, "CreateUser", user__name="b")])
     assert [f.get("user.name") for f in findings] == ["a"]
 
 
@@ -88,8 +89,8 @@ def test_threshold_and_new_terms_from_rule_specs():
     nt = rule("new_terms", query="event.action:ModifySnapshotAttribute", new_terms=(["user.name"], "now-14d"))
     events = [ev(1 + i * 0.1, "ConsoleLogin", outcome="failure", source__ip="203.0.113.5") for i in range(3)]
     events.append(ev(2, "ModifySnapshotAttribute", user__name="mallory"))
-    findings, engine = run_rules([thr, nt], events)
-    assert not engine.not_evaluated
+    findings, stats = run_embedded([thr, nt], events)
+    assert not stats.not_run
     assert sorted(f.document["kibana"]["alert"]["rule"]["type"] for f in findings) == ["new_terms", "threshold"]
 
 
@@ -97,9 +98,9 @@ def test_rules_the_engine_cannot_run_are_reported_not_raised():
     esql = rule("esql", query="from logs-* | enrich policy on user.name", language="esql", name="esql rule")
     broken = rule(query="event.action:(", name="broken rule")
     good = rule(query="event.action:CreateUser", name="good rule")
-    findings, engine = run_rules([esql, broken, good], [ev(1, "CreateUser")])
+    findings, stats = run_embedded([esql, broken, good], [ev(1, "CreateUser")])
     assert len(findings) == 1
-    reasons = {n.name: n.reason for n in engine.not_evaluated}
+    reasons = stats.not_run
     assert "ES|QL" in reasons["esql rule"]
     assert "does not parse" in reasons["broken rule"]
 
@@ -108,14 +109,14 @@ def test_wildcard_actions_and_provider_only_rules_are_indexed_not_broadcast():
     invoke = rule(query="event.action:Invoke* and event.provider:lambda.amazonaws.com", name="invoke")
     eql_wild = rule("eql", query='any where event.action : "addpermission*"', name="addperm")
     provider = rule(query="event.provider:lambda.amazonaws.com and user.name:x", name="lambda")
-    engine = RuleEngine.build([invoke, eql_wild, provider])
+    engine = RuleEngine.build([invoke, eql_wild, provider], catalogue_types())
     assert not engine._always
     names = lambda e: sorted(c.rule.name for c in engine.candidates(e))  # noqa: E731
     assert names(ev(1, "InvokeFunction", provider="lambda.amazonaws.com")) == ["invoke", "lambda"]
     assert names(ev(1, "AddPermission20150331v2", provider="lambda.amazonaws.com")) == ["addperm", "lambda"]
     assert names(ev(1, "ListBuckets", provider="s3.amazonaws.com")) == []
     # the wildcard route still lets the predicate decide
-    findings, _ = run_rules([invoke], [ev(1, "InvokeFunction", provider="lambda.amazonaws.com"), ev(2, "InvokeFunction", provider="s3.amazonaws.com")])
+    findings, _ = run_embedded([invoke], [ev(1, "InvokeFunction", provider="lambda.amazonaws.com"), ev(2, "InvokeFunction", provider="s3.amazonaws.com")])
     assert len(findings) == 1
 
 
@@ -128,7 +129,7 @@ def test_routing_is_a_superset_of_matching(tmp_path):
         rule(query="not event.action:CreateUser", name="d"),
         rule(query="event.provider:iam.amazonaws.com or event.action:GetObject", name="e"),
     ]
-    engine = RuleEngine.build(rules)
+    engine = RuleEngine.build(rules, catalogue_types())
     events = [ev(1, a, provider=p) for a in ("CreateUser", "createuser", "AttachUserPolicy", "GetObject", "ListBuckets") for p in ("iam.amazonaws.com", "s3.amazonaws.com")]
     for e in events:
         cands = {c.rule.name for c in engine.candidates(e)}

@@ -15,7 +15,7 @@ import pytest
 
 from ctdetect.content.loaders import load_rules
 from ctdetect.ecs import CloudTrailMapper
-from ctdetect.engine.rules import run_rules
+from embedded_run import run_embedded
 
 ROOT = Path(__file__).resolve().parents[2]
 RULE = ROOT / "rules" / "defense_evasion_cloudtrail_logging_stopped_or_deleted.toml"
@@ -42,7 +42,7 @@ def _alerts(tmp_path: Path, event: dict, *, override: bool = True, schedule: str
     if no_fallback:
         text = text.replace(OVERRIDE, OVERRIDE + "timestamp_override_fallback_disabled = true\n")
     (tmp_path / RULE.name).write_text(text)
-    findings, _ = run_rules(load_rules(tmp_path), [event])
+    findings, _ = run_embedded(load_rules(tmp_path), [event])
     return findings
 
 

@@ -15,7 +15,7 @@ from ctdetect.content.loaders import load_package
 from ctdetect.query import parse_query
 from deploy.apispecs import es_spec, kibana_spec, without_queries
 from deploy.deploykit import PROJECT_ROOT, fake, mini_package  # noqa: F401 - fixtures
-from deploy.fakecluster import FakeElastic
+from ctdetect_testsupport.fakecluster import FakeElastic
 
 BLANK_ENV = {k: "" for k in ("ELASTICSEARCH_URL", "KIBANA_URL", "ELASTIC_API_KEY", "ELASTIC_USERNAME", "ELASTIC_PASSWORD")}
 

@@ -140,7 +140,7 @@ def test_missing_and_bad_database(tmp_path: Path) -> None:
 
 
 def test_default_db_matches_table() -> None:
-    """The committed .mmdb is exactly what tools/gen_geoip_db.py builds from the table."""
+    """The committed .mmdb is exactly what generators/gen_geoip_db.py builds from the table."""
     blob = build_mmdb(default_table(), database_type=DEFAULT_DB_TYPE, description=DEFAULT_DB_DESCRIPTION)
     assert DEFAULT_DB_PATH.read_bytes() == blob
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from ctdetect.query.eql import parse_eql
-from ctdetect.query.evaluate import compile_query
+from ctdetect.query.predicate import compile_query
 
 TYPES = {"source.ip": "ip", "bytes": "long", "count": "long"}
 

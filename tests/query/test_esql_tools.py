@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _tool(name: str):  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, ROOT / "generators" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
     spec.loader.exec_module(module)
@@ -77,4 +77,4 @@ def test_shipped_function_data_loads() -> None:
 
 
 def test_esql_scenarios_are_in_sync_with_their_generator() -> None:
-    assert _tool("gen_esql_scenarios").main(["--check"]) == 0, "run python tools/gen_esql_scenarios.py"
+    assert _tool("gen_esql_scenarios").main(["--check"]) == 0, "run python generators/gen_esql_scenarios.py"

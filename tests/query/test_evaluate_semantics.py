@@ -6,7 +6,8 @@ from typing import Any, Mapping
 
 from ctdetect.query import ast
 from ctdetect.query.dsl import parse_dsl
-from ctdetect.query.evaluate import compile_query, required_terms
+from ctdetect.query.exact import required_terms
+from ctdetect.query.predicate import compile_query
 from ctdetect.query.kql import parse_kql
 
 TYPES: Mapping[str, str] = {

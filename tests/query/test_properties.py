@@ -16,7 +16,7 @@ from ctdetect.query import ast
 from ctdetect.query.dsl import parse_dsl
 from ctdetect.query.eql import parse_eql
 from ctdetect.query.errors import QueryParseError
-from ctdetect.query.evaluate import compile_query
+from ctdetect.query.predicate import compile_query
 from ctdetect.query.kql import parse_kql
 from ctdetect.query.lucene import parse_lucene
 from ctdetect.query.esql.parser import parse_esql
@@ -206,14 +206,14 @@ _GRID: list[dict[str, Any]] = [
 @settings(max_examples=int(__import__("os").environ.get("CTDETECT_HYPOTHESIS_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_fast_tree)
 def test_fast_paths_agree_with_plain_compilation(node: ast.Node) -> None:
-    from ctdetect.query import evaluate
+    from ctdetect.query import predicate
 
     fast = compile_query(node, {"n": "long"})
-    evaluate.FAST_PATHS = False
+    predicate.FAST_PATHS = False
     try:
         plain = compile_query(node, {"n": "long"})
     finally:
-        evaluate.FAST_PATHS = True
+        predicate.FAST_PATHS = True
     assert [fast(d) for d in _GRID] == [plain(d) for d in _GRID]
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from ctdetect.query import ast, parse_query
 from ctdetect.query.dsl import parse_dsl
-from ctdetect.query.evaluate import compile_query
+from ctdetect.query.predicate import compile_query
 from ctdetect.query.translate import TranslationError, to_es_dsl
 
 TYPES = {"message": "text", "bytes": "long", "@timestamp": "date", "source.ip": "ip", "flag": "boolean"}

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Callable, Iterable, Mapping
 
 from ctdetect.backends.base import RunResult, RunStats
+from ctdetect.catalogue import load_catalogue
 from ctdetect.content.model import Datafeed, MLJob, Rule
 from ctdetect.engine.rules import RuleEngine
 from ctdetect.findings import Finding
@@ -27,7 +28,9 @@ class EmbeddedBackend:
     name = "embedded"
 
     def __init__(self, field_types: Mapping[str, str] | None = None, progress: Callable[[int], None] | None = None) -> None:
-        self.field_types = field_types
+        # The field catalogue is loaded here, once, and passed down to the rule engine and
+        # to every anomaly job's datafeed query (the index mapping of both, in Elasticsearch).
+        self.field_types: Mapping[str, str] = load_catalogue().field_types() if field_types is None else field_types
         self.progress = progress  # called with the number of events read so far, every 8192 events
 
     def run(
@@ -43,7 +46,7 @@ class EmbeddedBackend:
             stats.not_run[skipped.rule_id] = stats.not_run[skipped.name] = skipped.reason
         runners = []
         if jobs:
-            runners = _runners(jobs, stats.problems, stats.not_run)
+            runners = _runners(jobs, self.field_types, stats.problems, stats.not_run)
         ran_jobs = {r.job_id for r in runners}
         for rule_job in sorted(engine.ml_job_ids - ran_jobs):
             stats.problems.append(f"ML job {rule_job!r} is named by a machine_learning rule but is not part of this run")
@@ -91,7 +94,7 @@ class EmbeddedBackend:
         return RunResult(findings=findings, stats=stats)
 
 
-def _runners(jobs: list[tuple[MLJob, Datafeed | None]], problems: list[str], not_run: dict[str, str]) -> list:
+def _runners(jobs: list[tuple[MLJob, Datafeed | None]], field_types: Mapping[str, str], problems: list[str], not_run: dict[str, str]) -> list:
     """One anomaly runner per job; a job that cannot run is reported and left out."""
     try:
         from ctdetect.engine.anomaly import AnomalyJobRunner, JobConfigError
@@ -102,7 +105,7 @@ def _runners(jobs: list[tuple[MLJob, Datafeed | None]], problems: list[str], not
     runners = []
     for job, feed in jobs:
         try:
-            runners.append(AnomalyJobRunner.from_config(job, feed))
+            runners.append(AnomalyJobRunner.from_config(job, feed, field_types))
         except JobConfigError as exc:
             problems.append(str(exc))
             not_run[job.job_id] = str(exc)

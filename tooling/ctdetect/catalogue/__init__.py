@@ -5,7 +5,7 @@ must know whether a field is ``keyword`` (exact, case-sensitive), ``text``/
 ``match_only_text`` (analysed), ``ip``, ``date``, a number, etc. to reproduce
 Elasticsearch's behaviour. The data is our own compact file
 ``ctdetect/data/fields.json`` (name -> [type, source] or [type, source, parent]),
-generated from the official definitions by ``tools/gen_field_catalogue.py``; the package
+generated from the official definitions by ``generators/gen_field_catalogue.py``; the package
 needs nothing else at run time.
 
 Sources: ``ecs`` (Elastic Common Schema 9.4), ``aws-cloudtrail`` (fields the aws

@@ -23,6 +23,7 @@ import click
 @click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True)
 def command(root: Path, results: Path | None, run_quiet_month: bool, write_readme: bool, check: bool, fmt: str) -> None:
     """Print the package's coverage table (rules, jobs, ATT&CK, scenarios, quiet-month volume)."""
+    from ctdetect.reporting.coverage import as_json, render_markdown
     from ctdetect.services import coverage as svc
 
     results_path = results if results is not None else root / svc.RESULTS_FILE
@@ -44,7 +45,7 @@ def command(root: Path, results: Path | None, run_quiet_month: bool, write_readm
         for line in outcome.unmet:
             click.echo(f"quiet month: unmet expectation: {line}", err=True)
     _, coverage = svc.coverage_for_root(root, results_path)
-    section = svc.render_markdown(coverage)
+    section = render_markdown(coverage)
     readme = root / "README.md"
     if check:
         try:
@@ -67,6 +68,6 @@ def command(root: Path, results: Path | None, run_quiet_month: bool, write_readm
         click.echo(f"wrote the coverage table to {readme}", err=True)
         return
     if fmt == "json":
-        click.echo(json.dumps(svc.as_json(coverage), indent=2))
+        click.echo(json.dumps(as_json(coverage), indent=2))
     else:
         click.echo(section, nl=False)

@@ -28,7 +28,7 @@ def command(package_root, space, dry_run, fmt, prune, offline, env_file, ca_cert
     --env-file, never from the command line. Exit 0 when everything is in place, 1 when
     some change failed or an id is held by an object this package did not create, 2 when
     nothing could start (package errors, settings, version, licence)."""
-    from ctdetect.services.deploy_report import render_text, requests_json, result_dict
+    from ctdetect.reporting.deploy import render_text, requests_json, result_dict
     from ctdetect.elastic.settings import ConnectionSettings, SettingsError
     from ctdetect.services.deploy import DeployError, DeployOptions, run_deploy
 

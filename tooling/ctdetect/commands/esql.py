@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 
 import click
 
+from ctdetect.reporting.esql import FORMATS
 from ctdetect.timeutil import parse_iso_ms
 
 
 @click.command(name="esql")
 @click.argument("query")
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "ndjson"]), default="table", show_default=True, help="table; json = Elasticsearch's ES|QL response shape (columns, values); ndjson = one object a row.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="table; json = Elasticsearch's ES|QL response shape (columns, values); ndjson = one object a row.")
 @click.option("--now", help="The time NOW() returns (ISO-8601; default: the current time).")
 @click.option("--geoip-db", type=click.Path(exists=True, dir_okay=False), envvar="CTDETECT_GEOIP_DB", help="MaxMind .mmdb for source.geo.* (default: the shipped database).")
 def command(query, paths, fmt, now, geoip_db):  # type: ignore[no-untyped-def]
@@ -22,6 +22,7 @@ def command(query, paths, fmt, now, geoip_db):  # type: ignore[no-untyped-def]
 
     The query is checked first, as Elasticsearch does: a syntax error, unknown column or
     function, or a command the embedded evaluator does not run exits 2 with the reason."""
+    from ctdetect.reporting.esql import esql_summary, render_esql
     from ctdetect.services.esql import EsqlQueryError, run_esql
     from ctdetect.services.hunt import path_exists
 
@@ -38,29 +39,6 @@ def command(query, paths, fmt, now, geoip_db):  # type: ignore[no-untyped-def]
     except (EsqlQueryError, OSError) as exc:
         click.echo(f"ctdetect esql: {exc}", err=True)
         sys.exit(2)
-    names = [n for n, _ in run.columns]
-    if fmt == "json":
-        click.echo(json.dumps({"columns": [{"name": n, "type": t or "unsupported"} for n, t in run.columns], "values": run.values,
-                               "summary": {"events_read": run.events_read, "candidates": run.candidates, "rows": len(run.values), "skipped": dict(run.skips.counts)}}, default=str))
-    elif fmt == "ndjson":
-        for row in run.values:
-            click.echo(json.dumps(dict(zip(names, row)), default=str))
-    else:
-        _table(names, run.values)
-        click.echo(f"{len(run.values)} row(s) from {run.events_read} event(s) ({run.skips.total} skipped)", err=True)
-
-
-def _table(names: list[str], rows: list[list]) -> None:
-    cells = [[_cell(v) for v in row] for row in rows]
-    widths = [min(60, max([len(n)] + [len(r[i]) for r in cells])) for i, n in enumerate(names)]
-    click.echo("  ".join(n.ljust(w) for n, w in zip(names, widths)))
-    for row in cells:
-        click.echo("  ".join(v[:w].ljust(w) for v, w in zip(row, widths)))
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, list):
-        return ", ".join(_cell(v) for v in value)
-    return str(value)
+    click.echo(render_esql(run, fmt), nl=False)
+    if fmt == "table":
+        click.echo(esql_summary(run), err=True)

@@ -43,7 +43,7 @@ def command(paths, fmt, rule_filters, job_filters, since, until, min_score, rule
     and print the findings ranked by score, then time."""
     from ctdetect.backends import BackendUnavailable
     from ctdetect.services.hunt import HuntOptions, path_exists, run_hunt
-    from ctdetect.services.render import HuntRenderer
+    from ctdetect.reporting.hunt import HuntRenderer
 
     missing = [p for p in paths if not path_exists(p)]
     if missing:

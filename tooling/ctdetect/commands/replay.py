@@ -25,7 +25,8 @@ def command(scenarios, fmt, output, package_root, backend, geoip_db, workers, co
 
     if compare:
         _compare(list(scenarios), fmt, output, package_root, geoip_db, workers)
-    from ctdetect.services.render import render_replay_junit, render_replay_table, replay_dict
+    from ctdetect.reporting.junit import replay_junit
+    from ctdetect.reporting.replay import render_replay_table, replay_dict
     from ctdetect.services.replay import ReplayUsageError, run_replay
 
     try:
@@ -40,7 +41,7 @@ def command(scenarios, fmt, output, package_root, backend, geoip_db, workers, co
 
             stream.write(orjson.dumps(replay_dict(result), default=str, option=orjson.OPT_INDENT_2).decode() + "\n")
         elif fmt == "junit":
-            stream.write(render_replay_junit(result))
+            stream.write(replay_junit(result))
         else:
             render_replay_table(result, stream)
     finally:
@@ -54,7 +55,8 @@ def command(scenarios, fmt, output, package_root, backend, geoip_db, workers, co
 
 def _compare(scenarios: list[str], fmt: str, output: str | None, package_root: str, geoip_db: str | None, workers: int | None) -> None:
     from ctdetect.backends import BackendUnavailable
-    from ctdetect.services.compare import compare_dict, render_compare, run_compare
+    from ctdetect.reporting.compare import compare_dict, render_compare
+    from ctdetect.services.compare import run_compare
     from ctdetect.services.replay import ReplayUsageError
 
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ctdetect.validate.checks import PROFILES
-from ctdetect.validate.reporters import FORMATS
+from ctdetect.reporting.validation import FORMATS
 
 
 @click.command(name="validate", help="Check a content package (or a folder of rule TOML files) for problems.")
@@ -27,20 +27,15 @@ from ctdetect.validate.reporters import FORMATS
 def command(paths: tuple[Path, ...], fmt: str, strict: bool, profile: str, output: Path | None, color: bool | None) -> None:
     """Exit status: 0 no errors, 1 errors found, 2 bad usage or unreadable path."""
     from ctdetect.services.validate import UnreadablePath, validate_paths
-    from ctdetect.validate.reporters import get_reporter
+    from ctdetect.reporting.validation import render_validation
 
     try:
         result = validate_paths(paths or (Path("."),), strict=strict, profile=profile)
     except UnreadablePath as exc:
         click.echo(f"ctdetect validate: {exc}", err=True)
         sys.exit(2)
-    render = get_reporter(fmt)
-    use_color = False
-    if fmt == "text":
-        use_color = color if color is not None else (output is None and sys.stdout.isatty())
-        text = render(result, color=use_color)
-    else:
-        text = render(result)
+    use_color = fmt == "text" and (color if color is not None else (output is None and sys.stdout.isatty()))
+    text = render_validation(result, fmt, color=use_color)
     if output is not None:
         try:
             output.write_text(text, encoding="utf-8")

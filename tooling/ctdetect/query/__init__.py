@@ -7,8 +7,11 @@ Public API (stable; other layers use only this):
   ``"esql"`` gives an ``esql.ast.Query`` (a pipeline, not a filter: see ``query.esql``).
   Raises ``QueryParseError`` with 1-based line and column.
 - ``ast.field_uses(node)`` / ``ast.fields(node)``: the fields a query reads.
-- ``compile_query(node, field_types) -> Callable[[dict], bool]`` (module ``evaluate``):
-  evaluate over flat ECS documents with Elasticsearch's semantics.
+- ``compile_query(node, field_types) -> Callable[[dict], bool]`` (module ``predicate``, the
+  lowering pass): evaluate over flat ECS documents with Elasticsearch's semantics, built on
+  ``fields`` (field kinds and readers), ``leaves`` (what one leaf means on each kind),
+  ``exact`` (which exact values a query needs: fused set tests, the rule index,
+  ``required_terms``) and ``eql_runtime`` (EQL scripts and function folding).
 - ``to_es_dsl(node, field_types) -> dict`` (module ``translate``).
 """
 

@@ -23,13 +23,10 @@ division and modulo truncate toward zero as in Java.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import Any, Callable, Mapping
 
 from ctdetect.query import ast
 from ctdetect.query.values import escape_wildcard, ip_in, keyword_str, to_ip, to_network, to_number, wildcard_regex
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ctdetect.query.evaluate import _Compiler
 
 Doc = Mapping[str, Any]
 Expr = Callable[[Doc], Any]
@@ -223,7 +220,7 @@ def function_impl(name: str, ci: bool) -> Callable[..., Any]:
 def compile_expr(node: ast.Node, kind_of: Callable[[str], str] | None = None) -> Expr:
     """A function doc -> value (None for null) for an EQL value expression.
 
-    ``kind_of`` gives a field's kind (see ``evaluate.field_kind``): numeric fields are read
+    ``kind_of`` gives a field's kind (see ``fields.field_kind``): numeric fields are read
     as numbers, as Elasticsearch's doc values would be even when the source held text.
     """
     if isinstance(node, ast.Literal):
@@ -334,8 +331,13 @@ def compile_compare(node: ast.Compare, kind_of: Callable[[str], str] | None = No
     return compare
 
 
-def _foldable_leaf(node: ast.Node, compiler: "_Compiler") -> Callable[[Doc], bool] | None:
-    """The query-leaf form of a folded function call, or None if it runs as a script."""
+def fold_function(node: ast.Node) -> ast.Node | None:
+    """The query leaf Elasticsearch folds an EQL function call into, or None if it runs as a script.
+
+    The one place that decides folding: the predicate compiler evaluates the leaf, the
+    translator writes it as query DSL, the exact-value analysis reads its values.
+    ``node`` is a ``FunctionCall`` or the ``Predicate`` wrapping one.
+    """
     expr = node.expr if isinstance(node, ast.Predicate) else node
     if not isinstance(expr, ast.FunctionCall) or expr.name not in _FOLDABLE:
         return None
@@ -347,18 +349,21 @@ def _foldable_leaf(node: ast.Node, compiler: "_Compiler") -> Callable[[Doc], boo
     field = expr.args[0].name
     values = [a.value for a in literals]  # type: ignore[attr-defined]
     if expr.name == "cidrMatch":
-        return compiler.compile(ast.Terms(field, tuple(values), pos=expr.pos))
+        return ast.Terms(field, tuple(values), pos=expr.pos)
     if expr.name == "startsWith":
-        return compiler.compile(ast.Prefix(field, values[0], expr.case_insensitive, pos=expr.pos))
+        return ast.Prefix(field, values[0], expr.case_insensitive, pos=expr.pos)
     # Elasticsearch pastes the literal into a wildcard pattern without escaping it.
     pattern = "*" + values[0] + ("*" if expr.name == "stringContains" else "")
-    return compiler.compile(ast.Wildcard(field, pattern, expr.case_insensitive, pos=expr.pos))
+    return ast.Wildcard(field, pattern, expr.case_insensitive, pos=expr.pos)
 
 
-def script_of(node: ast.Node, compiler: "_Compiler") -> Callable[[Doc], Any] | None:
-    """A three-valued function for ``node`` if Elasticsearch would run it as a script, else None."""
+def script_of(node: ast.Node, kind_of: Callable[[str], str]) -> Callable[[Doc], Any] | None:
+    """A three-valued function for ``node`` if Elasticsearch would run it as a script, else None.
+
+    ``kind_of`` gives a field's kind (``fields.FieldAccess.kind``).
+    """
     if isinstance(node, ast.Not):
-        inner = script_of(node.item, compiler)
+        inner = script_of(node.item, kind_of)
         if inner is None:
             return None
 
@@ -368,9 +373,9 @@ def script_of(node: ast.Node, compiler: "_Compiler") -> Callable[[Doc], Any] | N
 
         return negate
     if isinstance(node, (ast.Compare, ast.Predicate, ast.FunctionCall)):
-        if _foldable_leaf(node, compiler) is not None:
+        if fold_function(node) is not None:
             return None
-        return _truth(compile_expr(node, compiler.kind))
+        return _truth(compile_expr(node, kind_of))
     return None
 
 
@@ -387,12 +392,9 @@ def _truth(expr: Expr) -> Callable[[Doc], Any]:
     return run
 
 
-def as_predicate(node: ast.Node, compiler: "_Compiler") -> Callable[[Doc], bool]:
-    """A two-valued predicate: folded query leaf, or script where null means no match."""
-    leaf = _foldable_leaf(node, compiler)
-    if leaf is not None:
-        return leaf
-    tri = _truth(compile_expr(node, compiler.kind))
+def script_predicate(node: ast.Node, kind_of: Callable[[str], str]) -> Callable[[Doc], bool]:
+    """A two-valued predicate of a script expression: null means no match (fold leaves first)."""
+    tri = _truth(compile_expr(node, kind_of))
     return lambda doc: tri(doc) is True
 
 

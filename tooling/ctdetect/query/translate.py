@@ -2,7 +2,7 @@
 
 ``to_es_dsl(node, field_types)`` returns the body of ``"query"``. The output keeps the
 meaning the evaluator gives the AST, so that running it in Elasticsearch selects the same
-documents as ``compile_query`` does in-process (tests round-trip parse -> to_es_dsl ->
+documents as ``predicate.compile_query`` does in-process (tests round-trip parse -> to_es_dsl ->
 parse_dsl -> evaluate and compare).
 
 Choices and why:
@@ -26,7 +26,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ctdetect.query import ast
-from ctdetect.query.evaluate import field_kind
+from ctdetect.query.eql_runtime import fold_function
+from ctdetect.query.fields import field_kind
 
 
 class TranslationError(ValueError):
@@ -184,11 +185,9 @@ class _Translator:
         return self.t_And(ast.And((node.query, *filters)))
 
     def t_Predicate(self, node: ast.Predicate) -> dict[str, Any]:
-        expr = node.expr
-        if isinstance(expr, ast.FunctionCall):
-            folded = _fold_function(expr)
-            if folded is not None:
-                return self.run(folded)
+        folded = fold_function(node)
+        if folded is not None:
+            return self.run(folded)
         raise TranslationError(f"the EQL expression at {_where(node)} runs as a script in Elasticsearch and has no query DSL form")
 
     def t_Compare(self, node: ast.Compare) -> dict[str, Any]:
@@ -204,26 +203,6 @@ class _Translator:
 def _where(node: ast.Node) -> str:
     pos = getattr(node, "pos", None)
     return f"line {pos.line}, column {pos.column}" if pos else "an unknown position"
-
-
-def _fold_function(call: ast.FunctionCall) -> ast.Node | None:
-    """The query leaf Elasticsearch folds an EQL function call into, if any."""
-    if not call.args or not isinstance(call.args[0], ast.FieldRef):
-        return None
-    rest = call.args[1:]
-    if not rest or not all(isinstance(a, ast.Literal) and isinstance(a.value, str) for a in rest):
-        return None
-    field = call.args[0].name
-    values = [a.value for a in rest]  # type: ignore[attr-defined]
-    if call.name == "cidrMatch":
-        return ast.Terms(field, tuple(values))
-    if call.name == "startsWith":
-        return ast.Prefix(field, values[0], call.case_insensitive)
-    if call.name == "stringContains":
-        return ast.Wildcard(field, "*" + values[0] + "*", call.case_insensitive)
-    if call.name == "endsWith":
-        return ast.Wildcard(field, "*" + values[0], call.case_insensitive)
-    return None
 
 
 def to_es_dsl(node: ast.Node, field_types: Mapping[str, str] | None = None, *, category_field: str = "event.category") -> dict[str, Any]:

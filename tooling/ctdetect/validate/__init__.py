@@ -1,7 +1,7 @@
-"""Validation of a content package: small named checks, and reporters for their problems.
+"""Validation of a content package: small named checks over a loaded package.
 
 ``run_checks(package)`` (module ``runner``) runs every check in ``checks.ALL_CHECKS`` over a
 loaded ``Package`` and returns a ``Report``: the problems (file, line, column, check id,
-severity, message) and a summary. Reporters (``reporters``) render a report as text,
-JSON, JUnit XML or SARIF. Nothing here prints or exits: that is the CLI's job.
+severity, message) and a summary. Rendering it (text, JSON, JUnit XML, SARIF) is
+``ctdetect.reporting``'s job; nothing here prints or exits.
 """

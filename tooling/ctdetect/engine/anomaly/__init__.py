@@ -5,8 +5,7 @@ Public API:
 
 - ``AnomalyJobRunner.from_config(job, datafeed)``: one job; ``feed`` / ``feed_many``,
   ``flush``, ``results()``, ``to_findings()``, ``save_state`` / ``load_state``.
-- ``run_jobs(jobs_with_datafeeds, events)``: every job over one pass of the events,
-  returning anomaly ``Finding``s (what ``hunt`` and ``replay`` need).
+  A run of every job over events is ``backends.embedded.EmbeddedBackend.run``.
 - ``JobConfigError`` / ``StateError``: one clear message naming the job or file.
 
 The maths follows ../shared/ML-SEMANTICS.md (a reading of Elastic's engine) and
@@ -15,8 +14,7 @@ Elastic's documentation; each module's docstring says which part it implements.
 
 from __future__ import annotations
 
-from ctdetect.engine.anomaly.api import run_jobs
 from ctdetect.engine.anomaly.errors import JobConfigError, StateError
 from ctdetect.engine.anomaly.runner import AnomalyJobRunner
 
-__all__ = ["AnomalyJobRunner", "JobConfigError", "StateError", "run_jobs"]
+__all__ = ["AnomalyJobRunner", "JobConfigError", "StateError"]

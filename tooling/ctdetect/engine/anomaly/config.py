@@ -10,9 +10,8 @@ neither matters here (events are handed over directly), so they are accepted as 
 
 from __future__ import annotations
 
-from functools import lru_cache
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from ctdetect.engine.anomaly.errors import JobConfigError
 from ctdetect.timeutil import es_time_seconds
@@ -194,17 +193,18 @@ def _parse_detector(job_id: str, i: int, d: Any) -> DetectorSpec:
     return spec
 
 
-def compile_datafeed_query(query: dict[str, Any], job_id: str) -> Callable[[dict[str, Any]], bool]:
+def compile_datafeed_query(query: dict[str, Any], job_id: str, field_types: Mapping[str, str]) -> Callable[[dict[str, Any]], bool]:
     """Compile the datafeed's query DSL into a predicate over flat ECS events.
 
     Uses the project's query layer (``parse_query(…, "dsl")`` then
-    ``compile_query``). ``match_all`` needs no query layer at all.
+    ``compile_query``) with ``field_types`` (the field catalogue's, passed down by the
+    backend, as the index mapping is in Elasticsearch). ``match_all`` needs no query layer.
     """
     if not query or set(query) == {"match_all"}:
         return _match_all
     try:
         from ctdetect.query import parse_query
-        from ctdetect.query.evaluate import compile_query
+        from ctdetect.query.predicate import compile_query
     except ImportError as exc:  # pragma: no cover - only before the query layer exists
         raise JobConfigError(f"job {job_id}: the datafeed query needs ctdetect.query ({exc})") from exc
     from ctdetect.query.errors import QueryParseError
@@ -213,18 +213,7 @@ def compile_datafeed_query(query: dict[str, Any], job_id: str) -> Callable[[dict
         node = parse_query(query, "dsl")
     except QueryParseError as exc:
         raise JobConfigError(f"job {job_id}: datafeed query: {exc}") from exc
-    return compile_query(node, _field_types())
-
-
-@lru_cache(maxsize=1)
-def _field_types() -> dict[str, str]:
-    """ECS/CloudTrail field types from the project's catalogue (keyword when unknown)."""
-    try:
-        from ctdetect.catalogue import load_catalogue
-
-        return dict(load_catalogue().field_types())
-    except Exception:  # noqa: BLE001 - the catalogue is optional; the evaluator defaults to keyword
-        return {}
+    return compile_query(node, field_types)
 
 
 def _match_all(_event: dict[str, Any]) -> bool:

@@ -26,7 +26,7 @@ import gzip
 import json
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from ctdetect.engine.anomaly import fields, hierarchy, results
 from ctdetect.engine.anomaly.categorical import default_decay_rate
@@ -79,13 +79,15 @@ class AnomalyJobRunner:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_config(cls, job: Any, datafeed: Any = None) -> "AnomalyJobRunner":
+    def from_config(cls, job: Any, datafeed: Any = None, field_types: Mapping[str, str] | None = None) -> "AnomalyJobRunner":
         """Build from a put-job body (dict with ``job_id``) or ``MLJob``, and a datafeed or None.
 
+        ``field_types`` types the datafeed query's fields as the index mapping would (the
+        backend passes the field catalogue's; without it every field is keyword).
         Raises ``JobConfigError`` with one message naming the job and the key at fault.
         """
         spec = parse_job(job, datafeed)
-        return cls(spec, compile_datafeed_query(spec.query, spec.job_id))
+        return cls(spec, compile_datafeed_query(spec.query, spec.job_id, field_types or {}))
 
     @property
     def job_id(self) -> str:
@@ -372,9 +374,9 @@ class AnomalyJobRunner:
         return notes
 
     @classmethod
-    def load_state(cls, path: str | Path, job: Any, datafeed: Any = None) -> "AnomalyJobRunner":
+    def load_state(cls, path: str | Path, job: Any, datafeed: Any = None, field_types: Mapping[str, str] | None = None) -> "AnomalyJobRunner":
         """A runner for ``job`` that resumes from a state file written by ``save_state``."""
-        runner = cls.from_config(job, datafeed)
+        runner = cls.from_config(job, datafeed, field_types)
         path = Path(path)
         try:
             raw = path.read_bytes()

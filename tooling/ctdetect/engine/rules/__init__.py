@@ -7,24 +7,15 @@
 - ``alerts``: Kibana alert documents; ``routing``: the ``event.action`` index;
 - ``engine.RuleEngine``: compile once, feed events, ``finish`` into findings.
 
-Public API: ``RuleEngine``, ``NotEvaluated``, ``compile_rule``, ``RuleNotEvaluable``,
-``run_rules(rules, events, anomalies=None)``.
+Public API: ``RuleEngine``, ``NotEvaluated``, ``compile_rule``, ``RuleNotEvaluable``. A run
+over events is ``backends.embedded.EmbeddedBackend.run`` (the one entry point).
 """
 
 from __future__ import annotations
-
-from typing import Iterable, Mapping
 
 from ctdetect.engine.rules.base import RuleNotEvaluable
 from ctdetect.engine.rules.compile import compile_rule
 from ctdetect.engine.rules.engine import NotEvaluated, RuleEngine
 
-__all__ = ["NotEvaluated", "RuleEngine", "RuleNotEvaluable", "compile_rule", "run_rules"]
+__all__ = ["NotEvaluated", "RuleEngine", "RuleNotEvaluable", "compile_rule"]
 
-
-def run_rules(rules, events: Iterable[dict], anomalies=None, field_types: Mapping[str, str] | None = None):  # type: ignore[no-untyped-def]
-    """Evaluate ``rules`` over flat ECS ``events``; returns ``(findings, engine)``."""
-    engine = RuleEngine.build(rules, field_types)
-    for seq, event in enumerate(events):
-        engine.feed(event, seq)
-    return engine.finish(anomalies), engine

@@ -30,7 +30,7 @@ Predicate = Callable[[dict], bool]
 
 def _compiler():  # type: ignore[no-untyped-def]
     try:
-        from ctdetect.query.evaluate import compile_query
+        from ctdetect.query.predicate import compile_query
     except ImportError as exc:  # the query evaluator is a separate layer
         raise RuleNotEvaluable(f"the query evaluator is not available ({exc})") from exc
     return compile_query
@@ -97,7 +97,7 @@ def compile_rule(rule: Rule, field_types: Mapping[str, str]) -> CompiledRule:
         compiled = _compile(rule, field_types)
         compiled.fallback = rule.rule.get("timestamp_override_fallback_disabled") is not True
         if not isinstance(compiled, (MachineLearningRule, EsqlRule)):  # ES|QL rules filter batches themselves
-            compiled.route = rule_route(parse_rule_query(rule))
+            compiled.route = rule_route(parse_rule_query(rule), field_types)
     except RuleNotEvaluable:
         raise
     except Exception as exc:  # noqa: BLE001 - one rule the compiler chokes on must not stop a run

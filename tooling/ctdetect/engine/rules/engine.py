@@ -22,6 +22,7 @@ from ctdetect.engine.rules.compile import compile_rule
 from ctdetect.engine.rules.ml_rule import MachineLearningRule
 from ctdetect.engine.rules.routing import ROUTE_FIELD, ROUTE_FIELDS
 from ctdetect.findings import Finding
+from ctdetect.query.values import keyword_str
 
 PROVIDER_FIELD = ROUTE_FIELDS[1]
 
@@ -49,9 +50,8 @@ class RuleEngine:
     errors: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, rules: Iterable[Rule], field_types: Mapping[str, str] | None = None) -> "RuleEngine":
-        if field_types is None:
-            field_types = default_field_types()
+    def build(cls, rules: Iterable[Rule], field_types: Mapping[str, str]) -> "RuleEngine":
+        """Compile ``rules`` under ``field_types`` (the field catalogue's, from the backend; unknown fields are keyword)."""
         engine = cls()
         for rule in rules:
             try:
@@ -83,7 +83,9 @@ class RuleEngine:
                 continue
             if not isinstance(values, tuple):
                 values = (values,)
-            if any(isinstance(v, str) and m(v) for v in values for m in matchers):
+            # compared as indexed: a number or boolean as its keyword text, as the predicate does
+            texts = [v if v.__class__ is str else keyword_str(v) for v in values if v is not None]
+            if any(m(t) for t in texts for m in matchers):
                 out.append(rule)
         out.extend(self._always)
         found = tuple(out)
@@ -147,12 +149,3 @@ class RuleEngine:
             if isinstance(rule, MachineLearningRule):
                 ids.update(rule.rule.machine_learning_job_id)
         return ids
-
-
-def default_field_types() -> dict[str, str]:
-    """Field types from the field catalogue; an empty map (all keyword) if it is absent."""
-    try:
-        from ctdetect.catalogue import load_catalogue
-    except ImportError:
-        return {}
-    return load_catalogue().field_types()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Protocol
 
 from ctdetect.query.eql_runtime import java_div, java_mod
 from ctdetect.query.esql import ast as e
@@ -18,9 +18,6 @@ from ctdetect.query.esql.analyze import Schema
 from ctdetect.query.esql.scalars import SCALARS, EsqlRuntimeError, Span, to_date
 from ctdetect.query.esql.table import Table, normalise
 from ctdetect.query.values import to_ip, wildcard_regex
-
-if TYPE_CHECKING:
-    from ctdetect.query.esql.evaluate import _Compiler
 
 DATE_TYPES = ("date", "date_nanos")
 Column = Callable[[Table, "Context"], list]
@@ -40,9 +37,27 @@ class Context:
 
 
 
+class TypeOracle(Protocol):
+    """What types an expression: the analyzer's ``type_of``, so evaluation and analysis agree."""
+
+    def type_of(self, expr: e.Expr, schema: Schema, *, in_stats: bool = False, in_agg: bool = False) -> str | None: ...
+
+
+class ExpressionOwner(Protocol):
+    """What expressions need from the pipeline compiler that owns them (``evaluate``).
+
+    Declared here so this module never imports the pipeline compiler, which imports it.
+    """
+
+    analyzer: TypeOracle
+    source_types: Mapping[str, str | None]
+    functions: Mapping[str, Any]
+    referenced: set[str]
+
+
 # ------------------------------------------------------------------------------ expressions
 class ExprCompiler:
-    def __init__(self, owner: _Compiler, schema: Schema, replace: Mapping[int, str]) -> None:
+    def __init__(self, owner: ExpressionOwner, schema: Schema, replace: Mapping[int, str]) -> None:
         self.owner = owner
         self.schema = schema
         self.replace = replace
@@ -260,7 +275,7 @@ class ExprCompiler:
     def _full_text(self, language: str, text: str) -> Column:
         from ctdetect.query import parse_query
         from ctdetect.query.errors import QueryParseError
-        from ctdetect.query.evaluate import compile_query
+        from ctdetect.query.predicate import compile_query
 
         try:
             predicate = compile_query(parse_query(text, language), {k: v for k, v in self.owner.source_types.items() if v})

@@ -3,7 +3,7 @@
 Why data: Elastic publishes one machine-readable definition per function (the ones
 Kibana's editor validates with); we keep their facts in ``data/functions.json`` so the
 validator and the evaluator agree on what exists, and a new Elastic release is a data
-update (``tools/gen_esql_functions.py``), not a code change.
+update (``generators/gen_esql_functions.py``), not a code change.
 """
 
 from __future__ import annotations

@@ -1,20 +1,59 @@
-"""Default output: problems grouped by file, one line each, then a summary.
+"""A validation result as text (default) or JSON, and the choice among every validate format.
 
-Plain text (no colour codes) unless ``color`` is asked for, so logs and pipes stay clean;
-with colour, rich styles severities. Lines read ``LINE:COL  severity  check  message``.
+Text: problems grouped by file, one line each (``LINE:COL  severity  check  message``),
+then a summary. Plain (no colour codes) unless ``color`` is asked for, so logs and pipes
+stay clean; with colour, rich styles severities. JSON:
+``{"problems": [{file, line, column, check, severity, message}], "summary": {...}}``.
+JUnit and SARIF live in their own modules (``reporting.junit``, ``reporting.sarif``).
 """
 
 from __future__ import annotations
 
+import json
 from itertools import groupby
 from typing import Any
 
-from ctdetect.validate.reporters.common import display_path
+from typing import TYPE_CHECKING
+
+from ctdetect.reporting.paths import display_path
+
+if TYPE_CHECKING:  # the CLI imports FORMATS at start-up; the service loads with the command
+    from ctdetect.content.model import LoadProblem
+    from ctdetect.services.validate import ValidationResult
+
+FORMATS = ("text", "json", "junit", "sarif")
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
-def render(result: Any, *, color: bool = False) -> str:
+def render_validation(result: ValidationResult, fmt: str, *, color: bool = False) -> str:
+    """The report of ``result`` in format ``fmt`` (one of ``FORMATS``); ``color`` applies to text."""
+    if fmt == "text":
+        return render_text(result, color=color)
+    if fmt == "json":
+        return render_json(result)
+    if fmt == "junit":
+        from ctdetect.reporting.junit import validation_junit
+
+        return validation_junit(result)
+    if fmt == "sarif":
+        from ctdetect.reporting.sarif import render_sarif
+
+        return render_sarif(result)
+    raise KeyError(fmt)
+
+
+def problem_dict(p: LoadProblem) -> dict[str, Any]:
+    """The JSON shape of a problem: file, line, column, check, severity, message."""
+    return {"file": display_path(p.file), "line": p.line, "column": p.column, "check": p.check, "severity": p.severity, "message": p.message}
+
+
+def render_json(result: ValidationResult) -> str:
+    doc = {"problems": [problem_dict(p) for p in result.problems], "summary": result.summary}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_text(result: ValidationResult, *, color: bool = False) -> str:
     lines: list[str] = []
     problems = list(result.problems)
     for file, group in groupby(problems, key=lambda p: display_path(p.file)):

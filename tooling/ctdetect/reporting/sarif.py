@@ -1,4 +1,4 @@
-"""``--format sarif``: SARIF 2.1.0 for GitHub code scanning (annotations on pull requests).
+"""``validate --format sarif``: SARIF 2.1.0 for GitHub code scanning (annotations on pull requests).
 
 One run, tool ``ctdetect``; each check id is a rule (with its description) and each
 problem a result with level error/warning/note and a physical location relative to the
@@ -9,10 +9,9 @@ region to annotate.
 from __future__ import annotations
 
 import json
-from typing import Any
-
 from ctdetect import __version__
-from ctdetect.validate.reporters.common import display_path
+from ctdetect.reporting.paths import display_path
+from ctdetect.services.validate import ValidationResult
 
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
@@ -29,7 +28,7 @@ def _references() -> dict[str, str]:
     return {c.id: c.reference.split(" ")[0] for c in ALL_CHECKS if c.reference}
 
 
-def render(result: Any) -> str:
+def render_sarif(result: ValidationResult) -> str:
     known = _descriptions()
     links = _references()
     rule_ids = sorted({p.check for p in result.problems})

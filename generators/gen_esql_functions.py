@@ -1,7 +1,7 @@
 """Regenerate ``tooling/ctdetect/query/esql/data/functions.json`` from Elastic's ES|QL
 function definitions.
 
-Usage: ``python tools/gen_esql_functions.py DEFINITIONS_DIR [-o OUT]`` where
+Usage: ``python generators/gen_esql_functions.py DEFINITIONS_DIR [-o OUT]`` where
 DEFINITIONS_DIR holds Elastic's per-function JSON files (in an elasticsearch checkout:
 ``docs/reference/query-languages/esql/kibana/definition/functions``). Only facts are kept:
 name, kind, parameters (name, the union of the types its signatures accept, optional),

@@ -4,8 +4,8 @@ Each of ctdetect's ES|QL rules has a scenario where it must fire and one where i
 silent; this script writes their ``events.ndjson`` (one raw CloudTrail record a line), the
 same bytes for the same code. Run from the repository root::
 
-    python tools/gen_esql_scenarios.py            # rewrite every file
-    python tools/gen_esql_scenarios.py --check    # exit 1 if a committed file differs
+    python generators/gen_esql_scenarios.py            # rewrite every file
+    python generators/gen_esql_scenarios.py --check    # exit 1 if a committed file differs
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
-"""Builders for the search rules' scenarios (used by tools/gen_scenarios.py).
+"""Builders for the search rules' scenarios (used by generators/gen_scenarios.py).
 
 Each scenario is a folder with ``events.ndjson`` (raw CloudTrail records, one per line, shaped like
 what CloudTrail delivers: userIdentity, sourceIPAddress, userAgent, requestParameters,
 responseElements, eventID, recipientAccountId ...) and ``scenario.toml`` (expectations). The
 records are written here, by hand, as small Python builders; the output is committed, and this
-generator is only re-run when a scenario changes (``python tools/gen_scenarios.py``).
+generator is only re-run when a scenario changes (``python generators/gen_scenarios.py``).
 
 Why generated rather than typed: dozens of records share the same envelope, and one builder
 keeps the envelope consistent (account, request ids, TLS details, event ids derived from a seed)

@@ -1,4 +1,4 @@
-"""Render a deploy result: a readable plan/outcome (text) or JSON.
+"""A deploy result: the plan or its outcome as readable text, or JSON.
 
 ``--dry-run --format json`` is the exact request list (``[{"method", "path", "body"}]``)
 and nothing else, so it can be piped into another tool. Other JSON output is an object

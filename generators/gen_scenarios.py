@@ -5,7 +5,7 @@ on a named entity, and one built from benign look-alikes where it must stay sile
 shared within its own account, a login with MFA, a key a user creates for themself, a burst
 just below the threshold, a principal that has done the same thing before (new_terms).
 
-Run ``python tools/gen_scenarios.py`` after changing a scenario; the output is committed.
+Run ``python generators/gen_scenarios.py`` after changing a scenario; the output is committed.
 Builders (identities, record envelopes, TOML output) are in ``scenario_builders.py``.
 """
 
