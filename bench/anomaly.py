@@ -9,6 +9,7 @@ does. Nothing is asserted; figures only.
 
     python bench/anomaly.py [--events 200000] [--entities 2000] [--days 14]
     python bench/anomaly.py --scores      # score behaviour of the count family only
+    python bench/anomaly.py --only count  # the jobs whose name holds "count" only
 
 ``--scores`` prints what the count family makes of generated counts (30 days of 15-minute
 buckets, seeded): the share of buckets of log-normal counts that score 75 or more (Elastic's
@@ -189,6 +190,7 @@ def main() -> None:
     ap.add_argument("--days", type=float, default=14.0, help="time span of the events (density per bucket)")
     ap.add_argument("--mem-events", type=int, default=50_000, help="events fed for the (slow, traced) memory run")
     ap.add_argument("--scores", action="store_true", help="only the count family's score behaviour on generated counts")
+    ap.add_argument("--only", default="", help="only the jobs whose name contains this text (e.g. count); skips the package run")
     args = ap.parse_args()
     if args.scores:
         score_behaviour()
@@ -200,8 +202,12 @@ def main() -> None:
     print(f"orjson.loads floor: {floor:,.0f} events/s")
     print(f"{'job':40} {'events/s':>12} {'x floor':>8} {'entities':>9} {'bytes/entity':>13}  (memory: first {min(args.mem_events, len(events)):,} events)")
     for name, spec in JOBS:
+        if args.only not in name:
+            continue
         rate, per_entity, entities = measure(spec, events, args.mem_events)
         print(f"{name:40} {rate:12,.0f} {rate / floor:8.2f} {entities:9,} {per_entity:13,.0f}")
+    if args.only:
+        return
     n, rate = package_jobs(events)
     print(f"{'all ' + str(n) + ' package jobs, one pass':40} {rate:12,.0f} {rate / floor:8.2f}")
 

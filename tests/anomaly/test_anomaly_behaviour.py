@@ -102,8 +102,15 @@ def test_high_distinct_count_catches_a_burst_and_ignores_a_drop() -> None:
         runner.feed({**e, "_ts": e["_ts"] + 302 * SPAN_15M})
     runner.flush()
     recs = records(runner)
-    assert [r["timestamp"] for r in recs] == [burst_t]
+    assert recs[0]["timestamp"] == burst_t
+    # the buckets after it (the drop included) are records only through the 12-bucket
+    # window the burst sits in, as in ml-cpp: multi_bucket_impact +5, scores falling
+    later = recs[1:]
+    assert all(r["multi_bucket_impact"] == 5.0 for r in later)
+    assert all(r["initial_record_score"] < recs[0]["initial_record_score"] for r in later)
+    assert [r["initial_record_score"] for r in later] == sorted((r["initial_record_score"] for r in later), reverse=True)
     rec = recs[0]
+    assert rec["multi_bucket_impact"] < 0  # the bucket itself
     assert rec["function"] == "high_distinct_count" and rec["function_description"] == "distinct_count"
     assert rec["field_name"] == "aws.cloudtrail.error_message"
     assert rec["actual"] == [40.0] and rec["typical"][0] < 10
@@ -126,7 +133,10 @@ def test_low_count_sees_the_drop_high_count_does_not() -> None:
         return records(r)
 
     low = run("low_count")
-    assert [rec["timestamp"] for rec in low] == [T0 + 150 * HOUR_MS]
+    assert low[0]["timestamp"] == T0 + 150 * HOUR_MS
+    # later records only through the 12-bucket window holding the drop (ml-cpp's multi-bucket feature)
+    assert all(rec["multi_bucket_impact"] == 5.0 and rec["timestamp"] <= T0 + 161 * HOUR_MS for rec in low[1:])
+    assert all(rec["initial_record_score"] < low[0]["initial_record_score"] for rec in low[1:])
     assert run("high_count") == []
 
 

@@ -13,6 +13,10 @@ How a set of leaves (records) is aggregated into one node, in our words:
 3. The per-detector probabilities are combined with the *detector* style; the node's
    raw score is that combination's and its probability is the inverse of its raw score.
 
+An influencer value's node sees each of its leaves as ``p ** influence`` (the leaf's
+``influence`` of that value; 1 unless the count family measured less), as ml-cpp weighs
+influencers by their influence.
+
 Written results: a leaf, a partition node or the root is written when its probability,
 or its smallest descendant's, is below 0.035; a node is also written when its
 probability is within 1.2× of the smallest descendant probability of a written
@@ -23,7 +27,7 @@ at the root is well below 0.035.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ctdetect.engine.anomaly.config import DetectorSpec
@@ -182,7 +186,13 @@ def build(leaves: list[Leaf], specs: dict[int, DetectorSpec], raws: list[float] 
     influencers: dict[tuple[str, str], Node] = {}
     by_field: dict[str, list[Node]] = {}
     for key, idx in infl_members.items():
-        if len(idx) == 1:  # most influencer values (source IPs…) sit on one leaf: no aggregation
+        powers = [leaves[i].influence.get(key, 1.0) for i in idx]
+        if any(w != 1.0 for w in powers):  # weighed by influence: each leaf as p ** influence
+            weighed = [replace(leaves[i], probability=leaves[i].probability ** w) for i, w in zip(idx, powers)]
+            raw, p = _aggregate_idx(list(range(len(weighed))), weighed, specs, {})
+            smallest = min(lf.probability for lf in weighed)
+            node = Node(raw, p, smallest, min(p, smallest) < cut, idx)
+        elif len(idx) == 1:  # most influencer values (source IPs…) sit on one leaf: no aggregation
             i = idx[0]
             p = leaves[i].probability
             node = Node(raws[i], p, p, p < cut, idx)

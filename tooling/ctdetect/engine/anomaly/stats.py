@@ -74,8 +74,8 @@ def normal_z(p: float) -> float:
     return -_NORMAL.inv_cdf(p / 2.0)
 
 
-def joint_probability(ps: Sequence[float], weights: Sequence[float] | None = None) -> float:
-    """Elastic's joint probability of independent p-values (ML-SEMANTICS §6.1, ρ = 0).
+def joint_probability(ps: Sequence[float], weights: Sequence[float] | None = None, correlation: float = 0.0) -> float:
+    """Elastic's joint probability of p-values (ML-SEMANTICS §6.1), correlated by ``ρ``.
 
     ``P = Q(Σw/2, Σ w·z²/2)`` where Q is the regularised upper incomplete gamma
     function, i.e. a chi-square survival with Σw degrees of freedom. A single p with
@@ -92,6 +92,10 @@ def joint_probability(ps: Sequence[float], weights: Sequence[float] | None = Non
     if total_w <= 0.0 or min(ps) >= 1.0:
         return 1.0
     stat = sum(w * normal_z(p) ** 2 for p, w in zip(ps, weights))
+    if correlation:  # the Mahalanobis distance of equally correlated z-scores
+        rho = correlation
+        total_z = sum(w * normal_z(p) for p, w in zip(ps, weights))
+        stat = (stat - rho * total_z * total_z / (total_w * rho + 1.0 - rho)) / (1.0 - rho)
     return max(float(_special().gammaincc(total_w / 2.0, stat / 2.0)), SMALLEST_PROBABILITY)
 
 

@@ -30,6 +30,9 @@ class Leaf:
     explanation: dict[str, Any] = field(default_factory=dict)
     causes: list[dict[str, Any]] = field(default_factory=list)
     multi_bucket_impact: float | None = None
+    # influence of (influencer field, value) on this leaf when below 1 (count family,
+    # ml-cpp's influence calculators): the influencer is scored from p ** influence
+    influence: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
 def merge_influencers(names: list[str], tuples: set[InflTuple] | list[InflTuple]) -> dict[str, list[str]]:

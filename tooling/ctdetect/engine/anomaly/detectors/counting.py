@@ -12,8 +12,10 @@ non_zero_count    events                           skipped             −1
 distinct_count    distinct values of field_name    skipped             −1
 ================  ===============================  ==================  ========
 
-Each value is one sample of the series' ``timeseries.CountSeries``; the bucket is scored
-before the model learns it (the learning is down-weighted when it is an outlier).
+Each value is one sample of the series' ``timeseries.CountSeries``; as in ml-cpp the
+series learns the bucket first (down-weighted when it is an outlier) and then scores it,
+joined with its 12-bucket feature (``multi_bucket_impact`` on the record) and tempered by
+its anomaly model.
 For ``count`` (two-sided, no high/low) Elastic also joins the by value's rarity — the
 same Dirichlet as ``rare`` — with the count probability when the count is non-zero;
 without a by field that rarity is exactly 1 and the joint inflates p (§5.2, marked
@@ -28,6 +30,7 @@ it and learnt by it.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ctdetect.engine.anomaly import stats
@@ -35,13 +38,17 @@ from ctdetect.engine.anomaly.categorical import DecayedDirichlet, decay_factor, 
 from ctdetect.engine.anomaly.config import DetectorSpec, JobSpec
 from ctdetect.engine.anomaly.detectors.base import DetectorModel, InflTuple, Leaf, infl_from_state, merge_influencers
 from ctdetect.engine.anomaly.fields import values as field_values
-from ctdetect.engine.anomaly.timeseries import CountSeries, count_cdf, count_sf, sided_probability, trend_decay_rate
+from ctdetect.engine.anomaly.multibucket import multi_bucket_impact
+from ctdetect.engine.anomaly.timeseries import CountSeries, trend_decay_rate
 
 SeriesKey = tuple[str | None, str | None]  # (partition value, by value)
+INFLUENCE_CUTOFF = 0.4  # ml-cpp DEFAULT_INFLUENCE_CUTOFF
 
 
 class CountingDetector(DetectorModel):
-    def __init__(self, job: JobSpec, spec: DetectorSpec) -> None:
+    def __init__(self, job: JobSpec, spec: DetectorSpec, learn_rate: float | None = None, decay_rate: float | None = None) -> None:
+        """``learn_rate``/``decay_rate``: Elasticsearch's defaults for the bucket span unless
+        given (ml-cpp's unit tests set their own ``SModelParams``)."""
         super().__init__(job, spec)
         fn = spec.function
         self.distinct = "distinct_count" in fn
@@ -51,8 +58,9 @@ class CountingDetector(DetectorModel):
         self.offset = 1.0 if (self.distinct or self.non_zero) else 0.0
         self.rarity_joint = fn == "count" and not spec.is_population
         self.span_s = job.bucket_span_s
-        self.decay_rate = default_decay_rate(job.bucket_span_s)
-        self.learn_rate = min(1.0, job.bucket_span_s / 1800.0)
+        self.decay_rate = default_decay_rate(job.bucket_span_s) if decay_rate is None else decay_rate
+        self.learn_rate = min(1.0, job.bucket_span_s / 1800.0) if learn_rate is None else learn_rate
+        self.last_impact: float | None = None
         self.trend = trend_decay_rate(job.bucket_span_s, self.decay_rate)
         self.series: dict[SeriesKey, CountSeries] = {}
         self.rarity: dict[str | None, DecayedDirichlet] = {}
@@ -84,46 +92,84 @@ class CountingDetector(DetectorModel):
                     key = (p, b) if y is None else (p, b, y)
                     acc = bucket.get(key)
                     if acc is None:
-                        acc = bucket[key] = [0.0, set(), set()]
+                        acc = bucket[key] = [0.0, set(), {}]
                     acc[0] += weight
                     if dvals:
                         acc[1].update(dvals)
-                    acc[2].add(infl)
+                    tally = acc[2]
+                    tally[infl] = tally.get(infl, 0.0) + weight
 
     # ------------------------------------------------------------------ scoring
     def _value(self, acc: list[Any]) -> float:
         return float(len(acc[1])) if self.distinct else float(acc[0])
 
     def _score_and_learn(self, series: CountSeries, x: float, bucket_ms: int, weight: float) -> tuple[float, float, float]:
-        """(probability, modelled value, typical) of value ``x``, then learn it.
+        """(probability, modelled value, typical) of value ``x``, learnt then scored.
 
         Also leaves, in ``self.last_explanation``, Elastic-style explanation fields for an
-        unusual value: spike or dip, the typical value and a 95 % interval around it.
+        unusual value (spike or dip, the typical value and a 95 % interval around it) and
+        in ``self.last_impact`` the record's ``multi_bucket_impact``.
         """
         t_mid = bucket_ms + self.span_s * 500
         y = x - self.offset
         self.last_explanation = {}
-        typical: float | None = None
-        base: float | None = None
-        if series.informative():
-            base = series.baseline(t_mid)  # once: prediction, typical and the update share it
-            mean, var = series.predictive(t_mid, base)  # once: probability, tail and explanation share it
-            typical = base + self.offset
-            p = sided_probability(y, mean, var, self.side)
-            p_tail = min(stats_tail(y, mean, var), 1.0)
-            if p < 0.05:
-                sd = var**0.5
-                self.last_explanation = {
-                    "anomaly_type": "spike" if y > mean else "dip",
-                    "typical_value": round(mean + self.offset, 6),
-                    "lower_confidence_bound": round(max(mean - 1.96 * sd, 0.0) + self.offset, 6),
-                    "upper_confidence_bound": round(mean + 1.96 * sd + self.offset, 6),
-                }
-        else:
-            p = 1.0
-            p_tail = 1.0
-        series.update(y, t_mid, weight * self.learn_rate, self.span_s, self.decay_rate, p_tail, base, self.trend)
-        return p, y, (typical if typical is not None else x)
+        self.last_impact = None
+        result = series.step(y, t_mid, bucket_ms // (self.span_s * 1000), weight * self.learn_rate, self.span_s, self.decay_rate, self.trend, self.side)
+        p = result.probability
+        typical = series.typical(t_mid) + self.offset
+        if result.multi is not None and result.single is not None:
+            self.last_impact = multi_bucket_impact(result.single, result.multi)
+        if p < 0.05:
+            sd = series.prior.sample_variance() ** 0.5
+            mean = typical - self.offset
+            self.last_explanation = {
+                "anomaly_type": "spike" if y > mean else "dip",
+                "typical_value": round(typical, 6),
+                "lower_confidence_bound": round(max(mean - 1.96 * sd, 0.0) + self.offset, 6),
+                "upper_confidence_bound": round(mean + 1.96 * sd + self.offset, 6),
+            }
+        return p, y, typical
+
+    def _influence(self, series: CountSeries, tally: dict[InflTuple, float], infl: dict[str, list[str]]) -> dict[tuple[str, str], float]:
+        """Each influencer value's influence on an unusually high count, as ml-cpp's
+        ``CLogProbabilityComplementInfluenceCalculator`` measures it (a dip has none).
+
+        The bucket less the value's events is scored on the high side by the residual
+        prior alone (no multi-bucket feature, no anomaly model); the influence is
+        ``1 − ln p(without) / ln p`` in [0, 1]. Values are tried by decreasing count and
+        the first under the 0.4 cutoff ends the list: it and the rest are dropped from
+        the record's influencers (``infl``, edited in place). A field with one value has
+        influence 1. The hierarchy scores an influencer from ``p ** influence``.
+        """
+        out: dict[tuple[str, str], float] = {}
+        residual = series.last_residual
+        if residual is None or self.side == "low" or not series.informative():
+            return out
+        p_all = series.prior.probability(residual, "high")
+        if p_all >= 1.0:
+            return out
+        log_all = math.log(max(p_all, 1e-308))
+        for col, name in enumerate(self.influencer_names):
+            values = infl.get(name)
+            if not values or len(values) == 1:
+                continue
+            counts: dict[str, float] = {}
+            for t, c in tally.items():
+                for v in t[col]:
+                    counts[v] = counts.get(v, 0.0) + c
+            kept = []
+            for v in sorted(counts, key=lambda k: (-counts[k], k)):
+                p_without = series.prior.probability(residual - counts[v], "high")
+                influence = min(max(1.0 - math.log(max(p_without, 1e-308)) / log_all, 0.0), 1.0)
+                if influence < INFLUENCE_CUTOFF:
+                    break
+                kept.append(v)
+                out[(name, v)] = influence
+            if kept:
+                infl[name] = sorted(kept)
+            else:
+                del infl[name]
+        return out
 
     def close(self, bucket_ms: int) -> list[Leaf]:
         self.buckets_seen += 1
@@ -172,7 +218,9 @@ class CountingDetector(DetectorModel):
                 x = 0.0
                 freq = series.present_buckets / max(series.buckets, 1)
                 weight = 1.0 if freq >= 0.5 else min(max(2.0 * freq, 1e-6), 1.0)
-            p, _y, typical = self._score_and_learn(series, x, bucket_ms, weight)
+            p, y, typical = self._score_and_learn(series, x, bucket_ms, weight)
+            infl = merge_influencers(names, acc[2]) if acc is not None else {}
+            influence = self._influence(series, acc[2], infl) if acc is not None and not self.distinct else {}
             if self.rarity_joint and acc is not None and x > 0:
                 p = stats.joint_probability([p, rarity_p.get(key, 1.0)])
             part, by = key
@@ -187,8 +235,11 @@ class CountingDetector(DetectorModel):
                     p,
                     [x],
                     [typical],  # rounded when written (results.record_doc)
-                    merge_influencers(names, acc[2]) if acc is not None else {},
+                    infl,
                     self.last_explanation,
+                    [],
+                    self.last_impact,
+                    influence,
                 )
             )
         return leaves
@@ -220,6 +271,7 @@ class CountingDetector(DetectorModel):
                     typical=[round(typical, 6)],
                     influencers=merge_influencers(self.influencer_names, acc[2]),
                     explanation=self.last_explanation,
+                    multi_bucket_impact=self.last_impact,
                 )
             )
         return leaves
@@ -232,16 +284,12 @@ class CountingDetector(DetectorModel):
             "series": [[list(k), s.to_state()] for k, s in self.series.items()],
             "rarity": [[k, m.to_state()] for k, m in self.rarity.items()],
             "buckets_seen": self.buckets_seen,
-            "bucket": [[list(k), acc[0], sorted(acc[1]), [list(map(list, t)) for t in acc[2]]] for k, acc in self.bucket.items()],
+            "bucket": [[list(k), acc[0], sorted(acc[1]), [[list(map(list, t)), c] for t, c in acc[2].items()]] for k, acc in self.bucket.items()],
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
         self.series = {tuple(k): CountSeries.from_state(s, self.span_s) for k, s in state["series"]}  # type: ignore[misc]
         self.rarity = {k: DecayedDirichlet.from_state(m) for k, m in state["rarity"]}
         self.buckets_seen = int(state["buckets_seen"])
-        self.bucket = {tuple(k): [float(c), set(d), {infl_from_state(t) for t in ts}] for k, c, d, ts in state["bucket"]}
+        self.bucket = {tuple(k): [float(c), set(d), {infl_from_state(t): float(n) for t, n in ts}] for k, c, d, ts in state["bucket"]}
 
-
-def stats_tail(y: float, mean: float, var: float) -> float:
-    """One-tailed probability of ``y`` on its own side of the mean (for outlier weights)."""
-    return count_sf(y, mean, var) if y >= mean else count_cdf(y, mean, var)

@@ -1,0 +1,73 @@
+"""ml-cpp's multi-bucket feature: a slow shift that no single bucket shows.
+
+``CTimeSeriesMultibucketMean`` (elastic/ml-cpp ``include/maths/time_series/
+CTimeSeriesMultibucketFeatures.h``), in our words: the last 12 bucket residuals of a
+series are kept; their mean, weighting each bucket 0.9× the next newer one, is the
+feature, available once at least 9 of the 12 slots are filled. The feature has its own
+residual prior, and its probability is joined with the bucket's own through the
+correlated joint probability, with the correlation ``√((1 − 0.81) / (1 − 0.81^L))`` that
+follows from the weights (L = buckets in the window). ``multi_bucket_impact`` says
+which of the two drove the result: from −5 (the bucket alone) to +5 (the window alone),
+``5 · min(ls, lm) / min(max(ls, lm), −0.001) / ln 1000 · (ls − lm)`` clamped and
+floored to hundredths, ``ls``/``lm`` the logs of the single- and multi-bucket
+probabilities (``CProbabilityAndInfluenceCalculator::calculateMultiBucketImpact``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+WINDOW = 12
+GEOMETRIC_WEIGHT = 0.9
+MAX_IMPACT = 5.0
+SMALLEST_PROBABILITY = 2.2250738585072014e-308
+
+
+class MultiBucketMean:
+    """The sliding window of one series: ``[bucket_index, residual, weight]`` entries."""
+
+    __slots__ = ("window",)
+
+    def __init__(self) -> None:
+        self.window: list[list[float]] = []
+
+    def add(self, bucket: int, residual: float, weight: float) -> None:
+        cutoff = bucket - WINDOW
+        self.window = [e for e in self.window if e[0] > cutoff]
+        self.window.append([bucket, residual, weight])
+
+    def value(self) -> tuple[float, float] | None:
+        """(feature, weight), or None while fewer than 3/4 of the window is filled."""
+        if 4 * len(self.window) < 3 * WINDOW:
+            return None
+        latest = self.window[-1][0]
+        num = den = cnt = 0.0
+        for b, r, w in self.window:
+            g = GEOMETRIC_WEIGHT ** (latest - b)
+            num += g * w * r
+            den += g * w
+            cnt += g * w
+        if den <= 0.0:
+            return None
+        return num / den, cnt / sum(GEOMETRIC_WEIGHT ** (latest - b) for b, _, _ in self.window)
+
+    def correlation(self) -> float:
+        r = GEOMETRIC_WEIGHT * GEOMETRIC_WEIGHT
+        n = len(self.window)
+        return 0.0 if n == 0 else math.sqrt((1.0 - r) / (1.0 - r**n))
+
+    def to_state(self) -> list[list[float]]:
+        return self.window
+
+    def load(self, s: list[list[float]]) -> None:
+        self.window = [[float(b), float(r), float(w)] for b, r, w in s]
+
+
+def multi_bucket_impact(p_single: float, p_multi: float) -> float:
+    """Elastic's ``multi_bucket_impact`` of a record (see module docstring)."""
+    ls = math.log(max(p_single, SMALLEST_PROBABILITY))
+    lm = math.log(max(p_multi, SMALLEST_PROBABILITY))
+    scale = MAX_IMPACT * min(ls, lm) / min(max(ls, lm), -0.001) / math.log(1000.0)
+    impact = max(min(scale * (ls - lm), MAX_IMPACT), -MAX_IMPACT)
+    return math.floor(impact * 100.0) / 100.0

@@ -1,0 +1,570 @@
+"""Residual priors of the count family: ml-cpp's one-of-n choice among conjugate models.
+
+Elastic models the residual of each count series (the value less its tested trend and
+seasonal components) with ``COneOfNPrior`` over a gamma, a log-normal, a normal and a
+Poisson model (``CEventRateModelFactory::defaultPrior``). Each component is a conjugate
+Bayesian model, so its predictive distribution is known in closed form; the one-of-n prior
+treats "which component" as one more parameter and keeps a posterior weight per component.
+In our words (elastic/ml-cpp 7a29b4b34, ``lib/maths/common/COneOfNPrior.cc`` and the
+conjugates next to it):
+
+- **Components.** normal: normal-gamma on the value (Student-t predictive); log-normal: the
+  same on ``log(value + offset)``; gamma: shape from the sample moments, a gamma prior on the
+  rate (compound-gamma predictive); Poisson: a gamma prior on the mean (negative-binomial
+  predictive), only while every value is a non-negative integer. Non-informative start:
+  shape 1, rate 0, no precision. Counts are integer data: the continuous components read
+  a count ``x`` at ``x + 0.5``, the middle of the unit interval it stands for, and learn
+  that interval's variance (1/12) with it, so a series that never changes still has a
+  spread of one count (ml-cpp treats integer data as spread over ``[x, x + 1]``).
+- **Weights.** Each update adds the sample's log predictive likelihood (times its count
+  weight) to each component's log weight, floored at the best component's less
+  ``log 1e8`` plus the best log-likelihood ratio to the component modes (so no component
+  falls away on one sample none of them fits), and less ``log 1e8 · max(0, 1 − 9·sample
+  variance / predictive variance)`` for a component far wider than the data. Weights only
+  move once every component is informative.
+- **Decay.** Every bucket multiplies sufficient statistics and log weights by
+  ``e^−decayRate``, so old data lose weight as Elastic's models do.
+- **Offset.** The log-normal, gamma and Poisson need positive support; when a residual falls
+  below it, the offset moves under the value and those components are refitted from the
+  decayed sample moments (ml-cpp's ``adjustOffset``).
+- **Probability.** The weighted mean of the components' probabilities of a less likely
+  sample: two-sided ``2·min(F(x), 1 − F(x⁻))``, above ``min(1, 2·P(X ≥ x))``, below
+  ``min(1, 2·P(X ≤ x))``; components under 1e-3 of the weight are left out.
+
+Not modelled: ml-cpp's fifth component, the multimodal prior (a clustering of the values
+into modes, each with its own one-of-n prior); its decay-rate controllers.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Any
+
+LOG_MAX_BAYES_FACTOR = math.log(1e8)
+VARIANCE_MISMATCH = 9.0
+MIN_RELATIVE_WEIGHT = 1e-3
+NON_INFORMATIVE_SHAPE = 1.0
+OFFSET_MARGIN = 0.2
+MIN_GAMMA_SAMPLES = 3.5
+INTEGER_JITTER = 1.0 / 12.0  # variance of a uniform over the unit interval an integer stands for
+TINY = 1e-300
+
+
+@lru_cache(maxsize=1)
+def _special() -> Any:
+    import scipy.special as special  # lazy: scipy costs ~0.2 s to import
+
+    return special
+
+
+class NormalGamma:
+    """A normal with unknown mean and precision (ml-cpp ``CNormalMeanPrecConjugate``)."""
+
+    __slots__ = ("mean", "prec", "shape", "rate")
+
+    def __init__(self) -> None:
+        self.mean = 0.0
+        self.prec = 0.0
+        self.shape = NON_INFORMATIVE_SHAPE
+        self.rate = 0.0
+
+    def informative(self) -> bool:
+        return self.prec > 0.0 and self.rate > 0.0
+
+    def add(self, y: float, w: float, jitter: float = 0.0) -> None:
+        """Learn ``y`` with count weight ``w``; ``jitter``: the variance of the interval
+        the value stands for (1/12 for an integer read at its middle)."""
+        if w <= 0.0:
+            return
+        if self.prec <= 0.0:
+            self.mean, self.prec = y, w
+        else:
+            prec = self.prec + w
+            d = y - self.mean
+            self.rate += 0.5 * self.prec * w * d * d / prec
+            self.mean += w * d / prec
+            self.prec = prec
+        self.rate += 0.5 * w * jitter
+        self.shape += 0.5 * w
+
+    def age(self, alpha: float) -> None:
+        self.prec *= alpha
+        self.rate *= alpha
+        self.shape = NON_INFORMATIVE_SHAPE + alpha * (self.shape - NON_INFORMATIVE_SHAPE)
+
+    def fit(self, mean: float, var: float, n: float) -> None:
+        """The posterior after ``n`` samples with this mean and variance."""
+        self.__init__()  # type: ignore[misc]
+        if n > 0.0:
+            self.mean, self.prec = mean, n
+            self.shape = NON_INFORMATIVE_SHAPE + 0.5 * n
+            self.rate = 0.5 * n * max(var, 0.0)
+
+    def t_params(self) -> tuple[float, float, float]:
+        """(degrees of freedom, location, scale) of the Student-t predictive."""
+        df = 2.0 * self.shape
+        scale = math.sqrt(self.rate * (self.prec + 1.0) / (self.shape * self.prec))
+        return df, self.mean, max(scale, 1e-12)
+
+    def variance(self) -> float:
+        df, _, s = self.t_params()
+        return s * s * df / (df - 2.0) if df > 2.0 else s * s * 1e6
+
+    def logpdf(self, y: float) -> float:
+        df, loc, s = self.t_params()
+        z = (y - loc) / s
+        return (math.lgamma((df + 1.0) / 2.0) - math.lgamma(df / 2.0) - 0.5 * math.log(df * math.pi) - math.log(s)
+                - (df + 1.0) / 2.0 * math.log1p(z * z / df))
+
+    def cdf(self, y: float) -> float:
+        df, loc, s = self.t_params()
+        return float(_special().stdtr(df, (y - loc) / s))
+
+    def sf(self, y: float) -> float:
+        df, loc, s = self.t_params()
+        return float(_special().stdtr(df, (loc - y) / s))
+
+    def mode(self) -> float:
+        return self.mean
+
+    def to_state(self) -> list[float]:
+        return [self.mean, self.prec, self.shape, self.rate]
+
+    def load(self, s: list[float]) -> None:
+        self.mean, self.prec, self.shape, self.rate = (float(v) for v in s)
+
+
+class _Component:
+    """One model of the one-of-n prior; subclasses map values onto their support."""
+
+    name = ""
+    integer_only = False
+
+    def informative(self) -> bool:
+        raise NotImplementedError
+
+    def add(self, y: float, w: float, jitter: float = 0.0) -> None:
+        """Learn ``y`` (count weight ``w``); ``jitter``: see ``NormalGamma.add``."""
+        raise NotImplementedError
+
+    def age(self, alpha: float) -> None:
+        raise NotImplementedError
+
+    def refit(self, mean: float, var: float, n: float, offset: float) -> None:
+        """Start again from decayed sample moments (after the offset moved)."""
+        raise NotImplementedError
+
+    def logpdf(self, y: float) -> float:
+        raise NotImplementedError
+
+    def cdf(self, y: float) -> float:
+        raise NotImplementedError
+
+    def sf(self, y: float) -> float:
+        raise NotImplementedError
+
+    def mode(self) -> float:
+        raise NotImplementedError
+
+    def variance(self) -> float:
+        raise NotImplementedError
+
+
+class NormalComponent(_Component):
+    name = "normal"
+
+    def __init__(self) -> None:
+        self.ng = NormalGamma()
+
+    def informative(self) -> bool:
+        return self.ng.informative()
+
+    def add(self, y: float, w: float, jitter: float = 0.0) -> None:
+        self.ng.add(y, w, jitter)
+
+    def age(self, alpha: float) -> None:
+        self.ng.age(alpha)
+
+    def refit(self, mean: float, var: float, n: float, offset: float) -> None:
+        pass  # the normal has no offset
+
+    def logpdf(self, y: float) -> float:
+        return self.ng.logpdf(y)
+
+    def cdf(self, y: float) -> float:
+        return self.ng.cdf(y)
+
+    def sf(self, y: float) -> float:
+        return self.ng.sf(y)
+
+    def mode(self) -> float:
+        return self.ng.mode()
+
+    def variance(self) -> float:
+        return self.ng.variance()
+
+    def to_state(self) -> list[Any]:
+        return self.ng.to_state()
+
+    def load(self, s: list[Any]) -> None:
+        self.ng.load(s)
+
+
+class LogNormalComponent(_Component):
+    """Normal-gamma on ``log(y + offset)`` (ml-cpp ``CLogNormalMeanPrecConjugate``)."""
+
+    name = "lognormal"
+
+    def __init__(self) -> None:
+        self.ng = NormalGamma()
+        self.offset = 0.0
+
+    def _log(self, y: float) -> float:
+        return math.log(max(y + self.offset, TINY))
+
+    def informative(self) -> bool:
+        return self.ng.informative()
+
+    def add(self, y: float, w: float, jitter: float = 0.0) -> None:
+        u = max(y + self.offset, TINY)
+        self.ng.add(math.log(u), w, jitter / (u * u))  # the interval's variance, on the log scale
+
+    def age(self, alpha: float) -> None:
+        self.ng.age(alpha)
+
+    def refit(self, mean: float, var: float, n: float, offset: float) -> None:
+        self.offset = offset
+        m = max(mean + offset, 1e-6)
+        s2 = math.log1p(max(var, 0.0) / (m * m))
+        self.ng.fit(math.log(m) - 0.5 * s2, s2, n)
+
+    def logpdf(self, y: float) -> float:
+        u = y + self.offset
+        if u <= 0.0:
+            return -1e300
+        return self.ng.logpdf(math.log(u)) - math.log(u)
+
+    def cdf(self, y: float) -> float:
+        return 0.0 if y + self.offset <= 0.0 else self.ng.cdf(self._log(y))
+
+    def sf(self, y: float) -> float:
+        return 1.0 if y + self.offset <= 0.0 else self.ng.sf(self._log(y))
+
+    def mode(self) -> float:
+        df, loc, s = self.ng.t_params()
+        return math.exp(loc) - self.offset
+
+    def variance(self) -> float:
+        _, loc, s = self.ng.t_params()
+        s2 = min(s * s, 50.0)
+        return (math.exp(s2) - 1.0) * math.exp(2.0 * loc + s2)
+
+    def to_state(self) -> list[Any]:
+        return [*self.ng.to_state(), self.offset]
+
+    def load(self, s: list[Any]) -> None:
+        self.ng.load(s[:4])
+        self.offset = float(s[4])
+
+
+class GammaComponent(_Component):
+    """A gamma with its shape estimated from the data and a conjugate prior on the rate
+    (ml-cpp ``CGammaRateConjugate``); predictive: the compound gamma."""
+
+    name = "gamma"
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self.n = 0.0
+        self.s1 = 0.0  # weighted sum of (y + offset)
+        self.s2 = 0.0  # weighted sum of (y + offset)²
+
+    def _moments(self) -> tuple[float, float]:
+        m = self.s1 / self.n
+        return m, max(self.s2 / self.n - m * m, 0.0)
+
+    def informative(self) -> bool:
+        if self.n < MIN_GAMMA_SAMPLES:  # ml-cpp: the gamma needs 3.5 weighted samples
+            return False
+        m, v = self._moments()
+        return m > 0.0 and v > 0.0
+
+    def add(self, y: float, w: float, jitter: float = 0.0) -> None:
+        u = max(y + self.offset, TINY)
+        self.n += w
+        self.s1 += w * u
+        self.s2 += w * (u * u + jitter)
+
+    def age(self, alpha: float) -> None:
+        self.n *= alpha
+        self.s1 *= alpha
+        self.s2 *= alpha
+
+    def refit(self, mean: float, var: float, n: float, offset: float) -> None:
+        self.offset = offset
+        m = mean + offset
+        self.n, self.s1, self.s2 = n, n * m, n * (max(var, 0.0) + m * m)
+
+    def _params(self) -> tuple[float, float, float]:
+        """(shape k, rate-prior shape a, rate-prior rate b)."""
+        m, v = self._moments()
+        k = min(max(m * m / max(v, 1e-12), 1e-3), 1e8)
+        return k, NON_INFORMATIVE_SHAPE + k * self.n, self.s1
+
+    def logpdf(self, y: float) -> float:
+        u = y + self.offset
+        if u <= 0.0:
+            return -1e300
+        k, a, b = self._params()
+        return (math.lgamma(k + a) - math.lgamma(k) - math.lgamma(a) + (k - 1.0) * math.log(u) + a * math.log(b)
+                - (k + a) * math.log(u + b))
+
+    def cdf(self, y: float) -> float:
+        u = y + self.offset
+        if u <= 0.0:
+            return 0.0
+        k, a, b = self._params()
+        return float(_special().betainc(k, a, u / (u + b)))
+
+    def sf(self, y: float) -> float:
+        u = y + self.offset
+        if u <= 0.0:
+            return 1.0
+        k, a, b = self._params()
+        return float(_special().betainc(a, k, b / (u + b)))
+
+    def mode(self) -> float:
+        k, a, b = self._params()
+        return (max(k - 1.0, 0.0) * b / (a + 1.0)) - self.offset
+
+    def variance(self) -> float:
+        k, a, b = self._params()
+        if a <= 2.0:
+            return 1e12
+        return k * (k + a - 1.0) * b * b / ((a - 2.0) * (a - 1.0) ** 2)
+
+    def to_state(self) -> list[Any]:
+        return [self.n, self.s1, self.s2, self.offset]
+
+    def load(self, s: list[Any]) -> None:
+        self.n, self.s1, self.s2, self.offset = (float(v) for v in s)
+
+
+class PoissonComponent(_Component):
+    """A Poisson with a gamma prior on its mean (ml-cpp ``CPoissonMeanConjugate``);
+    predictive: the negative binomial. Counts only: it reads the value itself, not
+    ``x + 0.5``."""
+
+    name = "poisson"
+    integer_only = True
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self.shape = NON_INFORMATIVE_SHAPE
+        self.rate = 0.0
+
+    def informative(self) -> bool:
+        return self.rate > 0.0
+
+    def add(self, y: float, w: float, jitter: float = 0.0) -> None:
+        self.shape += w * max(y + self.offset, 0.0)
+        self.rate += w
+
+    def age(self, alpha: float) -> None:
+        self.shape = NON_INFORMATIVE_SHAPE + alpha * (self.shape - NON_INFORMATIVE_SHAPE)
+        self.rate *= alpha
+
+    def refit(self, mean: float, var: float, n: float, offset: float) -> None:
+        self.offset = offset
+        self.shape = NON_INFORMATIVE_SHAPE + n * max(mean + offset, 0.0)
+        self.rate = n
+
+    def _rp(self) -> tuple[float, float]:
+        return self.shape, self.rate / (self.rate + 1.0)
+
+    def logpdf(self, y: float) -> float:
+        k = y + self.offset
+        if k < 0.0:
+            return -1e300
+        r, p = self._rp()
+        return math.lgamma(k + r) - math.lgamma(k + 1.0) - math.lgamma(r) + r * math.log(p) + k * math.log1p(-p)
+
+    def cdf(self, y: float) -> float:
+        k = math.floor(y + self.offset + 1e-9)
+        if k < 0:
+            return 0.0
+        r, p = self._rp()
+        return float(_special().betainc(r, k + 1.0, p))
+
+    def sf(self, y: float) -> float:
+        k = math.ceil(y + self.offset - 1e-9)
+        if k <= 0:
+            return 1.0
+        r, p = self._rp()
+        return float(_special().betainc(k, r, 1.0 - p))
+
+    def mode(self) -> float:
+        r, p = self._rp()
+        return max(math.floor((r - 1.0) * (1.0 - p) / p), 0.0) - self.offset
+
+    def variance(self) -> float:
+        r, p = self._rp()
+        return r * (1.0 - p) / (p * p)
+
+    def to_state(self) -> list[Any]:
+        return [self.shape, self.rate, self.offset]
+
+    def load(self, s: list[Any]) -> None:
+        self.shape, self.rate, self.offset = (float(v) for v in s)
+
+
+def sided(cdf: float, sf: float, side: str) -> float:
+    """Elastic's probability of a less likely sample from one component's tails."""
+    if side == "high":
+        return min(1.0, 2.0 * sf)
+    if side == "low":
+        return min(1.0, 2.0 * cdf)
+    return min(1.0, 2.0 * min(cdf, sf))
+
+
+class OneOfNPrior:
+    """ml-cpp's ``COneOfNPrior`` over gamma, log-normal, normal and Poisson (see module)."""
+
+    __slots__ = ("models", "log_weights", "integer", "offset", "n", "mean", "m2")
+
+    def __init__(self, integer: bool = True) -> None:
+        self.models: list[_Component] = [GammaComponent(), LogNormalComponent(), NormalComponent(), PoissonComponent()]
+        self.log_weights = [0.0, 0.0, 0.0, 0.0 if integer else -math.inf]
+        self.integer = integer
+        self.offset = 0.0
+        self.n = 0.0  # decayed sample moments (Welford with weights)
+        self.mean = 0.0
+        self.m2 = 0.0
+
+    # ------------------------------------------------------------------ state
+    def informative(self) -> bool:
+        return all(m.informative() for m, lw in zip(self.models, self.log_weights) if lw > -math.inf)
+
+    def sample_variance(self) -> float:
+        return self.m2 / self.n if self.n > 0.0 else 0.0
+
+    def _read(self, model: _Component, x: float) -> float:
+        """Where a component reads value ``x``: integer data at the middle of its interval."""
+        return x + 0.5 if (self.integer and not model.integer_only) else x
+
+    def _active(self) -> list[tuple[_Component, float]]:
+        best = max(self.log_weights)
+        out = []
+        total = 0.0
+        for m, lw in zip(self.models, self.log_weights):
+            if lw == -math.inf:
+                continue
+            w = math.exp(lw - best)
+            total += w
+            out.append((m, w))
+        return [(m, w / total) for m, w in out if w / total >= MIN_RELATIVE_WEIGHT]
+
+    # ------------------------------------------------------------------ learning
+    def _adjust_offset(self, x: float) -> None:
+        if x + self.offset > 0.0:
+            return
+        # counts keep an integer offset so the Poisson still reads integers
+        self.offset = math.floor(-x) + 1.0 if self.integer else -x + OFFSET_MARGIN
+        for m in self.models:
+            if m.name != "normal":
+                m.refit(self.mean, self.sample_variance(), self.n, self.offset)
+
+    def add(self, x: float, w: float) -> None:
+        """Learn value ``x`` with count weight ``w``."""
+        if w <= 0.0:
+            return
+        if self.integer and (x != math.floor(x)) and self.log_weights[3] > -math.inf:
+            self.log_weights[3] = -math.inf  # no longer counts: the Poisson drops out
+        self._adjust_offset(x)
+        was_informative = self.informative()
+        logls: list[float | None] = []
+        best_ratio = -math.inf
+        for m, lw in zip(self.models, self.log_weights):
+            if lw == -math.inf or not was_informative:
+                logls.append(None)
+                continue
+            y = self._read(m, x)
+            ll = m.logpdf(y)
+            mode_ll = m.logpdf(self._read(m, m.mode()) if m.integer_only else m.mode())
+            best_ratio = max(best_ratio, ll - max(mode_ll, ll))
+            logls.append(w * ll)
+        # the data's decayed moments, before the components learn x
+        self.n += w
+        d = x - self.mean
+        self.mean += w * d / self.n
+        self.m2 += w * d * (x - self.mean)
+        jitter = INTEGER_JITTER if self.integer else 0.0
+        for m, lw in zip(self.models, self.log_weights):
+            if lw > -math.inf:
+                m.add(self._read(m, x), w, jitter)
+        if not was_informative:
+            return
+        scored = [ll for ll in logls if ll is not None]
+        if not scored:
+            return
+        floor = max(scored) - (w * LOG_MAX_BAYES_FACTOR + best_ratio)
+        var = self.sample_variance()
+        for i, (m, ll) in enumerate(zip(self.models, logls)):
+            if ll is None:
+                continue
+            mv = m.variance()
+            penalty = -w * LOG_MAX_BAYES_FACTOR * max(1.0 - VARIANCE_MISMATCH * var / mv, 0.0) if mv > 0 else 0.0
+            self.log_weights[i] += max(ll, floor) + penalty
+        top = max(self.log_weights)
+        self.log_weights = [lw - top if lw > -math.inf else lw for lw in self.log_weights]
+
+    def age(self, alpha: float) -> None:
+        """Decay by ``alpha = e^−decayRate·t``."""
+        for m in self.models:
+            m.age(alpha)
+        self.log_weights = [alpha * lw if lw > -math.inf else lw for lw in self.log_weights]
+        self.n *= alpha
+        self.m2 *= alpha
+
+    # ------------------------------------------------------------------ prediction
+    def probability(self, x: float, side: str) -> float:
+        """Probability of a less likely sample than ``x`` (see module docstring)."""
+        if not self.informative():
+            return 1.0
+        p = 0.0
+        for m, w in self._active():
+            y = self._read(m, x)
+            p += w * sided(m.cdf(y), m.sf(y), side)
+        return min(max(p, 0.0), 1.0)
+
+    def one_tail(self, x: float) -> float:
+        """The smaller one-tailed probability of ``x`` (for ml-cpp's outlier weights)."""
+        if not self.informative():
+            return 1.0
+        lo = hi = 0.0
+        for m, w in self._active():
+            y = self._read(m, x)
+            lo += w * m.cdf(y)
+            hi += w * m.sf(y)
+        return min(lo, hi, 1.0)
+
+    def mean_value(self) -> float:
+        """The predictive mean (the typical value of a record)."""
+        return self.mean
+
+    def to_state(self) -> list[Any]:
+        return [
+            [m.to_state() for m in self.models],  # type: ignore[attr-defined]
+            [lw if lw > -math.inf else None for lw in self.log_weights],
+            self.integer, self.offset, self.n, self.mean, self.m2,
+        ]
+
+    @classmethod
+    def from_state(cls, s: list[Any]) -> "OneOfNPrior":
+        obj = cls(bool(s[2]))
+        for m, ms in zip(obj.models, s[0]):
+            m.load(ms)  # type: ignore[attr-defined]
+        obj.log_weights = [-math.inf if lw is None else float(lw) for lw in s[1]]
+        obj.offset, obj.n, obj.mean, obj.m2 = float(s[3]), float(s[4]), float(s[5]), float(s[6])
+        return obj
