@@ -58,6 +58,20 @@ def test_saved_query_ids_are_unique_across_spaces(fake: FakeElastic) -> None:
     assert requests.post(url.format("/s/b"), **kw).status_code == 409  # multiple-isolated type
 
 
+def test_discover_session_ids_are_unique_across_spaces_and_the_shape_is_kibanas(fake: FakeElastic) -> None:
+    """The anchors hold no saved_search schema: the fake cites Kibana's ``search.ts`` and
+    ``schema.ts`` (``SOURCES``); what ctdetect sends must be what that schema accepts."""
+    from ctdetect_testsupport.fakecluster import SOURCES
+
+    assert "search.ts" in SOURCES["discover session shape"] and "schema.ts" in SOURCES["discover session shape"]
+    url = fake.kibana_url + "{}/api/saved_objects/search/s1"
+    tab = {"id": "t", "label": "t", "attributes": {"isTextBasedQuery": True, "kibanaSavedObjectMeta": {"searchSourceJSON": '{"query": {"esql": "FROM x"}}'}}}
+    body = {"attributes": {"title": "t", "description": "", "tabs": [tab]}}
+    kw: dict[str, Any] = {"json": body, "auth": (fake.username, fake.password), "headers": {"kbn-xsrf": "t"}, "timeout": 10}
+    assert requests.post(url.format(""), **kw).status_code == 200
+    assert requests.post(url.format("/s/b"), **kw).status_code == 409  # multiple-isolated type
+
+
 def test_an_open_job_refuses_a_memory_limit_update(fake: FakeElastic) -> None:
     auth = (fake.username, fake.password)
     job = {"analysis_config": {"bucket_span": "1h", "detectors": [{"function": "count"}]}, "data_description": {"time_field": "@timestamp"}}

@@ -38,7 +38,7 @@ def _ndjson(path: Path) -> list[dict]:
 
 
 def test_every_file_is_written(exported: Path) -> None:
-    for name in ("kibana/rules.ndjson", "kibana/saved_queries.ndjson", "ml/requests.json", "ml/console.txt", "attack-navigator-layer.json", "README.md"):
+    for name in ("kibana/rules.ndjson", "kibana/saved_queries.ndjson", "kibana/discover_sessions.ndjson", "ml/requests.json", "ml/console.txt", "attack-navigator-layer.json", "README.md"):
         assert (exported / name).is_file() and (exported / name).stat().st_size > 0, name
 
 
@@ -53,12 +53,27 @@ def test_rules_file_has_every_rule_as_kibana_accepts_it(exported: Path, package)
 
 def test_saved_queries_file_is_a_saved_objects_export(exported: Path, package) -> None:  # type: ignore[no-untyped-def]
     *objects, summary = _ndjson(exported / "kibana" / "saved_queries.ndjson")
-    assert summary["exportedCount"] == len(objects) == len(package.hunting_queries)
+    assert summary["exportedCount"] == len(objects) == len([q for q in package.hunting_queries if q.language != "esql"])
     for obj in objects:
         assert obj["type"] == "query" and obj["id"].startswith("ctdetect-")
         assert obj["attributes"]["title"] and obj["references"] == []
         query = obj["attributes"]["query"]
         parse_query(query["query"], query["language"])
+
+
+def test_esql_hunting_queries_are_exported_as_discover_sessions(exported: Path, package) -> None:  # type: ignore[no-untyped-def]
+    from ctdetect_testsupport.fakecluster import _discover_session_refusal
+
+    *objects, summary = _ndjson(exported / "kibana" / "discover_sessions.ndjson")
+    esql = sorted(q.id for q in package.hunting_queries if q.language == "esql")
+    assert len(esql) >= 3 and summary["exportedCount"] == len(objects)
+    assert sorted(o["id"] for o in objects) == esql
+    for obj in objects:
+        assert obj["type"] == "search" and _discover_session_refusal(obj["attributes"]) is None
+        (tab,) = obj["attributes"]["tabs"]
+        assert tab["attributes"]["isTextBasedQuery"] is True
+        source = json.loads(tab["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])
+        parse_query(source["query"]["esql"], "esql")
 
 
 def test_ml_bundle_requests_match_the_elasticsearch_api(exported: Path, package) -> None:  # type: ignore[no-untyped-def]

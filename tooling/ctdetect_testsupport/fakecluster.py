@@ -29,6 +29,11 @@ Each behaviour follows Elastic's public source or docs, named where it is implem
 - Saved queries are saved objects of type ``query``, ``namespaceType: 'multiple-isolated'``
   since 8.0 (Kibana's ``querySavedObjectType``): an id is unique across all spaces, so
   creating an id that exists in another space is a 409 conflict.
+- Discover sessions are saved objects of type ``search``, also ``multiple-isolated`` (Kibana's
+  saved_search plugin, ``server/saved_objects/search.ts``). Their create schema from model
+  version 13 (``server/saved_objects/schema.ts``, ``SCHEMA_DISCOVER_SESSION_V13``..``V15``) is
+  closed: ``title``, ``description`` and ``tabs`` (1 to 25 tabs of ``{id, label, attributes}``,
+  each tab's attributes needing ``kibanaSavedObjectMeta.searchSourceJSON``); anything else is a 400.
 - Spaces are listed by ``GET /api/spaces/space`` (Kibana spaces API), as an array.
 - Rules ``_find`` takes a KQL ``filter`` over saved-object attributes (``alert.attributes.tags``,
   ``alert.attributes.params.ruleId``, ``alert.attributes.params.type``); quoted values
@@ -58,8 +63,9 @@ SOURCES = {
     "saved query ids global": "Kibana querySavedObjectType: namespaceType 'multiple-isolated'",
     "job _update": "Elasticsearch docs: Update anomaly detection jobs API",
     "spaces": "Kibana spaces API: GET /api/spaces/space",
+    "discover session shape": "Kibana saved_search plugin: server/saved_objects/search.ts (type 'search', multiple-isolated) and schema.ts (SCHEMA_DISCOVER_SESSION_V13..V15)",
 }
-MULTIPLE_ISOLATED = {"query"}  # saved-object types whose ids are unique across spaces
+MULTIPLE_ISOLATED = {"query", "search"}  # saved-object types whose ids are unique across spaces
 
 JOB_UPDATABLE = {
     "allow_lazy_open", "analysis_limits", "background_persist_interval", "custom_settings",
@@ -677,6 +683,9 @@ class FakeElastic:
             return (200, {}) if objects.pop(key, None) is not None else kbn_error(404, f"Saved object [{otype}/{oid}] not found")
         if not isinstance(body, dict) or not isinstance(body.get("attributes"), dict):
             return kbn_error(400, "[request body.attributes]: expected a value of type [object]")
+        refused = _discover_session_refusal(body["attributes"]) if otype == "search" else None
+        if refused:
+            return kbn_error(400, refused)
         if method == "POST":
             taken = key in objects or (otype in MULTIPLE_ISOLATED and any(key in other for other in self.state.saved_objects.values()))
             if taken:
@@ -689,6 +698,30 @@ class FakeElastic:
             objects[key]["attributes"].update(copy.deepcopy(body["attributes"]))
             return 200, objects[key]
         return kbn_error(404, "Not Found")
+
+
+SEARCH_ATTRIBUTES = {"title", "description", "tabs"}  # SCHEMA_DISCOVER_SESSION_V13..V15 (closed)
+MAX_DISCOVER_SESSION_TABS = 25  # saved_search common constants
+TAB_KEYS = {"id", "label", "attributes"}
+
+
+def _discover_session_refusal(attributes: dict) -> str | None:
+    """Why Kibana's ``search`` create schema refuses ``attributes``, or None."""
+    unknown = sorted(set(attributes) - SEARCH_ATTRIBUTES)
+    if unknown:
+        return f"[attributes.{unknown[0]}]: definition for this key is missing"
+    if not isinstance(attributes.get("title"), str):
+        return "[attributes.title]: expected value of type [string]"
+    tabs = attributes.get("tabs")
+    if not isinstance(tabs, list) or not 1 <= len(tabs) <= MAX_DISCOVER_SESSION_TABS:
+        return f"[attributes.tabs]: expected an array of 1 to {MAX_DISCOVER_SESSION_TABS} tabs"
+    for i, tab in enumerate(tabs):
+        if not isinstance(tab, dict) or set(tab) != TAB_KEYS or not isinstance(tab.get("attributes"), dict):
+            return f"[attributes.tabs.{i}]: expected {{id, label, attributes}}"
+        meta = tab["attributes"].get("kibanaSavedObjectMeta")
+        if not isinstance(meta, dict) or not isinstance(meta.get("searchSourceJSON"), str):
+            return f"[attributes.tabs.{i}.attributes.kibanaSavedObjectMeta.searchSourceJSON]: expected value of type [string]"
+    return None
 
 
 _KQL_STRING = r'("(?:[^"\\]|\\.)*")'

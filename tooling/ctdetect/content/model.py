@@ -225,7 +225,7 @@ class Playbook:
 
 @dataclass(slots=True)
 class HuntingQuery:
-    """A threat-hunting query that deploys as a Kibana saved query."""
+    """A threat-hunting query: KQL/Lucene deploy as Kibana saved queries, ES|QL as Discover sessions."""
 
     source: Located
     raw: dict[str, Any]

@@ -25,7 +25,7 @@ and started; a datafeed is deleted before its job.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from ctdetect.content.model import Datafeed, HuntingQuery, MLJob, Package, Rule
 from ctdetect.deploy.diff import changed_keys, describe_changes, same_query
@@ -41,10 +41,12 @@ from ctdetect.elastic.ml_body import (
     split_job_changes,
 )
 from ctdetect.elastic.confirm import Confirm
+from ctdetect.elastic.discover_session_body import SAVED_OBJECT_TYPE as SEARCH_TYPE
+from ctdetect.elastic.discover_session_body import discover_session_attributes
 from ctdetect.elastic.ownership import MARKER_KEY, has_owned_query_prefix, marker, with_job_marker
 from ctdetect.elastic.requests_model import Request, kibana_path, seg
 from ctdetect.elastic.rule_body import rule_body
-from ctdetect.elastic.saved_query_body import saved_query_attributes, saved_query_body, saved_query_id
+from ctdetect.elastic.saved_query_body import saved_query_attributes, saved_query_id
 
 CHANGES = ("create", "update", "replace", "prune", "sync")
 # Rule fields an analyst sets in Kibana: sent on create when the TOML has them, never on update.
@@ -53,7 +55,7 @@ ANALYST_FIELDS = frozenset({"exceptions_list", "actions", "throttle", "response_
 
 @dataclass(slots=True)
 class Action:
-    kind: str  # ml_job | datafeed | ml_sync | rule | saved_query
+    kind: str  # ml_job | datafeed | ml_sync | rule | saved_query | discover_session
     id: str
     action: str  # create | update | replace | unchanged | prune | orphan | kept | conflict | sync
     requests: list[Request] = field(default_factory=list)
@@ -345,29 +347,51 @@ def _plan_rules(rules: list[Rule], state: ClusterState, result: Plan, opts: Plan
 
 
 def _plan_saved_queries(queries: list[HuntingQuery], state: ClusterState, result: Plan, opts: PlanOptions) -> None:
+    """ES|QL hunting queries deploy as Discover sessions (``search``), the others as saved
+    queries (``query``): Discover applies no saved query in ES|QL mode."""
+    esql = [q for q in queries if q.language == "esql"]
+    others = [q for q in queries if q.language != "esql"]
+    _plan_saved_objects(
+        others, state.saved_queries, "saved_query", "query", lambda q: saved_query_attributes(q, opts.sort_title), result, opts, state
+    )
+    _plan_saved_objects(esql, state.discover_sessions, "discover_session", SEARCH_TYPE, discover_session_attributes, result, opts, state)
+
+
+def _plan_saved_objects(
+    queries: list[HuntingQuery],
+    current_objects: dict[str, dict[str, Any]],
+    kind: str,
+    object_type: str,
+    attributes_of: Callable[[HuntingQuery], dict[str, Any]],
+    result: Plan,
+    opts: PlanOptions,
+    state: ClusterState,
+) -> None:
+    """Create, update, leave or prune the saved objects of one type made from hunting queries."""
+    label = kind.replace("_", " ")
     wanted: set[str] = set()
     for query in queries:
         if not has_owned_query_prefix(query.id):
-            result.problems.append(f"{query.source.path}: saved query {query.id!r} not deployed: the package's saved query ids start with 'ctdetect-'")
+            result.problems.append(f"{query.source.path}: {label} {query.id!r} not deployed: the package's saved query ids start with 'ctdetect-'")
             continue
         object_id = saved_query_id(query.id, opts.space)
         wanted.add(object_id)
-        path = kibana_path(opts.space, f"/api/saved_objects/query/{seg(object_id)}")
-        current = state.saved_queries.get(object_id)
+        path = kibana_path(opts.space, f"/api/saved_objects/{object_type}/{seg(object_id)}")
+        current = current_objects.get(object_id)
+        desired = attributes_of(query)
         if current is None:
-            body = saved_query_body(query, opts.sort_title)
-            result.actions.append(Action("saved_query", object_id, "create", [Request("POST", path, body, confirm=Confirm(path, body))], query.name))
+            body = {"attributes": desired}
+            result.actions.append(Action(kind, object_id, "create", [Request("POST", path, body, confirm=Confirm(path, body))], query.name))
             continue
-        desired = saved_query_attributes(query, opts.sort_title)
         changed = changed_keys(current, desired)
         if changed:
             detail = describe_changes(current, desired, changed)
-            result.actions.append(Action("saved_query", object_id, "update", [Request("PUT", path, saved_query_body(query, opts.sort_title), repeatable=True)], detail))
+            result.actions.append(Action(kind, object_id, "update", [Request("PUT", path, {"attributes": desired}, repeatable=True)], detail))
         else:
-            result.actions.append(Action("saved_query", object_id, "unchanged", [], query.name))
-    for object_id in sorted(state.saved_queries):
-        if opts.partial or object_id in wanted or ("saved_query", object_id) in state.adoptable:
+            result.actions.append(Action(kind, object_id, "unchanged", [], query.name))
+    for object_id in sorted(current_objects):
+        if opts.partial or object_id in wanted or (kind, object_id) in state.adoptable:
             continue
-        path = kibana_path(opts.space, f"/api/saved_objects/query/{seg(object_id)}")
+        path = kibana_path(opts.space, f"/api/saved_objects/{object_type}/{seg(object_id)}")
         requests = [Request("DELETE", path, confirm=Confirm(path, absent=True))] if opts.prune else []
-        result.actions.append(Action("saved_query", object_id, "prune" if opts.prune else "orphan", requests))
+        result.actions.append(Action(kind, object_id, "prune" if opts.prune else "orphan", requests))

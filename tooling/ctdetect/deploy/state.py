@@ -44,6 +44,7 @@ class ClusterState:
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # rule_id -> rule (owned or adoptable)
     foreign_rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # package rule_id held by a rule we do not own
     saved_queries: dict[str, dict[str, Any]] = field(default_factory=dict)  # saved object id -> attributes (owned or adoptable)
+    discover_sessions: dict[str, dict[str, Any]] = field(default_factory=dict)  # ``search`` saved objects, the same way
     adoptable: set[tuple[str, str]] = field(default_factory=set)  # (kind, id) found without the marker
     # job_id -> ["<space>: <rule name>", ...] of every machine_learning rule in every space
     job_references: dict[str, list[str]] = field(default_factory=dict)
@@ -56,6 +57,7 @@ def read_state(
     package_rule_ids: Iterable[str],
     package_job_ids: Iterable[str] = (),
     package_query_ids: Iterable[str] = (),
+    package_session_ids: Iterable[str] = (),
     with_ml: bool = True,
     with_references: bool = False,
 ) -> ClusterState:
@@ -63,7 +65,8 @@ def read_state(
     if with_ml:
         _read_ml(cluster, state, set(package_job_ids))
     _read_rules(cluster, space, state, set(package_rule_ids))
-    _read_saved_queries(cluster, space, state, set(package_query_ids))
+    _read_saved_objects(cluster, space, "query", state.saved_queries, "saved_query", state, set(package_query_ids))
+    _read_saved_objects(cluster, space, "search", state.discover_sessions, "discover_session", state, set(package_session_ids))
     if with_ml and with_references:
         _read_job_references(cluster, state)
     return state
@@ -130,19 +133,25 @@ def _read_rules(cluster: Cluster, space: str | None, state: ClusterState, packag
                 state.foreign_rules[rule["rule_id"]] = rule
 
 
-def _read_saved_queries(cluster: Cluster, space: str | None, state: ClusterState, package_query_ids: set[str]) -> None:
+def _read_saved_objects(
+    cluster: Cluster, space: str | None, object_type: str, into: dict[str, dict[str, Any]], kind: str, state: ClusterState, package_ids: set[str]
+) -> None:
+    """Saved objects of ``object_type`` this package owns (or may adopt) into ``into``.
+
+    Saved queries (``query``) and Discover sessions (``search``) both have closed attribute
+    schemas, so both prove ownership by the ``ctdetect-`` id and the description's marker."""
     path = kibana_path(space, "/api/saved_objects/_find")
     page = 1
     while True:
-        body = cluster.send(Request("GET", path), params={"type": "query", "per_page": PAGE, "page": page}).body or {}
+        body = cluster.send(Request("GET", path), params={"type": object_type, "per_page": PAGE, "page": page}).body or {}
         rows = body.get("saved_objects", [])
         for obj in rows:
             object_id, attributes = str(obj.get("id", "")), obj.get("attributes") or {}
             if saved_query_is_owned(object_id, attributes):
-                state.saved_queries[object_id] = attributes
-            elif object_id in package_query_ids and has_owned_query_prefix(object_id):
-                state.saved_queries[object_id] = attributes
-                state.adoptable.add(("saved_query", object_id))
+                into[object_id] = attributes
+            elif object_id in package_ids and has_owned_query_prefix(object_id):
+                into[object_id] = attributes
+                state.adoptable.add((kind, object_id))
         if len(rows) < PAGE or page * PAGE >= int(body.get("total", 0)):
             break
         page += 1

@@ -31,12 +31,18 @@ def saved_query_id(query_id: str, space: str | None) -> str:
     return f"{query_id}.{space}"
 
 
-def saved_query_attributes(query: HuntingQuery, sort_title: bool = True) -> dict[str, Any]:
-    """``sort_title``: also write ``titleKeyword`` (Kibana versions whose ``query`` type has it)."""
+def owned_description(query: HuntingQuery) -> str:
+    """The description a deployed hunting query carries: its text, what normal looks like,
+    then the ownership marker line (shared by saved queries and Discover sessions)."""
     description = query.description.strip()
     if query.normal.strip():
         description += ("\n\n" if description else "") + "Normal: " + query.normal.strip()
-    description += ("\n\n" if description else "") + SAVED_QUERY_MARKER
+    return description + ("\n\n" if description else "") + SAVED_QUERY_MARKER
+
+
+def saved_query_attributes(query: HuntingQuery, sort_title: bool = True) -> dict[str, Any]:
+    """``sort_title``: also write ``titleKeyword`` (Kibana versions whose ``query`` type has it)."""
+    description = owned_description(query)
     attributes: dict[str, Any] = {
         "title": query.name,
         "description": description,

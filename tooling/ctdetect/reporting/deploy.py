@@ -13,7 +13,7 @@ from typing import Any, TextIO
 from ctdetect.deploy.planner import CHANGES
 from ctdetect.services.deploy import DeployResult
 
-KIND_NAMES = {"ml_job": "ML job", "datafeed": "datafeed", "ml_sync": "ML sync", "rule": "rule", "saved_query": "saved query"}
+KIND_NAMES = {"ml_job": "ML job", "datafeed": "datafeed", "ml_sync": "ML sync", "rule": "rule", "saved_query": "saved query", "discover_session": "Discover session"}
 
 
 def requests_json(result: DeployResult) -> str:

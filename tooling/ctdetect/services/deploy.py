@@ -1,4 +1,4 @@
-"""``deploy``: make the cluster hold exactly the package's rules, jobs and saved queries.
+"""``deploy``: make the cluster hold exactly the package's rules, jobs, saved queries and Discover sessions.
 
 Steps: run ``validate``'s checks and refuse while errors remain; load the package and keep
 what ships (``deploy.selection``: maturity, ``--rule``); connect (settings from the environment / env-file); check the
@@ -139,7 +139,8 @@ def run_deploy(
             opts.space,
             [r.rule_id for r in package.rules],
             [j.job_id for j in package.jobs],
-            [saved_query_id(q.id, opts.space) for q in package.hunting_queries],
+            [saved_query_id(q.id, opts.space) for q in package.hunting_queries if q.language != "esql"],
+            [saved_query_id(q.id, opts.space) for q in package.hunting_queries if q.language == "esql"],
             with_ml=opts.rule is None or bool(package.jobs),
             with_references=opts.prune,
         )
