@@ -5,7 +5,8 @@ Usage: ``python generators/gen_esql_functions.py DEFINITIONS_DIR [-o OUT]`` wher
 DEFINITIONS_DIR holds Elastic's per-function JSON files (in an elasticsearch checkout:
 ``docs/reference/query-languages/esql/kibana/definition/functions``). Only facts are kept:
 name, kind, parameters (name, the union of the types its signatures accept, optional),
-variadic, and the return type ("=N" when every signature returns the type of argument N).
+variadic, and the return type ("=N" when every signature returns the type of argument N, a
+``text`` argument giving ``keyword``).
 Snapshot-only functions are left out: a released cluster does not have them. A function Elastic
 publishes without signatures (its types are not documented) is kept by name with its arguments
 unchecked, so a valid call is not reported as an unknown function. Elastic's
@@ -52,11 +53,17 @@ def compact(defn: dict, released: frozenset[str] = frozenset()) -> dict | None:
                 optional = True
         params.append([names[0], " ".join(sorted(types)), optional] if optional else [names[0], " ".join(sorted(types))])
     returns = {s.get("returnType") for s in sigs}
-    same_as = next((f"={i}" for i in range(width) if all(i < len(s["params"]) and s["params"][i]["type"] == s.get("returnType") for s in sigs)), None)
+    same_as = next((f"={i}" for i in range(width) if all(i < len(s["params"]) and _same_type(s["params"][i]["type"], s.get("returnType")) for s in sigs)), None)
     out = {"kind": _kind(defn), "params": params, "returns": same_as if len(returns) > 1 and same_as else (returns.pop() if len(returns) == 1 else same_as or "any")}
     if any(s.get("variadic") for s in sigs):
         out["variadic"] = True
     return out
+
+
+def _same_type(param: str, returned: str | None) -> bool:
+    """Whether a signature returns its argument's type: ES|QL gives ``keyword`` for a ``text``
+    argument (MIN, MAX, VALUES, MV_* ...), which "=N" covers (the two are both strings)."""
+    return param == returned or (param == "text" and returned == "keyword")
 
 
 def _kind(defn: dict) -> str:

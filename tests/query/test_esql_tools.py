@@ -34,6 +34,20 @@ def test_definitions_are_compacted_into_our_data_shape(tmp_path: Path) -> None:
     assert data == {"trunc_like": {"kind": "scalar", "params": [["interval", "date_period time_duration"], ["date", "date date_nanos"]], "returns": "=1"}}
 
 
+def test_a_text_argument_returning_keyword_still_returns_its_argument_type(tmp_path: Path) -> None:
+    """MIN/MAX/VALUES return their argument's type, except keyword for text: that is "=0", and
+    a return type that follows no argument stays unknown ("any")."""
+    same = [{"params": [{"name": "field", "type": t, "optional": False}], "variadic": False, "returnType": "keyword" if t == "text" else t} for t in ("date", "long", "text")]
+    mixed = [{"params": [{"name": "number", "type": t, "optional": False}], "variadic": False, "returnType": r} for t, r in (("integer", "long"), ("double", "double"), ("long", "keyword"))]
+    (tmp_path / "defs").mkdir()
+    (tmp_path / "defs" / "min_like.json").write_text(json.dumps({"type": "agg", "name": "min_like", "signatures": same}))
+    (tmp_path / "defs" / "mixed.json").write_text(json.dumps({"type": "agg", "name": "mixed", "signatures": mixed}))
+    out = tmp_path / "functions.json"
+    assert _tool("gen_esql_functions").main([str(tmp_path / "defs"), "-o", str(out)]) == 0
+    data = json.loads(out.read_text())["functions"]
+    assert data["min_like"]["returns"] == "=0" and data["mixed"]["returns"] == "any"
+
+
 def test_merge_keeps_other_functions_and_records_commits(tmp_path: Path) -> None:
     """A directory holding part of Elastic's files adds and replaces, keeps the rest, and says where facts come from."""
     out = tmp_path / "functions.json"
