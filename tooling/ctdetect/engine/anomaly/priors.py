@@ -285,10 +285,11 @@ class GammaComponent(_Component):
         return m, max(self.s2 / self.n - m * m, 0.0)
 
     def informative(self) -> bool:
-        if self.n < MIN_GAMMA_SAMPLES:  # ml-cpp: the gamma needs 3.5 weighted samples
+        n = self.n
+        if n < MIN_GAMMA_SAMPLES:  # ml-cpp: the gamma needs 3.5 weighted samples
             return False
-        m, v = self._moments()
-        return m > 0.0 and v > 0.0
+        m = self.s1 / n  # _moments() inlined: this runs several times per series and bucket
+        return m > 0.0 and max(self.s2 / n - m * m, 0.0) > 0.0
 
     def add(self, y: float, w: float, jitter: float = 0.0) -> None:
         u = max(y + self.offset, TINY)
@@ -444,7 +445,11 @@ class OneOfNPrior:
 
     # ------------------------------------------------------------------ state
     def informative(self) -> bool:
-        return all(m.informative() for m, lw in zip(self.models, self.log_weights) if lw > -math.inf)
+        # a plain loop: this runs several times per series and bucket
+        for m, lw in zip(self.models, self.log_weights):
+            if lw > -math.inf and not m.informative():
+                return False
+        return True
 
     def sample_variance(self) -> float:
         return self.m2 / self.n if self.n > 0.0 else 0.0
