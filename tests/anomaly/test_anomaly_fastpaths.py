@@ -203,3 +203,63 @@ def test_batch_less_likely_shared_pairs_equal_one_model_at_a_time(seed: int) -> 
     together = batch_less_likely(requests)
     alone = [batch_less_likely([r])[0] for r in requests]
     assert together == alone
+
+
+def _digest_nodes(digest: object) -> list[tuple[int, int, int, int]]:
+    return [(nd.lo, nd.hi, nd.count, nd.subtree) for nd in digest.root.pre_order()]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_qdigest_known_leaf_path_equals_walk_from_root(seed: int) -> None:
+    """Adding to a value whose leaf is held (the parent-chain walk) builds the same digest,
+    node for node with their subtree counts, as always walking down from the root."""
+    from ctdetect.engine.anomaly.qdigest import QDigest
+
+    class PlainDigest(QDigest):
+        def add(self, value: int, count: int = 1) -> None:
+            self._leaves.clear()  # never a known leaf: every add walks down from the root
+            super().add(value, count)
+
+    rng = random.Random(seed)
+    fast, plain = QDigest(k=rng.choice([5, 21, 201]), decay_rate=0.01), None
+    plain = PlainDigest(k=fast.k, decay_rate=0.01)
+    hits = 0
+    for step in range(3000):
+        value = int(rng.paretovariate(1.1)) - 1 if rng.random() < 0.9 else rng.randrange(5000)
+        count = 1 if rng.random() < 0.9 else rng.randrange(1, 4)
+        hits += value in fast._leaves
+        fast.add(value, count)
+        plain.add(value, count)
+        if step % 400 == 399:
+            fast.propagate_forwards_by_time(1.0)
+            plain.propagate_forwards_by_time(1.0)
+        if step % 97 == 0:
+            assert _digest_nodes(fast) == _digest_nodes(plain)
+    assert fast.n == plain.n
+    assert _digest_nodes(fast) == _digest_nodes(plain)
+    assert hits > 1000  # most adds find their value's leaf recorded (about 2,600 of 3,000)
+
+
+def _plain_log_extreme(ps: list[float], min_m: int, max_m: int) -> float:
+    """``stats.log_extreme_probability`` as it was: every m sorts the values again."""
+    import math
+
+    from ctdetect.engine.anomaly import stats
+
+    n = min(len(ps), max_m)
+    if n == 0:
+        return 0.0
+    best = 0.0
+    for m in range(max(1, min(min_m, n)), n + 1):
+        best = min(best, stats.log_m_from_n_extreme(ps, m) / (1.0 + math.log(min(m, len(ps))) / 2.1))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_log_extreme_sorted_once_equals_per_m(seed: int) -> None:
+    from ctdetect.engine.anomaly import stats
+
+    rng = random.Random(seed)
+    ps = [10 ** rng.uniform(-320, 0) if rng.random() < 0.3 else rng.uniform(0.0, 1.2) for _ in range(rng.randrange(1, 40))]
+    for min_m, max_m in ((1, 1), (1, 5), (2, 5), (3, 3)):
+        assert stats.log_extreme_probability(ps, min_m, max_m) == _plain_log_extreme(ps, min_m, max_m)

@@ -185,9 +185,12 @@ def build(leaves: list[Leaf], specs: dict[int, DetectorSpec], raws: list[float] 
 
     influencers: dict[tuple[str, str], Node] = {}
     by_field: dict[str, list[Node]] = {}
+    # the (field, value) pairs some leaf weighs by an influence: the others, most of them,
+    # have every power 1 and need no look-up per member leaf
+    weighed_keys = {key for leaf in leaves if leaf.influence for key in leaf.influence}
     for key, idx in infl_members.items():
-        powers = [leaves[i].influence.get(key, 1.0) for i in idx]
-        if any(w != 1.0 for w in powers):  # weighed by influence: each leaf as p ** influence
+        powers = [leaves[i].influence.get(key, 1.0) for i in idx] if key in weighed_keys else None
+        if powers is not None and any(w != 1.0 for w in powers):  # weighed by influence: each leaf as p ** influence
             weighed = [replace(leaves[i], probability=leaves[i].probability ** w) for i, w in zip(idx, powers)]
             raw, p = _aggregate_idx(list(range(len(weighed))), weighed, specs, {})
             smallest = min(lf.probability for lf in weighed)

@@ -61,13 +61,14 @@ def _special() -> Any:
 class NormalGamma:
     """A normal with unknown mean and precision (ml-cpp ``CNormalMeanPrecConjugate``)."""
 
-    __slots__ = ("mean", "prec", "shape", "rate")
+    __slots__ = ("mean", "prec", "shape", "rate", "_t")
 
     def __init__(self) -> None:
         self.mean = 0.0
         self.prec = 0.0
         self.shape = NON_INFORMATIVE_SHAPE
         self.rate = 0.0
+        self._t: tuple[float, float, float] | None = None  # t_params() until the state changes
 
     def informative(self) -> bool:
         return self.prec > 0.0 and self.rate > 0.0
@@ -77,6 +78,7 @@ class NormalGamma:
         the value stands for (1/12 for an integer read at its middle)."""
         if w <= 0.0:
             return
+        self._t = None
         if self.prec <= 0.0:
             self.mean, self.prec = y, w
         else:
@@ -89,6 +91,7 @@ class NormalGamma:
         self.shape += 0.5 * w
 
     def age(self, alpha: float) -> None:
+        self._t = None
         self.prec *= alpha
         self.rate *= alpha
         self.shape = NON_INFORMATIVE_SHAPE + alpha * (self.shape - NON_INFORMATIVE_SHAPE)
@@ -102,10 +105,16 @@ class NormalGamma:
             self.rate = 0.5 * n * max(var, 0.0)
 
     def t_params(self) -> tuple[float, float, float]:
-        """(degrees of freedom, location, scale) of the Student-t predictive."""
-        df = 2.0 * self.shape
-        scale = math.sqrt(self.rate * (self.prec + 1.0) / (self.shape * self.prec))
-        return df, self.mean, max(scale, 1e-12)
+        """(degrees of freedom, location, scale) of the Student-t predictive.
+
+        Kept until the state changes: scoring and learning one value ask for it up to
+        five times (the value's and the mode's density, the variance, both tails)."""
+        t = self._t
+        if t is None:
+            df = 2.0 * self.shape
+            scale = math.sqrt(self.rate * (self.prec + 1.0) / (self.shape * self.prec))
+            t = self._t = (df, self.mean, max(scale, 1e-12))
+        return t
 
     def variance(self) -> float:
         df, _, s = self.t_params()
@@ -133,6 +142,7 @@ class NormalGamma:
 
     def load(self, s: list[float]) -> None:
         self.mean, self.prec, self.shape, self.rate = (float(v) for v in s)
+        self._t = None
 
 
 class _Component:
@@ -279,24 +289,28 @@ class GammaComponent(_Component):
         self.n = 0.0
         self.s1 = 0.0  # weighted sum of (y + offset)
         self.s2 = 0.0  # weighted sum of (y + offset)²
+        self._p: tuple[float, float, float] | None = None  # _params() until the state changes
 
     def _moments(self) -> tuple[float, float]:
         m = self.s1 / self.n
         return m, max(self.s2 / self.n - m * m, 0.0)
 
     def informative(self) -> bool:
-        if self.n < MIN_GAMMA_SAMPLES:  # ml-cpp: the gamma needs 3.5 weighted samples
+        n = self.n
+        if n < MIN_GAMMA_SAMPLES:  # ml-cpp: the gamma needs 3.5 weighted samples
             return False
-        m, v = self._moments()
-        return m > 0.0 and v > 0.0
+        m = self.s1 / n  # _moments() inlined: this runs several times per series and bucket
+        return m > 0.0 and max(self.s2 / n - m * m, 0.0) > 0.0
 
     def add(self, y: float, w: float, jitter: float = 0.0) -> None:
         u = max(y + self.offset, TINY)
+        self._p = None
         self.n += w
         self.s1 += w * u
         self.s2 += w * (u * u + jitter)
 
     def age(self, alpha: float) -> None:
+        self._p = None
         self.n *= alpha
         self.s1 *= alpha
         self.s2 *= alpha
@@ -305,12 +319,16 @@ class GammaComponent(_Component):
         self.offset = offset
         m = mean + offset
         self.n, self.s1, self.s2 = n, n * m, n * (max(var, 0.0) + m * m)
+        self._p = None
 
     def _params(self) -> tuple[float, float, float]:
-        """(shape k, rate-prior shape a, rate-prior rate b)."""
-        m, v = self._moments()
-        k = min(max(m * m / max(v, 1e-12), 1e-3), 1e8)
-        return k, NON_INFORMATIVE_SHAPE + k * self.n, self.s1
+        """(shape k, rate-prior shape a, rate-prior rate b), kept until the state changes."""
+        p = self._p
+        if p is None:
+            m, v = self._moments()
+            k = min(max(m * m / max(v, 1e-12), 1e-3), 1e8)
+            p = self._p = (k, NON_INFORMATIVE_SHAPE + k * self.n, self.s1)
+        return p
 
     def logpdf(self, y: float) -> float:
         u = y + self.offset
@@ -349,6 +367,7 @@ class GammaComponent(_Component):
 
     def load(self, s: list[Any]) -> None:
         self.n, self.s1, self.s2, self.offset = (float(v) for v in s)
+        self._p = None
 
 
 class PoissonComponent(_Component):
@@ -444,7 +463,11 @@ class OneOfNPrior:
 
     # ------------------------------------------------------------------ state
     def informative(self) -> bool:
-        return all(m.informative() for m, lw in zip(self.models, self.log_weights) if lw > -math.inf)
+        # a plain loop: this runs several times per series and bucket
+        for m, lw in zip(self.models, self.log_weights):
+            if lw > -math.inf and not m.informative():
+                return False
+        return True
 
     def sample_variance(self) -> float:
         return self.m2 / self.n if self.n > 0.0 else 0.0

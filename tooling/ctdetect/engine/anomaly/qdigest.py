@@ -209,13 +209,25 @@ class QDigest:
         self.n = 0
         self.decay_rate = decay_rate
         self.root = _Node(0, 1, 0, 0)
+        # the leaf [v, v] last made for each value: most scores added repeat one already held
+        self._leaves: dict[int, _Node] = {}
 
     # ------------------------------------------------------------------ updates
     def add(self, value: int, count: int = 1) -> None:
         """Add ``count`` observations of ``value``."""
         self.n += count
         expanded = self._expand(value)
-        leaf = self.root.insert(value, value, count, count)
+        leaf = self._leaves.get(value)
+        if leaf is not None and leaf.alive and leaf.lo == value and leaf.hi == value:
+            # the leaf is still stored: the walk down from the root would end there, adding
+            # to the subtree count of each node on the way, which are its ancestors
+            leaf.count += count
+            node: _Node | None = leaf
+            while node is not None:
+                node.subtree += count
+                node = node.parent
+        else:
+            leaf = self._leaves[value] = self.root.insert(value, value, count, count)
         if expanded or self.n // self.k != (self.n - count) // self.k:
             self._compress_all()
         elif leaf.count == count:

@@ -195,7 +195,20 @@ def log_m_from_n_extreme(ps: Sequence[float], m: int) -> float:
     n = len(ps)
     if n == 0:
         return 0.0
-    smallest = sorted(min(max(p, SMALLEST_PROBABILITY), 1.0) for p in ps)[: max(1, min(m, n))]
+    return _log_m_from_n_sorted(tuple(_ascending_clamped(ps)[: max(1, min(m, n))]), n)
+
+
+def _ascending_clamped(ps: Sequence[float]) -> list[float]:
+    """The probabilities clamped to [smallest double, 1], smallest first."""
+    return sorted([min(max(p, SMALLEST_PROBABILITY), 1.0) for p in ps])
+
+
+@lru_cache(maxsize=65536)
+def _log_m_from_n_sorted(smallest: tuple[float, ...], n: int) -> float:
+    """``log_m_from_n_extreme`` of the m smallest probabilities (ascending, clamped) out
+    of n. Pure, and memoised: a bucket's hierarchy asks for the same group at several
+    nodes and for each m of the same sorted values, and quiet series repeat their
+    probabilities bucket after bucket."""
     big_m = len(smallest)
     logc = 0.0
     log_largest = 0.0
@@ -269,8 +282,11 @@ def log_extreme_probability(ps: Sequence[float], min_m: int, max_m: int) -> floa
     n = min(len(ps), max_m)
     if n == 0:
         return 0.0
+    total = len(ps)
+    ascending = _ascending_clamped(ps) if n > 1 else [min(max(min(ps), SMALLEST_PROBABILITY), 1.0)]
     best = 0.0
     for m in range(max(1, min(min_m, n)), n + 1):
-        value = log_m_from_n_extreme(ps, m) / (1.0 + math.log(min(m, len(ps))) / 2.1)
+        # as log_m_from_n_extreme(ps, m), the values sorted once for every m
+        value = _log_m_from_n_sorted(tuple(ascending[: max(1, min(m, total))]), total) / (1.0 + math.log(min(m, total)) / 2.1)
         best = min(best, value)
     return best
