@@ -45,3 +45,15 @@ def job(function: str, span: str = "15m", **detector: Any) -> dict[str, Any]:
 
 def records(runner: Any) -> list[dict[str, Any]]:
     return [d for d in runner.results() if d["result_type"] == "record"]
+
+
+GOLDEN_PROPERTY = "golden"
+
+
+def record_golden(record_property: Any, source: str, expected: str, ours: str) -> None:
+    """Note a golden case's figures on its test (pytest's ``record_property``), before it
+    asserts: ``bench/golden_table.py`` runs the golden tests with a JUnit report and prints
+    these beside each outcome, so the table of ml-cpp cases can be regenerated."""
+    import json
+
+    record_property(GOLDEN_PROPERTY, json.dumps({"source": source, "expected": expected, "ours": ours}))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import shared_path
+from helpers import record_golden
 
 from ctdetect.engine.anomaly import AnomalyJobRunner
 from engine.embedded_run import run_embedded
@@ -50,7 +51,7 @@ def _events(path: Path):
             yield json.loads(line)
 
 
-def test_golden_rare_by_status_reports_the_eleven_503_buckets(golden_ndjson: tuple[Path, list[int]]) -> None:
+def test_golden_rare_by_status_reports_the_eleven_503_buckets(record_property, golden_ndjson: tuple[Path, list[int]]) -> None:
     path, buckets_503 = golden_ndjson
     assert len(buckets_503) == 11
     runner = AnomalyJobRunner.from_config(JOB, DATAFEED)
@@ -61,6 +62,9 @@ def test_golden_rare_by_status_reports_the_eleven_503_buckets(golden_ndjson: tup
     for rec in records:
         by_bucket.setdefault(rec["timestamp"] // 1000, set()).add(rec["by_field_value"])
         assert rec["function"] == "rare" and rec["by_field_name"] == "status"
+    both = sum(1 for b in buckets_503 if by_bucket.get(b) == {"status503", "mysqlabort"})
+    record_golden(record_property, "CEventRateAnomalyDetectorTest.cc testAnomalies", "11 buckets (the 503 ones), both values in each",
+                  f"{len(by_bucket)} buckets, {len(set(by_bucket) & set(buckets_503))} of them 503 buckets, both values in {both}")
     assert sorted(by_bucket) == buckets_503
     for bucket, values in by_bucket.items():
         assert values == {"status503", "mysqlabort"}, bucket

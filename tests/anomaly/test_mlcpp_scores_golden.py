@@ -11,6 +11,7 @@ import re
 
 import pytest
 from conftest import shared_path
+from helpers import record_golden
 
 from ctdetect.engine.anomaly.scores import aggregate
 
@@ -37,8 +38,9 @@ def _expected(line: int) -> float:
 
 
 @pytest.mark.parametrize("line,ps", CASES, ids=[f"line{c[0]}" for c in CASES])
-def test_compute_scores_matches_mlcpp(line: int, ps: list[float]) -> None:
+def test_compute_scores_matches_mlcpp(record_property, line: int, ps: list[float]) -> None:
     """CAnomalyScoreTest.cc:51 testComputeScores, tolerance 5e-7 as in the test."""
     raw, p = aggregate(ps, STYLE, CUT)
+    record_golden(record_property, f"CAnomalyScoreTest.cc:51 (line {line})", f"{_expected(line):.7g}", f"{raw:.7g}")
     assert raw == pytest.approx(_expected(line), abs=5e-7)
     assert 0.0 < p <= 1.0

@@ -29,13 +29,13 @@ is updated. Each test records its figures (``record_property``) for that table.
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
 import pytest
 from conftest import shared_path
+from helpers import record_golden
 
 from ctdetect.engine.anomaly.timeseries import CountSeries, trend_decay_rate
 
@@ -112,14 +112,10 @@ def run(name: str, window_lengths: tuple[int, ...] = (3 * DAY_S, 2 * WEEK_S)) ->
     return Run(sums[0] / sums[2], sums[1] / sums[3], windows)
 
 
-def _record(record_property, source: str, expected: str, ours: str) -> None:
-    record_property("golden", json.dumps({"source": source, "expected": expected, "ours": ours}))
-
-
 def test_spikey_data_largest_prediction_error_within_mlcpp_bound(record_property) -> None:
     _span, _warm, source, _sum, (bound, line) = PREDICTION_CASES["spikey_data.csv"]
     got = run("spikey_data.csv").max_share
-    _record(record_property, f"{source} (line {line})", f"max error / max value < {bound}", f"{got:.3f}")
+    record_golden(record_property, f"{source} (line {line})", f"max error / max value < {bound}", f"{got:.3f}")
     assert got < bound
 
 
@@ -140,7 +136,7 @@ def test_prediction_error_within_mlcpp_bound(record_property, name: str, measure
     bound, line = sum_case if measure == "sum" else max_case
     result = run(name)
     got = result.sum_share if measure == "sum" else result.max_share
-    _record(record_property, f"{source} (line {line})", f"{measure} error / {measure} value < {bound}", f"{got:.3f}")
+    record_golden(record_property, f"{source} (line {line})", f"{measure} error / {measure} value < {bound}", f"{got:.3f}")
     assert got < bound
 
 
@@ -151,7 +147,7 @@ def test_spikey_data_has_the_daily_period(record_property) -> None:
     windows = run("spikey_data.csv").windows
     ends = [w for wl in windows.values() for w in wl]
     daily = [end for end in ends if end[1]]
-    _record(record_property, f"{SEAS}:322 testRealSpikeyDaily (line 357)",
+    record_golden(record_property, f"{SEAS}:322 testRealSpikeyDaily (line 357)",
             f"86400 in {len(ends)}/{len(ends)} windows", f"daily in {len(daily)}/{len(ends)} (the first: 3 days of data)")
     assert not windows[3 * DAY_S][0][1]  # 3 days of data: our profile is not yet tested
     assert len(daily) == len(ends) - 1
@@ -162,7 +158,7 @@ def test_spikey_data_has_no_weekly_period(record_property) -> None:
     """testRealSpikeyDaily (line 357): no window finds a weekly component."""
     ends = [w for wl in run("spikey_data.csv").windows.values() for w in wl]
     weekly = [end for end in ends if end[2]]
-    _record(record_property, f"{SEAS}:322 testRealSpikeyDaily (line 357)", f"604800 in 0/{len(ends)} windows",
+    record_golden(record_property, f"{SEAS}:322 testRealSpikeyDaily (line 357)", f"604800 in 0/{len(ends)} windows",
             f"weekly in {len(weekly)}/{len(ends)}")
     assert not weekly
 
@@ -181,6 +177,6 @@ def test_trading_days_have_daily_and_weekly_periods(record_property, name: str, 
     ends = run(name).windows[2 * WEEK_S]
     daily = sum(1 for end in ends if end[1])
     weekly = sum(1 for end in ends if end[2])
-    _record(record_property, source, f"86400 and 604800 (split weekend/weekdays) in {len(ends)}/{len(ends)} 2-week windows",
+    record_golden(record_property, source, f"86400 and 604800 (split weekend/weekdays) in {len(ends)}/{len(ends)} 2-week windows",
             f"daily in {daily}/{len(ends)}, weekly in {weekly}/{len(ends)}; no split")
     assert daily == weekly == len(ends)

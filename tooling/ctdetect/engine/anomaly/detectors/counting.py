@@ -66,8 +66,9 @@ class CountingDetector(DetectorModel):
         self.rarity: dict[str | None, DecayedDirichlet] = {}
         self.buckets_seen = 0
         self.last_explanation: dict[str, Any] = {}
-        # open bucket: key -> [count, distinct values set, influencer tuples]; key is
-        # (partition, by) for individual, (partition, by, person) for population.
+        # open bucket: key -> [count, distinct values set, influencer tuples, distinct
+        # values per influencer tuple (distinct_count only)]; key is (partition, by) for
+        # individual, (partition, by, person) for population.
         self.bucket: dict[tuple[Any, ...], list[Any]] = {}
 
     def add(self, event: dict[str, Any], infl: InflTuple, weight: float) -> None:
@@ -92,10 +93,11 @@ class CountingDetector(DetectorModel):
                     key = (p, b) if y is None else (p, b, y)
                     acc = bucket.get(key)
                     if acc is None:
-                        acc = bucket[key] = [0.0, set(), {}]
+                        acc = bucket[key] = [0.0, set(), {}, {}]
                     acc[0] += weight
                     if dvals:
                         acc[1].update(dvals)
+                        acc[3].setdefault(infl, set()).update(dvals)
                     tally = acc[2]
                     tally[infl] = tally.get(infl, 0.0) + weight
 
@@ -130,37 +132,49 @@ class CountingDetector(DetectorModel):
             }
         return p, y, typical
 
-    def _influence(self, series: CountSeries, tally: dict[InflTuple, float], infl: dict[str, list[str]]) -> dict[tuple[str, str], float]:
-        """Each influencer value's influence on an unusually high count, as ml-cpp's
-        ``CLogProbabilityComplementInfluenceCalculator`` measures it (a dip has none).
+    def _influence(self, series: CountSeries, acc: list[Any], infl: dict[str, list[str]]) -> dict[tuple[str, str], float]:
+        """Each influencer value's influence on an unusual bucket, as ml-cpp measures it.
 
-        The bucket less the value's events is scored on the high side by the residual
-        prior alone (no multi-bucket feature, no anomaly model); the influence is
-        ``1 − ln p(without) / ln p`` in [0, 1]. Values are tried by decreasing count and
-        the first under the 0.4 cutoff ends the list: it and the rest are dropped from
-        the record's influencers (``infl``, edited in place). A field with one value has
-        influence 1. The hierarchy scores an influencer from ``p ** influence``.
+        Counts (``CLogProbabilityComplementInfluenceCalculator``): only a high count has
+        influence; the bucket less the value's events is scored on the high side, and the
+        influence is ``1 − ln p(without) / ln p``. Distinct counts
+        (``CLogProbabilityInfluenceCalculator``, ml-cpp ``ModelTypes.cc``
+        ``influenceCalculator``): the value's own distinct count (the values seen with it)
+        is scored on the tail the bucket is in, and the influence is ``ln p(value) / ln p``;
+        ``low_distinct_count`` has none. Both score with the residual prior alone (no
+        multi-bucket feature, no anomaly model) and clamp to [0, 1]. Values are tried from
+        the one that pushes furthest into the tail and the first under the 0.4 cutoff ends
+        the list: it and the rest are dropped from the record's influencers (``infl``,
+        edited in place). A field with one value has influence 1. The hierarchy scores an
+        influencer from ``p ** influence``.
         """
         out: dict[tuple[str, str], float] = {}
         residual = series.last_residual
         if residual is None or self.side == "low" or not series.informative():
             return out
-        p_all = series.prior.probability(residual, "high")
+        tail = "low" if self.distinct and residual < series.prior.mean_value() else "high"
+        p_all = series.prior.probability(residual, tail)
         if p_all >= 1.0:
             return out
+        if self.distinct and not acc[3]:
+            return out  # a bucket restored from a state written before per-value distinct sets
         log_all = math.log(max(p_all, 1e-308))
+        total = self._value(acc)
         for col, name in enumerate(self.influencer_names):
             values = infl.get(name)
             if not values or len(values) == 1:
                 continue
-            counts: dict[str, float] = {}
-            for t, c in tally.items():
-                for v in t[col]:
-                    counts[v] = counts.get(v, 0.0) + c
+            amounts = self._per_value(acc, col)
+            order = sorted(amounts, key=lambda k: (amounts[k] if tail == "low" else -amounts[k], k))
             kept = []
-            for v in sorted(counts, key=lambda k: (-counts[k], k)):
-                p_without = series.prior.probability(residual - counts[v], "high")
-                influence = min(max(1.0 - math.log(max(p_without, 1e-308)) / log_all, 0.0), 1.0)
+            for v in order:
+                if self.distinct:  # the value's own distinct count, through the same model
+                    p_v = series.prior.probability(residual - (total - amounts[v]), tail)
+                    influence = math.log(max(p_v, 1e-308)) / log_all
+                else:  # the bucket without the value's events
+                    p_v = series.prior.probability(residual - amounts[v], tail)
+                    influence = 1.0 - math.log(max(p_v, 1e-308)) / log_all
+                influence = min(max(influence, 0.0), 1.0)
                 if influence < INFLUENCE_CUTOFF:
                     break
                 kept.append(v)
@@ -170,6 +184,21 @@ class CountingDetector(DetectorModel):
             else:
                 del infl[name]
         return out
+
+    def _per_value(self, acc: list[Any], col: int) -> dict[str, float]:
+        """Influencer column ``col``'s values with their event count, or for a distinct
+        count the number of distinct values seen with each."""
+        if not self.distinct:
+            counts: dict[str, float] = {}
+            for t, c in acc[2].items():
+                for v in t[col]:
+                    counts[v] = counts.get(v, 0.0) + c
+            return counts
+        seen: dict[str, set[str]] = {}
+        for t, dvals in acc[3].items():
+            for v in t[col]:
+                seen.setdefault(v, set()).update(dvals)
+        return {v: float(len(d)) for v, d in seen.items()}
 
     def close(self, bucket_ms: int) -> list[Leaf]:
         self.buckets_seen += 1
@@ -220,7 +249,7 @@ class CountingDetector(DetectorModel):
                 weight = 1.0 if freq >= 0.5 else min(max(2.0 * freq, 1e-6), 1.0)
             p, y, typical = self._score_and_learn(series, x, bucket_ms, weight)
             infl = merge_influencers(names, acc[2]) if acc is not None else {}
-            influence = self._influence(series, acc[2], infl) if acc is not None and not self.distinct else {}
+            influence = self._influence(series, acc, infl) if acc is not None else {}
             if self.rarity_joint and acc is not None and x > 0:
                 p = stats.joint_probability([p, rarity_p.get(key, 1.0)])
             part, by = key
@@ -284,12 +313,22 @@ class CountingDetector(DetectorModel):
             "series": [[list(k), s.to_state()] for k, s in self.series.items()],
             "rarity": [[k, m.to_state()] for k, m in self.rarity.items()],
             "buckets_seen": self.buckets_seen,
-            "bucket": [[list(k), acc[0], sorted(acc[1]), [[list(map(list, t)), c] for t, c in acc[2].items()]] for k, acc in self.bucket.items()],
+            "bucket": [
+                [list(k), acc[0], sorted(acc[1]), [[list(map(list, t)), c] for t, c in acc[2].items()],
+                 [[list(map(list, t)), sorted(d)] for t, d in acc[3].items()]]
+                for k, acc in self.bucket.items()
+            ],
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
         self.series = {tuple(k): CountSeries.from_state(s, self.span_s) for k, s in state["series"]}  # type: ignore[misc]
         self.rarity = {k: DecayedDirichlet.from_state(m) for k, m in state["rarity"]}
         self.buckets_seen = int(state["buckets_seen"])
-        self.bucket = {tuple(k): [float(c), set(d), {infl_from_state(t): float(n) for t, n in ts}] for k, c, d, ts in state["bucket"]}
+        self.bucket = {}
+        for row in state["bucket"]:
+            k, c, d, ts = row[:4]
+            per_infl = row[4] if len(row) > 4 else []  # states written before distinct-count influence have none
+            self.bucket[tuple(k)] = [
+                float(c), set(d), {infl_from_state(t): float(n) for t, n in ts}, {infl_from_state(t): set(v) for t, v in per_infl},
+            ]
 
