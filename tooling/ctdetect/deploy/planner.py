@@ -42,7 +42,7 @@ from ctdetect.elastic.ml_body import (
 )
 from ctdetect.elastic.confirm import Confirm
 from ctdetect.elastic.discover_session_body import SAVED_OBJECT_TYPE as SEARCH_TYPE
-from ctdetect.elastic.discover_session_body import discover_session_attributes
+from ctdetect.elastic.discover_session_body import discover_session_attributes, split_hunting_queries
 from ctdetect.elastic.ownership import MARKER_KEY, has_owned_query_prefix, marker, with_job_marker
 from ctdetect.elastic.requests_model import Request, kibana_path, seg
 from ctdetect.elastic.rule_body import rule_body
@@ -349,8 +349,7 @@ def _plan_rules(rules: list[Rule], state: ClusterState, result: Plan, opts: Plan
 def _plan_saved_queries(queries: list[HuntingQuery], state: ClusterState, result: Plan, opts: PlanOptions) -> None:
     """ES|QL hunting queries deploy as Discover sessions (``search``), the others as saved
     queries (``query``): Discover applies no saved query in ES|QL mode."""
-    esql = [q for q in queries if q.language == "esql"]
-    others = [q for q in queries if q.language != "esql"]
+    others, esql = split_hunting_queries(queries)
     _plan_saved_objects(
         others, state.saved_queries, "saved_query", "query", lambda q: saved_query_attributes(q, opts.sort_title), result, opts, state
     )

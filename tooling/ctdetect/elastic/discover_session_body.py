@@ -26,13 +26,18 @@ import json
 from typing import Any
 
 from ctdetect.content.model import HuntingQuery
-from ctdetect.elastic.saved_query_body import owned_description, saved_query_id
+from ctdetect.elastic.saved_query_body import owned_description
 
 SAVED_OBJECT_TYPE = "search"
 TAB_ID = "ctdetect-esql"  # one tab per session; a fixed id keeps updates idempotent
 
-#: the per-space saved object id (``search`` is multiple-isolated, like ``query``)
-discover_session_id = saved_query_id
+
+
+def split_hunting_queries(queries: list[HuntingQuery]) -> tuple[list[HuntingQuery], list[HuntingQuery]]:
+    """(saved queries, Discover sessions): the one place that decides which saved object a
+    hunting query becomes. ES|QL goes to Discover sessions (Discover applies no saved query
+    in ES|QL mode); KQL and Lucene stay saved queries."""
+    return [q for q in queries if q.language != "esql"], [q for q in queries if q.language == "esql"]
 
 
 def search_source_json(query: HuntingQuery) -> str:

@@ -27,6 +27,7 @@ from ctdetect.elastic.preflight import Preflight, check
 from ctdetect.elastic.retry import DEFAULT_TIMEOUT, RetryPolicy
 from ctdetect.elastic.settings import ConnectionSettings
 from ctdetect.deploy.state import read_state
+from ctdetect.elastic.discover_session_body import split_hunting_queries
 from ctdetect.elastic.saved_query_body import saved_query_id
 
 
@@ -134,13 +135,14 @@ def run_deploy(
         pre = check(cluster, needs_ml(package))
         if not pre.ok:
             raise DeployError("cluster not ready for this package:\n  - " + "\n  - ".join(pre.problems))
+        saved_queries, sessions = split_hunting_queries(package.hunting_queries)
         state = read_state(
             cluster,
             opts.space,
             [r.rule_id for r in package.rules],
             [j.job_id for j in package.jobs],
-            [saved_query_id(q.id, opts.space) for q in package.hunting_queries if q.language != "esql"],
-            [saved_query_id(q.id, opts.space) for q in package.hunting_queries if q.language == "esql"],
+            [saved_query_id(q.id, opts.space) for q in saved_queries],
+            [saved_query_id(q.id, opts.space) for q in sessions],
             with_ml=opts.rule is None or bool(package.jobs),
             with_references=opts.prune,
         )

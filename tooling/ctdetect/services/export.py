@@ -31,7 +31,7 @@ from ctdetect.export.bundle import console_text, ml_requests, requests_json
 from ctdetect.export.navigator import build_layer
 from ctdetect.elastic.rule_body import rule_body
 from ctdetect.elastic.ownership import has_owned_query_prefix
-from ctdetect.elastic.discover_session_body import discover_session_line
+from ctdetect.elastic.discover_session_body import discover_session_line, split_hunting_queries
 from ctdetect.elastic.saved_query_body import saved_object_line
 
 README = """# ctdetect export
@@ -90,8 +90,7 @@ def run_export(package_root: str | Path, output: str | Path, include_development
     _write(out / "kibana" / "rules.ndjson", "".join(json.dumps(b, sort_keys=True) + "\n" for b in rules))
     result.files["kibana/rules.ndjson"] = len(rules)
 
-    sessions = [q for q in package.hunting_queries if q.language == "esql"]
-    queries = [q for q in package.hunting_queries if q.language != "esql"]
+    queries, sessions = split_hunting_queries(package.hunting_queries)
     lines = _saved_objects_file(out / "kibana" / "saved_queries.ndjson", queries, saved_object_line, result)
     result.files["kibana/saved_queries.ndjson"] = lines
     result.files["kibana/discover_sessions.ndjson"] = _saved_objects_file(out / "kibana" / "discover_sessions.ndjson", sessions, discover_session_line, result)
