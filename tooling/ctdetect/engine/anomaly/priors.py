@@ -542,6 +542,24 @@ class OneOfNPrior:
         top = max(self.log_weights)
         self.log_weights = [lw - top if lw > -math.inf else lw for lw in self.log_weights]
 
+    def shift(self, delta: float) -> None:
+        """Move the learnt distribution by ``delta``: the decomposition has taken over
+        ``−delta`` of the level (ml-cpp re-initialises the residual model when its trend
+        or seasonal components change). Exact for every component: the normal moves its
+        mean, the others their offset; a non-integer shift ends the Poisson's part."""
+        if delta == 0.0:
+            return
+        self.mean += delta
+        self.offset -= delta
+        for m in self.models:
+            if isinstance(m, NormalComponent):
+                m.ng.mean += delta
+                m.ng._t = None
+            else:
+                m.offset -= delta  # type: ignore[attr-defined]
+        if delta != math.floor(delta):
+            self.log_weights[3] = -math.inf
+
     def age(self, alpha: float) -> None:
         """Decay by ``alpha = e^−decayRate·t``."""
         for m in self.models:
