@@ -19,10 +19,11 @@ line (``lib/maths/time_series/unittest/``):
 
 Our decomposition (``timeseries.CountSeries``) is a trend that is a function of time
 (``trend.TrendComponent``, ml-cpp's ``CTrendComponent``) with daily and weekly profiles on
-the detrended values, used while they explain 30 % of the error variance. It has no
-prediction interval yet, no weekday/weekend split and no seasonal variance scale, so the
-70 % interval error, the split and ``testSpikeyDataProblemCase``'s scaled-probability
-check (line 1194) are not reproduced.
+the detrended values, used while they explain 30 % of the error variance; its 70 %
+interval (``CountSeries.interval``) is checked as ml-cpp checks its decomposition's. It
+has no weekday/weekend split and no seasonal variance scale, so the split and
+``testSpikeyDataProblemCase``'s scaled-probability check (line 1194, and
+``testVeryLargeValuesProblemCase``'s mean variance scale, line 1292) are not reproduced.
 Where our figures fall short of ml-cpp's bound the test is an ``xfail(strict=True)``: it
 states the gap and fails the day the gap closes, so the table (``bench/golden_table.py``)
 is updated. Each test records its figures (``record_property``) for that table.
@@ -49,6 +50,8 @@ SEAS = "CTimeSeriesTestForSeasonalityTest.cc"
 
 # file: (bucket length s, weeks before the error is counted, ml-cpp test and line,
 #        (sum-error share, line), (max-error share, line))
+# 70 % interval error share and its line, per file
+INTERVAL_CASES = {"spikey_data.csv": (0.12, 1165), "diurnal.csv": (0.24, 1281), "thirty_minute_samples.csv": (0.09, 1382)}
 PREDICTION_CASES = {
     "spikey_data.csv": (300, 1, f"{DEC}:1064 testSpikeyDataProblemCase", (0.17, 1163), (0.25, 1164)),
     "diurnal.csv": (300, 2, f"{DEC}:1197 testVeryLargeValuesProblemCase", (0.34, 1279), (0.74, 1280)),
@@ -62,6 +65,7 @@ class Run:
 
     sum_share: float
     max_share: float
+    interval_share: float  # summed distance of the values outside the 70 % interval / summed values
     # (window end s, daily profile in use, weekly profile in use) at each seasonality-test window end
     windows: dict[int, list[tuple[int, bool, bool]]] = field(default_factory=dict)
 
@@ -87,13 +91,18 @@ def run(name: str, window_lengths: tuple[int, ...] = (3 * DAY_S, 2 * WEEK_S)) ->
     series = CountSeries(start * 1000, integer=False)
     last_week = (start // WEEK_S + 1) * WEEK_S
     week: list[tuple[int, float]] = []
-    sums = [0.0, 0.0, 0.0, 0.0]  # sum |error|, sum of week max |error|, sum |value|, sum of week max |value|
+    sums = [0.0, 0.0, 0.0, 0.0, 0.0]  # sum |error|, sum of week max |error|, sum |value|, sum of week max |value|, 70 % error
     last_test = {w: start for w in window_lengths}
     windows: dict[int, list[tuple[int, bool, bool]]] = {w: [] for w in window_lengths}
     for t, value in data:
         if t > last_week + WEEK_S:
             errors = [abs(v - series.typical(tt * 1000)) for tt, v in week]
+            outside = 0.0
+            for tt, v in week:
+                lo, hi = series.interval(tt * 1000, 70.0)
+                outside += max(lo - v, v - hi, 0.0)
             if t >= start + warm_weeks * WEEK_S and errors:
+                sums[4] += outside
                 sums[0] += sum(errors)
                 sums[1] += max(errors)
                 sums[2] += sum(abs(v) for _, v in week)
@@ -110,7 +119,7 @@ def run(name: str, window_lengths: tuple[int, ...] = (3 * DAY_S, 2 * WEEK_S)) ->
                 last_test[w] = t
         series.buckets += 1
         series.step(value, t * 1000, (t - start) // span, 1.0, span, DECAY_RATE, DECAY_RATE, "two")
-    return Run(sums[0] / sums[2], sums[1] / sums[3], windows)
+    return Run(sums[0] / sums[2], sums[1] / sums[3], sums[4] / sums[2], windows)
 
 
 MATCHED = [
@@ -144,6 +153,32 @@ def test_prediction_error_within_mlcpp_bound(record_property, name: str, measure
 @pytest.mark.parametrize("name,measure", GAPS, ids=[f"{n.split('.')[0]}-{m}" for n, m in GAPS])
 def test_prediction_error_beyond_mlcpp_bound(record_property, name: str, measure: str) -> None:
     _check_prediction_error(record_property, name, measure)
+
+
+INTERVAL_MATCHED = ["spikey_data.csv"]
+INTERVAL_GAPS = ["diurnal.csv", "thirty_minute_samples.csv"]
+
+
+def _check_interval_error(record_property, name: str) -> None:
+    """The 70 % interval of ``CountSeries.interval`` (ml-cpp ``decomposition.value(time, 70.0)``):
+    the summed distance of each value outside it, over the summed values."""
+    source = PREDICTION_CASES[name][2]
+    bound, line = INTERVAL_CASES[name]
+    got = run(name).interval_share
+    record_golden(record_property, f"{source} (line {line})", f"70% interval error / sum value < {bound}", f"{got:.3f}")
+    assert got < bound
+
+
+@pytest.mark.parametrize("name", INTERVAL_MATCHED, ids=[n.split(".")[0] for n in INTERVAL_MATCHED])
+def test_interval_error_within_mlcpp_bound(record_property, name: str) -> None:
+    _check_interval_error(record_property, name)
+
+
+@pytest.mark.xfail(strict=True, reason="the weeks before our weekly profile is learnt miss the weekend, and the interval of a "
+                   "component's estimated value is narrow, so those weeks fall outside it (see bench/golden_table.py)")
+@pytest.mark.parametrize("name", INTERVAL_GAPS, ids=[n.split(".")[0] for n in INTERVAL_GAPS])
+def test_interval_error_beyond_mlcpp_bound(record_property, name: str) -> None:
+    _check_interval_error(record_property, name)
 
 
 def test_spikey_data_has_the_daily_period(record_property) -> None:

@@ -15,7 +15,8 @@ words, one per series:
   buckets) or once a profile is in use (ml-cpp uses its trend as soon as it has a
   seasonal component); the residual models then move down by the trend's value. A
   stationary series is therefore modelled as it is, as ml-cpp does before it finds a
-  trend.
+  trend. ``interval`` is the decomposition's prediction interval: each component's
+  interval of its estimated value, summed.
 - **Residual prior.** The value less the components in use is learnt by a one-of-n prior
   (``priors.OneOfNPrior``: gamma, log-normal, normal, Poisson) and scored by it: p = 1
   until every component is informative (the gamma needs 3.5 weighted samples).
@@ -40,7 +41,7 @@ from ctdetect.engine.anomaly.anomaly_model import LARGEST_ANOMALY_P, AnomalyMode
 from ctdetect.engine.anomaly.multibucket import MultiBucketMean
 from ctdetect.engine.anomaly.priors import OneOfNPrior
 from ctdetect.engine.anomaly.stats import joint_probability
-from ctdetect.engine.anomaly.trend import TrendComponent
+from ctdetect.engine.anomaly.trend import TrendComponent, normal_interval
 
 
 
@@ -96,6 +97,16 @@ class _Profile:
     def offset(self, t_ms: int) -> float:
         raw = self.means.get(self.slot(t_ms))
         return 0.0 if raw is None else raw - self.bias
+
+    def interval(self, t_ms: int, confidence: float) -> tuple[float, float]:
+        """The ``confidence`` % interval of the slot's mean: its variance over its
+        effective samples (ml-cpp's seasonal component: the bucket's variance over its count)."""
+        s = self.slot(t_ms)
+        spread = self.spreads.get(s)
+        mean = self.offset(t_ms)
+        if spread is None:
+            return mean, mean
+        return normal_interval(mean, spread[1] / max(spread[0], 1.0), confidence)
 
     def useful(self) -> bool:
         return self.weight >= 3.0 and self.var_with < (1.0 - SEASONAL_GAIN) * self.var_without
@@ -184,6 +195,32 @@ class CountSeries:
         if self.using_trend and self.trend is not None:
             c += self.trend.value(t_ms / 1000.0)
         return c
+
+    def interval(self, t_ms: int, confidence: float) -> tuple[float, float]:
+        """The decomposition's ``confidence`` % interval at ``t_ms`` (ml-cpp
+        ``CTimeSeriesDecomposition::value(time, confidence)``): each component's interval
+        of its estimated value, summed end by end; the residual prior's level is added
+        to both ends as ``typical`` adds it."""
+        base = self.prior.mean_value()
+        lo = hi = base
+        if self.using_trend and self.trend is not None:
+            a, b = self.trend.interval(t_ms / 1000.0, confidence)
+            lo, hi = lo + a, hi + b
+        for profile in (self.daily, self.weekly):
+            if profile is not None and profile.useful():
+                a, b = profile.interval(t_ms, confidence)
+                lo, hi = lo + a, hi + b
+        return lo, hi
+
+    def confidence_interval(self, t_ms: int, confidence: float) -> tuple[float, float, float]:
+        """(lower, median, upper) of the value the model expects at ``t_ms``, floored at 0:
+        the decomposition's value plus the residual prior's interval and median (ml-cpp
+        ``CUnivariateTimeSeriesModel::confidenceInterval``; Elastic's anomaly explanation
+        shows the 95 % one as typical value and bounds)."""
+        base = self.components(t_ms)
+        median = self.prior.interval(0.0)[0]
+        lo, hi = self.prior.interval(confidence)
+        return max(base + lo, 0.0), max(base + median, 0.0), max(base + hi, 0.0)
 
     def informative(self) -> bool:
         return self.prior.informative()
