@@ -9,7 +9,10 @@ words, one per series:
   of data) and weekly (from 3 weeks) profiles learnt on the detrended values. Each value
   is split as ml-cpp splits it: the trend learns its prediction plus ``1/(1 + profiles in
   use)`` of the error. A profile is used while it removes at least 30 % of the error
-  variance (our stand-in for ml-cpp's seasonality test). The trend is always fitted but
+  variance, measured out of sample over its last two periods; once a day, while no weekly
+  profile is in use, the last two weeks are tested for a weekly shape
+  (``seasonality``: the weekday/weekend split or the weekly period, our counterpart of
+  ml-cpp's ``CTimeSeriesTestForSeasonality``) and the weekly profile is seeded from them. The trend is always fitted but
   predicts only once it is in use: after ml-cpp's test (an F-test of the error variance
   with against without it, on the error statistics kept since the trend has spanned six
   buckets) or once a profile is in use (ml-cpp uses its trend as soon as it has a
@@ -41,6 +44,7 @@ from ctdetect.engine.anomaly.anomaly_model import LARGEST_ANOMALY_P, AnomalyMode
 from ctdetect.engine.anomaly.multibucket import MultiBucketMean
 from ctdetect.engine.anomaly.priors import OneOfNPrior
 from ctdetect.engine.anomaly.stats import joint_probability
+from ctdetect.engine.anomaly.seasonality import WINDOW_WEEKS, SeasonalityWindow
 from ctdetect.engine.anomaly.trend import TrendComponent, normal_interval
 
 
@@ -133,6 +137,14 @@ class _Profile:
             spread[0] = min(spread[0] + w, PROFILE_SAMPLES)
             spread[1] += rate * (err_with * err_with - spread[1])
 
+    def seed(self, offsets: dict[int, float], var_with: float, var_without: float, weight: float) -> None:
+        """Start from a tested window's offsets (``seasonality.SeasonalityWindow``)."""
+        self.means = dict(offsets)
+        self.total = sum(self.means.values())
+        self.bias = 0.0
+        self.spreads = {s: [float(WINDOW_WEEKS), var_with] for s in offsets}
+        self.var_with, self.var_without, self.weight = var_with, var_without, weight
+
     def canonicalise(self) -> float:
         """Hand the profile's mean level over a full period to the trend: returns it."""
         if len(self.means) < self.slots:
@@ -157,7 +169,7 @@ class CountSeries:
 
     __slots__ = (
         "trend", "using_trend", "err_with", "err_without", "first_ms", "last_ms",
-        "present_buckets", "buckets", "daily", "weekly", "prior", "mb", "mb_prior", "anomaly", "last_residual",
+        "present_buckets", "buckets", "daily", "weekly", "window", "weekly_kind", "prior", "mb", "mb_prior", "anomaly", "last_residual",
     )
 
     def __init__(self, first_ms: int, integer: bool = True) -> None:
@@ -172,6 +184,8 @@ class CountSeries:
         self.buckets = 0
         self.daily: _Profile | None = None
         self.weekly: _Profile | None = None
+        self.window: SeasonalityWindow | None = None
+        self.weekly_kind: str | None = None  # what the last window test found: "partition" or "weekly"
         self.prior = OneOfNPrior(integer)
         self.mb = MultiBucketMean()
         self.mb_prior = OneOfNPrior(integer)  # ml-cpp gives the feature model the data's type
@@ -263,6 +277,12 @@ class CountSeries:
             _add_moment(self.err_with, error, w)
             _add_moment(self.err_without, error + x0, w)
         age = t_ms - self.first_ms
+        weekly_slot = max(span_s * 1000, 3600 * 1000)
+        if self.window is None:
+            self.window = SeasonalityWindow(weekly_slot)
+        if age >= WINDOW_WEEKS * WEEK_MS and t_ms // DAY_MS != self.last_ms // DAY_MS:
+            self._test_window(weekly_slot, span_s)
+        self.window.add(t_ms, x - x0)
         if age >= DAILY_START_MS:
             if self.daily is None:
                 self.daily = _Profile(DAY_MS, daily_slot_ms(span_s), span_s * 1000)
@@ -277,6 +297,19 @@ class CountSeries:
             if self.using_trend and profile is not None and profile.useful():
                 trend.shift_level(profile.canonicalise())
 
+    def _test_window(self, weekly_slot: int, span_s: int) -> None:
+        """Once a day, test the last two weeks for a weekly shape while none is in use, and
+        seed the weekly profile with what the test finds."""
+        assert self.window is not None
+        if self.weekly is not None and self.weekly.useful():
+            return
+        finding = self.window.test()
+        self.weekly_kind = finding.weekly
+        if finding.weekly is not None:
+            if self.weekly is None:
+                self.weekly = _Profile(WEEK_MS, weekly_slot, span_s * 1000)
+            self.weekly.seed(finding.offsets, finding.var_with, finding.var_without, finding.samples)
+
     def _trend_significant(self) -> bool:
         """ml-cpp's test for using the trend: an F-test of the prediction error variance
         with the trend against without it, and a variance at most 0.6 of it."""
@@ -286,7 +319,7 @@ class CountSeries:
         if df0 <= 0.0 or df1 <= 0.0 or m2_0 <= 0.0:
             return False
         v0, v1 = m2_0 / df0, m2_1 / max(n1 - 1.0, 1e-9)
-        p_f = 1.0 if v1 == 0.0 else float(_fdtr(df1, df0, (df0 * v1) / (df1 * v0)))
+        p_f = 0.0 if v1 == 0.0 else float(_fdtr(df1, df0, (df0 * v1) / (df1 * v0)))
         significance = math.log(max(p_f, 1e-300)) / math.log(0.001)
         vt = 0.6 * v0
         p = _logistic(significance, 0.1, 1.0) * (_logistic(vt / v1, 1.0, 1.0) if v1 > 0.0 and vt > v1 else _logistic(v1 / vt, 0.1, 1.0, -1.0))
@@ -347,6 +380,7 @@ class CountSeries:
             self.daily.to_state() if self.daily else None,
             self.weekly.to_state() if self.weekly else None,
             self.prior.to_state(), self.mb.to_state(), self.mb_prior.to_state(), self.anomaly.to_state(),
+            self.window.to_state() if self.window else None, self.weekly_kind,
         ]
 
     @classmethod
@@ -367,6 +401,10 @@ class CountSeries:
         obj.mb.load(s[11])
         obj.mb_prior = OneOfNPrior.from_state(s[12])
         obj.anomaly.load(s[13])
+        if s[14] is not None:
+            obj.window = SeasonalityWindow(max(span_s * 1000, 3600 * 1000))
+            obj.window.load(s[14])
+        obj.weekly_kind = s[15]
         return obj
 
 
