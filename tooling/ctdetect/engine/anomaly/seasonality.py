@@ -1,4 +1,4 @@
-"""A test for weekly seasonality on a window of detrended values, before the model uses it.
+"""A test for weekly seasonality on a window of recent values, before the model uses it.
 
 ml-cpp does not let a seasonal component emerge from running averages: it keeps windows of
 recent values and tests them (``CTimeSeriesTestForSeasonality``, elastic/ml-cpp 7a29b4b34,
@@ -8,10 +8,12 @@ weekend), adds what the window supports and initialises the new component from t
 window. So two weeks of data are enough to model a weekend, where a profile that learns as
 it goes needs a week to fill and another to prove itself.
 
-Our test, in our words. The window holds the last two weeks of detrended values at the
-resolution of the weekly profile (an hour, or the bucket when longer). Each hypothesis is
-judged by how well it predicts each hour of the window from the *other* hours
-(leave-one-out), so a model with more parameters gains nothing from fitting noise:
+Our test, in our words. The window holds the last two weeks of values at the resolution
+of the weekly profile (an hour, or the bucket when longer); the test first removes the
+window's own least-squares straight line (as ml-cpp's test removes a trend of its own, so
+a trend the model took in cannot hide the shape). Each hypothesis is then judged by how
+well it predicts each hour of the window from the *other* hours (leave-one-out), so a
+model with more parameters gains nothing from fitting noise:
 
 - none: the mean of the other hours (against which the daily period is judged);
 - daily: the mean of the same hour of day on the other days;
@@ -22,9 +24,11 @@ The daily period is found when its error variance is at most 0.7 of none's (in a
 of two days or more); the trading-day split, in a window of two weeks, when its error
 variance is at most 0.7 of the daily hypothesis' (the 30 % gain our profiles must show),
 and the weekly period instead when it shows the same gain over the split; at least three
-quarters of the window's slots must have values. What is found initialises the weekly profile: its
-offsets are the hour-of-week means less the hour-of-day means (the daily profile models
-those), with the two error variances as the profile's test statistics.
+quarters of the window's slots must have values. What is found seeds the weekly profile:
+its offsets are the hour-of-week means less the hour-of-day means (the daily profile
+models those), with the two error variances as the profile's test statistics; and the
+model refits its trend to the window less the shape found (ml-cpp refits its trend from
+the window when it adds components).
 
 Not modelled: ml-cpp's other periods (it tests any period the window supports), its
 multiple resolutions and its test of already modelled components.
@@ -54,6 +58,7 @@ class Finding(NamedTuple):
     var_with: float
     var_without: float
     samples: float
+    seasonal: dict[int, float] = {}  # slot of the week -> its (detrended) mean: daily mean plus weekly offset
 
 
 def _loo(points: list[tuple[int, float]], key_of: Callable[[int], Any]) -> float:
@@ -73,6 +78,16 @@ def _loo(points: list[tuple[int, float]], key_of: Callable[[int], Any]) -> float
     return total / n if n else 0.0
 
 
+def _detrended(points: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """The points less their least-squares straight line (the test removes a trend of its own)."""
+    n = float(len(points))
+    mk = sum(k for k, _ in points) / n
+    mv = sum(v for _, v in points) / n
+    skk = sum((k - mk) ** 2 for k, _ in points)
+    slope = sum((k - mk) * (v - mv) for k, v in points) / skk if skk > 0.0 else 0.0
+    return [(k, v - mv - slope * (k - mk)) for k, v in points]
+
+
 def find_seasonality(points: list[tuple[int, float]], slot_ms: int, slots: int) -> Finding:
     """Test the values ``points`` (absolute slot number, mean value), from a window of
     ``slots`` slots of ``slot_ms``, for the daily period and a weekly shape (see module)."""
@@ -85,6 +100,7 @@ def find_seasonality(points: list[tuple[int, float]], slot_ms: int, slots: int) 
     def weekend(k: int) -> bool:
         return (k // per_day) % 7 in WEEKEND_DAYS
 
+    points = _detrended(points)
     flat = _loo(points, lambda k: 0)
     daily_err = _loo(points, lambda k: k % per_day)
     daily = slots >= 2 * per_day and flat > 0.0 and daily_err <= (1.0 - GAIN) * flat
@@ -104,6 +120,7 @@ def find_seasonality(points: list[tuple[int, float]], slot_ms: int, slots: int) 
             acc[1] += 1.0
     first = points[0][0]
     offsets: dict[int, float] = {}
+    seasonal: dict[int, float] = {}
     for s in range(per_week):
         # the weekly profile's slots start at the epoch's week, as absolute slot numbers do
         k = first + ((s - first) % per_week)
@@ -111,7 +128,8 @@ def find_seasonality(points: list[tuple[int, float]], slot_ms: int, slots: int) 
         dk = sums.get(("d", s % per_day))
         if wk and dk:
             offsets[s] = wk[0] / wk[1] - dk[0] / dk[1]
-    return Finding(daily, kind, offsets, err, daily_err, float(len(points)))
+            seasonal[s] = wk[0] / wk[1]
+    return Finding(daily, kind, offsets, err, daily_err, float(len(points)), seasonal)
 
 
 class SeasonalityWindow:

@@ -12,7 +12,9 @@ words, one per series:
   variance, measured out of sample over its last two periods; once a day, while no weekly
   profile is in use, the last two weeks are tested for a weekly shape
   (``seasonality``: the weekday/weekend split or the weekly period, our counterpart of
-  ml-cpp's ``CTimeSeriesTestForSeasonality``) and the weekly profile is seeded from them. The trend is always fitted but
+  ml-cpp's ``CTimeSeriesTestForSeasonality``); what is found seeds the weekly profile,
+  and the trend is refitted to the window less that shape (the residual models move by
+  the trend's change), as ml-cpp refits its trend when it adds components. The trend is always fitted but
   predicts only once it is in use: after ml-cpp's test (an F-test of the error variance
   with against without it, on the error statistics kept since the trend has spanned six
   buckets) or once a profile is in use (ml-cpp uses its trend as soon as it has a
@@ -281,8 +283,8 @@ class CountSeries:
         if self.window is None:
             self.window = SeasonalityWindow(weekly_slot)
         if age >= WINDOW_WEEKS * WEEK_MS and t_ms // DAY_MS != self.last_ms // DAY_MS:
-            self._test_window(weekly_slot, span_s)
-        self.window.add(t_ms, x - x0)
+            self._test_window(weekly_slot, span_s, t_ms)
+        self.window.add(t_ms, x)
         if age >= DAILY_START_MS:
             if self.daily is None:
                 self.daily = _Profile(DAY_MS, daily_slot_ms(span_s), span_s * 1000)
@@ -297,7 +299,7 @@ class CountSeries:
             if self.using_trend and profile is not None and profile.useful():
                 trend.shift_level(profile.canonicalise())
 
-    def _test_window(self, weekly_slot: int, span_s: int) -> None:
+    def _test_window(self, weekly_slot: int, span_s: int, t_ms: int) -> None:
         """Once a day, test the last two weeks for a weekly shape while none is in use, and
         seed the weekly profile with what the test finds."""
         assert self.window is not None
@@ -309,6 +311,37 @@ class CountSeries:
             if self.weekly is None:
                 self.weekly = _Profile(WEEK_MS, weekly_slot, span_s * 1000)
             self.weekly.seed(finding.offsets, finding.var_with, finding.var_without, finding.samples)
+            self._refit_trend(finding.seasonal, t_ms)
+
+    def _refit_trend(self, seasonal: dict[int, float], t_ms: int) -> None:
+        """Fit the trend again to the window's values less the seasonal shape just found
+        (ml-cpp refits its trend from its window when it adds components), and move the
+        residual models by the change of the trend at ``t_ms``."""
+        assert self.window is not None and self.trend is not None
+        w = self.window
+        per_week = WEEK_MS // w.slot_ms
+        new = TrendComponent(self.trend.rate)
+        last_s: float | None = None
+        for k in range(max(w.latest - w.slots + 1, 0), w.latest + 1):
+            c = w.counts[k % w.slots]
+            if c <= 0.0 or k % per_week not in seasonal:
+                continue
+            t_s = (k * w.slot_ms + w.slot_ms / 2) / 1000.0
+            if last_s is not None:
+                new.age(t_s - last_s)
+            new.add(t_s, w.sums[k % w.slots] / c - seasonal[k % per_week], c)
+            last_s = t_s
+        if last_s is None:
+            return
+        new.age(t_ms / 1000.0 - last_s)
+        new.error_variance = self.trend.error_variance
+        old_value = self.trend.value(t_ms / 1000.0) if self.using_trend else 0.0
+        self.trend = new
+        self.using_trend = True
+        delta = old_value - new.value(t_ms / 1000.0)
+        self.prior.shift(delta)
+        self.mb_prior.shift(delta)
+        self.mb.shift(delta)
 
     def _trend_significant(self) -> bool:
         """ml-cpp's test for using the trend: an F-test of the prediction error variance
