@@ -42,7 +42,7 @@ import pytest
 from conftest import shared_path
 from helpers import record_golden
 
-from ctdetect.engine.anomaly.seasonality import Finding, find_seasonality
+from ctdetect.engine.anomaly.seasonality import SeasonalFinding, find_seasonality
 from ctdetect.engine.anomaly.timeseries import CountSeries
 
 DECAY_RATE = 0.01  # CTimeSeriesDecomposition(0.01, ...) in each test
@@ -168,7 +168,7 @@ def test_interval_error_within_mlcpp_bound(record_property, name: str) -> None:
 
 
 @lru_cache(maxsize=None)
-def window_findings(name: str, length_s: int) -> tuple[Finding, ...]:
+def window_findings(name: str, length_s: int) -> tuple[SeasonalFinding, ...]:
     """Feed ``name``'s values, as ml-cpp's seasonality tests do, into consecutive windows of
     ``length_s`` of hourly means, each tested when a value falls beyond it
     (``seasonality.find_seasonality``)."""
@@ -188,7 +188,7 @@ def window_findings(name: str, length_s: int) -> tuple[Finding, ...]:
     return tuple(out)
 
 
-def _spikey_windows() -> list[Finding]:
+def _spikey_windows() -> list[SeasonalFinding]:
     return [f for length in (3 * DAY_S, 2 * WEEK_S) for f in window_findings("spikey_data.csv", length)]
 
 

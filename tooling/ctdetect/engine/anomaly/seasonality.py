@@ -46,7 +46,7 @@ GAIN = 0.3
 WEEKEND_DAYS = (2, 3)  # days since the epoch's Thursday: Saturday and Sunday
 
 
-class Finding(NamedTuple):
+class SeasonalFinding(NamedTuple):
     """What a window supports. ``daily``: the daily period; ``weekly``: ``"partition"``
     (a weekday and a weekend daily shape), ``"weekly"`` or None; ``offsets``: the weekly
     offsets per slot of the week (hour-of-week means less hour-of-day means); ``var_with``
@@ -88,12 +88,12 @@ def _detrended(points: list[tuple[int, float]]) -> list[tuple[int, float]]:
     return [(k, v - mv - slope * (k - mk)) for k, v in points]
 
 
-def find_seasonality(points: list[tuple[int, float]], slot_ms: int, slots: int) -> Finding:
+def find_seasonality(points: list[tuple[int, float]], slot_ms: int, slots: int) -> SeasonalFinding:
     """Test the values ``points`` (absolute slot number, mean value), from a window of
     ``slots`` slots of ``slot_ms``, for the daily period and a weekly shape (see module)."""
     per_day = DAY_MS // slot_ms
     per_week = WEEK_MS // slot_ms
-    none = Finding(False, None, {}, 0.0, 0.0, float(len(points)))
+    none = SeasonalFinding(False, None, {}, 0.0, 0.0, float(len(points)))
     if DAY_MS % slot_ms or not points or 4 * len(points) < 3 * slots:
         return none
 
@@ -129,7 +129,7 @@ def find_seasonality(points: list[tuple[int, float]], slot_ms: int, slots: int) 
         if wk and dk:
             offsets[s] = wk[0] / wk[1] - dk[0] / dk[1]
             seasonal[s] = wk[0] / wk[1]
-    return Finding(daily, kind, offsets, err, daily_err, float(len(points)), seasonal)
+    return SeasonalFinding(daily, kind, offsets, err, daily_err, float(len(points)), seasonal)
 
 
 class SeasonalityWindow:
@@ -157,7 +157,7 @@ class SeasonalityWindow:
         self.sums[k % self.slots] += value
         self.counts[k % self.slots] += 1.0
 
-    def test(self) -> Finding:
+    def test(self) -> SeasonalFinding:
         """``find_seasonality`` on the window's slot means."""
         points = []
         for k in range(max(self.latest - self.slots + 1, 0), self.latest + 1):
