@@ -167,7 +167,7 @@ class Regression:
 class TrendComponent:
     """ml-cpp's trend of one series (see module docstring); times in seconds."""
 
-    __slots__ = ("rate", "first_s", "last_s", "origin_s", "models", "error_variance", "values_n", "values_mean", "values_m2")
+    __slots__ = ("rate", "first_s", "last_s", "origin_s", "models", "error_variance", "values_n", "values_mean", "values_m2", "_memo")
 
     def __init__(self, decay_rate_per_day: float) -> None:
         self.rate = decay_rate_per_day
@@ -179,6 +179,7 @@ class TrendComponent:
         self.values_n = 0.0  # the values' (undecayed) moments: the long-run level
         self.values_mean = 0.0
         self.values_m2 = 0.0
+        self._memo: tuple[float, float] | None = None  # (time, value) until the state changes
 
     def initialized(self) -> bool:
         return self.last_s is not None
@@ -215,9 +216,19 @@ class TrendComponent:
         return 0.0 if x > 700 else 1.0 / (1.0 + math.exp(x))
 
     def value(self, t_s: float) -> float:
-        """The trend's prediction at ``t_s`` (0 before any value)."""
+        """The trend's prediction at ``t_s`` (0 before any value); kept for the last time
+        asked until the state changes (a bucket asks for it several times)."""
         if self.last_s is None:
             return 0.0
+        memo = self._memo
+        if memo is not None and memo[0] == t_s:
+            return memo[1]
+        result = self._value(t_s)
+        self._memo = (t_s, result)
+        return result
+
+    def _value(self, t_s: float) -> float:
+        assert self.last_s is not None
         a = self._weight_of_prediction(t_s)
         weights = [w * math.exp(-s * self.rate * abs(t_s - self.last_s) / DAY_S) for s, w in zip(TIME_SCALES, MODEL_WEIGHTS)]
         z = sum(weights)
@@ -245,6 +256,7 @@ class TrendComponent:
         """Raise every regression by ``d`` (a seasonal component handed its level over)."""
         if d == 0.0:
             return
+        self._memo = None
         for m in self.models:
             m.shift_level(d)
 
@@ -252,6 +264,7 @@ class TrendComponent:
         """Learn value ``y`` at ``t_s`` with sample weight ``w``."""
         if w <= 0.0:
             return
+        self._memo = None
         self._follow_origin(t_s)
         if self.last_s is not None:
             prediction = self.value(t_s)
@@ -269,11 +282,13 @@ class TrendComponent:
         self.values_m2 += w * d * (y - self.values_mean)
         self.first_s = t_s if self.first_s is None else min(self.first_s, t_s)
         self.last_s = t_s if self.last_s is None else max(self.last_s, t_s)
+        self._memo = None
 
     def age(self, dt_s: float) -> None:
         """Forget as ``dt_s`` seconds pass: each regression at its own time scale."""
         if dt_s <= 0.0:
             return
+        self._memo = None
         for s, m in zip(TIME_SCALES, self.models):
             m.age(math.exp(-s * self.rate * dt_s / DAY_S))
 
