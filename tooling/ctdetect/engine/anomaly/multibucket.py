@@ -37,6 +37,11 @@ class MultiBucketMean:
         self.window = [e for e in self.window if e[0] > cutoff]
         self.window.append([bucket, residual, weight])
 
+    def shift(self, delta: float) -> None:
+        """Move the kept residuals by ``delta`` (the decomposition changed under them)."""
+        for e in self.window:
+            e[1] += delta
+
     def value(self) -> tuple[float, float] | None:
         """(feature, weight), or None while fewer than 3/4 of the window is filled."""
         if 4 * len(self.window) < 3 * WINDOW:

@@ -137,6 +137,10 @@ class NormalGamma:
     def mode(self) -> float:
         return self.mean
 
+    def quantile(self, q: float) -> float:
+        df, loc, s = self.t_params()
+        return loc + s * float(_special().stdtrit(df, q))
+
     def to_state(self) -> list[float]:
         return [self.mean, self.prec, self.shape, self.rate]
 
@@ -180,6 +184,27 @@ class _Component:
     def variance(self) -> float:
         raise NotImplementedError
 
+    def quantile(self, q: float) -> float:
+        """The predictive's ``q`` quantile, by bisection on the c.d.f. (a closed form
+        where a subclass has one): the lower bracket stops at the support's edge."""
+        step = math.sqrt(max(self.variance(), 1e-12))
+        edge = -getattr(self, "offset", -math.inf)
+        lo = hi = self.mode()
+        while self.cdf(lo) > q and lo > edge:
+            lo = max(lo - step, edge)
+            step *= 2.0
+        step = math.sqrt(max(self.variance(), 1e-12))
+        while self.cdf(hi) < q:
+            hi += step
+            step *= 2.0
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            if self.cdf(mid) < q:
+                lo = mid
+            else:
+                hi = mid
+        return hi
+
 
 class NormalComponent(_Component):
     name = "normal"
@@ -213,6 +238,9 @@ class NormalComponent(_Component):
 
     def variance(self) -> float:
         return self.ng.variance()
+
+    def quantile(self, q: float) -> float:
+        return self.ng.quantile(q)
 
     def to_state(self) -> list[Any]:
         return self.ng.to_state()
@@ -269,6 +297,9 @@ class LogNormalComponent(_Component):
         _, loc, s = self.ng.t_params()
         s2 = min(s * s, 50.0)
         return (math.exp(s2) - 1.0) * math.exp(2.0 * loc + s2)
+
+    def quantile(self, q: float) -> float:
+        return math.exp(self.ng.quantile(q)) - self.offset
 
     def to_state(self) -> list[Any]:
         return [*self.ng.to_state(), self.offset]
@@ -542,6 +573,24 @@ class OneOfNPrior:
         top = max(self.log_weights)
         self.log_weights = [lw - top if lw > -math.inf else lw for lw in self.log_weights]
 
+    def shift(self, delta: float) -> None:
+        """Move the learnt distribution by ``delta``: the decomposition has taken over
+        ``−delta`` of the level (ml-cpp re-initialises the residual model when its trend
+        or seasonal components change). Exact for every component: the normal moves its
+        mean, the others their offset; a non-integer shift ends the Poisson's part."""
+        if delta == 0.0:
+            return
+        self.mean += delta
+        self.offset -= delta
+        for m in self.models:
+            if isinstance(m, NormalComponent):
+                m.ng.mean += delta
+                m.ng._t = None
+            else:
+                m.offset -= delta  # type: ignore[attr-defined]
+        if delta != math.floor(delta):
+            self.log_weights[3] = -math.inf
+
     def age(self, alpha: float) -> None:
         """Decay by ``alpha = e^−decayRate·t``."""
         for m in self.models:
@@ -571,6 +620,19 @@ class OneOfNPrior:
             lo += w * m.cdf(y)
             hi += w * m.sf(y)
         return min(lo, hi, 1.0)
+
+    def interval(self, confidence: float) -> tuple[float, float]:
+        """The central ``confidence`` % interval of the predictive: the weighted mean of
+        the components' intervals (ml-cpp ``COneOfNPrior::marginalLikelihoodConfidenceInterval``,
+        exact when one component dominates); counts read by a continuous component at
+        ``x + 0.5`` are read back."""
+        ql, qu = (100.0 - confidence) / 200.0, (100.0 + confidence) / 200.0
+        lo = hi = 0.0
+        for m, w in self._active():
+            shift = self._read(m, 0.0)
+            lo += w * (m.quantile(ql) - shift)
+            hi += w * (m.quantile(qu) - shift)
+        return lo, hi
 
     def mean_value(self) -> float:
         """The predictive mean (the typical value of a record)."""

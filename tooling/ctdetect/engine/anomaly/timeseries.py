@@ -3,12 +3,25 @@
 Elastic's model (ML-SEMANTICS §5.3; elastic/ml-cpp ``CUnivariateTimeSeriesModel``) in our
 words, one per series:
 
-- **Decomposition.** A level follows the series with Elastic's trend decay rate
-  ``min(48·λ / min(1, span/1800) / max(span/(24·1800), 1), 0.1)``; daily (from 3 days of
-  data) and weekly (from 3 weeks) residual profiles. Like ml-cpp's tested components, each
-  is used only while it removes at least 30 % of the error variance; the level's
-  departure from the long-run mean is the trend, used on the same test. A stationary
-  series is therefore modelled as it is, as ml-cpp does before it finds a trend.
+- **Decomposition.** A trend that is a function of time (``trend.TrendComponent``, ml-cpp's
+  ``CTrendComponent``), ageing at the decomposition's decay rate per day
+  ``min(48·λ / min(1, span/1800) / max(span/(24·1800), 1), 0.1)``, and daily (from 3 days
+  of data) and weekly (from 3 weeks) profiles learnt on the detrended values. Each value
+  is split as ml-cpp splits it: the trend learns its prediction plus ``1/(1 + profiles in
+  use)`` of the error. A profile is used while it removes at least 30 % of the error
+  variance, measured out of sample over its last two periods; once a day, while no weekly
+  profile is in use, the last two weeks are tested for a weekly shape
+  (``seasonality``: the weekday/weekend split or the weekly period, our counterpart of
+  ml-cpp's ``CTimeSeriesTestForSeasonality``); what is found seeds the weekly profile,
+  and the trend is refitted to the window less that shape (the residual models move by
+  the trend's change), as ml-cpp refits its trend when it adds components. The trend is always fitted but
+  predicts only once it is in use: after ml-cpp's test (an F-test of the error variance
+  with against without it, on the error statistics kept since the trend has spanned six
+  buckets) or once a profile is in use (ml-cpp uses its trend as soon as it has a
+  seasonal component); the residual models then move down by the trend's value. A
+  stationary series is therefore modelled as it is, as ml-cpp does before it finds a
+  trend. ``interval`` is the decomposition's prediction interval: each component's
+  interval of its estimated value, summed.
 - **Residual prior.** The value less the components in use is learnt by a one-of-n prior
   (``priors.OneOfNPrior``: gamma, log-normal, normal, Poisson) and scored by it: p = 1
   until every component is informative (the gamma needs 3.5 weighted samples).
@@ -33,6 +46,8 @@ from ctdetect.engine.anomaly.anomaly_model import LARGEST_ANOMALY_P, AnomalyMode
 from ctdetect.engine.anomaly.multibucket import MultiBucketMean
 from ctdetect.engine.anomaly.priors import OneOfNPrior
 from ctdetect.engine.anomaly.stats import joint_probability
+from ctdetect.engine.anomaly.seasonality import WINDOW_WEEKS, SeasonalityWindow
+from ctdetect.engine.anomaly.trend import TrendComponent, normal_interval
 
 
 
@@ -45,25 +60,39 @@ class SeriesResult(NamedTuple):
 
 
 SEASONAL_GAIN = 0.3  # a profile must remove 30 % of the error variance to be used
+PROFILE_RATE = 0.15  # a slot mean moves this share of the way to each new residual
+PROFILE_SAMPLES = (2.0 - PROFILE_RATE) / PROFILE_RATE  # effective samples of such a moving mean
+DAILY_START_MS = 3 * 86400 * 1000
+WEEKLY_START_MS = 21 * 86400 * 1000
+TREND_PARAMETERS = 3.0  # ml-cpp CTrendComponent::parameters(): a quadratic
 THREE_WEEKS_MS = 21 * 86400 * 1000
 DAY_MS = 86400 * 1000
 WEEK_MS = 7 * DAY_MS
 
 
 def trend_decay_rate(span_s: int, decay_rate: float) -> float:
-    """Elastic's trend decay rate per bucket (ML-SEMANTICS §1 defaults)."""
+    """Elastic's decomposition (trend) decay rate, per day as the decomposition ages
+    (ML-SEMANTICS §1 defaults: 0.024 for buckets up to 12 hours)."""
     return min(48.0 * decay_rate / min(1.0, span_s / 1800.0) / max(span_s / (24 * 1800.0), 1.0), 0.1)
 
 
 class _Profile:
-    """Residual means per slot of a period, and the error variance with and without it."""
+    """Means per slot of a period, their spread, and the error variance with and without
+    the profile. Slot means are kept raw; ``bias`` is the level already handed to the
+    trend (ml-cpp's canonical form: the seasonal components have mean zero, the trend
+    holds the level), so a slot's offset is its raw mean less ``bias``."""
 
-    __slots__ = ("period_ms", "slot_ms", "means", "var_with", "var_without", "weight")
+    __slots__ = ("period_ms", "slot_ms", "span_ms", "slots", "means", "total", "bias", "spreads", "var_with", "var_without", "weight")
 
-    def __init__(self, period_ms: int, slot_ms: int) -> None:
+    def __init__(self, period_ms: int, slot_ms: int, span_ms: int) -> None:
         self.period_ms = period_ms
         self.slot_ms = slot_ms
+        self.span_ms = span_ms
+        self.slots = period_ms // slot_ms
         self.means: dict[int, float] = {}
+        self.total = 0.0  # sum of the raw slot means
+        self.bias = 0.0
+        self.spreads: dict[int, list[float]] = {}  # slot -> [effective samples, variance about the mean]
         self.var_with = 0.0
         self.var_without = 0.0
         self.weight = 0.0
@@ -72,7 +101,18 @@ class _Profile:
         return (t_ms % self.period_ms) // self.slot_ms
 
     def offset(self, t_ms: int) -> float:
-        return self.means.get(self.slot(t_ms), 0.0)
+        raw = self.means.get(self.slot(t_ms))
+        return 0.0 if raw is None else raw - self.bias
+
+    def interval(self, t_ms: int, confidence: float) -> tuple[float, float]:
+        """The ``confidence`` % interval of the slot's mean: its variance over its
+        effective samples (ml-cpp's seasonal component: the bucket's variance over its count)."""
+        s = self.slot(t_ms)
+        spread = self.spreads.get(s)
+        mean = self.offset(t_ms)
+        if spread is None:
+            return mean, mean
+        return normal_interval(mean, spread[1] / max(spread[0], 1.0), confidence)
 
     def useful(self) -> bool:
         return self.weight >= 3.0 and self.var_with < (1.0 - SEASONAL_GAIN) * self.var_without
@@ -80,40 +120,74 @@ class _Profile:
     def update(self, t_ms: int, residual: float, w: float) -> None:
         s = self.slot(t_ms)
         prev = self.means.get(s)
-        err_with = residual - (prev if prev is not None else 0.0)
-        a = 0.05 * w
-        self.var_with = (1 - a) * self.var_with + a * err_with * err_with
-        self.var_without = (1 - a) * self.var_without + a * residual * residual
-        self.weight += w
-        self.means[s] = residual if prev is None else prev + 0.15 * w * (residual - prev)
+        err_with = residual - (prev - self.bias if prev is not None else 0.0)
+        if prev is not None:
+            # out of sample: the slot's mean before it learns the value; the error variances
+            # average over the last two periods (all values until then)
+            self.weight += w
+            a = w / min(self.weight, 2.0 * self.period_ms / self.span_ms)
+            self.var_with = (1 - a) * self.var_with + a * err_with * err_with
+            self.var_without = (1 - a) * self.var_without + a * residual * residual
+        rate = PROFILE_RATE * w
+        new = residual + self.bias if prev is None else prev + rate * err_with
+        self.means[s] = new
+        self.total += new - (prev if prev is not None else 0.0)
+        spread = self.spreads.get(s)
+        if spread is None:
+            self.spreads[s] = [w, 0.0]
+        else:
+            spread[0] = min(spread[0] + w, PROFILE_SAMPLES)
+            spread[1] += rate * (err_with * err_with - spread[1])
+
+    def seed(self, offsets: dict[int, float], var_with: float, var_without: float, weight: float) -> None:
+        """Start from a tested window's offsets (``seasonality.SeasonalityWindow``)."""
+        self.means = dict(offsets)
+        self.total = sum(self.means.values())
+        self.bias = 0.0
+        self.spreads = {s: [float(WINDOW_WEEKS), var_with] for s in offsets}
+        self.var_with, self.var_without, self.weight = var_with, var_without, weight
+
+    def canonicalise(self) -> float:
+        """Hand the profile's mean level over a full period to the trend: returns it."""
+        if len(self.means) < self.slots:
+            return 0.0
+        level = self.total / len(self.means) - self.bias
+        self.bias += level
+        return level
 
     def to_state(self) -> list[Any]:
-        return [self.means, self.var_with, self.var_without, self.weight]
+        return [self.means, self.var_with, self.var_without, self.weight, self.spreads, self.bias]
 
     def load(self, s: list[Any]) -> None:
         self.means = {int(k): float(v) for k, v in s[0].items()}
+        self.total = sum(self.means.values())
         self.var_with, self.var_without, self.weight = float(s[1]), float(s[2]), float(s[3])
+        self.spreads = {int(k): [float(v[0]), float(v[1])] for k, v in s[4].items()}
+        self.bias = float(s[5])
 
 
 class CountSeries:
     """One modelled series (a person, an attribute, or the whole partition)."""
 
     __slots__ = (
-        "level", "longrun", "trend_var_with", "trend_var_without", "first_ms", "last_ms",
-        "present_buckets", "buckets", "daily", "weekly", "prior", "mb", "mb_prior", "anomaly", "last_residual",
+        "trend", "using_trend", "err_with", "err_without", "first_ms", "last_ms",
+        "present_buckets", "buckets", "daily", "weekly", "window", "weekly_kind", "prior", "mb", "mb_prior", "anomaly", "last_residual",
     )
 
     def __init__(self, first_ms: int, integer: bool = True) -> None:
-        self.level: float | None = None
-        self.longrun: float | None = None
-        self.trend_var_with = 0.0
-        self.trend_var_without = 0.0
+        self.trend: TrendComponent | None = None
+        self.using_trend = False
+        # decayed [weight, mean, m2] of the prediction errors with and without the trend
+        self.err_with = [0.0, 0.0, 0.0]
+        self.err_without = [0.0, 0.0, 0.0]
         self.first_ms = first_ms
         self.last_ms = first_ms
         self.present_buckets = 0
         self.buckets = 0
         self.daily: _Profile | None = None
         self.weekly: _Profile | None = None
+        self.window: SeasonalityWindow | None = None
+        self.weekly_kind: str | None = None  # what the last window test found: "partition" or "weekly"
         self.prior = OneOfNPrior(integer)
         self.mb = MultiBucketMean()
         self.mb_prior = OneOfNPrior(integer)  # ml-cpp gives the feature model the data's type
@@ -121,19 +195,48 @@ class CountSeries:
         self.last_residual: float | None = None  # of the last bucket, for influence
 
     # ------------------------------------------------------------------ decomposition
-    def _trend_useful(self) -> bool:
-        return self.buckets >= 48 and self.trend_var_with < (1.0 - SEASONAL_GAIN) * self.trend_var_without
+    def _seasonal(self, t_ms: int) -> tuple[float, int]:
+        """(sum of the seasonal profiles in use at ``t_ms``, how many are in use)."""
+        c, m = 0.0, 0
+        for profile in (self.daily, self.weekly):
+            if profile is not None and profile.useful():
+                c += profile.offset(t_ms)
+                m += 1
+        return c, m
 
     def components(self, t_ms: int) -> float:
-        """What the tested components predict above the residual prior's own mean."""
-        c = 0.0
-        if self.level is not None and self.longrun is not None and self._trend_useful():
-            c += self.level - self.longrun
-        if self.daily is not None and self.daily.useful():
-            c += self.daily.offset(t_ms)
-        if self.weekly is not None and self.weekly.useful():
-            c += self.weekly.offset(t_ms)
+        """What the decomposition predicts at ``t_ms``: the trend once it is in use, plus
+        the seasonal profiles in use (the residual prior learns what is left)."""
+        c, _m = self._seasonal(t_ms)
+        if self.using_trend and self.trend is not None:
+            c += self.trend.value(t_ms / 1000.0)
         return c
+
+    def interval(self, t_ms: int, confidence: float) -> tuple[float, float]:
+        """The decomposition's ``confidence`` % interval at ``t_ms`` (ml-cpp
+        ``CTimeSeriesDecomposition::value(time, confidence)``): each component's interval
+        of its estimated value, summed end by end; the residual prior's level is added
+        to both ends as ``typical`` adds it."""
+        base = self.prior.mean_value()
+        lo = hi = base
+        if self.using_trend and self.trend is not None:
+            a, b = self.trend.interval(t_ms / 1000.0, confidence)
+            lo, hi = lo + a, hi + b
+        for profile in (self.daily, self.weekly):
+            if profile is not None and profile.useful():
+                a, b = profile.interval(t_ms, confidence)
+                lo, hi = lo + a, hi + b
+        return lo, hi
+
+    def confidence_interval(self, t_ms: int, confidence: float) -> tuple[float, float, float]:
+        """(lower, median, upper) of the value the model expects at ``t_ms``, floored at 0:
+        the decomposition's value plus the residual prior's interval and median (ml-cpp
+        ``CUnivariateTimeSeriesModel::confidenceInterval``; Elastic's anomaly explanation
+        shows the 95 % one as typical value and bounds)."""
+        base = self.components(t_ms)
+        median = self.prior.interval(0.0)[0]
+        lo, hi = self.prior.interval(confidence)
+        return max(base + lo, 0.0), max(base + median, 0.0), max(base + hi, 0.0)
 
     def informative(self) -> bool:
         return self.prior.informative()
@@ -142,33 +245,135 @@ class CountSeries:
         """The value the model expects at ``t_ms``."""
         return max(self.prior.mean_value() + self.components(t_ms), 0.0)
 
-    def _update_components(self, x: float, t_ms: int, w: float, w_raw: float, span_s: int, trend: float) -> None:
-        """``w``: the outlier-weighted sample weight, for the level; ``w_raw``: without the
-        outlier weight, for the profiles, which (like ml-cpp's seasonality test over its
-        window of raw values) must learn a burst that recurs at the same time."""
-        if self.level is None or self.longrun is None:
-            self.level = self.longrun = x
+    def _age(self, t_ms: int, trend_rate: float) -> None:
+        """Let the time since the last bucket pass for the trend and its error statistics."""
+        dt_s = (t_ms - self.last_ms) / 1000.0
+        if dt_s <= 0.0:
             return
-        err_level = x - self.level
-        err_long = x - self.longrun
-        a = min(0.05 * w, 1.0)
-        self.trend_var_with = (1 - a) * self.trend_var_with + a * err_level * err_level
-        self.trend_var_without = (1 - a) * self.trend_var_without + a * err_long * err_long
-        self.level += min(trend * w, 1.0) * err_level
-        self.longrun += min(w / max(self.buckets, 1), 1.0) * err_long
+        if self.trend is not None:
+            self.trend.age(dt_s)
+        factor = math.exp(-trend_rate * dt_s / 86400.0)
+        self.err_with[0] *= factor
+        self.err_with[2] *= factor
+        self.err_without[0] *= factor
+        self.err_without[2] *= factor
+
+    def _update_components(self, x: float, t_ms: int, w: float, w_raw: float, span_s: int, trend_rate: float) -> None:
+        """ml-cpp's split of a value between its components: the trend learns its own
+        value plus its share ``1/(1 + profiles in use)`` of the error; each profile learns
+        the value less the trend and the other profile. ``w``: the outlier-weighted sample
+        weight, for the trend; ``w_raw``: without the outlier weight, for the profiles,
+        which (like ml-cpp's seasonality test over its window of raw values) must learn a
+        burst that recurs at the same time."""
+        t_s = t_ms / 1000.0
+        if self.trend is None:
+            self.trend = TrendComponent(trend_rate)
+        x0 = self.trend.value(t_s)
+        seasonal, m = self._seasonal(t_ms)
+        error = x - x0 - seasonal
+        trend = self.trend
+        test_for_trend = (not self.using_trend and trend.first_s is not None and trend.last_s is not None
+                          and trend.last_s - trend.first_s > 6 * span_s)
+        trend.add(t_s, x0 + error / (m + 1), w)
+        if trend.last_s is not None and trend.first_s is not None and trend.last_s > trend.first_s:
+            _add_moment(self.err_with, error, w)
+            _add_moment(self.err_without, error + x0, w)
         age = t_ms - self.first_ms
-        if age >= 3 * DAY_MS:
+        weekly_slot = max(span_s * 1000, 3600 * 1000)
+        if self.window is None:
+            self.window = SeasonalityWindow(weekly_slot)
+        if age >= WINDOW_WEEKS * WEEK_MS and t_ms // DAY_MS != self.last_ms // DAY_MS:
+            self._test_window(weekly_slot, span_s, t_ms)
+        self.window.add(t_ms, x)
+        if age >= DAILY_START_MS:
             if self.daily is None:
-                self.daily = _Profile(DAY_MS, daily_slot_ms(span_s))
-            self.daily.update(t_ms, x - self.level, w_raw)
-        if age >= 3 * WEEK_MS:
+                self.daily = _Profile(DAY_MS, daily_slot_ms(span_s), span_s * 1000)
+            self.daily.update(t_ms, x - x0, w_raw)
+        if age >= WEEKLY_START_MS:
             if self.weekly is None:
-                self.weekly = _Profile(WEEK_MS, max(span_s * 1000, 3600 * 1000))
-            self.weekly.update(t_ms, x - self.level - (self.daily.offset(t_ms) if self.daily and self.daily.useful() else 0.0), w_raw)
+                self.weekly = _Profile(WEEK_MS, max(span_s * 1000, 3600 * 1000), span_s * 1000)
+            self.weekly.update(t_ms, x - x0 - (self.daily.offset(t_ms) if self.daily and self.daily.useful() else 0.0), w_raw)
+        if not self.using_trend and ((test_for_trend and self._trend_significant()) or self._seasonal(t_ms)[1] > 0):
+            self._use_trend(t_ms)
+        for profile in (self.daily, self.weekly):
+            if self.using_trend and profile is not None and profile.useful():
+                trend.shift_level(profile.canonicalise())
+
+    def _test_window(self, weekly_slot: int, span_s: int, t_ms: int) -> None:
+        """Once a day, test the last two weeks for a weekly shape while none is in use, and
+        seed the weekly profile with what the test finds."""
+        assert self.window is not None
+        if self.weekly is not None and self.weekly.useful():
+            return
+        finding = self.window.test()
+        self.weekly_kind = finding.weekly
+        if finding.weekly is not None:
+            if self.weekly is None:
+                self.weekly = _Profile(WEEK_MS, weekly_slot, span_s * 1000)
+            self.weekly.seed(finding.offsets, finding.var_with, finding.var_without, finding.samples)
+            self._refit_trend(finding.seasonal, t_ms)
+
+    def _refit_trend(self, seasonal: dict[int, float], t_ms: int) -> None:
+        """Fit the trend again to the window's values less the seasonal shape just found
+        (ml-cpp refits its trend from its window when it adds components), and move the
+        residual models by the change of the trend at ``t_ms``."""
+        assert self.window is not None and self.trend is not None
+        w = self.window
+        per_week = WEEK_MS // w.slot_ms
+        new = TrendComponent(self.trend.rate)
+        last_s: float | None = None
+        for k in range(max(w.latest - w.slots + 1, 0), w.latest + 1):
+            c = w.counts[k % w.slots]
+            if c <= 0.0 or k % per_week not in seasonal:
+                continue
+            t_s = (k * w.slot_ms + w.slot_ms / 2) / 1000.0
+            if last_s is not None:
+                new.age(t_s - last_s)
+            new.add(t_s, w.sums[k % w.slots] / c - seasonal[k % per_week], c)
+            last_s = t_s
+        if last_s is None:
+            return
+        new.age(t_ms / 1000.0 - last_s)
+        new.error_variance = self.trend.error_variance
+        old_value = self.trend.value(t_ms / 1000.0) if self.using_trend else 0.0
+        self.trend = new
+        self.using_trend = True
+        delta = old_value - new.value(t_ms / 1000.0)
+        self.prior.shift(delta)
+        self.mb_prior.shift(delta)
+        self.mb.shift(delta)
+
+    def _trend_significant(self) -> bool:
+        """ml-cpp's test for using the trend: an F-test of the prediction error variance
+        with the trend against without it, and a variance at most 0.6 of it."""
+        n1, _m1, m2_1 = self.err_with
+        n0, _m0, m2_0 = self.err_without
+        df0, df1 = n0 - 1.0, n1 - TREND_PARAMETERS
+        if df0 <= 0.0 or df1 <= 0.0 or m2_0 <= 0.0:
+            return False
+        v0, v1 = m2_0 / df0, m2_1 / max(n1 - 1.0, 1e-9)
+        p_f = 0.0 if v1 == 0.0 else float(_fdtr(df1, df0, (df0 * v1) / (df1 * v0)))
+        significance = math.log(max(p_f, 1e-300)) / math.log(0.001)
+        vt = 0.6 * v0
+        p = _logistic(significance, 0.1, 1.0) * (_logistic(vt / v1, 1.0, 1.0) if v1 > 0.0 and vt > v1 else _logistic(v1 / vt, 0.1, 1.0, -1.0))
+        return p >= 0.25
+
+    def _use_trend(self, t_ms: int) -> None:
+        """Start predicting with the trend: the residual models, which learnt values
+        around the level, are moved down by the trend's value (ml-cpp re-initialises them
+        from the residuals of its window)."""
+        self.using_trend = True
+        assert self.trend is not None
+        delta = -self.trend.value(t_ms / 1000.0)
+        self.prior.shift(delta)
+        self.mb_prior.shift(delta)
+        self.mb.shift(delta)
 
     # ------------------------------------------------------------------ one bucket
     def step(self, x: float, t_ms: int, bucket: int, weight: float, span_s: int, decay_rate: float, trend: float, side: str) -> SeriesResult:
-        """Learn value ``x`` of bucket number ``bucket``, then score it (see module)."""
+        """Learn value ``x`` of bucket number ``bucket``, then score it (see module);
+        ``trend``: the decomposition's decay rate per day."""
+        self._age(t_ms, trend)
         age = t_ms - self.first_ms
         residual = x - self.components(t_ms)
         ow = outlier_weight(self.prior.one_tail(residual), max(1.0 - age / THREE_WEEKS_MS, 0.0))
@@ -203,31 +408,57 @@ class CountSeries:
     # ------------------------------------------------------------------ state
     def to_state(self) -> list[Any]:
         return [
-            self.level, self.longrun, self.trend_var_with, self.trend_var_without, self.first_ms, self.last_ms,
-            self.present_buckets, self.buckets,
+            self.trend.to_state() if self.trend else None, self.using_trend, self.err_with, self.err_without,
+            self.first_ms, self.last_ms, self.present_buckets, self.buckets,
             self.daily.to_state() if self.daily else None,
             self.weekly.to_state() if self.weekly else None,
             self.prior.to_state(), self.mb.to_state(), self.mb_prior.to_state(), self.anomaly.to_state(),
+            self.window.to_state() if self.window else None, self.weekly_kind,
         ]
 
     @classmethod
     def from_state(cls, s: list[Any], span_s: int) -> "CountSeries":
         obj = cls(int(s[4]))
-        obj.level = None if s[0] is None else float(s[0])
-        obj.longrun = None if s[1] is None else float(s[1])
-        obj.trend_var_with, obj.trend_var_without = float(s[2]), float(s[3])
+        obj.trend = None if s[0] is None else TrendComponent.from_state(s[0])
+        obj.using_trend = bool(s[1])
+        obj.err_with = [float(v) for v in s[2]]
+        obj.err_without = [float(v) for v in s[3]]
         obj.last_ms, obj.present_buckets, obj.buckets = int(s[5]), int(s[6]), int(s[7])
         if s[8] is not None:
-            obj.daily = _Profile(DAY_MS, daily_slot_ms(span_s))
+            obj.daily = _Profile(DAY_MS, daily_slot_ms(span_s), span_s * 1000)
             obj.daily.load(s[8])
         if s[9] is not None:
-            obj.weekly = _Profile(WEEK_MS, max(span_s * 1000, 3600 * 1000))
+            obj.weekly = _Profile(WEEK_MS, max(span_s * 1000, 3600 * 1000), span_s * 1000)
             obj.weekly.load(s[9])
         obj.prior = OneOfNPrior.from_state(s[10])
         obj.mb.load(s[11])
         obj.mb_prior = OneOfNPrior.from_state(s[12])
         obj.anomaly.load(s[13])
+        if s[14] is not None:
+            obj.window = SeasonalityWindow(max(span_s * 1000, 3600 * 1000))
+            obj.window.load(s[14])
+        obj.weekly_kind = s[15]
         return obj
+
+
+def _add_moment(acc: list[float], x: float, w: float) -> None:
+    """Add ``x`` with weight ``w`` to a decayed ``[weight, mean, m2]``."""
+    acc[0] += w
+    d = x - acc[1]
+    acc[1] += w * d / acc[0]
+    acc[2] += w * d * (x - acc[1])
+
+
+def _logistic(x: float, width: float, x0: float, sign: float = 1.0) -> float:
+    z = -math.copysign(1.0, sign) * (x - x0) / width
+    return 0.0 if z > 700.0 else 1.0 / (1.0 + math.exp(z))
+
+
+def _fdtr(dfn: float, dfd: float, x: float) -> float:
+    """The F distribution's cdf (scipy, imported when first needed)."""
+    from scipy.special import fdtr
+
+    return float(fdtr(dfn, dfd, x))
 
 
 def daily_slot_ms(span_s: int) -> int:

@@ -43,6 +43,8 @@ from ctdetect.engine.anomaly.timeseries import CountSeries, trend_decay_rate
 
 SeriesKey = tuple[str | None, str | None]  # (partition value, by value)
 INFLUENCE_CUTOFF = 0.4  # ml-cpp DEFAULT_INFLUENCE_CUTOFF
+LARGEST_SIGNIFICANT_P = 0.05  # ml-cpp: the explanation's bounds are computed below this probability
+BOUNDS_PERCENTILE = 95.0  # ml-cpp CModel::DEFAULT_BOUNDS_PERCENTILE
 
 
 class CountingDetector(DetectorModel):
@@ -109,7 +111,8 @@ class CountingDetector(DetectorModel):
         """(probability, modelled value, typical) of value ``x``, learnt then scored.
 
         Also leaves, in ``self.last_explanation``, Elastic-style explanation fields for an
-        unusual value (spike or dip, the typical value and a 95 % interval around it) and
+        unusual value (spike or dip; the model's median and 95 % interval at the bucket,
+        ``CountSeries.confidence_interval``, as typical value and bounds) and
         in ``self.last_impact`` the record's ``multi_bucket_impact``.
         """
         t_mid = bucket_ms + self.span_s * 500
@@ -121,14 +124,13 @@ class CountingDetector(DetectorModel):
         typical = series.typical(t_mid) + self.offset
         if result.multi is not None and result.single is not None:
             self.last_impact = multi_bucket_impact(result.single, result.multi)
-        if p < 0.05:
-            sd = series.prior.sample_variance() ** 0.5
-            mean = typical - self.offset
+        if p < LARGEST_SIGNIFICANT_P:
+            lower, median, upper = series.confidence_interval(t_mid, BOUNDS_PERCENTILE)
             self.last_explanation = {
-                "anomaly_type": "spike" if y > mean else "dip",
-                "typical_value": round(typical, 6),
-                "lower_confidence_bound": round(max(mean - 1.96 * sd, 0.0) + self.offset, 6),
-                "upper_confidence_bound": round(mean + 1.96 * sd + self.offset, 6),
+                "anomaly_type": "spike" if y > typical - self.offset else "dip",
+                "typical_value": round(median + self.offset, 6),
+                "lower_confidence_bound": round(lower + self.offset, 6),
+                "upper_confidence_bound": round(upper + self.offset, 6),
             }
         return p, y, typical
 

@@ -1,0 +1,175 @@
+"""A test for weekly seasonality on a window of recent values, before the model uses it.
+
+ml-cpp does not let a seasonal component emerge from running averages: it keeps windows of
+recent values and tests them (``CTimeSeriesTestForSeasonality``, elastic/ml-cpp 7a29b4b34,
+``lib/maths/time_series/CTimeSeriesTestForSeasonality.cc``) for the daily and the weekly
+period and for the trading-day partition (one daily shape on weekdays, another at the
+weekend), adds what the window supports and initialises the new component from the
+window. So two weeks of data are enough to model a weekend, where a profile that learns as
+it goes needs a week to fill and another to prove itself.
+
+Our test, in our words. The window holds the last two weeks of values at the resolution
+of the weekly profile (an hour, or the bucket when longer); the test first removes the
+window's own least-squares straight line (as ml-cpp's test removes a trend of its own, so
+a trend the model took in cannot hide the shape). Each hypothesis is then judged by how
+well it predicts each hour of the window from the *other* hours (leave-one-out), so a
+model with more parameters gains nothing from fitting noise:
+
+- none: the mean of the other hours (against which the daily period is judged);
+- daily: the mean of the same hour of day on the other days;
+- trading days: the same, over days of the same kind (weekday or weekend);
+- weekly: the same hour of the other week.
+
+The daily period is found when its error variance is at most 0.7 of none's (in a window
+of two days or more); the trading-day split, in a window of two weeks, when its error
+variance is at most 0.7 of the daily hypothesis' (the 30 % gain our profiles must show),
+and the weekly period instead when it shows the same gain over the split; at least three
+quarters of the window's slots must have values. What is found seeds the weekly profile:
+its offsets are the hour-of-week means less the hour-of-day means (the daily profile
+models those), with the two error variances as the profile's test statistics; and the
+model refits its trend to the window less the shape found (ml-cpp refits its trend from
+the window when it adds components).
+
+Not modelled: ml-cpp's other periods (it tests any period the window supports), its
+multiple resolutions and its test of already modelled components.
+"""
+
+from __future__ import annotations
+
+from array import array
+from typing import Any, Callable, NamedTuple
+
+DAY_MS = 86400 * 1000
+WEEK_MS = 7 * DAY_MS
+WINDOW_WEEKS = 2
+GAIN = 0.3
+WEEKEND_DAYS = (2, 3)  # days since the epoch's Thursday: Saturday and Sunday
+
+
+class SeasonalFinding(NamedTuple):
+    """What a window supports. ``daily``: the daily period; ``weekly``: ``"partition"``
+    (a weekday and a weekend daily shape), ``"weekly"`` or None; ``offsets``: the weekly
+    offsets per slot of the week (hour-of-week means less hour-of-day means); ``var_with``
+    and ``var_without``: the weekly hypothesis' error variance and the daily one's."""
+
+    daily: bool
+    weekly: str | None
+    offsets: dict[int, float]
+    var_with: float
+    var_without: float
+    samples: float
+    seasonal: dict[int, float] = {}  # slot of the week -> its (detrended) mean: daily mean plus weekly offset
+
+
+def _loo(points: list[tuple[int, float]], key_of: Callable[[int], Any]) -> float:
+    """Mean squared error of predicting each point by the mean of the other points of its group."""
+    groups: dict[Any, list[float]] = {}
+    for k, v in points:
+        g = groups.setdefault(key_of(k), [0.0, 0.0])
+        g[0] += v
+        g[1] += 1.0
+    total = n = 0.0
+    for k, v in points:
+        g = groups[key_of(k)]
+        if g[1] < 2.0:
+            continue
+        total += (v - (g[0] - v) / (g[1] - 1.0)) ** 2
+        n += 1.0
+    return total / n if n else 0.0
+
+
+def _detrended(points: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """The points less their least-squares straight line (the test removes a trend of its own)."""
+    n = float(len(points))
+    mk = sum(k for k, _ in points) / n
+    mv = sum(v for _, v in points) / n
+    skk = sum((k - mk) ** 2 for k, _ in points)
+    slope = sum((k - mk) * (v - mv) for k, v in points) / skk if skk > 0.0 else 0.0
+    return [(k, v - mv - slope * (k - mk)) for k, v in points]
+
+
+def find_seasonality(points: list[tuple[int, float]], slot_ms: int, slots: int) -> SeasonalFinding:
+    """Test the values ``points`` (absolute slot number, mean value), from a window of
+    ``slots`` slots of ``slot_ms``, for the daily period and a weekly shape (see module)."""
+    per_day = DAY_MS // slot_ms
+    per_week = WEEK_MS // slot_ms
+    none = SeasonalFinding(False, None, {}, 0.0, 0.0, float(len(points)))
+    if DAY_MS % slot_ms or not points or 4 * len(points) < 3 * slots:
+        return none
+
+    def weekend(k: int) -> bool:
+        return (k // per_day) % 7 in WEEKEND_DAYS
+
+    points = _detrended(points)
+    flat = _loo(points, lambda k: 0)
+    daily_err = _loo(points, lambda k: k % per_day)
+    daily = slots >= 2 * per_day and flat > 0.0 and daily_err <= (1.0 - GAIN) * flat
+    if slots < WINDOW_WEEKS * per_week or daily_err <= 0.0:
+        return none._replace(daily=daily)
+    partition = _loo(points, lambda k: (weekend(k), k % per_day))
+    weekly = _loo(points, lambda k: k % per_week)
+    # the simpler hypothesis unless the richer one shows the same gain over it
+    kind, err = ("weekly", weekly) if weekly <= (1.0 - GAIN) * partition else ("partition", partition)
+    if err > (1.0 - GAIN) * daily_err:
+        return none._replace(daily=daily)
+    sums: dict[Any, list[float]] = {}
+    for k, v in points:
+        for key in (("d", k % per_day), ("w", (weekend(k), k % per_day) if kind == "partition" else k % per_week)):
+            acc = sums.setdefault(key, [0.0, 0.0])
+            acc[0] += v
+            acc[1] += 1.0
+    first = points[0][0]
+    offsets: dict[int, float] = {}
+    seasonal: dict[int, float] = {}
+    for s in range(per_week):
+        # the weekly profile's slots start at the epoch's week, as absolute slot numbers do
+        k = first + ((s - first) % per_week)
+        wk = sums.get(("w", (weekend(k), s % per_day) if kind == "partition" else s))
+        dk = sums.get(("d", s % per_day))
+        if wk and dk:
+            offsets[s] = wk[0] / wk[1] - dk[0] / dk[1]
+            seasonal[s] = wk[0] / wk[1]
+    return SeasonalFinding(daily, kind, offsets, err, daily_err, float(len(points)), seasonal)
+
+
+class SeasonalityWindow:
+    """The last two weeks of one series' detrended values, one mean per slot of ``slot_ms``."""
+
+    __slots__ = ("slot_ms", "slots", "sums", "counts", "latest")
+
+    def __init__(self, slot_ms: int) -> None:
+        self.slot_ms = slot_ms
+        self.slots = WINDOW_WEEKS * WEEK_MS // slot_ms
+        self.sums = array("d", bytes(8 * self.slots))
+        self.counts = array("d", bytes(8 * self.slots))
+        self.latest = -1  # absolute slot number of the newest value
+
+    def add(self, t_ms: int, value: float) -> None:
+        k = t_ms // self.slot_ms
+        if k > self.latest:
+            # clear the slots the window moves over
+            for j in range(max(self.latest + 1, k - self.slots + 1), k + 1):
+                self.sums[j % self.slots] = 0.0
+                self.counts[j % self.slots] = 0.0
+            self.latest = k
+        elif k <= self.latest - self.slots:
+            return
+        self.sums[k % self.slots] += value
+        self.counts[k % self.slots] += 1.0
+
+    def test(self) -> SeasonalFinding:
+        """``find_seasonality`` on the window's slot means."""
+        points = []
+        for k in range(max(self.latest - self.slots + 1, 0), self.latest + 1):
+            c = self.counts[k % self.slots]
+            if c > 0.0:
+                points.append((k, self.sums[k % self.slots] / c))
+        return find_seasonality(points, self.slot_ms, self.slots)
+
+    def to_state(self) -> list[Any]:
+        return [self.latest, list(self.sums), list(self.counts)]
+
+    def load(self, state: list[Any]) -> None:
+        self.latest = int(state[0])
+        self.sums = array("d", state[1])
+        self.counts = array("d", state[2])
