@@ -274,7 +274,6 @@ def test_periodicity_is_learned(record_property) -> None:
     assert total_with > factor * total_without
 
 
-@pytest.mark.xfail(strict=True, reason="a restored multi-bucket window holds its bucket numbers as floats (379887.0 for 379887)")
 def test_persistence_round_trip(record_property) -> None:
     """testPersistence (line 1118): after the fixture's messages (decay 0.001, line 1126) the
     model persisted, restored and persisted again gives the same state. Ours: the population
