@@ -333,7 +333,6 @@ def _sample_rate_weight_run(lines: list[str]) -> tuple[CountingDetector, list[st
     return det, attributes, people, heavy, normal
 
 
-@pytest.mark.xfail(strict=True, reason="population counts learn every person's sample with weight 1: no sample-rate weight")
 def test_sample_rate_weight_compensates_heavy_hitters(record_property) -> None:
     """testSampleRateWeight (line 730): a person's samples of an attribute are weighted by the
     attribute's mean person bucket count over the person's (``CPopulationModel::
@@ -342,9 +341,8 @@ def test_sample_rate_weight_compensates_heavy_hitters(record_property) -> None:
     lines = _source()
     det, attributes, people, heavy, normal = _sample_rate_weight_run(lines)
     expected = (len(normal) / len(attributes) + len(heavy)) / len(people)
-    weight = getattr(det, "sample_rate_weight", lambda _part, _attribute, _person: 1.0)
-    heavy_w = [weight(None, a, people[h]) for h in heavy for a in attributes]
-    normal_w = [weight(None, a, people[n]) for n in normal for a in attributes]
+    heavy_w = [det.sample_rate_weight(None, a, people[h]) for h in heavy for a in attributes]
+    normal_w = [det.sample_rate_weight(None, a, people[n]) for n in normal for a in attributes]
     record_golden(record_property, f"{FILE}:730 (lines 808-835)", f"heavy hitters {expected:.3f} +/- 15 %, others 1",
                   f"heavy hitters {min(heavy_w):.3f}-{max(heavy_w):.3f}, others {min(normal_w):.3f}-{max(normal_w):.3f}")
     assert all(abs(w - expected) <= 0.15 * expected for w in heavy_w)
