@@ -50,10 +50,15 @@ def records(runner: Any) -> list[dict[str, Any]]:
 GOLDEN_PROPERTY = "golden"
 
 
-def record_golden(record_property: Any, source: str, expected: str, ours: str) -> None:
+def record_golden(record_property: Any, source: str, expected: str, ours: str, result: str | None = None) -> None:
     """Note a golden case's figures on its test (pytest's ``record_property``), before it
     asserts: ``bench/golden_table.py`` runs the golden tests with a JUnit report and prints
-    these beside each outcome, so the table of ml-cpp cases can be regenerated."""
+    these beside each outcome, so the table of ml-cpp cases can be regenerated. ``result``
+    replaces the outcome in the table when the test checks something else than the case
+    (``"not held"``: a case of ml-cpp's file that ours cannot be held to, ``ours`` says why)."""
     import json
 
-    record_property(GOLDEN_PROPERTY, json.dumps({"source": source, "expected": expected, "ours": ours}))
+    figures = {"source": source, "expected": expected, "ours": ours}
+    if result is not None:
+        figures["result"] = result
+    record_property(GOLDEN_PROPERTY, json.dumps(figures))

@@ -4,9 +4,18 @@
 with 16 outputs of splitmix64 from 0) through boost's ``uniform_real_distribution``:
 one 64-bit draw x gives ``a + x / 2^64 · (b − a)``. Facts from elastic/ml-cpp
 (``lib/maths/common/CPRNG.cc``, ``lib/test/CRandomNumbers.cc``), written anew for tests.
+
+Integer uniforms and Poisson counts follow boost.random (1.81, the algorithms ml-cpp's
+tests get from ``uniform_int_distribution`` and ``poisson_distribution``): an integer in
+[a, b] is one draw divided by a bucket size ⌊(2^64 − 1) / (b − a + 1)⌋ (plus one when the
+remainder is b − a), redrawn when the quotient exceeds b − a; a Poisson count below mean
+10 is found by inversion from one uniform on [0, 1), from 10 up by Hörmann's transformed
+rejection (PTRD) with boost's constants.
 """
 
 from __future__ import annotations
+
+import math
 
 MASK = (1 << 64) - 1
 
@@ -38,6 +47,13 @@ class RandomNumbers:
         self.x[self.p] = x1 ^ x0 ^ (x1 >> 11) ^ (x0 >> 30)
         return (self.x[self.p] * 1181783497276652981) & MASK
 
+    def _unit(self) -> float:
+        """boost's ``uniform_01``: a draw over 2^64, redrawn when it rounds to 1."""
+        while True:
+            value = float(self._next()) / 18446744073709551616.0
+            if value < 1.0:
+                return value
+
     def uniform(self, a: float, b: float, n: int) -> list[float]:
         """``generateUniformSamples(a, b, n)`` for doubles."""
         out = []
@@ -46,3 +62,68 @@ class RandomNumbers:
             if value < b:
                 out.append(value)
         return out
+
+    def uniform_int(self, a: int, b: int, n: int) -> list[int]:
+        """``generateUniformSamples(a, b, n)`` for ``size_t``: integers in [a, b)."""
+        span = b - 1 - a
+        if span == 0:
+            return [a] * n
+        bucket = MASK // (span + 1)
+        if MASK % (span + 1) == span:
+            bucket += 1
+        out = []
+        while len(out) < n:
+            value = self._next() // bucket
+            if value <= span:
+                out.append(a + value)
+        return out
+
+    def poisson(self, mean: float, n: int) -> list[int]:
+        """``generatePoissonSamples(mean, n)``."""
+        if mean < 10.0:
+            return [self._poisson_inversion(mean) for _ in range(n)]
+        return [self._poisson_ptrd(mean) for _ in range(n)]
+
+    def _poisson_inversion(self, mean: float) -> int:
+        p = math.exp(-mean)
+        x = 0
+        u = self._unit()
+        while u > p:
+            u -= p
+            x += 1
+            p = mean * p / x
+        return x
+
+    def _poisson_ptrd(self, mean: float) -> int:
+        smu = math.sqrt(mean)
+        b = 0.931 + 2.53 * smu
+        a = -0.059 + 0.02483 * b
+        inv_alpha = 1.1239 + 1.1328 / (b - 3.4)
+        v_r = 0.9277 - 3.6224 / (b - 2)
+        while True:
+            v = self._unit()
+            if v <= 0.86 * v_r:
+                u = v / v_r - 0.43
+                return int(math.floor((2 * a / (0.5 - abs(u)) + b) * u + mean + 0.445))
+            if v >= v_r:
+                u = self._unit() - 0.5
+            else:
+                u = v / v_r - 0.93
+                u = (-0.5 if u < 0 else 0.5) - u
+                v = self._unit() * v_r
+            us = 0.5 - abs(u)
+            if us < 0.013 and v > us:
+                continue
+            k = math.floor((2 * a / us + b) * u + mean + 0.445)
+            v = v * inv_alpha / (a / (us * us) + b)
+            if k >= 10:
+                bound = ((k + 0.5) * math.log(mean / k) - mean - 0.91893853320467267 + k
+                         - (1 / 12.0 - (1 / 360.0 - 1 / (1260.0 * k * k)) / (k * k)) / k)
+                if math.log(v * smu) <= bound:
+                    return int(k)
+            elif k >= 0:
+                if math.log(v) <= k * math.log(mean) - mean - _LOG_FACTORIAL[int(k)]:
+                    return int(k)
+
+
+_LOG_FACTORIAL = [math.log(math.factorial(k)) for k in range(10)]  # boost's poisson_table

@@ -66,7 +66,7 @@ class MultiBucketMean:
         return self.window
 
     def load(self, s: list[list[float]]) -> None:
-        self.window = [[float(b), float(r), float(w)] for b, r, w in s]
+        self.window = [[int(b), float(r), float(w)] for b, r, w in s]  # bucket numbers stay integers
 
 
 def multi_bucket_impact(p_single: float, p_multi: float) -> float:

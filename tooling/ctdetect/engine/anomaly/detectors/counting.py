@@ -25,7 +25,8 @@ weight ``clamp(2·frequency, 1e-6, 1)``.
 
 With ``over_field_name`` (population counts) one series per attribute (by value, or
 none) is shared by every person; each person's non-zero bucket count is scored against
-it and learnt by it.
+it and learnt by it, weighted by its sample-rate weight (``population_weights``: a person
+seen on the attribute more often than its average person counts less).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from ctdetect.engine.anomaly import stats
 from ctdetect.engine.anomaly.categorical import DecayedDirichlet, decay_factor, default_decay_rate
 from ctdetect.engine.anomaly.config import DetectorSpec, JobSpec
 from ctdetect.engine.anomaly.detectors.base import DetectorModel, InflTuple, Leaf, infl_from_state, merge_influencers
+from ctdetect.engine.anomaly.detectors.population_weights import SampleRateWeights
 from ctdetect.engine.anomaly.fields import values as field_values
 from ctdetect.engine.anomaly.multibucket import multi_bucket_impact
 from ctdetect.engine.anomaly.timeseries import CountSeries, trend_decay_rate
@@ -66,6 +68,7 @@ class CountingDetector(DetectorModel):
         self.trend = trend_decay_rate(job.bucket_span_s, self.decay_rate)
         self.series: dict[SeriesKey, CountSeries] = {}
         self.rarity: dict[str | None, DecayedDirichlet] = {}
+        self.rate_weights: dict[str | None, SampleRateWeights] = {}  # population counts, per partition
         self.buckets_seen = 0
         self.last_explanation: dict[str, Any] = {}
         # open bucket: key -> [count, distinct values set, influencer tuples, distinct
@@ -275,9 +278,26 @@ class CountingDetector(DetectorModel):
             )
         return leaves
 
+    def sample_rate_weight(self, part: str | None, by: str | None, person: str) -> float:
+        """The weight of ``person``'s sample of attribute ``by`` in the last bucket closed
+        (``population_weights``)."""
+        weights = self.rate_weights.get(part)
+        if weights is None:
+            return 1.0
+        return weights.weight(by, person, weights.last_bucket, self.decay_rate)
+
     def _close_population(self, bucket_ms: int) -> list[Leaf]:
         present = self.bucket
         self.bucket = {}
+        bucket = bucket_ms // (self.span_s * 1000)
+        per_part: dict[str | None, set[tuple[str | None, str]]] = {}
+        for part, by, person in present:
+            per_part.setdefault(part, set()).add((by, person))
+        for part, pairs in per_part.items():
+            weights = self.rate_weights.get(part)
+            if weights is None:
+                weights = self.rate_weights[part] = SampleRateWeights()
+            weights.add_bucket(pairs, bucket, self.decay_rate)
         leaves: list[Leaf] = []
         for (part, by, person), acc in present.items():
             key = (part, by)
@@ -286,10 +306,11 @@ class CountingDetector(DetectorModel):
                 series = self.series[key] = CountSeries(bucket_ms)
             series.buckets += 1
             x = self._value(acc)
+            rate_weight = self.rate_weights[part].weight(by, person, bucket, self.decay_rate)
             # population counts model each person's non-zero count minus one (§3)
             off = self.offset
             self.offset = 1.0
-            p, _y, typical = self._score_and_learn(series, x, bucket_ms, 1.0)
+            p, _y, typical = self._score_and_learn(series, x, bucket_ms, rate_weight)
             self.offset = off
             leaves.append(
                 Leaf(
@@ -314,6 +335,7 @@ class CountingDetector(DetectorModel):
         return {
             "series": [[list(k), s.to_state()] for k, s in self.series.items()],
             "rarity": [[k, m.to_state()] for k, m in self.rarity.items()],
+            "rate_weights": [[k, w.to_state()] for k, w in self.rate_weights.items()],
             "buckets_seen": self.buckets_seen,
             "bucket": [
                 [list(k), acc[0], sorted(acc[1]), [[list(map(list, t)), c] for t, c in acc[2].items()],
@@ -325,6 +347,8 @@ class CountingDetector(DetectorModel):
     def load_state(self, state: dict[str, Any]) -> None:
         self.series = {tuple(k): CountSeries.from_state(s, self.span_s) for k, s in state["series"]}  # type: ignore[misc]
         self.rarity = {k: DecayedDirichlet.from_state(m) for k, m in state["rarity"]}
+        # states written before population sample-rate weights have none: they start afresh
+        self.rate_weights = {k: SampleRateWeights.from_state(w) for k, w in state.get("rate_weights", [])}
         self.buckets_seen = int(state["buckets_seen"])
         self.bucket = {}
         for row in state["bucket"]:
