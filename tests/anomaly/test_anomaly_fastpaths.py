@@ -263,3 +263,32 @@ def test_log_extreme_sorted_once_equals_per_m(seed: int) -> None:
     ps = [10 ** rng.uniform(-320, 0) if rng.random() < 0.3 else rng.uniform(0.0, 1.2) for _ in range(rng.randrange(1, 40))]
     for min_m, max_m in ((1, 1), (1, 5), (2, 5), (3, 3)):
         assert stats.log_extreme_probability(ps, min_m, max_m) == _plain_log_extreme(ps, min_m, max_m)
+
+
+@pytest.mark.parametrize("span_s", [900, 3600])
+def test_normalizer_bulk_samples_equal_one_at_a_time(span_s: int) -> None:
+    """Long runs of equal scores (a bucket of normal entities) crossing every digest
+    boundary (the high digest's start, each multiple of k, ageing) update the digests in
+    bulk exactly as one sample at a time (``update_score`` per item)."""
+    rng = random.Random(span_s + 1)
+    plain, fast = Normalizer(span_s, 0.01), Normalizer(span_s, 0.01)
+    bulked: list[int] = []
+    bulk_count = fast._bulk_count
+    fast._bulk_count = lambda d, most: bulked.append(bulk_count(d, most)) or bulked[-1]  # type: ignore[method-assign]
+    for _bucket in range(60):
+        plain.age()
+        fast.age()
+        items = []
+        for _ in range(rng.randrange(0, 700)):
+            if rng.random() < 0.9:
+                items.append((0.0, 0.5, f"s{rng.randrange(300)}"))
+            else:
+                items.append((rng.choice([0.3, 2.0, rng.uniform(0.0, 60.0)]), 1e-4, f"s{rng.randrange(300)}"))
+        for raw, p, scope in items:
+            plain.update_score(raw if p <= 0.035 else 0.0, scope)
+        fast.update_many(items)
+        assert fast.to_state() == plain.to_state()
+    assert plain.digest.n > 5 * plain.digest.k  # the digest compressed and started its high digest
+    assert sum(bulked) > 5000 and 0 in bulked  # most samples went in bulk; some could not
+    for raw in (0.0, 0.3, 2.0, 17.5, 60.0):
+        assert fast.normalize(raw, 1e-4, "s1") == plain.normalize(raw, 1e-4, "s1")

@@ -133,10 +133,30 @@ class Normalizer:
         self.update_score(raw if p <= MAXIMUM_ANOMALOUS_PROBABILITY else 0.0, scope)
 
     def update_many(self, items: "list[tuple[float, float, str]]") -> None:
-        """``update(raw, p, scope)`` for each item, in order."""
+        """``update(raw, p, scope)`` for each item, in order.
+
+        The scope maxima and the digests do not read each other, so the maxima are
+        updated item by item and the history samples the items make are then added to the
+        digests together (``_add_samples``): most of a bucket's samples are the same
+        score (0, the normal entities), and a run of them is one digest update.
+        """
         cut = MAXIMUM_ANOMALOUS_PROBABILITY
+        update_max = self._update_max
+        per_sample = self.per_sample
+        sample, since = self.sample, self.since_sample
+        samples: list[int] = []
         for raw, p, scope in items:
-            self.update_score(raw if p <= cut else 0.0, scope)
+            score = raw if p <= cut else 0.0
+            update_max(score, scope)
+            if score > sample:
+                sample = score
+            since += 1
+            if since >= per_sample:
+                samples.append(discrete(sample))
+                since = 0
+                sample = 0.0
+        self.sample, self.since_sample = sample, since
+        self._add_samples(samples)
 
     def update_score(self, score: float, scope: str) -> None:
         """Add a raw score to the scope's maximum and, one sample in ``countPerSample``, to the digests."""
@@ -150,6 +170,44 @@ class Normalizer:
         self.since_sample = 0
         self.sample = 0.0
         self._add_sample(d)
+
+    def _add_samples(self, samples: list[int]) -> None:
+        """``_add_sample`` of each sample in turn, a run of equal samples in one digest update
+        where that is the same as one at a time (``_bulk_count``)."""
+        i, end = 0, len(samples)
+        while i < end:
+            d = samples[i]
+            j = i + 1
+            while j < end and samples[j] == d:
+                j += 1
+            left = j - i
+            while left > 1:
+                bulk = self._bulk_count(d, left - 1)
+                if not bulk:
+                    break
+                self.digest.add(d, bulk)
+                self.high_count += bulk
+                left -= bulk
+            for _ in range(left):
+                self._add_sample(d)
+            i = j
+
+    def _bulk_count(self, d: int, most: int) -> int:
+        """How many of ``most`` samples ``d`` can be added as one count, exactly as adding them one by one.
+
+        One at a time, a sample whose value's leaf is held (with a count) and not above
+        the high cut only raises counts: nothing is compressed, the high digest is not
+        touched and the cut does not move, until the digest's size reaches a multiple
+        of k (the compression factor ``n // k`` changes, the high digest starts or its
+        cut is refreshed). So: none when the leaf is not held or ``d`` is above the cut,
+        else as many as keep the size short of the next multiple of k.
+        """
+        if d > self.high_score:
+            return 0
+        digest = self.digest
+        if not digest.holds_leaf(d):
+            return 0
+        return min(most, digest.k - 1 - digest.n % digest.k)
 
     def _add_sample(self, d: int) -> None:
         digest, high = self.digest, self.high_digest

@@ -233,6 +233,12 @@ class QDigest:
         elif leaf.count == count:
             self._compress([leaf])
 
+    def holds_leaf(self, value: int) -> bool:
+        """Whether ``value``'s own leaf ``[value, value]`` is stored with a count: adding to
+        ``value`` then only raises counts, and compresses nothing unless ``n // k`` changes."""
+        leaf = self._leaves.get(value)
+        return leaf is not None and leaf.alive and leaf.lo == value and leaf.hi == value and leaf.count > 0 and self.root.hi >= value
+
     def _expand(self, value: int) -> bool:
         root = self.root
         if root.hi >= value:
