@@ -101,6 +101,8 @@ def test_stdin_plain_and_gzip() -> None:
         (orjson.dumps({"hello": "world"}), "not_cloudtrail", 1),
         (b'{"Records": [\n  {"eventTime": "2024-', "invalid_json", None),
         (b'{"Records": "nope"}', "not_cloudtrail", 1),
+        (b"[]", "empty_file", 1),
+        (b'{"Records": []}', "empty_file", 1),
     ],
 )
 def test_bad_whole_files_are_reported_once(tmp_path: Path, content: bytes, reason: str, line: int | None) -> None:

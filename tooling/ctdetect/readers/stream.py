@@ -333,6 +333,9 @@ def _dispatch(name: str, value: Any, line_no: int | None, report: SkipCallback, 
             if type(records) is not list:
                 report(SkippedInput(name, line_no, NOT_CLOUDTRAIL, "'Records' is not an array"))
                 return []
+            if not records:
+                report(SkippedInput(name, line_no, EMPTY_FILE, "no records: 'Records' is an empty array"))
+                return []
             return _records(name, records, report, state, cloudtrail_only=True)
         item = _classify(name, value, line_no if line_no is not None else 1, report)
         if item is None:
@@ -340,6 +343,9 @@ def _dispatch(name: str, value: Any, line_no: int | None, report: SkipCallback, 
         state.records += 1
         return [item]
     if type(value) is list:
+        if not value:  # said, so that a file or line that holds nothing is not mistaken for one read
+            report(SkippedInput(name, line_no, EMPTY_FILE, "no records: an empty JSON array"))
+            return []
         return _records(name, value, report, state, cloudtrail_only=False)
     report(SkippedInput(name, line_no, NOT_CLOUDTRAIL, f"a JSON {type(value).__name__}, not a CloudTrail record or ECS document"))
     return []

@@ -188,9 +188,10 @@ class TrendComponent:
         return (t_s - self.origin_s) / WEEK_S
 
     def _follow_origin(self, t_s: float) -> None:
-        origin = math.floor((t_s - DAY_S / self.rate / 2.0) / WEEK_S) * WEEK_S
+        # floats, as restored from a saved state: a saved model persists identically
+        origin = float(math.floor((t_s - DAY_S / self.rate / 2.0) / WEEK_S) * WEEK_S)
         if self.first_s is None:
-            self.origin_s = math.floor(t_s / WEEK_S) * WEEK_S
+            self.origin_s = float(math.floor(t_s / WEEK_S) * WEEK_S)
         elif origin > self.origin_s:
             shift = (origin - self.origin_s) / WEEK_S
             for m in self.models:
