@@ -91,7 +91,7 @@ def compile_esql_rule(rule: Rule, schedule: Schedule, time_field: str | None, fi
     compiled = EsqlRule(rule, schedule, time_field, program=program, reads_alerts=reads_alerts, suppression=suppression)
     if not reads_alerts:  # a higher-order rule reads the run's alerts, not the event stream
         compiled.route = esql_route(program.prefilter_exprs)
-        if INCREMENTAL:
+        if INCREMENTAL and schedule.lookback_ms > schedule.interval_ms:  # else each event is in one window already
             from ctdetect.query.esql.incremental import plan_stats
 
             plan = plan_stats(query, source_columns)

@@ -7,7 +7,10 @@ is exactly a run of consecutive slices. Since both window ends are inclusive, a 
 cut is a slice of its own (``(cut, 0)``), and the times strictly between a cut and the next
 one are another (``(cut, 1)``). A slice's events go through the query's row-level part once
 (``StatsPlan.rows``) and are folded once into partial aggregates; an execution merges the
-partial aggregates of its slices (``StatsPlan.result``).
+partial aggregates of its slices (``StatsPlan.result``). Slices are grouped in blocks of
+about the square root of a window's length in slices; a block wholly inside a window is
+merged once and its merged state reused by every window that contains it (while none of its
+slices changes), so an execution merges some blocks and the slices at its two ends.
 
 An execution must see exactly what the whole-window run sees (``CompiledRule._searchable``):
 an event indexed after the execution (``event.ingested`` later than the execution) is left
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
+from math import isqrt
 from typing import Any
 
 from ctdetect.engine.rules.base import Match
@@ -60,12 +64,32 @@ class _Slice:
 
     def part_at(self, plan: StatsPlan, executed_at: int) -> dict[tuple, list[Any]]:
         """The partial aggregates of the members the execution at ``executed_at`` sees."""
-        if self.latest_first <= executed_at and (self.earliest_last is None or executed_at <= self.earliest_last):
+        if self.stable_at(executed_at):
             assert self.partial is not None
             return self.partial
         assert self.rows is not None
         seen = [f <= executed_at and (x is None or executed_at <= x) for f, x in zip(self.first, self.last)]
         return plan.fold(self.rows, seen)
+
+
+    def stable_at(self, executed_at: int) -> bool:
+        """Whether the execution at ``executed_at`` sees every member."""
+        return _sees_all(self.latest_first, self.earliest_last, executed_at)
+
+
+def _sees_all(latest_first: int, earliest_last: int | None, executed_at: int) -> bool:
+    """Whether an execution sees every member of a slice (or block) with these bounds."""
+    return latest_first <= executed_at and (earliest_last is None or executed_at <= earliest_last)
+
+
+@dataclass(slots=True)
+class _Block:
+    """The merged partial aggregates of the slices of one block, while they are unchanged."""
+
+    version: int
+    state: dict[tuple, list[Any]]
+    latest_first: int
+    earliest_last: int | None
 
 
 @dataclass(slots=True)
@@ -76,6 +100,14 @@ class SliceIndex:
     schedule: Schedule
     slices: dict[SliceKey, _Slice] = field(default_factory=dict)
     keys: list[SliceKey] = field(default_factory=list)  # sorted
+    blocks: dict[int, _Block] = field(default_factory=dict)
+    versions: dict[int, int] = field(default_factory=dict)  # block -> times one of its slices computed
+    block_ms: int = 0  # time a block covers (0: no blocks)
+
+    def __post_init__(self) -> None:
+        intervals = self.schedule.lookback_ms // self.schedule.interval_ms
+        size = isqrt(max(intervals, 1))
+        self.block_ms = size * self.schedule.interval_ms if size > 1 else 0
 
     def key(self, ts: int) -> SliceKey:
         step, back = self.schedule.interval_ms, self.schedule.lookback_ms
@@ -107,12 +139,47 @@ class SliceIndex:
         live = [self.slices[k] for k in self.keys[lo:hi]]
         if not any(s.soonest is not None and s.soonest <= executed_at for s in live):
             return None
-        parts = []
-        for piece in live:
+        width = self.block_ms
+        for k, piece in zip(self.keys[lo:hi], live):
             if piece.computed != len(piece.members):
                 piece.compute(self.plan)
-            parts.append(piece.part_at(self.plan, executed_at))
+                if width:
+                    block = k[0] // width
+                    self.versions[block] = self.versions.get(block, 0) + 1
+        parts: list[dict[tuple, list[Any]]] = []
+        live_keys = self.keys[lo:hi]
+        i, n = 0, len(live_keys)
+        while i < n:
+            j = i + 1
+            if width:
+                block = live_keys[i][0] // width
+                while j < n and live_keys[j][0] // width == block:
+                    j += 1
+                if j - i > 1 and block * width >= start and (block + 1) * width <= executed_at:
+                    state = self._block_state(block, live[i:j], executed_at)
+                    if state is not None:
+                        parts.append(state)
+                        i = j
+                        continue
+            parts.extend(piece.part_at(self.plan, executed_at) for piece in live[i:j])
+            i = j
         return self.plan.result(parts, executed_at, limit)
+
+    def _block_state(self, block: int, pieces: list[_Slice], executed_at: int) -> dict[tuple, list[Any]] | None:
+        """The merged partial aggregates of a block's slices, None when the execution does
+        not see every member of them."""
+        version = self.versions.get(block, 0)
+        cached = self.blocks.get(block)
+        if cached is None or cached.version != version:
+            bounded = [p.earliest_last for p in pieces if p.earliest_last is not None]
+            cached = _Block(version, {}, max(p.latest_first for p in pieces), min(bounded) if bounded else None)
+            if not _sees_all(cached.latest_first, cached.earliest_last, executed_at):
+                return None
+            cached.state = self.plan.combine([p.partial or {} for p in pieces])
+            self.blocks[block] = cached
+        elif not _sees_all(cached.latest_first, cached.earliest_last, executed_at):
+            return None
+        return cached.state
 
     def _forget(self, first_live: SliceKey) -> None:
         """Drop the slices before ``first_live``: no later execution sees them."""
@@ -121,7 +188,13 @@ class SliceIndex:
             for k in self.keys[:cut]:
                 del self.slices[k]
             del self.keys[:cut]
+        if self.block_ms:
+            for block in [b for b in self.versions if b * self.block_ms < first_live[0]]:
+                del self.versions[block]
+                self.blocks.pop(block, None)
 
     def clear(self) -> None:
         self.slices.clear()
         self.keys.clear()
+        self.blocks.clear()
+        self.versions.clear()

@@ -104,11 +104,13 @@ class NotMergeable(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Mergeable:
-    """An aggregate as ``part`` (cells of consecutive rows -> a state) and ``merge``
-    (states of consecutive parts, in row order -> the aggregate's value on all the rows)."""
+    """An aggregate as ``part`` (cells of consecutive rows -> a state), ``combine`` (states of
+    consecutive parts, in row order -> their state; associative, so merged parts merge again)
+    and ``final`` (a state -> the aggregate's value on all its rows)."""
 
     part: Callable[[list[Any]], Any]
-    merge: Callable[[list[Any]], Any]
+    combine: Callable[[list[Any]], Any]
+    final: Callable[[Any], Any] = lambda state: state
 
 
 def _family(value: Any) -> Any:
@@ -131,16 +133,17 @@ def _extreme_part(pick: Callable[[list[Any]], Any]) -> Callable[[list[Any]], Any
     return part
 
 
-def _extreme_merge(pick: Callable[[list[Any]], Any]) -> Callable[[list[Any]], Any]:
-    def merge(states: list[Any]) -> Any:
+def _extreme_combine(pick: Callable[[list[Any]], Any]) -> Callable[[list[Any]], Any]:
+    def combine(states: list[Any]) -> Any:
         found = [s for s in states if s is not None]
         if not found:
             return None
-        if len({family for family, _ in found}) > 1:
+        family = found[0][0]
+        if any(f != family for f, _ in found):
             raise NotMergeable("values of several kinds")
-        return pick([value for _, value in found])
+        return (family, pick([value for _, value in found]))
 
-    return merge
+    return combine
 
 
 def _sum_part(cells: list[Any]) -> tuple[int, bool]:
@@ -150,17 +153,17 @@ def _sum_part(cells: list[Any]) -> tuple[int, bool]:
     return sum(values), bool(values)
 
 
-def _sum_merge(states: list[tuple[int, bool]]) -> Any:
+def _sum_combine(states: list[tuple[int, bool]]) -> tuple[int, bool]:
     seen = [total for total, any_value in states if any_value]
-    return sum(seen) if seen else None
+    return sum(seen), bool(seen)
 
 
 ROWS = Mergeable(len, sum)  # COUNT(*): a state per part is its number of rows (cells are placeholders)
 MERGEABLE: dict[str, Mergeable] = {
     "count": Mergeable(lambda cells: len(_flat(cells)), sum),
-    "count_distinct": Mergeable(lambda cells: set(_flat(cells)), lambda states: len(set().union(*states))),
-    "values": Mergeable(lambda cells: dict.fromkeys(_flat(cells)), lambda states: _values_cell(list(dict.fromkeys(chain.from_iterable(states))))),
-    "min": Mergeable(_extreme_part(min), _extreme_merge(min)),
-    "max": Mergeable(_extreme_part(max), _extreme_merge(max)),
-    "sum": Mergeable(_sum_part, _sum_merge),
+    "count_distinct": Mergeable(lambda cells: set(_flat(cells)), lambda states: set().union(*states), len),
+    "values": Mergeable(lambda cells: dict.fromkeys(_flat(cells)), lambda states: dict.fromkeys(chain.from_iterable(states)), lambda state: _values_cell(list(state))),
+    "min": Mergeable(_extreme_part(min), _extreme_combine(min), lambda state: None if state is None else state[1]),
+    "max": Mergeable(_extreme_part(max), _extreme_combine(max), lambda state: None if state is None else state[1]),
+    "sum": Mergeable(_sum_part, _sum_combine, lambda state: state[0] if state[1] else None),
 }

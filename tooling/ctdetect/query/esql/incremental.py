@@ -143,8 +143,10 @@ class StatsPlan:
         return {key: [kind.part(cells) for kind, cells in zip(kinds, found)] for key, found in groups.items()}
 
     # ------------------------------------------------------------------ once per execution
-    def result(self, parts: Sequence[dict[tuple, list[Any]]], now_ms: int, limit: int | None) -> Table:
-        """The query's result for an execution whose rows are those of ``parts`` (in time order)."""
+    def combine(self, parts: Sequence[dict[tuple, list[Any]]]) -> dict[tuple, list[Any]]:
+        """One partial state per group and aggregate for the rows of ``parts`` (consecutive, in
+        time order), groups in the order of their first row. Inputs are never modified: a
+        group in one part only keeps that part's states."""
         merged: dict[tuple, list[list[Any]]] = {}
         for part in parts:
             for key, states in part.items():
@@ -153,14 +155,23 @@ class StatsPlan:
                     merged[key] = [states]
                 else:
                     found.append(states)
-        if not self.stats.groups and not merged:
-            merged[()] = []  # STATS without BY returns one row, even over no rows
-        keys = list(merged)
+        combines = [inner.kind.combine for inner in self.inner]
+        return {
+            key: found[0] if len(found) == 1 else [combine([states[i] for states in found]) for i, combine in enumerate(combines)]
+            for key, found in merged.items()
+        }
+
+    def result(self, parts: Sequence[dict[tuple, list[Any]]], now_ms: int, limit: int | None) -> Table:
+        """The query's result for an execution whose rows are those of ``parts`` (in time order)."""
+        groups = parts[0] if len(parts) == 1 else self.combine(parts)
+        if not self.stats.groups and not groups:
+            groups = {(): [inner.kind.part([]) for inner in self.inner]}  # STATS without BY: one row, even over no rows
+        keys = list(groups)
         ctx = Context(now_ms, [])
         per_agg: list[dict[str, list[Any]]] = [{} for _ in self.stats.aggs]
         for i, inner in enumerate(self.inner):
-            merge = inner.kind.merge
-            per_agg[inner.agg][inner.placeholder] = [merge([states[i] for states in merged[key]]) for key in keys]
+            final = inner.kind.final
+            per_agg[inner.agg][inner.placeholder] = [final(groups[key][i]) for key in keys]
         results = [agg.finish(values, len(keys), ctx) for agg, values in zip(self.stats.aggs, per_agg)]
         table = self.stats.assemble(keys, results, [])
         for step in self.post:
