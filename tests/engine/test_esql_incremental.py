@@ -202,3 +202,21 @@ def test_every_aggregating_rule_here_has_an_incremental_plan() -> None:
     for r in _esql_rules(load_rules(PACKAGE_RULES, [])):
         plan = plan_stats(parse_esql(r.query), lambda indices: columns_for({"events"}, types))
         assert not isinstance(plan, str), (r.name, plan)
+
+
+def test_a_prepared_engine_copied_per_run_gives_the_same_alerts() -> None:
+    """``replay`` compiles once and copies the engine per scenario: compiled ES|QL programs and
+    plans are shared by the copies, the slices are not."""
+    from ctdetect.backends.embedded import EmbeddedBackend
+    from embedded_run import catalogue_types
+
+    rules = _esql_rules(load_rules(PACKAGE_RULES, []))
+    rules = rules + _overlapping(rules)
+    events = list(_events(rules, 600, seed=3))
+    fresh, _ = run_embedded(rules, [dict(ev) for ev in events])
+    backend = EmbeddedBackend(catalogue_types())
+    backend.prepare(rules)
+    for _ in range(2):
+        again = backend.run([dict(ev) for ev in events], rules, []).findings
+        assert [f.document for f in again] == [f.document for f in fresh]
+    assert fresh

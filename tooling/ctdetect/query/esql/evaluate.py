@@ -58,6 +58,11 @@ class Program:
     has_limit: bool
     prefilter_exprs: tuple[e.Expr, ...] = ()  # the conditions of ``prefilter``, as written (rule routing reads them)
 
+    def __deepcopy__(self, memo: dict) -> "Program":
+        # Compiled once and never changed by a run: a copied rule engine shares it
+        # (``EmbeddedBackend.prepare``), as it shares compiled predicates.
+        return self
+
     @classmethod
     def prepare(cls, query: e.Query, source_columns: Callable[[tuple[str, ...]], dict[str, str] | None]) -> "Program":
         if not isinstance(query.source, (e.From, e.Row)):

@@ -92,6 +92,9 @@ class StatsPlan:
     inner: list[_Inner]
     bounds: tuple[TimeBound, ...]
 
+    def __deepcopy__(self, memo: dict) -> "StatsPlan":
+        return self  # compiled once, never changed by a run: copies of a rule engine share it
+
     # ------------------------------------------------------------------ once per document
     def rows(self, docs: list[dict]) -> SliceRows:
         """Run the row-level part over ``docs`` (each passed the rule's prefilter)."""
