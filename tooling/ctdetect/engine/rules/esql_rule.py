@@ -31,6 +31,12 @@ vectorised filter on batches, one condition at a time over what the earlier ones
 (``query.esql.evaluate.Program.filter_docs``), so only candidate events are kept for the
 executions.
 
+An aggregating query runs incrementally when ``query.esql.incremental.plan_stats`` can prove
+it gives the same result: its row-level part once per event, partial aggregates per time
+slice merged per execution (``esql_slices.SliceIndex``); an execution whose slices cannot be
+merged exactly runs the whole query as before. ``INCREMENTAL`` turns this off (the
+equivalence test runs both ways).
+
 References: Kibana docs "Create an ES|QL rule" (aggregating and non-aggregating queries,
 deduplication with METADATA _id, alert suppression), the alert schema, and the rule type's
 executor (``.../detection_engine/rule_types/esql/esql.ts`` and its ``utils/``; see
@@ -46,6 +52,7 @@ from ctdetect.content.model import Rule
 from ctdetect.ecs.flat import flatten, nest
 from ctdetect.engine.rules.alerts import alert_uuid, event_alert, event_identity, event_index
 from ctdetect.engine.rules.base import CompiledRule, Match, RuleNotEvaluable
+from ctdetect.engine.rules.esql_slices import SliceIndex
 from ctdetect.engine.rules.routing import ROUTE_FIELDS, RouteValue
 from ctdetect.engine.rules.schedule import Schedule
 from ctdetect.engine.rules.timeutil import duration_ms, iso_ms, parse_iso_ms, to_datetime
@@ -54,6 +61,7 @@ from ctdetect.query.esql.rule_limits import expanded_fields, rows_per_request
 from ctdetect.query.esql.sources import selects
 
 BATCH = 2048
+INCREMENTAL = True  # aggregating queries merge per-slice partial aggregates (esql_slices)
 ALERTS_INDEX = ".alerts-security.alerts-default"
 
 
@@ -83,6 +91,12 @@ def compile_esql_rule(rule: Rule, schedule: Schedule, time_field: str | None, fi
     compiled = EsqlRule(rule, schedule, time_field, program=program, reads_alerts=reads_alerts, suppression=suppression)
     if not reads_alerts:  # a higher-order rule reads the run's alerts, not the event stream
         compiled.route = esql_route(program.prefilter_exprs)
+        if INCREMENTAL and schedule.lookback_ms > schedule.interval_ms:  # else each event is in one window already
+            from ctdetect.query.esql.incremental import plan_stats
+
+            plan = plan_stats(query, source_columns)
+            if not isinstance(plan, str):
+                compiled.slices = SliceIndex(plan, schedule)
     return compiled
 
 
@@ -145,6 +159,8 @@ class EsqlRule(CompiledRule):
     alerted: set[tuple] = field(default_factory=set)  # (seq,) or (seq, expanded values): Kibana's alert identity
     alerted_docs: set[int] = field(default_factory=set)  # documents Kibana excludes from later requests
     suppressed: dict[tuple, tuple[int, dict]] = field(default_factory=dict)  # group -> (until ms, alert flat)
+    slices: SliceIndex | None = None  # the incremental evaluation, when the query has one
+    whole_runs: int = 0  # executions of an incremental rule that ran the whole query instead
     _index_cache: dict[str, bool] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ input
@@ -187,20 +203,52 @@ class EsqlRule(CompiledRule):
         for i in self.program.filter_docs([m.event for m in batch], newest):
             self._keep(batch[i])
 
+    def _keep(self, item: Match) -> None:
+        if self.slices is not None:
+            self.slices.add(item, self._delayed.get(item.seq, item.ts))
+        CompiledRule._keep(self, item)
+
+    def _searchable(self, executed_at: int, window: Sequence[Any]) -> Sequence[Any]:
+        # The slices know which events an execution sees: no pass over the window here.
+        return window if self.slices is not None else CompiledRule._searchable(self, executed_at, window)
+
     # ------------------------------------------------------------------ executions
     def _execute(self, executed_at: int, window: Sequence[Match]) -> None:
+        if self.slices is None:
+            self._run_whole(executed_at, window)
+            return
+        try:
+            merged = self.slices.result(executed_at, rows_per_request(self.rule.max_signals))
+        except Exception:  # not exactly mergeable, or a query error: the whole run decides
+            self.whole_runs += 1
+            window = CompiledRule._searchable(self, executed_at, window)
+            if window:
+                self._run_whole(executed_at, window)
+            return
+        if merged is not None:
+            self._alert_rows(executed_at, merged, window)
+
+    def _run_whole(self, executed_at: int, window: Sequence[Match]) -> None:
+        """The execution as one request runs the whole query over the window's events."""
         query = self.program.query
-        aggregating = query.aggregating
-        max_signals = self.rule.max_signals
-        dedupe = not aggregating and "_id" in query.metadata
+        dedupe = not query.aggregating and "_id" in query.metadata
         expanded = expanded_fields(query)
         if dedupe and not expanded:
             # Kibana's must_not-ids filter: documents that already alerted never reach the pipeline.
             window = [m for m in window if m.seq not in self.alerted_docs]
         # One request of max_signals + 1 rows; a non-aggregating query with MV_EXPAND pages on
         # (its already-alerted rows come back), which reading every row stands in for.
-        limit = None if dedupe and expanded else rows_per_request(max_signals)
+        limit = None if dedupe and expanded else rows_per_request(self.rule.max_signals)
         table = self.program.run([m.event for m in window], executed_at, limit=limit, unbounded=limit is None, prefiltered=True)
+        self._alert_rows(executed_at, table, window)
+
+    def _alert_rows(self, executed_at: int, table: Any, window: Sequence[Match]) -> None:
+        """The alerts of an execution's result rows (at most ``max_signals``, after suppression)."""
+        query = self.program.query
+        aggregating = query.aggregating
+        max_signals = self.rule.max_signals
+        dedupe = not aggregating and "_id" in query.metadata
+        expanded = expanded_fields(query)
         types = table.types
         created = 0
         for row_no, row in enumerate(table.rows()):
@@ -271,6 +319,8 @@ class EsqlRule(CompiledRule):
     def finish(self, anomalies: list[Finding]) -> list[Finding]:
         self._flush()
         self._settle(None)
+        if self.slices is not None:
+            self.slices.clear()
         return self.output
 
 

@@ -4,11 +4,27 @@ Each takes the cells of the group's rows (a cell may be multi-valued: aggregates
 every value, as ES|QL's do) and returns one cell. ``COUNT(*)`` counts rows, ``COUNT(x)``
 counts values; ``VALUES`` returns the distinct values (ES|QL does not promise an order:
 ours are sorted so that results are reproducible).
+
+``MERGEABLE`` gives, for the aggregates whose value over a set of rows can be computed
+exactly from values over consecutive parts of those rows, a partial state per part and the
+merge of the parts' states (in row order). The incremental evaluation of ES|QL rules
+(``query.esql.incremental``) keeps one state per time slice so that an execution merges
+slices rather than re-reading every row of its window. Exact means the merged value is the
+very object the function above returns on all the rows: ``SUM`` merges only integers (a
+float sum depends on the order of the additions), ``MIN``/``MAX`` only values of one kind
+and no NaN (Python's ``min`` keeps the first of equal values, which merging in row order
+preserves, but a NaN or an incomparable mix would not), ``VALUES`` keeps the first
+occurrence of equal values as ``dict.fromkeys`` does. ``AVG``, ``MEDIAN`` and ``STD_DEV``
+are not merged. ``COUNT_DISTINCT`` is exact here (a set, not Elasticsearch's HyperLogLog),
+so a union of sets merges it exactly. A part that cannot be merged exactly raises
+``NotMergeable``: the caller then computes the whole as before.
 """
 
 from __future__ import annotations
 
 import statistics
+from dataclasses import dataclass
+from itertools import chain
 from typing import Any, Callable
 
 from ctdetect.query.esql.table import values_of
@@ -26,7 +42,12 @@ def _sorted(values: list[Any]) -> list[Any]:
 
 
 def _values(cells: list[Any]) -> Any:
-    distinct = _sorted(list(dict.fromkeys(_flat(cells))))
+    return _values_cell(list(dict.fromkeys(_flat(cells))))
+
+
+def _values_cell(distinct: list[Any]) -> Any:
+    """The cell ``VALUES`` returns for its distinct values (first occurrences, in row order)."""
+    distinct = _sorted(distinct)
     return None if not distinct else distinct[0] if len(distinct) == 1 else distinct
 
 
@@ -74,4 +95,75 @@ AGGREGATES: dict[str, Callable[..., Any]] = {
     "avg": _avg,
     "median": _median,
     "std_dev": _std_dev,
+}
+
+
+class NotMergeable(Exception):
+    """A part's values whose partial state would not merge to exactly the whole's value."""
+
+
+@dataclass(frozen=True, slots=True)
+class Mergeable:
+    """An aggregate as ``part`` (cells of consecutive rows -> a state), ``combine`` (states of
+    consecutive parts, in row order -> their state; associative, so merged parts merge again)
+    and ``final`` (a state -> the aggregate's value on all its rows)."""
+
+    part: Callable[[list[Any]], Any]
+    combine: Callable[[list[Any]], Any]
+    final: Callable[[Any], Any] = lambda state: state
+
+
+def _family(value: Any) -> Any:
+    """What ``value`` can be ordered against without a ``TypeError``: numbers with numbers."""
+    cls = value.__class__
+    return "number" if cls is int or cls is float or cls is bool else cls
+
+
+def _extreme_part(pick: Callable[[list[Any]], Any]) -> Callable[[list[Any]], Any]:
+    def part(cells: list[Any]) -> Any:
+        values = _flat(cells)
+        if not values:
+            return None
+        family = _family(values[0])
+        for v in values:
+            if (v.__class__ is float and v != v) or _family(v) != family:
+                raise NotMergeable("NaN or values of several kinds")
+        return (family, pick(values))
+
+    return part
+
+
+def _extreme_combine(pick: Callable[[list[Any]], Any]) -> Callable[[list[Any]], Any]:
+    def combine(states: list[Any]) -> Any:
+        found = [s for s in states if s is not None]
+        if not found:
+            return None
+        family = found[0][0]
+        if any(f != family for f, _ in found):
+            raise NotMergeable("values of several kinds")
+        return (family, pick([value for _, value in found]))
+
+    return combine
+
+
+def _sum_part(cells: list[Any]) -> tuple[int, bool]:
+    values = [v for v in _flat(cells) if not isinstance(v, bool)]
+    if any(v.__class__ is not int for v in values):
+        raise NotMergeable("a float sum depends on the order of its additions")
+    return sum(values), bool(values)
+
+
+def _sum_combine(states: list[tuple[int, bool]]) -> tuple[int, bool]:
+    seen = [total for total, any_value in states if any_value]
+    return sum(seen), bool(seen)
+
+
+ROWS = Mergeable(len, sum)  # COUNT(*): a state per part is its number of rows (cells are placeholders)
+MERGEABLE: dict[str, Mergeable] = {
+    "count": Mergeable(lambda cells: len(_flat(cells)), sum),
+    "count_distinct": Mergeable(lambda cells: set(_flat(cells)), lambda states: set().union(*states), len),
+    "values": Mergeable(lambda cells: dict.fromkeys(_flat(cells)), lambda states: dict.fromkeys(chain.from_iterable(states)), lambda state: _values_cell(list(state))),
+    "min": Mergeable(_extreme_part(min), _extreme_combine(min), lambda state: None if state is None else state[1]),
+    "max": Mergeable(_extreme_part(max), _extreme_combine(max), lambda state: None if state is None else state[1]),
+    "sum": Mergeable(_sum_part, _sum_combine, lambda state: state[0] if state[1] else None),
 }

@@ -58,6 +58,11 @@ class Program:
     has_limit: bool
     prefilter_exprs: tuple[e.Expr, ...] = ()  # the conditions of ``prefilter``, as written (rule routing reads them)
 
+    def __deepcopy__(self, memo: dict) -> "Program":
+        # Compiled once and never changed by a run: a copied rule engine shares it
+        # (``EmbeddedBackend.prepare``), as it shares compiled predicates.
+        return self
+
     @classmethod
     def prepare(cls, query: e.Query, source_columns: Callable[[tuple[str, ...]], dict[str, str] | None]) -> "Program":
         if not isinstance(query.source, (e.From, e.Row)):
@@ -81,11 +86,11 @@ class Program:
                 # The conjuncts that read only source fields (not a column an EVAL made, not
                 # NOW(), which moves with each execution) can drop events as they stream in;
                 # the WHERE still runs in full.
-                parts = _conjuncts(cmd.condition)
+                parts = conjuncts(cmd.condition)
                 usable = 0
                 for part in parts:
                     fields = {n.name for n in part.walk() if isinstance(n, e.FieldRef)}
-                    if not _reads_now(part) and not fields & compiler.created:
+                    if not reads_now(part) and not fields & compiler.created:
                         prefilter.append(compiler.expr(part, schema))
                         prefilter_exprs.append(part)
                         prefilter_fields |= fields
@@ -166,20 +171,24 @@ class Program:
         table = self.table(docs) if isinstance(self.query.source, e.From) else Table.empty()
         for step in self.steps[self.covered if prefiltered else 0:]:
             table = step(table, ctx)
+        return self.capped(table, limit=limit, unbounded=unbounded)
+
+    def capped(self, table: Table, *, limit: int | None = None, unbounded: bool = False) -> Table:
+        """The rows of ``table`` a request returns (``run``'s ``limit`` and ``unbounded``)."""
         cap = limit if limit is not None else (None if self.has_limit or unbounded else DEFAULT_LIMIT)
         if cap is not None and table.size > cap:
             table = table.take(list(range(cap)))
         return table
 
 
-def _conjuncts(expr: e.Expr) -> list[e.Expr]:
+def conjuncts(expr: e.Expr) -> list[e.Expr]:
     """``a and (b and c)`` -> ``[a, b, c]``."""
     if isinstance(expr, e.Binary) and expr.op == "and":
-        return _conjuncts(expr.left) + _conjuncts(expr.right)
+        return conjuncts(expr.left) + conjuncts(expr.right)
     return [expr]
 
 
-def _reads_now(expr: e.Expr) -> bool:
+def reads_now(expr: e.Expr) -> bool:
     """Whether ``expr`` calls ``NOW()`` (its value depends on the execution, not the event)."""
     return any(isinstance(n, e.Call) and n.name == "now" for n in expr.walk())
 
@@ -278,44 +287,7 @@ class _Compiler:
             self.created.add(a.name)
         for g in cmd.groups:
             self.created.add(g.name)
-        inline = cmd.inline
-
-        def step(table: Table, ctx: Context) -> Table:
-            keys_cols = [fn(table, ctx) for _, fn, _ in groups]
-            order: dict[tuple, list[int]] = {}
-            if keys_cols:
-                for row, key in enumerate(zip(*keys_cols)):
-                    if any(v.__class__ is list for v in key):  # a multi-valued key: a group a value
-                        for each in _group_keys(list(key)):
-                            order.setdefault(each, []).append(row)
-                    elif key in order:
-                        order[key].append(row)
-                    else:
-                        order[key] = [row]
-            elif table.size:
-                order[()] = list(range(table.size))
-            if not groups and not order:
-                order[()] = []
-            keys = list(order)
-            results = [agg(table, ctx, [order[k] for k in keys]) for agg in aggs]
-            if inline:
-                group_of = {r: i for i, k in enumerate(keys) for r in order[k]}
-                out = table
-                for a, agg, values in zip(cmd.aggregates, aggs, results):
-                    out = out.with_column(a.name, [values[group_of[r]] if r in group_of else None for r in range(table.size)], agg.type)
-                return out
-            columns: dict[str, list] = {}
-            types: dict[str, str | None] = {}
-            for a, agg, values in zip(cmd.aggregates, aggs, results):
-                columns[a.name] = values
-                types[a.name] = agg.type
-            for i, (name, _, typ) in enumerate(groups):
-                columns.pop(name, None)
-                columns[name] = [k[i] for k in keys]
-                types[name] = typ
-            return Table(columns, types, len(keys), None, table.notes)
-
-        return step
+        return StatsStep(cmd, groups, aggs)
 
     def _aggregate(self, assign: e.Assign, schema: Schema) -> "_Aggregate":
         calls = [n for n in assign.expr.walk() if isinstance(n, e.Call) and n.name in self.functions and self.functions[n.name].kind == "agg"]
@@ -453,7 +425,7 @@ def _convert_or_none(convert: Callable[[str], Any], text: str) -> Any:
         return None
 
 
-def _group_keys(values: list[Any]) -> Iterable[tuple]:
+def group_keys(values: list[Any]) -> list[tuple]:
     """The group keys of one row: one per combination of the values of multi-valued keys."""
     keys: list[tuple] = [()]
     for v in values:
@@ -466,6 +438,60 @@ def _sort_key(cell: Any, desc: bool) -> Any:
     if isinstance(cell, list):
         cell = max(cell) if desc else min(cell)
     return (0, cell) if isinstance(cell, (int, float)) and not isinstance(cell, bool) else (1, str(cell)) if not isinstance(cell, bool) else (0, int(cell))
+
+
+@dataclass
+class StatsStep:
+    """A ``STATS`` (or ``INLINE STATS``) command, compiled: group keys, then aggregates.
+
+    A class rather than a closure so that the incremental evaluation of a rule
+    (``query.esql.incremental``) can compute the same group keys and aggregate inputs row
+    by row and build the same result table from merged partial aggregates (``assemble``).
+    """
+
+    cmd: e.Stats
+    groups: list[tuple[str, Column, str | None]]  # (name, key expression, type)
+    aggs: list["_Aggregate"]
+
+    def __call__(self, table: Table, ctx: Context) -> Table:
+        keys_cols = [fn(table, ctx) for _, fn, _ in self.groups]
+        order: dict[tuple, list[int]] = {}
+        if keys_cols:
+            for row, key in enumerate(zip(*keys_cols)):
+                if any(v.__class__ is list for v in key):  # a multi-valued key: a group a value
+                    for each in group_keys(list(key)):
+                        order.setdefault(each, []).append(row)
+                elif key in order:
+                    order[key].append(row)
+                else:
+                    order[key] = [row]
+        elif table.size:
+            order[()] = list(range(table.size))
+        if not self.groups and not order:
+            order[()] = []
+        keys = list(order)
+        results = [agg(table, ctx, [order[k] for k in keys]) for agg in self.aggs]
+        if self.cmd.inline:
+            group_of = {r: i for i, k in enumerate(keys) for r in order[k]}
+            out = table
+            for a, agg, values in zip(self.cmd.aggregates, self.aggs, results):
+                out = out.with_column(a.name, [values[group_of[r]] if r in group_of else None for r in range(table.size)], agg.type)
+            return out
+        return self.assemble(keys, results, table.notes)
+
+    def assemble(self, keys: list[tuple], results: list[list[Any]], notes: list[str]) -> Table:
+        """The result table of a (not inline) ``STATS``: one row per group key, the aggregate
+        columns (in the command's order) then the group columns."""
+        columns: dict[str, list] = {}
+        types: dict[str, str | None] = {}
+        for a, agg, values in zip(self.cmd.aggregates, self.aggs, results):
+            columns[a.name] = values
+            types[a.name] = agg.type
+        for i, (name, _, typ) in enumerate(self.groups):
+            columns.pop(name, None)
+            columns[name] = [k[i] for k in keys]
+            types[name] = typ
+        return Table(columns, types, len(keys), None, notes)
 
 
 @dataclass
@@ -492,7 +518,11 @@ class _Aggregate:
                 extra = [col[rows[0]] if rows else None for col in arg_cols[1:]]
                 out.append(fn([arg_cols[0][r] for r in rows], *extra))
             columns[self.replace[id(call)]] = out
-        group_table = Table(columns, {}, len(groups), None)
-        return self.outer(group_table, ctx)
+        return self.finish(columns, len(groups), ctx)
+
+    def finish(self, inner_values: dict[str, list[Any]], groups: int, ctx: Context) -> list[Any]:
+        """The aggregate's value per group from its inner aggregates' values per group
+        (keyed by their placeholder names, ``replace``): ``SUM(x) / COUNT(*)`` divides here."""
+        return self.outer(Table(inner_values, {}, groups, None), ctx)
 
 

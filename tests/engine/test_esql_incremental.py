@@ -1,0 +1,222 @@
+"""Incremental ES|QL rules (per-slice partial aggregates) give what the whole-window run gives.
+
+Both paths run over the same generated events: the package's ES|QL rules and Elastic's AWS
+ES|QL rules (skipped when ../shared is absent), with their real schedules (Elastic's 7-day
+look-back run hourly among them). The events are made to reach the rules: every string a
+query compares a field with is a value that field takes, times fall on slice cuts (exact
+multiples of 5 minutes) as well as between them, and most events are indexed late (some by
+hours) so executions must leave out what was not yet searchable. Compared exactly: every
+execution's result rows (what each execution's query returned) and the alerts, in order.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from conftest import shared_path
+from embedded_run import run_embedded
+
+from ctdetect.content.loaders import load_rules
+from ctdetect.content.model import LoadProblem, Rule
+from ctdetect.engine.rules import esql_rule
+from ctdetect.query.esql import ast as e
+from ctdetect.query.esql.incremental import plan_stats
+from ctdetect.query.esql.parser import parse_esql
+
+PACKAGE_RULES = Path(__file__).resolve().parents[2] / "rules"
+START = datetime(2026, 3, 2, 0, 0, 0, tzinfo=timezone.utc)
+SPAN_MINUTES = 9 * 24 * 60
+IPS = ["198.51.100.7", "203.0.113.9", "192.0.2.44", "10.0.0.5", "2001:db8::1"]
+USERS = ["alice", "bob", "ci-bot", "svc-deploy"]
+
+
+def _esql_rules(rules: list[Rule]) -> list[Rule]:
+    return [r for r in rules if r.type == "esql" and isinstance(r.query, str)]
+
+
+def _literal_pools(rules: list[Rule]) -> list[dict[str, list[Any]]]:
+    """Per rule, per field, the strings its query compares the field with (LIKE patterns made concrete)."""
+    out: list[dict[str, list[Any]]] = []
+
+    def add(field: Any, value: Any) -> None:
+        if isinstance(field, e.FieldRef) and isinstance(value, str):
+            pools.setdefault(field.name, set()).add(value.replace("*", "x").replace("?", "y"))
+
+    for r in rules:
+        pools: dict[str, set[str]] = {}
+        query = parse_esql(r.query)
+        for cmd in query.commands:
+            for expr in cmd.expressions():
+                for node in expr.walk():
+                    if isinstance(node, e.Binary) and node.op in ("==", "=~", "!="):
+                        for field, other in ((node.left, node.right), (node.right, node.left)):
+                            if isinstance(other, e.Literal):
+                                add(field, other.value)
+                    elif isinstance(node, e.In):
+                        for item in node.items:
+                            if isinstance(item, e.Literal):
+                                add(node.operand, item.value)
+                    elif isinstance(node, e.Like) and not node.regex:
+                        for pattern in node.patterns:
+                            add(node.operand, pattern)
+                    elif isinstance(node, e.Call) and node.name in ("starts_with", "ends_with") and len(node.args) == 2:
+                        if isinstance(node.args[1], e.Literal):
+                            add(node.args[0], str(node.args[1].value) + "Thing" if node.name == "starts_with" else "x" + str(node.args[1].value))
+        out.append({k: sorted(v) for k, v in pools.items()})
+    return out
+
+
+def _iso(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def _events(rules: list[Rule], count: int, seed: int) -> Iterator[dict]:
+    rng = random.Random(seed)
+    per_rule = _literal_pools(rules)
+    extra = {"source.as.organization.name": ["Amazon.com, Inc.", "Evil Hosting Ltd", "Google LLC"], "aws.cloudtrail.user_identity.type": ["IAMUser", "AssumedRole"]}
+    arns = ["arn:aws:iam::123456789012:user/alice", "arn:aws:sts::123456789012:assumed-role/web/i-0abc12345678", "arn:aws:sts::123456789012:assumed-role/ci/gh"]
+    minutes = sorted(rng.choice([rng.randrange(0, SPAN_MINUTES, 5), rng.uniform(0, SPAN_MINUTES)]) for _ in range(count))
+    for n, minute in enumerate(minutes):
+        ts = START + timedelta(minutes=minute)
+        user = rng.choice(USERS)
+        doc: dict[str, Any] = {
+            "@timestamp": _iso(ts),
+            "event.dataset": "aws.cloudtrail",
+            "data_stream.dataset": "aws.cloudtrail",
+            "event.id": f"ev-{seed}-{n}",
+            "event.outcome": rng.choice(["success", "success", "failure"]),
+            "user.name": user,
+            "cloud.account.id": rng.choice(["123456789012", "210987654321"]),
+            "cloud.region": rng.choice(["us-east-1", "eu-west-1", "ap-south-1", "us-west-2", "sa-east-1"]),
+            "source.ip": rng.choice(IPS),
+            "aws.cloudtrail.user_identity.arn": rng.choice(arns),
+            "aws.cloudtrail.user_identity.access_key_id": rng.choice(["AKIAEXAMPLE1", "ASIAEXAMPLE2", "ASIAEXAMPLE3", None]),
+            "user_agent.original": rng.choice(["aws-cli/2.15", "Boto3/1.34", "aws-credentials-for-github-actions"]),
+        }
+        doc["source.address"] = doc["source.ip"]
+        for pools in (extra, rng.choice(per_rule), rng.choice(per_rule)):  # mostly what one rule looks for
+            for field, values in pools.items():
+                if rng.random() < 0.85:
+                    doc[field] = rng.choice(values)
+        if user == "svc-deploy" and rng.random() < 0.97:  # a principal almost always on trusted clouds
+            doc["source.as.organization.name"] = "Amazon.com, Inc."
+        delay = rng.random()
+        if delay < 0.6:
+            doc["event.ingested"] = _iso(ts + timedelta(minutes=rng.uniform(0, 12)))
+        elif delay < 0.7:
+            doc["event.ingested"] = _iso(ts + timedelta(hours=rng.uniform(0, 3)))
+        yield {k: v for k, v in doc.items() if v is not None}
+
+
+def _stats_only(rules: list[Rule]) -> list[Rule]:
+    """Each aggregating rule, and a copy that stops at its first STATS: every group's
+    aggregates are then compared, not only the few rows a rule's last WHERE keeps (the
+    copies' rows are compared, their alerts are not made)."""
+    out = list(rules)
+    for r in rules:
+        query = parse_esql(r.query)
+        at = next((i for i, c in enumerate(query.commands) if isinstance(c, e.Stats)), None)
+        if at is not None and at + 1 < len(query.commands):
+            text = r.query[: query.commands[at + 1].pos].rstrip().rstrip("|")
+            out.append(replace(r, rule_id=r.rule_id + "-stats", name=r.name + " (STATS only)", query=text))
+    return out
+
+
+def _overlapping(rules: list[Rule]) -> list[Rule]:
+    """Copies looking back 3 hours: the package's rules look back one interval, and a rule
+    whose windows do not overlap runs the whole query (each event is in one window already)."""
+    return [replace(r, rule_id=r.rule_id + "-3h", name=r.name + " (3h look-back)", from_="now-3h") for r in rules]
+
+
+def _run(rules: list[Rule], events: list[dict], incremental: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[tuple], int]:
+    """Alerts (as JSON, in order), every execution's result rows, and executions run whole."""
+    executions: list[tuple] = []
+    whole = 0
+    original_rows = esql_rule.EsqlRule._alert_rows
+    original_finish = esql_rule.EsqlRule.finish
+
+    def recording(self: Any, executed_at: int, table: Any, window: Any) -> None:
+        executions.append((self.rule.rule_id, executed_at, json.dumps(table.rows(), default=repr), json.dumps(table.types)))
+        if not self.rule.rule_id.endswith("-stats"):  # a STATS-only copy is compared by its rows: its many alerts add nothing
+            original_rows(self, executed_at, table, window)
+
+    def finishing(self: Any, anomalies: Any) -> Any:
+        nonlocal whole
+        out = original_finish(self, anomalies)
+        whole += self.whole_runs
+        return out
+
+    monkeypatch.setattr(esql_rule, "INCREMENTAL", incremental)
+    monkeypatch.setattr(esql_rule.EsqlRule, "_alert_rows", recording)
+    monkeypatch.setattr(esql_rule.EsqlRule, "finish", finishing)
+    findings, stats = run_embedded(rules, [dict(ev) for ev in events])
+    monkeypatch.undo()
+    assert not stats.not_run
+    alerts = [json.dumps([f.kind, f.source_id, f.document], sort_keys=False, default=repr) for f in findings]
+    return alerts, executions, whole
+
+
+def _compare(rules: list[Rule], events: list[dict], monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
+    whole_alerts, whole_rows, _ = _run(rules, events, False, monkeypatch)
+    alerts, rows, fell_back = _run(rules, events, True, monkeypatch)
+    assert len(rows) == len(whole_rows)
+    for got, want in zip(rows, whole_rows):
+        assert got == want
+    assert alerts == whole_alerts
+    assert fell_back == 0  # every execution of an incremental rule merged its slices
+    return len(alerts), len(rows)
+
+
+def test_package_esql_rules_alert_identically_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
+    rules = _esql_rules(load_rules(PACKAGE_RULES, []))
+    assert len(rules) >= 3
+    rules = _stats_only(rules + _overlapping(rules))
+    events = list(_events(rules, 2000, seed=11))
+    alerts, executions = _compare(rules, events, monkeypatch)
+    assert executions > 300 and alerts > 0
+
+
+def test_elastic_aws_esql_rules_alert_identically_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
+    root = shared_path("anchors", "detection-rules", "rules", "integrations", "aws")
+    problems: list[LoadProblem] = []
+    rules = _esql_rules(load_rules(root, problems))
+    assert len(rules) >= 20
+    rules = _stats_only(rules)
+    events = list(_events(rules, 700, seed=7))
+    alerts, executions = _compare(rules, events, monkeypatch)
+    assert executions > 300 and alerts > 0
+
+
+def test_every_aggregating_rule_here_has_an_incremental_plan() -> None:
+    """The package's aggregating ES|QL rules all run incrementally (a regression would be silent)."""
+    from ctdetect.catalogue import load_catalogue
+    from ctdetect.query.esql.sources import columns_for
+
+    types = load_catalogue().field_types()
+    for r in _esql_rules(load_rules(PACKAGE_RULES, [])):
+        plan = plan_stats(parse_esql(r.query), lambda indices: columns_for({"events"}, types))
+        assert not isinstance(plan, str), (r.name, plan)
+
+
+def test_a_prepared_engine_copied_per_run_gives_the_same_alerts() -> None:
+    """``replay`` compiles once and copies the engine per scenario: compiled ES|QL programs and
+    plans are shared by the copies, the slices are not."""
+    from ctdetect.backends.embedded import EmbeddedBackend
+    from embedded_run import catalogue_types
+
+    rules = _esql_rules(load_rules(PACKAGE_RULES, []))
+    rules = rules + _overlapping(rules)
+    events = list(_events(rules, 600, seed=3))
+    fresh, _ = run_embedded(rules, [dict(ev) for ev in events])
+    backend = EmbeddedBackend(catalogue_types())
+    backend.prepare(rules)
+    for _ in range(2):
+        again = backend.run([dict(ev) for ev in events], rules, []).findings
+        assert [f.document for f in again] == [f.document for f in fresh]
+    assert fresh

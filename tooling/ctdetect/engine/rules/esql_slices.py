@@ -1,0 +1,200 @@
+"""Time slices of an aggregating ES|QL rule's events, each with its partial aggregates.
+
+Why: executions ``[t - lookback, t]`` every ``interval`` overlap (Elastic's 7-day look-back
+run hourly sees every event 168 times). ``SliceIndex`` cuts time at every execution time
+(``k * interval``) and every window start (``k * interval - lookback``), so that every window
+is exactly a run of consecutive slices. Since both window ends are inclusive, a time equal to a
+cut is a slice of its own (``(cut, 0)``), and the times strictly between a cut and the next
+one are another (``(cut, 1)``). A slice's events go through the query's row-level part once
+(``StatsPlan.rows``) and are folded once into partial aggregates; an execution merges the
+partial aggregates of its slices (``StatsPlan.result``). Slices are grouped in blocks of
+about the square root of a window's length in slices; a block wholly inside a window is
+merged once and its merged state reused by every window that contains it (while none of its
+slices changes), so an execution merges some blocks and the slices at its two ends.
+
+An execution must see exactly what the whole-window run sees (``CompiledRule._searchable``):
+an event indexed after the execution (``event.ingested`` later than the execution) is left
+out of it, and so is one whose ``@timestamp`` bound (``TimeBound``) has passed. A slice in
+which every event is in is merged from its cached partial aggregates; one in which some are
+out (the newest slices while their events are still being delivered) is folded again from
+its cached rows, without those events. An event arriving late into a slice already folded
+makes the slice compute again.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right, insort
+from dataclasses import dataclass, field
+from math import isqrt
+from typing import Any
+
+from ctdetect.engine.rules.base import Match
+from ctdetect.engine.rules.schedule import Schedule
+from ctdetect.query.esql.incremental import SliceRows, StatsPlan
+from ctdetect.query.esql.table import Table
+
+SliceKey = tuple[int, int]  # (cut, 0): events at the cut; (cut, 1): events after it, before the next cut
+
+
+@dataclass(slots=True)
+class _Slice:
+    members: list[Match] = field(default_factory=list)
+    searchable: dict[int, int] = field(default_factory=dict)  # seq -> when the event became searchable
+    computed: int = 0  # how many members ``rows`` and ``partial`` cover
+    rows: SliceRows | None = None
+    partial: dict[tuple, list[Any]] | None = None
+    first: list[int] = field(default_factory=list)  # per member (time order): earliest execution that sees it
+    last: list[int | None] = field(default_factory=list)  # per member: latest execution its time bounds allow
+    latest_first: int = 0
+    soonest: int | None = None  # when the first member became searchable
+    earliest_last: int | None = None
+
+    def compute(self, plan: StatsPlan) -> None:
+        """Row-level part and partial aggregates of every member (in time order)."""
+        self.members.sort(key=lambda m: (m.ts, m.seq))
+        self.computed = 0
+        self.rows = plan.rows([m.event for m in self.members])
+        self.first = [self.searchable[m.seq] for m in self.members]
+        self.last = self.rows.last
+        self.latest_first = max(self.first)
+        bounded = [x for x in self.last if x is not None]
+        self.earliest_last = min(bounded) if bounded else None
+        self.partial = plan.fold(self.rows)
+        self.computed = len(self.members)
+
+    def part_at(self, plan: StatsPlan, executed_at: int) -> dict[tuple, list[Any]]:
+        """The partial aggregates of the members the execution at ``executed_at`` sees."""
+        if self.stable_at(executed_at):
+            assert self.partial is not None
+            return self.partial
+        assert self.rows is not None
+        seen = [f <= executed_at and (x is None or executed_at <= x) for f, x in zip(self.first, self.last)]
+        return plan.fold(self.rows, seen)
+
+
+    def stable_at(self, executed_at: int) -> bool:
+        """Whether the execution at ``executed_at`` sees every member."""
+        return _sees_all(self.latest_first, self.earliest_last, executed_at)
+
+
+def _sees_all(latest_first: int, earliest_last: int | None, executed_at: int) -> bool:
+    """Whether an execution sees every member of a slice (or block) with these bounds."""
+    return latest_first <= executed_at and (earliest_last is None or executed_at <= earliest_last)
+
+
+@dataclass(slots=True)
+class _Block:
+    """The merged partial aggregates of the slices of one block, while they are unchanged."""
+
+    version: int
+    state: dict[tuple, list[Any]]
+    latest_first: int
+    earliest_last: int | None
+
+
+@dataclass(slots=True)
+class SliceIndex:
+    """The live slices of one rule (those a later execution can still see)."""
+
+    plan: StatsPlan
+    schedule: Schedule
+    slices: dict[SliceKey, _Slice] = field(default_factory=dict)
+    keys: list[SliceKey] = field(default_factory=list)  # sorted
+    blocks: dict[int, _Block] = field(default_factory=dict)
+    versions: dict[int, int] = field(default_factory=dict)  # block -> times one of its slices computed
+    block_ms: int = 0  # time a block covers (0: no blocks)
+
+    def __post_init__(self) -> None:
+        intervals = self.schedule.lookback_ms // self.schedule.interval_ms
+        size = isqrt(max(intervals, 1))
+        self.block_ms = size * self.schedule.interval_ms if size > 1 else 0
+
+    def key(self, ts: int) -> SliceKey:
+        step, back = self.schedule.interval_ms, self.schedule.lookback_ms
+        cut = max(ts // step * step, (ts + back) // step * step - back)
+        return (cut, 0 if cut == ts else 1)
+
+    def add(self, match: Match, searchable_at: int) -> None:
+        """A match of the rule's prefilter, searchable from ``searchable_at`` (>= its time)."""
+        key = self.key(match.ts)
+        found = self.slices.get(key)
+        if found is None:
+            found = self.slices[key] = _Slice()
+            if not self.keys or key > self.keys[-1]:
+                self.keys.append(key)
+            else:
+                insort(self.keys, key)
+        found.members.append(match)
+        found.searchable[match.seq] = searchable_at
+        if found.soonest is None or searchable_at < found.soonest:
+            found.soonest = searchable_at
+
+    def result(self, executed_at: int, limit: int | None) -> Table | None:
+        """The query's result at ``executed_at``; None when no event of the window is
+        searchable yet (the execution is skipped, as the whole-window run skips it)."""
+        start = executed_at - self.schedule.lookback_ms
+        self._forget((start, 0))
+        lo = bisect_left(self.keys, (start, 0))
+        hi = bisect_right(self.keys, (executed_at, 0))
+        live = [self.slices[k] for k in self.keys[lo:hi]]
+        if not any(s.soonest is not None and s.soonest <= executed_at for s in live):
+            return None
+        width = self.block_ms
+        for k, piece in zip(self.keys[lo:hi], live):
+            if piece.computed != len(piece.members):
+                piece.compute(self.plan)
+                if width:
+                    block = k[0] // width
+                    self.versions[block] = self.versions.get(block, 0) + 1
+        parts: list[dict[tuple, list[Any]]] = []
+        live_keys = self.keys[lo:hi]
+        i, n = 0, len(live_keys)
+        while i < n:
+            j = i + 1
+            if width:
+                block = live_keys[i][0] // width
+                while j < n and live_keys[j][0] // width == block:
+                    j += 1
+                if j - i > 1 and block * width >= start and (block + 1) * width <= executed_at:
+                    state = self._block_state(block, live[i:j], executed_at)
+                    if state is not None:
+                        parts.append(state)
+                        i = j
+                        continue
+            parts.extend(piece.part_at(self.plan, executed_at) for piece in live[i:j])
+            i = j
+        return self.plan.result(parts, executed_at, limit)
+
+    def _block_state(self, block: int, pieces: list[_Slice], executed_at: int) -> dict[tuple, list[Any]] | None:
+        """The merged partial aggregates of a block's slices, None when the execution does
+        not see every member of them."""
+        version = self.versions.get(block, 0)
+        cached = self.blocks.get(block)
+        if cached is None or cached.version != version:
+            bounded = [p.earliest_last for p in pieces if p.earliest_last is not None]
+            cached = _Block(version, {}, max(p.latest_first for p in pieces), min(bounded) if bounded else None)
+            if not _sees_all(cached.latest_first, cached.earliest_last, executed_at):
+                return None
+            cached.state = self.plan.combine([p.partial or {} for p in pieces])
+            self.blocks[block] = cached
+        elif not _sees_all(cached.latest_first, cached.earliest_last, executed_at):
+            return None
+        return cached.state
+
+    def _forget(self, first_live: SliceKey) -> None:
+        """Drop the slices before ``first_live``: no later execution sees them."""
+        cut = bisect_left(self.keys, first_live)
+        if cut:
+            for k in self.keys[:cut]:
+                del self.slices[k]
+            del self.keys[:cut]
+        if self.block_ms:
+            for block in [b for b in self.versions if b * self.block_ms < first_live[0]]:
+                del self.versions[block]
+                self.blocks.pop(block, None)
+
+    def clear(self) -> None:
+        self.slices.clear()
+        self.keys.clear()
+        self.blocks.clear()
+        self.versions.clear()

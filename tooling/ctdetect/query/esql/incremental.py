@@ -1,0 +1,308 @@
+"""Incremental evaluation of an aggregating ES|QL query over overlapping time windows.
+
+Why: a scheduled rule with a long look-back (Elastic's ``from = "now-7d"``, ``interval =
+"1h"``) runs its whole pipeline over its whole window at each execution, so every event goes
+through the row-level commands and the ``STATS`` about 168 times. A ``StatsPlan`` splits the
+query in three:
+
+- the **row-level part**: the commands before the first ``STATS`` (``WHERE``, ``EVAL``,
+  ``DISSECT``, ``GROK``, ``MV_EXPAND``, ``KEEP``, ``DROP``, ``RENAME``), then the ``STATS``'
+  group keys and aggregate inputs: each row depends on its own document only, so ``rows``
+  computes it once per document, in batches (a time slice of the rule's events);
+- the **partial aggregates**: ``fold`` turns the rows of a slice into one partial state per
+  group and aggregate (``aggregates.MERGEABLE``); ``result`` merges the states of the slices
+  of a window, in time order, into the very cells the ``STATS`` computes over all the rows;
+- the **rest** (the aggregates' outer expressions, the commands after the ``STATS``, the row
+  cap of the request), run per execution on the merged groups, as before.
+
+Identity with the whole-pipeline run is kept by refusing (``plan_stats`` returns the reason)
+whatever could make a row depend on more than its document or on the execution: ``NOW()``
+anywhere in the row-level part, except the ``@timestamp >= NOW() - <fixed span>`` bound
+Elastic's rules repeat in their first ``WHERE``, which becomes a per-document last execution
+(``TimeBound``); ``_id`` (its fallback value is a position in the batch); a ``RENAME`` of a
+column that may be absent from a batch; ``SORT``/``LIMIT``/``INLINE STATS`` before the
+``STATS``; aggregates that do not merge exactly (``AVG``, ``MEDIAN``, ``STD_DEV``). Groups
+come out in the order of their first row, as the ``STATS`` orders them, because slices are
+merged in time order and rows keep their documents' order within a slice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Sequence
+
+from ctdetect.query.esql import ast as e
+from ctdetect.query.esql.aggregates import MERGEABLE, ROWS, Mergeable, NotMergeable
+from ctdetect.query.esql.evaluate import Program, StatsStep, conjuncts, reads_now, group_keys
+from ctdetect.query.esql.expressions import Column, Context, EsqlUnsupported
+from ctdetect.query.esql.scalars import Span
+from ctdetect.query.esql.table import Table
+
+__all__ = ["NEVER", "NotMergeable", "SliceRows", "StatsPlan", "TimeBound", "plan_stats"]
+
+ROW_LEVEL = (e.Where, e.Eval, e.Dissect, e.Grok, e.MvExpand, e.Keep, e.Drop, e.Rename)
+CALENDAR_UNITS = ("month", "quarter", "year")
+NEVER = -(1 << 62)  # the last execution of a document no execution keeps (its bound is null)
+_MASKED = object()  # the cell of a row an aggregate's ``WHERE`` leaves out
+
+
+@dataclass(frozen=True, slots=True)
+class TimeBound:
+    """``@timestamp >= NOW() - span`` (``>`` when ``strict``) in a leading ``WHERE``: a document
+    passes in the executions at or before ``last_execution`` of its ``@timestamp`` cell."""
+
+    span_ms: int
+    strict: bool
+
+    def last_execution(self, cell: Any) -> int:
+        if cell is None or cell.__class__ is list:
+            return NEVER  # a null or multi-valued comparison is null: the row never passes
+        if cell.__class__ is not int:
+            raise NotMergeable(f"@timestamp cell {cell!r} is not epoch milliseconds")
+        return cell + self.span_ms - (1 if self.strict else 0)
+
+
+@dataclass(slots=True)
+class SliceRows:
+    """The row-level result of a batch of documents (in time order)."""
+
+    source: list[int]  # the document (its index in the batch) of each row
+    keys: list[list[tuple]]  # each row's group keys (one per combination of multi-valued keys)
+    cells: list[list[Any]]  # per inner aggregate, each row's input cell (``_MASKED``: left out)
+    last: list[int | None]  # per document: the last execution its time bounds allow (None: any)
+
+
+@dataclass(frozen=True, slots=True)
+class _Inner:
+    """One aggregate call inside a ``STATS`` assignment, as the merge runs it."""
+
+    agg: int  # index of its assignment in the STATS
+    placeholder: str  # the column the assignment's outer expression reads its value from
+    kind: Mergeable
+    arg: Column | None  # None: COUNT(*), a row count
+    where: Column | None
+
+
+@dataclass
+class StatsPlan:
+    program: Program  # the query without its time bounds (its prefilter equals the rule's)
+    prefix: list[Callable[[Table, Context], Table]]  # row-level steps not already applied by the prefilter
+    stats: StatsStep
+    post: list[Callable[[Table, Context], Table]]
+    inner: list[_Inner]
+    bounds: tuple[TimeBound, ...]
+
+    def __deepcopy__(self, memo: dict) -> "StatsPlan":
+        return self  # compiled once, never changed by a run: copies of a rule engine share it
+
+    # ------------------------------------------------------------------ once per document
+    def rows(self, docs: list[dict]) -> SliceRows:
+        """Run the row-level part over ``docs`` (each passed the rule's prefilter)."""
+        ctx = Context(0, docs)  # the row-level part never reads NOW() (plan_stats)
+        table = self.program.table(docs)
+        for step in self.prefix:
+            table = step(table, ctx)
+        size = table.size
+        source = table.source_rows if table.source_rows is not None else list(range(size))
+        key_cols = [fn(table, ctx) for _, fn, _ in self.stats.groups]
+        if key_cols:
+            keys = [group_keys(list(key)) if any(v.__class__ is list for v in key) else [key] for key in zip(*key_cols)]
+        else:
+            keys = [[()] for _ in range(size)]
+        masks: dict[int, list[Any]] = {}
+        cells: list[list[Any]] = []
+        for inner in self.inner:
+            column = inner.arg(table, ctx) if inner.arg is not None else [True] * size
+            if inner.where is not None:
+                mask = masks.get(inner.agg)
+                if mask is None:
+                    mask = masks[inner.agg] = inner.where(table, ctx)
+                column = [c if keep is True else _MASKED for c, keep in zip(column, mask)]
+            cells.append(column)
+        last: list[int | None] = [None] * len(docs)
+        if self.bounds:
+            stamps = self.program.table(docs, {"@timestamp"}, exact=True).column("@timestamp")
+            last = [min(b.last_execution(cell) for b in self.bounds) for cell in stamps]
+        return SliceRows(source, keys, cells, last)
+
+    def fold(self, rows: SliceRows, docs: Sequence[bool] | None = None) -> dict[tuple, list[Any]]:
+        """The partial state per group and aggregate of the rows of the documents kept
+        (``docs[i]`` true; None: all), groups in the order of their first row."""
+        groups: dict[tuple, list[list[Any]]] = {}
+        columns = rows.cells
+        width = len(columns)
+        for r, keys in enumerate(rows.keys):
+            if docs is not None and not docs[rows.source[r]]:
+                continue
+            for key in keys:
+                found = groups.get(key)
+                if found is None:
+                    found = groups[key] = [[] for _ in range(width)]
+                for i in range(width):
+                    cell = columns[i][r]
+                    if cell is not _MASKED:
+                        found[i].append(cell)
+        kinds = [inner.kind for inner in self.inner]
+        return {key: [kind.part(cells) for kind, cells in zip(kinds, found)] for key, found in groups.items()}
+
+    # ------------------------------------------------------------------ once per execution
+    def combine(self, parts: Sequence[dict[tuple, list[Any]]]) -> dict[tuple, list[Any]]:
+        """One partial state per group and aggregate for the rows of ``parts`` (consecutive, in
+        time order), groups in the order of their first row. Inputs are never modified: a
+        group in one part only keeps that part's states."""
+        merged: dict[tuple, list[list[Any]]] = {}
+        for part in parts:
+            for key, states in part.items():
+                found = merged.get(key)
+                if found is None:
+                    merged[key] = [states]
+                else:
+                    found.append(states)
+        combines = [inner.kind.combine for inner in self.inner]
+        return {
+            key: found[0] if len(found) == 1 else [combine([states[i] for states in found]) for i, combine in enumerate(combines)]
+            for key, found in merged.items()
+        }
+
+    def result(self, parts: Sequence[dict[tuple, list[Any]]], now_ms: int, limit: int | None) -> Table:
+        """The query's result for an execution whose rows are those of ``parts`` (in time order)."""
+        groups = parts[0] if len(parts) == 1 else self.combine(parts)
+        if not self.stats.groups and not groups:
+            groups = {(): [inner.kind.part([]) for inner in self.inner]}  # STATS without BY: one row, even over no rows
+        keys = list(groups)
+        ctx = Context(now_ms, [])
+        per_agg: list[dict[str, list[Any]]] = [{} for _ in self.stats.aggs]
+        for i, inner in enumerate(self.inner):
+            final = inner.kind.final
+            per_agg[inner.agg][inner.placeholder] = [final(groups[key][i]) for key in keys]
+        results = [agg.finish(values, len(keys), ctx) for agg, values in zip(self.stats.aggs, per_agg)]
+        table = self.stats.assemble(keys, results, [])
+        for step in self.post:
+            table = step(table, ctx)
+        return self.program.capped(table, limit=limit)
+
+
+def plan_stats(query: e.Query, source_columns: Callable[[tuple[str, ...]], dict[str, str] | None]) -> StatsPlan | str:
+    """The incremental plan of ``query``, or why it has none (its rule then reruns the query)."""
+    if not isinstance(query.source, e.From):
+        return "not a FROM query"
+    first = next((i for i, c in enumerate(query.commands) if isinstance(c, e.Stats)), None)
+    if first is None:
+        return "no STATS"
+    stats_cmd = query.commands[first]
+    assert isinstance(stats_cmd, e.Stats)
+    if stats_cmd.inline:
+        return "the first STATS is INLINE"
+    found = _time_bounds(query.commands[:first])
+    if isinstance(found, str):
+        return found
+    commands, bounds = found
+    reduced = replace(query, commands=(*commands, *query.commands[first:]))
+    try:
+        program = Program.prepare(reduced, source_columns)
+    except EsqlUnsupported as exc:
+        return str(exc)
+    at = len(commands)
+    stats = program.steps[at]
+    if not isinstance(stats, StatsStep):
+        return "the STATS step is not a StatsStep"
+    reason = _row_level_reason(reduced.commands[program.covered:at], program) or _stats_reason(stats_cmd)
+    if reason:
+        return reason
+    if any(_reads_field(c, "_id") for c in reduced.commands[: at + 1]):
+        return "_id is read before the STATS (its fallback value is a position in the batch)"
+    inner: list[_Inner] = []
+    for index, agg in enumerate(stats.aggs):
+        for call, args in agg.inner:
+            if call.star or (call.name == "count" and not args):
+                kind, arg = ROWS, None
+            elif call.name in MERGEABLE and (len(args) == 1 or (call.name == "count_distinct" and len(args) == 2)):
+                kind, arg = MERGEABLE[call.name], args[0]
+            else:
+                return f"{call.name.upper()} does not merge exactly"
+            inner.append(_Inner(index, agg.replace[id(call)], kind, arg, agg.where))
+    return StatsPlan(program, program.steps[program.covered : at], stats, program.steps[at + 1 :], inner, tuple(bounds))
+
+
+def _time_bounds(commands: Sequence[e.Command]) -> tuple[list[e.Command], list[TimeBound]] | str:
+    """The commands without the ``@timestamp`` bounds of their leading ``WHERE``s, and the bounds."""
+    out: list[e.Command] = []
+    bounds: list[TimeBound] = []
+    leading = True
+    for cmd in commands:
+        if not isinstance(cmd, e.Where):
+            leading = False
+        elif leading:
+            parts = conjuncts(cmd.condition)
+            kept = []
+            for part in parts:
+                bound = _time_bound(part) if reads_now(part) else None
+                if bound is not None:
+                    bounds.append(bound)
+                else:
+                    kept.append(part)
+            if not kept:
+                continue
+            if len(kept) != len(parts):
+                condition = kept[0]
+                for part in kept[1:]:
+                    condition = e.Binary(condition.pos, "and", condition, part)
+                cmd = replace(cmd, condition=condition)
+        out.append(cmd)
+    return out, bounds
+
+
+def _time_bound(expr: e.Expr) -> TimeBound | None:
+    """``@timestamp >= NOW() - span`` (or ``>``, or mirrored) as a ``TimeBound``."""
+    if not isinstance(expr, e.Binary) or expr.op not in (">=", ">", "<=", "<"):
+        return None
+    field, limit, op = (expr.left, expr.right, expr.op) if expr.op in (">=", ">") else (expr.right, expr.left, {"<=": ">=", "<": ">"}[expr.op])
+    if not (isinstance(field, e.FieldRef) and field.name == "@timestamp"):
+        return None
+    if not (isinstance(limit, e.Binary) and limit.op == "-" and isinstance(limit.left, e.Call) and limit.left.name == "now" and not limit.left.args):
+        return None
+    span = limit.right
+    if not isinstance(span, e.TimeSpan) or span.unit in CALENDAR_UNITS or not isinstance(span.amount, int):
+        return None
+    return TimeBound(Span(span.amount, span.unit).add_to(0), strict=op == ">")
+
+
+def _row_level_reason(commands: Sequence[e.Command], program: Program) -> str | None:
+    """Why the commands between the prefilter and the STATS are not row by row (None: they are)."""
+    always_there = set(program.source_types)
+    for cmd in commands:
+        if not isinstance(cmd, ROW_LEVEL):
+            return f"{cmd.keyword} before the STATS"
+        if any(reads_now(x) for x in cmd.expressions()):
+            return "NOW() before the STATS"
+        if isinstance(cmd, e.Eval):
+            always_there.update(f.name for f in cmd.fields)
+        elif isinstance(cmd, e.Rename):
+            for old, new, _ in cmd.pairs:
+                if old not in always_there:
+                    return f"RENAME of {old}, a column a batch may lack"
+                always_there.add(new)
+    return None
+
+
+def _stats_reason(cmd: e.Stats) -> str | None:
+    """Why the STATS' keys or aggregate inputs depend on the execution (None: they do not)."""
+    for g in cmd.groups:
+        if reads_now(g.expr):
+            return "NOW() in a STATS group"
+    for a in cmd.aggregates:
+        if a.where is not None and reads_now(a.where):
+            return "NOW() in an aggregate's WHERE"
+        for call in (n for n in a.expr.walk() if isinstance(n, e.Call) and n.name in MERGEABLE):
+            if any(reads_now(arg) for arg in call.args):
+                return "NOW() inside an aggregate"
+    return None
+
+
+def _reads_field(cmd: e.Command, name: str) -> bool:
+    """Whether ``cmd`` reads column ``name`` (in an expression, or by name)."""
+    if any(isinstance(n, e.FieldRef) and n.name == name for x in cmd.expressions() for n in x.walk()):
+        return True
+    if isinstance(cmd, e.Rename):
+        return any(old == name for old, _, _ in cmd.pairs)
+    return isinstance(cmd, e.MvExpand) and cmd.field == name
