@@ -2,8 +2,8 @@
 
 ``RuleEngine(rules, field_types)`` compiles the rules and indexes them by the
 ``event.action`` values (exact or wildcard; else the ``event.provider`` values) they can
-match (``routing``); a rule that pins neither is tested first on its ``gate`` (another
-field it needs, ``routing.rule_gate``) with one cached look-up per distinct value. The candidate rules of each distinct (action, provider) pair are
+match (``routing``); a rule that pins neither is tested first on its ``gate`` (other
+fields it needs, ``routing.rule_gate``) with one cached look-up per field and distinct value. The candidate rules of each distinct (action, provider) pair are
 worked out once and cached, so ``feed(event, seq)`` costs one dict lookup plus one
 predicate call per rule that can match; matches are kept by the rules, which run
 Kibana's per-execution logic (schedule, ``max_signals``, de-duplication) as executions
@@ -45,8 +45,8 @@ class RuleEngine:
     # per routed rule: (field index 0=action 1=provider, matchers of its values)
     _routed: list[tuple[CompiledRule, int, tuple]] = field(default_factory=list)
     _always: tuple[CompiledRule, ...] = ()
-    # rules neither routed nor always run: (rule, gate field, matchers, value -> passes cache)
-    _gated: tuple[tuple[CompiledRule, str, tuple, dict], ...] = ()
+    # rules neither routed nor always run: (rule, gate checks); a check is (field, matchers, value -> passes cache)
+    _gated: tuple[tuple[CompiledRule, tuple[tuple[str, tuple, dict], ...]], ...] = ()
     # (action, provider) -> the rules that may match an event carrying them
     _cache: dict[tuple, tuple[CompiledRule, ...]] = field(default_factory=dict)
     # rule_id -> (events that raised, first message)
@@ -66,7 +66,7 @@ class RuleEngine:
 
     def _index(self) -> None:
         always: list[CompiledRule] = []
-        gated: list[tuple[CompiledRule, str, tuple, dict]] = []
+        gated: list[tuple[CompiledRule, tuple[tuple[str, tuple, dict], ...]]] = []
         for rule in self.compiled:
             if isinstance(rule, MachineLearningRule):
                 continue
@@ -74,8 +74,8 @@ class RuleEngine:
                 if rule.gate is None:
                     always.append(rule)
                 else:
-                    gate_field, values = rule.gate
-                    gated.append((rule, gate_field, tuple(v.matcher() for v in values), {}))
+                    checks = tuple((name, tuple(v.matcher() for v in values), {}) for name, values in rule.gate)
+                    gated.append((rule, checks))
                 continue
             route_field, values = rule.route
             self._routed.append((rule, ROUTE_FIELDS.index(route_field), tuple(v.matcher() for v in values)))
@@ -101,7 +101,9 @@ class RuleEngine:
 
     def candidates(self, event: dict) -> list[CompiledRule]:
         """The rules that may match ``event`` (for tests and diagnostics)."""
-        return list(self._lookup(event)) + [rule for rule, name, matchers, cache in self._gated if _gate_passes(event.get(name), matchers, cache)]
+        return list(self._lookup(event)) + [
+            rule for rule, checks in self._gated if all(_gate_passes(event.get(name), matchers, cache) for name, matchers, cache in checks)
+        ]
 
     def _lookup(self, event: dict) -> tuple[CompiledRule, ...]:
         action = event.get(ROUTE_FIELD)
@@ -129,22 +131,28 @@ class RuleEngine:
             try:
                 rule.offer(event, seq)
             except Exception as exc:  # noqa: BLE001 - a record a predicate chokes on is noted, not fatal
-                count = self.errors.get(rule.rule.rule_id, (0, ""))[0]
-                self.errors[rule.rule.rule_id] = (count + 1, f"rule {rule.rule.name!r}: event #{seq} could not be evaluated ({exc!r})")
-        for rule, name, matchers, cache in self._gated:
-            value = event.get(name)
-            if value is None:
-                continue
-            passes = cache.get(value) if value.__class__ is str else None
-            if passes is None:
-                passes = _gate_passes(value, matchers, cache)
-            if not passes:
-                continue
-            try:
-                rule.offer(event, seq)
-            except Exception as exc:  # noqa: BLE001 - as above
-                count = self.errors.get(rule.rule.rule_id, (0, ""))[0]
-                self.errors[rule.rule.rule_id] = (count + 1, f"rule {rule.rule.name!r}: event #{seq} could not be evaluated ({exc!r})")
+                self._note_error(rule, seq, exc)
+        get = event.get
+        for rule, checks in self._gated:
+            for name, matchers, cache in checks:
+                value = get(name)
+                if value is None:
+                    break
+                passes = cache.get(value) if value.__class__ is str else None
+                if passes is None:
+                    passes = _gate_passes(value, matchers, cache)
+                if not passes:
+                    break
+            else:
+                try:
+                    rule.offer(event, seq)
+                except Exception as exc:  # noqa: BLE001 - as above
+                    self._note_error(rule, seq, exc)
+
+    def _note_error(self, rule: CompiledRule, seq: int, exc: Exception) -> None:
+        """Count an event a rule's predicate choked on (reported by the backend, never raised)."""
+        count = self.errors.get(rule.rule.rule_id, (0, ""))[0]
+        self.errors[rule.rule.rule_id] = (count + 1, f"rule {rule.rule.name!r}: event #{seq} could not be evaluated ({exc!r})")
 
     def finish(self, anomalies: list[Finding] | None = None) -> list[Finding]:
         """All alerts, rule by rule, after Kibana's per-execution logic."""

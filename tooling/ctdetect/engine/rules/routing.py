@@ -16,7 +16,7 @@ comparisons (EQL ``:``, ``in~``, DSL ``case_insensitive``) and patterns (``*``, 
 marked so the index compares them the same way.
 
 A rule that pins neither field would see every event. ``rule_gate`` gives such a rule a
-*gate*: another field the query needs one of a few values of (``user.name: BedrockAPIKey-*``,
+*gate*: other fields the query needs one of a few values of (``user.name: BedrockAPIKey-*``,
 ``user_agent.original: *Cyberduck*``), chosen among fields that split CloudTrail events
 (not ``data_stream.dataset`` or ``event.outcome``, which nearly every event shares). The
 engine tests the gate with a per-value cached look-up before calling the predicate: the
@@ -38,6 +38,8 @@ ROUTE_FIELDS = ("event.action", "event.provider")
 #: One value a routing field may take (exact or pattern, case-sensitive or not): ``exact.Required``.
 RouteValue = Required
 Route = frozenset[Required] | None
+#: (field, values) pairs an event must all meet, or ``None``: see ``rule_gate``.
+Gate = tuple[tuple[str, frozenset[Required]], ...] | None
 
 
 def route_values(node: ast.Node, field: str = ROUTE_FIELD, field_types: Mapping[str, str] | None = None) -> Route:
@@ -55,24 +57,28 @@ def rule_route(node: ast.Node, field_types: Mapping[str, str] | None = None) -> 
     return None
 
 
-def rule_gate(node: ast.Node, field_types: Mapping[str, str] | None = None) -> tuple[str, frozenset[Required]] | None:
-    """For a rule ``rule_route`` cannot index: the most selective other field it needs, and its values.
+#: Fields a gate tests at most (each a dict look-up per event): the most selective ones.
+GATE_FIELDS = 3
 
-    ``None`` when the query needs no value of a field worth testing (only near-constant
-    fields, or fields read through a getter the gate could not mirror).
+
+def rule_gate(node: ast.Node, field_types: Mapping[str, str] | None = None) -> Gate:
+    """For a rule ``rule_route`` cannot index: the most selective other fields it needs, with their values.
+
+    Each is a necessary condition, so the event must meet them all. ``None`` when the
+    query needs no value of a field worth testing (only near-constant fields, or fields
+    read through a getter the gate could not mirror).
     """
     found = _needs(node, field_types)
     if found.never:
         return None
-    best: tuple[tuple[int, int, str], str, frozenset[Required]] | None = None
+    ranked: list[tuple[tuple[int, int, str], str, frozenset[Required]]] = []
     for name, values in found.fields.items():
         rank = selectivity_rank(name)
         if rank > 1 or not values or not _plainly_read(name, field_types):
             continue
-        key = (rank, len(values), name)
-        if best is None or key < best[0]:
-            best = (key, name, values)
-    return None if best is None else (best[1], best[2])
+        ranked.append(((rank, len(values), name), name, values))
+    ranked.sort(key=lambda item: item[0])
+    return tuple((name, values) for _, name, values in ranked[:GATE_FIELDS]) or None
 
 
 def _needs(node: ast.Node, field_types: Mapping[str, str] | None) -> Needs:
