@@ -27,9 +27,14 @@ def test_rules_are_indexed_by_action():
     everything = rule(query="user.name:root", name="root")
     engine = RuleEngine.build([by_action, eql_ci, everything], catalogue_types())
     names = lambda e: sorted(c.rule.name for c in engine.candidates(e))  # noqa: E731
-    assert names(ev(1, "StopLogging")) == ["root", "trail"]
-    assert names(ev(1, "DeleteDetector")) == ["guardduty", "root"]  # EQL ':' is case-insensitive
-    assert names(ev(1, "ListBuckets")) == ["root"]
+    root = {"user__name": "root"}
+    assert names(ev(1, "StopLogging", **root)) == ["root", "trail"]
+    assert names(ev(1, "DeleteDetector", **root)) == ["guardduty", "root"]  # EQL ':' is case-insensitive
+    assert names(ev(1, "ListBuckets", **root)) == ["root"]
+    # a rule pinning neither action nor provider is gated on another field it needs
+    assert engine.compiled[2].route is None and engine.compiled[2].gate is not None
+    assert names(ev(1, "ListBuckets", user__name="alice")) == []
+    assert names(ev(1, "StopLogging", user__name=["alice", "root"])) == ["root", "trail"]
 
 
 def test_eql_single_event_with_category_and_case_insensitive_compare():

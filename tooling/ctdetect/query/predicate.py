@@ -85,7 +85,7 @@ _LOW_SELECTIVITY = frozenset(
 )
 
 
-def _selectivity_rank(field: str) -> int:
+def selectivity_rank(field: str) -> int:
     """0 for the field that best splits CloudTrail events (the API call), 2 for near-constant ones."""
     if field == "event.action":
         return 0
@@ -172,7 +172,7 @@ class Compiler:
     def _exact_predicate(specs: list[tuple[str, frozenset[str]]]) -> Predicate:
         # The same field twice stays two checks: with an array value each may be met by a
         # different element (``a: A and a: B`` matches ["A", "B"]), so sets must not intersect.
-        ordered = sorted(specs, key=lambda fv: (_selectivity_rank(fv[0]), len(fv[1])))
+        ordered = sorted(specs, key=lambda fv: (selectivity_rank(fv[0]), len(fv[1])))
         checks = tuple((field, values, in_test("keyword", tuple(values), False)) for field, values in ordered)
 
         def exact_all(doc: Doc) -> bool:

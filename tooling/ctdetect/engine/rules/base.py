@@ -62,6 +62,8 @@ class CompiledRule:
     output: list[Finding] = field(default_factory=list)
     # (field, values) the rule can match (routing.rule_route); None: every event
     route: tuple[str, frozenset] | None = None
+    # when not routed: (field, values) pairs the rule needs anyway (routing.rule_gate), tested before the predicate
+    gate: tuple[tuple[str, frozenset], ...] | None = None
     _rule_flat: dict[str, Any] | None = None
     _index_ok: dict[str, bool] = field(default_factory=dict)
     # input position -> ingestion ms, for matches indexed after their window time

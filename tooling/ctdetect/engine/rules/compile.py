@@ -18,7 +18,7 @@ from ctdetect.engine.rules.eql_rule import EqlEventRule, EqlSequenceRule, pipe_l
 from ctdetect.engine.rules.ml_rule import MachineLearningRule
 from ctdetect.engine.rules.new_terms import NewTermsRule
 from ctdetect.engine.rules.query_rule import QueryRule
-from ctdetect.engine.rules.routing import rule_route
+from ctdetect.engine.rules.routing import rule_gate, rule_route
 from ctdetect.engine.rules.schedule import Schedule
 from ctdetect.engine.rules.sequence import SequenceSpec
 from ctdetect.engine.rules.threshold import ThresholdRule
@@ -82,13 +82,16 @@ def compile_rule(rule: Rule, field_types: Mapping[str, str]) -> CompiledRule:
     """One compiled rule of ``rule.type``; raises ``RuleNotEvaluable`` with the reason.
 
     The result's ``route`` holds the ``event.action`` (else ``event.provider``) values it
-    can match: the key of the rule index.
+    can match: the key of the rule index; a rule without one gets a ``gate`` (``routing.rule_gate``).
     """
     try:
         compiled = _compile(rule, field_types)
         compiled.fallback = rule.rule.get("timestamp_override_fallback_disabled") is not True
         if not isinstance(compiled, (MachineLearningRule, EsqlRule)):  # ES|QL rules filter batches themselves
-            compiled.route = rule_route(parse_rule_query(rule), field_types)
+            node = parse_rule_query(rule)
+            compiled.route = rule_route(node, field_types)
+            if compiled.route is None:
+                compiled.gate = rule_gate(node, field_types)
     except RuleNotEvaluable:
         raise
     except Exception as exc:  # noqa: BLE001 - one rule the compiler chokes on must not stop a run

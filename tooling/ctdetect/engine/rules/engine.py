@@ -2,7 +2,8 @@
 
 ``RuleEngine(rules, field_types)`` compiles the rules and indexes them by the
 ``event.action`` values (exact or wildcard; else the ``event.provider`` values) they can
-match (``routing``). The candidate rules of each distinct (action, provider) pair are
+match (``routing``); a rule that pins neither is tested first on its ``gate`` (other
+fields it needs, ``routing.rule_gate``) with one cached look-up per field and distinct value. The candidate rules of each distinct (action, provider) pair are
 worked out once and cached, so ``feed(event, seq)`` costs one dict lookup plus one
 predicate call per rule that can match; matches are kept by the rules, which run
 Kibana's per-execution logic (schedule, ``max_signals``, de-duplication) as executions
@@ -44,6 +45,8 @@ class RuleEngine:
     # per routed rule: (field index 0=action 1=provider, matchers of its values)
     _routed: list[tuple[CompiledRule, int, tuple]] = field(default_factory=list)
     _always: tuple[CompiledRule, ...] = ()
+    # rules neither routed nor always run: (rule, gate checks); a check is (field, matchers, value -> passes cache)
+    _gated: tuple[tuple[CompiledRule, tuple[tuple[str, tuple, dict], ...]], ...] = ()
     # (action, provider) -> the rules that may match an event carrying them
     _cache: dict[tuple, tuple[CompiledRule, ...]] = field(default_factory=dict)
     # rule_id -> (events that raised, first message)
@@ -63,15 +66,21 @@ class RuleEngine:
 
     def _index(self) -> None:
         always: list[CompiledRule] = []
+        gated: list[tuple[CompiledRule, tuple[tuple[str, tuple, dict], ...]]] = []
         for rule in self.compiled:
             if isinstance(rule, MachineLearningRule):
                 continue
             if rule.route is None:
-                always.append(rule)
+                if rule.gate is None:
+                    always.append(rule)
+                else:
+                    checks = tuple((name, tuple(v.matcher() for v in values), {}) for name, values in rule.gate)
+                    gated.append((rule, checks))
                 continue
             route_field, values = rule.route
             self._routed.append((rule, ROUTE_FIELDS.index(route_field), tuple(v.matcher() for v in values)))
         self._always = tuple(always)
+        self._gated = tuple(gated)
         self._cache.clear()
 
     def _candidates_for(self, key: tuple) -> tuple[CompiledRule, ...]:
@@ -81,11 +90,7 @@ class RuleEngine:
             values = key[index]
             if values is None:
                 continue
-            if not isinstance(values, tuple):
-                values = (values,)
-            # compared as indexed: a number or boolean as its keyword text, as the predicate does
-            texts = [v if v.__class__ is str else keyword_str(v) for v in values if v is not None]
-            if any(m(t) for t in texts for m in matchers):
+            if _any_matches(values, matchers):
                 out.append(rule)
         out.extend(self._always)
         found = tuple(out)
@@ -96,7 +101,9 @@ class RuleEngine:
 
     def candidates(self, event: dict) -> list[CompiledRule]:
         """The rules that may match ``event`` (for tests and diagnostics)."""
-        return list(self._lookup(event))
+        return list(self._lookup(event)) + [
+            rule for rule, checks in self._gated if all(_gate_passes(event.get(name), matchers, cache) for name, matchers, cache in checks)
+        ]
 
     def _lookup(self, event: dict) -> tuple[CompiledRule, ...]:
         action = event.get(ROUTE_FIELD)
@@ -124,8 +131,28 @@ class RuleEngine:
             try:
                 rule.offer(event, seq)
             except Exception as exc:  # noqa: BLE001 - a record a predicate chokes on is noted, not fatal
-                count = self.errors.get(rule.rule.rule_id, (0, ""))[0]
-                self.errors[rule.rule.rule_id] = (count + 1, f"rule {rule.rule.name!r}: event #{seq} could not be evaluated ({exc!r})")
+                self._note_error(rule, seq, exc)
+        get = event.get
+        for rule, checks in self._gated:
+            for name, matchers, cache in checks:
+                value = get(name)
+                if value is None:
+                    break
+                passes = cache.get(value) if value.__class__ is str else None
+                if passes is None:
+                    passes = _gate_passes(value, matchers, cache)
+                if not passes:
+                    break
+            else:
+                try:
+                    rule.offer(event, seq)
+                except Exception as exc:  # noqa: BLE001 - as above
+                    self._note_error(rule, seq, exc)
+
+    def _note_error(self, rule: CompiledRule, seq: int, exc: Exception) -> None:
+        """Count an event a rule's predicate choked on (reported by the backend, never raised)."""
+        count = self.errors.get(rule.rule.rule_id, (0, ""))[0]
+        self.errors[rule.rule.rule_id] = (count + 1, f"rule {rule.rule.name!r}: event #{seq} could not be evaluated ({exc!r})")
 
     def finish(self, anomalies: list[Finding] | None = None) -> list[Finding]:
         """All alerts, rule by rule, after Kibana's per-execution logic."""
@@ -149,3 +176,26 @@ class RuleEngine:
             if isinstance(rule, MachineLearningRule):
                 ids.update(rule.rule.machine_learning_job_id)
         return ids
+
+
+def _any_matches(values: object, matchers: tuple) -> bool:
+    """Whether any of a field's values (one value or a tuple) meets any matcher, compared as indexed:
+    a number or boolean as its keyword text, as the predicate compares it."""
+    if not isinstance(values, tuple):
+        values = (values,)
+    texts = [v if v.__class__ is str else keyword_str(v) for v in values if v is not None]
+    return any(m(t) for t in texts for m in matchers)
+
+
+def _gate_passes(value: object, matchers: tuple, cache: dict) -> bool:
+    """A gate's answer for one field value (``None``: missing, never passes); string answers are cached."""
+    if value is None:
+        return False
+    if value.__class__ is list:
+        return _any_matches(tuple(value), matchers)
+    passes = _any_matches(value, matchers)
+    if value.__class__ is str:
+        if len(cache) > 100_000:  # unbounded distinct values: keep memory flat
+            cache.clear()
+        cache[value] = passes
+    return passes
