@@ -12,6 +12,7 @@ import random
 import pytest
 
 from ctdetect.engine.anomaly import trend
+from ctdetect.engine.anomaly.multibucket import GEOMETRIC_WEIGHT, WINDOW, MultiBucketMean
 from ctdetect.engine.anomaly.priors import INTEGER_JITTER, LOG_MAX_BAYES_FACTOR, VARIANCE_MISMATCH, OneOfNPrior
 from ctdetect.engine.anomaly.trend import MIN_MODEL_WEIGHT, MODEL_WEIGHTS, TIME_SCALES, Regression, TrendComponent
 
@@ -121,3 +122,45 @@ def test_prior_add_equals_plain(integer: bool, seed: int) -> None:
         fast.age(alpha)
         plain.age(alpha)
         assert fast.to_state() == plain.to_state()
+
+
+def _plain_mb_value(mb: MultiBucketMean) -> tuple[float, float] | None:
+    """``MultiBucketMean.value`` with ``0.9 ** age`` computed per entry, twice."""
+    if 4 * len(mb.window) < 3 * WINDOW:
+        return None
+    latest = mb.window[-1][0]
+    num = den = cnt = 0.0
+    for b, r, w in mb.window:
+        g = GEOMETRIC_WEIGHT ** (latest - b)
+        num += g * w * r
+        den += g * w
+        cnt += g * w
+    if den <= 0.0:
+        return None
+    return num / den, cnt / sum(GEOMETRIC_WEIGHT ** (latest - b) for b, _, _ in mb.window)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_multibucket_power_table_equals_pow(seed: int) -> None:
+    rng = random.Random(seed)
+    mb = MultiBucketMean()
+    bucket = 0
+    for _ in range(300):
+        bucket += rng.choice([1, 1, 1, 2, 5])
+        mb.add(bucket, rng.uniform(-20.0, 200.0), rng.choice([1.0, 0.3, 1e-6]))
+        assert mb.value() == _plain_mb_value(mb)
+    mb.window.append([bucket - 3, 1.5, 1.0])  # out of order: an age outside the table
+    assert mb.value() == _plain_mb_value(mb)
+
+
+@pytest.mark.parametrize("integer", [True, False])
+@pytest.mark.parametrize("seed", range(3))
+def test_low_high_in_one_pass_equals_each_side(integer: bool, seed: int) -> None:
+    rng = random.Random(seed)
+    prior = OneOfNPrior(integer)
+    for k in range(300):
+        x = float(rng.randrange(0, 20)) if k < 100 or integer and k % 2 else rng.uniform(-3.0, 25.0)
+        prior.add(x, rng.choice([1.0, 0.4]))
+        prior.age(math.exp(-0.001))
+        for probe in (x, x + 3.0, x - 7.5, 0.0, 1e3):
+            assert prior.probabilities_low_high(probe) == (prior.probability(probe, "low"), prior.probability(probe, "high"))

@@ -618,6 +618,20 @@ class OneOfNPrior:
             p += w * sided(m.cdf(y), m.sf(y), side)
         return min(max(p, 0.0), 1.0)
 
+    def probabilities_low_high(self, x: float) -> tuple[float, float]:
+        """``(probability(x, "low"), probability(x, "high"))`` in one pass: each component's
+        c.d.f. and survival function are computed once for both sides (a two-sided series
+        scores its multi-bucket feature on both), each side summed in the same order."""
+        if not self.informative():
+            return 1.0, 1.0
+        lo = hi = 0.0
+        for m, w in self._active():
+            y = self._read(m, x)
+            c, s = m.cdf(y), m.sf(y)
+            lo += w * sided(c, s, "low")
+            hi += w * sided(c, s, "high")
+        return min(max(lo, 0.0), 1.0), min(max(hi, 0.0), 1.0)
+
     def one_tail(self, x: float) -> float:
         """The smaller one-tailed probability of ``x`` (for ml-cpp's outlier weights)."""
         if not self.informative():
