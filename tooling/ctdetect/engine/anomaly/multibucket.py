@@ -24,6 +24,14 @@ MAX_IMPACT = 5.0
 SMALLEST_PROBABILITY = 2.2250738585072014e-308
 
 
+_POWERS = tuple(GEOMETRIC_WEIGHT**k for k in range(WINDOW))  # the same floats ``**`` gives
+
+
+def _geometric(age: int) -> float:
+    """``0.9 ** age``, from a table for the ages a window holds (every series, every bucket)."""
+    return _POWERS[age] if type(age) is int and 0 <= age < WINDOW else GEOMETRIC_WEIGHT**age
+
+
 class MultiBucketMean:
     """The sliding window of one series: ``[bucket_index, residual, weight]`` entries."""
 
@@ -48,14 +56,14 @@ class MultiBucketMean:
             return None
         latest = self.window[-1][0]
         num = den = cnt = 0.0
-        for b, r, w in self.window:
-            g = GEOMETRIC_WEIGHT ** (latest - b)
+        gs = [_geometric(latest - b) for b, _, _ in self.window]
+        for g, (_b, r, w) in zip(gs, self.window):
             num += g * w * r
             den += g * w
             cnt += g * w
         if den <= 0.0:
             return None
-        return num / den, cnt / sum(GEOMETRIC_WEIGHT ** (latest - b) for b, _, _ in self.window)
+        return num / den, cnt / sum(gs)
 
     def correlation(self) -> float:
         r = GEOMETRIC_WEIGHT * GEOMETRIC_WEIGHT

@@ -49,6 +49,7 @@ OFFSET_MARGIN = 0.2
 MIN_GAMMA_SAMPLES = 3.5
 INTEGER_JITTER = 1.0 / 12.0  # variance of a uniform over the unit interval an integer stands for
 TINY = 1e-300
+_NEG_INF = -math.inf  # a module constant: compared in every loop over the components
 
 
 @lru_cache(maxsize=1)
@@ -496,7 +497,7 @@ class OneOfNPrior:
     def informative(self) -> bool:
         # a plain loop: this runs several times per series and bucket
         for m, lw in zip(self.models, self.log_weights):
-            if lw > -math.inf and not m.informative():
+            if lw > _NEG_INF and not m.informative():
                 return False
         return True
 
@@ -512,7 +513,7 @@ class OneOfNPrior:
         out = []
         total = 0.0
         for m, lw in zip(self.models, self.log_weights):
-            if lw == -math.inf:
+            if lw == _NEG_INF:
                 continue
             w = math.exp(lw - best)
             total += w
@@ -530,22 +531,29 @@ class OneOfNPrior:
                 m.refit(self.mean, self.sample_variance(), self.n, self.offset)
 
     def add(self, x: float, w: float) -> None:
-        """Learn value ``x`` with count weight ``w``."""
+        """Learn value ``x`` with count weight ``w``.
+
+        Runs twice per series and bucket, so names are looked up once and ``_read`` is
+        inlined (``xr``: where a continuous component reads ``x``); the arithmetic and its
+        order are those of the plain form, ``tests/anomaly/test_anomaly_fastpaths.py``."""
         if w <= 0.0:
             return
-        if self.integer and (x != math.floor(x)) and self.log_weights[3] > -math.inf:
-            self.log_weights[3] = -math.inf  # no longer counts: the Poisson drops out
+        log_weights = self.log_weights
+        integer = self.integer
+        if integer and (x != math.floor(x)) and log_weights[3] > _NEG_INF:
+            log_weights[3] = _NEG_INF  # no longer counts: the Poisson drops out
         self._adjust_offset(x)
         was_informative = self.informative()
+        models = self.models
+        xr = x + 0.5 if integer else x
         logls: list[float | None] = []
-        best_ratio = -math.inf
-        for m, lw in zip(self.models, self.log_weights):
-            if lw == -math.inf or not was_informative:
+        best_ratio = _NEG_INF
+        for m, lw in zip(models, log_weights):
+            if lw == _NEG_INF or not was_informative:
                 logls.append(None)
                 continue
-            y = self._read(m, x)
-            ll = m.logpdf(y)
-            mode_ll = m.logpdf(self._read(m, m.mode()) if m.integer_only else m.mode())
+            ll = m.logpdf(x if m.integer_only else xr)
+            mode_ll = m.logpdf(m.mode())  # a count model reads its mode as it is: _read is the identity there
             best_ratio = max(best_ratio, ll - max(mode_ll, ll))
             logls.append(w * ll)
         # the data's decayed moments, before the components learn x
@@ -553,10 +561,10 @@ class OneOfNPrior:
         d = x - self.mean
         self.mean += w * d / self.n
         self.m2 += w * d * (x - self.mean)
-        jitter = INTEGER_JITTER if self.integer else 0.0
-        for m, lw in zip(self.models, self.log_weights):
-            if lw > -math.inf:
-                m.add(self._read(m, x), w, jitter)
+        jitter = INTEGER_JITTER if integer else 0.0
+        for m, lw in zip(models, log_weights):
+            if lw > _NEG_INF:
+                m.add(x if m.integer_only else xr, w, jitter)
         if not was_informative:
             return
         scored = [ll for ll in logls if ll is not None]
@@ -564,14 +572,14 @@ class OneOfNPrior:
             return
         floor = max(scored) - (w * LOG_MAX_BAYES_FACTOR + best_ratio)
         var = self.sample_variance()
-        for i, (m, ll) in enumerate(zip(self.models, logls)):
+        for i, (m, ll) in enumerate(zip(models, logls)):
             if ll is None:
                 continue
             mv = m.variance()
             penalty = -w * LOG_MAX_BAYES_FACTOR * max(1.0 - VARIANCE_MISMATCH * var / mv, 0.0) if mv > 0 else 0.0
-            self.log_weights[i] += max(ll, floor) + penalty
-        top = max(self.log_weights)
-        self.log_weights = [lw - top if lw > -math.inf else lw for lw in self.log_weights]
+            log_weights[i] += max(ll, floor) + penalty
+        top = max(log_weights)
+        self.log_weights = [lw - top if lw > _NEG_INF else lw for lw in log_weights]
 
     def shift(self, delta: float) -> None:
         """Move the learnt distribution by ``delta``: the decomposition has taken over
@@ -595,7 +603,7 @@ class OneOfNPrior:
         """Decay by ``alpha = e^−decayRate·t``."""
         for m in self.models:
             m.age(alpha)
-        self.log_weights = [alpha * lw if lw > -math.inf else lw for lw in self.log_weights]
+        self.log_weights = [alpha * lw if lw > _NEG_INF else lw for lw in self.log_weights]
         self.n *= alpha
         self.m2 *= alpha
 
@@ -609,6 +617,20 @@ class OneOfNPrior:
             y = self._read(m, x)
             p += w * sided(m.cdf(y), m.sf(y), side)
         return min(max(p, 0.0), 1.0)
+
+    def probabilities_low_high(self, x: float) -> tuple[float, float]:
+        """``(probability(x, "low"), probability(x, "high"))`` in one pass: each component's
+        c.d.f. and survival function are computed once for both sides (a two-sided series
+        scores its multi-bucket feature on both), each side summed in the same order."""
+        if not self.informative():
+            return 1.0, 1.0
+        lo = hi = 0.0
+        for m, w in self._active():
+            y = self._read(m, x)
+            c, s = m.cdf(y), m.sf(y)
+            lo += w * sided(c, s, "low")
+            hi += w * sided(c, s, "high")
+        return min(max(lo, 0.0), 1.0), min(max(hi, 0.0), 1.0)
 
     def one_tail(self, x: float) -> float:
         """The smaller one-tailed probability of ``x`` (for ml-cpp's outlier weights)."""

@@ -397,8 +397,10 @@ class CountSeries:
         p_multi: float | None = None
         p = p_single
         if feature is not None and self.mb_prior.informative():
-            sides = ("low", "high") if side == "two" else (side,)
-            p_multi = min(self.mb_prior.probability(feature[0], s) for s in sides)
+            if side == "two":
+                p_multi = min(self.mb_prior.probabilities_low_high(feature[0]))
+            else:
+                p_multi = self.mb_prior.probability(feature[0], side)
             p = joint_probability([p_single, p_multi], correlation=self.mb.correlation())
         error = residual - self.prior.mean_value()
         self.anomaly.sample(bucket, error, p_single, p)
