@@ -20,6 +20,11 @@ model with more parameters gains nothing from fitting noise:
 - trading days: the same, over days of the same kind (weekday or weekend);
 - weekly: the same hour of the other week.
 
+Each hypothesis is fitted robustly first, as ml-cpp's test fits it
+(``CSignal::fitSeasonalComponentsRobust``): the values its fit explains worst lose weight
+(``robust.outlier_weights``), and a richer hypothesis is judged against the simpler one
+with the weights of its own robust fit, so a burst that does not recur decides nothing.
+
 The daily period is found when its error variance is at most 0.7 of none's (in a window
 of two days or more); the trading-day split, in a window of two weeks, when its error
 variance is at most 0.7 of the daily hypothesis' (the 30 % gain our profiles must show),
@@ -38,6 +43,8 @@ from __future__ import annotations
 
 from array import array
 from typing import Any, Callable, NamedTuple
+
+from ctdetect.engine.anomaly.robust import outlier_weights
 
 DAY_MS = 86400 * 1000
 WEEK_MS = 7 * DAY_MS
@@ -61,21 +68,42 @@ class SeasonalFinding(NamedTuple):
     seasonal: dict[int, float] = {}  # slot of the week -> its (detrended) mean: daily mean plus weekly offset
 
 
-def _loo(points: list[tuple[int, float]], key_of: Callable[[int], Any]) -> float:
-    """Mean squared error of predicting each point by the mean of the other points of its group."""
+def _group_sums(points: list[tuple[int, float]], weights: list[float], key_of: Callable[[int], Any]) -> dict[Any, list[float]]:
+    """Per group: [weighted sum of values, sum of weights, number of values]."""
     groups: dict[Any, list[float]] = {}
-    for k, v in points:
-        g = groups.setdefault(key_of(k), [0.0, 0.0])
-        g[0] += v
-        g[1] += 1.0
+    for (k, v), w in zip(points, weights):
+        g = groups.get(key_of(k))
+        if g is None:
+            groups[key_of(k)] = [w * v, w, 1.0]
+        else:
+            g[0] += w * v
+            g[1] += w
+            g[2] += 1.0
+    return groups
+
+
+def _loo(points: list[tuple[int, float]], key_of: Callable[[int], Any], weights: list[float] | None = None) -> float:
+    """Weighted mean squared error of predicting each point by the weighted mean of the
+    other points of its group (weights: all 1 unless given)."""
+    if weights is None:
+        weights = [1.0] * len(points)
+    groups = _group_sums(points, weights, key_of)
     total = n = 0.0
-    for k, v in points:
+    for (k, v), w in zip(points, weights):
         g = groups[key_of(k)]
-        if g[1] < 2.0:
+        if g[2] < 2.0:
             continue
-        total += (v - (g[0] - v) / (g[1] - 1.0)) ** 2
-        n += 1.0
+        total += w * (v - (g[0] - w * v) / (g[1] - w)) ** 2
+        n += w
     return total / n if n else 0.0
+
+
+def _robust_weights(points: list[tuple[int, float]], key_of: Callable[[int], Any]) -> list[float]:
+    """The points' weights after the hypothesis ``key_of`` is fitted (its group means) and
+    its outliers reweighted (``robust.outlier_weights``), as ml-cpp fits each hypothesis
+    robustly before it judges it."""
+    groups = _group_sums(points, [1.0] * len(points), key_of)
+    return outlier_weights([v for _, v in points], [groups[key_of(k)][0] / groups[key_of(k)][1] for k, _ in points])
 
 
 def _detrended(points: list[tuple[int, float]]) -> list[tuple[int, float]]:
@@ -101,23 +129,34 @@ def find_seasonality(points: list[tuple[int, float]], slot_ms: int, slots: int) 
         return (k // per_day) % 7 in WEEKEND_DAYS
 
     points = _detrended(points)
-    flat = _loo(points, lambda k: 0)
-    daily_err = _loo(points, lambda k: k % per_day)
+    by_hour = lambda k: k % per_day  # noqa: E731
+    daily_w = _robust_weights(points, by_hour)
+    flat = _loo(points, lambda k: 0, daily_w)
+    daily_err = _loo(points, by_hour, daily_w)
     daily = slots >= 2 * per_day and flat > 0.0 and daily_err <= (1.0 - GAIN) * flat
     if slots < WINDOW_WEEKS * per_week or daily_err <= 0.0:
         return none._replace(daily=daily)
-    partition = _loo(points, lambda k: (weekend(k), k % per_day))
-    weekly = _loo(points, lambda k: k % per_week)
+    by_kind = lambda k: (weekend(k), k % per_day)  # noqa: E731
+    by_week = lambda k: k % per_week  # noqa: E731
+    # each richer hypothesis is judged against the simpler one on the weights of its own robust fit
+    partition_w = _robust_weights(points, by_kind)
+    weekly_w = _robust_weights(points, by_week)
+    partition = _loo(points, by_kind, weekly_w)
+    weekly = _loo(points, by_week, weekly_w)
     # the simpler hypothesis unless the richer one shows the same gain over it
-    kind, err = ("weekly", weekly) if weekly <= (1.0 - GAIN) * partition else ("partition", partition)
-    if err > (1.0 - GAIN) * daily_err:
+    if weekly <= (1.0 - GAIN) * partition:
+        kind, err, weights = "weekly", weekly, weekly_w
+    else:
+        kind, err, weights = "partition", _loo(points, by_kind, partition_w), partition_w
+    base = _loo(points, by_hour, weights)
+    if err > (1.0 - GAIN) * base:
         return none._replace(daily=daily)
     sums: dict[Any, list[float]] = {}
-    for k, v in points:
+    for (k, v), w in zip(points, weights):
         for key in (("d", k % per_day), ("w", (weekend(k), k % per_day) if kind == "partition" else k % per_week)):
             acc = sums.setdefault(key, [0.0, 0.0])
-            acc[0] += v
-            acc[1] += 1.0
+            acc[0] += w * v
+            acc[1] += w
     first = points[0][0]
     offsets: dict[int, float] = {}
     seasonal: dict[int, float] = {}
@@ -129,7 +168,7 @@ def find_seasonality(points: list[tuple[int, float]], slot_ms: int, slots: int) 
         if wk and dk:
             offsets[s] = wk[0] / wk[1] - dk[0] / dk[1]
             seasonal[s] = wk[0] / wk[1]
-    return SeasonalFinding(daily, kind, offsets, err, daily_err, float(len(points)), seasonal)
+    return SeasonalFinding(daily, kind, offsets, err, base, float(len(points)), seasonal)
 
 
 class SeasonalityWindow:
