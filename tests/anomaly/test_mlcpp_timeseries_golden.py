@@ -142,8 +142,11 @@ def test_prediction_error_within_mlcpp_bound(record_property, name: str, measure
     _check_prediction_error(record_property, name, measure)
 
 
-@pytest.mark.xfail(strict=True, reason="no weekly shape before two weeks of data (the weeks before miss their weekends), and "
-                   "some largest errors at spikes our slot means do not hold (see bench/golden_table.py)")
+@pytest.mark.xfail(strict=True, reason="diurnal: the first counted week is predicted from the weekly shape seeded days before "
+                   "(its one-off low Monday and a high last day count in full); thirty_minute_samples: a daily spike that moves by "
+                   "half an hour (a Saturday at 05:00 after 04:00) falls in a slot our profiles, at the bucket's resolution, hold "
+                   "nothing in, where ml-cpp's seasonal components have 36 adaptive buckets with interpolation "
+                   "(see bench/golden_table.py)")
 @pytest.mark.parametrize("name,measure", GAPS, ids=[f"{n.split('.')[0]}-{m}" for n, m in GAPS])
 def test_prediction_error_beyond_mlcpp_bound(record_property, name: str, measure: str) -> None:
     _check_prediction_error(record_property, name, measure)
