@@ -128,16 +128,22 @@ def find_seasonality(points: list[tuple[int, float]], slot_ms: int, slots: int) 
     def weekend(k: int) -> bool:
         return (k // per_day) % 7 in WEEKEND_DAYS
 
+    def by_hour(k: int) -> int:
+        return k % per_day
+
+    def by_kind(k: int) -> tuple[bool, int]:
+        return weekend(k), k % per_day
+
+    def by_week(k: int) -> int:
+        return k % per_week
+
     points = _detrended(points)
-    by_hour = lambda k: k % per_day  # noqa: E731
     daily_w = _robust_weights(points, by_hour)
     flat = _loo(points, lambda k: 0, daily_w)
     daily_err = _loo(points, by_hour, daily_w)
     daily = slots >= 2 * per_day and flat > 0.0 and daily_err <= (1.0 - GAIN) * flat
     if slots < WINDOW_WEEKS * per_week or daily_err <= 0.0:
         return none._replace(daily=daily)
-    by_kind = lambda k: (weekend(k), k % per_day)  # noqa: E731
-    by_week = lambda k: k % per_week  # noqa: E731
     # each richer hypothesis is judged against the simpler one on the weights of its own robust fit
     partition_w = _robust_weights(points, by_kind)
     weekly_w = _robust_weights(points, by_week)
