@@ -42,7 +42,7 @@ multiple resolutions and its test of already modelled components.
 from __future__ import annotations
 
 from array import array
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 from ctdetect.engine.anomaly.robust import outlier_weights
 
@@ -68,13 +68,13 @@ class SeasonalFinding(NamedTuple):
     seasonal: dict[int, float] = {}  # slot of the week -> its (detrended) mean: daily mean plus weekly offset
 
 
-def _group_sums(points: list[tuple[int, float]], weights: list[float], key_of: Callable[[int], Any]) -> dict[Any, list[float]]:
+def _group_sums(values: list[float], keys: list[Any], weights: list[float]) -> dict[Any, list[float]]:
     """Per group: [weighted sum of values, sum of weights, number of values]."""
     groups: dict[Any, list[float]] = {}
-    for (k, v), w in zip(points, weights):
-        g = groups.get(key_of(k))
+    for v, key, w in zip(values, keys, weights):
+        g = groups.get(key)
         if g is None:
-            groups[key_of(k)] = [w * v, w, 1.0]
+            groups[key] = [w * v, w, 1.0]
         else:
             g[0] += w * v
             g[1] += w
@@ -82,15 +82,13 @@ def _group_sums(points: list[tuple[int, float]], weights: list[float], key_of: C
     return groups
 
 
-def _loo(points: list[tuple[int, float]], key_of: Callable[[int], Any], weights: list[float] | None = None) -> float:
-    """Weighted mean squared error of predicting each point by the weighted mean of the
-    other points of its group (weights: all 1 unless given)."""
-    if weights is None:
-        weights = [1.0] * len(points)
-    groups = _group_sums(points, weights, key_of)
+def _loo(values: list[float], keys: list[Any], weights: list[float]) -> float:
+    """Weighted mean squared error of predicting each value by the weighted mean of the
+    other values of its group (``keys``: each value's group)."""
+    groups = _group_sums(values, keys, weights)
     total = n = 0.0
-    for (k, v), w in zip(points, weights):
-        g = groups[key_of(k)]
+    for v, key, w in zip(values, keys, weights):
+        g = groups[key]
         if g[2] < 2.0:
             continue
         total += w * (v - (g[0] - w * v) / (g[1] - w)) ** 2
@@ -98,12 +96,13 @@ def _loo(points: list[tuple[int, float]], key_of: Callable[[int], Any], weights:
     return total / n if n else 0.0
 
 
-def _robust_weights(points: list[tuple[int, float]], key_of: Callable[[int], Any]) -> list[float]:
-    """The points' weights after the hypothesis ``key_of`` is fitted (its group means) and
+def _robust_weights(values: list[float], keys: list[Any]) -> list[float]:
+    """The values' weights after the hypothesis ``keys`` is fitted (its group means) and
     its outliers reweighted (``robust.outlier_weights``), as ml-cpp fits each hypothesis
     robustly before it judges it."""
-    groups = _group_sums(points, [1.0] * len(points), key_of)
-    return outlier_weights([v for _, v in points], [groups[key_of(k)][0] / groups[key_of(k)][1] for k, _ in points])
+    groups = _group_sums(values, keys, [1.0] * len(values))
+    means = {key: g[0] / g[1] for key, g in groups.items()}
+    return outlier_weights(values, [means[key] for key in keys])
 
 
 def _detrended(points: list[tuple[int, float]]) -> list[tuple[int, float]]:
@@ -128,33 +127,28 @@ def find_seasonality(points: list[tuple[int, float]], slot_ms: int, slots: int) 
     def weekend(k: int) -> bool:
         return (k // per_day) % 7 in WEEKEND_DAYS
 
-    def by_hour(k: int) -> int:
-        return k % per_day
-
-    def by_kind(k: int) -> tuple[bool, int]:
-        return weekend(k), k % per_day
-
-    def by_week(k: int) -> int:
-        return k % per_week
-
     points = _detrended(points)
-    daily_w = _robust_weights(points, by_hour)
-    flat = _loo(points, lambda k: 0, daily_w)
-    daily_err = _loo(points, by_hour, daily_w)
+    values = [v for _, v in points]
+    by_hour = [k % per_day for k, _ in points]
+    daily_w = _robust_weights(values, by_hour)
+    flat = _loo(values, [0] * len(values), daily_w)
+    daily_err = _loo(values, by_hour, daily_w)
     daily = slots >= 2 * per_day and flat > 0.0 and daily_err <= (1.0 - GAIN) * flat
     if slots < WINDOW_WEEKS * per_week or daily_err <= 0.0:
         return none._replace(daily=daily)
+    by_kind = [(weekend(k), k % per_day) for k, _ in points]
+    by_week = [k % per_week for k, _ in points]
     # each richer hypothesis is judged against the simpler one on the weights of its own robust fit
-    partition_w = _robust_weights(points, by_kind)
-    weekly_w = _robust_weights(points, by_week)
-    partition = _loo(points, by_kind, weekly_w)
-    weekly = _loo(points, by_week, weekly_w)
+    partition_w = _robust_weights(values, by_kind)
+    weekly_w = _robust_weights(values, by_week)
+    partition = _loo(values, by_kind, weekly_w)
+    weekly = _loo(values, by_week, weekly_w)
     # the simpler hypothesis unless the richer one shows the same gain over it
     if weekly <= (1.0 - GAIN) * partition:
         kind, err, weights = "weekly", weekly, weekly_w
     else:
-        kind, err, weights = "partition", _loo(points, by_kind, partition_w), partition_w
-    base = _loo(points, by_hour, weights)
+        kind, err, weights = "partition", _loo(values, by_kind, partition_w), partition_w
+    base = _loo(values, by_hour, weights)
     if err > (1.0 - GAIN) * base:
         return none._replace(daily=daily)
     sums: dict[Any, list[float]] = {}
