@@ -20,6 +20,11 @@ model with more parameters gains nothing from fitting noise:
 - trading days: the same, over days of the same kind (weekday or weekend);
 - weekly: the same hour of the other week.
 
+Each hypothesis is fitted robustly first, as ml-cpp's test fits it
+(``CSignal::fitSeasonalComponentsRobust``): the values its fit explains worst lose weight
+(``robust.outlier_weights``), and a richer hypothesis is judged against the simpler one
+with the weights of its own robust fit, so a burst that does not recur decides nothing.
+
 The daily period is found when its error variance is at most 0.7 of none's (in a window
 of two days or more); the trading-day split, in a window of two weeks, when its error
 variance is at most 0.7 of the daily hypothesis' (the 30 % gain our profiles must show),
@@ -37,7 +42,9 @@ multiple resolutions and its test of already modelled components.
 from __future__ import annotations
 
 from array import array
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
+
+from ctdetect.engine.anomaly.robust import outlier_weights
 
 DAY_MS = 86400 * 1000
 WEEK_MS = 7 * DAY_MS
@@ -61,21 +68,41 @@ class SeasonalFinding(NamedTuple):
     seasonal: dict[int, float] = {}  # slot of the week -> its (detrended) mean: daily mean plus weekly offset
 
 
-def _loo(points: list[tuple[int, float]], key_of: Callable[[int], Any]) -> float:
-    """Mean squared error of predicting each point by the mean of the other points of its group."""
+def _group_sums(values: list[float], keys: list[Any], weights: list[float]) -> dict[Any, list[float]]:
+    """Per group: [weighted sum of values, sum of weights, number of values]."""
     groups: dict[Any, list[float]] = {}
-    for k, v in points:
-        g = groups.setdefault(key_of(k), [0.0, 0.0])
-        g[0] += v
-        g[1] += 1.0
+    for v, key, w in zip(values, keys, weights):
+        g = groups.get(key)
+        if g is None:
+            groups[key] = [w * v, w, 1.0]
+        else:
+            g[0] += w * v
+            g[1] += w
+            g[2] += 1.0
+    return groups
+
+
+def _loo(values: list[float], keys: list[Any], weights: list[float]) -> float:
+    """Weighted mean squared error of predicting each value by the weighted mean of the
+    other values of its group (``keys``: each value's group)."""
+    groups = _group_sums(values, keys, weights)
     total = n = 0.0
-    for k, v in points:
-        g = groups[key_of(k)]
-        if g[1] < 2.0:
+    for v, key, w in zip(values, keys, weights):
+        g = groups[key]
+        if g[2] < 2.0:
             continue
-        total += (v - (g[0] - v) / (g[1] - 1.0)) ** 2
-        n += 1.0
+        total += w * (v - (g[0] - w * v) / (g[1] - w)) ** 2
+        n += w
     return total / n if n else 0.0
+
+
+def _robust_weights(values: list[float], keys: list[Any]) -> list[float]:
+    """The values' weights after the hypothesis ``keys`` is fitted (its group means) and
+    its outliers reweighted (``robust.outlier_weights``), as ml-cpp fits each hypothesis
+    robustly before it judges it."""
+    groups = _group_sums(values, keys, [1.0] * len(values))
+    means = {key: g[0] / g[1] for key, g in groups.items()}
+    return outlier_weights(values, [means[key] for key in keys])
 
 
 def _detrended(points: list[tuple[int, float]]) -> list[tuple[int, float]]:
@@ -101,23 +128,35 @@ def find_seasonality(points: list[tuple[int, float]], slot_ms: int, slots: int) 
         return (k // per_day) % 7 in WEEKEND_DAYS
 
     points = _detrended(points)
-    flat = _loo(points, lambda k: 0)
-    daily_err = _loo(points, lambda k: k % per_day)
+    values = [v for _, v in points]
+    by_hour = [k % per_day for k, _ in points]
+    daily_w = _robust_weights(values, by_hour)
+    flat = _loo(values, [0] * len(values), daily_w)
+    daily_err = _loo(values, by_hour, daily_w)
     daily = slots >= 2 * per_day and flat > 0.0 and daily_err <= (1.0 - GAIN) * flat
     if slots < WINDOW_WEEKS * per_week or daily_err <= 0.0:
         return none._replace(daily=daily)
-    partition = _loo(points, lambda k: (weekend(k), k % per_day))
-    weekly = _loo(points, lambda k: k % per_week)
+    by_kind = [(weekend(k), k % per_day) for k, _ in points]
+    by_week = [k % per_week for k, _ in points]
+    # each richer hypothesis is judged against the simpler one on the weights of its own robust fit
+    partition_w = _robust_weights(values, by_kind)
+    weekly_w = _robust_weights(values, by_week)
+    partition = _loo(values, by_kind, weekly_w)
+    weekly = _loo(values, by_week, weekly_w)
     # the simpler hypothesis unless the richer one shows the same gain over it
-    kind, err = ("weekly", weekly) if weekly <= (1.0 - GAIN) * partition else ("partition", partition)
-    if err > (1.0 - GAIN) * daily_err:
+    if weekly <= (1.0 - GAIN) * partition:
+        kind, err, weights = "weekly", weekly, weekly_w
+    else:
+        kind, err, weights = "partition", _loo(values, by_kind, partition_w), partition_w
+    base = _loo(values, by_hour, weights)
+    if err > (1.0 - GAIN) * base:
         return none._replace(daily=daily)
     sums: dict[Any, list[float]] = {}
-    for k, v in points:
+    for (k, v), w in zip(points, weights):
         for key in (("d", k % per_day), ("w", (weekend(k), k % per_day) if kind == "partition" else k % per_week)):
             acc = sums.setdefault(key, [0.0, 0.0])
-            acc[0] += v
-            acc[1] += 1.0
+            acc[0] += w * v
+            acc[1] += w
     first = points[0][0]
     offsets: dict[int, float] = {}
     seasonal: dict[int, float] = {}
@@ -129,7 +168,7 @@ def find_seasonality(points: list[tuple[int, float]], slot_ms: int, slots: int) 
         if wk and dk:
             offsets[s] = wk[0] / wk[1] - dk[0] / dk[1]
             seasonal[s] = wk[0] / wk[1]
-    return SeasonalFinding(daily, kind, offsets, err, daily_err, float(len(points)), seasonal)
+    return SeasonalFinding(daily, kind, offsets, err, base, float(len(points)), seasonal)
 
 
 class SeasonalityWindow:

@@ -7,8 +7,10 @@ words, one per series:
   ``CTrendComponent``), ageing at the decomposition's decay rate per day
   ``min(48·λ / min(1, span/1800) / max(span/(24·1800), 1), 0.1)``, and daily (from 3 days
   of data) and weekly (from 3 weeks) profiles learnt on the detrended values. Each value
-  is split as ml-cpp splits it: the trend learns its prediction plus ``1/(1 + profiles in
-  use)`` of the error. A profile is used while it removes at least 30 % of the error
+  is split as ml-cpp splits it: the trend learns its prediction plus the share
+  ``1 / max((1 + profiles in use) / gain, 1)`` of the error, the gain ml-cpp's gain
+  controller's (``gain``: 3, so the whole error, unless the profiles' summed amplitude
+  grows; the profiles learn at their own rate). A profile is used while it removes at least 30 % of the error
   variance, measured out of sample over its last two periods; once a day, while no weekly
   profile is in use, the last two weeks are tested for a weekly shape
   (``seasonality``: the weekday/weekend split or the weekly period, our counterpart of
@@ -43,6 +45,7 @@ import math
 from typing import Any, NamedTuple
 
 from ctdetect.engine.anomaly.anomaly_model import LARGEST_ANOMALY_P, AnomalyModel
+from ctdetect.engine.anomaly.gain import GainController
 from ctdetect.engine.anomaly.multibucket import MultiBucketMean
 from ctdetect.engine.anomaly.priors import OneOfNPrior
 from ctdetect.engine.anomaly.stats import joint_probability
@@ -172,6 +175,7 @@ class CountSeries:
     __slots__ = (
         "trend", "using_trend", "err_with", "err_without", "first_ms", "last_ms",
         "present_buckets", "buckets", "daily", "weekly", "window", "weekly_kind", "prior", "mb", "mb_prior", "anomaly", "last_residual",
+        "gain",
     )
 
     def __init__(self, first_ms: int, integer: bool = True) -> None:
@@ -193,6 +197,7 @@ class CountSeries:
         self.mb_prior = OneOfNPrior(integer)  # ml-cpp gives the feature model the data's type
         self.anomaly = AnomalyModel()
         self.last_residual: float | None = None  # of the last bucket, for influence
+        self.gain = GainController()  # the share of each error the components learn
 
     # ------------------------------------------------------------------ decomposition
     def _seasonal(self, t_ms: int) -> tuple[float, int]:
@@ -257,10 +262,11 @@ class CountSeries:
         self.err_with[2] *= factor
         self.err_without[0] *= factor
         self.err_without[2] *= factor
+        self.gain.age(factor)
 
     def _update_components(self, x: float, t_ms: int, w: float, w_raw: float, span_s: int, trend_rate: float) -> None:
         """ml-cpp's split of a value between its components: the trend learns its own
-        value plus its share ``1/(1 + profiles in use)`` of the error; each profile learns
+        value plus its share of the error (``gain.GainController.share``); each profile learns
         the value less the trend and the other profile. ``w``: the outlier-weighted sample
         weight, for the trend; ``w_raw``: without the outlier weight, for the profiles,
         which (like ml-cpp's seasonality test over its window of raw values) must learn a
@@ -274,7 +280,9 @@ class CountSeries:
         trend = self.trend
         test_for_trend = (not self.using_trend and trend.first_s is not None and trend.last_s is not None
                           and trend.last_s - trend.first_s > 6 * span_s)
-        trend.add(t_s, x0 + error / (m + 1), w)
+        share = self.gain.share(m)
+        predictions = self._predictions(t_ms)
+        trend.add(t_s, x0 + error * share, w)
         if trend.last_s is not None and trend.first_s is not None and trend.last_s > trend.first_s:
             _add_moment(self.err_with, error, w)
             _add_moment(self.err_without, error + x0, w)
@@ -293,11 +301,26 @@ class CountSeries:
             if self.weekly is None:
                 self.weekly = _Profile(WEEK_MS, max(span_s * 1000, 3600 * 1000), span_s * 1000)
             self.weekly.update(t_ms, x - x0 - (self.daily.offset(t_ms) if self.daily and self.daily.useful() else 0.0), w_raw)
+        self.gain.add(t_s, predictions)
         if not self.using_trend and ((test_for_trend and self._trend_significant()) or self._seasonal(t_ms)[1] > 0):
             self._use_trend(t_ms)
         for profile in (self.daily, self.weekly):
             if self.using_trend and profile is not None and profile.useful():
                 trend.shift_level(profile.canonicalise())
+
+    def _predictions(self, t_ms: int) -> list[float]:
+        """The seasonal profiles in use at ``t_ms``, each less its mean (its offset)."""
+        return [p.offset(t_ms) for p in (self.daily, self.weekly) if p is not None and p.useful()]
+
+    def _seed_gain(self, start_ms: int, t_ms: int, span_s: int, trend_rate: float) -> None:
+        """Clear the gain controller and seed it with the profiles' predictions over the
+        window the new components were fitted to, a bucket at a time (ml-cpp reinitialises
+        its gain controller when it adds components)."""
+        self.gain.clear()
+        factor = math.exp(-trend_rate * span_s / 86400.0)
+        for b_ms in range(start_ms, t_ms, span_s * 1000):
+            self.gain.seed(self._predictions(b_ms))
+            self.gain.age(factor)
 
     def _test_window(self, weekly_slot: int, span_s: int, t_ms: int) -> None:
         """Once a day, test the last two weeks for a weekly shape while none is in use, and
@@ -312,6 +335,9 @@ class CountSeries:
                 self.weekly = _Profile(WEEK_MS, weekly_slot, span_s * 1000)
             self.weekly.seed(finding.offsets, finding.var_with, finding.var_without, finding.samples)
             self._refit_trend(finding.seasonal, t_ms)
+            start_ms = max((self.window.latest - self.window.slots + 1) * self.window.slot_ms, self.first_ms)
+            assert self.trend is not None
+            self._seed_gain(start_ms, t_ms, span_s, self.trend.rate)
 
     def _refit_trend(self, seasonal: dict[int, float], t_ms: int) -> None:
         """Fit the trend again to the window's values less the seasonal shape just found
@@ -415,7 +441,7 @@ class CountSeries:
             self.daily.to_state() if self.daily else None,
             self.weekly.to_state() if self.weekly else None,
             self.prior.to_state(), self.mb.to_state(), self.mb_prior.to_state(), self.anomaly.to_state(),
-            self.window.to_state() if self.window else None, self.weekly_kind,
+            self.window.to_state() if self.window else None, self.weekly_kind, self.gain.to_state(),
         ]
 
     @classmethod
@@ -440,6 +466,7 @@ class CountSeries:
             obj.window = SeasonalityWindow(max(span_s * 1000, 3600 * 1000))
             obj.window.load(s[14])
         obj.weekly_kind = s[15]
+        obj.gain = GainController.from_state(s[16])
         return obj
 
 
