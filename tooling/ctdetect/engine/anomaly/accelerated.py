@@ -1,0 +1,27 @@
+"""Which anomaly modules run compiled: the count-series hot path, built by Cython when it can.
+
+The modules named in ``ACCELERATED`` are compiled from their own ``.py`` source, typed by
+the Cython ``.pxd`` file beside each (``setup.py`` builds them; a failed build leaves the
+pure-Python modules, which give the same results). The ``.py`` files stay the one source
+of truth: the compiled module is that code with C-typed attributes and locals, so every
+result is bit-identical (``tests/anomaly/test_compiled_agrees.py`` checks it).
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.machinery import EXTENSION_SUFFIXES
+
+# read by setup.py (ast.literal_eval): keep it a literal tuple of module names
+ACCELERATED = ("priors", "trend", "multibucket", "anomaly_model")
+PACKAGE = "ctdetect.engine.anomaly"
+
+
+def compiled_modules() -> list[str]:
+    """The names in ``ACCELERATED`` whose imported module is a compiled extension."""
+    out = []
+    for name in ACCELERATED:
+        path = getattr(importlib.import_module(f"{PACKAGE}.{name}"), "__file__", "") or ""
+        if path.endswith(tuple(EXTENSION_SUFFIXES)):
+            out.append(name)
+    return out
