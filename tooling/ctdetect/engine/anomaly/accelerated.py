@@ -13,7 +13,7 @@ import importlib
 from importlib.machinery import EXTENSION_SUFFIXES
 
 # read by setup.py (ast.literal_eval): keep it a literal tuple of module names
-ACCELERATED = ("priors", "trend", "multibucket", "anomaly_model")
+ACCELERATED = ("priors", "trend", "multibucket", "anomaly_model", "timeseries")
 PACKAGE = "ctdetect.engine.anomaly"
 
 
