@@ -75,26 +75,36 @@ def _warn(why: object) -> None:
           file=sys.stderr)
 
 
-def accelerated_names() -> tuple[str, ...]:
-    """``ACCELERATED`` from ``accelerated.py``, read without importing the package."""
+def accelerated_names(name: str) -> Any:
+    """A constant of ``accelerated.py`` (``ACCELERATED``, ``SPECIAL``), read without importing the package."""
     tree = ast.parse((ROOT / ANOMALY / "accelerated.py").read_text(encoding="utf-8"))
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "ACCELERATED" for t in node.targets):
-            return tuple(ast.literal_eval(node.value))
-    raise LookupError("ACCELERATED not found in accelerated.py")
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise LookupError(f"{name} not found in accelerated.py")
+
+
+def _extension(name: str, suffix: str) -> Extension:
+    return Extension(f"ctdetect.engine.anomaly.{name}", [str(ANOMALY / f"{name}{suffix}")], extra_compile_args=COMPILE_ARGS)
 
 
 def extensions() -> list[Any]:
-    """The Cython extension modules, or none (with one warning) when Cython cannot run."""
+    """The Cython extension modules, or none (with one warning) when Cython cannot run: the
+    accelerated ``.py`` modules, and ``_cspecial.pyx`` when scipy's ``cython_special`` is at hand."""
     try:
         from Cython.Build import cythonize
 
-        modules = [Extension(f"ctdetect.engine.anomaly.{name}", [str(ANOMALY / f"{name}.py")],
-                             extra_compile_args=COMPILE_ARGS) for name in accelerated_names()]
-        return list(cythonize(modules, compiler_directives=DIRECTIVES, include_path=["tooling"], quiet=True))
+        modules = [_extension(name, ".py") for name in accelerated_names("ACCELERATED")]
+        built = list(cythonize(modules, compiler_directives=DIRECTIVES, include_path=["tooling"], quiet=True))
     except Exception as exc:  # noqa: BLE001 - any failure means: build the pure-Python package
         _warn(exc)
         return []
+    try:
+        special = _extension(accelerated_names("SPECIAL"), ".pyx")
+        built += cythonize([special], compiler_directives=DIRECTIVES, quiet=True)
+    except Exception as exc:  # noqa: BLE001 - no scipy in the build: priors calls the ufuncs
+        _warn(exc)
+    return built
 
 
 class OptionalBuildExt(build_ext):

@@ -17,11 +17,18 @@ ACCELERATED = ("priors", "trend", "multibucket", "anomaly_model", "timeseries")
 PACKAGE = "ctdetect.engine.anomaly"
 
 
+# compiled from its own .pyx: scipy's special functions called as C (priors._special)
+SPECIAL = "_cspecial"
+
+
 def compiled_modules() -> list[str]:
-    """The names in ``ACCELERATED`` whose imported module is a compiled extension."""
+    """The names in ``ACCELERATED`` whose imported module is a compiled extension, and
+    ``SPECIAL`` when ``priors`` calls scipy through it."""
     out = []
     for name in ACCELERATED:
         path = getattr(importlib.import_module(f"{PACKAGE}.{name}"), "__file__", "") or ""
         if path.endswith(tuple(EXTENSION_SUFFIXES)):
             out.append(name)
+    if getattr(importlib.import_module(f"{PACKAGE}.priors")._special(), "__name__", "") == f"{PACKAGE}.{SPECIAL}":
+        out.append(SPECIAL)
     return out
