@@ -72,6 +72,11 @@ cdef class GammaComponent(_Component):
     cdef public double offset, n, s1, s2
     cdef public object _p
 
+    @cython.locals(m=cython.double)
+    cpdef tuple _moments(self)
+    @cython.locals(m=cython.double, v=cython.double, k=cython.double)
+    cpdef tuple _params(self)
+
     @cython.locals(n=cython.double, m=cython.double)
     cpdef bint informative(self)
     @cython.locals(u=cython.double)
@@ -91,6 +96,8 @@ cdef class GammaComponent(_Component):
 
 cdef class PoissonComponent(_Component):
     cdef public double offset, shape, rate
+
+    cpdef tuple _rp(self)
 
     cpdef bint informative(self)
     cpdef add(self, double y, double w, double jitter=*)

@@ -7,6 +7,10 @@ import cython
 cpdef tuple _sym3_eigenvalues(double a, double b, double c, double d, double e, double f)
 
 
+@cython.locals(lo=cython.double, hi=cython.double)
+cpdef bint _condition_ok(tuple eigenvalues)
+
+
 cdef class Regression:
     cdef public double n
     cdef public list s
