@@ -104,23 +104,32 @@ def extensions() -> list[Any]:
         built += cythonize([special], compiler_directives=DIRECTIVES, quiet=True)
     except Exception as exc:  # noqa: BLE001 - no scipy in the build: priors calls the ufuncs
         _warn(exc)
+    for ext in built:
+        ext.optional = True  # setuptools then installs without a module that does not compile
     return built
 
 
 class OptionalBuildExt(build_ext):
-    """``build_ext`` whose failure leaves the pure-Python modules instead of failing the install."""
+    """``build_ext`` whose failure leaves the pure-Python modules instead of failing the
+    install: a module that does not compile stays Python, and one warning line names them."""
 
     def run(self) -> None:
+        self._failed: list[str] = []
+        self._first_error: object = None
         try:
             super().run()
         except Exception as exc:  # noqa: BLE001 - no compiler, missing headers, ...
             _warn(exc)
+            return
+        if self._failed:
+            _warn(f"{', '.join(self._failed)} did not compile ({self._first_error})")
 
     def build_extension(self, ext: Any) -> None:
         try:
             super().build_extension(ext)
-        except Exception as exc:  # noqa: BLE001 - one module failing to compile: that one stays Python
-            _warn(f"{ext.name}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - this module stays Python
+            self._failed.append(ext.name.rsplit(".", 1)[-1])
+            self._first_error = self._first_error or exc
 
 
 setup(cmdclass={"build_py": BuildPyWithContent, "build_ext": OptionalBuildExt}, ext_modules=extensions())
