@@ -123,6 +123,14 @@ def _compiled_or_skip() -> list[str]:
     return compiled
 
 
+def test_compiled_modules_are_built_from_the_current_source() -> None:
+    _compiled_or_skip()
+    from ctdetect.engine.anomaly.accelerated import stale_modules
+
+    stale = stale_modules()
+    assert stale == [], f"compiled {stale} older than their .py/.pxd: rebuild (pip install -e . or python setup.py build_ext --inplace)"
+
+
 def test_compiled_and_pure_python_give_identical_results_and_states() -> None:
     _compiled_or_skip()
     compiled = run_series()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 from importlib.machinery import EXTENSION_SUFFIXES
+from pathlib import Path
 
 # read by setup.py (ast.literal_eval): keep it a literal tuple of module names
 ACCELERATED = ("priors", "trend", "multibucket", "anomaly_model", "timeseries")
@@ -31,4 +32,19 @@ def compiled_modules() -> list[str]:
             out.append(name)
     if getattr(importlib.import_module(f"{PACKAGE}.priors")._special(), "__name__", "") == f"{PACKAGE}.{SPECIAL}":
         out.append(SPECIAL)
+    return out
+
+
+def stale_modules() -> list[str]:
+    """The compiled modules older than their ``.py`` or ``.pxd``: in an editable checkout,
+    Python imports the extension, so an edited source runs its old code until rebuilt
+    (``pip install -e .`` or ``python setup.py build_ext --inplace``)."""
+    out = []
+    for name in ACCELERATED:
+        path = Path(getattr(importlib.import_module(f"{PACKAGE}.{name}"), "__file__", "") or "")
+        if not path.name.endswith(tuple(EXTENSION_SUFFIXES)):
+            continue
+        sources = [path.with_name(f"{name}{suffix}") for suffix in (".py", ".pxd")]
+        if any(src.exists() and src.stat().st_mtime > path.stat().st_mtime for src in sources):
+            out.append(name)
     return out
