@@ -18,6 +18,8 @@ Each scenario runs in this process, one after the other (``ctdetect replay``'s o
 reading and mapping first, then the embedded backend). CPU seconds are the process's
 (``time.process_time``): on a shared machine they move less than wall seconds.
 The parts are timed by wrapping the methods named above (the wrapper costs a little).
+The first lines say which anomaly modules run compiled (``setup.py`` builds them with
+Cython; a pure-Python install gives the same results, slower).
 
     python bench/bucket_close.py [SCENARIO ...]   # default: the quiet month and one ML scenario
 """
@@ -78,6 +80,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from ctdetect.backends import get_backend
+    from ctdetect.engine.anomaly.accelerated import compiled_modules, stale_modules
     from ctdetect.readers import SkipCounter
     from ctdetect.services.content import load_content
     from ctdetect.services.inputs import make_mapper
@@ -91,6 +94,9 @@ def main() -> None:
     totals: dict[str, float] = {}
     instrument(totals)
     print(f"CPU seconds by part, load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"compiled anomaly modules: {', '.join(compiled_modules()) or 'none (pure Python)'}")
+    if stale_modules():
+        print(f"WARNING: compiled {', '.join(stale_modules())} older than their source: rebuild (pip install -e .)")
     header = ["scenario", "events", "read", "run", "close", *PARTS, "close, other", "rest of run"]
     widths = [40, *(max(len(h), 10) for h in header[1:])]
     print("  ".join(f"{h:>{w}}" if i else f"{h:<{w}}" for i, (h, w) in enumerate(zip(header, widths))))

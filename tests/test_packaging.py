@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,11 +18,20 @@ PACKAGE = ROOT / "tooling" / "ctdetect"
 
 def test_every_non_python_file_of_the_package_is_package_data() -> None:
     patterns = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]["ctdetect"]
-    data_files = [p for p in PACKAGE.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts]
+    data_files = [p for p in PACKAGE.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts
+                  and not _build_product(p)]
     assert data_files, "the package has data files"
     shipped = [_glob(pattern) for pattern in patterns]
     missed = [rel for rel in (p.relative_to(PACKAGE).as_posix() for p in data_files) if not any(g.fullmatch(rel) for g in shipped)]
     assert missed == [], f"not shipped in a wheel: add to [tool.setuptools.package-data]: {missed}"
+
+
+def _build_product(path: Path) -> bool:
+    """A compiled module or the C that Cython generated from a ``.py``/``.pyx`` beside it
+    (setup.py's optional build): made by the build, not data to ship."""
+    if path.name.endswith(tuple(EXTENSION_SUFFIXES)):
+        return True
+    return path.suffix == ".c" and any(path.with_suffix(s).exists() for s in (".py", ".pyx"))
 
 
 def _glob(pattern: str) -> re.Pattern[str]:

@@ -54,8 +54,12 @@ _NEG_INF = -math.inf  # a module constant: compared in every loop over the compo
 
 @lru_cache(maxsize=1)
 def _special() -> Any:
-    import scipy.special as special  # lazy: scipy costs ~0.2 s to import
-
+    """``scipy.special``, or its compiled twin ``_cspecial`` (the same C functions without
+    the ufuncs' per-call cost, bit-identical) when setup.py built it."""
+    try:
+        from ctdetect.engine.anomaly import _cspecial as special  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - not built, or built against another scipy: the ufuncs
+        import scipy.special as special  # lazy: scipy costs ~0.2 s to import
     return special
 
 

@@ -1,0 +1,200 @@
+"""The compiled count-series modules give exactly what their pure-Python source gives.
+
+``setup.py`` compiles the modules in ``accelerated.ACCELERATED`` with Cython from their own
+``.py`` files, typed by the ``.pxd`` beside each; C doubles are IEEE doubles as Python's
+floats are, so every probability and every saved state must be equal bit for bit. This
+test runs the same generated series (gamma, log-normal, bursty, zero-heavy, seasonal and
+trending counts, and non-integer values) through the compiled modules in this process and
+through the ``.py`` sources in a child process (a meta-path finder there loads the ``.py``
+of each accelerated module instead of its extension), and compares ``repr`` of every
+result and of every saved state: ``repr`` of a float is exact, and tells ``-0.0`` from
+``0.0`` and ``1`` from ``1.0``. It also checks that the compiled objects survive ``pickle``
+and ``copy.deepcopy`` and state round trips.
+
+It skips when the extensions are not built (a pure-Python install), and fails instead in
+CI, where the build makes them.
+
+    python tests/anomaly/test_compiled_agrees.py --pure   # the child: prints the results as JSON
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.abc
+import importlib.util
+import json
+import math
+import os
+import pickle
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+SPAN_S = 900
+T0_MS = 1_767_225_600_000
+TOOLING = Path(__file__).resolve().parents[2] / "tooling"
+
+
+class _SourceOnly(importlib.abc.MetaPathFinder):
+    """Loads each accelerated module from its ``.py`` file, never from its extension, and
+    hides the compiled-only ``_cspecial`` (``priors`` then calls scipy's ufuncs)."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.paths = {f"ctdetect.engine.anomaly.{n}": TOOLING / "ctdetect" / "engine" / "anomaly" / f"{n}.py" for n in names}
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname == "ctdetect.engine.anomaly._cspecial":
+            raise ModuleNotFoundError(fullname)
+        where = self.paths.get(fullname)
+        return None if where is None else importlib.util.spec_from_file_location(fullname, where)
+
+
+def _values(kind: str, rng: random.Random, n: int) -> list[float]:
+    """``n`` bucket values of one kind of series."""
+    out: list[float] = []
+    for b in range(n):
+        hour = (b * SPAN_S // 3600) % 24
+        if kind == "gamma":
+            v: float = float(round(rng.gammavariate(2.0, 3.0)))
+        elif kind == "lognormal":
+            v = float(round(rng.lognormvariate(1.5, 0.8)))
+        elif kind == "bursty":
+            v = float(rng.randint(0, 2) + (rng.randint(40, 400) if rng.random() < 0.02 else 0))
+        elif kind == "zero_heavy":
+            v = float(rng.randint(1, 30)) if rng.random() < 0.08 else 0.0
+        elif kind == "seasonal":
+            v = float(max(0, round(20 + 15 * math.sin(2 * math.pi * hour / 24) + rng.gauss(0, 3))))
+        elif kind == "trending":
+            v = float(max(0, round(5 + b * 0.01 + rng.gauss(0, 2))))
+        else:  # real-valued (a mean or a sum), integer=False
+            v = rng.gauss(100.0, 10.0) * (3.0 if rng.random() < 0.01 else 1.0)
+        out.append(v)
+    return out
+
+
+KINDS = ("gamma", "lognormal", "bursty", "zero_heavy", "seasonal", "trending", "real")
+
+
+def run_series(buckets: int = 3500) -> dict[str, list[str]]:
+    """Every step's result and the final saved state of one series per kind, as ``repr``."""
+    from ctdetect.engine.anomaly.timeseries import CountSeries, trend_decay_rate
+
+    out: dict[str, list[str]] = {}
+    decay = 0.05 / (86400 / SPAN_S)
+    trend_rate = trend_decay_rate(SPAN_S, decay)
+    for seed, kind in enumerate(KINDS):
+        rng = random.Random(1000 + seed)
+        side = ("two", "high", "low")[seed % 3]
+        series = CountSeries(T0_MS, integer=kind != "real")
+        rows = []
+        for b, x in enumerate(_values(kind, rng, buckets)):
+            if kind == "zero_heavy" and x == 0.0 and rng.random() < 0.5:
+                continue  # a bucket the series is absent from
+            result = series.step(x, T0_MS + b * SPAN_S * 1000, b, 1.0, SPAN_S, decay, trend_rate, side)
+            rows.append(repr(tuple(result)))
+        rows.append(repr(series.to_state()))
+        rows.append(repr(series.confidence_interval(T0_MS + buckets * SPAN_S * 1000, 95.0)))
+        out[kind] = rows
+    return out
+
+
+def _pure_results() -> dict[str, list[str]]:
+    from ctdetect.engine.anomaly.accelerated import ACCELERATED
+
+    done = subprocess.run([sys.executable, __file__, "--pure", *ACCELERATED], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)
+
+
+def _compiled_or_skip() -> list[str]:
+    import pytest
+
+    from ctdetect.engine.anomaly.accelerated import ACCELERATED, SPECIAL, compiled_modules
+
+    compiled = compiled_modules()
+    if compiled != [*ACCELERATED, SPECIAL]:
+        missing = sorted({*ACCELERATED, SPECIAL} - set(compiled))
+        why = f"the compiled anomaly modules are not built ({', '.join(missing)} run as pure Python; `pip install -e .` builds them)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{why}: CI builds them, so the comparison must run")
+        pytest.skip(why)
+    return compiled
+
+
+def test_compiled_modules_are_built_from_the_current_source() -> None:
+    _compiled_or_skip()
+    from ctdetect.engine.anomaly.accelerated import stale_modules
+
+    stale = stale_modules()
+    assert stale == [], f"compiled {stale} older than their .py/.pxd: rebuild (pip install -e . or python setup.py build_ext --inplace)"
+
+
+def test_compiled_and_pure_python_give_identical_results_and_states() -> None:
+    _compiled_or_skip()
+    compiled = run_series()
+    pure = _pure_results()
+    assert pure.keys() == compiled.keys()
+    for kind in compiled:
+        assert len(pure[kind]) == len(compiled[kind]), kind
+        for i, (a, b) in enumerate(zip(compiled[kind], pure[kind])):
+            assert a == b, f"{kind}: step {i} differs\ncompiled: {a}\npure:     {b}"
+
+
+def test_compiled_series_pickle_deepcopy_and_state_round_trip() -> None:
+    _compiled_or_skip()
+    from ctdetect.engine.anomaly.timeseries import CountSeries
+
+    decay = 0.05 / (86400 / SPAN_S)
+
+    def steps(series: CountSeries, first: int, values: list[float]) -> list[str]:
+        return [repr(tuple(series.step(x, T0_MS + b * SPAN_S * 1000, b, 1.0, SPAN_S, decay, 0.024, "two")))
+                for b, x in enumerate(values, start=first)]
+
+    rng = random.Random(5)
+    series = CountSeries(T0_MS)
+    steps(series, 0, _values("bursty", rng, 800))
+    state = repr(series.to_state())
+    twins = {
+        "pickle": pickle.loads(pickle.dumps(series)),
+        "deepcopy": copy.deepcopy(series),
+        "saved state": CountSeries.from_state(json.loads(json.dumps(series.to_state())), SPAN_S),
+    }
+    more = _values("bursty", rng, 300)
+    expected = steps(series, 800, more)
+    for how, twin in twins.items():
+        assert repr(twin.to_state()) == state, how
+        assert steps(twin, 800, more) == expected, how
+
+
+def test_compiled_special_functions_equal_scipy_ufuncs_bit_for_bit() -> None:
+    """``_cspecial`` calls the C functions the ufuncs run: equal on a large random sample
+    over the ranges the priors use and far beyond (degrees of freedom up to 1e9, shapes
+    from 1e-3 to 1e6, tails)."""
+    _compiled_or_skip()
+    import numpy as np
+    import scipy.special as ufuncs
+
+    from ctdetect.engine.anomaly import _cspecial  # type: ignore[attr-defined]
+
+    rng = np.random.default_rng(11)
+    n = 100_000
+    df = np.exp(rng.uniform(np.log(2.0), np.log(1e9), n))
+    t = np.concatenate([rng.normal(0.0, 3.0, n // 2), rng.standard_cauchy(n - n // 2) * 10.0])
+    q = rng.uniform(0.0, 1.0, n)
+    a, b = np.exp(rng.uniform(np.log(1e-3), np.log(1e6), (2, n)))
+    x = np.concatenate([rng.uniform(0.0, 1.0, n // 2), np.exp(rng.uniform(-40.0, 0.0, n - n // 2))])
+    for name, args in (("stdtr", (df, t)), ("stdtrit", (df[:20_000], q[:20_000])), ("betainc", (a, b, x))):
+        want = getattr(ufuncs, name)(*args)
+        got = [getattr(_cspecial, name)(*row) for row in zip(*(v.tolist() for v in args))]
+        differ = sum(1 for w, g in zip(want.tolist(), got) if not (w == g or (w != w and g != g)) or math.copysign(1.0, w) != math.copysign(1.0, g))
+        assert differ == 0, f"{name}: {differ} of {len(got)} values differ from the ufunc's"
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--pure"]:
+    sys.meta_path.insert(0, _SourceOnly(tuple(sys.argv[2:])))
+    from ctdetect.engine.anomaly.accelerated import compiled_modules
+
+    assert compiled_modules() == [], compiled_modules()
+    json.dump(run_series(), sys.stdout)

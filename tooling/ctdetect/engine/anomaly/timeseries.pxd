@@ -1,0 +1,59 @@
+# Cython augmenting declarations for timeseries.py (see accelerated.py): the same code, typed.
+# A cdef class holds only the attributes declared here: an attribute added to a class's
+# __slots__ in timeseries.py needs its line here too (tests/anomaly/test_compiled_agrees.py
+# fails until it has one). Ints (times, bucket numbers, counts) stay Python objects: their
+# floor division and modulo are Python's.
+import cython
+from ctdetect.engine.anomaly.anomaly_model cimport AnomalyModel
+from ctdetect.engine.anomaly.multibucket cimport MultiBucketMean
+from ctdetect.engine.anomaly.priors cimport OneOfNPrior
+from ctdetect.engine.anomaly.trend cimport TrendComponent
+
+
+cdef class _Profile:
+    cdef public object period_ms, slot_ms, span_ms, slots
+    cdef public dict means, spreads
+    cdef public double total, bias
+    cdef public object var_with, var_without, weight
+
+    cpdef object slot(self, object t_ms)
+    cpdef double offset(self, object t_ms)
+    cpdef bint useful(self)
+    @cython.locals(err_with=cython.double, a=cython.double, rate=cython.double, new=cython.double)
+    cpdef update(self, object t_ms, double residual, object w)
+    @cython.locals(level=cython.double)
+    cpdef double canonicalise(self)
+
+
+cdef class CountSeries:
+    cdef public TrendComponent trend
+    cdef public bint using_trend
+    cdef public list err_with, err_without
+    cdef public object first_ms, last_ms, present_buckets, buckets
+    cdef public _Profile daily, weekly
+    cdef public object window, weekly_kind
+    cdef public OneOfNPrior prior, mb_prior
+    cdef public MultiBucketMean mb
+    cdef public AnomalyModel anomaly
+    cdef public object last_residual
+
+    @cython.locals(c=cython.double, m=cython.long, profile=_Profile)
+    cpdef tuple _seasonal(self, object t_ms)
+    @cython.locals(c=cython.double, _m=cython.long)
+    cpdef double components(self, object t_ms)
+    cpdef bint informative(self)
+    @cython.locals(dt_s=cython.double, factor=cython.double)
+    cpdef _age(self, object t_ms, double trend_rate)
+    @cython.locals(t_s=cython.double, x0=cython.double, seasonal=cython.double, m=cython.long,
+                   error=cython.double, trend=TrendComponent, test_for_trend=cython.bint, profile=_Profile)
+    cpdef _update_components(self, object x, object t_ms, double w, object w_raw, object span_s, double trend_rate)
+    @cython.locals(residual=cython.double, ow=cython.double, w=cython.double, alpha=cython.double,
+                   p_single=cython.double, p=cython.double, error=cython.double)
+    cpdef step(self, object x, object t_ms, object bucket, object weight, object span_s, double decay_rate,
+               double trend, str side)
+
+
+cpdef _add_moment(list acc, double x, double w)
+
+@cython.locals(floor=cython.double, lmin=cython.double, lmax=cython.double, c=cython.double, lp=cython.double)
+cpdef double outlier_weight(double p_one_tail, double derate)
