@@ -5,8 +5,8 @@
 floats are, so every probability and every saved state must be equal bit for bit. This
 test runs the same generated series (gamma, log-normal, bursty, zero-heavy, seasonal and
 trending counts, and non-integer values) through the compiled modules in this process and
-through the ``.py`` sources in a child process (a meta-path finder there loads the ``.py``
-of each accelerated module instead of its extension), and compares ``repr`` of every
+through the ``.py`` sources in a child process (``CTDETECT_PURE_PYTHON=1``: the package's
+meta-path finder loads the ``.py`` of each accelerated module instead of its extension), and compares ``repr`` of every
 result and of every saved state: ``repr`` of a float is exact, and tells ``-0.0`` from
 ``0.0`` and ``1`` from ``1.0``. It also checks that the compiled objects survive ``pickle``
 and ``copy.deepcopy`` and state round trips.
@@ -20,8 +20,6 @@ CI, where the build makes them.
 from __future__ import annotations
 
 import copy
-import importlib.abc
-import importlib.util
 import json
 import math
 import os
@@ -35,20 +33,6 @@ from typing import Any
 SPAN_S = 900
 T0_MS = 1_767_225_600_000
 TOOLING = Path(__file__).resolve().parents[2] / "tooling"
-
-
-class _SourceOnly(importlib.abc.MetaPathFinder):
-    """Loads each accelerated module from its ``.py`` file, never from its extension, and
-    hides the compiled-only ``_cspecial`` (``priors`` then calls scipy's ufuncs)."""
-
-    def __init__(self, names: tuple[str, ...]) -> None:
-        self.paths = {f"ctdetect.engine.anomaly.{n}": TOOLING / "ctdetect" / "engine" / "anomaly" / f"{n}.py" for n in names}
-
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
-        if fullname == "ctdetect.engine.anomaly._cspecial":
-            raise ModuleNotFoundError(fullname)
-        where = self.paths.get(fullname)
-        return None if where is None else importlib.util.spec_from_file_location(fullname, where)
 
 
 def _values(kind: str, rng: random.Random, n: int) -> list[float]:
@@ -101,9 +85,10 @@ def run_series(buckets: int = 3500) -> dict[str, list[str]]:
 
 
 def _pure_results() -> dict[str, list[str]]:
-    from ctdetect.engine.anomaly.accelerated import ACCELERATED
+    from ctdetect.engine.anomaly.accelerated import PURE_PYTHON_ENV
 
-    done = subprocess.run([sys.executable, __file__, "--pure", *ACCELERATED], capture_output=True, text=True, timeout=600)
+    env = {**os.environ, PURE_PYTHON_ENV: "1"}
+    done = subprocess.run([sys.executable, __file__, "--pure"], capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout)
 
@@ -192,9 +177,42 @@ def test_compiled_special_functions_equal_scipy_ufuncs_bit_for_bit() -> None:
         assert differ == 0, f"{name}: {differ} of {len(got)} values differ from the ufunc's"
 
 
-if __name__ == "__main__" and sys.argv[1:2] == ["--pure"]:
-    sys.meta_path.insert(0, _SourceOnly(tuple(sys.argv[2:])))
-    from ctdetect.engine.anomaly.accelerated import compiled_modules
+if __name__ == "__main__" and sys.argv[1:] == ["--pure"]:
+    from ctdetect.engine.anomaly.accelerated import compiled_modules  # CTDETECT_PURE_PYTHON=1: the sources
 
     assert compiled_modules() == [], compiled_modules()
     json.dump(run_series(), sys.stdout)
+
+
+def test_a_stale_extension_is_detected_in_a_checkout_only(tmp_path, monkeypatch) -> None:
+    """An extension older than its ``.py`` is stale in a source checkout (its edit must run,
+    not the old compiled code); in an installed package nothing is checked."""
+    from ctdetect.engine.anomaly import accelerated
+
+    here = tmp_path / "tooling" / "ctdetect" / "engine" / "anomaly"
+    here.mkdir(parents=True)
+    built = here / f"priors{accelerated.EXTENSION_SUFFIXES[0]}"
+    built.write_bytes(b"")
+    source = here / "priors.py"
+    source.write_text("")
+    os.utime(built, (1_000_000, 1_000_000))
+    monkeypatch.setattr(accelerated, "HERE", here)
+    assert accelerated.stale_modules() == []  # no pyproject.toml above: an installed package
+    (tmp_path / "pyproject.toml").write_text("")
+    assert accelerated.stale_modules() == ["priors"]
+    os.utime(source, (500_000, 500_000))
+    assert accelerated.stale_modules() == []
+
+
+def test_the_source_only_finder_serves_every_accelerated_module_from_its_source() -> None:
+    import pytest
+
+    from ctdetect.engine.anomaly.accelerated import ACCELERATED, HERE, PACKAGE, SPECIAL, SourceOnlyFinder
+
+    finder = SourceOnlyFinder()
+    for name in ACCELERATED:
+        assert finder.find_spec(f"{PACKAGE}.{name}").origin == str(HERE / f"{name}.py")
+    assert finder.find_spec(f"{PACKAGE}.runner") is None
+    assert finder.find_spec("ctdetect.engine.rules.priors") is None
+    with pytest.raises(ModuleNotFoundError):
+        finder.find_spec(f"{PACKAGE}.{SPECIAL}")

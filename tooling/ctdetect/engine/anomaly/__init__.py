@@ -14,7 +14,11 @@ Elastic's documentation; each module's docstring says which part it implements.
 
 from __future__ import annotations
 
-from ctdetect.engine.anomaly.errors import JobConfigError, StateError
-from ctdetect.engine.anomaly.runner import AnomalyJobRunner
+from ctdetect.engine.anomaly.accelerated import choose_implementation
+
+choose_implementation()  # before any compiled module is imported: stale extensions must not run
+
+from ctdetect.engine.anomaly.errors import JobConfigError, StateError  # noqa: E402
+from ctdetect.engine.anomaly.runner import AnomalyJobRunner  # noqa: E402
 
 __all__ = ["AnomalyJobRunner", "JobConfigError", "StateError"]

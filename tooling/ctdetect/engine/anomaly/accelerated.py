@@ -5,17 +5,32 @@ the Cython ``.pxd`` file beside each (``setup.py`` builds them; a failed build l
 pure-Python modules, which give the same results). The ``.py`` files stay the one source
 of truth: the compiled module is that code with C-typed attributes and locals, so every
 result is bit-identical (``tests/anomaly/test_compiled_agrees.py`` checks it).
+
+Which of the two runs is chosen once, when the package is imported
+(``choose_implementation``): the extensions when built, unless ``CTDETECT_PURE_PYTHON=1``
+asks for the sources, or, in a source checkout, an extension is older than the source it
+was built from (an edit not yet rebuilt must run, not its old compiled code).
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.util
+import os
+import sys
+import warnings
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
+from typing import Any
 
 # read by setup.py (ast.literal_eval): keep it a literal tuple of module names
 ACCELERATED = ("priors", "trend", "multibucket", "anomaly_model", "timeseries")
 PACKAGE = "ctdetect.engine.anomaly"
+HERE = Path(__file__).resolve().parent
+# set to 1: run the .py sources even where the extensions are built (debugging, and the
+# test that compares the two)
+PURE_PYTHON_ENV = "CTDETECT_PURE_PYTHON"
 
 
 # compiled from its own .pyx: scipy's special functions called as C (priors._special)
@@ -35,16 +50,64 @@ def compiled_modules() -> list[str]:
     return out
 
 
+def _extension_file(name: str) -> Path | None:
+    """The compiled module of ``name`` beside its source, if one was built."""
+    for suffix in EXTENSION_SUFFIXES:
+        path = HERE / f"{name}{suffix}"
+        if path.exists():
+            return path
+    return None
+
+
 def stale_modules() -> list[str]:
-    """The compiled modules older than their ``.py`` or ``.pxd``: in an editable checkout,
-    Python imports the extension, so an edited source runs its old code until rebuilt
-    (``pip install -e .`` or ``python setup.py build_ext --inplace``)."""
+    """In a source checkout, the compiled modules older than their ``.py`` or ``.pxd``.
+
+    Python imports an extension before the ``.py`` beside it, so in an editable checkout an
+    edited source would run its old code until rebuilt (``pip install -e .``). Only a
+    checkout is checked: an installed wheel writes its files in any order, and nobody edits
+    it."""
+    if not (HERE.parents[3] / "pyproject.toml").exists():  # <checkout>/tooling/ctdetect/engine/anomaly
+        return []
     out = []
     for name in ACCELERATED:
-        path = Path(getattr(importlib.import_module(f"{PACKAGE}.{name}"), "__file__", "") or "")
-        if not path.name.endswith(tuple(EXTENSION_SUFFIXES)):
+        built = _extension_file(name)
+        if built is None:
             continue
-        sources = [path.with_name(f"{name}{suffix}") for suffix in (".py", ".pxd")]
-        if any(src.exists() and src.stat().st_mtime > path.stat().st_mtime for src in sources):
+        sources = [HERE / f"{name}{suffix}" for suffix in (".py", ".pxd")]
+        if any(src.exists() and src.stat().st_mtime > built.stat().st_mtime for src in sources):
             out.append(name)
     return out
+
+
+class SourceOnlyFinder(importlib.abc.MetaPathFinder):
+    """Loads every accelerated module from its ``.py`` file, never from its extension, and
+    hides ``_cspecial`` (``priors`` then calls scipy's ufuncs). All or none: a compiled
+    module typed against another's compiled classes cannot take its pure-Python objects."""
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        package, _, name = fullname.rpartition(".")
+        if package != PACKAGE:
+            return None
+        if name == SPECIAL:
+            raise ModuleNotFoundError(fullname)
+        if name in ACCELERATED:
+            return importlib.util.spec_from_file_location(fullname, HERE / f"{name}.py")
+        return None
+
+
+def choose_implementation() -> None:
+    """Before any accelerated module is imported (the package's ``__init__``): run the
+    ``.py`` sources when ``CTDETECT_PURE_PYTHON=1`` or when the extensions are stale (with
+    one warning saying how to rebuild), else whatever Python finds (the extensions if built)."""
+    if any(isinstance(f, SourceOnlyFinder) for f in sys.meta_path):
+        return
+    forced = os.environ.get(PURE_PYTHON_ENV) == "1"
+    stale = [] if forced else stale_modules()
+    if stale:
+        warnings.warn(
+            f"ctdetect: the compiled anomaly modules are older than their sources ({', '.join(stale)}): running "
+            "the sources (same results, slower); `pip install -e .` rebuilds them",
+            RuntimeWarning, stacklevel=2,
+        )
+    if forced or stale:
+        sys.meta_path.insert(0, SourceOnlyFinder())

@@ -36,6 +36,7 @@ cdef class CountSeries:
     cdef public MultiBucketMean mb
     cdef public AnomalyModel anomaly
     cdef public object last_residual
+    cdef public object gain  # gain.GainController (pure Python)
 
     @cython.locals(c=cython.double, m=cython.long, profile=_Profile)
     cpdef tuple _seasonal(self, object t_ms)
