@@ -21,10 +21,11 @@ For each size (``--records``, default 1 million; ``--large`` adds 4 million) thi
    no jobs share).
 
 ``--cores N`` pins every child (and the floor) to N CPUs (``sched_setaffinity``); without
-it they may use every core.
+it they may use every core. ``--workers N`` is passed to ``hunt --workers`` (N processes
+decode and map, N - 1 run the ML jobs beside the rules; 1: everything in one process).
 
     python bench/hunt.py [--records 1000000] [--large] [--principals 50]
-                         [--content both|rules|whole|elastic|all] [--cores N]
+                         [--content both|rules|whole|elastic|all] [--cores N] [--workers N]
 
 Figures are printed, never asserted: the test suite does not time anything.
 """
@@ -147,9 +148,12 @@ def rules_only_package() -> Path:
     return package
 
 
-def hunt(root: Path, rules: Path | None, package: Path, cores: int | None) -> Timing:
-    """Time one ``ctdetect hunt`` run of ``package`` (``rules`` replace its rules when given)."""
+def hunt(root: Path, rules: Path | None, package: Path, cores: int | None, workers: int | None = None) -> Timing:
+    """Time one ``ctdetect hunt`` run of ``package`` (``rules`` replace its rules when given;
+    ``workers``: ``hunt --workers``, default hunt's own: every core)."""
     cmd = [sys.executable, "-m", "ctdetect", "hunt", "--package", str(package), "--format", "ndjson", "--no-progress"]
+    if workers is not None:
+        cmd += ["--workers", str(workers)]
     if rules is not None:
         cmd += ["--rules", str(rules)]
     cmd.append(str(root))
@@ -174,6 +178,8 @@ def main() -> None:
                         help="the package's rules only (no ML jobs), the whole package, both (default), "
                              "Elastic's AWS rules (no jobs), or all three")
     parser.add_argument("--cores", type=int, default=None, help="pin each run to this many CPUs")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="hunt --workers (default: every core; 1: decoding, rules and jobs all in one process)")
     parser.add_argument("--stage", choices=("read", "map"), help=argparse.SUPPRESS)
     parser.add_argument("root", nargs="?", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -194,15 +200,15 @@ def main() -> None:
         root = archive(n, args.principals)
         base, seen = floor(root)
         read, mapped = stage(root, "read", args.cores), stage(root, "map", args.cores)
-        rules = hunt(root, None, no_jobs, args.cores) if args.content in ("both", "rules", "whole", "all") else None
+        rules = hunt(root, None, no_jobs, args.cores, args.workers) if args.content in ("both", "rules", "whole", "all") else None
         runs = []
         if args.content in ("both", "rules", "all"):
             runs.append(("rules only", rules, shares(read, mapped, rules, None)))
         if args.content in ("both", "whole", "all"):
-            whole = hunt(root, None, PROJECT, args.cores)
+            whole = hunt(root, None, PROJECT, args.cores, args.workers)
             runs.append(("whole package", whole, shares(read, mapped, rules, whole)))
         if args.content in ("elastic", "all"):
-            elastic = hunt(root, ELASTIC_AWS_RULES, no_jobs, args.cores)
+            elastic = hunt(root, ELASTIC_AWS_RULES, no_jobs, args.cores, args.workers)
             runs.append(("elastic aws", elastic, shares(read, mapped, elastic, None)))
         for label, t, split in runs:
             print(f"{seen:>10,} {label:>14} {cores:>5} {base.wall:>8.2f} {base.cpu:>9.2f} {t.wall:>7.2f} {t.cpu:>8.2f} "

@@ -19,6 +19,7 @@ from time import perf_counter
 from typing import Callable, Iterable, Mapping
 
 from ctdetect.backends.base import RunResult, RunStats
+from ctdetect.backends.job_workers import JobWorkers, outcome_of
 from ctdetect.catalogue import load_catalogue
 from ctdetect.content.model import Datafeed, MLJob, Rule
 from ctdetect.engine.rules import RuleEngine
@@ -39,6 +40,10 @@ class EmbeddedBackend:
         # to every anomaly job's datafeed query (the index mapping of both, in Elasticsearch).
         self.field_types: Mapping[str, str] = load_catalogue().field_types() if field_types is None else field_types
         self.progress = progress  # called with the number of events read so far, every 8192 events
+        # processes running the ML jobs while this one runs the rules (``job_workers``);
+        # 0: the jobs run here too. Off by default: replay already runs scenarios in
+        # forked workers and must not nest pools; hunt turns it on (``--workers``).
+        self.job_processes = 0
         # the rules compiled by ``prepare`` (never fed): each run starts from a copy of them
         self._prepared: tuple[list[Rule], RuleEngine] | None = None
 
@@ -84,14 +89,54 @@ class EmbeddedBackend:
             stats.problems.append(f"ML job {rule_job!r} is named by a machine_learning rule but is not part of this run")
         clock = _lap(stats.phases, "compile", clock)
 
+        workers = _job_workers(runners, jobs, self.job_processes)
+        try:
+            stats.events_read = self._feed(events, engine, runners, workers)
+            clock = _lap(stats.phases, "feed", clock)
+            anomalies: list[Finding] = []
+            if workers is not None:
+                outcomes = workers.finish()
+            else:
+                outcomes = [outcome_of(runner) for runner in runners]
+        finally:
+            if workers is not None:
+                workers.close()
+        for outcome in outcomes:
+            stats.job_history_ms[outcome.job_id] = outcome.history_ms
+            anomalies.extend(outcome.findings)
+            stats.problems.extend(outcome.problems)
+        clock = _lap(stats.phases, "anomaly", clock)
+        alerts = engine.finish(anomalies)
+        _lap(stats.phases, "alerts", clock)
+        for count_, message in engine.errors.values():
+            stats.problems.append(f"{message}; {count_} event(s) in all")
+        for rule in engine.compiled:
+            if rule.late:
+                stats.problems.append(
+                    f"rule {rule.rule.name!r}: {rule.late} matching events arrived more than 6 hours out of time order; executions already run could not see them"
+                )
+            if rule.untimed:
+                stats.problems.append(f"rule {rule.rule.name!r}: {rule.untimed} matching events had no readable time")
+        findings = alerts + anomalies
+        for f in findings:
+            stats.findings_by_source[f.source_id] = stats.findings_by_source.get(f.source_id, 0) + 1
+        return RunResult(findings=findings, stats=stats)
+
+
+    def _feed(self, events: Iterable[dict], engine: RuleEngine, runners: list, workers: JobWorkers | None) -> int:
+        """Offer every event to the rules, and in batches of ``JOB_BATCH`` to the jobs (here,
+        through one ``SharedSelection``: each datafeed clause runs once per batch; or to
+        ``workers``); the number of events."""
         feed = engine.feed
         progress = self.progress
         count = 0
         if runners:
-            # jobs take events a batch at a time: each datafeed clause is run once per batch
-            from ctdetect.engine.anomaly.selection import SharedSelection
+            if workers is not None:
+                feed_jobs = workers.feed
+            else:
+                from ctdetect.engine.anomaly.selection import SharedSelection
 
-            feed_jobs = SharedSelection(runners).feed
+                feed_jobs = SharedSelection(runners).feed
             batch: list[dict] = []
             for event in events:
                 feed(event, count)
@@ -112,31 +157,21 @@ class EmbeddedBackend:
                     progress(count)
         if progress is not None:
             progress(count)
-        stats.events_read = count
-        clock = _lap(stats.phases, "feed", clock)
+        return count
 
-        anomalies: list[Finding] = []
-        for runner in runners:
-            runner.flush()
-            stats.job_history_ms[runner.job_id] = runner.history_ms
-            anomalies.extend(runner.to_findings())
-            stats.problems.extend(runner.problems)
-        clock = _lap(stats.phases, "anomaly", clock)
-        alerts = engine.finish(anomalies)
-        _lap(stats.phases, "alerts", clock)
-        for count_, message in engine.errors.values():
-            stats.problems.append(f"{message}; {count_} event(s) in all")
-        for rule in engine.compiled:
-            if rule.late:
-                stats.problems.append(
-                    f"rule {rule.rule.name!r}: {rule.late} matching events arrived more than 6 hours out of time order; executions already run could not see them"
-                )
-            if rule.untimed:
-                stats.problems.append(f"rule {rule.rule.name!r}: {rule.untimed} matching events had no readable time")
-        findings = alerts + anomalies
-        for f in findings:
-            stats.findings_by_source[f.source_id] = stats.findings_by_source.get(f.source_id, 0) + 1
-        return RunResult(findings=findings, stats=stats)
+
+def _job_workers(runners: list, jobs: list[tuple[MLJob, Datafeed | None]], processes: int) -> JobWorkers | None:
+    """Worker processes for the jobs when asked for and possible (fork exists), else None:
+    the jobs then run in this process."""
+    if processes < 1 or not runners:
+        return None
+    import multiprocessing
+
+    try:
+        multiprocessing.get_context("fork")
+    except ValueError:  # no fork on this platform
+        return None
+    return JobWorkers(runners, jobs, min(processes, len(runners)))
 
 
 def _lap(phases: dict[str, float], name: str, since: float) -> float:

@@ -41,13 +41,14 @@ FORMATS = ("text", "ndjson", "json")
 @click.option("--keep-duplicates", is_flag=True, help="Keep repeated events (same eventID); by default each is read once.")
 @click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True, help="Rows of the table (0: all).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes decoding and mapping local files (default: every core; 1: all in one process). Results do not depend on it.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes: N decode and map local files, N-1 run the ML jobs while the rules run in the main process (default: every core; 1: everything in one process). Results do not depend on it.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True), help="Also write a self-contained HTML report (timeline, anomaly swimlane, top entities, events and triage per finding).")
 def command(paths, fmt, output, rule_filters, job_filters, since, until, min_score, rules_path, jobs_path, package, geoip_db, backend, strict, keep_duplicates, limit, progress, report_path, workers):  # type: ignore[no-untyped-def]
     """Run every rule and ML job over CloudTrail archives (files, folders, - for stdin)
     and print the findings ranked by score, then time. Exit 2 when nothing can run: no
     content loaded, a --rule/--job naming nothing, --since later than --until."""
     from ctdetect.backends import BackendUnavailable
+    from ctdetect.backends.job_workers import JobWorkerError
     from ctdetect.commands.progress import counter
     from ctdetect.reporting.hunt import HuntRenderer
     from ctdetect.services.hunt import HuntOptions, HuntUsageError, path_exists, run_hunt
@@ -79,7 +80,7 @@ def command(paths, fmt, output, rule_filters, job_filters, since, until, min_sco
             with counter(show_progress, "events read") as tick:
                 opts.progress = tick
                 result = run_hunt(opts)
-        except (HuntUsageError, BackendUnavailable, OSError, ValueError) as exc:
+        except (HuntUsageError, BackendUnavailable, JobWorkerError, OSError, ValueError) as exc:
             fail("hunt", str(exc))
         renderer.render(result)
     if report_path:

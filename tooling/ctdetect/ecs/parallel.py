@@ -2,7 +2,7 @@
 
 Reading a CloudTrail archive is gunzip + JSON parsing + the ECS mapping of every record:
 about half of a hunt's CPU, and work each file needs alone. Here the ordered file list is
-cut into consecutive chunks of about ``CHUNK_BYTES`` of input; worker processes (forked,
+cut into consecutive chunks of about ``CHUNK_BYTES`` (1 MB) of input; worker processes (forked,
 so they share the parent's mapper, its GeoIP database and caches without pickling them)
 read and map one chunk each, and the parent takes the chunks back in list order. The
 events come out exactly as ``ecs.stream.mapped_events`` gives them in one process, so
@@ -29,7 +29,11 @@ from ctdetect.readers.model import SkippedInput
 from ctdetect.readers.s3 import DayRange
 from ctdetect.readers.sources import STDIN, S3Object
 
-CHUNK_BYTES = 4 << 20  # compressed input per task: large enough that the hand-off costs little
+# compressed input per task: large enough that the hand-off costs little (a few thousand
+# events), small enough that the 2 * workers chunks in flight stay small: at 200,000 records
+# and 2 workers, 4 MB chunks peaked at 156 MB in the parent and 143 MB per worker, 1 MB at
+# 73 and 80 MB, for the same CPU (bench figures in bench/README.md)
+CHUNK_BYTES = 1 << 20
 _MAX_FILES_PER_CHUNK = 2048
 
 # set in the parent just before the workers are forked: what each task maps with

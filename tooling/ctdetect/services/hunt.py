@@ -22,8 +22,9 @@ little history for the scores to mean much. From S3,
 after ``until``, for late deliveries): a bucket holds years, a hunt wants days.
 
 ``workers`` (default: every core) processes decode and map local files
-(``ecs.parallel``); the events reach the backend in the same order whatever the number,
-so the findings do not depend on it.
+(``ecs.parallel``), and ``workers - 1`` run the ML jobs while this process runs the rules
+(``backends.job_workers``, for a backend with ``job_processes``); the events reach the
+backend in the same order whatever the number, so the findings do not depend on it.
 """
 
 from __future__ import annotations
@@ -202,6 +203,9 @@ def run_hunt(opts: HuntOptions) -> HuntResult:
     backend = get_backend(opts.backend)
     if opts.progress is not None and backend.reports_progress:
         backend.progress = opts.progress
+    workers = opts.workers or available_cores()
+    if hasattr(backend, "job_processes"):  # a backend that can run its ML jobs in other processes
+        backend.job_processes = workers - 1  # this process keeps the rules: with one core, nothing apart
     window = None if opts.keep_duplicates else EventIdWindow()
     result = backend.run(time_ordered(hunt_events(opts, mapper, skips, window)), content.rules, content.jobs)
     stats = result.stats
