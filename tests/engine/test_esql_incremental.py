@@ -134,8 +134,10 @@ def _overlapping(rules: list[Rule]) -> list[Rule]:
     return [replace(r, rule_id=r.rule_id + "-3h", name=r.name + " (3h look-back)", from_="now-3h") for r in rules]
 
 
-def _run(rules: list[Rule], events: list[dict], incremental: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[tuple], int]:
-    """Alerts (as JSON, in order), every execution's result rows, and executions run whole."""
+def _run(rules: list[Rule], events: list[dict], incremental: bool, monkeypatch: pytest.MonkeyPatch,
+         project: bool = True) -> tuple[list[str], list[tuple], int]:
+    """Alerts (as JSON, in order), every execution's result rows, and executions run whole.
+    ``project``: aggregating rules hold only the fields they read of each event (else whole events)."""
     executions: list[tuple] = []
     whole = 0
     original_rows = esql_rule.EsqlRule._alert_rows
@@ -153,6 +155,7 @@ def _run(rules: list[Rule], events: list[dict], incremental: bool, monkeypatch: 
         return out
 
     monkeypatch.setattr(esql_rule, "INCREMENTAL", incremental)
+    monkeypatch.setattr(esql_rule, "PROJECT_HELD", project)
     monkeypatch.setattr(esql_rule.EsqlRule, "_alert_rows", recording)
     monkeypatch.setattr(esql_rule.EsqlRule, "finish", finishing)
     findings, stats = run_embedded(rules, [dict(ev) for ev in events])
@@ -191,6 +194,33 @@ def test_elastic_aws_esql_rules_alert_identically_both_ways(monkeypatch: pytest.
     events = list(_events(rules, 700, seed=7))
     alerts, executions = _compare(rules, events, monkeypatch)
     assert executions > 300 and alerts > 0
+
+
+@pytest.mark.parametrize("incremental", [True, False], ids=["incremental", "whole"])
+def test_holding_only_the_read_fields_changes_no_row_and_no_alert(incremental: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Aggregating rules keep only the fields they read of the events they hold (memory in a
+    dense archive); every execution's rows and every alert are the same as with whole events,
+    for the package's ES|QL rules (and their 3-hour look-back copies) and Elastic's."""
+    rules = _esql_rules(load_rules(PACKAGE_RULES, []))
+    rules = _stats_only(rules + _overlapping(rules))
+    root = shared_path("anchors", "detection-rules", "rules", "integrations", "aws")
+    elastic = _stats_only(_esql_rules(load_rules(root, [])))
+    for chosen, n, seed in ((rules, 1500, 5), (elastic, 600, 9)):
+        events = list(_events(chosen, n, seed=seed))
+        whole_alerts, whole_rows, _ = _run(chosen, events, incremental, monkeypatch, project=False)
+        alerts, rows, _ = _run(chosen, events, incremental, monkeypatch, project=True)
+        assert rows == whole_rows
+        assert alerts == whole_alerts
+        assert len(rows) > 200 and alerts
+
+
+def test_an_aggregating_rule_holds_only_what_it_reads() -> None:
+    from ctdetect.query.esql.parser import parse_esql
+
+    query = parse_esql("FROM logs-aws.cloudtrail-* | WHERE event.action == \"ListBuckets\" | STATS n = COUNT(*) BY user.name | WHERE n > 3")
+    assert esql_rule.kept_fields(query, None) == {"event.action", "user.name", "@timestamp", "event.ingested"}
+    plain = parse_esql("FROM logs-aws.cloudtrail-* METADATA _id | WHERE event.action == \"ListBuckets\" | KEEP user.name")
+    assert esql_rule.kept_fields(plain, None) is None  # its alerts carry the documents
 
 
 def test_every_aggregating_rule_here_has_an_incremental_plan() -> None:

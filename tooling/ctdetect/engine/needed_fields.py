@@ -39,7 +39,6 @@ Exceptions lists are not read: the embedded engine does not evaluate them.
 
 from __future__ import annotations
 
-import dataclasses
 import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -50,7 +49,7 @@ from ctdetect.engine.rules.compile import category_field_of, parse_rule_query
 from ctdetect.engine.rules.routing import ROUTE_FIELDS
 from ctdetect.query import ast, parse_query
 from ctdetect.query.errors import QueryParseError
-from ctdetect.query.esql import ast as esql_ast
+from ctdetect.query.esql.fields import FieldsNotListed, source_fields
 
 #: Read for every event whatever the content: time order and schedules, repeat removal
 #: and alert ids (``engine.rules.alerts.event_identity``).
@@ -152,52 +151,15 @@ def _query_fields(node: ast.Node, owner: str) -> set[str]:
     return ast.fields(node)
 
 
-# commands whose reads are their expressions' field references and which keep every column
-_ESQL_PASS_THROUGH = (esql_ast.Where, esql_ast.Eval, esql_ast.Sort, esql_ast.Limit, esql_ast.Dissect, esql_ast.Grok,
-                      esql_ast.Drop, esql_ast.Sample)
-
-
 def esql_fields(text: str, owner: str) -> set[str]:
-    """The source fields an ES|QL rule reads (module docstring); raises ``_AllFields``."""
+    """The source fields an ES|QL rule reads (``query.esql.fields``); raises ``_AllFields``."""
     try:
         query = parse_query(text, "esql")
     except QueryParseError as exc:
         raise _AllFields(f"{owner}: query does not parse ({exc})") from None
-    source = query.source
-    if not isinstance(source, esql_ast.From):
-        raise _AllFields(f"{owner}: ES|QL source {type(source).__name__.upper()} is not analysed")
-    if source.indices and all(index.startswith(".alerts-") for index in source.indices):
+    if query.indices and all(index.startswith(".alerts-") for index in query.indices):
         return set()  # reads the other rules' alerts, built from whole documents
-    out: set[str] = set()
-    for command in query.commands:
-        if isinstance(command, esql_ast.Keep):
-            names = [pattern for pattern, _ in command.patterns]
-            if any(name.strip("*") == "" for name in names):
-                raise _AllFields(f"{owner}: KEEP * keeps every column")
-            return out | set(names)
-        if isinstance(command, esql_ast.Stats) and not command.inline:
-            return out | _esql_refs(command)
-        if isinstance(command, esql_ast.Rename):
-            out.update(old for old, _, _ in command.pairs)
-        elif isinstance(command, esql_ast.MvExpand):
-            out.add(command.field)
-        elif isinstance(command, _ESQL_PASS_THROUGH) or (isinstance(command, esql_ast.Stats) and command.inline):
-            out |= _esql_refs(command)
-        else:
-            raise _AllFields(f"{owner}: ES|QL {type(command).__name__.upper()} is not analysed")
-    raise _AllFields(f"{owner}: ES|QL rule without STATS or KEEP: its alerts carry every column of its source")
-
-
-def _esql_refs(node: object) -> set[str]:
-    """Every field name an ES|QL command or expression refers to (a walk of its dataclass fields)."""
-    out: set[str] = set()
-    stack: list[object] = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, esql_ast.FieldRef):
-            out.add(item.name)
-        elif isinstance(item, (tuple, list)):
-            stack.extend(item)
-        elif dataclasses.is_dataclass(item) and not isinstance(item, type):
-            stack.extend(getattr(item, f.name) for f in dataclasses.fields(item))
-    return out
+    try:
+        return source_fields(query)
+    except FieldsNotListed as exc:
+        raise _AllFields(f"{owner}: {exc}") from None

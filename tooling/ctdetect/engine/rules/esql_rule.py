@@ -57,11 +57,14 @@ from ctdetect.engine.rules.routing import ROUTE_FIELDS, RouteValue
 from ctdetect.engine.rules.schedule import Schedule
 from ctdetect.engine.rules.timeutil import duration_ms, iso_ms, parse_iso_ms, to_datetime
 from ctdetect.findings import Finding, alert_finding
+from ctdetect.query.esql.fields import FieldsNotListed, source_fields
 from ctdetect.query.esql.rule_limits import expanded_fields, rows_per_request
 from ctdetect.query.esql.sources import selects
 
 BATCH = 2048
 INCREMENTAL = True  # aggregating queries merge per-slice partial aggregates (esql_slices)
+# an aggregating query's held events keep only the fields it reads (``kept_fields``)
+PROJECT_HELD = True
 ALERTS_INDEX = ".alerts-security.alerts-default"
 
 
@@ -88,7 +91,8 @@ def compile_esql_rule(rule: Rule, schedule: Schedule, time_field: str | None, fi
         raise RuleNotEvaluable(f"ES|QL: {exc}") from None
     reads_alerts = selects(query.indices, ALERTS_INDEX)
     suppression = rule.rule.get("alert_suppression") if isinstance(rule.rule.get("alert_suppression"), dict) else None
-    compiled = EsqlRule(rule, schedule, time_field, program=program, reads_alerts=reads_alerts, suppression=suppression)
+    compiled = EsqlRule(rule, schedule, time_field, program=program, reads_alerts=reads_alerts, suppression=suppression,
+                        kept=kept_fields(query, time_field) if PROJECT_HELD and not reads_alerts else None)
     if not reads_alerts:  # a higher-order rule reads the run's alerts, not the event stream
         compiled.route = esql_route(program.prefilter_exprs)
         if INCREMENTAL and schedule.lookback_ms > schedule.interval_ms:  # else each event is in one window already
@@ -98,6 +102,27 @@ def compile_esql_rule(rule: Rule, schedule: Schedule, time_field: str | None, fi
             if not isinstance(plan, str):
                 compiled.slices = SliceIndex(plan, schedule)
     return compiled
+
+
+def kept_fields(query: Any, time_field: str | None) -> frozenset[str] | None:
+    """The fields of a matched event an aggregating rule must hold for its later executions,
+    or None (hold whole events).
+
+    A rule holds each matching event until no execution can see it any more (its look-back,
+    and hours more for late events): in a dense archive, tens of thousands of whole ECS
+    documents. An aggregating query's rows, and so its alerts, are made only of what its
+    STATS computes from the fields it reads (``query.esql.fields``), so those fields, the
+    times the schedule reads and the metadata (``_``-prefixed keys) are all it needs. A
+    non-aggregating query's alerts carry the documents' columns: it holds whole events."""
+    if not query.aggregating:
+        return None
+    try:
+        fields = source_fields(query)
+    except FieldsNotListed:
+        return None
+    if any("*" in f or "?" in f for f in fields):
+        return None  # a KEEP pattern before STATS: not worth matching patterns per event
+    return frozenset(fields | {"@timestamp", "event.ingested"} | ({time_field} if time_field else set()))
 
 
 def esql_route(conditions: Sequence[Any]) -> tuple[str, frozenset[RouteValue]] | None:
@@ -162,6 +187,7 @@ class EsqlRule(CompiledRule):
     slices: SliceIndex | None = None  # the incremental evaluation, when the query has one
     whole_runs: int = 0  # executions of an incremental rule that ran the whole query instead
     _index_cache: dict[str, bool] = field(default_factory=dict)
+    kept: frozenset[str] | None = None  # the fields a held event keeps (``kept_fields``); None: all
 
     # ------------------------------------------------------------------ input
     def _reads(self, index: str) -> bool:
@@ -204,6 +230,9 @@ class EsqlRule(CompiledRule):
             self._keep(batch[i])
 
     def _keep(self, item: Match) -> None:
+        kept = self.kept
+        if kept is not None:
+            item = Match(item.ts, item.seq, {k: v for k, v in item.event.items() if k in kept or k[:1] == "_"})
         if self.slices is not None:
             self.slices.add(item, self._delayed.get(item.seq, item.ts))
         CompiledRule._keep(self, item)
