@@ -122,7 +122,6 @@ class EmbeddedBackend:
             stats.findings_by_source[f.source_id] = stats.findings_by_source.get(f.source_id, 0) + 1
         return RunResult(findings=findings, stats=stats)
 
-
     def _feed(self, events: Iterable[dict], engine: RuleEngine, runners: list, workers: JobWorkers | None) -> int:
         """Offer every event to the rules, and in batches of ``JOB_BATCH`` to the jobs (here,
         through one ``SharedSelection``: each datafeed clause runs once per batch; or to
