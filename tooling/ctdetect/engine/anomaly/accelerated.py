@@ -1,4 +1,4 @@
-"""Which anomaly modules run compiled: the count-series hot path, built by Cython when it can.
+"""Which anomaly modules run compiled: the count-series hot path and the bucket scores (Cython).
 
 The modules named in ``ACCELERATED`` are compiled from their own ``.py`` source, typed by
 the Cython ``.pxd`` file beside each (``setup.py`` builds them; a failed build leaves the
