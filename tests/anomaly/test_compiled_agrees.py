@@ -84,6 +84,51 @@ def run_series(buckets: int = 3500) -> dict[str, list[str]]:
     return out
 
 
+def _probability(rng: random.Random) -> float:
+    """A leaf probability: mostly unremarkable, some small, a few far below the smallest
+    normal double (where the scores extend past the raw score map)."""
+    u = rng.random()
+    if u < 0.5:
+        return rng.uniform(0.05, 1.0)
+    if u < 0.8:
+        return 10.0 ** rng.uniform(-6.0, math.log10(0.05))
+    if u < 0.97:
+        return 10.0 ** rng.uniform(-300.0, -6.0)
+    return rng.choice([1.0, 5e-324, 1e-310, 0.035, 0.05, 1e-4, 1e-50])
+
+
+def run_hierarchy(buckets: int = 400) -> dict[str, list[str]]:
+    """Raw scores, aggregates of every style and whole bucket hierarchies (partitions,
+    influencers weighed by influence, population detectors) of random leaves, as ``repr``."""
+    from ctdetect.engine.anomaly import hierarchy, scores
+    from ctdetect.engine.anomaly.config import DetectorSpec
+    from ctdetect.engine.anomaly.detectors.base import Leaf
+
+    rng = random.Random(77)
+    specs = {
+        0: DetectorSpec(0, "count", None, "user", None, None, False, None, "count by user"),
+        1: DetectorSpec(1, "rare", None, "action", "user", None, False, None, "rare action over user"),
+        2: DetectorSpec(2, "high_count", None, None, None, "region", False, None, "count partition region"),
+    }
+    rows: list[str] = []
+    for _ in range(2000):
+        p = _probability(rng)
+        rows.append(repr((scores.raw_score(p), scores.inverse_raw_score(rng.uniform(-1.0, 101.0)), scores.absolute_cap(p))))
+    for _ in range(buckets):
+        n = rng.choice([1, 2, 3, 5, 8, 20, 60])
+        ps = [_probability(rng) for _ in range(n)]
+        rows.append(repr([scores.aggregate(ps, style) for style in (scores.PEOPLE, scores.ATTRIBUTES, scores.DETECTORS)]))
+        leaves = []
+        for p in ps:
+            det = rng.randrange(3)
+            user, ip = f"u{rng.randrange(6)}", f"ip{rng.randrange(4)}"
+            influence = {("source.ip", ip): rng.choice([0.3, 0.7])} if rng.random() < 0.2 else {}
+            leaves.append(Leaf(det, f"r{rng.randrange(3)}" if det == 2 else None, user, user if det == 1 else None, p,
+                               influencers={"user.name": [user], "source.ip": [ip]}, influence=influence))
+        rows.append(repr(hierarchy.build(leaves, specs)))
+    return {"hierarchy": rows}
+
+
 def _pure_results() -> dict[str, list[str]]:
     from ctdetect.engine.anomaly.accelerated import PURE_PYTHON_ENV
 
@@ -118,7 +163,7 @@ def test_compiled_modules_are_built_from_the_current_source() -> None:
 
 def test_compiled_and_pure_python_give_identical_results_and_states() -> None:
     _compiled_or_skip()
-    compiled = run_series()
+    compiled = {**run_series(), **run_hierarchy()}
     pure = _pure_results()
     assert pure.keys() == compiled.keys()
     for kind in compiled:
@@ -181,7 +226,7 @@ if __name__ == "__main__" and sys.argv[1:] == ["--pure"]:
     from ctdetect.engine.anomaly.accelerated import compiled_modules  # CTDETECT_PURE_PYTHON=1: the sources
 
     assert compiled_modules() == [], compiled_modules()
-    json.dump(run_series(), sys.stdout)
+    json.dump({**run_series(), **run_hierarchy()}, sys.stdout)
 
 
 def test_a_stale_extension_is_detected_in_a_checkout_only(tmp_path, monkeypatch) -> None:

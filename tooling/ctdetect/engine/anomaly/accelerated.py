@@ -1,4 +1,4 @@
-"""Which anomaly modules run compiled: the count-series hot path, built by Cython when it can.
+"""Which anomaly modules run compiled: the count-series hot path and the bucket scores (Cython).
 
 The modules named in ``ACCELERATED`` are compiled from their own ``.py`` source, typed by
 the Cython ``.pxd`` file beside each (``setup.py`` builds them; a failed build leaves the
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 # read by setup.py (ast.literal_eval): keep it a literal tuple of module names
-ACCELERATED = ("priors", "trend", "multibucket", "anomaly_model", "timeseries")
+ACCELERATED = ("priors", "trend", "multibucket", "anomaly_model", "gain", "timeseries", "scores", "hierarchy")
 PACKAGE = "ctdetect.engine.anomaly"
 HERE = Path(__file__).resolve().parent
 # set to 1: run the .py sources even where the extensions are built (debugging, and the

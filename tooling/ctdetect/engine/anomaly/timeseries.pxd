@@ -5,6 +5,7 @@
 # floor division and modulo are Python's.
 import cython
 from ctdetect.engine.anomaly.anomaly_model cimport AnomalyModel
+from ctdetect.engine.anomaly.gain cimport GainController
 from ctdetect.engine.anomaly.multibucket cimport MultiBucketMean
 from ctdetect.engine.anomaly.priors cimport OneOfNPrior
 from ctdetect.engine.anomaly.trend cimport TrendComponent
@@ -36,7 +37,7 @@ cdef class CountSeries:
     cdef public MultiBucketMean mb
     cdef public AnomalyModel anomaly
     cdef public object last_residual
-    cdef public object gain  # gain.GainController (pure Python)
+    cdef public GainController gain
 
     @cython.locals(c=cython.double, m=cython.long, profile=_Profile)
     cpdef tuple _seasonal(self, object t_ms)
