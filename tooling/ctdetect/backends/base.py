@@ -41,7 +41,9 @@ class Backend(Protocol):
     - ``in_process``: runs entirely in this process with no server, so scenarios may run
       in forked worker processes, each with its own instance;
     - ``reports_progress``: honours a ``progress`` attribute (called with the number of
-      events read so far) during ``run``.
+      events read so far) during ``run``;
+    - ``runs_jobs_apart``: honours a ``job_processes`` attribute (the ML jobs run in that
+      many worker processes beside the rules; 0: in this process).
 
     ``prepare(rules)`` is told the rules of the runs to come before any of them (replay runs
     the same rules over every scenario), so a backend can compile them once.
@@ -50,6 +52,7 @@ class Backend(Protocol):
     name: str
     in_process: bool
     reports_progress: bool
+    runs_jobs_apart: bool
     progress: "Callable[[int], None] | None"
 
     def run(

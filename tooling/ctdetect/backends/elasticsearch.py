@@ -49,6 +49,7 @@ class ElasticsearchBackend:
     name = "elasticsearch"
     in_process = False  # one cluster session, created objects named per run: not forked
     reports_progress = False
+    runs_jobs_apart = False  # the cluster runs the jobs
     progress = None
 
     def __init__(

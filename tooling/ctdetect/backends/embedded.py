@@ -34,6 +34,7 @@ class EmbeddedBackend:
     name = "embedded"
     in_process = True
     reports_progress = True
+    runs_jobs_apart = True
 
     def __init__(self, field_types: Mapping[str, str] | None = None, progress: Callable[[int], None] | None = None) -> None:
         # The field catalogue is loaded here, once, and passed down to the rule engine and

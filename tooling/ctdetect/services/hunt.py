@@ -204,7 +204,7 @@ def run_hunt(opts: HuntOptions) -> HuntResult:
     if opts.progress is not None and backend.reports_progress:
         backend.progress = opts.progress
     workers = opts.workers or available_cores()
-    if hasattr(backend, "job_processes"):  # a backend that can run its ML jobs in other processes
+    if backend.runs_jobs_apart:  # a backend that can run its ML jobs in other processes
         backend.job_processes = workers - 1  # this process keeps the rules: with one core, nothing apart
     window = None if opts.keep_duplicates else EventIdWindow()
     result = backend.run(time_ordered(hunt_events(opts, mapper, skips, window)), content.rules, content.jobs)

@@ -71,7 +71,6 @@ class _Slice:
         seen = [f <= executed_at and (x is None or executed_at <= x) for f, x in zip(self.first, self.last)]
         return plan.fold(self.rows, seen)
 
-
     def stable_at(self, executed_at: int) -> bool:
         """Whether the execution at ``executed_at`` sees every member."""
         return _sees_all(self.latest_first, self.earliest_last, executed_at)
