@@ -23,7 +23,9 @@ CI runs it).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import zipfile
 import sys
 import sysconfig
 import venv
@@ -63,6 +65,26 @@ def wheel_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     where = _run([str(python), "-c", "import ctdetect; print(ctdetect.__file__)"], work).stdout.strip()
     assert Path(where).is_relative_to(env_dir), f"ctdetect imported from {where}, not from the wheel"
     return bin_dir
+
+
+def test_the_wheel_ships_and_uses_the_compiled_anomaly_modules(wheel_venv: Path) -> None:
+    """Where a C compiler is at hand (CI), the wheel holds an extension for every module of
+    ``ACCELERATED`` and for ``_cspecial``, and the installed package imports them: a build that
+    fell back to pure Python (one warning line, setup.py) would still install and pass every
+    other test, only slower."""
+    from ctdetect.engine.anomaly.accelerated import ACCELERATED, SPECIAL
+
+    if shutil.which(os.environ.get("CC", "cc")) is None:
+        pytest.skip("no C compiler on this machine: the wheel is pure Python by design (setup.py)")
+    if os.environ.get("CTDETECT_PURE_PYTHON"):
+        pytest.skip("CTDETECT_PURE_PYTHON is set: the sources run by request")
+    wheel = next((wheel_venv.parent.parent / "dist").glob("ctdetect-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    shipped = {Path(n).name.split(".")[0] for n in names if n.startswith("ctdetect/engine/anomaly/") and n.endswith(".so")}
+    assert shipped == {*ACCELERATED, SPECIAL}, f"compiled modules in {wheel.name}: {sorted(shipped)}"
+    probe = "from ctdetect.engine.anomaly.accelerated import compiled_modules; print(','.join(compiled_modules()))"
+    used = _run([str(wheel_venv / "python"), "-c", probe], wheel_venv).stdout.strip().split(",")
+    assert used == [*ACCELERATED, SPECIAL], f"the installed wheel imports compiled: {used}"
 
 
 def test_hunt_from_the_wheel_finds_what_the_clone_finds(wheel_venv: Path, tmp_path: Path) -> None:
