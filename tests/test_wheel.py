@@ -72,12 +72,12 @@ def test_the_wheel_ships_and_uses_the_compiled_anomaly_modules(wheel_venv: Path)
     ``ACCELERATED`` and for ``_cspecial``, and the installed package imports them: a build that
     fell back to pure Python (one warning line, setup.py) would still install and pass every
     other test, only slower."""
-    from ctdetect.engine.anomaly.accelerated import ACCELERATED, SPECIAL
+    from ctdetect.engine.anomaly.accelerated import ACCELERATED, PURE_PYTHON_ENV, SPECIAL
 
     if shutil.which(os.environ.get("CC", "cc")) is None:
         pytest.skip("no C compiler on this machine: the wheel is pure Python by design (setup.py)")
-    if os.environ.get("CTDETECT_PURE_PYTHON"):
-        pytest.skip("CTDETECT_PURE_PYTHON is set: the sources run by request")
+    if os.environ.get(PURE_PYTHON_ENV) == "1":
+        pytest.skip(f"{PURE_PYTHON_ENV}=1: the sources run by request")
     wheel = next((wheel_venv.parent.parent / "dist").glob("ctdetect-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     shipped = {Path(n).name.split(".")[0] for n in names if n.startswith("ctdetect/engine/anomaly/") and n.endswith(".so")}
