@@ -25,8 +25,8 @@ time-range filter on ``@timestamp``, and ``NOW()`` is the execution time):
   rules after the others (``RuleEngine.finish``).
 
 Events stream in; a leading ``WHERE`` that pins ``event.action`` or ``event.provider``
-routes the rule in the engine's rule index (``esql_route``), so it is offered only the
-events that can pass; the leading ``WHERE`` commands over source fields then run as a
+routes the rule in the engine's rule index (``esql_routing.esql_route``), so it is offered only the
+events that can pass, else other fields it pins gate it (``esql_routing.esql_gate``); the leading ``WHERE`` commands over source fields then run as a
 vectorised filter on batches, one condition at a time over what the earlier ones kept
 (``query.esql.evaluate.Program.filter_docs``), so only candidate events are kept for the
 executions.
@@ -53,7 +53,7 @@ from ctdetect.ecs.flat import flatten, nest
 from ctdetect.engine.rules.alerts import alert_uuid, event_alert, event_identity, event_index
 from ctdetect.engine.rules.base import CompiledRule, Match, RuleNotEvaluable
 from ctdetect.engine.rules.esql_slices import SliceIndex
-from ctdetect.engine.rules.routing import ROUTE_FIELDS, RouteValue
+from ctdetect.engine.rules.esql_routing import esql_gate, esql_route
 from ctdetect.engine.rules.schedule import Schedule
 from ctdetect.engine.rules.timeutil import duration_ms, iso_ms, parse_iso_ms, to_datetime
 from ctdetect.findings import Finding, alert_finding
@@ -94,7 +94,9 @@ def compile_esql_rule(rule: Rule, schedule: Schedule, time_field: str | None, fi
     compiled = EsqlRule(rule, schedule, time_field, program=program, reads_alerts=reads_alerts, suppression=suppression,
                         kept=kept_fields(query, time_field) if PROJECT_HELD and not reads_alerts else None)
     if not reads_alerts:  # a higher-order rule reads the run's alerts, not the event stream
-        compiled.route = esql_route(program.prefilter_exprs)
+        compiled.route = esql_route(program.prefilter_exprs, program.source_types)
+        if compiled.route is None:
+            compiled.gate = esql_gate(program.prefilter_exprs, program.source_types)
         if INCREMENTAL and schedule.lookback_ms > schedule.interval_ms:  # else each event is in one window already
             from ctdetect.query.esql.incremental import plan_stats
 
@@ -126,56 +128,6 @@ def kept_fields(query: Any, time_field: str | None) -> tuple[str, ...] | None:
         return None  # a KEEP pattern before STATS: not worth matching patterns per event
     keep = fields | {"@timestamp", "event.ingested", "_ts"} | set(METADATA_FIELDS) | ({time_field} if time_field else set())
     return tuple(sorted(keep))
-
-
-def esql_route(conditions: Sequence[Any]) -> tuple[str, frozenset[RouteValue]] | None:
-    """The rule-index key of an ES|QL rule: the ``event.action`` (else ``event.provider``)
-    values its leading ``WHERE`` demands, so the engine offers it only events that can pass.
-
-    Conservative, as ``routing.route_values`` is for the other languages: only ``field ==
-    "x"``, ``=~``, ``IN ("x", ...)``, ``LIKE "x*"`` and ``OR``s of them pin a field; anything
-    else leaves the rule seeing every event (the filter still decides).
-    """
-    for route_field in ROUTE_FIELDS:
-        best: frozenset[RouteValue] | None = None
-        for condition in conditions:
-            values = _route_values(condition, route_field)
-            if values is not None and (best is None or len(values) < len(best)):
-                best = values
-        if best is not None:
-            return route_field, best
-    return None
-
-
-def _route_values(expr: Any, route_field: str) -> frozenset[RouteValue] | None:
-    from ctdetect.query.esql import ast as e
-
-    def pinned(node: Any) -> bool:
-        return isinstance(node, e.FieldRef) and node.name == route_field
-
-    def text(node: Any) -> str | None:
-        return node.value if isinstance(node, e.Literal) and isinstance(node.value, str) else None
-
-    if isinstance(expr, e.Binary):
-        if expr.op == "or":
-            left, right = _route_values(expr.left, route_field), _route_values(expr.right, route_field)
-            return left | right if left is not None and right is not None else None
-        if expr.op in ("==", "=~"):
-            value = text(expr.right) if pinned(expr.left) else text(expr.left) if pinned(expr.right) else None
-            if value is None or "\\" in value:
-                return None
-            return frozenset({RouteValue(value, case_insensitive=expr.op == "=~")})
-        return None
-    if isinstance(expr, e.In) and not expr.negated and pinned(expr.operand):
-        values = [text(i) for i in expr.items]
-        if any(v is None or "\\" in v for v in values):
-            return None
-        return frozenset(RouteValue(v) for v in values if v is not None)
-    if isinstance(expr, e.Like) and not expr.negated and not expr.regex and pinned(expr.operand):
-        if any("\\" in p for p in expr.patterns):
-            return None  # escaped wildcards: let the filter decide
-        return frozenset(RouteValue(p, pattern=True) for p in expr.patterns)
-    return None
 
 
 @dataclass(slots=True)
