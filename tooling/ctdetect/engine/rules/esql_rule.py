@@ -53,6 +53,7 @@ from ctdetect.ecs.flat import flatten, nest
 from ctdetect.engine.rules.alerts import alert_uuid, event_alert, event_identity, event_index
 from ctdetect.engine.rules.base import CompiledRule, Match, RuleNotEvaluable
 from ctdetect.engine.rules.esql_slices import SliceIndex
+from ctdetect.engine.rules.esql_stream import WindowStream
 from ctdetect.engine.rules.esql_routing import esql_gate, esql_route
 from ctdetect.engine.rules.schedule import Schedule
 from ctdetect.engine.rules.timeutil import duration_ms, iso_ms, parse_iso_ms, to_datetime
@@ -63,6 +64,8 @@ from ctdetect.query.esql.sources import METADATA_FIELDS, selects
 
 BATCH = 2048
 INCREMENTAL = True  # aggregating queries merge per-slice partial aggregates (esql_slices)
+# aggregating queries whose look-back equals their interval fold events as they come (esql_stream)
+STREAMING = True
 # an aggregating query's held events keep only the fields it reads (``kept_fields``)
 PROJECT_HELD = True
 ALERTS_INDEX = ".alerts-security.alerts-default"
@@ -103,6 +106,12 @@ def compile_esql_rule(rule: Rule, schedule: Schedule, time_field: str | None, fi
             plan = plan_stats(query, source_columns)
             if not isinstance(plan, str):
                 compiled.slices = SliceIndex(plan, schedule)
+        elif STREAMING and schedule.lookback_ms == schedule.interval_ms:
+            from ctdetect.query.esql.streaming import plan_stream
+
+            streaming = plan_stream(query, source_columns)
+            if not isinstance(streaming, str):
+                compiled.stream = WindowStream(streaming, schedule.interval_ms)
     return compiled
 
 
@@ -140,6 +149,7 @@ class EsqlRule(CompiledRule):
     alerted_docs: set[int] = field(default_factory=set)  # documents Kibana excludes from later requests
     suppressed: dict[tuple, tuple[int, dict]] = field(default_factory=dict)  # group -> (until ms, alert flat)
     slices: SliceIndex | None = None  # the incremental evaluation, when the query has one
+    stream: WindowStream | None = None  # the streaming evaluation (look-back == interval), when the query has one
     whole_runs: int = 0  # executions of an incremental rule that ran the whole query instead
     _index_cache: dict[str, bool] = field(default_factory=dict)
     kept: tuple[str, ...] | None = None  # the fields a held event keeps (``kept_fields``); None: all
@@ -181,7 +191,13 @@ class EsqlRule(CompiledRule):
         if not batch:
             return
         newest = max(m.ts for m in batch)
-        for i in self.program.filter_docs([m.event for m in batch], newest):
+        kept = self.program.filter_docs([m.event for m in batch], newest)
+        if self.stream is not None:
+            self.stream.take(self, [batch[i] for i in kept])
+            for m in batch:  # what the stream did not read of it is never read (held events keep theirs)
+                self._delayed.pop(m.seq, None)
+            return
+        for i in kept:
             self._keep(batch[i])
 
     def _keep(self, item: Match) -> None:
@@ -303,6 +319,11 @@ class EsqlRule(CompiledRule):
 
     def finish(self, anomalies: list[Finding]) -> list[Finding]:
         self._flush()
+        if self.stream is not None:
+            self.stream.settle(self, None)
+            self.stream.clear()
+            self._delayed.clear()
+            return self.output
         self._settle(None)
         if self.slices is not None:
             self.slices.clear()

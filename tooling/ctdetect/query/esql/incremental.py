@@ -38,12 +38,12 @@ from ctdetect.query.esql.expressions import Column, Context, EsqlUnsupported
 from ctdetect.query.esql.scalars import Span
 from ctdetect.query.esql.table import Table
 
-__all__ = ["NEVER", "NotMergeable", "SliceRows", "StatsPlan", "TimeBound", "plan_stats"]
+__all__ = ["MASKED", "NEVER", "NotMergeable", "SliceRows", "StatsPlan", "TimeBound", "plan_stats"]
 
 ROW_LEVEL = (e.Where, e.Eval, e.Dissect, e.Grok, e.MvExpand, e.Keep, e.Drop, e.Rename)
 CALENDAR_UNITS = ("month", "quarter", "year")
 NEVER = -(1 << 62)  # the last execution of a document no execution keeps (its bound is null)
-_MASKED = object()  # the cell of a row an aggregate's ``WHERE`` leaves out
+MASKED = object()  # the cell of a row an aggregate's ``WHERE`` leaves out
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +68,7 @@ class SliceRows:
 
     source: list[int]  # the document (its index in the batch) of each row
     keys: list[list[tuple]]  # each row's group keys (one per combination of multi-valued keys)
-    cells: list[list[Any]]  # per inner aggregate, each row's input cell (``_MASKED``: left out)
+    cells: list[list[Any]]  # per inner aggregate, each row's input cell (``MASKED``: left out)
     last: list[int | None]  # per document: the last execution its time bounds allow (None: any)
 
 
@@ -117,7 +117,7 @@ class StatsPlan:
                 mask = masks.get(inner.agg)
                 if mask is None:
                     mask = masks[inner.agg] = inner.where(table, ctx)
-                column = [c if keep is True else _MASKED for c, keep in zip(column, mask)]
+                column = [c if keep is True else MASKED for c, keep in zip(column, mask)]
             cells.append(column)
         last: list[int | None] = [None] * len(docs)
         if self.bounds:
@@ -140,7 +140,7 @@ class StatsPlan:
                     found = groups[key] = [[] for _ in range(width)]
                 for i in range(width):
                     cell = columns[i][r]
-                    if cell is not _MASKED:
+                    if cell is not MASKED:
                         found[i].append(cell)
         kinds = [inner.kind for inner in self.inner]
         return {key: [kind.part(cells) for kind, cells in zip(kinds, found)] for key, found in groups.items()}
