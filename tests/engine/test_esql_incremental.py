@@ -252,3 +252,25 @@ def test_a_prepared_engine_copied_per_run_gives_the_same_alerts() -> None:
         again = backend.run([dict(ev) for ev in events], rules, []).findings
         assert [f.document for f in again] == [f.document for f in fresh]
     assert fresh
+
+
+def test_rows_of_several_slices_computed_in_one_batch_split_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Slices are computed many at a time (``SliceIndex._compute_due``) and their rows split by
+    document: with MV_EXPAND (several rows per document), a WHERE after it (documents without
+    rows) and a multi-valued group key, every execution's rows are still the whole run's."""
+    base = _esql_rules(load_rules(PACKAGE_RULES, []))[0]
+    queries = {
+        "expand": 'FROM logs-aws.cloudtrail-* | WHERE event.dataset == "aws.cloudtrail" | MV_EXPAND tags'
+                  ' | WHERE tags != "skip" | STATS n = COUNT(*), users = VALUES(user.name), first = MIN(@timestamp) BY tags',
+        "multi": 'FROM logs-aws.cloudtrail-* | WHERE event.dataset == "aws.cloudtrail"'
+                 ' | STATS n = COUNT(*), ips = COUNT_DISTINCT(source.ip) BY tags, user.name | WHERE n > 2',
+    }
+    rules = [replace(base, rule_id=f"batch-{k}", name=f"batch {k}", query=q, interval="5m", from_="now-2h", max_signals=100)
+             for k, q in queries.items()]
+    rng = random.Random(4)
+    events = []
+    for ev in _events(rules, 1200, seed=21):
+        ev["tags"] = rng.choice([["a", "b"], ["skip", "c"], "a", ["b", "b", "c"], ["skip"], None, "d"])
+        events.append({k: v for k, v in ev.items() if v is not None})
+    alerts, executions = _compare(rules, events, monkeypatch)
+    assert executions > 300 and alerts > 0

@@ -16,8 +16,10 @@ that for an already settled execution is counted in ``late`` and reported.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from operator import attrgetter
 from typing import Any, Callable, ClassVar, Sequence
 
 from ctdetect.content.model import Rule
@@ -30,6 +32,7 @@ Predicate = Callable[[dict], bool]
 
 SETTLE_SLACK_MS = 6 * 3_600_000
 SETTLE_EVERY = 4096
+_ORDER = attrgetter("ts", "seq")  # the order of held matches (time, then input position)
 
 
 class RuleNotEvaluable(Exception):
@@ -54,7 +57,7 @@ class CompiledRule:
     models_delivery: ClassVar[bool] = True  # whether executions skip events not yet indexed
     time_field: str | None = None
     fallback: bool = True  # false: timestamp_override_fallback_disabled
-    matches: list[Match] = field(default_factory=list)
+    matches: list[Match] = field(default_factory=list)  # held; ``matches[:_ordered]`` in ``_ORDER``
     untimed: int = 0  # matching events without a readable time (cannot be placed in a window)
     late: int = 0  # matches that arrived after their executions were settled
     settled_until: int | None = None  # time of the last execution already run
@@ -68,6 +71,8 @@ class CompiledRule:
     _index_ok: dict[str, bool] = field(default_factory=dict)
     # input position -> ingestion ms, for matches indexed after their window time
     _delayed: dict[int, int] = field(default_factory=dict)
+    _ordered: int = 0  # how many held matches (a prefix) are in order; ``_times`` holds their times
+    _times: list[int] = field(default_factory=list)
 
     @property
     def rule_flat(self) -> dict[str, Any]:
@@ -133,17 +138,37 @@ class CompiledRule:
         if not len(self.matches) % SETTLE_EVERY:
             self._settle(self.newest - SETTLE_SLACK_MS)
 
+    def _order(self) -> list[int]:
+        """Put the held matches in time order and return their times.
+
+        The prefix ordered at the last settle stays as it is: only the matches that arrived
+        since are sorted, then appended, or merged with the end of the prefix they reach back
+        into (input in time order up to the slack reaches back little). ``(ts, seq)`` is
+        unique per match, so the order is the one a full sort gives."""
+        items, k, times = self.matches, self._ordered, self._times
+        if k == len(items):
+            return times
+        fresh = items[k:]
+        fresh.sort(key=_ORDER)
+        if k and _ORDER(items[k - 1]) > _ORDER(fresh[0]):
+            at = bisect_left(times, fresh[0].ts, 0, k)  # the prefix's matches from there on may follow some fresh ones
+            tail = items[at:k] + fresh
+            tail.sort(key=_ORDER)  # two ordered runs: one merge
+            items[at:] = tail
+            times[at:] = [m.ts for m in tail]
+        else:
+            items[k:] = fresh
+            times.extend([m.ts for m in fresh])
+        self._ordered = len(items)
+        return times
+
     def _settle(self, limit: int | None) -> None:
         """Run every execution up to ``limit`` (``None``: all) and drop matches no later one sees."""
         items = self.matches
         if not items:
             return
-        items.sort(key=lambda m: (m.ts, m.seq))
-        times = [m.ts for m in items]
-        done = self.settled_until
-        for t, lo, hi in self.schedule.windows(times):
-            if done is not None and t <= done:
-                continue
+        times = self._order()
+        for t, lo, hi in self.schedule.windows(times, after=self.settled_until):
             if limit is not None and t > limit:
                 break
             window = self._searchable(t, items[lo:hi])
@@ -152,14 +177,19 @@ class CompiledRule:
             self.settled_until = t
         if limit is None:
             items.clear()
+            times.clear()
+            self._ordered = 0
             self._delayed.clear()
         elif self.settled_until is not None:
             keep_from = self.settled_until + self.schedule.interval_ms - self.schedule.lookback_ms
-            first = next((i for i, ts in enumerate(times) if ts >= keep_from), len(times))
-            if self._delayed:
-                for m in items[:first]:
-                    self._delayed.pop(m.seq, None)
-            del items[:first]
+            first = bisect_left(times, keep_from)
+            if first:
+                if self._delayed:
+                    for m in items[:first]:
+                        self._delayed.pop(m.seq, None)
+                del items[:first]
+                del times[:first]
+                self._ordered -= first
 
     def finish(self, anomalies: list[Finding]) -> list[Finding]:
         """Run the executions not yet run; every alert of the rule, in execution order."""

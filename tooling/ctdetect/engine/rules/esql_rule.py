@@ -209,6 +209,11 @@ class EsqlRule(CompiledRule):
             self.slices.add(item, self._delayed.get(item.seq, item.ts))
         CompiledRule._keep(self, item)
 
+    def _settle(self, limit: int | None) -> None:
+        if self.slices is not None:
+            self.slices.horizon = limit  # the slices these executions see are computed in one batch
+        CompiledRule._settle(self, limit)
+
     def _searchable(self, executed_at: int, window: Sequence[Any]) -> Sequence[Any]:
         # The slices know which events an execution sees: no pass over the window here.
         return window if self.slices is not None else CompiledRule._searchable(self, executed_at, window)

@@ -26,6 +26,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
 from math import isqrt
+from operator import attrgetter
 from typing import Any
 
 from ctdetect.engine.rules.base import Match
@@ -33,6 +34,7 @@ from ctdetect.engine.rules.schedule import Schedule
 from ctdetect.query.esql.incremental import SliceRows, StatsPlan
 from ctdetect.query.esql.table import Table
 
+_ORDER = attrgetter("ts", "seq")
 SliceKey = tuple[int, int]  # (cut, 0): events at the cut; (cut, 1): events after it, before the next cut
 
 
@@ -51,15 +53,19 @@ class _Slice:
 
     def compute(self, plan: StatsPlan) -> None:
         """Row-level part and partial aggregates of every member (in time order)."""
-        self.members.sort(key=lambda m: (m.ts, m.seq))
+        self.members.sort(key=_ORDER)
+        self.take(plan, plan.rows([m.event for m in self.members]))
+
+    def take(self, plan: StatsPlan, rows: SliceRows) -> None:
+        """Its members' row-level part (computed with others' or alone) and partial aggregates."""
         self.computed = 0
-        self.rows = plan.rows([m.event for m in self.members])
+        self.rows = rows
         self.first = [self.searchable[m.seq] for m in self.members]
-        self.last = self.rows.last
+        self.last = rows.last
         self.latest_first = max(self.first)
         bounded = [x for x in self.last if x is not None]
         self.earliest_last = min(bounded) if bounded else None
-        self.partial = plan.fold(self.rows)
+        self.partial = plan.fold(rows)
         self.computed = len(self.members)
 
     def part_at(self, plan: StatsPlan, executed_at: int) -> dict[tuple, list[Any]]:
@@ -102,6 +108,9 @@ class SliceIndex:
     blocks: dict[int, _Block] = field(default_factory=dict)
     versions: dict[int, int] = field(default_factory=dict)  # block -> times one of its slices computed
     block_ms: int = 0  # time a block covers (0: no blocks)
+    dirty: set[SliceKey] = field(default_factory=set)  # slices with members their rows do not cover
+    # executions up to this time run before any slice gains a member (the rule's settle limit; None: all)
+    horizon: int | None = None
 
     def __post_init__(self) -> None:
         intervals = self.schedule.lookback_ms // self.schedule.interval_ms
@@ -124,6 +133,7 @@ class SliceIndex:
             else:
                 insort(self.keys, key)
         found.members.append(match)
+        self.dirty.add(key)
         found.searchable[match.seq] = searchable_at
         if found.soonest is None or searchable_at < found.soonest:
             found.soonest = searchable_at
@@ -139,12 +149,13 @@ class SliceIndex:
         if not any(s.soonest is not None and s.soonest <= executed_at for s in live):
             return None
         width = self.block_ms
+        if self.dirty:
+            self._compute_due(executed_at)
         for k, piece in zip(self.keys[lo:hi], live):
-            if piece.computed != len(piece.members):
+            if piece.computed != len(piece.members):  # left by ``_compute_due`` (its fold raised)
                 piece.compute(self.plan)
-                if width:
-                    block = k[0] // width
-                    self.versions[block] = self.versions.get(block, 0) + 1
+                self.dirty.discard(k)
+                self._changed(k)
         parts: list[dict[tuple, list[Any]]] = []
         live_keys = self.keys[lo:hi]
         i, n = 0, len(live_keys)
@@ -163,6 +174,45 @@ class SliceIndex:
             parts.extend(piece.part_at(self.plan, executed_at) for piece in live[i:j])
             i = j
         return self.plan.result(parts, executed_at, limit)
+
+    def _changed(self, key: SliceKey) -> None:
+        if self.block_ms:
+            block = key[0] // self.block_ms
+            self.versions[block] = self.versions.get(block, 0) + 1
+
+    def _compute_due(self, executed_at: int) -> None:
+        """Compute every changed slice the executions up to the horizon see, in one batch.
+
+        The row-level part is row by row (``plan_stats``), so one run over the documents of
+        many slices gives each the rows it would get alone, at one run's fixed cost instead of
+        one per slice (a 5-minute schedule has a slice or two per execution). A slice whose
+        fold raises is left to its execution, which computes it alone (and falls back if it
+        raises again)."""
+        bound = executed_at if self.horizon is None or self.horizon < executed_at else self.horizon
+        due = sorted(k for k in self.dirty if self.horizon is None or k[0] <= bound)
+        if not due:
+            return
+        pieces = [self.slices[k] for k in due]
+        docs: list[dict] = []
+        starts = []
+        for piece in pieces:
+            piece.members.sort(key=_ORDER)
+            starts.append(len(docs))
+            docs.extend(m.event for m in piece.members)
+        starts.append(len(docs))
+        rows = self.plan.rows(docs)
+        source = rows.source
+        for i, (k, piece) in enumerate(zip(due, pieces)):
+            a, b = starts[i], starts[i + 1]
+            r0, r1 = bisect_left(source, a), bisect_left(source, b)
+            part = SliceRows([x - a for x in source[r0:r1]], rows.keys[r0:r1], [c[r0:r1] for c in rows.cells], rows.last[a:b])
+            try:
+                piece.take(self.plan, part)
+            except Exception:
+                piece.computed = 0
+                continue
+            self.dirty.discard(k)
+            self._changed(k)
 
     def _block_state(self, block: int, pieces: list[_Slice], executed_at: int) -> dict[tuple, list[Any]] | None:
         """The merged partial aggregates of a block's slices, None when the execution does
@@ -186,6 +236,7 @@ class SliceIndex:
         if cut:
             for k in self.keys[:cut]:
                 del self.slices[k]
+                self.dirty.discard(k)
             del self.keys[:cut]
         if self.block_ms:
             for block in [b for b in self.versions if b * self.block_ms < first_live[0]]:
@@ -194,6 +245,7 @@ class SliceIndex:
 
     def clear(self) -> None:
         self.slices.clear()
+        self.dirty.clear()
         self.keys.clear()
         self.blocks.clear()
         self.versions.clear()

@@ -24,7 +24,7 @@ References: Kibana docs "Create a detection rule" (Schedule: "Runs every" and
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
@@ -50,11 +50,12 @@ class Schedule:
         step = self.interval_ms
         return -(-ms // step) * step
 
-    def windows(self, times: Sequence[int]) -> Iterator[tuple[int, int, int]]:
+    def windows(self, times: Sequence[int], after: int | None = None) -> Iterator[tuple[int, int, int]]:
         """For sorted event times, yield ``(t, lo, hi)`` per execution whose window holds any.
 
         ``times[lo:hi]`` are the events inside ``[t - lookback, t]``. Executions are
-        yielded in time order; empty ones are skipped.
+        yielded in time order; empty ones are skipped; with ``after``, only those later than it
+        (the same ones as without, less the earlier: a rule settling again starts there).
         """
         n = len(times)
         if not n:
@@ -62,6 +63,9 @@ class Schedule:
         step, back = self.interval_ms, self.lookback_ms
         t = self.first_execution_at_or_after(times[0])
         lo = 0
+        if after is not None and t <= after:
+            t = self.first_execution_at_or_after(after + 1)
+            lo = bisect_left(times, t - back)
         while lo < n:
             start = t - back
             while lo < n and times[lo] < start:

@@ -106,7 +106,10 @@ class StatsPlan:
         source = table.source_rows if table.source_rows is not None else list(range(size))
         key_cols = [fn(table, ctx) for _, fn, _ in self.stats.groups]
         if key_cols:
-            keys = [group_keys(list(key)) if any(v.__class__ is list for v in key) else [key] for key in zip(*key_cols)]
+            if any(list in set(map(type, col)) for col in key_cols):
+                keys = [group_keys(list(key)) if any(v.__class__ is list for v in key) else [key] for key in zip(*key_cols)]
+            else:  # no multi-valued key: one group key per row
+                keys = [[key] for key in zip(*key_cols)]
         else:
             keys = [[()] for _ in range(size)]
         masks: dict[int, list[Any]] = {}
@@ -128,22 +131,33 @@ class StatsPlan:
     def fold(self, rows: SliceRows, docs: Sequence[bool] | None = None) -> dict[tuple, list[Any]]:
         """The partial state per group and aggregate of the rows of the documents kept
         (``docs[i]`` true; None: all), groups in the order of their first row."""
-        groups: dict[tuple, list[list[Any]]] = {}
-        columns = rows.cells
-        width = len(columns)
+        members: dict[tuple, list[int]] = {}  # group -> its rows (a row twice for a key it has twice)
+        source = rows.source
         for r, keys in enumerate(rows.keys):
-            if docs is not None and not docs[rows.source[r]]:
+            if docs is not None and not docs[source[r]]:
                 continue
             for key in keys:
-                found = groups.get(key)
+                found = members.get(key)
                 if found is None:
-                    found = groups[key] = [[] for _ in range(width)]
-                for i in range(width):
-                    cell = columns[i][r]
-                    if cell is not MASKED:
-                        found[i].append(cell)
-        kinds = [inner.kind for inner in self.inner]
-        return {key: [kind.part(cells) for kind, cells in zip(kinds, found)] for key, found in groups.items()}
+                    members[key] = [r]
+                else:
+                    found.append(r)
+        columns = rows.cells
+        plan = [(inner.kind.part, column, inner.where is not None, inner.kind is ROWS and inner.where is None)
+                for inner, column in zip(self.inner, columns)]
+        out: dict[tuple, list[Any]] = {}
+        for key, rs in members.items():
+            states = []
+            for part, column, masked, counting in plan:
+                if counting:  # COUNT(*): its state is the number of rows (``ROWS.part`` is ``len``)
+                    states.append(len(rs))
+                    continue
+                cells = [column[r] for r in rs]
+                if masked:
+                    cells = [c for c in cells if c is not MASKED]
+                states.append(part(cells))
+            out[key] = states
+        return out
 
     # ------------------------------------------------------------------ once per execution
     def combine(self, parts: Sequence[dict[tuple, list[Any]]]) -> dict[tuple, list[Any]]:
