@@ -20,6 +20,9 @@ from ctdetect.query.esql.table import Table, normalise
 from ctdetect.query.values import to_ip, wildcard_regex
 
 DATE_TYPES = ("date", "date_nanos")
+# string methods for simple LIKE patterns and STARTS_WITH/ENDS_WITH, cached regex answers, one
+# membership test in IN: off = the general forms, cell by cell (tests compare the two)
+FAST_PATHS = True
 Column = Callable[[Table, "Context"], list]
 
 
@@ -158,16 +161,19 @@ class ExprCompiler:
 
             return lambda t, c: [member(v) for v in operand(t, c)]
         items = [self._coerced(i, node.operand) for i in node.items]
+        fast = FAST_PATHS
 
         def run(t: Table, c: Context) -> list:
             cols = [i(t, c) for i in items]
             out = []
-            for row, v in enumerate(operand(t, c)):
-                if v is None or isinstance(v, list):
+            for v, candidates in zip(operand(t, c), zip(*cols)):
+                if v is None or v.__class__ is list:
                     out.append(None)
-                    continue
-                candidates = [col[row] for col in cols]
-                if any(x == v for x in candidates if not isinstance(x, list)):
+                elif fast and (v.__class__ is str or v.__class__ is bool):
+                    # ``in`` compares by ``==`` as the loop below does (a list never equals a
+                    # string or a boolean); exact classes only, so no NaN or odd ``__eq__``
+                    out.append(not negated if v in candidates else None if None in candidates else negated)
+                elif any(x == v for x in candidates if not isinstance(x, list)):
                     out.append(not negated)
                 elif any(x is None for x in candidates):
                     out.append(None)
@@ -193,7 +199,22 @@ class ExprCompiler:
             text = v if isinstance(v, str) else str(v)
             return any(r.match(text) for r in regexes) != negated
 
-        return lambda t, c: [test(v) for v in operand(t, c)]
+        if not FAST_PATHS:
+            return lambda t, c: [test(v) for v in operand(t, c)]
+        plain = None if node.regex else _plain_wildcards(node.patterns)
+        if plain is not None:  # ``x*``, ``*x``, ``*x*``, ``x``: a string method, no regex
+            return lambda t, c: [(plain(v) != negated) if v.__class__ is str else test(v) for v in operand(t, c)]
+        answers: dict[str, Any] = {}  # the same values recur (an ARN per principal): one match each
+
+        def cached(v: Any) -> Any:
+            found = answers.get(v)
+            if found is None:
+                if len(answers) >= LIKE_CACHE:
+                    answers.clear()
+                found = answers[v] = test(v)
+            return found
+
+        return lambda t, c: [cached(v) if v.__class__ is str else test(v) for v in operand(t, c)]
 
     def x_cast(self, node: e.Cast) -> Column:
         target = {"int": "integer", "bool": "boolean", "datetime": "date", "string": "keyword", "text": "keyword"}.get(node.type, node.type)
@@ -233,12 +254,30 @@ class ExprCompiler:
     def _scalar(self, name: str, args: list[e.Expr]) -> Column:
         spec = SCALARS[name]
         compiled = [self.compile(a) for a in args]
+        if FAST_PATHS and name in ("starts_with", "ends_with") and len(args) == 2 and isinstance(args[1], e.Literal) and isinstance(args[1].value, str):
+            return _affix_test(name, compiled[0], args[1].value, self._call(spec))
+        return self._per_row(name, args, compiled, spec)
+
+    def _per_row(self, name: str, args: list[e.Expr], compiled: list[Column], spec: Any) -> Column:
+        """A scalar function called row by row, with ES|QL's null and multi-value rules."""
         if name in ("date_diff",) and len(args) == 3:
             compiled = [compiled[0]] + [self._as_date(a) for a in args[1:]]
         elif name == "date_trunc" and len(args) == 2:
             compiled = [compiled[0], self._as_date(args[1])]
-        fn = spec.fn
+        call = self._call(spec)
 
+        def run(t: Table, c: Context) -> list:
+            cols = [f(t, c) for f in compiled]
+            if not cols:
+                return [call() for _ in range(t.size)]
+            return [call(*row) for row in zip(*cols)]
+
+        return run
+
+    @staticmethod
+    def _call(spec: Any) -> Callable[..., Any]:
+        """One call of a scalar function on one row's values (null in, null out unless it takes nulls)."""
+        fn = spec.fn
         nulls, per_value, multi = spec.nulls, spec.per_value, spec.multi
 
         def call(*values: Any) -> Any:
@@ -256,13 +295,7 @@ class ExprCompiler:
             except (EsqlRuntimeError, TypeError, ValueError, ArithmeticError, AttributeError):
                 return None
 
-        def run(t: Table, c: Context) -> list:
-            cols = [f(t, c) for f in compiled]
-            if not cols:
-                return [call() for _ in range(t.size)]
-            return [call(*row) for row in zip(*cols)]
-
-        return run
+        return call
 
     def _as_date(self, node: e.Expr) -> Column:
         inner = self.compile(node)
@@ -305,6 +338,45 @@ class ExprCompiler:
             return [predicate(c.docs[r]) for r in t.source_rows]
 
         return run
+
+
+LIKE_CACHE = 65_536  # distinct strings a LIKE/RLIKE remembers its answer for (memory stays flat)
+
+
+def _plain_wildcards(patterns: tuple[str, ...]) -> Callable[[str], bool] | None:
+    """A string's test against LIKE ``patterns`` when each is ``x``, ``x*``, ``*x`` or ``*x*``
+    (no ``?`` or escape): what ``wildcard_regex`` matches (``.*`` spans newlines too), or None."""
+    tests: list[Callable[[str], bool]] = []
+    for pattern in patterns:
+        if "?" in pattern or "\\" in pattern:
+            return None
+        core = pattern.strip("*")
+        if "*" in core:
+            return None
+        lead, trail = pattern.startswith("*"), pattern.endswith("*")
+        if not pattern:
+            tests.append(lambda s: s == "")
+        elif not core:
+            tests.append(lambda s: True)  # only stars: any string
+        elif lead and trail:
+            tests.append(lambda s, core=core: core in s)
+        elif lead:
+            tests.append(lambda s, core=core: s.endswith(core))
+        elif trail:
+            tests.append(lambda s, core=core: s.startswith(core))
+        else:
+            tests.append(lambda s, core=core: s == core)
+    if len(tests) == 1:
+        return tests[0]
+    return lambda s: any(test(s) for test in tests)
+
+
+def _affix_test(name: str, column: Column, affix: str, call: Callable[..., Any]) -> Column:
+    """``STARTS_WITH``/``ENDS_WITH`` of a column and a string: the string method on a string
+    cell, the function's general call (nulls, multi-values, other types) on anything else."""
+    if name == "starts_with":
+        return lambda t, c: [v.startswith(affix) if v.__class__ is str else call(v, affix) for v in column(t, c)]
+    return lambda t, c: [v.endswith(affix) if v.__class__ is str else call(v, affix) for v in column(t, c)]
 
 
 def _kql_quote(value: Any) -> str:
