@@ -31,7 +31,9 @@ from ctdetect.query.esql.table import values_of
 
 
 def _flat(cells: list[Any]) -> list[Any]:
-    return [v for c in cells for v in values_of(c)]
+    if list in set(map(type, cells)):
+        return [v for c in cells for v in values_of(c)]
+    return [c for c in cells if c is not None]  # no multi-valued cell: what ``values_of`` yields
 
 
 def _sorted(values: list[Any]) -> list[Any]:
@@ -138,10 +140,11 @@ def _extreme_combine(pick: Callable[[list[Any]], Any]) -> Callable[[list[Any]], 
         found = [s for s in states if s is not None]
         if not found:
             return None
-        family = found[0][0]
-        if any(f != family for f, _ in found):
+        if len(found) == 1:
+            return found[0]
+        if len({f for f, _ in found}) != 1:
             raise NotMergeable("values of several kinds")
-        return (family, pick([value for _, value in found]))
+        return (found[0][0], pick([value for _, value in found]))
 
     return combine
 

@@ -164,19 +164,28 @@ class StatsPlan:
         """One partial state per group and aggregate for the rows of ``parts`` (consecutive, in
         time order), groups in the order of their first row. Inputs are never modified: a
         group in one part only keeps that part's states."""
-        merged: dict[tuple, list[list[Any]]] = {}
-        for part in parts:
-            for key, states in part.items():
-                found = merged.get(key)
+        if not parts:
+            return {}
+        out = dict(parts[0])
+        multi: dict[tuple, list[list[Any]]] = {}  # a group in several parts: their states, in order
+        for part in parts[1:]:
+            common = out.keys() & part.keys()
+            if not common:
+                out.update(part)  # new groups after the others, in the part's order
+                continue
+            for key in common:
+                found = multi.get(key)
                 if found is None:
-                    merged[key] = [states]
+                    multi[key] = [out[key], part[key]]
                 else:
-                    found.append(states)
+                    found.append(part[key])
+            kept = {key: out[key] for key in common}
+            out.update(part)
+            out.update(kept)  # a group keeps its place and, until merged below, its first states
         combines = [inner.kind.combine for inner in self.inner]
-        return {
-            key: found[0] if len(found) == 1 else [combine([states[i] for states in found]) for i, combine in enumerate(combines)]
-            for key, found in merged.items()
-        }
+        for key, found in multi.items():
+            out[key] = [combine(list(states)) for combine, states in zip(combines, zip(*found))]
+        return out
 
     def result(self, parts: Sequence[dict[tuple, list[Any]]], now_ms: int, limit: int | None) -> Table:
         """The query's result for an execution whose rows are those of ``parts`` (in time order)."""
