@@ -1,13 +1,14 @@
-"""The compiled count-series modules give exactly what their pure-Python source gives.
+"""The compiled anomaly modules give exactly what their pure-Python source gives.
 
 ``setup.py`` compiles the modules in ``accelerated.ACCELERATED`` with Cython from their own
 ``.py`` files, typed by the ``.pxd`` beside each; C doubles are IEEE doubles as Python's
 floats are, so every probability and every saved state must be equal bit for bit. This
 test runs the same generated series (gamma, log-normal, bursty, zero-heavy, seasonal and
-trending counts, and non-integer values) through the compiled modules in this process and
-through the ``.py`` sources in a child process (``CTDETECT_PURE_PYTHON=1``: the package's
-meta-path finder loads the ``.py`` of each accelerated module instead of its extension), and compares ``repr`` of every
-result and of every saved state: ``repr`` of a float is exact, and tells ``-0.0`` from
+trending counts, and non-integer values), bucket hierarchies, every function of ``stats``
+on edge values and ``categorical``'s rare models fed random category streams through the
+compiled modules in this process and through the ``.py`` sources in a child process
+(``CTDETECT_PURE_PYTHON=1``: the package's meta-path finder loads the ``.py`` of each
+accelerated module instead of its extension), and compares ``repr`` of every result and of every saved state: ``repr`` of a float is exact, and tells ``-0.0`` from
 ``0.0`` and ``1`` from ``1.0``. It also checks that the compiled objects survive ``pickle``
 and ``copy.deepcopy`` and state round trips.
 
@@ -129,6 +130,156 @@ def run_hierarchy(buckets: int = 400) -> dict[str, list[str]]:
     return {"hierarchy": rows}
 
 
+def _outcome(fn: Any, *args: Any, **kwargs: Any) -> str:
+    """``repr`` of ``fn(*args, **kwargs)``, or the name of the exception it raised."""
+    try:
+        return repr(fn(*args, **kwargs))
+    except Exception as exc:  # noqa: BLE001 - both paths must raise alike too
+        return f"raises {type(exc).__name__}"
+
+
+EDGE_PROBABILITIES = (0.0, 5e-324, 1e-320, 1e-310, 2.2250738585072014e-308, 1e-300, 1e-200, 1e-100, 1e-30,
+                      1e-12, 1e-6, 0.001, 0.01, 0.035, 0.05, 0.5, 0.999999, 1.0 - 1e-16, 1.0, 1.0 + 1e-12, 1.2)
+
+
+def _edge_or_random(rng: random.Random) -> float:
+    return rng.choice(EDGE_PROBABILITIES) if rng.random() < 0.3 else _probability(rng)
+
+
+def run_stats(cases: int = 1500) -> dict[str, list[str]]:
+    """Every public function of ``stats`` (and the helpers the compiled module types) over
+    generated arguments with edge values: tiny, subnormal, zero, one and above-one
+    probabilities, ties, weights and correlations, every m of m-from-n, as ``repr``."""
+    from ctdetect.engine.anomaly import stats
+
+    rng = random.Random(2026)
+    rows: list[str] = []
+    for case in range(cases):
+        n = rng.choice([1, 1, 2, 2, 3, 4, 5, 7, 10, 16, 30])
+        ps = [_edge_or_random(rng) for _ in range(n)]
+        if n > 1 and rng.random() < 0.3:  # ties
+            ps = [rng.choice(ps[: max(1, n // 2)]) for _ in range(n)]
+        if rng.random() < 0.05:
+            ps = [1.0] * n if rng.random() < 0.5 else [0.0] * n
+        weights = None if rng.random() < 0.4 else [rng.choice([0.0, 0.3, 0.5, 1.0, 1.0, 2.5]) for _ in ps]
+        rho = rng.choice([0.0, 0.0, 0.1, 0.5, 0.9])
+        p = ps[0]
+        x, y = rng.random(), 10.0 ** rng.uniform(-3.0, 1.0)
+        a, b = 10.0 ** rng.uniform(-2.0, 4.0), 10.0 ** rng.uniform(-2.0, 4.0)
+        row = [
+            _outcome(stats.normal_z, p),
+            _outcome(stats._pow_one_minus, p, y),
+            _outcome(stats._one_minus_pow_one_minus, p, y),
+            _outcome(stats.joint_probability, ps),
+            _outcome(stats.joint_probability, ps, weights),
+            _outcome(stats.joint_probability, ps, weights, rho),
+            _outcome(stats.log_joint_upper_bound, ps),
+            _outcome(stats._ascending_clamped, ps),
+            _outcome(stats.log_extreme_probability, ps, 1, rng.choice([1, 3, 5])),
+            _outcome(stats.log_extreme_probability, ps, rng.choice([2, 3]), rng.choice([3, 5, 6])),
+        ]
+        # every m up to 6, and one past n (the numerical fallback costs 3^m evaluations:
+        # the engine asks for m <= 5, scores.ATTRIBUTES)
+        for m in range(1, min(n, 6) + 2):
+            row.append(_outcome(stats.log_m_from_n_extreme, ps, m))
+        smallest = tuple(stats._ascending_clamped(ps)[: rng.randint(1, min(n, 6))])
+        row.append(_outcome(stats._log_m_from_n, smallest, n + rng.choice([0, 0, 1, 10, 1000])))
+        if case % 10 == 0:  # the numerical fallback, and scipy's functions
+            row.append(_outcome(stats._log_m_from_n_numerical, list(smallest), n + 2))
+            row.append(_outcome(stats.beta_ppf, x, a, b))
+            row.append(_outcome(stats.beta_cdf, x, a, b))
+            row.append(_outcome(stats.beta_cdf_at_quantiles, a, b, rng.choice([2, 3, 5, 7])))
+        rows.append(" | ".join(row))
+    # integers and other Python objects where the sources take them
+    for args in (([1],), ([1, 1],), ([0, 1, 0.5],), ([0.5], [2]), ([0.5, 0.1], [1, 1], 0), ((0.2, 0.3),), ([],)):
+        rows.append(_outcome(stats.joint_probability, *args))
+    for ps in ([1], [0, 1], [], (0.5, 0.5), [1e-400, 1e-320]):
+        rows.append(" | ".join([_outcome(stats.log_joint_upper_bound, ps), _outcome(stats.log_extreme_probability, ps, 1, 5),
+                                _outcome(stats.log_m_from_n_extreme, ps, 2), _outcome(stats._ascending_clamped, ps)]))
+    rows.append(" | ".join(_outcome(stats.normal_z, v) for v in (0, 1, 2, -1.0, float("nan"), float("inf"))))
+    return {"stats": rows}
+
+
+def _category_stream(rng: random.Random, buckets: int) -> list[list[str]]:
+    """The categories present in each bucket: a few common values, a long tail, bursts."""
+    common = [f"c{i}" for i in range(rng.randint(1, 6))]
+    tail = rng.randint(0, 60)
+    out: list[list[str]] = []
+    for _ in range(buckets):
+        present = [c for c in common if rng.random() < rng.choice([0.3, 0.9, 1.0])]
+        present += [f"t{rng.randrange(tail)}" for _ in range(rng.choice([0, 0, 1, 2, 5]))] if tail else []
+        if rng.random() < 0.03:
+            present.append(f"new{rng.randrange(10_000)}")
+        out.append(present)
+    return out
+
+
+def run_categorical(models: int = 600) -> dict[str, list[str]]:
+    """Decayed Dirichlet (``rare``) models fed random category streams: every probability
+    (one model, small and numpy paths, the batch of all models, missing categories), the
+    strata and tables, relative rarity and the saved state, as ``repr``."""
+    from ctdetect.engine.anomaly import categorical as cat
+
+    rng = random.Random(4242)
+    rows: list[str] = []
+    batch: list[tuple[dict[str, float], list[str]]] = []
+    for index in range(models):
+        span = rng.choice([60, 300, 900, 3600, 86400])
+        decay = rng.choice([cat.decay_factor(span), 1.0, 0.5, 1e-3])
+        model = cat.DecayedDirichlet()
+        t0 = T0_MS + index * 1000
+        for b, present in enumerate(_category_stream(rng, rng.randint(1, 40))):
+            bucket_ms = t0 + b * span * 1000
+            if rng.random() < 0.05:
+                model.prune(bucket_ms - rng.randint(1, 10) * span * 1000)
+            model.observe(present, bucket_ms, decay)
+            wanted = list(dict.fromkeys(present)) or list(model.stored)[:3]
+            if rng.random() < 0.1:
+                wanted.append("never-seen")
+            rows.append(_outcome(model.probabilities, wanted))
+        conc = model.conc
+        keys = list(conc)
+        rows.append(" | ".join([
+            repr(model.to_state()),
+            repr(conc),
+            _outcome(cat.less_likely_probabilities, conc),
+            _outcome(cat.less_likely_probabilities, conc, keys[: rng.randint(0, len(keys))] + ["missing"]),
+            _outcome(cat.cumulative_less_likely, conc),
+            *(_outcome(model.relative_rarity, k) for k in keys[:5] + ["missing"]),
+            repr(cat.DecayedDirichlet.from_state(json.loads(json.dumps(model.to_state()))).to_state()),
+        ]))
+        positive = {k: v for k, v in conc.items() if v > 0.0}
+        if positive:
+            vals = list(positive.values())
+            total = sum(vals)
+            a = rng.choice(vals)
+            rows.append(" | ".join([
+                _outcome(cat._table, vals),
+                _outcome(cat._less_likely_small, positive, keys),
+                _outcome(cat.strata_count, total),
+                *(_outcome(cat.stratum_means, a, total - a, n) for n in (1, 3, 5, 7)),
+                _outcome(cat._interpolated_mean, *cat._table(vals)[:2], cat.stratum_means(a, total - a, cat.strata_count(total))),
+            ]))
+        batch.append((conc, rng.sample(keys, rng.randint(0, len(keys))) + (["missing"] if rng.random() < 0.05 else [])))
+        if len(batch) == 25:
+            rows.append(_outcome(cat.batch_less_likely, batch))
+            batch = []
+    rows.append(_outcome(cat.batch_less_likely, batch))
+    # integer and edge concentrations where the sources take them
+    for conc in ({"a": 1, "b": 2}, {"a": 3.0}, {"a": 2.0, "b": 2.0}, {"a": 0.0, "b": 1.0}, {}, {"a": 1e-300, "b": 1e300},
+                 {f"v{i}": float(i % 4 + 1) for i in range(30)}, {"a": 150.0, "b": 5000.0, "c": 1e5}):
+        rows.append(" | ".join([_outcome(cat.less_likely_probabilities, conc), _outcome(cat.cumulative_less_likely, conc),
+                                _outcome(cat.batch_less_likely, [(conc, list(conc))])]))
+    rows.append(" | ".join(_outcome(cat.strata_count, t) for t in (0, 100, 100.5, 1000, 1e4, 1e4 + 1, float("nan"))))
+    rows.append(" | ".join(_outcome(f, s) for f in (cat.decay_factor, cat.default_decay_rate) for s in (60, 900, 1800, 86400)))
+    return {"categorical": rows}
+
+
+def _results() -> dict[str, list[str]]:
+    """Everything compared, by name."""
+    return {**run_series(), **run_hierarchy(), **run_stats(), **run_categorical()}
+
+
 def _pure_results() -> dict[str, list[str]]:
     from ctdetect.engine.anomaly.accelerated import PURE_PYTHON_ENV
 
@@ -163,7 +314,7 @@ def test_compiled_modules_are_built_from_the_current_source() -> None:
 
 def test_compiled_and_pure_python_give_identical_results_and_states() -> None:
     _compiled_or_skip()
-    compiled = {**run_series(), **run_hierarchy()}
+    compiled = _results()
     pure = _pure_results()
     assert pure.keys() == compiled.keys()
     for kind in compiled:
@@ -198,6 +349,38 @@ def test_compiled_series_pickle_deepcopy_and_state_round_trip() -> None:
         assert steps(twin, 800, more) == expected, how
 
 
+def test_compiled_dirichlet_pickle_deepcopy_and_state_round_trip() -> None:
+    """``categorical.DecayedDirichlet`` compiled is a cdef class: it survives ``pickle``,
+    ``copy.deepcopy`` and its saved state, and goes on learning as the original does."""
+    _compiled_or_skip()
+    from ctdetect.engine.anomaly.categorical import DecayedDirichlet, decay_factor
+
+    rng = random.Random(9)
+    decay = decay_factor(SPAN_S)
+    model = DecayedDirichlet()
+    for b, present in enumerate(_category_stream(rng, 300)):
+        model.observe(present, T0_MS + b * SPAN_S * 1000, decay)
+    twins = {
+        "pickle": pickle.loads(pickle.dumps(model)),
+        "deepcopy": copy.deepcopy(model),
+        "saved state": DecayedDirichlet.from_state(json.loads(json.dumps(model.to_state()))),
+    }
+    more = _category_stream(rng, 100)
+
+    def learn(m: DecayedDirichlet) -> list[str]:
+        out = []
+        for b, present in enumerate(more, start=300):
+            m.observe(present, T0_MS + b * SPAN_S * 1000, decay)
+            out.append(repr(m.probabilities(present)))
+        return out + [repr(m.to_state())]
+
+    state = repr(model.to_state())
+    expected = learn(model)
+    for how, twin in twins.items():
+        assert repr(twin.to_state()) == state, how
+        assert learn(twin) == expected, how
+
+
 def test_compiled_special_functions_equal_scipy_ufuncs_bit_for_bit() -> None:
     """``_cspecial`` calls the C functions the ufuncs run: equal on a large random sample
     over the ranges the priors use and far beyond (degrees of freedom up to 1e9, shapes
@@ -226,7 +409,7 @@ if __name__ == "__main__" and sys.argv[1:] == ["--pure"]:
     from ctdetect.engine.anomaly.accelerated import compiled_modules  # CTDETECT_PURE_PYTHON=1: the sources
 
     assert compiled_modules() == [], compiled_modules()
-    json.dump({**run_series(), **run_hierarchy()}, sys.stdout)
+    json.dump(_results(), sys.stdout)
 
 
 def test_a_stale_extension_is_detected_in_a_checkout_only(tmp_path, monkeypatch) -> None:

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 # read by setup.py (ast.literal_eval): keep it a literal tuple of module names
-ACCELERATED = ("priors", "trend", "multibucket", "anomaly_model", "gain", "timeseries", "scores", "hierarchy")
+ACCELERATED = ("priors", "trend", "multibucket", "anomaly_model", "gain", "timeseries", "scores", "hierarchy",
+               "stats", "categorical")
 PACKAGE = "ctdetect.engine.anomaly"
 HERE = Path(__file__).resolve().parent
 # set to 1: run the .py sources even where the extensions are built (debugging, and the

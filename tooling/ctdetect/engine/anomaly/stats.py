@@ -91,10 +91,10 @@ def joint_probability(ps: Sequence[float], weights: Sequence[float] | None = Non
     total_w = sum(weights)
     if total_w <= 0.0 or min(ps) >= 1.0:
         return 1.0
-    stat = sum(w * normal_z(p) ** 2 for p, w in zip(ps, weights))
+    stat = sum([w * normal_z(p) ** 2 for p, w in zip(ps, weights)])
     if correlation:  # the Mahalanobis distance of equally correlated z-scores
         rho = correlation
-        total_z = sum(w * normal_z(p) for p, w in zip(ps, weights))
+        total_z = sum([w * normal_z(p) for p, w in zip(ps, weights)])
         stat = (stat - rho * total_z * total_z / (total_w * rho + 1.0 - rho)) / (1.0 - rho)
     return max(float(_special().gammaincc(total_w / 2.0, stat / 2.0)), SMALLEST_PROBABILITY)
 
@@ -127,7 +127,7 @@ def log_joint_upper_bound(ps: Sequence[float]) -> float:
         return 0.0
     if len(ps) == 1:
         return min(math.log(max(ps[0], SMALLEST_PROBABILITY)), 0.0)
-    z2 = sum(normal_z(max(p, SMALLEST_PROBABILITY)) ** 2 for p in ps)
+    z2 = sum([normal_z(max(p, SMALLEST_PROBABILITY)) ** 2 for p in ps])
     n = float(len(ps))
     if z2 == 0.0 or z2 / n < 1e-8:
         return 0.0
@@ -156,7 +156,7 @@ def _log_gauss_legendre(f: Any, a: float, b: float) -> float:
     centre, half = (a + b) / 2.0, (b - a) / 2.0
     fx = [f(centre + half * x) for x, _ in _GL3]
     top = max(fx)
-    total = half * sum(w * math.exp(v - top) for (_, w), v in zip(_GL3, fx))
+    total = half * sum([w * math.exp(v - top) for (_, w), v in zip(_GL3, fx)])
     return LOG_MIN_DOUBLE if total <= 0.0 else top + math.log(total)
 
 
@@ -203,12 +203,9 @@ def _ascending_clamped(ps: Sequence[float]) -> list[float]:
     return sorted([min(max(p, SMALLEST_PROBABILITY), 1.0) for p in ps])
 
 
-@lru_cache(maxsize=65536)
-def _log_m_from_n_sorted(smallest: tuple[float, ...], n: int) -> float:
+def _log_m_from_n(smallest: tuple[float, ...], n: int) -> float:
     """``log_m_from_n_extreme`` of the m smallest probabilities (ascending, clamped) out
-    of n. Pure, and memoised: a bucket's hierarchy asks for the same group at several
-    nodes and for each m of the same sorted values, and quiet series repeat their
-    probabilities bucket after bucket."""
+    of n (memoised as ``_log_m_from_n_sorted``)."""
     big_m = len(smallest)
     logc = 0.0
     log_largest = 0.0
@@ -223,11 +220,11 @@ def _log_m_from_n_sorted(smallest: tuple[float, ...], n: int) -> float:
             total += coeffs[i] * _pow_one_minus(p / 2.0, index)
         q = min(max(_pow_one_minus(p, float(n - big_m + k)), 0.0), 1.0)
         coeffs.append(-total - q * math.exp(logc - log_largest))
-        cmax = max((abs(c) for c in coeffs if abs(c) > 1.0 / 1.7976931348623157e308), default=0.0)
+        cmax = max([abs(c) for c in coeffs if abs(c) > 1.0 / 1.7976931348623157e308], default=0.0)
         if cmax > 0.0:
             coeffs = [c / cmax for c in coeffs]
             log_largest += math.log(cmax)
-    cmax = max((abs(c) for c in coeffs), default=0.0)
+    cmax = max([abs(c) for c in coeffs], default=0.0)
     if 0.0 < cmax < 1.0 / 1.7976931348623157e308:
         log_largest = math.log(cmax)
         coeffs = [c / cmax for c in coeffs]
@@ -239,7 +236,7 @@ def _log_m_from_n_sorted(smallest: tuple[float, ...], n: int) -> float:
         for i, c in enumerate(coeffs):
             index = float(len(coeffs) - i)
             terms.append(c / index * _one_minus_pow_one_minus(p_m / 2.0, index))
-        total = sum(abs(t) for t in terms)
+        total = sum([abs(t) for t in terms])
         if total == 0.0:
             result = math.log(p_min) if p_min > 0.0 else LOG_MIN_DOUBLE
         else:
@@ -247,7 +244,7 @@ def _log_m_from_n_sorted(smallest: tuple[float, ...], n: int) -> float:
             condition = 0.0
             log_p_min = math.log(p_min) if p_min > 0.0 else -math.inf
             if log_p_min - log_scale > LOG_MAX_DOUBLE:
-                result = math.log(sum(abs(t) for t in terms) * p_min / total)
+                result = math.log(sum([abs(t) for t in terms]) * p_min / total)
             else:
                 if log_p_min - log_scale < LOG_MIN_DOUBLE:
                     for t in terms:
@@ -270,6 +267,13 @@ def _log_m_from_n_sorted(smallest: tuple[float, ...], n: int) -> float:
         if not result < 0.001:
             result = 0.0
     return min(result, 0.0)
+
+
+# Pure, and memoised: a bucket's hierarchy asks for the same group at several nodes and for
+# each m of the same sorted values, and quiet series repeat their probabilities bucket after
+# bucket. (A module-level cached function, so that the compiled module keeps
+# ``_log_m_from_n`` a typed C function: a decorated function cannot be one.)
+_log_m_from_n_sorted = lru_cache(maxsize=65536)(_log_m_from_n)
 
 
 def log_extreme_probability(ps: Sequence[float], min_m: int, max_m: int) -> float:
