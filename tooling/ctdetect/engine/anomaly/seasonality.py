@@ -31,7 +31,9 @@ variance is at most 0.7 of the daily hypothesis' (the 30 % gain our profiles mus
 and the weekly period instead when it shows the same gain over the split; at least three
 quarters of the window's slots must have values. What is found seeds the weekly profile:
 its offsets are the hour-of-week means less the hour-of-day means (the daily profile
-models those), with the two error variances as the profile's test statistics; and the
+models those), weighted by the robust fit of the hypothesis found, or for the weekly
+period by the trading-day fit's (two values per slot cannot tell which week is the
+outlier, a day among its kind can: a one-off holiday), with the two error variances as the profile's test statistics; and the
 model refits its trend to the window less the shape found (ml-cpp refits its trend from
 the window when it adds components).
 
@@ -151,6 +153,11 @@ def find_seasonality(points: list[tuple[int, float]], slot_ms: int, slots: int) 
     base = _loo(values, by_hour, weights)
     if err > (1.0 - GAIN) * base:
         return none._replace(daily=daily)
+    if kind == "weekly":
+        # the weekly fit has two values per slot and cannot tell which week is the outlier;
+        # the trading-day fit pools each hour over the days of a kind and can (a one-off
+        # holiday): the shape is taken with its weights
+        weights = partition_w
     sums: dict[Any, list[float]] = {}
     for (k, v), w in zip(points, weights):
         for key in (("d", k % per_day), ("w", (weekend(k), k % per_day) if kind == "partition" else k % per_week)):

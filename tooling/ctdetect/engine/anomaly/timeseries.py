@@ -10,10 +10,11 @@ words, one per series:
   is split as ml-cpp splits it: the trend learns its prediction plus the share
   ``1 / max((1 + profiles in use) / gain, 1)`` of the error, the gain ml-cpp's gain
   controller's (``gain``: 3, so the whole error, unless the profiles' summed amplitude
-  grows; the profiles learn at their own rate). A profile is used while it removes at least 30 % of the error
-  variance, measured out of sample over its last two periods; once a day, while no weekly
-  profile is in use, the last two weeks are tested for a weekly shape
-  (``seasonality``: the weekday/weekend split or the weekly period, our counterpart of
+  grows; each profile learns, at its own rate, the value less the trend and the other
+  profile in use, as ml-cpp's components learn the value less the others). A profile is
+  used while it removes at least 30 % of the error variance, measured out of sample over
+  its last two periods; once a day, while no weekly profile is in use, the last two
+  weeks are tested for a weekly shape (``seasonality``: the weekday/weekend split or the weekly period, our counterpart of
   ml-cpp's ``CTimeSeriesTestForSeasonality``); what is found seeds the weekly profile,
   and the trend is refitted to the window less that shape (the residual models move by
   the trend's change), as ml-cpp refits its trend when it adds components. The trend is always fitted but
@@ -293,14 +294,18 @@ class CountSeries:
         if age >= WINDOW_WEEKS * WEEK_MS and t_ms // DAY_MS != self.last_ms // DAY_MS:
             self._test_window(weekly_slot, span_s, t_ms)
         self.window.add(t_ms, x)
+        # each profile learns the value less the trend and the other profile in use, both
+        # as they predicted before this value (ml-cpp's decomposition at its default gain)
+        d0 = self.daily.offset(t_ms) if self.daily is not None and self.daily.useful() else 0.0
+        w0 = self.weekly.offset(t_ms) if self.weekly is not None and self.weekly.useful() else 0.0
         if age >= DAILY_START_MS:
             if self.daily is None:
                 self.daily = _Profile(DAY_MS, daily_slot_ms(span_s), span_s * 1000)
-            self.daily.update(t_ms, x - x0, w_raw)
+            self.daily.update(t_ms, x - x0 - w0, w_raw)
         if age >= WEEKLY_START_MS:
             if self.weekly is None:
                 self.weekly = _Profile(WEEK_MS, max(span_s * 1000, 3600 * 1000), span_s * 1000)
-            self.weekly.update(t_ms, x - x0 - (self.daily.offset(t_ms) if self.daily and self.daily.useful() else 0.0), w_raw)
+            self.weekly.update(t_ms, x - x0 - d0, w_raw)
         self.gain.add(t_s, predictions)
         if not self.using_trend and ((test_for_trend and self._trend_significant()) or self._seasonal(t_ms)[1] > 0):
             self._use_trend(t_ms)
