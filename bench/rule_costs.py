@@ -11,8 +11,8 @@ predicate or filter per event it is offered, its executions, its alerts.
 Prints, for each content (``--content package|elastic|both``): the total, the events per
 second of the rule engine alone, the seconds per rule kind (query, eql, threshold,
 new_terms, esql, ...) and the ``--top`` slowest rules with their kind, whether the rule
-index routes them (``routed``) or every event reaches them (``all``), their schedule and
-alert count.
+index routes them (``routed``), a gate lets through only the events with one of the values
+they need (``gated``) or every event reaches them (``all``), their schedule and alert count.
 
     python bench/rule_costs.py [--records 20000] [--content both] [--top 15] [--exclude-kind esql]
 
@@ -119,7 +119,7 @@ def measure(label: str, rules: list, docs: list[dict], top: int) -> None:
     ranked = sorted(compiled, key=lambda r: -costs.get(r.rule.rule_id, 0.0))
     for rule in ranked[:top]:
         secs = costs.get(rule.rule.rule_id, 0.0)
-        route = "routed" if rule.route is not None else "all"
+        route = "routed" if rule.route is not None else "gated" if rule.gate is not None else "all"
         print(f"  {secs:>8.3f} {100 * secs / total:>5.1f}% {rule.rule.type:<16} {route:<6} {rule.rule.interval or '5m':>6} "
               f"{rule.rule.from_ or 'now-6m':>8} {alerts.get(rule.rule.rule_id, 0):>6}  {rule.rule.name}")
 

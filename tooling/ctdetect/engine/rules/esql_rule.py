@@ -35,7 +35,11 @@ An aggregating query runs incrementally when ``query.esql.incremental.plan_stats
 it gives the same result: its row-level part once per event, partial aggregates per time
 slice merged per execution (``esql_slices.SliceIndex``); an execution whose slices cannot be
 merged exactly runs the whole query as before. ``INCREMENTAL`` turns this off (the
-equivalence test runs both ways).
+equivalence test runs both ways). A rule whose look-back equals its interval (each event in
+one window) streams instead when ``query.esql.streaming.plan_stream`` allows it: each match is
+folded into its window's groups as its batch is filtered and nothing is held
+(``esql_stream.WindowStream``); ``STREAMING`` turns this off (``tests/engine/test_esql_stream_equivalence.py``
+runs both ways).
 
 References: Kibana docs "Create an ES|QL rule" (aggregating and non-aggregating queries,
 deduplication with METADATA _id, alert suppression), the alert schema, and the rule type's

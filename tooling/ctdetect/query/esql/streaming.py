@@ -110,7 +110,9 @@ class WindowFold:
         codes = self.stream.codes
         width = len(codes)
         row_keys = rows.keys
-        targets: list[tuple[list[Any], int, tuple]] = []  # (states, row, position of the row)
+        # (states, row, its document's position): rows of one document arrive in their order,
+        # so a value or group seen again in the same document is never an earlier occurrence
+        targets: list[tuple[list[Any], int, Order]] = []
         newest = self.newest
         for doc, order in zip(docs, orders):
             if newest is not None and order < newest:
@@ -120,14 +122,13 @@ class WindowFold:
             start, end = spans[doc]
             for r in range(start, end):
                 for j, key in enumerate(row_keys[r]):
-                    at = (order[0], order[1], r - start, j)
                     states = groups.get(key)
                     if states is None:
                         states = groups[key] = _empty(codes)
-                        first[key] = at
-                    elif self.disordered and at < first[key]:
-                        first[key] = at
-                    targets.append((states, r, at))
+                        first[key] = (order[0], order[1], r - start, j)
+                    elif self.disordered and order < first[key][:2]:
+                        first[key] = (order[0], order[1], r - start, j)
+                    targets.append((states, r, order))
         self.newest = newest
         for i in range(width):
             _FOLDS[codes[i]](targets, i, rows.cells[i], self.disordered)
