@@ -26,7 +26,7 @@ from ctdetect.content.loaders import load_rules
 from ctdetect.content.model import LoadProblem, Rule
 from ctdetect.engine.rules import esql_rule
 from ctdetect.query.esql import ast as e
-from ctdetect.query.esql.incremental import plan_stats
+from ctdetect.query.esql.incremental import NotMergeable, plan_stats
 from ctdetect.query.esql.parser import parse_esql
 
 PACKAGE_RULES = Path(__file__).resolve().parents[2] / "rules"
@@ -274,3 +274,23 @@ def test_rows_of_several_slices_computed_in_one_batch_split_exactly(monkeypatch:
         events.append({k: v for k, v in ev.items() if v is not None})
     alerts, executions = _compare(rules, events, monkeypatch)
     assert executions > 300 and alerts > 0
+
+
+def test_an_execution_that_cannot_merge_runs_the_whole_query_over_its_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An incremental rule's executions get a view of their window, not a copy: when the
+    slices cannot give the result, the whole query runs over that view with what it did
+    before (the window's searchable matches), so every row and alert is the whole run's."""
+    from ctdetect.engine.rules import esql_slices
+
+    rules = _esql_rules(load_rules(PACKAGE_RULES, []))
+    rules = _stats_only(_overlapping(rules))
+    events = list(_events(rules, 800, seed=13))
+    whole_alerts, whole_rows, _ = _run(rules, events, False, monkeypatch)
+
+    def refusing(self: Any, executed_at: int, limit: Any) -> Any:
+        raise NotMergeable("refused for the test")
+
+    monkeypatch.setattr(esql_slices.SliceIndex, "result", refusing)
+    alerts, rows, fell_back = _run(rules, events, True, monkeypatch)
+    assert rows == whole_rows and alerts == whole_alerts
+    assert fell_back >= len(rows) > 100

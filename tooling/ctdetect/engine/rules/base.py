@@ -120,6 +120,10 @@ class CompiledRule:
         delayed = self._delayed
         return [m for m in window if delayed.get(m.seq, m.ts) <= executed_at]
 
+    def _window(self, items: list[Any], lo: int, hi: int) -> Sequence[Any]:
+        """The matches of one execution's window, ``items[lo:hi]`` (``_execute`` may keep it)."""
+        return items[lo:hi]
+
     def offer(self, event: dict, seq: int) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -171,7 +175,7 @@ class CompiledRule:
         for t, lo, hi in self.schedule.windows(times, after=self.settled_until):
             if limit is not None and t > limit:
                 break
-            window = self._searchable(t, items[lo:hi])
+            window = self._searchable(t, self._window(items, lo, hi))
             if window:
                 self._execute(t, window)
             self.settled_until = t

@@ -50,7 +50,7 @@ executor (``.../detection_engine/rule_types/esql/esql.ts`` and its ``utils/``; s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from ctdetect.content.model import Rule
 from ctdetect.ecs.flat import flatten, nest
@@ -218,6 +218,11 @@ class EsqlRule(CompiledRule):
             self.slices.horizon = limit  # the slices these executions see are computed in one batch
         CompiledRule._settle(self, limit)
 
+    def _window(self, items: list[Any], lo: int, hi: int) -> Sequence[Any]:
+        # An incremental execution reads its slices, not its window (a week of matches to copy):
+        # the window is read only by an execution that runs the whole query instead.
+        return _Window(items, lo, hi) if self.slices is not None else items[lo:hi]
+
     def _searchable(self, executed_at: int, window: Sequence[Any]) -> Sequence[Any]:
         # The slices know which events an execution sees: no pass over the window here.
         return window if self.slices is not None else CompiledRule._searchable(self, executed_at, window)
@@ -337,6 +342,24 @@ class EsqlRule(CompiledRule):
         if self.slices is not None:
             self.slices.clear()
         return self.output
+
+
+class _Window(Sequence[Match]):
+    """``items[lo:hi]`` without the copy, valid while the execution runs (``items`` unchanged)."""
+
+    __slots__ = ("items", "lo", "hi")
+
+    def __init__(self, items: list[Match], lo: int, hi: int) -> None:
+        self.items, self.lo, self.hi = items, lo, hi
+
+    def __len__(self) -> int:
+        return self.hi - self.lo
+
+    def __iter__(self) -> Iterator[Match]:
+        return iter(self.items[self.lo : self.hi])
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.items[self.lo : self.hi][index]
 
 
 def _expanded_values(expanded: tuple[str, ...], columns: dict[str, Any]) -> tuple:
