@@ -26,7 +26,7 @@ seasonality cases feed the same windows to ``seasonality.find_seasonality`` as m
 them to ``CTimeSeriesTestForSeasonality``. There is no seasonal variance scale, so
 ``testSpikeyDataProblemCase``'s scaled-probability check (line 1194) and
 ``testVeryLargeValuesProblemCase``'s mean variance scale (line 1292) are not reproduced.
-Where our figures fall short of ml-cpp's bound the test is an ``xfail(strict=True)``: it
+Every bound is met today; a case that fell short would be an ``xfail(strict=True)`` that
 states the gap and fails the day the gap closes, so the table (``bench/golden_table.py``)
 is updated. Each test records its figures (``record_property``) for that table.
 """
@@ -122,8 +122,6 @@ MATCHED = [
     ("diurnal.csv", "sum"),
     ("diurnal.csv", "max"),
     ("thirty_minute_samples.csv", "sum"),
-]
-GAPS = [
     ("thirty_minute_samples.csv", "max"),
 ]
 
@@ -139,16 +137,6 @@ def _check_prediction_error(record_property, name: str, measure: str) -> None:
 
 @pytest.mark.parametrize("name,measure", MATCHED, ids=[f"{n.split('.')[0]}-{m}" for n, m in MATCHED])
 def test_prediction_error_within_mlcpp_bound(record_property, name: str, measure: str) -> None:
-    _check_prediction_error(record_property, name, measure)
-
-
-@pytest.mark.xfail(strict=True, reason="thirty_minute_samples (0.4701 for < 0.47): a daily spike that moves by half an "
-                   "hour (a Saturday at 05:00 after 04:00) falls in a slot our profiles hold nothing in (5199 of that week's "
-                   "5931), and the spike at 04:00 of the other days is cancelled on Sundays and Mondays only to half by the "
-                   "weekly profile's hourly slots (1712 and 1718 in the last two weeks); ml-cpp's seasonal components have "
-                   "36 adaptive buckets with interpolation (see bench/golden_table.py)")
-@pytest.mark.parametrize("name,measure", GAPS, ids=[f"{n.split('.')[0]}-{m}" for n, m in GAPS])
-def test_prediction_error_beyond_mlcpp_bound(record_property, name: str, measure: str) -> None:
     _check_prediction_error(record_property, name, measure)
 
 

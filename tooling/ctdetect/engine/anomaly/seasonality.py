@@ -29,9 +29,9 @@ The daily period is found when its error variance is at most 0.7 of none's (in a
 of two days or more); the trading-day split, in a window of two weeks, when its error
 variance is at most 0.7 of the daily hypothesis' (the 30 % gain our profiles must show),
 and the weekly period instead when it shows the same gain over the split; at least three
-quarters of the window's slots must have values. What is found seeds the weekly profile:
-its offsets are the hour-of-week means less the hour-of-day means (the daily profile
-models those), weighted by the robust fit of the hypothesis found, or for the weekly
+quarters of the window's slots must have values. What is found seeds the weekly profile
+(each of its slots takes the offset of the hour it lies in): its offsets are the
+hour-of-week means less the hour-of-day means (the daily profile models those), weighted by the robust fit of the hypothesis found, or for the weekly
 period by the trading-day fit's (two values per slot cannot tell which week is the
 outlier, a day among its kind can: a one-off holiday), with the two error variances as the profile's test statistics; and the
 model refits its trend to the window less the shape found (ml-cpp refits its trend from

@@ -6,7 +6,10 @@ words, one per series:
 - **Decomposition.** A trend that is a function of time (``trend.TrendComponent``, ml-cpp's
   ``CTrendComponent``), ageing at the decomposition's decay rate per day
   ``min(48·λ / min(1, span/1800) / max(span/(24·1800), 1), 0.1)``, and daily (from 3 days
-  of data) and weekly (from 3 weeks) profiles learnt on the detrended values. Each value
+  of data) and weekly (from 3 weeks) profiles learnt on the detrended values, one slot per
+  bucket (per hour when buckets do not divide a day); a slot's mean is the plain mean of
+  its values until it holds as many as the moving mean's effective samples, then moves by
+  ``PROFILE_RATE`` (ml-cpp's seasonal buckets are count-weighted means). Each value
   is split as ml-cpp splits it: the trend learns its prediction plus the share
   ``1 / max((1 + profiles in use) / gain, 1)`` of the error, the gain ml-cpp's gain
   controller's (``gain``: 3, so the whole error, unless the profiles' summed amplitude
@@ -64,7 +67,7 @@ class SeriesResult(NamedTuple):
 
 
 SEASONAL_GAIN = 0.3  # a profile must remove 30 % of the error variance to be used
-PROFILE_RATE = 0.15  # a slot mean moves this share of the way to each new residual
+PROFILE_RATE = 0.15  # a slot mean moves at least this share of the way to each new residual
 PROFILE_SAMPLES = (2.0 - PROFILE_RATE) / PROFILE_RATE  # effective samples of such a moving mean
 DAILY_START_MS = 3 * 86400 * 1000
 WEEKLY_START_MS = 21 * 86400 * 1000
@@ -132,11 +135,14 @@ class _Profile:
             a = w / min(self.weight, 2.0 * self.period_ms / self.span_ms)
             self.var_with = (1 - a) * self.var_with + a * err_with * err_with
             self.var_without = (1 - a) * self.var_without + a * residual * residual
-        rate = PROFILE_RATE * w
+        spread = self.spreads.get(s)
+        # a slot's mean is the plain mean of its values until it holds the moving mean's
+        # effective samples, then moves by PROFILE_RATE (ml-cpp's seasonal buckets are
+        # count-weighted means, so a new or freshly seeded slot learns at once)
+        rate = PROFILE_RATE * w if spread is None else max(PROFILE_RATE * w, w / (spread[0] + w))
         new = residual + self.bias if prev is None else prev + rate * err_with
         self.means[s] = new
         self.total += new - (prev if prev is not None else 0.0)
-        spread = self.spreads.get(s)
         if spread is None:
             self.spreads[s] = [w, 0.0]
         else:
@@ -288,11 +294,11 @@ class CountSeries:
             _add_moment(self.err_with, error, w)
             _add_moment(self.err_without, error + x0, w)
         age = t_ms - self.first_ms
-        weekly_slot = max(span_s * 1000, 3600 * 1000)
+        window_slot = max(span_s * 1000, 3600 * 1000)
         if self.window is None:
-            self.window = SeasonalityWindow(weekly_slot)
+            self.window = SeasonalityWindow(window_slot)
         if age >= WINDOW_WEEKS * WEEK_MS and t_ms // DAY_MS != self.last_ms // DAY_MS:
-            self._test_window(weekly_slot, span_s, t_ms)
+            self._test_window(window_slot, span_s, t_ms)
         self.window.add(t_ms, x)
         # each profile learns the value less the trend and the other profile in use, both
         # as they predicted before this value (ml-cpp's decomposition at its default gain)
@@ -304,7 +310,7 @@ class CountSeries:
             self.daily.update(t_ms, x - x0 - w0, w_raw)
         if age >= WEEKLY_START_MS:
             if self.weekly is None:
-                self.weekly = _Profile(WEEK_MS, max(span_s * 1000, 3600 * 1000), span_s * 1000)
+                self.weekly = _Profile(WEEK_MS, daily_slot_ms(span_s), span_s * 1000)
             self.weekly.update(t_ms, x - x0 - d0, w_raw)
         self.gain.add(t_s, predictions)
         if not self.using_trend and ((test_for_trend and self._trend_significant()) or self._seasonal(t_ms)[1] > 0):
@@ -327,7 +333,7 @@ class CountSeries:
             self.gain.seed(self._predictions(b_ms))
             self.gain.age(factor)
 
-    def _test_window(self, weekly_slot: int, span_s: int, t_ms: int) -> None:
+    def _test_window(self, window_slot: int, span_s: int, t_ms: int) -> None:
         """Once a day, test the last two weeks for a weekly shape while none is in use, and
         seed the weekly profile with what the test finds."""
         assert self.window is not None
@@ -337,8 +343,9 @@ class CountSeries:
         self.weekly_kind = finding.weekly
         if finding.weekly is not None:
             if self.weekly is None:
-                self.weekly = _Profile(WEEK_MS, weekly_slot, span_s * 1000)
-            self.weekly.seed(finding.offsets, finding.var_with, finding.var_without, finding.samples)
+                self.weekly = _Profile(WEEK_MS, daily_slot_ms(span_s), span_s * 1000)
+            offsets = _at_resolution(finding.offsets, window_slot, self.weekly)
+            self.weekly.seed(offsets, finding.var_with, finding.var_without, finding.samples)
             self._refit_trend(finding.seasonal, t_ms)
             start_ms = max((self.window.latest - self.window.slots + 1) * self.window.slot_ms, self.first_ms)
             assert self.trend is not None
@@ -461,7 +468,7 @@ class CountSeries:
             obj.daily = _Profile(DAY_MS, daily_slot_ms(span_s), span_s * 1000)
             obj.daily.load(s[8])
         if s[9] is not None:
-            obj.weekly = _Profile(WEEK_MS, max(span_s * 1000, 3600 * 1000), span_s * 1000)
+            obj.weekly = _Profile(WEEK_MS, daily_slot_ms(span_s), span_s * 1000)
             obj.weekly.load(s[9])
         obj.prior = OneOfNPrior.from_state(s[10])
         obj.mb.load(s[11])
@@ -495,8 +502,16 @@ def _fdtr(dfn: float, dfd: float, x: float) -> float:
     return float(fdtr(dfn, dfd, x))
 
 
+def _at_resolution(offsets: dict[int, float], slot_ms: int, profile: _Profile) -> dict[int, float]:
+    """The window's offsets per slot of ``slot_ms`` as offsets per slot of ``profile``
+    (each of its slots takes the offset of the window slot it lies in)."""
+    if profile.slot_ms == slot_ms:
+        return offsets
+    return {j: offsets[k] for j in range(profile.slots) if (k := j * profile.slot_ms // slot_ms) in offsets}
+
+
 def daily_slot_ms(span_s: int) -> int:
-    """The daily profile's slot: the bucket, or an hour when buckets do not divide a day."""
+    """The daily and weekly profiles' slot: the bucket, or an hour when buckets do not divide a day."""
     return max(span_s * 1000, 3600 * 1000) if DAY_MS % (span_s * 1000) else span_s * 1000
 
 
