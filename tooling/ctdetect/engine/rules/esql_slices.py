@@ -19,6 +19,12 @@ which every event is in is merged from its cached partial aggregates; one in whi
 out (the newest slices while their events are still being delivered) is folded again from
 its cached rows, without those events. An event arriving late into a slice already folded
 makes the slice compute again.
+
+Computing is batched: at each settle of the rule (``horizon``, its limit), the changed slices
+its executions will see go through the row-level part in one run and their rows are split
+by document, since a run has a fixed cost that a 5-minute slice of a few events would pay
+alone. An execution's window reaches the rule as a view (``esql_rule._Window``): only a
+fallback to the whole query reads it.
 """
 
 from __future__ import annotations
