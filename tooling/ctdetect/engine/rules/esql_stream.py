@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Sequence
 from ctdetect.engine.rules import base
 from ctdetect.engine.rules.base import Match
 from ctdetect.query.esql.rule_limits import rows_per_request
-from ctdetect.query.esql.streaming import Order, StreamPlan, WindowFold
+from ctdetect.query.esql.streaming import Batch, Order, StreamPlan, WindowFold
 
 if TYPE_CHECKING:  # the rule calls in; only its type is needed here
     from ctdetect.engine.rules.esql_rule import EsqlRule
@@ -102,11 +102,11 @@ class WindowStream:
         self._fold(batch, touched)
 
     @staticmethod
-    def _fold(batch: object, touched: dict[int, _Window]) -> None:
+    def _fold(batch: Batch, touched: dict[int, _Window]) -> None:
         """Fold the batch's documents each window collected so far."""
         for window in touched.values():
             if window.docs:
-                window.fold.add(batch, window.docs, window.orders)  # type: ignore[arg-type]
+                window.fold.add(batch, window.docs, window.orders)
                 window.docs, window.orders = [], []
         touched.clear()
 
