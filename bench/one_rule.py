@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         cache.write_bytes(pickle.dumps(docs, protocol=5))
     rules = load_rules(rule_costs.hunt_bench.ELASTIC_AWS_RULES)
     if args.name == "ALL":
-        rules = [r for r in rules if r.type == "esql"]
+        rules = [r for r in rules if rule_costs.kind(r) == "esql"]
     else:
         rules = [r for r in rules if args.name.lower() in r.name.lower()]
     print("rules: " + "; ".join(r.name for r in rules), file=sys.stderr)

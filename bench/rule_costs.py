@@ -110,7 +110,7 @@ def measure(label: str, rules: list, docs: list[dict], top: int) -> None:
           f"{len(result.findings)} alerts")
     kinds: dict[str, list[float]] = {}
     for rule in compiled:
-        entry = kinds.setdefault(rule.rule.type, [0.0, 0])
+        entry = kinds.setdefault(kind(rule.rule), [0.0, 0])
         entry[0] += costs.get(rule.rule.rule_id, 0.0)
         entry[1] += 1
     print("  by kind: " + ", ".join(f"{kind} {secs:.2f} s ({n})" for kind, (secs, n) in sorted(kinds.items(), key=lambda kv: -kv[1][0])))
@@ -120,11 +120,11 @@ def measure(label: str, rules: list, docs: list[dict], top: int) -> None:
     for rule in ranked[:top]:
         secs = costs.get(rule.rule.rule_id, 0.0)
         route = "routed" if rule.route is not None else "gated" if rule.gate is not None else "all"
-        print(f"  {secs:>8.3f} {100 * secs / total:>5.1f}% {rule.rule.type:<16} {route:<6} {rule.rule.interval or '5m':>6} "
+        print(f"  {secs:>8.3f} {100 * secs / total:>5.1f}% {kind(rule.rule):<16} {route:<6} {rule.rule.interval or '5m':>6} "
               f"{rule.rule.from_ or 'now-6m':>8} {alerts.get(rule.rule.rule_id, 0):>6}  {rule.rule.name}")
 
 
-def _kind(rule: Any) -> str:
+def kind(rule: Any) -> str:
     """A rule's kind as the table prints it; a query rule written in ES|QL counts as ``esql``."""
     return "esql" if (rule.language or "").lower() == "esql" else rule.type
 
@@ -148,9 +148,9 @@ def main(argv: list[str] | None = None) -> int:
         if not hunt_bench.ELASTIC_AWS_RULES.is_dir():
             raise SystemExit(f"--content {args.content}: Elastic's AWS rules are not at {hunt_bench.ELASTIC_AWS_RULES}")
         sets.append(("elastic aws rules", load_rules(hunt_bench.ELASTIC_AWS_RULES)))
-    excluded = {kind.lower() for kind in args.exclude_kind}
+    excluded = {name.lower() for name in args.exclude_kind}
     if excluded:
-        sets = [(f"{label} without {', '.join(sorted(excluded))}", [r for r in rules if _kind(r) not in excluded]) for label, rules in sets]
+        sets = [(f"{label} without {', '.join(sorted(excluded))}", [r for r in rules if kind(r) not in excluded]) for label, rules in sets]
     started = perf_counter()
     docs = mapped_events(args.records, args.principals)
     print(f"read and mapped {len(docs):,} events in {perf_counter() - started:.1f} s (not counted below)", file=sys.stderr)
