@@ -140,7 +140,7 @@ def _run(rules: list[Rule], events: list[dict], incremental: bool, monkeypatch: 
     ``project``: aggregating rules hold only the fields they read of each event (else whole events)."""
     executions: list[tuple] = []
     whole = 0
-    original_rows = esql_rule.EsqlRule._alert_rows
+    original_rows = esql_rule.EsqlRule.alert_rows
     original_finish = esql_rule.EsqlRule.finish
 
     def recording(self: Any, executed_at: int, table: Any, window: Any) -> None:
@@ -156,7 +156,7 @@ def _run(rules: list[Rule], events: list[dict], incremental: bool, monkeypatch: 
 
     monkeypatch.setattr(esql_rule, "INCREMENTAL", incremental)
     monkeypatch.setattr(esql_rule, "PROJECT_HELD", project)
-    monkeypatch.setattr(esql_rule.EsqlRule, "_alert_rows", recording)
+    monkeypatch.setattr(esql_rule.EsqlRule, "alert_rows", recording)
     monkeypatch.setattr(esql_rule.EsqlRule, "finish", finishing)
     findings, stats = run_embedded(rules, [dict(ev) for ev in events])
     monkeypatch.undo()

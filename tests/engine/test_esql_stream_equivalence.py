@@ -47,7 +47,7 @@ def _streamed(rules: list[Rule]) -> int:
 def _run(rules: list[Rule], events: list[dict], streaming: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[tuple], list[str]]:
     """Alerts (as JSON, in order), every execution's result rows, the run's problems."""
     executions: list[tuple] = []
-    original_rows = esql_rule.EsqlRule._alert_rows
+    original_rows = esql_rule.EsqlRule.alert_rows
 
     def recording(self: Any, executed_at: int, table: Any, window: Any) -> None:
         executions.append((self.rule.rule_id, executed_at, json.dumps(table.rows(), default=repr), json.dumps(table.types)))
@@ -56,7 +56,7 @@ def _run(rules: list[Rule], events: list[dict], streaming: bool, monkeypatch: py
 
     with monkeypatch.context() as patch:
         patch.setattr(esql_rule, "STREAMING", streaming)
-        patch.setattr(esql_rule.EsqlRule, "_alert_rows", recording)
+        patch.setattr(esql_rule.EsqlRule, "alert_rows", recording)
         findings, stats = run_embedded(rules, [dict(ev) for ev in events])
     assert not stats.not_run
     alerts = [json.dumps([f.kind, f.source_id, f.document], default=repr) for f in findings]

@@ -113,6 +113,11 @@ class CompiledRule:
             self._delayed[seq] = indexed
         return ts
 
+    def searchable_since(self, match: Any) -> int:
+        """When a match became searchable (its time, or its later indexing time), forgetting the
+        delay: for a path that folds the match at once instead of holding it (``esql_stream``)."""
+        return self._delayed.pop(match.seq, match.ts)
+
     def _searchable(self, executed_at: int, window: Sequence[Any]) -> Sequence[Any]:
         """The part of a window already indexed when the execution ran."""
         if not self._delayed:

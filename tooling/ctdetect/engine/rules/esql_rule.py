@@ -241,7 +241,7 @@ class EsqlRule(CompiledRule):
                 self._run_whole(executed_at, window)
             return
         if merged is not None:
-            self._alert_rows(executed_at, merged, window)
+            self.alert_rows(executed_at, merged, window)
 
     def _run_whole(self, executed_at: int, window: Sequence[Match]) -> None:
         """The execution as one request runs the whole query over the window's events."""
@@ -255,9 +255,9 @@ class EsqlRule(CompiledRule):
         # (its already-alerted rows come back), which reading every row stands in for.
         limit = None if dedupe and expanded else rows_per_request(self.rule.max_signals)
         table = self.program.run([m.event for m in window], executed_at, limit=limit, unbounded=limit is None, prefiltered=True)
-        self._alert_rows(executed_at, table, window)
+        self.alert_rows(executed_at, table, window)
 
-    def _alert_rows(self, executed_at: int, table: Any, window: Sequence[Match]) -> None:
+    def alert_rows(self, executed_at: int, table: Any, window: Sequence[Match]) -> None:
         """The alerts of an execution's result rows (at most ``max_signals``, after suppression)."""
         query = self.program.query
         aggregating = query.aggregating

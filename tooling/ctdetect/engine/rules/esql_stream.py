@@ -9,7 +9,7 @@ It gives what the held path (``base.CompiledRule._keep``/``_settle`` and ``EsqlR
 gives, which it follows step by step:
 
 - an execution at ``t`` sees the matches of ``[t - interval, t]`` that were indexed by ``t``
-  (``event.ingested``, ``CompiledRule._delayed``) and whose ``@timestamp`` bounds
+  (``event.ingested``, ``CompiledRule.searchable_since``) and whose ``@timestamp`` bounds
   (``TimeBound``) allow ``t``; it runs when its window holds a match indexed by then (an
   execution over nothing creates nothing), even if the bounds or the query's own ``WHERE``
   leave no row (a ``STATS`` without ``BY`` still answers a row);
@@ -19,7 +19,7 @@ gives, which it follows step by step:
   counts those matches per slice of time instead of holding them, so it settles at the very
   same points and a match arriving for an execution already run is left out of it and counted
   in ``late`` as there;
-- rows become alerts through ``EsqlRule._alert_rows`` (alert ids, ``max_signals``,
+- rows become alerts through ``EsqlRule.alert_rows`` (alert ids, ``max_signals``,
   suppression), with the request's row cap (``rule_limits.rows_per_request``).
 """
 
@@ -68,7 +68,6 @@ class WindowStream:
         batch = self.stream.rows([m.event for m in kept])
         last = batch.last
         step = self.interval_ms
-        delayed = rule._delayed
         touched: dict[int, _Window] = {}
         for i, match in enumerate(kept):
             ts = match.ts
@@ -81,7 +80,7 @@ class WindowStream:
             self.held_total += 1
             if rule.newest is None or ts > rule.newest:
                 rule.newest = ts
-            searchable = delayed.pop(match.seq, ts)
+            searchable = rule.searchable_since(match)
             bound = last[i]
             end = cut if cut == ts else cut + step
             for at in (end, end + step) if end == ts else (end,):
@@ -120,7 +119,7 @@ class WindowStream:
                 break
             window = self.windows.pop(at)
             if window.seen:
-                rule._alert_rows(at, window.fold.result(at, cap), ())
+                rule.alert_rows(at, window.fold.result(at, cap), ())
             rule.settled_until = at
         if limit is None:
             self.held.clear()
