@@ -15,9 +15,8 @@ from typing import Any
 import pytest
 
 from ctdetect.query.esql.evaluate import Program
-from ctdetect.query.esql.expressions import _plain_wildcards
 from ctdetect.query.esql.parser import parse_esql
-from ctdetect.query.values import wildcard_regex
+from ctdetect.query.values import simple_wildcard_test as _plain_wildcards, wildcard_regex
 
 ALPHABET = "ab*?\\\n"
 

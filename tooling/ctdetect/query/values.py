@@ -21,7 +21,7 @@ import ipaddress
 import re
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from ctdetect.timeutil import es_date_anchor_ms
 
@@ -127,6 +127,35 @@ def wildcard_regex(pattern: str, case_insensitive: bool = False) -> re.Pattern[s
         i += 1
     flags = re.DOTALL | (re.IGNORECASE if case_insensitive else 0)
     return re.compile("".join(out) + r"\Z", flags)
+
+
+def simple_wildcard_test(patterns: tuple[str, ...]) -> Callable[[str], bool] | None:
+    """A string's test against wildcard ``patterns`` (true when any matches) as string methods,
+    when each is ``x``, ``x*``, ``*x`` or ``*x*`` (no ``?`` or escape), else None. It answers
+    what ``wildcard_regex`` does (``.*`` spans newlines too) without a regex (ES|QL ``LIKE``)."""
+    tests: list[Callable[[str], bool]] = []
+    for pattern in patterns:
+        if "?" in pattern or "\\" in pattern:
+            return None
+        core = pattern.strip("*")
+        if "*" in core:
+            return None
+        lead, trail = pattern.startswith("*"), pattern.endswith("*")
+        if not pattern:
+            tests.append(lambda s: s == "")
+        elif not core:
+            tests.append(lambda s: True)  # only stars: any string
+        elif lead and trail:
+            tests.append(lambda s, core=core: core in s)
+        elif lead:
+            tests.append(lambda s, core=core: s.endswith(core))
+        elif trail:
+            tests.append(lambda s, core=core: s.startswith(core))
+        else:
+            tests.append(lambda s, core=core: s == core)
+    if len(tests) == 1:
+        return tests[0]
+    return lambda s: any(test(s) for test in tests)
 
 
 def escape_wildcard(text: str) -> str:

@@ -32,7 +32,7 @@ Predicate = Callable[[dict], bool]
 
 SETTLE_SLACK_MS = 6 * 3_600_000
 SETTLE_EVERY = 4096
-_ORDER = attrgetter("ts", "seq")  # the order of held matches (time, then input position)
+MATCH_ORDER = attrgetter("ts", "seq")  # the order of held matches (time, then input position)
 
 
 class RuleNotEvaluable(Exception):
@@ -57,7 +57,7 @@ class CompiledRule:
     models_delivery: ClassVar[bool] = True  # whether executions skip events not yet indexed
     time_field: str | None = None
     fallback: bool = True  # false: timestamp_override_fallback_disabled
-    matches: list[Match] = field(default_factory=list)  # held; ``matches[:_ordered]`` in ``_ORDER``
+    matches: list[Match] = field(default_factory=list)  # held; ``matches[:_ordered]`` in ``MATCH_ORDER``
     untimed: int = 0  # matching events without a readable time (cannot be placed in a window)
     late: int = 0  # matches that arrived after their executions were settled
     settled_until: int | None = None  # time of the last execution already run
@@ -158,11 +158,11 @@ class CompiledRule:
         if k == len(items):
             return times
         fresh = items[k:]
-        fresh.sort(key=_ORDER)
-        if k and _ORDER(items[k - 1]) > _ORDER(fresh[0]):
+        fresh.sort(key=MATCH_ORDER)
+        if k and MATCH_ORDER(items[k - 1]) > MATCH_ORDER(fresh[0]):
             at = bisect_left(times, fresh[0].ts, 0, k)  # the prefix's matches from there on may follow some fresh ones
             tail = items[at:k] + fresh
-            tail.sort(key=_ORDER)  # two ordered runs: one merge
+            tail.sort(key=MATCH_ORDER)  # two ordered runs: one merge
             items[at:] = tail
             times[at:] = [m.ts for m in tail]
         else:

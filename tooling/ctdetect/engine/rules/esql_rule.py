@@ -50,6 +50,7 @@ executor (``.../detection_engine/rule_types/esql/esql.ts`` and its ``utils/``; s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, Iterator, Sequence
 
 from ctdetect.content.model import Rule
@@ -356,10 +357,11 @@ class _Window(Sequence[Match]):
         return self.hi - self.lo
 
     def __iter__(self) -> Iterator[Match]:
-        return iter(self.items[self.lo : self.hi])
+        return islice(self.items, self.lo, self.hi)
 
     def __getitem__(self, index: Any) -> Any:
-        return self.items[self.lo : self.hi][index]
+        positions = range(self.lo, self.hi)[index]  # range checks bounds and negative indices
+        return [self.items[i] for i in positions] if isinstance(index, slice) else self.items[positions]
 
 
 def _expanded_values(expanded: tuple[str, ...], columns: dict[str, Any]) -> tuple:

@@ -32,15 +32,13 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
 from math import isqrt
-from operator import attrgetter
 from typing import Any
 
-from ctdetect.engine.rules.base import Match
+from ctdetect.engine.rules.base import MATCH_ORDER, Match
 from ctdetect.engine.rules.schedule import Schedule
 from ctdetect.query.esql.incremental import SliceRows, StatsPlan
 from ctdetect.query.esql.table import Table
 
-_ORDER = attrgetter("ts", "seq")
 SliceKey = tuple[int, int]  # (cut, 0): events at the cut; (cut, 1): events after it, before the next cut
 
 
@@ -59,7 +57,7 @@ class _Slice:
 
     def compute(self, plan: StatsPlan) -> None:
         """Row-level part and partial aggregates of every member (in time order)."""
-        self.members.sort(key=_ORDER)
+        self.members.sort(key=MATCH_ORDER)
         self.take(plan, plan.rows([m.event for m in self.members]))
 
     def take(self, plan: StatsPlan, rows: SliceRows) -> None:
@@ -202,7 +200,7 @@ class SliceIndex:
         docs: list[dict] = []
         starts = []
         for piece in pieces:
-            piece.members.sort(key=_ORDER)
+            piece.members.sort(key=MATCH_ORDER)
             starts.append(len(docs))
             docs.extend(m.event for m in piece.members)
         starts.append(len(docs))
@@ -210,7 +208,7 @@ class SliceIndex:
         source = rows.source
         for i, (k, piece) in enumerate(zip(due, pieces)):
             a, b = starts[i], starts[i + 1]
-            r0, r1 = bisect_left(source, a), bisect_left(source, b)
+            r0, r1 = rows.rows_of(a, b)
             part = SliceRows([x - a for x in source[r0:r1]], rows.keys[r0:r1], [c[r0:r1] for c in rows.cells], rows.last[a:b])
             try:
                 piece.take(self.plan, part)

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ctdetect.engine.rules.alerts import event_alert, event_identity
-from ctdetect.engine.rules.base import CompiledRule, Match, Predicate
+from ctdetect.engine.rules.base import MATCH_ORDER, CompiledRule, Match, Predicate
 from ctdetect.engine.rules.threshold import _values
 from ctdetect.findings import Finding
 
@@ -87,7 +87,7 @@ class NewTermsRule(CompiledRule):
         by_execution: dict[int, list[tuple[Term, Match]]] = {}
         for term, state in self.terms.items():
             times = sorted(state.times)
-            state.candidates.sort(key=lambda m: (m.ts, m.seq))
+            state.candidates.sort(key=MATCH_ORDER)
             first_at: dict[int, int] = {}
             for m in state.candidates:
                 first_at.setdefault(m.ts, m.seq)

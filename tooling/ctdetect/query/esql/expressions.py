@@ -17,7 +17,7 @@ from ctdetect.query.esql import ast as e
 from ctdetect.query.esql.analyze import Schema
 from ctdetect.query.esql.scalars import SCALARS, EsqlRuntimeError, Span, to_date
 from ctdetect.query.esql.table import Table, normalise
-from ctdetect.query.values import to_ip, wildcard_regex
+from ctdetect.query.values import simple_wildcard_test, to_ip, wildcard_regex
 
 DATE_TYPES = ("date", "date_nanos")
 # string methods for simple LIKE patterns and STARTS_WITH/ENDS_WITH, cached regex answers, one
@@ -201,7 +201,7 @@ class ExprCompiler:
 
         if not FAST_PATHS:
             return lambda t, c: [test(v) for v in operand(t, c)]
-        plain = None if node.regex else _plain_wildcards(node.patterns)
+        plain = None if node.regex else simple_wildcard_test(node.patterns)
         if plain is not None:  # ``x*``, ``*x``, ``*x*``, ``x``: a string method, no regex
             return lambda t, c: [(plain(v) != negated) if v.__class__ is str else test(v) for v in operand(t, c)]
         answers: dict[str, Any] = {}  # the same values recur (an ARN per principal): one match each
@@ -341,34 +341,6 @@ class ExprCompiler:
 
 
 LIKE_CACHE = 65_536  # distinct strings a LIKE/RLIKE remembers its answer for (memory stays flat)
-
-
-def _plain_wildcards(patterns: tuple[str, ...]) -> Callable[[str], bool] | None:
-    """A string's test against LIKE ``patterns`` when each is ``x``, ``x*``, ``*x`` or ``*x*``
-    (no ``?`` or escape): what ``wildcard_regex`` matches (``.*`` spans newlines too), or None."""
-    tests: list[Callable[[str], bool]] = []
-    for pattern in patterns:
-        if "?" in pattern or "\\" in pattern:
-            return None
-        core = pattern.strip("*")
-        if "*" in core:
-            return None
-        lead, trail = pattern.startswith("*"), pattern.endswith("*")
-        if not pattern:
-            tests.append(lambda s: s == "")
-        elif not core:
-            tests.append(lambda s: True)  # only stars: any string
-        elif lead and trail:
-            tests.append(lambda s, core=core: core in s)
-        elif lead:
-            tests.append(lambda s, core=core: s.endswith(core))
-        elif trail:
-            tests.append(lambda s, core=core: s.startswith(core))
-        else:
-            tests.append(lambda s, core=core: s == core)
-    if len(tests) == 1:
-        return tests[0]
-    return lambda s: any(test(s) for test in tests)
 
 
 def _affix_test(name: str, column: Column, affix: str, call: Callable[..., Any]) -> Column:

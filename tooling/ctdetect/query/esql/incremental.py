@@ -28,6 +28,7 @@ merged in time order and rows keep their documents' order within a slice.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Sequence
 
@@ -70,6 +71,10 @@ class SliceRows:
     keys: list[list[tuple]]  # each row's group keys (one per combination of multi-valued keys)
     cells: list[list[Any]]  # per inner aggregate, each row's input cell (``MASKED``: left out)
     last: list[int | None]  # per document: the last execution its time bounds allow (None: any)
+
+    def rows_of(self, first: int, end: int) -> tuple[int, int]:
+        """The rows of documents ``first`` to ``end - 1``: ``[start, stop)`` (``source`` ascends)."""
+        return bisect_left(self.source, first), bisect_left(self.source, end)
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,15 +76,7 @@ class StreamPlan:
     def rows(self, docs: list[dict]) -> Batch:
         """The row-level part of ``docs`` (each passed the rule's prefilter), once per document."""
         rows = self.plan.rows(docs)
-        spans: list[tuple[int, int]] = []
-        source = rows.source
-        r, n = 0, len(source)
-        for doc in range(len(docs)):
-            start = r
-            while r < n and source[r] == doc:
-                r += 1
-            spans.append((start, r))
-        return Batch(rows, spans)
+        return Batch(rows, [rows.rows_of(doc, doc + 1) for doc in range(len(docs))])
 
     def window(self) -> "WindowFold":
         """An empty window's aggregation state."""
