@@ -94,14 +94,16 @@ def test_query_errors_same_as_per_event(events: list[dict[str, Any]], monkeypatc
     predicate (its clauses in order, stopping at the first false one) reports event by
     event, in the same place among its other problems; a job whose earlier clause is false
     on such an event never sees the error."""
-    poisoned = {id(e) for e in events[100:2000:41]}
+    # poisoned by value (a clause's answer depends on its field's value alone, so the shared
+    # selection asks it once per distinct value): the user names and cities of a few events
+    poisoned = {(name, e.get(name)) for e in events[100:2000:97] for name in ("user.name", "source.geo.city_name")}
     compile_real = selection_module.compile_clause
 
     def fragile(node: Any, field_types: Any = None):
         inner = compile_real(node, field_types or {})
 
         def predicate(event: dict[str, Any]) -> bool:
-            if id(event) in poisoned and isinstance(node, Exists):
+            if isinstance(node, Exists) and (node.field, event.get(node.field)) in poisoned:
                 raise ValueError("poisoned event")
             return inner(event)
 
@@ -128,3 +130,37 @@ def test_query_errors_same_as_per_event(events: list[dict[str, Any]], monkeypatc
     expected = _outcome(reference)
     assert "poisoned event" in expected and sum(job["counts"]["query_errors"] for job in json.loads(expected)) > 0
     assert _outcome(runners) == expected
+
+
+def _job(job_id: str, query: dict[str, Any]) -> AnomalyJobRunner:
+    body = {"job_id": job_id, "analysis_config": {"bucket_span": "15m", "detectors": [{"function": "rare", "by_field_name": "a"}]},
+            "data_description": {"time_field": "@timestamp"}}
+    return AnomalyJobRunner.from_config(body, {"query": query}, {"n": "long", "when": "date", "b": "boolean"})
+
+
+def test_single_field_clauses_answer_by_value_as_per_event() -> None:
+    """A clause on one plain field is asked once per distinct string value (and once for a
+    missing one); strings, numbers, booleans, lists and missing values give what the
+    job's own predicate gives event by event, over several batches (the answers are kept)."""
+    queries = [
+        {"bool": {"filter": [{"term": {"a": "x"}}, {"exists": {"field": "c"}}]}},
+        {"bool": {"must_not": [{"terms": {"a": ["y", "1", "true"]}}]}},
+        {"bool": {"filter": [{"range": {"n": {"gte": 2}}}, {"term": {"b": True}}]}},
+        {"bool": {"filter": [{"range": {"when": {"gte": "now-1d"}}}]}},  # a date: event by event
+    ]
+    runners = [_job(f"j{i}", q) for i, q in enumerate(queries)]
+    shared = SharedSelection(runners)
+    assert [c.field for c in shared._clauses] == ["a", "c", "a", "n", "b", None]  # noqa: SLF001 - the date: None
+    values = ["x", "y", "", None, 1, True, "1", "true", ["x", "z"], 2.0, "2", "3"]
+    events = [{"a": values[i % 12], "c": values[(i * 5) % 12], "n": values[(i * 7) % 12], "b": values[(i * 3) % 12],
+               "when": "2020-01-01"} for i in range(300)]
+    # the first two batches hold strings only (asked by value, the second from kept answers),
+    # the last every kind of value (event by event)
+    events = [{k: v if i >= 200 or v is None or isinstance(v, str) else repr(v) for k, v in e.items() if v is not None}
+              for i, e in enumerate(events)]
+    for start in (0, 100, 200):
+        batch = events[start : start + 100]
+        for runner, (selected, failed) in zip(runners, shared.select(batch)):
+            assert not failed
+            assert selected == [i for i, e in enumerate(batch) if runner.predicate(e)]
+    assert all(c.answers for c in shared._clauses[:5]) and not shared._clauses[5].answers  # noqa: SLF001
