@@ -39,6 +39,8 @@ def _events() -> list[dict[str, Any]]:
         {"event.dataset": "aws.cloudtrail", "user.name": "no-time"},  # no usable time
         {**events[10], "user.name": ["a", "b"], "event.action": ["X", "Y"]},  # lists: every value counts
         {**events[5], "_ts": events[5]["_ts"] - 10 * 86400_000},  # far out of order: dropped
+        # a nested document: its influencer values are found by the nested walk
+        {**{k: v for k, v in events[12].items() if not k.startswith("source.geo")}, "source": {"geo": {"country_iso_code": "ZZ"}}},
     ]
     return events[:2000] + broken + events[2000:]
 
@@ -164,3 +166,21 @@ def test_single_field_clauses_answer_by_value_as_per_event() -> None:
             assert not failed
             assert selected == [i for i, e in enumerate(batch) if runner.predicate(e)]
     assert all(c.answers for c in shared._clauses[:5]) and not shared._clauses[5].answers  # noqa: SLF001
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_batch_columns_read_as_value_tuple(nested: bool) -> None:
+    """The shared columns' value tuples are ``fields.value_tuple`` of each event: strings,
+    empty strings, numbers, booleans, lists, missing values, and (when one event of the
+    batch nests) nested documents."""
+    from ctdetect.engine.anomaly.columns import BatchColumns
+    from ctdetect.engine.anomaly.fields import value_tuple
+
+    kinds = ["x", "", None, 3, 2.0, True, ["b", "a", "b", None, 1], {"k": 1}]
+    events = [{"_ts": i} if kinds[i % 8] is None else {"a.b.c": kinds[i % 8]} for i in range(40)]
+    if nested:
+        events.append({"a": {"b": {"c": "deep"}}})
+        events.append({"a.b": {"c": ["d", "e"]}})
+    columns = BatchColumns(events)
+    assert columns.tuples("a.b.c") == [value_tuple(e, "a.b.c") for e in events]
+    assert (("deep",) in columns.tuples("a.b.c")) is nested

@@ -37,10 +37,25 @@ class BatchColumns:
         other values (lists, numbers, nested documents) take the general reader."""
         col = self._tuples.get(name)
         if col is None:
-            col = self._tuples[name] = [
-                (v,) if v.__class__ is str and v else value_tuple(e, name) for v, e in zip(self.raw(name), self.events)
-            ]
+            raw = self.raw(name)
+            if self._flat(name):  # a missing value is no value: no nested walk to try
+                col = [(v,) if v.__class__ is str and v else () if v is None or v.__class__ is str else value_tuple(e, name)
+                       for v, e in zip(raw, self.events)]
+            else:
+                col = [(v,) if v.__class__ is str and v else value_tuple(e, name) for v, e in zip(raw, self.events)]
+            self._tuples[name] = col
         return col
+
+    def _flat(self, name: str) -> bool:
+        """True when no event of the batch holds a value under a dotted prefix of ``name``
+        (``a`` or ``a.b`` of ``a.b.c``): ``fields.raw_value`` then finds nothing nested, so an
+        event without the flat key has no value."""
+        parts = name.split(".")
+        for j in range(1, len(parts)):
+            prefix = self.raw(".".join(parts[:j]))
+            if prefix.count(None) != len(prefix):
+                return False
+        return True
 
     @staticmethod
     def take(column: list[Any], indices: Sequence[int] | None) -> list[Any]:
