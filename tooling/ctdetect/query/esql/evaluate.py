@@ -34,6 +34,7 @@ from ctdetect.query.esql.aggregates import AGGREGATES
 from ctdetect.query.esql.analyze import Schema, _Analyzer
 from ctdetect.query.esql.functions import load_functions
 from ctdetect.query.esql.expressions import DATE_TYPES, Column, Context, EsqlUnsupported, ExprCompiler
+from ctdetect.query.esql.memo import memoised
 from ctdetect.query.esql.patterns import compile_dissect, compile_grok, run_dissect
 from ctdetect.query.esql.sources import document_index
 from ctdetect.query.esql.scalars import to_date
@@ -411,8 +412,10 @@ class _Compiler:
 
     # ------------------------------------------------------------------ expressions
     def expr(self, node: e.Expr, schema: Schema, replace: Mapping[int, str] | None = None) -> Column:
-        """A function computing ``node`` for every row of a table."""
-        return ExprCompiler(self, schema, replace or {}).compile(node)
+        """A function computing ``node`` for every row of a table (once per distinct tuple of
+        the cells it reads, when that is exact and pays: ``memo``)."""
+        column = ExprCompiler(self, schema, replace or {}).compile(node)
+        return column if replace else memoised(node, column, schema.columns)
 
 
 _GROK_CONVERT: dict[str, Callable[[str], Any]] = {"integer": int, "long": int, "double": float, "boolean": lambda s: s.lower() == "true"}
