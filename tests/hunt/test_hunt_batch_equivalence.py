@@ -20,6 +20,7 @@ from ctdetect.catalogue import load_catalogue
 from ctdetect.ecs.stream import iter_events
 from ctdetect.engine.anomaly import AnomalyJobRunner
 from ctdetect.engine.anomaly import selection as selection_module
+from ctdetect.engine.anomaly.detectors.counting import CountingDetector
 from ctdetect.engine.anomaly.selection import SharedSelection
 from ctdetect.query.ast import Exists
 from ctdetect.services.content import load_content
@@ -53,8 +54,10 @@ def _runners() -> list[AnomalyJobRunner]:
 def _outcome(runners: list[AnomalyJobRunner]) -> str:
     out = []
     for r in runners:
+        # the count family's open bucket (its state lists tallies in the order they filled)
+        open_bucket = [m.to_state()["bucket"] for m in r.detectors if isinstance(m, CountingDetector)]
         r.flush()
-        out.append({"job": r.job_id, "results": r.results(), "counts": r.counts, "problems": r.problems})
+        out.append({"job": r.job_id, "results": r.results(), "counts": r.counts, "problems": r.problems, "open": open_bucket})
     return json.dumps(out, sort_keys=True)
 
 

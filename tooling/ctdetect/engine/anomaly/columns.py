@@ -15,6 +15,16 @@ from typing import Any, Sequence
 from ctdetect.engine.anomaly.fields import value_tuple
 
 
+def all_strings(column: list[Any]) -> bool:
+    """Every value is a non-empty string (checked over the distinct values): the rows a
+    detector can group without the general field reader."""
+    try:
+        distinct = set(column)
+    except TypeError:  # a list value
+        return False
+    return all(v.__class__ is str and v for v in distinct)
+
+
 class BatchColumns:
     """Lazily built, cached columns of one batch: raw values and ML value tuples per field."""
 

@@ -20,21 +20,12 @@ from __future__ import annotations
 from typing import Any
 
 from ctdetect.engine.anomaly.categorical import DecayedDirichlet, batch_less_likely, decay_factor
-from ctdetect.engine.anomaly.columns import RowRun
+from ctdetect.engine.anomaly.columns import RowRun, all_strings
 from ctdetect.engine.anomaly.config import DetectorSpec, JobSpec
 from ctdetect.engine.anomaly.detectors.base import DetectorModel, InflTuple, Leaf, infl_from_state, merge_influencers
 
 
 EXPLAIN_BELOW = 0.05  # records are written only below 0.035 (or within 1.2x of a written ancestor)
-
-
-def _all_strings(column: list[Any]) -> bool:
-    """Every value is a non-empty string (checked over the distinct values)."""
-    try:
-        distinct = set(column)
-    except TypeError:  # a list value
-        return False
-    return all(v.__class__ is str and v for v in distinct)
 
 
 def _median(values: Any) -> float:
@@ -87,14 +78,14 @@ class IndividualRare(DetectorModel):
         (as one ``add`` at a time would order them); otherwise event by event."""
         bys = run.raw(self.spec.by_field_name)  # type: ignore[arg-type]
         pname = self.spec.partition_field_name
-        if not _all_strings(bys):
+        if not all_strings(bys):
             super().add_run(run)
             return
         if pname is None:
             keys: list[tuple[str | None, str]] = [(None, b) for b in bys]
         else:
             parts = run.raw(pname)
-            if not _all_strings(parts):
+            if not all_strings(parts):
                 super().add_run(run)
                 return
             keys = list(zip(parts, bys))
