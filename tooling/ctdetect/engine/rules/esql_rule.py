@@ -76,6 +76,25 @@ PROJECT_HELD = True
 ALERTS_INDEX = ".alerts-security.alerts-default"
 
 
+@dataclass(slots=True)
+class _LastOffered:
+    """The index of the event offered last. Why: the rule engine offers one event to every
+    ES|QL rule in turn and each asks which index it is in (four lookups and a string built
+    per rule); the event is held here, so ``is`` cannot mistake a new event for it."""
+
+    event: dict | None = None
+    index: str = ""
+
+    def index_of(self, event: dict) -> str:
+        if event is not self.event:
+            self.index = event_index(event)
+            self.event = event
+        return self.index
+
+
+_LAST_OFFERED = _LastOffered()
+
+
 def compile_esql_rule(rule: Rule, schedule: Schedule, time_field: str | None, field_types: dict[str, str]) -> "EsqlRule":
     from ctdetect.query.errors import QueryParseError
     from ctdetect.query.esql.evaluate import EsqlUnsupported, Program
@@ -167,7 +186,7 @@ class EsqlRule(CompiledRule):
         return ok
 
     def offer(self, event: dict, seq: int) -> None:
-        if self.reads_alerts or not self._reads(event_index(event)):
+        if self.reads_alerts or not self._reads(_LAST_OFFERED.index_of(event)):
             return
         ts = self._time(event, seq)
         if ts is not None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from itertools import repeat
 from typing import Any, Callable, Iterable, Mapping
 
 from ctdetect.query.esql import ast as e
@@ -58,6 +59,10 @@ class Program:
     patterns: list[str]
     has_limit: bool
     prefilter_exprs: tuple[e.Expr, ...] = ()  # the conditions of ``prefilter``, as written (rule routing reads them)
+
+    def __post_init__(self) -> None:
+        # the fields each prefilter condition reads (``filter_docs`` builds only those columns)
+        self.prefilter_reads = [{n.name for n in x.walk() if isinstance(n, e.FieldRef)} for x in self.prefilter_exprs]
 
     def __deepcopy__(self, memo: dict) -> "Program":
         # Compiled once and never changed by a run: a copied rule engine shares it
@@ -142,9 +147,8 @@ class Program:
             elif typ == "boolean":
                 values = [_cell(normalise(doc.get(name)), _boolean) for doc in docs]
             else:
-                # normalise() only changes arrays: plain values are taken as they are.
-                values = [v if (v := doc.get(name)).__class__ is not list and v.__class__ is not tuple else normalise(v) for doc in docs]
-            if any(v is not None for v in values) or name in self.source_types:
+                values = _plain_column(docs, name)
+            if name in self.source_types or values.count(None) != len(values):
                 columns[name] = values
                 types[name] = typ
         return Table(columns, types, len(docs), list(range(len(docs))))
@@ -154,11 +158,10 @@ class Program:
         rows = list(range(len(docs)))
         # One condition at a time, each over the documents the earlier ones kept, reading only
         # its own fields: a selective first condition spares the others most of the batch.
-        for condition, expr in zip(self.prefilter, self.prefilter_exprs):
+        for condition, fields in zip(self.prefilter, self.prefilter_reads):
             if not rows:
                 break
             kept = docs if len(rows) == len(docs) else [docs[i] for i in rows]
-            fields = {n.name for n in expr.walk() if isinstance(n, e.FieldRef)}
             mask = condition(self.table(kept, fields, exact=True), Context(now_ms, kept))
             rows = [rows[i] for i, keep in enumerate(mask) if keep is True]
         return rows
@@ -192,6 +195,17 @@ def conjuncts(expr: e.Expr) -> list[e.Expr]:
 def reads_now(expr: e.Expr) -> bool:
     """Whether ``expr`` calls ``NOW()`` (its value depends on the execution, not the event)."""
     return any(isinstance(n, e.Call) and n.name == "now" for n in expr.walk())
+
+
+def _plain_column(docs: list[dict], name: str) -> list[Any]:
+    """The cells of an untyped or string column: the documents' values as they are, arrays
+    normalised. One C-level pass (``map`` of ``dict.get``) when no value is an array, which
+    is nearly always: this runs for every field a rule reads, on every event it is offered."""
+    values = list(map(dict.get, docs, repeat(name, len(docs))))
+    kinds = set(map(type, values))
+    if list in kinds or tuple in kinds:
+        values = [normalise(v) if v.__class__ is list or v.__class__ is tuple else v for v in values]
+    return values
 
 
 def _cell(value: Any, convert: Callable[[Any], Any]) -> Any:
