@@ -166,12 +166,13 @@ def test_synth_hunt_findings_are_the_same_projected() -> None:
 
 @pytest.mark.shared
 def test_dataset_hunt_findings_are_the_same_projected() -> None:
-    """Package rules and jobs, then Elastic's AWS rules (alerts of every rule type, the full
-    source document in each), over the shared datasets."""
+    """The package's rules, then Elastic's AWS rules (alerts of every rule type, the full
+    source document in each), over the shared datasets. (The jobs are compared on synth:
+    the datasets span years of mostly empty buckets, minutes of work for nothing.)"""
     records = _dataset_records()
     content = load_content(PROJECT)
     elastic = load_rules(shared_path("anchors", "detection-rules", "rules", "integrations", "aws"))
-    for rules, jobs in ((content.rules, content.jobs), (elastic, [])):
+    for rules, jobs in ((content.rules, []), (elastic, [])):
         whole, count = _run(records, rules, jobs, None)
         projected, _ = _run(records, rules, jobs, needed_fields(rules, jobs))
         assert count > 10
