@@ -23,7 +23,7 @@ from operator import attrgetter
 from typing import Any, Callable, ClassVar, Sequence
 
 from ctdetect.content.model import Rule
-from ctdetect.engine.rules.alerts import rule_fields
+from ctdetect.engine.rules.alerts import event_index, rule_fields
 from ctdetect.engine.rules.schedule import Schedule
 from ctdetect.engine.rules.timeutil import event_ms, ingested_ms
 from ctdetect.findings import Finding
@@ -46,6 +46,44 @@ class Match:
     ts: int
     seq: int
     event: dict
+
+
+
+@dataclass(slots=True)
+class OfferedEvent:
+    """What the rules an event is offered to derive from it alike, derived once per event.
+
+    Why: the rule engine offers each event to every candidate rule in turn, and each asked
+    for its index (four lookups and a string) and its times (ISO-8601 parses) itself. The
+    event and its input position (``seq``, unique per run) are held, so a new event, or the
+    same dict offered again as another, is never mistaken for it."""
+
+    event: dict | None = None
+    seq: int = -1
+    index: str | None = None
+    times: dict[tuple[str | None, bool], tuple[int | None, int | None]] = field(default_factory=dict)
+
+    def _at(self, event: dict, seq: int) -> None:
+        if event is not self.event or seq != self.seq:
+            self.event, self.seq, self.index, self.times = event, seq, None, {}
+
+    def index_of(self, event: dict, seq: int) -> str:
+        """``alerts.event_index`` of the event."""
+        self._at(event, seq)
+        if self.index is None:
+            self.index = event_index(event)
+        return self.index
+
+    def times_of(self, event: dict, seq: int, time_field: str | None, fallback: bool) -> tuple[int | None, int | None]:
+        """The event's time (``timeutil.event_ms``) and when it was indexed (``ingested_ms``)."""
+        self._at(event, seq)
+        found = self.times.get((time_field, fallback))
+        if found is None:
+            found = self.times[(time_field, fallback)] = (event_ms(event, time_field, fallback=fallback), ingested_ms(event))
+        return found
+
+
+OFFERED = OfferedEvent()
 
 
 @dataclass(slots=True)
@@ -104,12 +142,11 @@ class CompiledRule:
 
     def _time(self, event: dict, seq: int) -> int | None:
         """The event's window time; remembers when it became searchable if that was later."""
-        ts = event_ms(event, self.time_field, fallback=self.fallback)
+        ts, indexed = OFFERED.times_of(event, seq, self.time_field, self.fallback)
         if ts is None:
             self.untimed += 1
             return None
-        indexed = ingested_ms(event) if self.models_delivery else None
-        if indexed is not None and indexed > ts:
+        if self.models_delivery and indexed is not None and indexed > ts:
             self._delayed[seq] = indexed
         return ts
 

@@ -55,8 +55,8 @@ from typing import Any, Iterator, Sequence
 
 from ctdetect.content.model import Rule
 from ctdetect.ecs.flat import flatten, nest
-from ctdetect.engine.rules.alerts import alert_uuid, event_alert, event_identity, event_index
-from ctdetect.engine.rules.base import CompiledRule, Match, RuleNotEvaluable
+from ctdetect.engine.rules.alerts import alert_uuid, event_alert, event_identity
+from ctdetect.engine.rules.base import OFFERED, CompiledRule, Match, RuleNotEvaluable
 from ctdetect.engine.rules.esql_slices import SliceIndex
 from ctdetect.engine.rules.esql_stream import WindowStream
 from ctdetect.engine.rules.esql_routing import esql_gate, esql_route
@@ -75,24 +75,6 @@ STREAMING = True
 PROJECT_HELD = True
 ALERTS_INDEX = ".alerts-security.alerts-default"
 
-
-@dataclass(slots=True)
-class _LastOffered:
-    """The index of the event offered last. Why: the rule engine offers one event to every
-    ES|QL rule in turn and each asks which index it is in (four lookups and a string built
-    per rule); the event is held here, so ``is`` cannot mistake a new event for it."""
-
-    event: dict | None = None
-    index: str = ""
-
-    def index_of(self, event: dict) -> str:
-        if event is not self.event:
-            self.index = event_index(event)
-            self.event = event
-        return self.index
-
-
-_LAST_OFFERED = _LastOffered()
 
 
 def compile_esql_rule(rule: Rule, schedule: Schedule, time_field: str | None, field_types: dict[str, str]) -> "EsqlRule":
@@ -186,7 +168,7 @@ class EsqlRule(CompiledRule):
         return ok
 
     def offer(self, event: dict, seq: int) -> None:
-        if self.reads_alerts or not self._reads(_LAST_OFFERED.index_of(event)):
+        if self.reads_alerts or not self._reads(OFFERED.index_of(event, seq)):
             return
         ts = self._time(event, seq)
         if ts is not None:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from ctdetect.query.esql import ast as e
 from ctdetect.query.esql.aggregates import MERGEABLE, ROWS, Mergeable, NotMergeable
@@ -45,6 +45,8 @@ ROW_LEVEL = (e.Where, e.Eval, e.Dissect, e.Grok, e.MvExpand, e.Keep, e.Drop, e.R
 CALENDAR_UNITS = ("month", "quarter", "year")
 NEVER = -(1 << 62)  # the last execution of a document no execution keeps (its bound is null)
 MASKED = object()  # the cell of a row an aggregate's ``WHERE`` leaves out
+SCREEN = True  # merge and finish every aggregate only for the groups the WHERE after the STATS keeps (off: for all)
+SCREEN_ROW = "\x00group"  # the column that carries each group's position through the screen
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,7 @@ class StatsPlan:
     post: list[Callable[[Table, Context], Table]]
     inner: list[_Inner]
     bounds: tuple[TimeBound, ...]
+    screen: "Screen | None" = None  # the groups an execution returns are decided first (``_screened``)
 
     def __deepcopy__(self, memo: dict) -> "StatsPlan":
         return self  # compiled once, never changed by a run: copies of a rule engine share it
@@ -194,20 +197,99 @@ class StatsPlan:
 
     def result(self, parts: Sequence[dict[tuple, list[Any]]], now_ms: int, limit: int | None) -> Table:
         """The query's result for an execution whose rows are those of ``parts`` (in time order)."""
-        groups = parts[0] if len(parts) == 1 else self.combine(parts)
+        ctx = Context(now_ms, [])
+        if self.screen is not None and len(parts) > 1:
+            groups = self._screened(parts, ctx)
+        else:
+            groups = parts[0] if len(parts) == 1 else self.combine(parts)
         if not self.stats.groups and not groups:
             groups = {(): [inner.kind.part([]) for inner in self.inner]}  # STATS without BY: one row, even over no rows
         keys = list(groups)
-        ctx = Context(now_ms, [])
-        per_agg: list[dict[str, list[Any]]] = [{} for _ in self.stats.aggs]
-        for i, inner in enumerate(self.inner):
-            final = inner.kind.final
-            per_agg[inner.agg][inner.placeholder] = [final(groups[key][i]) for key in keys]
-        results = [agg.finish(values, len(keys), ctx) for agg, values in zip(self.stats.aggs, per_agg)]
-        table = self.stats.assemble(keys, results, [])
+        table = self.stats.assemble(keys, self._finals(groups, keys, range(len(self.inner)), ctx), [])
         for step in self.post:
             table = step(table, ctx)
         return self.program.capped(table, limit=limit)
+
+
+    def _finals(self, groups: dict[tuple, list[Any]], keys: list[tuple], inners: Iterable[int], ctx: Context) -> list[list[Any]]:
+        """Each aggregate's value per group of ``keys`` from the merged states of the inner
+        aggregates ``inners`` (an aggregate none of whose inner aggregates is among them: nulls)."""
+        per_agg: list[dict[str, list[Any]] | None] = [None] * len(self.stats.aggs)
+        for i in inners:
+            inner = self.inner[i]
+            final = inner.kind.final
+            values = per_agg[inner.agg]
+            if values is None:
+                values = per_agg[inner.agg] = {}
+            values[inner.placeholder] = [final(groups[key][i]) for key in keys]
+        return [agg.finish(values, len(keys), ctx) if values is not None else [None] * len(keys) for agg, values in zip(self.stats.aggs, per_agg)]
+
+    def _screened(self, parts: Sequence[dict[tuple, list[Any]]], ctx: Context) -> dict[tuple, list[Any]]:
+        """The merged states of the groups the leading ``EVAL``/``WHERE`` after the ``STATS``
+        keep (``Screen``), in the order of their first row.
+
+        Why: most executions of a detection rule alert on no group, and its ``WHERE`` reads
+        a few of the aggregates; the others (``VALUES`` of addresses, agents, ...) are merged
+        and finished only for the groups it keeps. Exact because those commands are row by
+        row: run again over the kept groups only (``result``), they keep the same rows, and
+        the commands after them see what they saw before. An aggregate that does not merge
+        exactly still raises, from a kept group, as the full merge would."""
+        screen = self.screen
+        assert screen is not None
+        found: dict[tuple, list[list[Any]]] = {}  # group -> its states in each part holding it, in order
+        for part in parts:
+            for key, states in part.items():
+                held = found.get(key)
+                if held is None:
+                    found[key] = [states]
+                else:
+                    held.append(states)
+        combines = [inner.kind.combine for inner in self.inner]
+        merged: dict[tuple, list[Any]] = {}
+        for key, held in found.items():
+            if len(held) == 1:
+                merged[key] = held[0]
+            else:
+                merged[key] = [combines[i]([s[i] for s in held]) if i in screen.inner else None for i in range(len(combines))]
+        keys = list(merged)
+        table = self.stats.assemble(keys, self._finals(merged, keys, screen.inner, ctx), [])
+        table = table.with_column(SCREEN_ROW, list(range(len(keys))), "integer")
+        for step in self.post[: screen.steps]:
+            table = step(table, ctx)
+        out: dict[tuple, list[Any]] = {}
+        for row in table.column(SCREEN_ROW):
+            key = keys[row]
+            held = found[key]
+            out[key] = held[0] if len(held) == 1 else [combine(list(states)) for combine, states in zip(combines, zip(*held))]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """The leading row-by-row commands after the ``STATS`` (``EVAL``s, at least one ``WHERE``)
+    and the inner aggregates they read: what decides which groups an execution returns."""
+
+    steps: int  # how many of ``StatsPlan.post``
+    inner: frozenset[int]  # indices in ``StatsPlan.inner``
+
+
+def _screen(commands: Sequence[e.Command], stats: e.Stats, inner: list[_Inner]) -> Screen | None:
+    """The ``Screen`` of the commands after ``stats`` (None: they do not start with one, or
+    it reads every aggregate, or a column could be named by a pattern)."""
+    steps = 0
+    reads: set[str] = set()
+    for cmd in commands:
+        if not isinstance(cmd, (e.Eval, e.Where)):
+            break
+        steps += 1
+        reads |= {n.name for x in cmd.expressions() for n in x.walk() if isinstance(n, e.FieldRef)}
+    if not any(isinstance(c, e.Where) for c in commands[:steps]):
+        steps = 0
+    names = [a.name for a in stats.aggregates]
+    read = {i for i, x in enumerate(inner) if names[x.agg] in reads}
+    if not steps or len(read) == len(inner) or SCREEN_ROW in reads:
+        return None
+    return Screen(steps, frozenset(read))
 
 
 def plan_stats(query: e.Query, source_columns: Callable[[tuple[str, ...]], dict[str, str] | None]) -> StatsPlan | str:
@@ -249,7 +331,8 @@ def plan_stats(query: e.Query, source_columns: Callable[[tuple[str, ...]], dict[
             else:
                 return f"{call.name.upper()} does not merge exactly"
             inner.append(_Inner(index, agg.replace[id(call)], kind, arg, agg.where))
-    return StatsPlan(program, program.steps[program.covered : at], stats, program.steps[at + 1 :], inner, tuple(bounds))
+    screen = _screen(reduced.commands[at + 1 :], stats_cmd, inner) if SCREEN and stats_cmd.groups else None
+    return StatsPlan(program, program.steps[program.covered : at], stats, program.steps[at + 1 :], inner, tuple(bounds), screen)
 
 
 def _time_bounds(commands: Sequence[e.Command]) -> tuple[list[e.Command], list[TimeBound]] | str:
