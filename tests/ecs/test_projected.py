@@ -59,8 +59,8 @@ PATTERNS = FieldNeeds(frozenset({"event.action", "user.name", "@timestamp", "_ts
 
 def _assert_projection(records: list[dict[str, Any]], needs: FieldNeeds, projector: type = ProjectedMapper) -> int:
     """Every needed field the full mapper writes is in the projection with the same value, the
-    projection holds nothing the full mapper does not write, and the whole document comes back;
-    the number of needed fields compared."""
+    projection holds nothing the full mapper does not write, and the whole document comes back
+    as the full mapper gave it, key order included; the number of needed fields compared."""
     full = make_mapper(None)
     projected = projector(make_mapper(None), needs)
     compared = 0
@@ -80,7 +80,7 @@ def _assert_projection(records: list[dict[str, Any]], needs: FieldNeeds, project
         extra = {k for k in doc if k != RAW_KEY and k not in whole}
         assert not extra, extra
         assert all(doc[k] == whole[k] for k in doc if k != RAW_KEY)
-        assert full_document(doc) == whole
+        assert list(full_document(doc).items()) == list(whole.items())  # key order too: reports write it
         compared += len(needed)
     return compared
 
@@ -133,7 +133,7 @@ def test_raw_record_crosses_processes_as_json_and_is_bound_again() -> None:
     with pytest.raises(RuntimeError, match="bind"):
         full_document(copy)
     projected.bind([copy])
-    assert full_document(copy) == full.map(record)
+    assert list(full_document(copy).items()) == list(CloudTrailMapper().map(record).items())
 
 
 def _findings(findings: list[Finding]) -> str:

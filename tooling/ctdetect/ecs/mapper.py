@@ -265,7 +265,7 @@ class CloudTrailMapper:
         # Whole documents minus their per-event fields, keyed by the record without
         # eventTime/eventID/requestID/sourceIPAddress: repeated calls (same principal,
         # action, parameters) then cost a dict copy.
-        self._static: BoundedCache[bytes, dict[str, Any]] = BoundedCache(_STATIC_LIMIT)
+        self._static: BoundedCache[bytes, dict[str, Any]] = BoundedCache(STATIC_CACHE_LIMIT)
 
     def _geo(self, ip: str) -> dict[str, Any]:
         lookup = self._lookup
@@ -304,6 +304,22 @@ class CloudTrailMapper:
         doc = static.copy()
         put_event_fields(doc, record, timestamp, epoch_ms, self.geo)
         return doc
+
+    def map_as(self, record: dict[str, Any], cached: bool) -> dict[str, Any]:
+        """What ``map`` gives for ``record`` when its static part was already cached (``cached``)
+        or not, without reading or filling the cache: the values are the same either way, the
+        key order is not (a cached document gets its per-event fields last), and a finding's
+        document is written in that order (``ecs.projected`` rebuilds documents with it)."""
+        timestamp, epoch_ms = record_time(record)
+        doc = self._map_full(record, record["eventName"], timestamp, epoch_ms)
+        if self.preserve_original:
+            doc["event.original"] = orjson.dumps(record).decode()
+            return doc
+        if not cached:
+            return doc
+        out = static_part(doc)
+        put_event_fields(out, record, timestamp, epoch_ms, self.geo)
+        return out
 
     @property
     def geo(self) -> Callable[[str], dict[str, Any]] | None:
@@ -487,7 +503,7 @@ class CloudTrailMapper:
 
 _AWS_DOMAIN = ".amazonaws.com"
 _CACHE_LIMIT = 4_096
-_STATIC_LIMIT = 2_048
+STATIC_CACHE_LIMIT = 2_048  # whole documents by static_key (``ecs.projected`` keeps as many, for the same hits)
 _VOLATILE_IN = ("eventTime", "eventID", "requestID", "sourceIPAddress")
 _VOLATILE_NEEDLES = tuple((name, b'"' + name.encode() + b'":') for name in _VOLATILE_IN)
 

@@ -9,9 +9,12 @@ their whole document: an alert shows its source event.
 
 - every field ``needs`` covers that the full mapper writes, with exactly the full
   mapper's value (the values *are* the full mapper's: a record whose static part is not
-  cached yet goes through ``full.map`` and is projected; later records with the same
+  cached yet is mapped whole (``full.map_as``) and projected; later records with the same
   ``static_key`` copy that projection and add their per-event fields with the very
-  function the full mapper uses, ``put_event_fields``);
+  function the full mapper uses, ``put_event_fields``). The cache has the full mapper's key,
+  size and clearing, so a record is a hit here exactly when ``full.map`` would have found
+  it cached: the rebuilt document (``RawRecord.cached``) then has the very key order the
+  full path gives, and findings are byte-identical;
 - ``@timestamp`` and ``_ts`` always (time order), and the per-event fields
   (``event.id``, ``aws.cloudtrail.request_id``, ``source.address``, ``source.ip``,
   ``related.ip``) whether covered or not: writing them costs less than testing them;
@@ -38,11 +41,10 @@ from typing import Any, Protocol
 import orjson
 
 from ctdetect.ecs.cache import BoundedCache
-from ctdetect.ecs.mapper import CloudTrailMapper, put_event_fields, record_time, static_key, static_part
+from ctdetect.ecs.mapper import STATIC_CACHE_LIMIT, CloudTrailMapper, put_event_fields, record_time, static_key, static_part
 
 RAW_KEY = "_raw"
 _ALWAYS = frozenset({"@timestamp", "_ts"})
-_STATIC_LIMIT = 2_048  # as many projected static parts as the full mapper keeps whole ones
 _MEMO_LIMIT = 65_536  # field names answered (flattened names are unbounded in number)
 
 
@@ -55,13 +57,16 @@ class FieldSelection(Protocol):
 
 
 class RawRecord:
-    """The raw record behind a projected event, and the full mapper that maps it whole."""
+    """The raw record behind a projected event, the full mapper that maps it whole, and whether
+    the full mapper would have found its static part cached when it was read (``cached``: the
+    rebuilt document then has the key order ``map`` would have given it then)."""
 
-    __slots__ = ("record", "mapper")
+    __slots__ = ("record", "mapper", "cached")
 
-    def __init__(self, record: dict[str, Any] | bytes, mapper: CloudTrailMapper | None) -> None:
+    def __init__(self, record: dict[str, Any] | bytes, mapper: CloudTrailMapper | None, cached: bool = False) -> None:
         self.record = record  # the decoded record, or its JSON bytes after a pickle round trip
         self.mapper = mapper
+        self.cached = cached
 
     def document(self) -> dict[str, Any]:
         """The full ECS document of the record (what ``CloudTrailMapper.map`` gives)."""
@@ -70,7 +75,7 @@ class RawRecord:
         record = self.record
         if type(record) is bytes:
             record = self.record = orjson.loads(record)
-        return self.mapper.map(record)  # type: ignore[arg-type]
+        return self.mapper.map_as(record, self.cached)  # type: ignore[arg-type]
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         record = self.record
@@ -79,7 +84,7 @@ class RawRecord:
                 record = orjson.dumps(record)
             except (TypeError, orjson.JSONEncodeError):
                 pass  # not JSON-serialisable as orjson writes it: the dict itself is pickled
-        return RawRecord, (record, None)
+        return RawRecord, (record, None, self.cached)
 
 
 def full_document(event: dict[str, Any]) -> dict[str, Any]:
@@ -98,7 +103,7 @@ class ProjectedMapper:
         self.full = full
         self.needs = needs
         self._memo: dict[str, bool] = {}
-        self._static: BoundedCache[bytes, dict[str, Any]] = BoundedCache(_STATIC_LIMIT)
+        self._static: BoundedCache[bytes, dict[str, Any]] = BoundedCache(STATIC_CACHE_LIMIT)
         self._geo_cache: BoundedCache[str, dict[str, Any]] = BoundedCache(65_536)
         self._full_geo = full.geo
 
@@ -128,13 +133,13 @@ class ProjectedMapper:
         key = None if self.full.preserve_original else static_key(record)
         static = None if key is None else self._static.get(key)
         if static is None:
-            doc = self._project(self.full.map(record))
+            doc = self._project(self.full.map_as(record, False))
             if key is not None:
                 self._static.put(key, static_part(doc))
         else:
             doc = static.copy()
             put_event_fields(doc, record, timestamp, epoch_ms, self._geo if self._full_geo is not None else None)
-        doc[RAW_KEY] = RawRecord(record, self.full)
+        doc[RAW_KEY] = RawRecord(record, self.full, static is not None)
         return doc
 
     def bind(self, events: Iterable[dict[str, Any]]) -> None:
