@@ -39,7 +39,7 @@ from ctdetect.engine.anomaly.normalizer import Normalizer
 from ctdetect.engine.anomaly.scores import raw_score
 
 STATE_FORMAT = "ctdetect-anomaly-state"
-STATE_VERSION = 6
+STATE_VERSION = 7
 MAX_PROBLEMS = 20
 
 
