@@ -85,7 +85,7 @@ class AnomalyJobRunner:
         self._seen = 0
         self._infl_names = list(spec.influencers)
         self._adders = [d.add for d in self.detectors]
-        self._leaf_key_cache: dict[tuple[int, str | None, str | None], tuple[str, str]] = {}
+        self._leaf_key_cache: dict[int, str] = {}
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -296,21 +296,17 @@ class AnomalyJobRunner:
         return n
 
     def _leaf_keys(self, leaf: Leaf) -> tuple[str, str]:
-        """(normaliser key, scope) of a leaf: per detector, and per partition and by value for
-        individual detectors. Kept per (detector, partition, by): a series scores every
-        bucket, and its keys never change."""
-        cache_key = (leaf.detector_index, leaf.partition_value, leaf.by_value)
-        keys = self._leaf_key_cache.get(cache_key)
-        if keys is not None:
-            return keys
         spec = self.specs[leaf.detector_index]
-        key = "leaf\x1f%s\x1f%s\x1f%s\x1f%s" % (spec.partition_field_name or "", spec.person_field or "", spec.function, spec.field_name or "")
+        key = self._leaf_key_cache.get(leaf.detector_index)
+        if key is None:
+            key = self._leaf_key_cache[leaf.detector_index] = "leaf\x1f%s\x1f%s\x1f%s\x1f%s" % (
+                spec.partition_field_name or "", spec.person_field or "", spec.function, spec.field_name or ""
+            )
         if spec.is_population:
             scope = ""
         else:
             scope = "%s\x1f%s\x1f%s\x1f%s" % (spec.partition_field_name or "", leaf.partition_value or "", spec.by_field_name or "", leaf.by_value or "")
-        keys = self._leaf_key_cache[cache_key] = (key, scope)
-        return keys
+        return key, scope
 
     def _settle(self, bucket_ms: int) -> None:
         """Give results leaving the renormalisation window their last renormalised score.
@@ -346,8 +342,7 @@ class AnomalyJobRunner:
         leaf_raw = [raw_score(leaf.probability) for leaf in leaves]
         h = hierarchy.build(leaves, self.specs, leaf_raw)
         # update every normaliser with this bucket's scores first
-        known = self._leaf_key_cache.get
-        leaf_keys = [known((lf.detector_index, lf.partition_value, lf.by_value)) or self._leaf_keys(lf) for lf in leaves]
+        leaf_keys = [self._leaf_keys(leaf) for leaf in leaves]
         leaf_updates: dict[str, list[tuple[float, float, str]]] = {}
         for leaf, (key, scope), raw in zip(leaves, leaf_keys, leaf_raw):
             batch = leaf_updates.get(key)

@@ -30,7 +30,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ctdetect.engine.anomaly.columns import BatchColumns
-from ctdetect.engine.anomaly.config import compile_clause
+from ctdetect.engine.anomaly.config import compile_clause, match_all_events
 from ctdetect.engine.anomaly.runner import AnomalyJobRunner
 from ctdetect.query import ast
 from ctdetect.query.ast import And
@@ -171,7 +171,10 @@ class SharedSelection:
         out: list[tuple[list[int], dict[int, Exception]]] = []
         for runner, plan in zip(self.runners, self._plans):
             if plan is None:
-                out.append(_one_by_one(runner.predicate, events, range(len(events))))
+                if runner.predicate is match_all_events:  # no query: every event, nothing to ask
+                    out.append((list(range(len(events))), {}))
+                else:
+                    out.append(_one_by_one(runner.predicate, events, range(len(events))))
                 continue
             column = plan[0].column.copy()
             doubtful: set[int] = set()
