@@ -10,6 +10,12 @@ does. Nothing is asserted; figures only.
     python bench/anomaly.py [--events 200000] [--entities 2000] [--days 14]
     python bench/anomaly.py --scores      # score behaviour of the count family only
     python bench/anomaly.py --only count  # the jobs whose name holds "count" only
+    python bench/anomaly.py --only package  # the package's jobs together only
+    python bench/anomaly.py --per-event   # feed event by event (``runner.feed``), not in batches
+
+Events are fed as ``hunt`` feeds them: in batches of the embedded backend's ``JOB_BATCH``
+through one ``SharedSelection`` (each datafeed clause once per batch, each job's rows a
+bucket's run at a time); ``--per-event`` feeds each runner one event at a time instead.
 
 ``--scores`` prints what the count family makes of generated counts (30 days of 15-minute
 buckets, seeded): the share of buckets of log-normal counts that score 75 or more (Elastic's
@@ -31,8 +37,10 @@ from typing import Any
 
 import orjson
 
+from ctdetect.backends.embedded import JOB_BATCH
 from ctdetect.catalogue import load_catalogue
 from ctdetect.engine.anomaly import AnomalyJobRunner
+from ctdetect.engine.anomaly.selection import SharedSelection
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = 1_767_225_600_000
@@ -91,7 +99,20 @@ JOBS = [
 ]
 
 
-def measure(spec: dict[str, Any], events: list[dict[str, Any]], mem_events: int) -> tuple[float, float, float, int]:
+def feed_all(runners: list[AnomalyJobRunner], events: list[dict[str, Any]], per_event: bool) -> None:
+    """Feed ``events`` to ``runners`` as ``hunt`` does (batches through one ``SharedSelection``),
+    or each event to each runner in turn (``per_event``)."""
+    if per_event:
+        for e in events:
+            for r in runners:
+                r.feed(e)
+        return
+    shared = SharedSelection(runners)
+    for start in range(0, len(events), JOB_BATCH):
+        shared.feed(events[start : start + JOB_BATCH])
+
+
+def measure(spec: dict[str, Any], events: list[dict[str, Any]], mem_events: int, per_event: bool = False) -> tuple[float, float, float, int]:
     """(events/s, CPU seconds, bytes per modelled entity, entities) for one job.
 
     CPU seconds (``time.process_time`` of the timed run) are the figure to compare between
@@ -101,11 +122,11 @@ def measure(spec: dict[str, Any], events: list[dict[str, Any]], mem_events: int)
     down several times, so it must not be on while timing.
     """
     warm = AnomalyJobRunner.from_config(spec)
-    warm.feed_many(events[:2000])  # import scipy and warm the caches outside the timing
+    feed_all([warm], events[:2000], per_event)  # import scipy and warm the caches outside the timing
     runner = AnomalyJobRunner.from_config(spec)
     t0 = time.perf_counter()
     c0 = time.process_time()
-    runner.feed_many(events)
+    feed_all([runner], events, per_event)
     runner.flush()
     cpu = time.process_time() - c0
     elapsed = time.perf_counter() - t0
@@ -114,7 +135,7 @@ def measure(spec: dict[str, Any], events: list[dict[str, Any]], mem_events: int)
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
     runner = AnomalyJobRunner.from_config(spec)
-    runner.feed_many(events[:mem_events])
+    feed_all([runner], events[:mem_events], per_event)
     runner.flush()
     # results are not model memory: drop them before reading what the models hold
     runner.buckets.clear()
@@ -136,7 +157,7 @@ def orjson_floor(events: list[dict[str, Any]]) -> float:
     return len(lines) / (time.perf_counter() - t0)
 
 
-def package_jobs(events: list[dict[str, Any]]) -> tuple[int, float, float]:
+def package_jobs(events: list[dict[str, Any]], per_event: bool = False) -> tuple[int, float, float]:
     pairs = []
     for path in sorted((ROOT / "ml_jobs").glob("*.json")):
         body = json.loads(path.read_text())
@@ -147,9 +168,7 @@ def package_jobs(events: list[dict[str, Any]]) -> tuple[int, float, float]:
     runners = [AnomalyJobRunner.from_config(j, f, types) for j, f in pairs]
     t0 = time.perf_counter()
     c0 = time.process_time()
-    for e in events:
-        for r in runners:
-            r.feed(e)
+    feed_all(runners, events, per_event)
     for r in runners:
         r.flush()
     return len(runners), len(events) / (time.perf_counter() - t0), time.process_time() - c0
@@ -196,7 +215,8 @@ def main() -> None:
     ap.add_argument("--days", type=float, default=14.0, help="time span of the events (density per bucket)")
     ap.add_argument("--mem-events", type=int, default=50_000, help="events fed for the (slow, traced) memory run")
     ap.add_argument("--scores", action="store_true", help="only the count family's score behaviour on generated counts")
-    ap.add_argument("--only", default="", help="only the jobs whose name contains this text (e.g. count); skips the package run")
+    ap.add_argument("--only", default="", help="only the jobs whose name contains this text (e.g. count; skips the package run), or 'package': the package run only")
+    ap.add_argument("--per-event", action="store_true", help="feed each runner one event at a time (runner.feed), not in batches")
     args = ap.parse_args()
     if args.scores:
         score_behaviour()
@@ -210,11 +230,11 @@ def main() -> None:
     for name, spec in JOBS:
         if args.only not in name:
             continue
-        rate, cpu, per_entity, entities = measure(spec, events, args.mem_events)
+        rate, cpu, per_entity, entities = measure(spec, events, args.mem_events, args.per_event)
         print(f"{name:40} {rate:12,.0f} {cpu:7.1f} {rate / floor:8.2f} {entities:9,} {per_entity:13,.0f}")
-    if args.only:
+    if args.only and args.only != "package":
         return
-    n, rate, cpu = package_jobs(events)
+    n, rate, cpu = package_jobs(events, args.per_event)
     print(f"{'all ' + str(n) + ' package jobs, one pass':40} {rate:12,.0f} {cpu:7.1f} {rate / floor:8.2f}")
 
 

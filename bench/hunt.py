@@ -10,7 +10,9 @@ For each size (``--records``, default 1 million; ``--large`` adds 4 million) thi
    CPU from ``wait4``, which a busy machine does not inflate) with its own peak RSS:
 
    - ``read``: the files found, ordered and decoded (``ctdetect.readers``), nothing mapped;
-   - ``map``: the same plus the ECS mapping and time ordering (``ecs.stream`` + ``inputs``);
+   - ``map``: the same plus the ECS mapping and time ordering (``ecs.stream`` + ``inputs``),
+     mapped as ``hunt`` maps for the embedded backend: only the fields the package's rules
+     and jobs read (``ecs.projected``);
    - ``hunt`` with the content asked for (``--content``): rules only (no ML jobs), the whole
      package, or Elastic's AWS rules (``--content elastic``, from ``../shared/anchors``);
 
@@ -121,15 +123,20 @@ def stage(root: Path, name: str, cores: int | None) -> Timing:
 
 def run_stage(name: str, root: str) -> None:
     """Child side of ``stage``: read (and for ``map``, map and order) every event, print the count."""
+    from ctdetect.ecs.projected import mapper_for
     from ctdetect.ecs.stream import iter_events
+    from ctdetect.engine.needed_fields import needed_fields
     from ctdetect.readers.order import ordered_files
     from ctdetect.readers.stream import read_events
+    from ctdetect.services.content import load_content
     from ctdetect.services.inputs import make_mapper, time_ordered
 
     if name == "read":
         items = read_events(ordered_files([root], lambda _: None), on_skip=lambda _: None)
-    else:
-        items = time_ordered(iter_events([root], mapper=make_mapper(None)))
+    else:  # mapped as hunt maps for the embedded backend: only the fields the package reads
+        content = load_content(PROJECT)
+        mapper = mapper_for(make_mapper(None), needed_fields(content.rules, content.jobs))
+        items = time_ordered(iter_events([root], mapper=mapper))
     count = sum(1 for _ in items)
     print(f"events read: {count:,}", file=sys.stderr)
 

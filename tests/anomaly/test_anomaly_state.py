@@ -79,7 +79,7 @@ def test_state_file_is_versioned_json(tmp_path: Path) -> None:
     runner.feed_many(_events()[:200])
     runner.save_state(tmp_path / "s.json.gz")
     state = json.loads(gzip.decompress((tmp_path / "s.json.gz").read_bytes()))
-    assert state["format"] == "ctdetect-anomaly-state" and state["version"] == 6
+    assert state["format"] == "ctdetect-anomaly-state" and state["version"] == 7
     assert state["job_id"] == "state_multi" and len(state["detectors"]) == 4
 
 

@@ -9,7 +9,7 @@ import random
 import pytest
 
 from ctdetect.engine.anomaly.priors import OneOfNPrior
-from ctdetect.engine.anomaly.timeseries import CountSeries
+from ctdetect.engine.anomaly.timeseries import CountSeries, daily_slot_ms, weekly_slot_ms
 from ctdetect.engine.anomaly.trend import Regression, TrendComponent
 
 DAY_S = 86400
@@ -71,3 +71,25 @@ def test_series_intervals_hold_the_typical_value() -> None:
     assert lower < median < upper and 6.0 <= lower and upper <= 14.0
     lo, hi = series.interval(t, 70.0)
     assert lo <= series.typical(t) <= hi
+
+
+@pytest.mark.parametrize(("span_s", "daily_min", "weekly_min"), [(300, 5, 30), (900, 15, 30), (1800, 30, 30), (3600, 60, 60), (5400, 90, 90)])
+def test_weekly_profile_is_never_finer_than_half_an_hour(span_s: int, daily_min: int, weekly_min: int) -> None:
+    """The daily profile keeps a slot per bucket; the weekly one at most one per 30 minutes
+    (or per bucket when buckets are longer), which halves a 15-minute series' memory."""
+    assert daily_slot_ms(span_s) == daily_min * 60_000
+    assert weekly_slot_ms(span_s) == weekly_min * 60_000
+
+
+def test_a_fifteen_minute_series_keeps_a_weekly_slot_per_half_hour() -> None:
+    rng = random.Random(11)
+    t0 = 1_767_225_600_000
+    span_s = 900
+    series = CountSeries(t0)
+    for i in range(29 * 96):  # 29 days: the weekly profile starts at 3 weeks
+        t = t0 + i * span_s * 1000
+        series.buckets += 1
+        series.step(float(rng.randint(8, 12) + (20 if (i // 96) % 7 < 5 and 36 <= i % 96 < 68 else 0)), t, i, 1.0, span_s, 0.0005, 0.024, "two")
+    assert series.daily is not None and series.weekly is not None
+    assert len(series.daily.means) == 96
+    assert len(series.weekly.means) == 7 * 48

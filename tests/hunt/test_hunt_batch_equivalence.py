@@ -20,6 +20,7 @@ from ctdetect.catalogue import load_catalogue
 from ctdetect.ecs.stream import iter_events
 from ctdetect.engine.anomaly import AnomalyJobRunner
 from ctdetect.engine.anomaly import selection as selection_module
+from ctdetect.engine.anomaly.detectors.counting import CountingDetector
 from ctdetect.engine.anomaly.selection import SharedSelection
 from ctdetect.query.ast import Exists
 from ctdetect.services.content import load_content
@@ -39,6 +40,8 @@ def _events() -> list[dict[str, Any]]:
         {"event.dataset": "aws.cloudtrail", "user.name": "no-time"},  # no usable time
         {**events[10], "user.name": ["a", "b"], "event.action": ["X", "Y"]},  # lists: every value counts
         {**events[5], "_ts": events[5]["_ts"] - 10 * 86400_000},  # far out of order: dropped
+        # a nested document: its influencer values are found by the nested walk
+        {**{k: v for k, v in events[12].items() if not k.startswith("source.geo")}, "source": {"geo": {"country_iso_code": "ZZ"}}},
     ]
     return events[:2000] + broken + events[2000:]
 
@@ -51,8 +54,10 @@ def _runners() -> list[AnomalyJobRunner]:
 def _outcome(runners: list[AnomalyJobRunner]) -> str:
     out = []
     for r in runners:
+        # the count family's open bucket (its state lists tallies in the order they filled)
+        open_bucket = [m.to_state()["bucket"] for m in r.detectors if isinstance(m, CountingDetector)]
         r.flush()
-        out.append({"job": r.job_id, "results": r.results(), "counts": r.counts, "problems": r.problems})
+        out.append({"job": r.job_id, "results": r.results(), "counts": r.counts, "problems": r.problems, "open": open_bucket})
     return json.dumps(out, sort_keys=True)
 
 
@@ -94,14 +99,16 @@ def test_query_errors_same_as_per_event(events: list[dict[str, Any]], monkeypatc
     predicate (its clauses in order, stopping at the first false one) reports event by
     event, in the same place among its other problems; a job whose earlier clause is false
     on such an event never sees the error."""
-    poisoned = {id(e) for e in events[100:2000:41]}
+    # poisoned by value (a clause's answer depends on its field's value alone, so the shared
+    # selection asks it once per distinct value): the user names and cities of a few events
+    poisoned = {(name, e.get(name)) for e in events[100:2000:97] for name in ("user.name", "source.geo.city_name")}
     compile_real = selection_module.compile_clause
 
     def fragile(node: Any, field_types: Any = None):
         inner = compile_real(node, field_types or {})
 
         def predicate(event: dict[str, Any]) -> bool:
-            if id(event) in poisoned and isinstance(node, Exists):
+            if isinstance(node, Exists) and (node.field, event.get(node.field)) in poisoned:
                 raise ValueError("poisoned event")
             return inner(event)
 
@@ -128,3 +135,71 @@ def test_query_errors_same_as_per_event(events: list[dict[str, Any]], monkeypatc
     expected = _outcome(reference)
     assert "poisoned event" in expected and sum(job["counts"]["query_errors"] for job in json.loads(expected)) > 0
     assert _outcome(runners) == expected
+
+
+def _job(job_id: str, query: dict[str, Any]) -> AnomalyJobRunner:
+    body = {"job_id": job_id, "analysis_config": {"bucket_span": "15m", "detectors": [{"function": "rare", "by_field_name": "a"}]},
+            "data_description": {"time_field": "@timestamp"}}
+    return AnomalyJobRunner.from_config(body, {"query": query}, {"n": "long", "when": "date", "b": "boolean"})
+
+
+def test_single_field_clauses_answer_by_value_as_per_event() -> None:
+    """A clause on one plain field is asked once per distinct string value (and once for a
+    missing one); strings, numbers, booleans, lists and missing values give what the
+    job's own predicate gives event by event, over several batches (the answers are kept)."""
+    queries = [
+        {"bool": {"filter": [{"term": {"a": "x"}}, {"exists": {"field": "c"}}]}},
+        {"bool": {"must_not": [{"terms": {"a": ["y", "1", "true"]}}]}},
+        {"bool": {"filter": [{"range": {"n": {"gte": 2}}}, {"term": {"b": True}}]}},
+        {"bool": {"filter": [{"range": {"when": {"gte": "now-1d"}}}]}},  # a date: event by event
+    ]
+    runners = [_job(f"j{i}", q) for i, q in enumerate(queries)]
+    shared = SharedSelection(runners)
+    assert [c.field for c in shared._clauses] == ["a", "c", "a", "n", "b", None]  # noqa: SLF001 - the date: None
+    values = ["x", "y", "", None, 1, True, "1", "true", ["x", "z"], 2.0, "2", "3"]
+    events = [{"a": values[i % 12], "c": values[(i * 5) % 12], "n": values[(i * 7) % 12], "b": values[(i * 3) % 12],
+               "when": "2020-01-01"} for i in range(300)]
+    # the first two batches hold strings only (asked by value, the second from kept answers),
+    # the last every kind of value (event by event)
+    events = [{k: v if i >= 200 or v is None or isinstance(v, str) else repr(v) for k, v in e.items() if v is not None}
+              for i, e in enumerate(events)]
+    for start in (0, 100, 200):
+        batch = events[start : start + 100]
+        for runner, (selected, failed) in zip(runners, shared.select(batch)):
+            assert not failed
+            assert selected == [i for i, e in enumerate(batch) if runner.predicate(e)]
+    assert all(c.answers for c in shared._clauses[:5]) and not shared._clauses[5].answers  # noqa: SLF001
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_batch_columns_read_as_value_tuple(nested: bool) -> None:
+    """The shared columns' value tuples are ``fields.value_tuple`` of each event: strings,
+    empty strings, numbers, booleans, lists, missing values, and (when one event of the
+    batch nests) nested documents."""
+    from ctdetect.engine.anomaly.columns import BatchColumns
+    from ctdetect.engine.anomaly.fields import value_tuple
+
+    kinds = ["x", "", None, 3, 2.0, True, ["b", "a", "b", None, 1], {"k": 1}]
+    events = [{"_ts": i} if kinds[i % 8] is None else {"a.b.c": kinds[i % 8]} for i in range(40)]
+    if nested:
+        events.append({"a": {"b": {"c": "deep"}}})
+        events.append({"a.b": {"c": ["d", "e"]}})
+    columns = BatchColumns(events)
+    assert columns.tuples("a.b.c") == [value_tuple(e, "a.b.c") for e in events]
+    assert (("deep",) in columns.tuples("a.b.c")) is nested
+
+
+def test_match_all_job_in_batches_equals_per_event(events: list[dict[str, Any]]) -> None:
+    """A job without a datafeed query takes every event of a batch without asking a predicate:
+    same results, counts and problems as ``feed`` one event at a time."""
+    body = {"job_id": "all", "analysis_config": {"bucket_span": "15m", "influencers": ["user.name", "source.ip"],
+                                                 "detectors": [{"function": "rare", "by_field_name": "event.action"},
+                                                               {"function": "count", "partition_field_name": "user.name"}]}}
+    one, batched = AnomalyJobRunner.from_config(body), AnomalyJobRunner.from_config(body)
+    for event in events:
+        one.feed(event)
+    shared = SharedSelection([batched])
+    for start in range(0, len(events), 1000):
+        shared.feed(events[start : start + 1000])
+    assert one.counts["processed"] > 0 and one.counts["invalid_time"] == 1
+    assert _outcome([batched]) == _outcome([one])

@@ -43,7 +43,11 @@ class Backend(Protocol):
     - ``reports_progress``: honours a ``progress`` attribute (called with the number of
       events read so far) during ``run``;
     - ``runs_jobs_apart``: honours a ``job_processes`` attribute (the ML jobs run in that
-      many worker processes beside the rules; 0: in this process).
+      many worker processes beside the rules; 0: in this process);
+    - ``reads_needed_fields``: reads events only by the fields the content reads
+      (``engine.needed_fields``) and shows findings' events through
+      ``ecs.projected.full_document``, so it may be given projected events; false for a
+      backend that indexes whole documents.
 
     ``prepare(rules)`` is told the rules of the runs to come before any of them (replay runs
     the same rules over every scenario), so a backend can compile them once.
@@ -53,6 +57,7 @@ class Backend(Protocol):
     in_process: bool
     reports_progress: bool
     runs_jobs_apart: bool
+    reads_needed_fields: bool
     progress: "Callable[[int], None] | None"
 
     def run(

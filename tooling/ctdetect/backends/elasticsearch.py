@@ -50,6 +50,7 @@ class ElasticsearchBackend:
     in_process = False  # one cluster session, created objects named per run: not forked
     reports_progress = False
     runs_jobs_apart = False  # the cluster runs the jobs
+    reads_needed_fields = False  # the events are indexed: whole documents
     progress = None
 
     def __init__(

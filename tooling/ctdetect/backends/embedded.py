@@ -35,6 +35,7 @@ class EmbeddedBackend:
     in_process = True
     reports_progress = True
     runs_jobs_apart = True
+    reads_needed_fields = True  # rules and jobs read fields by name; alerts complete their events
 
     def __init__(self, field_types: Mapping[str, str] | None = None, progress: Callable[[int], None] | None = None) -> None:
         # The field catalogue is loaded here, once, and passed down to the rule engine and

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import ipaddress
 from functools import lru_cache
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import orjson
@@ -71,6 +72,12 @@ class GeoLookup(Protocol):
     def lookup(self, ip: str) -> dict[str, Any]: ...
 
 
+class RecordMapper(Protocol):
+    """What the ingest path needs of a mapper: ``CloudTrailMapper`` or ``ecs.projected.ProjectedMapper``."""
+
+    def map(self, record: dict[str, Any]) -> dict[str, Any]: ...
+
+
 @lru_cache(maxsize=65536)
 def _is_ip(address: str) -> bool:
     try:
@@ -78,6 +85,54 @@ def _is_ip(address: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def record_time(record: Any) -> tuple[str, int]:
+    """The ``@timestamp`` text and epoch ms of a record; raises ``MappingError`` when it is
+    not an object or has no usable ``eventTime``/``eventName`` (every mapper checks the same)."""
+    if type(record) is not dict:
+        raise MappingError("record is not a JSON object")
+    event_time = record.get("eventTime")
+    event_name = record.get("eventName")
+    if not event_time or type(event_time) is not str:
+        raise MappingError("record has no eventTime")
+    if event_name is None or event_name == "":
+        raise MappingError("record has no eventName")
+    minute = MINUTE_MS.get(event_time[:16]) if len(event_time) == 20 and event_time[19] == "Z" else None
+    if minute is not None and event_time[17:19].isdigit():  # the common form, minute seen before
+        return event_time[:19] + ".000Z", minute + int(event_time[17:19]) * 1000
+    try:
+        return parse_event_time(event_time)
+    except BadTimestamp:
+        raise MappingError(f"eventTime {event_time!r} is not an ISO-8601 date-time") from None
+
+
+def put_event_fields(doc: dict[str, Any], record: dict[str, Any], timestamp: str, epoch_ms: int,
+                     geo: Callable[[str], dict[str, Any]] | None) -> None:
+    """The per-event fields a cached document (``static_part``) lacks: time, ids, the source
+    address and its GeoIP fields (``geo``: address -> flat fields; None: no GeoIP)."""
+    doc["@timestamp"] = timestamp
+    doc["_ts"] = epoch_ms
+    value = record.get("eventID")
+    if value is not None and value != "":
+        doc["event.id"] = value
+    value = record.get("requestID")
+    if value is not None and value != "":
+        doc["aws.cloudtrail.request_id"] = value
+    address = record.get("sourceIPAddress")
+    if address is not None and address != "":
+        doc["source.address"] = address
+        if type(address) is str and _is_ip(address):
+            doc["source.ip"] = address
+            doc["related.ip"] = [address]
+            if geo is not None:
+                doc.update(geo(address))
+
+
+def static_part(doc: dict[str, Any]) -> dict[str, Any]:
+    """A document without its per-event fields: what any record with the same ``static_key``
+    maps to, to be completed by ``put_event_fields``."""
+    return {k: v for k, v in doc.items() if k not in _VOLATILE_OUT and not k.startswith(_GEO_PREFIXES)}
 
 
 def _clean(value: Any) -> Any:
@@ -210,7 +265,7 @@ class CloudTrailMapper:
         # Whole documents minus their per-event fields, keyed by the record without
         # eventTime/eventID/requestID/sourceIPAddress: repeated calls (same principal,
         # action, parameters) then cost a dict copy.
-        self._static: BoundedCache[bytes, dict[str, Any]] = BoundedCache(_STATIC_LIMIT)
+        self._static: BoundedCache[bytes, dict[str, Any]] = BoundedCache(STATIC_CACHE_LIMIT)
 
     def _geo(self, ip: str) -> dict[str, Any]:
         lookup = self._lookup
@@ -232,53 +287,44 @@ class CloudTrailMapper:
 
     def map(self, record: dict[str, Any]) -> dict[str, Any]:
         """One flat ECS document for one CloudTrail record. Raises ``MappingError``."""
-        if type(record) is not dict:
-            raise MappingError("record is not a JSON object")
-        event_time = record.get("eventTime")
-        event_name = record.get("eventName")
-        if not event_time or type(event_time) is not str:
-            raise MappingError("record has no eventTime")
-        if event_name is None or event_name == "":
-            raise MappingError("record has no eventName")
-        minute = MINUTE_MS.get(event_time[:16]) if len(event_time) == 20 and event_time[19] == "Z" else None
-        if minute is not None and event_time[17:19].isdigit():  # the common form, minute seen before
-            timestamp = event_time[:19] + ".000Z"
-            epoch_ms = minute + int(event_time[17:19]) * 1000
-        else:
-            try:
-                timestamp, epoch_ms = parse_event_time(event_time)
-            except BadTimestamp:
-                raise MappingError(f"eventTime {event_time!r} is not an ISO-8601 date-time") from None
+        timestamp, epoch_ms = record_time(record)
+        event_name = record["eventName"]
         if self.preserve_original:
             doc = self._map_full(record, event_name, timestamp, epoch_ms)
             doc["event.original"] = orjson.dumps(record).decode()
             return doc
-        key = _static_key(record)
+        key = static_key(record)
         if key is None:
             return self._map_full(record, event_name, timestamp, epoch_ms)
         static = self._static.get(key)
         if static is None:
             doc = self._map_full(record, event_name, timestamp, epoch_ms)
-            self._static.put(key, {k: v for k, v in doc.items() if k not in _VOLATILE_OUT and not k.startswith(_GEO_PREFIXES)})
+            self._static.put(key, static_part(doc))
             return doc
         doc = static.copy()
-        doc["@timestamp"] = timestamp
-        doc["_ts"] = epoch_ms
-        value = record.get("eventID")
-        if value is not None and value != "":
-            doc["event.id"] = value
-        value = record.get("requestID")
-        if value is not None and value != "":
-            doc["aws.cloudtrail.request_id"] = value
-        address = record.get("sourceIPAddress")
-        if address is not None and address != "":
-            doc["source.address"] = address
-            if type(address) is str and _is_ip(address):
-                doc["source.ip"] = address
-                doc["related.ip"] = [address]
-                if self._lookup is not None:
-                    doc.update(self._geo(address))
+        put_event_fields(doc, record, timestamp, epoch_ms, self.geo)
         return doc
+
+    def map_as(self, record: dict[str, Any], cached: bool) -> dict[str, Any]:
+        """What ``map`` gives for ``record`` when its static part was already cached (``cached``)
+        or not, without reading or filling the cache: the values are the same either way, the
+        key order is not (a cached document gets its per-event fields last), and a finding's
+        document is written in that order (``ecs.projected`` rebuilds documents with it)."""
+        timestamp, epoch_ms = record_time(record)
+        doc = self._map_full(record, record["eventName"], timestamp, epoch_ms)
+        if self.preserve_original:
+            doc["event.original"] = orjson.dumps(record).decode()
+            return doc
+        if not cached:
+            return doc
+        out = static_part(doc)
+        put_event_fields(out, record, timestamp, epoch_ms, self.geo)
+        return out
+
+    @property
+    def geo(self) -> Callable[[str], dict[str, Any]] | None:
+        """The cached GeoIP look-up (flat ``source.geo.*`` / ``source.as.*``), None without a database."""
+        return self._geo if self._lookup is not None else None
 
     def _map_full(self, record: dict[str, Any], event_name: Any, timestamp: str, epoch_ms: int) -> dict[str, Any]:
         """Every pipeline step, for a record whose static part is not cached yet."""
@@ -457,12 +503,12 @@ class CloudTrailMapper:
 
 _AWS_DOMAIN = ".amazonaws.com"
 _CACHE_LIMIT = 4_096
-_STATIC_LIMIT = 2_048
+STATIC_CACHE_LIMIT = 2_048  # whole documents by static_key (``ecs.projected`` keeps as many, for the same hits)
 _VOLATILE_IN = ("eventTime", "eventID", "requestID", "sourceIPAddress")
 _VOLATILE_NEEDLES = tuple((name, b'"' + name.encode() + b'":') for name in _VOLATILE_IN)
 
 
-def _static_key(record: dict[str, Any]) -> bytes | None:
+def static_key(record: dict[str, Any]) -> bytes | None:
     """The record's JSON without its per-event values (time, ids, source address).
 
     Cutting ``"name":"value"`` out of one serialisation is much cheaper than building a

@@ -4,10 +4,12 @@ Reading a CloudTrail archive is gunzip + JSON parsing + the ECS mapping of every
 about half of a hunt's CPU, and work each file needs alone. Here the ordered file list is
 cut into consecutive chunks of about ``CHUNK_BYTES`` (1 MB) of input; worker processes (forked,
 so they share the parent's mapper, its GeoIP database and caches without pickling them)
-read and map one chunk each, and the parent takes the chunks back in list order. The
-events come out exactly as ``ecs.stream.mapped_events`` gives them in one process, so
-every result downstream is byte-identical whatever the number of workers; the skips of a
-chunk are reported when the chunk is taken back, before its events.
+read and map one chunk each, and the parent takes the chunks back in list order (a
+projected event's raw record comes back as JSON bytes, bound to the parent's full mapper
+here: ``ecs.projected``). The events come out exactly as ``ecs.stream.mapped_events``
+gives them in one process, so every result downstream is byte-identical whatever the
+number of workers; the skips of a chunk are reported when the chunk is taken back, before
+its events.
 
 Memory stays flat: at most ``2 * workers`` chunks are in flight (submitted and not yet
 taken back), however long the archive.
@@ -24,7 +26,8 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ctdetect.ecs.mapper import CloudTrailMapper
+from ctdetect.ecs.mapper import RecordMapper
+from ctdetect.ecs.projected import ProjectedMapper
 from ctdetect.readers.model import SkippedInput
 from ctdetect.readers.s3 import DayRange
 from ctdetect.readers.sources import STDIN, S3Object
@@ -37,7 +40,7 @@ CHUNK_BYTES = 1 << 20
 _MAX_FILES_PER_CHUNK = 2048
 
 # set in the parent just before the workers are forked: what each task maps with
-_WORKER_SETUP: tuple[CloudTrailMapper, str, DayRange | None] | None = None
+_WORKER_SETUP: tuple[RecordMapper, str, DayRange | None] | None = None
 
 
 def parallel_capable(files: list[str]) -> bool:
@@ -78,7 +81,7 @@ def _map_chunk(files: list[str]) -> tuple[list[dict[str, Any]], list[SkippedInpu
 
 
 def mapped_in_workers(
-    files: list[str], mapper: CloudTrailMapper, fmt: str, report: Callable[[SkippedInput], None],
+    files: list[str], mapper: RecordMapper, fmt: str, report: Callable[[SkippedInput], None],
     days: DayRange | None, workers: int,
 ) -> Iterator[dict[str, Any]]:
     """``ecs.stream.mapped_events`` of ``files`` computed by ``workers`` processes, same order."""
@@ -105,6 +108,8 @@ def mapped_in_workers(
                 pending.append(pool.apply_async(_map_chunk, (nxt,)))
             for skip in skips:
                 report(skip)
+            if isinstance(mapper, ProjectedMapper):  # raw records came without the mapper
+                mapper.bind(events)
             yield from events
     finally:
         pool.terminate()

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ctdetect.ecs.documents import ecs_event
-from ctdetect.ecs.mapper import CloudTrailMapper, GeoLookup, MappingError
+from ctdetect.ecs.mapper import CloudTrailMapper, GeoLookup, MappingError, RecordMapper
 from ctdetect.readers.model import BAD_RECORD, NOT_CLOUDTRAIL, SkippedInput
 from ctdetect.readers.order import ordered_files
 from ctdetect.readers.s3 import DayRange
@@ -69,7 +69,7 @@ class EventIdWindow:
 def iter_events(
     paths: list[str | Path],
     *,
-    mapper: CloudTrailMapper | None = None,
+    mapper: RecordMapper | None = None,
     geoip: GeoLookup | None = None,
     stdin: BinaryIO | None = None,
     on_skip: Callable[[SkippedInput], None] | None = None,
@@ -111,7 +111,7 @@ def iter_events(
 
 
 def mapped_events(
-    files: list[str], mapper: CloudTrailMapper, fmt: str, report: Callable[[SkippedInput], None],
+    files: list[str], mapper: RecordMapper, fmt: str, report: Callable[[SkippedInput], None],
     stdin: BinaryIO | None = None, days: DayRange | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Read ``files`` (already ordered) and map each record: raw CloudTrail through

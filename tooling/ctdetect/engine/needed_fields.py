@@ -19,7 +19,9 @@ What counts as read, by content kind:
 - ML jobs: the datafeed query's fields, each detector's ``field_name``, by, over and
   partition fields, influencers, ``summary_count_field_name`` and the time field;
 - always: ``@timestamp`` and ``_ts`` (time order, schedules), ``event.id`` and ``_id``
-  (repeat removal, alert ids).
+  (repeat removal, alert ids), ``event.ingested`` (when a match became searchable), and
+  where the event lives: ``_index``, ``data_stream.*``, ``event.dataset`` (a rule's
+  ``index`` patterns, ES|QL ``FROM`` and ``METADATA _index``).
 
 ES|QL rules: the fields every command up to the first ``STATS`` (not ``INLINE``) or
 ``KEEP`` refers to; that command bounds the columns a row can carry, so nothing else of
@@ -52,8 +54,11 @@ from ctdetect.query.errors import QueryParseError
 from ctdetect.query.esql.fields import FieldsNotListed, source_fields
 
 #: Read for every event whatever the content: time order and schedules, repeat removal
-#: and alert ids (``engine.rules.alerts.event_identity``).
-ALWAYS_READ = frozenset({"@timestamp", "_ts", "event.id", "_id"})
+#: and alert ids (``engine.rules.alerts.event_identity``), the indexing delay
+#: (``engine.rules.timeutil.ingested_ms``) and the index an event lives in
+#: (``CompiledRule.index_allows``, ``query.esql.sources.document_index``).
+ALWAYS_READ = frozenset({"@timestamp", "_ts", "event.id", "_id", "event.ingested", "_index", "data_stream.type",
+                         "data_stream.dataset", "data_stream.namespace", "event.dataset"})
 
 _UNFIELDED_LEAVES = (ast.Match, ast.Phrase, ast.Term, ast.Terms, ast.Wildcard, ast.Prefix, ast.Regexp, ast.Range, ast.Exists)
 

@@ -1,7 +1,9 @@
 """``hunt``: every rule and ML job of a package over real logs, findings ranked.
 
 One streaming pass: files (or ``s3://`` objects) are read in CloudTrail delivery order,
-each event once (repeated eventIDs dropped unless ``keep_duplicates``), mapped to ECS, put in
+each event once (repeated eventIDs dropped unless ``keep_duplicates``), mapped to ECS (for a
+backend that reads fields by name, only the fields the content reads: ``ecs.projected``;
+alerts show whole events, rebuilt from the raw record), put in
 time order within a short horizon (``inputs``), and fed to a backend (embedded by
 default). Memory stays flat in the number of events: only rule matches and the anomaly
 models' state are kept.
@@ -42,7 +44,9 @@ from ctdetect.content.model import alert_thresholds
 from ctdetect.findings import Finding
 from ctdetect.readers import SkipCounter
 from ctdetect.services.content import RunContent, load_content
+from ctdetect.ecs.projected import mapper_for
 from ctdetect.ecs.stream import EventIdWindow, iter_events
+from ctdetect.engine.needed_fields import needed_fields
 from ctdetect.readers.s3 import DayRange, is_s3
 from ctdetect.services.inputs import make_mapper, time_ordered
 
@@ -199,8 +203,10 @@ def run_hunt(opts: HuntOptions) -> HuntResult:
     shown_rules = {r.rule_id for r in content.rules}
     shown_jobs = {j.job_id for j, _ in content.jobs if not opts.rule_filters or _selected(j.job_id, j.job_id, opts.job_filters)}
     skips = SkipCounter()
-    mapper = make_mapper(opts.geoip_db)
     backend = get_backend(opts.backend)
+    mapper = make_mapper(opts.geoip_db)
+    if backend.reads_needed_fields:  # map only what the content reads; findings rebuild their events whole
+        mapper = mapper_for(mapper, needed_fields(content.rules, content.jobs))
     if opts.progress is not None and backend.reports_progress:
         backend.progress = opts.progress
     workers = opts.workers or available_cores()

@@ -27,7 +27,10 @@ import json
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+import numpy as np
+
 from ctdetect.engine.anomaly import fields, hierarchy, results
+from ctdetect.engine.anomaly.columns import BatchColumns, RowRun
 from ctdetect.engine.anomaly.categorical import default_decay_rate
 from ctdetect.engine.anomaly.config import JobSpec, compile_clause, datafeed_query_node, match_all_events, parse_job
 from ctdetect.engine.anomaly.detectors import DetectorModel, Leaf, make_detector
@@ -36,7 +39,7 @@ from ctdetect.engine.anomaly.normalizer import Normalizer
 from ctdetect.engine.anomaly.scores import raw_score
 
 STATE_FORMAT = "ctdetect-anomaly-state"
-STATE_VERSION = 6
+STATE_VERSION = 7
 MAX_PROBLEMS = 20
 
 
@@ -130,18 +133,23 @@ class AnomalyJobRunner:
             return
         self._accept((event,), (0,), self._seen - 1)
 
-    def feed_selected(self, events: list[dict[str, Any]], selected: list[int], failed: dict[int, Exception]) -> None:
+    def feed_selected(
+        self, events: list[dict[str, Any]], selected: list[int], failed: dict[int, Exception], columns: BatchColumns | None = None,
+    ) -> None:
         """Offer a batch whose datafeed selection is already known (``selection.SharedSelection``).
 
         ``selected``: indices (ascending) of the events the query selects; ``failed``: index ->
-        the error the query raised on that event. The result is the same as ``feed`` on
-        each event in turn: same counts, same problems (numbered by event), same models.
+        the error the query raised on that event; ``columns``: the batch's shared columns
+        (the selected events then go to the detectors a bucket's run at a time,
+        ``_accept_columns``). The result is the same as ``feed`` on each event in turn: same
+        counts, same problems (numbered by event), same models.
         """
         base = self._seen
         self._seen += len(events)
         self.counts["filtered_out"] += len(events) - len(selected) - len(failed)
         if not failed:
-            self._accept(events, selected, base)
+            if columns is None or not self._accept_columns(columns, selected):
+                self._accept(events, selected, base)
             return
         # a failing event's problem must come in its place among the selected events' ones
         done = 0
@@ -201,6 +209,56 @@ class AnomalyJobRunner:
                 add(event, infl, weight)
             self.open_count += 1
             counts["processed"] += 1
+
+    def _accept_columns(self, columns: BatchColumns, indices: list[int]) -> bool:
+        """``_accept`` of the selected rows ``indices`` of a batch, grouped: the rows are cut
+        into runs of one bucket (they arrive in time order, so a bucket is one run or a few),
+        and each run goes to every detector at once (``DetectorModel.add_run``) with its
+        influencer tuples zipped from the batch's shared columns. Each run closes, drops
+        (out of order) or fills the open bucket exactly as its first event would one at a
+        time, and every event of a run shares its bucket, so models see the same thing.
+
+        Returns False, having done nothing, when a row has no integer ``_ts`` or the job sums
+        a count field: those take the event-by-event path (its problems and weights)."""
+        if self.spec.summary_count_field_name:
+            return False
+        if not indices:
+            return True
+        take = columns.take
+        rows = None if len(indices) == len(columns.events) else indices
+        ts = take(columns.raw("_ts"), rows)
+        if any(t.__class__ is not int for t in ts):
+            return False
+        span = self.span_ms
+        times = np.array(ts, dtype=np.int64)
+        buckets = times - times % span
+        cuts = (np.flatnonzero(buckets[1:] != buckets[:-1]) + 1).tolist()
+        names = self._infl_names
+        if names:
+            infls: list[Any] = list(zip(*[take(columns.tuples(n), rows) for n in names]))
+        else:
+            infls = [()] * len(ts)
+        events = take(columns.events, rows)  # type: ignore[arg-type]
+        counts = self.counts
+        start = 0
+        for end in [*cuts, len(ts)]:
+            bucket = int(buckets[start])
+            if bucket != self.open_bucket:
+                if self.open_bucket is None:
+                    self.open_bucket = bucket
+                elif bucket < self.open_bucket:
+                    counts["out_of_order"] += end - start
+                    start = end
+                    continue
+                else:
+                    self._close_until(bucket)
+            run = RowRun(columns, rows, start, end, events[start:end], infls[start:end])
+            for det in self.detectors:
+                det.add_run(run)
+            self.open_count += end - start
+            counts["processed"] += end - start
+            start = end
+        return True
 
     def feed_many(self, events: Iterable[dict[str, Any]]) -> int:
         """Feed every event of an iterable; returns how many were offered."""

@@ -13,6 +13,14 @@ exactly when each clause does. Only errors need care: a clause that raises on an
 not be reached by the job's own predicate (an earlier clause false) or may be; for such
 events, rare by nature, the job's whole predicate is asked again and its answer (or error)
 is the one used.
+
+A clause that reads one plain field (a ``term``, ``terms`` or ``exists`` on a keyword-like
+field, and any ``bool`` of such leaves on that one field) depends on that field's value
+alone, so it is evaluated per distinct value of the field's column, not per event: the
+predicate is asked of a one-field document holding the value, and the answer is kept for
+the next batches (``_Clause.MAX_CACHED`` values at most). Only string and missing values
+take this path (other values, e.g. lists, and ``1`` against ``True`` which hash alike, take
+the event-by-event one); dates are excluded (``now`` moves).
 """
 
 from __future__ import annotations
@@ -21,27 +29,62 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ctdetect.engine.anomaly.config import compile_clause
+from ctdetect.engine.anomaly.columns import BatchColumns
+from ctdetect.engine.anomaly.config import compile_clause, match_all_events
 from ctdetect.engine.anomaly.runner import AnomalyJobRunner
+from ctdetect.query import ast
 from ctdetect.query.ast import And
+from ctdetect.query.fields import FieldAccess
 
 Predicate = Callable[[dict[str, Any]], bool]
+
+
+# leaves whose answer depends on their one field's value only (none reads another field)
+_ONE_FIELD_LEAVES = (ast.Term, ast.Terms, ast.Exists, ast.Match, ast.Phrase, ast.Wildcard, ast.Prefix, ast.Regexp, ast.Range)
+_CONNECTIVES = (ast.And, ast.Or, ast.Not)
+
+
+def single_field(node: Any, field_types: Any) -> str | None:
+    """The one field ``node`` reads when its answer depends on ``doc.get(field)`` alone: a
+    tree of and/or/not over field leaves of one plain field (``FieldAccess.getter`` is None:
+    no multi-field parent, object gathering or ``ignore_above``), not a date. Else None."""
+    names: set[str] = set()
+    for sub in node.walk():
+        if isinstance(sub, _CONNECTIVES):
+            continue
+        if not isinstance(sub, _ONE_FIELD_LEAVES) or sub.field is None:
+            return None
+        names.add(sub.field)
+    if len(names) != 1:
+        return None
+    (name,) = names
+    access = FieldAccess(field_types)
+    if "*" in name or name in ("@timestamp", "_ts") or access.kind(name) == "date" or access.getter(name) is not None:
+        return None
+    return name
 
 
 class _Clause:
     """One distinct clause: its predicate and, for the current batch, its column and errors."""
 
-    __slots__ = ("predicate", "column", "failed")
+    __slots__ = ("predicate", "field", "answers", "column", "failed")
 
-    def __init__(self, predicate: Predicate) -> None:
+    #: distinct values whose answer is kept; past it the table starts afresh (memory stays flat)
+    MAX_CACHED = 1 << 16
+
+    def __init__(self, predicate: Predicate, field: str | None = None) -> None:
         self.predicate = predicate
+        self.field = field  # the one field it reads (``single_field``), or None
+        self.answers: dict[str | None, bool] = {}
         self.column: np.ndarray = np.zeros(0, dtype=bool)
         self.failed: set[int] = set()
 
-    def run(self, events: Sequence[dict[str, Any]]) -> None:
+    def run(self, events: Sequence[dict[str, Any]], columns: BatchColumns | None = None) -> None:
         """Evaluate over the batch; events it raises on are False in the column and listed."""
-        predicate = self.predicate
         self.failed = set()
+        if self.field is not None and columns is not None and self._run_by_value(columns.raw(self.field)):
+            return
+        predicate = self.predicate
         try:
             values = [predicate(e) for e in events]
         except Exception:  # noqa: BLE001 - redo event by event to find which ones fail
@@ -53,6 +96,35 @@ class _Clause:
                     values.append(False)
                     self.failed.add(i)
         self.column = np.array(values, dtype=bool) if values else np.zeros(0, dtype=bool)
+
+    def _run_by_value(self, raw: list[Any]) -> bool:
+        """The column from one answer per distinct value of the field (strings and missing
+        values only); False, nothing done, when the column holds any other value."""
+        try:
+            distinct = set(raw)
+        except TypeError:  # a list or another unhashable value: event by event
+            return False
+        if any(v is not None and v.__class__ is not str for v in distinct):
+            return False
+        answers = self.answers
+        if len(answers) > self.MAX_CACHED:
+            answers.clear()
+        bad: set[str | None] = set()
+        name = self.field
+        for value in distinct:
+            if value in answers:
+                continue
+            try:
+                answers[value] = bool(self.predicate({} if value is None else {name: value}))
+            except Exception:  # noqa: BLE001 - the job's own predicate reports it, event by event
+                bad.add(value)
+        if bad:
+            self.failed = {i for i, v in enumerate(raw) if v in bad}
+            get = answers.get
+            self.column = np.fromiter((get(v, False) for v in raw), dtype=bool, count=len(raw))
+        else:
+            self.column = np.fromiter(map(answers.__getitem__, raw), dtype=bool, count=len(raw))
+        return True
 
 
 class SharedSelection:
@@ -76,7 +148,7 @@ class SharedSelection:
                 key = (part, id(types))  # the same clause under other field types may differ
                 clause = clauses.get(key)
                 if clause is None:
-                    clause = clauses[key] = _Clause(compile_clause(part, types))
+                    clause = clauses[key] = _Clause(compile_clause(part, types), single_field(part, types))
                 plan.append(clause)
             self._plans.append(plan)
         self._clauses = list(clauses.values())
@@ -86,15 +158,23 @@ class SharedSelection:
         """Distinct clauses run per event (against one predicate per job before)."""
         return len(self._clauses)
 
-    def select(self, events: Sequence[dict[str, Any]]) -> list[tuple[list[int], dict[int, Exception]]]:
+    def select(
+        self, events: Sequence[dict[str, Any]], columns: BatchColumns | None = None
+    ) -> list[tuple[list[int], dict[int, Exception]]]:
         """For each runner: the indices of the events its datafeed selects (ascending) and
-        the events its query raised on (index -> error)."""
+        the events its query raised on (index -> error). ``columns``: the batch's shared
+        columns (one is made when not given)."""
+        if columns is None:
+            columns = BatchColumns(events)
         for clause in self._clauses:
-            clause.run(events)
+            clause.run(events, columns)
         out: list[tuple[list[int], dict[int, Exception]]] = []
         for runner, plan in zip(self.runners, self._plans):
             if plan is None:
-                out.append(_one_by_one(runner.predicate, events, range(len(events))))
+                if runner.predicate is match_all_events:  # no query: every event, nothing to ask
+                    out.append((list(range(len(events))), {}))
+                else:
+                    out.append(_one_by_one(runner.predicate, events, range(len(events))))
                 continue
             column = plan[0].column.copy()
             doubtful: set[int] = set()
@@ -115,8 +195,9 @@ class SharedSelection:
 
     def feed(self, events: Sequence[dict[str, Any]]) -> None:
         """Offer a batch of events to every runner (``AnomalyJobRunner.feed_selected``)."""
-        for runner, (selected, failed) in zip(self.runners, self.select(events)):
-            runner.feed_selected(events, selected, failed)
+        columns = BatchColumns(events)
+        for runner, (selected, failed) in zip(self.runners, self.select(events, columns)):
+            runner.feed_selected(events, selected, failed, columns)
 
 
 def _one_by_one(predicate: Predicate, events: Sequence[dict[str, Any]], indices: Any) -> tuple[list[int], dict[int, Exception]]:

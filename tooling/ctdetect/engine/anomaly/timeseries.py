@@ -7,7 +7,8 @@ words, one per series:
   ``CTrendComponent``), ageing at the decomposition's decay rate per day
   ``min(48·λ / min(1, span/1800) / max(span/(24·1800), 1), 0.1)``, and daily (from 3 days
   of data) and weekly (from 3 weeks) profiles learnt on the detrended values, one slot per
-  bucket (per hour when buckets do not divide a day); a slot's mean is the plain mean of
+  bucket (per hour when buckets do not divide a day; the weekly profile's slot is at
+  least half an hour, ``weekly_slot_ms``); a slot's mean is the plain mean of
   its values until it holds as many as the moving mean's effective samples, then moves by
   ``PROFILE_RATE`` (ml-cpp's seasonal buckets are count-weighted means). Each value
   is split as ml-cpp splits it: the trend learns its prediction plus the share
@@ -70,6 +71,7 @@ SEASONAL_GAIN = 0.3  # a profile must remove 30 % of the error variance to be us
 PROFILE_RATE = 0.15  # a slot mean moves at least this share of the way to each new residual
 PROFILE_SAMPLES = (2.0 - PROFILE_RATE) / PROFILE_RATE  # effective samples of such a moving mean
 DAILY_START_MS = 3 * 86400 * 1000
+WEEKLY_SLOT_MS = 30 * 60 * 1000  # the weekly profile's finest slot (``weekly_slot_ms``)
 WEEKLY_START_MS = 21 * 86400 * 1000
 TREND_PARAMETERS = 3.0  # ml-cpp CTrendComponent::parameters(): a quadratic
 THREE_WEEKS_MS = 21 * 86400 * 1000
@@ -310,7 +312,7 @@ class CountSeries:
             self.daily.update(t_ms, x - x0 - w0, w_raw)
         if age >= WEEKLY_START_MS:
             if self.weekly is None:
-                self.weekly = _Profile(WEEK_MS, daily_slot_ms(span_s), span_s * 1000)
+                self.weekly = _Profile(WEEK_MS, weekly_slot_ms(span_s), span_s * 1000)
             self.weekly.update(t_ms, x - x0 - d0, w_raw)
         self.gain.add(t_s, predictions)
         if not self.using_trend and ((test_for_trend and self._trend_significant()) or self._seasonal(t_ms)[1] > 0):
@@ -343,7 +345,7 @@ class CountSeries:
         self.weekly_kind = finding.weekly
         if finding.weekly is not None:
             if self.weekly is None:
-                self.weekly = _Profile(WEEK_MS, daily_slot_ms(span_s), span_s * 1000)
+                self.weekly = _Profile(WEEK_MS, weekly_slot_ms(span_s), span_s * 1000)
             offsets = _at_resolution(finding.offsets, window_slot, self.weekly)
             self.weekly.seed(offsets, finding.var_with, finding.var_without, finding.samples)
             self._refit_trend(finding.seasonal, t_ms)
@@ -468,7 +470,7 @@ class CountSeries:
             obj.daily = _Profile(DAY_MS, daily_slot_ms(span_s), span_s * 1000)
             obj.daily.load(s[8])
         if s[9] is not None:
-            obj.weekly = _Profile(WEEK_MS, daily_slot_ms(span_s), span_s * 1000)
+            obj.weekly = _Profile(WEEK_MS, weekly_slot_ms(span_s), span_s * 1000)
             obj.weekly.load(s[9])
         obj.prior = OneOfNPrior.from_state(s[10])
         obj.mb.load(s[11])
@@ -511,8 +513,18 @@ def _at_resolution(offsets: dict[int, float], slot_ms: int, profile: _Profile) -
 
 
 def daily_slot_ms(span_s: int) -> int:
-    """The daily and weekly profiles' slot: the bucket, or an hour when buckets do not divide a day."""
+    """The daily profile's slot: the bucket, or an hour when buckets do not divide a day."""
     return max(span_s * 1000, 3600 * 1000) if DAY_MS % (span_s * 1000) else span_s * 1000
+
+
+def weekly_slot_ms(span_s: int) -> int:
+    """The weekly profile's slot: the daily slot, but never finer than ``WEEKLY_SLOT_MS``.
+
+    Why a cap: one slot per 15-minute bucket is 672 slots a week (two means and a spread
+    each), which doubled the memory of every count series; the weekly shapes the window
+    test finds are hourly (``seasonality``), and a weekly slot sees a value only once a
+    week, so half-hour slots lose little shape for half the memory."""
+    return max(daily_slot_ms(span_s), WEEKLY_SLOT_MS)
 
 
 MIN_OUTLIER_WEIGHT = 0.01

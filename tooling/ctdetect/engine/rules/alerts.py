@@ -6,7 +6,9 @@ The shape follows the alerts-as-data schema of Kibana's security solution (the
 time the alert was written (here: the emulated execution time), ``kibana.alert.ancestors``
 points at the source document, the source event's ``event.*`` fields are kept under
 ``kibana.alert.original_event.*`` and the source's own fields are copied in, with
-``event.kind`` set to ``signal``. Threshold alerts carry ``kibana.alert.threshold_result``,
+``event.kind`` set to ``signal``. The rules read projected events (only the fields the
+content reads, ``ecs.projected``); an alert is built from the whole document
+(``full_document``), rebuilt from the raw record for the few events that alert. Threshold alerts carry ``kibana.alert.threshold_result``,
 new-terms alerts ``kibana.alert.new_terms``, EQL sequences a shell alert plus one
 building-block alert per event sharing ``kibana.alert.group.id``.
 
@@ -26,6 +28,7 @@ from typing import Any, Iterable
 
 from ctdetect.content.model import Rule
 from ctdetect.ecs.flat import nest
+from ctdetect.ecs.projected import full_document
 from ctdetect.query.esql.sources import document_index
 from ctdetect.engine.rules.timeutil import iso_ms
 from ctdetect.findings import Finding, alert_finding
@@ -157,7 +160,9 @@ def event_alert(
     extra: dict[str, Any] | None = None,
     identities: Iterable[Any] | None = None,
 ) -> Finding:
-    """An alert on one source event (query, single-event EQL, new terms)."""
+    """An alert on one source event (query, single-event EQL, new terms). A projected event
+    (``ecs.projected``) is completed first: the alert shows the whole source document."""
+    event = full_document(event)
     ident = event_identity(event, seq)
     flat = _source_fields(event)
     flat.update(rule_flat)

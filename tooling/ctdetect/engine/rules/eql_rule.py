@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from ctdetect.ecs.flat import nest
+from ctdetect.ecs.projected import full_document
 from ctdetect.engine.rules.alerts import alert_uuid, event_alert, event_identity, reason
 from ctdetect.engine.rules.base import CompiledRule, Match, PredicateRule, RuleNotEvaluable
 from ctdetect.engine.rules.sequence import SeqEvent, SequenceSpec, join_key, run_sequences
@@ -120,15 +121,16 @@ class EqlSequenceRule(CompiledRule):
             self.output.append(self._sequence_alert(events, executed_at))
 
     def _sequence_alert(self, events: list[SeqEvent], executed_ms: int) -> Finding:
-        identities = [event_identity(e.event, e.seq) for e in events]
+        docs = [full_document(e.event) for e in events]  # the shell and its blocks show whole events
+        identities = [event_identity(doc, e.seq) for doc, e in zip(docs, events)]
         shell_id = alert_uuid(self.rule.rule_id, "sequence", *identities)
         group_id = str(uuid.UUID(shell_id[:32]))
         blocks: list[dict[str, Any]] = []
-        for index, e in enumerate(events):
+        for index, (doc, e) in enumerate(zip(docs, events)):
             block = event_alert(
                 self.rule,
                 self.rule_flat,
-                e.event,
+                doc,
                 e.seq,
                 e.ts,
                 executed_ms,
@@ -140,7 +142,7 @@ class EqlSequenceRule(CompiledRule):
                 identities=("building-block", shell_id, identities[index]),
             )
             blocks.append(block.document)
-        common = _common_fields([e.event for e in events])
+        common = _common_fields(docs)
         flat: dict[str, Any] = dict(common)
         flat.update(self.rule_flat)
         flat.update(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ctdetect.engine.anomaly import fields
+from ctdetect.engine.anomaly.columns import RowRun
 from ctdetect.engine.anomaly.config import DetectorSpec, JobSpec
 
 InflTuple = tuple[tuple[str, ...], ...]  # influencer values of one event, aligned to job.influencers
@@ -41,8 +42,8 @@ def merge_influencers(names: list[str], tuples: set[InflTuple] | list[InflTuple]
     if len(tuples) == 1:
         for t in tuples:
             for name, vals in zip(names, t):
-                if vals:
-                    out[name] = sorted(set(vals))
+                if vals:  # one value (the usual case) needs no set and no sort
+                    out[name] = [vals[0]] if len(vals) == 1 else sorted(set(vals))
         return out
     # one column of values per influencer field, unioned in a single call each
     for name, column in zip(names, zip(*tuples)):
@@ -93,6 +94,13 @@ class DetectorModel:
     def add(self, event: dict[str, Any], infl: InflTuple, weight: float) -> None:
         """Accumulate one selected event into the open bucket."""
         raise NotImplementedError
+
+    def add_run(self, run: RowRun) -> None:
+        """Accumulate a run of selected events of one bucket (weight 1: no summary count),
+        as ``add`` of each in turn would; detectors override it with group-bys."""
+        add = self.add
+        for event, infl in zip(run.events, run.infls):
+            add(event, infl, 1.0)
 
     def close(self, bucket_ms: int) -> list[Leaf]:
         """Update the models with the open bucket, score it, and start the next bucket."""

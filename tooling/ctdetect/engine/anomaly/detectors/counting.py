@@ -32,9 +32,11 @@ seen on the attribute more often than its average person counts less).
 from __future__ import annotations
 
 import math
+from collections import Counter
 from typing import Any
 
 from ctdetect.engine.anomaly import stats
+from ctdetect.engine.anomaly.columns import RowRun, all_strings
 from ctdetect.engine.anomaly.categorical import DecayedDirichlet, decay_factor, default_decay_rate
 from ctdetect.engine.anomaly.config import DetectorSpec, JobSpec
 from ctdetect.engine.anomaly.detectors.base import DetectorModel, InflTuple, Leaf, infl_from_state, merge_influencers
@@ -105,6 +107,41 @@ class CountingDetector(DetectorModel):
                         acc[3].setdefault(infl, set()).update(dvals)
                     tally = acc[2]
                     tally[infl] = tally.get(infl, 0.0) + weight
+
+    def add_run(self, run: RowRun) -> None:
+        """``add`` of a run of events, grouped (individual detectors whose split values, and
+        distinct-count values, are one string per event): the run's (series, influencers)
+        pairs are counted in one ``Counter`` and the distinct (series, influencers, value)
+        triples taken in one ``dict``, both in order of first appearance, so the bucket's
+        series and tallies fill in the order one ``add`` at a time gives them, with the same
+        sums (each event weighs 1, so a count of n is n additions of 1.0, exactly)."""
+        spec = self.spec
+        n = len(run.events)
+        columns = []
+        for name in (spec.partition_field_name, spec.by_field_name):
+            column = [None] * n if name is None else run.raw(name)
+            if name is not None and not all_strings(column):
+                columns = None
+                break
+            columns.append(column)
+        dvals = run.raw(spec.field_name or "") if self.distinct else None
+        if spec.over_field_name is not None or columns is None or (dvals is not None and not all_strings(dvals)):
+            super().add_run(run)
+            return
+        keys = list(zip(*columns))
+        bucket = self.bucket
+        for (key, infl), count in Counter(zip(keys, run.infls)).items():
+            acc = bucket.get(key)
+            if acc is None:
+                acc = bucket[key] = [0.0, set(), {}, {}]
+            acc[0] += count
+            tally = acc[2]
+            tally[infl] = tally.get(infl, 0.0) + count
+        if dvals is not None:
+            for key, infl, value in dict.fromkeys(zip(keys, run.infls, dvals)):
+                acc = bucket[key]
+                acc[1].add(value)
+                acc[3].setdefault(infl, set()).add(value)
 
     # ------------------------------------------------------------------ scoring
     def _value(self, acc: list[Any]) -> float:

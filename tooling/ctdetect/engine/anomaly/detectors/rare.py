@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from ctdetect.engine.anomaly.categorical import DecayedDirichlet, batch_less_likely, decay_factor
+from ctdetect.engine.anomaly.columns import RowRun, all_strings
 from ctdetect.engine.anomaly.config import DetectorSpec, JobSpec
 from ctdetect.engine.anomaly.detectors.base import DetectorModel, InflTuple, Leaf, infl_from_state, merge_influencers
 
@@ -69,6 +70,31 @@ class IndividualRare(DetectorModel):
                     bucket[(p, b)] = {infl}
                 else:
                     s.add(infl)
+
+    def add_run(self, run: RowRun) -> None:
+        """``add`` of a run of events, grouped: when every event has one string by value (and
+        one string partition value, if partitioned), the run's (key, influencers) pairs are
+        made distinct in one set, and the keys enter the bucket in order of first appearance
+        (as one ``add`` at a time would order them); otherwise event by event."""
+        bys = run.raw(self.spec.by_field_name)  # type: ignore[arg-type]
+        pname = self.spec.partition_field_name
+        if not all_strings(bys):
+            super().add_run(run)
+            return
+        if pname is None:
+            keys: list[tuple[str | None, str]] = [(None, b) for b in bys]
+        else:
+            parts = run.raw(pname)
+            if not all_strings(parts):
+                super().add_run(run)
+                return
+            keys = list(zip(parts, bys))
+        bucket = self.bucket
+        for key in dict.fromkeys(keys):
+            if key not in bucket:
+                bucket[key] = set()
+        for key, infl in set(zip(keys, run.infls)):
+            bucket[key].add(infl)
 
     def close(self, bucket_ms: int) -> list[Leaf]:
         if not self.bucket:

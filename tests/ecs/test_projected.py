@@ -1,0 +1,179 @@
+"""``ecs.projected``: the projected mapper gives the full mapper's values for every needed
+field, and a hunt over projected events finds exactly what it finds over whole documents.
+
+Data: seeded ``synth`` trails (with travel, console logins, failures) and the real
+CloudTrail of ../shared/datasets (Stratus Red Team detonations, the OTRF exfiltration, AWS
+documentation examples, the aws integration's pipeline test inputs). Needs: the package's
+rules and jobs, Elastic's AWS rules (from ../shared/anchors), and a hand-made set with
+wildcard patterns.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import shared_path
+
+from ctdetect.backends.embedded import EmbeddedBackend
+from ctdetect.content.loaders import load_rules
+from ctdetect.ecs.mapper import CloudTrailMapper, MappingError
+from ctdetect.ecs.projected import RAW_KEY, ProjectedMapper, full_document, mapper_for
+from ctdetect.engine.needed_fields import FieldNeeds, needed_fields
+from ctdetect.findings import Finding
+from ctdetect.readers.stream import read_events
+from ctdetect.services.content import load_content
+from ctdetect.services.inputs import make_mapper, time_ordered
+from ctdetect.synth import SynthParams, generate
+
+PROJECT = Path(__file__).resolve().parents[2]
+DATASETS = ("stratus-red-team-detonation-logs", "otrf-ec2-proxy-s3-exfiltration", "aws-docs-cloudtrail-examples",
+            "elastic-integration-cloudtrail-pipeline-tests")
+
+
+def _synth_records() -> list[dict[str, Any]]:
+    params = SynthParams(seed=11, start="2026-03-02T00:00:00Z", days=3, principals=10, events_per_day=1500, travel_rate=0.3)
+    return list(generate(params))
+
+
+def _dataset_records() -> list[dict[str, Any]]:
+    paths = [shared_path("datasets", name) for name in DATASETS]
+    return [item.record for item in read_events(paths) if item.kind == "cloudtrail"]
+
+
+def _package_needs() -> FieldNeeds:
+    content = load_content(PROJECT)
+    return needed_fields(content.rules, content.jobs)
+
+
+def _elastic_needs() -> FieldNeeds:
+    return needed_fields(load_rules(shared_path("anchors", "detection-rules", "rules", "integrations", "aws")), [])
+
+
+PATTERNS = FieldNeeds(frozenset({"event.action", "user.name", "@timestamp", "_ts"}),
+                      frozenset({"aws.cloudtrail.flattened.*", "source.geo.*", "related.*"}))
+
+
+def _assert_projection(records: list[dict[str, Any]], needs: FieldNeeds, projector: type = ProjectedMapper) -> int:
+    """Every needed field the full mapper writes is in the projection with the same value, the
+    projection holds nothing the full mapper does not write, and the whole document comes back
+    as the full mapper gave it, key order included; the number of needed fields compared."""
+    full = make_mapper(None)
+    projected = projector(make_mapper(None), needs)
+    compared = 0
+    for record in records:
+        try:
+            whole = full.map(record)
+        except MappingError:
+            with pytest.raises(MappingError):
+                projected.map(record)
+            continue
+        doc = projected.map(record)
+        needed = {k for k in whole if needs.covers(k)}
+        missing = needed - doc.keys()
+        assert not missing, f"needed fields missing from the projection of {record.get('eventID')}: {sorted(missing)}"
+        for key in needed:
+            assert doc[key] == whole[key], key
+        extra = {k for k in doc if k != RAW_KEY and k not in whole}
+        assert not extra, extra
+        assert all(doc[k] == whole[k] for k in doc if k != RAW_KEY)
+        assert list(full_document(doc).items()) == list(whole.items())  # key order too: reports write it
+        compared += len(needed)
+    return compared
+
+
+@pytest.mark.parametrize("needs", ["package", "patterns"])
+def test_synth_projection_has_every_needed_field(needs: str) -> None:
+    chosen = _package_needs() if needs == "package" else PATTERNS
+    assert _assert_projection(_synth_records(), chosen) > 10_000
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("needs", ["package", "elastic", "patterns"])
+def test_dataset_projection_has_every_needed_field(needs: str) -> None:
+    chosen = {"package": _package_needs, "elastic": _elastic_needs, "patterns": lambda: PATTERNS}[needs]()
+    assert chosen.everything is None
+    assert _assert_projection(_dataset_records(), chosen) > 1_000
+
+
+def test_a_needed_field_left_out_is_caught() -> None:
+    """The comparison above fails when the projection drops a needed field."""
+
+    class Dropping(ProjectedMapper):
+        def map(self, record: dict[str, Any]) -> dict[str, Any]:
+            doc = super().map(record)
+            doc.pop("user.name", None)
+            return doc
+
+    needs = _package_needs()
+    records = _synth_records()[:50]
+    assert _assert_projection(records, needs) > 0
+    with pytest.raises(AssertionError, match="needed fields missing"):
+        _assert_projection(records, needs, Dropping)
+
+
+def test_everything_means_the_full_mapper() -> None:
+    full = make_mapper(None)
+    assert mapper_for(full, FieldNeeds(frozenset(), everything="rule x reads every column")) is full
+    with pytest.raises(ValueError, match="every field"):
+        ProjectedMapper(full, FieldNeeds(frozenset(), everything="why"))
+    assert isinstance(mapper_for(full, PATTERNS), ProjectedMapper)
+
+
+def test_raw_record_crosses_processes_as_json_and_is_bound_again() -> None:
+    full = CloudTrailMapper()
+    projected = ProjectedMapper(full, PATTERNS)
+    record = _synth_records()[0]
+    event = projected.map(record)
+    copy = pickle.loads(pickle.dumps(event))
+    assert type(copy[RAW_KEY].record) is bytes and copy[RAW_KEY].mapper is None
+    with pytest.raises(RuntimeError, match="bind"):
+        full_document(copy)
+    projected.bind([copy])
+    assert list(full_document(copy).items()) == list(CloudTrailMapper().map(record).items())
+
+
+def _findings(findings: list[Finding]) -> str:
+    rows = [(f.kind, f.source_id, f.name, f.timestamp.isoformat(), f.score, f.document, f.entity, f.related) for f in findings]
+    return json.dumps(sorted(rows, key=lambda r: json.dumps(r, sort_keys=True, default=str)), sort_keys=True, default=str)
+
+
+def _run(records: list[dict[str, Any]], rules: list, jobs: list, needs: FieldNeeds | None) -> tuple[str, int]:
+    mapper: Any = make_mapper(None)
+    if needs is not None:
+        mapper = mapper_for(mapper, needs)
+    events = []
+    for record in records:
+        try:
+            events.append(mapper.map(record))
+        except MappingError:
+            continue
+    result = EmbeddedBackend().run(time_ordered(events, horizon_ms=10**12), rules, jobs)
+    return _findings(result.findings), len(result.findings)
+
+
+def test_synth_hunt_findings_are_the_same_projected() -> None:
+    content = load_content(PROJECT)
+    records = _synth_records()
+    whole, count = _run(records, content.rules, content.jobs, None)
+    projected, _ = _run(records, content.rules, content.jobs, needed_fields(content.rules, content.jobs))
+    assert count > 0
+    assert projected == whole
+
+
+@pytest.mark.shared
+def test_dataset_hunt_findings_are_the_same_projected() -> None:
+    """The package's rules, then Elastic's AWS rules (alerts of every rule type, the full
+    source document in each), over the shared datasets. (The jobs are compared on synth:
+    the datasets span years of mostly empty buckets, minutes of work for nothing.)"""
+    records = _dataset_records()
+    content = load_content(PROJECT)
+    elastic = load_rules(shared_path("anchors", "detection-rules", "rules", "integrations", "aws"))
+    for rules, jobs in ((content.rules, []), (elastic, [])):
+        whole, count = _run(records, rules, jobs, None)
+        projected, _ = _run(records, rules, jobs, needed_fields(rules, jobs))
+        assert count > 10
+        assert projected == whole

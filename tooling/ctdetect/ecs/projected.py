@@ -1,0 +1,156 @@
+"""Projected mapping: only the ECS fields the loaded content reads, the full document on demand.
+
+Why: a hunt evaluates a few dozen of the hundreds of fields the full mapping writes
+(``engine.needed_fields``), yet building, copying and handing on whole documents was a
+large share of reading an archive (issue 11). Only the events that become findings need
+their whole document: an alert shows its source event.
+
+``ProjectedMapper(full, needs)`` maps a raw CloudTrail record to a flat document holding
+
+- every field ``needs`` covers that the full mapper writes, with exactly the full
+  mapper's value (the values *are* the full mapper's: a record whose static part is not
+  cached yet is mapped whole (``full.map_as``) and projected; later records with the same
+  ``static_key`` copy that projection and add their per-event fields with the very
+  function the full mapper uses, ``put_event_fields``). The cache has the full mapper's key,
+  size and clearing, so a record is a hit here exactly when ``full.map`` would have found
+  it cached: the rebuilt document (``RawRecord.cached``) then has the very key order the
+  full path gives, and findings are byte-identical;
+- ``@timestamp`` and ``_ts`` always (time order), and the per-event fields
+  (``event.id``, ``aws.cloudtrail.request_id``, ``source.address``, ``source.ip``,
+  ``related.ip``) whether covered or not: writing them costs less than testing them;
+  the GeoIP fields only where covered;
+- ``RAW_KEY`` (``_raw``): a ``RawRecord`` handle, from which ``full_document(event)``
+  builds the whole document with ``full``. Keys starting with ``_`` are not event fields
+  (alerts and entities leave them out).
+
+Fewer fields per cached document and per GeoIP answer is the saving; the cache key and
+the hit/miss logic are the full mapper's. When the needs are "everything" (an ES|QL rule
+whose rows keep every column...), ``mapper_for`` returns the full mapper itself: today's
+path.
+
+A ``RawRecord`` crossing a process boundary (``ecs.parallel``) travels as the record's
+JSON bytes (cheaper to pickle than the dict, decoded only if the event becomes a
+finding) and without its mapper; the receiving side re-attaches its own with ``bind``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+import orjson
+
+from ctdetect.ecs.cache import BoundedCache
+from ctdetect.ecs.mapper import STATIC_CACHE_LIMIT, CloudTrailMapper, put_event_fields, record_time, static_key, static_part
+
+RAW_KEY = "_raw"
+_ALWAYS = frozenset({"@timestamp", "_ts"})
+_MEMO_LIMIT = 65_536  # field names answered (flattened names are unbounded in number)
+
+
+class FieldSelection(Protocol):
+    """What the projection needs of ``engine.needed_fields.FieldNeeds`` (this layer is below it)."""
+
+    everything: str | None
+
+    def covers(self, name: str) -> bool: ...
+
+
+class RawRecord:
+    """The raw record behind a projected event, the full mapper that maps it whole, and whether
+    the full mapper would have found its static part cached when it was read (``cached``: the
+    rebuilt document then has the key order ``map`` would have given it then)."""
+
+    __slots__ = ("record", "mapper", "cached")
+
+    def __init__(self, record: dict[str, Any] | bytes, mapper: CloudTrailMapper | None, cached: bool = False) -> None:
+        self.record = record  # the decoded record, or its JSON bytes after a pickle round trip
+        self.mapper = mapper
+        self.cached = cached
+
+    def document(self) -> dict[str, Any]:
+        """The full ECS document of the record (what ``CloudTrailMapper.map`` gives)."""
+        if self.mapper is None:
+            raise RuntimeError("a RawRecord passed between processes was not bound to a mapper (ProjectedMapper.bind)")
+        record = self.record
+        if type(record) is bytes:
+            record = self.record = orjson.loads(record)
+        return self.mapper.map_as(record, self.cached)  # type: ignore[arg-type]
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        record = self.record
+        if type(record) is not bytes:
+            try:
+                record = orjson.dumps(record)
+            except (TypeError, orjson.JSONEncodeError):
+                pass  # not JSON-serialisable as orjson writes it: the dict itself is pickled
+        return RawRecord, (record, None, self.cached)
+
+
+def full_document(event: dict[str, Any]) -> dict[str, Any]:
+    """The whole document of ``event``: built from its raw record when it is a projection,
+    else ``event`` itself (an ECS document read as such, or a full mapping)."""
+    raw = event.get(RAW_KEY)
+    return event if raw is None else raw.document()
+
+
+class ProjectedMapper:
+    """``map(record)``: the fields ``needs`` covers (see the module docstring), plus ``RAW_KEY``."""
+
+    def __init__(self, full: CloudTrailMapper, needs: FieldSelection) -> None:
+        if needs.everything is not None:
+            raise ValueError(f"every field is read ({needs.everything}): map with the full mapper")
+        self.full = full
+        self.needs = needs
+        self._memo: dict[str, bool] = {}
+        self._static: BoundedCache[bytes, dict[str, Any]] = BoundedCache(STATIC_CACHE_LIMIT)
+        self._geo_cache: BoundedCache[str, dict[str, Any]] = BoundedCache(65_536)
+        self._full_geo = full.geo
+
+    def _covers(self, name: str) -> bool:
+        memo = self._memo
+        known = memo.get(name)
+        if known is None:
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            known = memo[name] = name in _ALWAYS or self.needs.covers(name)
+        return known
+
+    def _project(self, doc: dict[str, Any]) -> dict[str, Any]:
+        covers = self._covers
+        return {k: v for k, v in doc.items() if covers(k)}
+
+    def _geo(self, address: str) -> dict[str, Any]:
+        found = self._geo_cache.get(address)
+        if found is None:
+            assert self._full_geo is not None
+            found = self._geo_cache.put(address, self._project(self._full_geo(address)))
+        return found
+
+    def map(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The projected document of one record. Raises ``MappingError`` as the full mapper does."""
+        timestamp, epoch_ms = record_time(record)
+        key = None if self.full.preserve_original else static_key(record)
+        static = None if key is None else self._static.get(key)
+        if static is None:
+            doc = self._project(self.full.map_as(record, False))
+            if key is not None:
+                self._static.put(key, static_part(doc))
+        else:
+            doc = static.copy()
+            put_event_fields(doc, record, timestamp, epoch_ms, self._geo if self._full_geo is not None else None)
+        doc[RAW_KEY] = RawRecord(record, self.full, static is not None)
+        return doc
+
+    def bind(self, events: Iterable[dict[str, Any]]) -> None:
+        """Give the ``RawRecord``s of events unpickled from another process this side's full mapper."""
+        full = self.full
+        for event in events:
+            raw = event.get(RAW_KEY)
+            if raw is not None and raw.mapper is None:
+                raw.mapper = full
+
+
+def mapper_for(full: CloudTrailMapper, needs: FieldSelection) -> CloudTrailMapper | ProjectedMapper:
+    """The mapper that builds what ``needs`` asks for: ``full`` itself when every field is read."""
+    return full if needs.everything is not None else ProjectedMapper(full, needs)
