@@ -164,3 +164,21 @@ def test_sample_and_missing_event_sequences_are_not_evaluated_and_say_why(tmp_pa
         [rule] = load_rules(tmp_path)
         with _pytest.raises(RuleNotEvaluable, match=reason):
             compile_rule(rule, {})
+
+
+def test_each_engine_owns_what_its_rules_derive_from_the_offered_event():
+    """The rules of one engine share one ``OfferedEvent`` (an event's index and times derived
+    once for all of them); two engines never share it, so two runs interleaved in one process
+    cannot see each other's event, even at the same input position."""
+    rules = [rule(query="event.action:CreateUser", name="a"), rule(query="user.name:root", name="b")]
+    first = RuleEngine.build(rules, catalogue_types())
+    second = RuleEngine.build(rules, catalogue_types())
+    assert first.compiled[0].offered is first.compiled[1].offered
+    assert first.compiled[0].offered is not second.compiled[0].offered
+    early, late = ev(1, "CreateUser", user__name="root"), ev(90, "CreateUser", user__name="root")
+    first.feed(early, 0)
+    second.feed(late, 0)
+    first.feed(early, 0)
+    assert [m.ts for m in first.compiled[0].matches] == [m.ts for m in first.compiled[1].matches]
+    assert len({m.ts for m in first.compiled[0].matches}) == 1
+    assert {m.ts for m in second.compiled[0].matches} != {m.ts for m in first.compiled[0].matches}

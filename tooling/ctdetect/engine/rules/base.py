@@ -83,8 +83,6 @@ class OfferedEvent:
         return found
 
 
-OFFERED = OfferedEvent()
-
 
 @dataclass(slots=True)
 class CompiledRule:
@@ -111,6 +109,9 @@ class CompiledRule:
     _delayed: dict[int, int] = field(default_factory=dict)
     _ordered: int = 0  # how many held matches (a prefix) are in order; ``_times`` holds their times
     _times: list[int] = field(default_factory=list)
+    # what the rules of one engine derive alike from the event being offered; ``RuleEngine``
+    # gives all its rules one, a rule compiled on its own has its own
+    offered: OfferedEvent = field(default_factory=OfferedEvent)
 
     @property
     def rule_flat(self) -> dict[str, Any]:
@@ -142,7 +143,7 @@ class CompiledRule:
 
     def _time(self, event: dict, seq: int) -> int | None:
         """The event's window time; remembers when it became searchable if that was later."""
-        ts, indexed = OFFERED.times_of(event, seq, self.time_field, self.fallback)
+        ts, indexed = self.offered.times_of(event, seq, self.time_field, self.fallback)
         if ts is None:
             self.untimed += 1
             return None

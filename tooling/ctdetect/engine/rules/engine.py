@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from ctdetect.content.model import Rule
-from ctdetect.engine.rules.base import CompiledRule, RuleNotEvaluable
+from ctdetect.engine.rules.base import CompiledRule, OfferedEvent, RuleNotEvaluable
 from ctdetect.engine.rules.compile import compile_rule
 from ctdetect.engine.rules.ml_rule import MachineLearningRule
 from ctdetect.engine.rules.routing import ROUTE_FIELD, ROUTE_FIELDS
@@ -56,11 +56,15 @@ class RuleEngine:
     def build(cls, rules: Iterable[Rule], field_types: Mapping[str, str]) -> "RuleEngine":
         """Compile ``rules`` under ``field_types`` (the field catalogue's, from the backend; unknown fields are keyword)."""
         engine = cls()
+        offered = OfferedEvent()  # one per engine: its rules derive an event's index and times once
         for rule in rules:
             try:
-                engine.compiled.append(compile_rule(rule, field_types))
+                compiled = compile_rule(rule, field_types)
             except RuleNotEvaluable as exc:
                 engine.not_evaluated.append(NotEvaluated(rule.rule_id, rule.name, str(rule.source.path), str(exc)))
+                continue
+            compiled.offered = offered
+            engine.compiled.append(compiled)
         engine._index()
         return engine
 

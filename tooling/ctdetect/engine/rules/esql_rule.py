@@ -56,7 +56,7 @@ from typing import Any, Iterator, Sequence
 from ctdetect.content.model import Rule
 from ctdetect.ecs.flat import flatten, nest
 from ctdetect.engine.rules.alerts import alert_uuid, event_alert, event_identity
-from ctdetect.engine.rules.base import OFFERED, CompiledRule, Match, RuleNotEvaluable
+from ctdetect.engine.rules.base import CompiledRule, Match, RuleNotEvaluable
 from ctdetect.engine.rules.esql_slices import SliceIndex
 from ctdetect.engine.rules.esql_stream import WindowStream
 from ctdetect.engine.rules.esql_routing import esql_gate, esql_route
@@ -168,7 +168,7 @@ class EsqlRule(CompiledRule):
         return ok
 
     def offer(self, event: dict, seq: int) -> None:
-        if self.reads_alerts or not self._reads(OFFERED.index_of(event, seq)):
+        if self.reads_alerts or not self._reads(self.offered.index_of(event, seq)):
             return
         ts = self._time(event, seq)
         if ts is not None:
