@@ -130,6 +130,13 @@ def _plan_ml(package: Package, state: ClusterState, result: Plan, opts: PlanOpti
             result.problems.append(f"{job.source.path}: job {job.job_id!r} not deployed: the package's job ids start with 'ctdetect_'")
             continue
         wanted_jobs.add(job.job_id)
+        filters = job_filter_ids(job)
+        if filters:
+            names = ", ".join(filters)
+            result.problems.append(
+                f"{job.source.path}: job {job.job_id!r} uses ML filter(s) {names} in custom_rules, which deploy does not create yet: "
+                f"create each first with PUT _ml/filters/<filter_id> and the body of ml_jobs/filters/<filter_id>.json, or Elasticsearch refuses the job"
+            )
         feed = package.datafeed_for(job.job_id)
         if job.job_id in state.foreign_jobs:
             result.actions.append(Action("ml_job", job.job_id, "conflict", [], "a job this package did not create (no ctdetect marker in custom_settings) holds this id: left alone"))
@@ -174,6 +181,19 @@ def _plan_ml_prune(state: ClusterState, result: Plan, wanted_jobs: set[str], wan
         for fid in feeds:
             result.actions.append(Action("datafeed", fid, "prune", [delete_feed(fid)], f"job {job_id}"))
         result.actions.append(Action("ml_job", job_id, "prune", [delete_job(job_id)]))
+
+
+def job_filter_ids(job: MLJob) -> list[str]:
+    """The ML filter ids the job's detector ``custom_rules`` scopes name, sorted."""
+    analysis = job.raw.get("analysis_config")
+    found: set[str] = set()
+    for det in analysis.get("detectors", []) if isinstance(analysis, dict) else []:
+        for rule in det.get("custom_rules", []) if isinstance(det, dict) and isinstance(det.get("custom_rules"), list) else []:
+            scope = rule.get("scope") if isinstance(rule, dict) else None
+            for ref in scope.values() if isinstance(scope, dict) else []:
+                if isinstance(ref, dict) and isinstance(ref.get("filter_id"), str):
+                    found.add(ref["filter_id"])
+    return sorted(found)
 
 
 # --- the requests, each with how an uncertain outcome is settled (``elastic.confirm``)
