@@ -80,10 +80,3 @@ def test_embedded_backend_refuses_a_job_without_its_filter(tmp_path: Path) -> No
     assert not result.findings
     assert "service_users" in result.stats.not_run[JOB_ID]
 
-
-def test_deploy_says_it_does_not_create_filters(tmp_path: Path) -> None:
-    """deploy does not create ML filters yet: its plan says which the job needs, by name."""
-    from ctdetect.deploy.planner import plan
-
-    problems = plan(load_package(_package(tmp_path)), None).problems
-    assert [p for p in problems if "service_users" in p and "PUT _ml/filters/" in p]
