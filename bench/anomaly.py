@@ -3,7 +3,8 @@
 Prints, for each function, the throughput of ``AnomalyJobRunner`` over generated
 CloudTrail-like events (datafeed ``match_all``, so only the engine is measured), the
 memory held by its models per modelled entity, and, as the floor to beat, the rate at
-which ``orjson`` parses the same events from NDJSON. Also runs the package's own jobs
+which ``orjson`` parses the same events from NDJSON. Memory per entity is what the
+timed run's models and normalisers hold at its end, divided by the entities they model. Also runs the package's own jobs
 and datafeeds (``ml_jobs/``, ``datafeeds/``) together over the same events, as ``hunt``
 does. Nothing is asserted; figures only.
 
@@ -12,6 +13,7 @@ does. Nothing is asserted; figures only.
     python bench/anomaly.py --only count  # the jobs whose name holds "count" only
     python bench/anomaly.py --only package  # the package's jobs together only
     python bench/anomaly.py --per-event   # feed event by event (``runner.feed``), not in batches
+    python bench/anomaly.py --memory traced  # memory by tracemalloc over a second run (slow)
 
 Events are fed as ``hunt`` feeds them: in batches of the embedded backend's ``JOB_BATCH``
 through one ``SharedSelection`` (each datafeed clause once per batch, each job's rows a
@@ -30,8 +32,10 @@ import argparse
 import gc
 import json
 import random
+import sys
 import time
 import tracemalloc
+import types
 from pathlib import Path
 from typing import Any
 
@@ -112,14 +116,46 @@ def feed_all(runners: list[AnomalyJobRunner], events: list[dict[str, Any]], per_
         shared.feed(events[start : start + JOB_BATCH])
 
 
-def measure(spec: dict[str, Any], events: list[dict[str, Any]], mem_events: int, per_event: bool = False) -> tuple[float, float, float, int]:
+# not memory a job holds: code, classes and modules its objects point to
+NOT_HELD = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType, types.CodeType)
+
+
+def held_bytes(roots: list[Any], exclude: list[Any]) -> int:
+    """Bytes of every object reachable from ``roots`` (``sys.getsizeof``, each object once,
+    following ``gc.get_referents``), not counting ``exclude`` and what only they reach, nor
+    code, classes and modules. Dicts and lists count with their spare capacity, numpy
+    arrays with the data they own: within a few per cent of what ``tracemalloc`` sees the
+    same models allocate (``--memory traced``), at a fraction of a second instead of a
+    second run several times slower than the timed one."""
+    seen = {id(x) for x in exclude}
+    stack = list(roots)
+    total = 0
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, NOT_HELD):
+            continue
+        seen.add(id(obj))
+        total += sys.getsizeof(obj)
+        stack.extend(gc.get_referents(obj))
+    return total
+
+
+def model_bytes(runner: AnomalyJobRunner) -> int:
+    """What a job's models and normalisers hold (its results are not model memory)."""
+    return held_bytes([runner.detectors, runner.normalizers], [runner.spec, *runner.spec.detectors])
+
+
+def measure(spec: dict[str, Any], events: list[dict[str, Any]], mem_events: int, per_event: bool = False, traced: bool = False) -> tuple[float, float, float, int]:
     """(events/s, CPU seconds, bytes per modelled entity, entities) for one job.
 
     CPU seconds (``time.process_time`` of the timed run) are the figure to compare between
     runs on a shared machine: events/s is wall-clock and moves with the other processes.
 
-    Speed and memory come from two separate runs: tracing allocations slows Python
-    down several times, so it must not be on while timing.
+    Memory is what the timed run's models hold at its end (``model_bytes``), or with
+    ``traced`` what ``tracemalloc`` sees a second run over the first ``mem_events`` events
+    allocate and keep: tracing slows Python down several times, so it is never on while
+    timing, and it made a month of 15-minute buckets of a few hundred series take tens of
+    minutes (every known series closes every bucket under tracing).
     """
     warm = AnomalyJobRunner.from_config(spec)
     feed_all([warm], events[:2000], per_event)  # import scipy and warm the caches outside the timing
@@ -130,6 +166,9 @@ def measure(spec: dict[str, Any], events: list[dict[str, Any]], mem_events: int,
     runner.flush()
     cpu = time.process_time() - c0
     elapsed = time.perf_counter() - t0
+    if not traced:
+        entities = sum(runner.entity_counts().values())
+        return len(events) / elapsed, cpu, model_bytes(runner) / max(entities, 1), entities
     del runner
     gc.collect()
     tracemalloc.start()
@@ -213,7 +252,9 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=200_000)
     ap.add_argument("--entities", type=int, default=2_000)
     ap.add_argument("--days", type=float, default=14.0, help="time span of the events (density per bucket)")
-    ap.add_argument("--mem-events", type=int, default=50_000, help="events fed for the (slow, traced) memory run")
+    ap.add_argument("--memory", choices=("held", "traced"), default="held",
+                    help="held: what the timed run's models hold at its end (fast); traced: tracemalloc over a second run of --mem-events events (slow)")
+    ap.add_argument("--mem-events", type=int, default=50_000, help="events fed to the traced memory run (--memory traced)")
     ap.add_argument("--scores", action="store_true", help="only the count family's score behaviour on generated counts")
     ap.add_argument("--only", default="", help="only the jobs whose name contains this text (e.g. count; skips the package run), or 'package': the package run only")
     ap.add_argument("--per-event", action="store_true", help="feed each runner one event at a time (runner.feed), not in batches")
@@ -226,11 +267,13 @@ def main() -> None:
     buckets = int(args.days * 96)
     print(f"events: {len(events):,} over {args.days:g} days ({buckets:,} buckets of 15m, {len(events) / buckets:,.0f} events/bucket), {args.entities:,} users")
     print(f"orjson.loads floor: {floor:,.0f} events/s")
-    print(f"{'job':40} {'events/s':>12} {'CPU s':>7} {'x floor':>8} {'entities':>9} {'bytes/entity':>13}  (memory: first {min(args.mem_events, len(events)):,} events)")
+    traced = args.memory == "traced"
+    memory = f"traced, first {min(args.mem_events, len(events)):,} events" if traced else f"held after all {len(events):,} events"
+    print(f"{'job':40} {'events/s':>12} {'CPU s':>7} {'x floor':>8} {'entities':>9} {'bytes/entity':>13}  (memory: {memory})")
     for name, spec in JOBS:
         if args.only not in name:
             continue
-        rate, cpu, per_entity, entities = measure(spec, events, args.mem_events, args.per_event)
+        rate, cpu, per_entity, entities = measure(spec, events, args.mem_events, args.per_event, traced)
         print(f"{name:40} {rate:12,.0f} {cpu:7.1f} {rate / floor:8.2f} {entities:9,} {per_entity:13,.0f}")
     if args.only and args.only != "package":
         return

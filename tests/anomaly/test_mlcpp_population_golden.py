@@ -50,7 +50,6 @@ NOT_HELD = {
     "(ml-cpp does not use it to score population counts either); the attribute frequency of the same case is held",
     "testSkipSampling (line 950)": "skipSampling (a gap in a job's data) has no counterpart in the emulation",
     "testInterimCorrections (line 1034)": "the emulation writes final buckets only: no interim results, no interim bucket corrector",
-    "testIgnoreSamplingGivenDetectionRules (line 1175)": "detector custom_rules (skip_model_update) are not emulated",
 }
 
 
@@ -347,3 +346,54 @@ def test_sample_rate_weight_compensates_heavy_hitters(record_property) -> None:
                   f"heavy hitters {min(heavy_w):.3f}-{max(heavy_w):.3f}, others {min(normal_w):.3f}-{max(normal_w):.3f}")
     assert all(abs(w - expected) <= 0.15 * expected for w in heavy_w)
     assert all(w == 1.0 for w in normal_w)
+
+
+def _rules_detector(span: int, rules: list[dict[str, Any]] | None, filters: dict[str, list[str]]) -> CountingDetector:
+    job = parse_job({"job_id": "golden", "analysis_config": {"bucket_span": f"{span}s", "detectors": [
+        {"function": "count", "by_field_name": "attribute", "over_field_name": "person",
+         **({"custom_rules": rules} if rules else {})}]}}, filters=filters)
+    return CountingDetector(job, job.detectors[0])
+
+
+def test_ignore_sampling_given_detection_rules(record_property) -> None:
+    """testIgnoreSamplingGivenDetectionRules (line 1175): two population count models, one
+    with a ``skip_model_update`` rule scoped to attribute a3 (lines 1185-1192). After the
+    first bucket (no a3, lines 1223-1231) they are identical; after the second (a3 from p1
+    and p2, lines 1233-1254) they differ (line 1257) in a3's model only: a1, a2 and a4's
+    are identical (lines 1263-1304) and a3's differs (line 1285), since the rule learns
+    a3's samples at a small weight instead of skipping them; every model's last value
+    time is the same (lines 1306-1340). Ours: the per-attribute count series' states."""
+    import json
+
+    lines = _source()
+    assert "E_SkipModelUpdate" in lines[1190] and "a3" in lines[1185]
+    start, span = 100, 100
+    plain = _rules_detector(span, None, {})
+    ruled = _rules_detector(span, [{"actions": ["skip_model_update"], "scope": {"attribute": {"filter_id": "a3s"}}}], {"a3s": ["a3"]})
+    first = [("p1", "a1"), ("p1", "a2"), ("p2", "a1")]
+    second = first + [("p1", "a3"), ("p2", "a3"), ("p1", "a4"), ("p2", "a4")]
+
+    def state(det: CountingDetector) -> dict[str, str]:
+        return {key[1]: json.dumps(series.to_state(), sort_keys=True) for key, series in det.series.items()}
+
+    for det in (plain, ruled):
+        for person, attribute in first:
+            det.add({"person": person, "attribute": attribute}, (), 1.0)
+        det.close(start * 1000)
+    same_after_first = state(plain) == state(ruled)
+    for det in (plain, ruled):
+        for person, attribute in second:
+            det.add({"person": person, "attribute": attribute}, (), 1.0)
+        det.close((start + span) * 1000)
+    a, b = state(plain), state(ruled)
+    same = {attribute: a[attribute] == b[attribute] for attribute in sorted(a)}
+    last_times = {attribute: (plain.series[(None, attribute)].last_ms, ruled.series[(None, attribute)].last_ms) for attribute in sorted(a)}
+    times_equal = len({t for pair in last_times.values() for t in pair}) == 1
+    record_golden(record_property, f"{FILE}:1175 testIgnoreSamplingGivenDetectionRules",
+                  "equal after bucket 1; after bucket 2 a1, a2, a4 equal, a3 different; last value times equal",
+                  f"after bucket 1 {'equal' if same_after_first else 'different'}; after bucket 2 "
+                  + ", ".join(f"{k} {'equal' if v else 'different'}" for k, v in same.items())
+                  + f"; last value times {'equal' if times_equal else 'different'}")
+    assert same_after_first
+    assert same == {"a1": True, "a2": True, "a3": False, "a4": True}
+    assert times_equal

@@ -115,6 +115,7 @@ class FakeState:
     jobs: dict[str, dict] = field(default_factory=dict)
     job_states: dict[str, str] = field(default_factory=dict)
     datafeeds: dict[str, dict] = field(default_factory=dict)
+    filters: dict[str, dict] = field(default_factory=dict)  # ML filters (``_ml/filters``)
     datafeed_states: dict[str, str] = field(default_factory=dict)
     rules: dict[str, dict[str, dict]] = field(default_factory=dict)  # space -> rule_id -> rule
     saved_objects: dict[str, dict[tuple[str, str], dict]] = field(default_factory=dict)  # space -> (type, id) -> object
@@ -285,7 +286,40 @@ class FakeElastic:
         m = re.fullmatch(r"/_ml/datafeeds/([^/]+)(/_stats|/_start|/_stop|/_update)?", path)
         if m:
             return self._ml_feed(method, m.group(1), m.group(2) or "", query, body)
+        m = re.fullmatch(r"/_ml/filters(?:/([^/]+))?(/_update)?", path)
+        if m:
+            return self._ml_filter(method, m.group(1), m.group(2) or "", body)
         return self._es_data(method, path, query, body)
+
+    def _ml_filter(self, method: str, filter_id: str | None, action: str, body: Any) -> tuple[int, Any]:
+        """ML filters as Elasticsearch keeps them: put (an id once), get (one or all), ``_update``
+        (description, add_items, remove_items); items kept sorted and unique."""
+        s = self.state
+        if method == "GET":
+            ids = sorted(s.filters) if filter_id is None else [filter_id] if filter_id in s.filters else []
+            if filter_id is not None and not ids:
+                return es_error(404, "resource_not_found_exception", f"Filter with id [{filter_id}] not found")
+            return 200, {"count": len(ids), "filters": [copy.deepcopy(s.filters[i]) for i in ids]}
+        if filter_id is None:
+            return es_error(405, "illegal_argument_exception", "method not allowed")
+        if method == "PUT" and not action:
+            if filter_id in s.filters:
+                return es_error(400, "resource_already_exists_exception", f"A filter with id [{filter_id}] already exists")
+            body = body if isinstance(body, dict) else {}
+            flt = {"filter_id": filter_id, "description": body.get("description", ""), "items": sorted(set(body.get("items", [])))}
+            s.filters[filter_id] = flt
+            return 200, copy.deepcopy(flt)
+        if method == "POST" and action == "/_update":
+            flt = s.filters.get(filter_id)
+            if flt is None:
+                return es_error(404, "resource_not_found_exception", f"No filter with id [{filter_id}] exists")
+            body = body if isinstance(body, dict) else {}
+            if "description" in body:
+                flt["description"] = body["description"]
+            items = (set(flt["items"]) | set(body.get("add_items", []))) - set(body.get("remove_items", []))
+            flt["items"] = sorted(items)
+            return 200, copy.deepcopy(flt)
+        return es_error(405, "illegal_argument_exception", "method not allowed")
 
     def _match_ids(self, pattern: str, ids: list[str]) -> list[str]:
         if pattern in ("_all", "*"):
@@ -309,6 +343,11 @@ class FakeElastic:
                 return es_error(400, "resource_already_exists_exception", f"The job cannot be created with the Id '{job_id}'. The Id is already used.")
             if not isinstance(body, dict) or "analysis_config" not in body or "data_description" not in body:
                 return es_error(400, "x_content_parse_exception", "analysis_config and data_description are required")
+            for det in body["analysis_config"].get("detectors", []):
+                for rule in det.get("custom_rules", []) if isinstance(det, dict) else []:
+                    for ref in (rule.get("scope") or {}).values() if isinstance(rule, dict) else []:
+                        if isinstance(ref, dict) and ref.get("filter_id") not in s.filters:
+                            return es_error(404, "resource_not_found_exception", f"No filter with id [{ref.get('filter_id')}] exists")
             job = copy.deepcopy(body)
             job["job_id"] = job_id
             job.setdefault("job_type", "anomaly_detector")

@@ -9,7 +9,9 @@ Public API (see docs/ARCHITECTURE.md):
 - ``load_package(root) -> Package``
 - ``load_rules(path, problems=None) -> list[Rule]``
 - ``load_jobs(path, problems=None, indices=None) -> tuple[list[MLJob], list[Datafeed]]``
-  (package layout and Elastic's module layout ``ml/<job_id>.json`` + ``datafeed_<job_id>.json``)
+  (package layout and Elastic's module layout ``ml/<job_id>.json`` + ``datafeed_<job_id>.json``;
+  each job carries the items of the ML filters in ``<path>/filters/``)
+- ``load_filters(path, problems=None) -> list[MLFilter]`` (``ml_jobs/filters/``, put-filter bodies)
 - ``load_scenarios(path, problems=None) -> list[Scenario]``
 - ``load_playbooks(path, problems=None)``, ``load_hunting_queries(path, problems=None)``
 """
@@ -20,11 +22,11 @@ import json
 import os
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 from ctdetect.content.files import read_json, read_text, read_toml
 from ctdetect.content.ml import DEFAULT_MODULE_INDICES, datafeed_from_document, job_from_document, resolve_module_datafeed
-from ctdetect.content.model import Datafeed, HuntingQuery, LoadProblem, Located, MLJob, Package, Playbook, Rule, Scenario
+from ctdetect.content.model import Datafeed, HuntingQuery, LoadProblem, Located, MLFilter, MLJob, Package, Playbook, Rule, Scenario
 from ctdetect.content.playbooks import hunting_query_from_document, parse_playbook
 from ctdetect.content.rules import rule_from_document
 from ctdetect.content.scenarios import scenario_from_document
@@ -34,6 +36,7 @@ T = TypeVar("T")
 #: Sub-folders that make a folder a package (any one of them is enough).
 PACKAGE_FOLDERS = ("rules", "ml_jobs", "datafeeds", "playbooks", "scenarios")
 EXTERNAL_JOBS_FILE = "external_jobs.toml"
+FILTERS_FOLDER = "filters"  # ml_jobs/filters/: ML filters, one put-filter body per file
 
 
 def _files(path: Path, pattern: str, problems: list[LoadProblem] | None = None) -> list[Path]:
@@ -123,6 +126,20 @@ def _manifest_map(folder: Path, problems: list[LoadProblem]) -> dict[str, tuple[
     return out
 
 
+def _json_objects(files: list[Path], what: str, problems: list[LoadProblem]) -> Iterator[tuple[Path, dict[str, Any], Any]]:
+    """(file, object, key lines) of each JSON file that parses to an object; the others
+    become problems (syntax, or ``what`` is not an object)."""
+    for file in files:
+        parsed = read_json(file, problems)
+        if parsed is None:
+            continue
+        doc, lines = parsed
+        if not isinstance(doc, dict):
+            _not_a_table(file, what, problems)
+            continue
+        yield file, doc, lines
+
+
 def _datafeed_job_id_from_name(path: Path) -> str:
     stem = path.stem
     for prefix in ("datafeed_", "datafeed-"):
@@ -146,16 +163,11 @@ def load_jobs(
     jobs: list[MLJob] = []
     feeds: list[Datafeed] = []
     manifests: dict[Path, dict[str, tuple[str, str]]] = {}
-    for file in _files(Path(path), "*.json", problems):
-        if file.name in ("manifest.json", "logo.json"):
-            continue
-        parsed = read_json(file, problems)
-        if parsed is None:
-            continue
-        doc, lines = parsed
-        if not isinstance(doc, dict):
-            _not_a_table(file, "job or datafeed", problems)
-            continue
+    # the filters beside the jobs: <folder>/filters/, or for one job file its folder's
+    filter_folder = (Path(path) if Path(path).is_dir() else Path(path).parent) / FILTERS_FOLDER
+    items = {f.filter_id: f.items for f in load_filters(filter_folder, [])} if filter_folder.is_dir() else {}
+    files = [f for f in _files(Path(path), "*.json", problems) if f.name not in ("manifest.json", "logo.json") and filter_folder not in f.parents]
+    for file, doc, lines in _json_objects(files, "job or datafeed", problems):
         if file.parent not in manifests:
             manifests[file.parent] = _manifest_map(file.parent, problems)
         hint = manifests[file.parent].get(file.name)
@@ -181,8 +193,25 @@ def load_jobs(
                 job_id = hint[1] if hint and hint[0] == "job" else file.stem
             job = _guarded(file, problems, lambda: job_from_document(doc, source, job_id))
             if job is not None:
+                job.filters = items
                 jobs.append(job)
     return jobs, feeds
+
+
+def load_filters(path: Path | str, problems: list[LoadProblem] | None = None) -> list[MLFilter]:
+    """The ML filters under ``path`` (``ml_jobs/filters/``): one put-filter body per file,
+    its id the file name's stem (or its own ``filter_id``). Items that are not strings
+    are left to validation (``ml.filter``) to report; the rest are kept."""
+    problems = problems if problems is not None else []
+    out: list[MLFilter] = []
+    for file, doc, lines in _json_objects(_files(Path(path), "*.json", problems), "ML filter", problems):
+        declared = doc.get("filter_id")
+        filter_id = declared if isinstance(declared, str) and declared else file.stem
+        raw_items = doc.get("items")
+        items = [i for i in raw_items if isinstance(i, str)] if isinstance(raw_items, list) else []
+        description = doc.get("description")
+        out.append(MLFilter(Located(file, lines), doc, filter_id, items, description if isinstance(description, str) else ""))
+    return out
 
 
 # --------------------------------------------------------------------------- playbooks, hunting queries
@@ -299,6 +328,8 @@ def load_package(root: Path | str) -> Package:
     if "ml_jobs" in package.components:
         package.jobs, stray_feeds = load_jobs(root / "ml_jobs", problems)
         package.datafeeds.extend(stray_feeds)
+        if (root / "ml_jobs" / FILTERS_FOLDER).is_dir():
+            package.filters = load_filters(root / "ml_jobs" / FILTERS_FOLDER, problems)
     if "datafeeds" in package.components:
         stray_jobs, feeds = load_jobs(root / "datafeeds", problems)
         package.jobs.extend(stray_jobs)

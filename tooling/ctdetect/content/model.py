@@ -190,6 +190,21 @@ class MLJob:
     model_prune_window: str | None = None
     time_field: str = "@timestamp"
     model_memory_limit: str | None = None
+    # ML filters of the folder the job was loaded from (``ml_jobs/filters/``): filter id ->
+    # items, what the detectors' ``custom_rules`` scopes name
+    filters: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class MLFilter:
+    """An ML filter (``ml_jobs/filters/<filter_id>.json``): the body of ES put-filter,
+    ``PUT _ml/filters/<filter_id>``, a list of values for ``custom_rules`` scopes."""
+
+    source: Located
+    raw: dict[str, Any]
+    filter_id: str
+    items: list[str] = field(default_factory=list)
+    description: str = ""
 
 
 @dataclass(slots=True)
@@ -309,6 +324,7 @@ class Package:
     rules: list[Rule] = field(default_factory=list)
     jobs: list[MLJob] = field(default_factory=list)
     datafeeds: list[Datafeed] = field(default_factory=list)
+    filters: list[MLFilter] = field(default_factory=list)  # ml_jobs/filters/
     playbooks: list[Playbook] = field(default_factory=list)
     hunting_queries: list[HuntingQuery] = field(default_factory=list)
     scenarios: list[Scenario] = field(default_factory=list)

@@ -18,8 +18,9 @@ fields the package owns; ``exceptions_list``, ``actions``, ``throttle``,
 settings; a setting a running job cannot take (``ml_body.JOB_NEEDS_CLOSED``) stops the
 datafeed and closes the job around the update, then reopens and restarts them.
 
-Order matters and is kept: a job is created and opened before its datafeed is created
-and started; a datafeed is deleted before its job.
+Order matters and is kept: the ML filters a job's ``custom_rules`` name are created before
+the job; a job is created and opened before its datafeed is created and started; a datafeed
+is deleted before its job.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any, Callable
 
 from ctdetect.content.model import Datafeed, HuntingQuery, MLJob, Package, Rule
 from ctdetect.deploy.diff import changed_keys, describe_changes, same_query
-from ctdetect.deploy.state import ClusterState, datafeed_path, job_path
+from ctdetect.deploy.state import ClusterState, datafeed_path, filter_path, job_path
 from ctdetect.elastic.ml_body import (
     DATAFEED_UPDATABLE,
     JOB_NEEDS_CLOSED,
@@ -55,7 +56,7 @@ ANALYST_FIELDS = frozenset({"exceptions_list", "actions", "throttle", "response_
 
 @dataclass(slots=True)
 class Action:
-    kind: str  # ml_job | datafeed | ml_sync | rule | saved_query | discover_session
+    kind: str  # ml_filter | ml_job | datafeed | ml_sync | rule | saved_query | discover_session
     id: str
     action: str  # create | update | replace | unchanged | prune | orphan | kept | conflict | sync
     requests: list[Request] = field(default_factory=list)
@@ -107,6 +108,7 @@ def plan(package: Package, state: ClusterState | None, space: str | None = None,
     pruned_rules = _plan_rules(package.rules, current, result, opts)
     rule_actions = result.actions
     result.actions = []
+    _plan_filters(package, current, result, offline)
     _plan_ml(package, current, result, opts, offline, pruned_rules)
     if any(a.requests for a in result.actions if a.kind in ("ml_job", "datafeed")):
         # Kibana's ML app (and the ML rules that read anomalies through it) sees a job in a
@@ -176,7 +178,67 @@ def _plan_ml_prune(state: ClusterState, result: Plan, wanted_jobs: set[str], wan
         result.actions.append(Action("ml_job", job_id, "prune", [delete_job(job_id)]))
 
 
+def deployed_filter_ids(package: Package) -> list[str]:
+    """The ML filters the package's deployable jobs name in their ``custom_rules``, sorted."""
+    return sorted({fid for job in package.jobs if has_job_prefix(job.job_id) for fid in job_filter_ids(job)})
+
+
+def _plan_filters(package: Package, state: ClusterState, result: Plan, offline: bool) -> None:
+    """ML filters before the jobs that name them (Elasticsearch refuses a job whose scope
+    names a missing filter). A missing filter is created from ``ml_jobs/filters/``. Filters
+    carry no ownership marker, so an existing one that differs is brought to the package's
+    items (``_update`` with the items to add and remove) only when its id has the package's
+    prefix (``ctdetect_``), as with jobs; another is a conflict, left alone."""
+    own = {f.filter_id: f for f in package.filters}
+    for fid in deployed_filter_ids(package):
+        flt = own.get(fid)
+        if flt is None:
+            result.problems.append(f"ML filter {fid!r} is named by a job's custom_rules but is not in ml_jobs/filters/: not deployed")
+            continue
+        desired = {"description": flt.description, "items": sorted(set(flt.items))}
+        current = state.filters.get(fid)
+        if current is None:
+            result.actions.append(Action("ml_filter", fid, "create", [put_filter(fid, desired)], "" if offline else "not in the cluster"))
+            continue
+        have, want = set(current.get("items", [])), set(desired["items"])
+        body: dict[str, Any] = {}
+        if current.get("description", "") != desired["description"]:
+            body["description"] = desired["description"]
+        if want - have:
+            body["add_items"] = sorted(want - have)
+        if have - want:
+            body["remove_items"] = sorted(have - want)
+        if not body:
+            result.actions.append(Action("ml_filter", fid, "unchanged", []))
+        elif not has_job_prefix(fid):
+            result.actions.append(Action("ml_filter", fid, "conflict", [], "differs from ml_jobs/filters/ but is not the package's (no ctdetect_ prefix): left alone"))
+        else:
+            note = f"{len(want - have)} item(s) added, {len(have - want)} removed" + ("; description" if "description" in body else "")
+            result.actions.append(Action("ml_filter", fid, "update", [update_filter(fid, body)], note))
+
+
+def job_filter_ids(job: MLJob) -> list[str]:
+    """The ML filter ids the job's detector ``custom_rules`` scopes name, sorted."""
+    analysis = job.raw.get("analysis_config")
+    found: set[str] = set()
+    for det in analysis.get("detectors", []) if isinstance(analysis, dict) else []:
+        for rule in det.get("custom_rules", []) if isinstance(det, dict) and isinstance(det.get("custom_rules"), list) else []:
+            scope = rule.get("scope") if isinstance(rule, dict) else None
+            for ref in scope.values() if isinstance(scope, dict) else []:
+                if isinstance(ref, dict) and isinstance(ref.get("filter_id"), str):
+                    found.add(ref["filter_id"])
+    return sorted(found)
+
+
 # --- the requests, each with how an uncertain outcome is settled (``elastic.confirm``)
+
+
+def put_filter(filter_id: str, body: dict[str, Any]) -> Request:
+    return Request("PUT", filter_path(filter_id), body, confirm=Confirm(filter_path(filter_id), {"filters": [{"filter_id": filter_id}]}))
+
+
+def update_filter(filter_id: str, body: dict[str, Any]) -> Request:
+    return Request("POST", filter_path(filter_id, "/_update"), body, confirm=Confirm(filter_path(filter_id), {"filters": [{"filter_id": filter_id}]}))
 
 
 def put_job(job_id: str, body: dict[str, Any]) -> Request:

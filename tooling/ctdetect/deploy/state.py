@@ -41,6 +41,7 @@ class ClusterState:
     foreign_jobs: dict[str, dict[str, Any]] = field(default_factory=dict)  # package job id, not ours
     datafeeds: dict[str, dict[str, Any]] = field(default_factory=dict)  # of the jobs above
     datafeed_states: dict[str, str] = field(default_factory=dict)
+    filters: dict[str, dict[str, Any]] = field(default_factory=dict)  # the ML filters the package's jobs name, as the cluster has them
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # rule_id -> rule (owned or adoptable)
     foreign_rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # package rule_id held by a rule we do not own
     saved_queries: dict[str, dict[str, Any]] = field(default_factory=dict)  # saved object id -> attributes (owned or adoptable)
@@ -60,10 +61,12 @@ def read_state(
     package_session_ids: Iterable[str] = (),
     with_ml: bool = True,
     with_references: bool = False,
+    package_filter_ids: Iterable[str] = (),
 ) -> ClusterState:
     state = ClusterState()
     if with_ml:
         _read_ml(cluster, state, set(package_job_ids))
+        _read_filters(cluster, state, set(package_filter_ids))
     _read_rules(cluster, space, state, set(package_rule_ids))
     _read_saved_objects(cluster, space, "query", state.saved_queries, "saved_query", state, set(package_query_ids))
     _read_saved_objects(cluster, space, "search", state.discover_sessions, "discover_session", state, set(package_session_ids))
@@ -97,6 +100,16 @@ def _read_ml(cluster: Cluster, state: ClusterState, package_job_ids: set[str]) -
     for stats in body.get("datafeeds", []):
         if stats.get("datafeed_id") in state.datafeeds:
             state.datafeed_states[stats["datafeed_id"]] = str(stats.get("state", ""))
+
+
+def _read_filters(cluster: Cluster, state: ClusterState, package_filter_ids: set[str]) -> None:
+    """The ML filters the package's jobs name (none asked for: no request)."""
+    if not package_filter_ids:
+        return
+    body = cluster.send(Request("GET", "/_ml/filters"), params={"size": "10000"}).body or {}
+    for flt in body.get("filters", []):
+        if flt.get("filter_id") in package_filter_ids:
+            state.filters[flt["filter_id"]] = flt
 
 
 def _find_rules(cluster: Cluster, space: str | None, kql: str) -> Iterable[dict[str, Any]]:
@@ -189,3 +202,7 @@ def job_path(job_id: str, suffix: str = "") -> str:
 
 def datafeed_path(datafeed_id: str, suffix: str = "") -> str:
     return f"/_ml/datafeeds/{seg(datafeed_id)}{suffix}"
+
+
+def filter_path(filter_id: str, suffix: str = "") -> str:
+    return f"/_ml/filters/{seg(filter_id)}{suffix}"

@@ -1,7 +1,7 @@
 """The ML jobs and datafeeds as a bundle anyone can load without ctdetect.
 
-Two equivalent forms of the same requests (create job, open it, create datafeed, start
-it), in dependency order:
+Two equivalent forms of the same requests (create the ML filters the jobs' custom_rules
+name, create job, open it, create datafeed, start it), in dependency order:
 
 - ``requests.json``: a JSON list of ``{"method", "path", "body"}``, for any HTTP tool;
 - ``console.txt``: Kibana Dev Tools console syntax (``PUT _ml/...`` then the JSON body),
@@ -23,7 +23,7 @@ from ctdetect.elastic.requests_model import Request
 
 def ml_requests(package: Package) -> list[Request]:
     first = plan(package, None)
-    return [r for a in first.actions if a.kind in ("ml_job", "datafeed") for r in a.requests]
+    return [r for a in first.actions if a.kind in ("ml_filter", "ml_job", "datafeed") for r in a.requests]
 
 
 def console_text(requests: list[Request]) -> str:

@@ -21,6 +21,7 @@ SCHEMAS: dict[str, str] = {
     "datafeed": "datafeed",
     "scenario": "scenario",
     "hunting-query": "hunting_query",
+    "filter": "ml_filter",
 }
 
 

@@ -21,7 +21,7 @@ from typing import Callable
 from ctdetect.content.model import Package
 from ctdetect.deploy.apply import ApplyResult, apply_plan
 from ctdetect.elastic.client import Cluster, ClusterError
-from ctdetect.deploy.planner import Plan, PlanOptions, plan
+from ctdetect.deploy.planner import Plan, PlanOptions, deployed_filter_ids, plan
 from ctdetect.deploy.selection import Selection, select
 from ctdetect.elastic.preflight import Preflight, check
 from ctdetect.elastic.retry import DEFAULT_TIMEOUT, RetryPolicy
@@ -145,6 +145,7 @@ def run_deploy(
             [saved_query_id(q.id, opts.space) for q in sessions],
             with_ml=opts.rule is None or bool(package.jobs),
             with_references=opts.prune,
+            package_filter_ids=deployed_filter_ids(package),
         )
     except ClusterError as exc:
         raise DeployError(str(exc)) from None

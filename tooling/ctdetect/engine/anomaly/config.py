@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from ctdetect.engine.anomaly.detection_rules import DetectionRule, parse_rules
 from ctdetect.engine.anomaly.errors import JobConfigError
 from ctdetect.timeutil import es_time_seconds
 
@@ -65,6 +66,8 @@ class DetectorSpec:
     use_null: bool
     exclude_frequent: str | None
     description: str
+    # ``custom_rules`` (``detection_rules``): empty for most detectors
+    custom_rules: tuple[DetectionRule, ...] = ()
 
     @property
     def is_population(self) -> bool:
@@ -114,9 +117,14 @@ def _opt_str(value: Any) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
-def parse_job(job: Any, datafeed: Any = None) -> JobSpec:
-    """Read a job (dict or ``MLJob``) and its datafeed (dict, ``Datafeed`` or None)."""
+def parse_job(job: Any, datafeed: Any = None, filters: Mapping[str, list[str]] | None = None) -> JobSpec:
+    """Read a job (dict or ``MLJob``) and its datafeed (dict, ``Datafeed`` or None).
+
+    ``filters`` (ML filter id -> items) are what the detectors' ``custom_rules`` scopes
+    name; by default those the ``MLJob`` was loaded with (``ml_jobs/filters/``)."""
     body, job_id = _as_dict(job, "job")
+    if filters is None:
+        filters = getattr(job, "filters", None) or {}
     job_id = job_id or body.get("job_id")
     if not isinstance(job_id, str) or not job_id:
         raise JobConfigError("job has no job_id (a put-job body needs one added; module files take it from the file name)")
@@ -127,7 +135,7 @@ def parse_job(job: Any, datafeed: Any = None) -> JobSpec:
     raw_detectors = ac.get("detectors")
     if not isinstance(raw_detectors, list) or not raw_detectors:
         raise JobConfigError(f"job {job_id}: analysis_config.detectors must be a non-empty list")
-    detectors = [_parse_detector(job_id, i, d) for i, d in enumerate(raw_detectors)]
+    detectors = [_parse_detector(job_id, i, d, filters) for i, d in enumerate(raw_detectors)]
     influencers = [i for i in ac.get("influencers", []) or [] if isinstance(i, str)]
     prune = ac.get("model_prune_window")
     prune_s = parse_seconds(prune, f"job {job_id}: analysis_config.model_prune_window") if prune else None
@@ -162,7 +170,7 @@ def parse_job(job: Any, datafeed: Any = None) -> JobSpec:
     return spec
 
 
-def _parse_detector(job_id: str, i: int, d: Any) -> DetectorSpec:
+def _parse_detector(job_id: str, i: int, d: Any, filters: Mapping[str, list[str]]) -> DetectorSpec:
     where = f"job {job_id}: detector {i}"
     if not isinstance(d, dict):
         raise JobConfigError(f"{where} is not an object")
@@ -190,6 +198,8 @@ def _parse_detector(job_id: str, i: int, d: Any) -> DetectorSpec:
         raise JobConfigError(f"{where}: {canonical} needs a field_name")
     if canonical.endswith("count") and "distinct" not in canonical and spec.field_name:
         raise JobConfigError(f"{where}: {canonical} takes no field_name")
+    split = {"partition": spec.partition_field_name, "by": spec.by_field_name, "over": spec.over_field_name}
+    spec.custom_rules = parse_rules(job_id, spec.index, canonical, split, d.get("custom_rules"), filters)
     return spec
 
 

@@ -33,6 +33,7 @@ from ctdetect.engine.anomaly import fields, hierarchy, results
 from ctdetect.engine.anomaly.columns import BatchColumns, RowRun
 from ctdetect.engine.anomaly.categorical import default_decay_rate
 from ctdetect.engine.anomaly.config import JobSpec, compile_clause, datafeed_query_node, match_all_events, parse_job
+from ctdetect.engine.anomaly.detection_rules import DetectorRules, apply_to_leaves
 from ctdetect.engine.anomaly.detectors import DetectorModel, Leaf, make_detector
 from ctdetect.engine.anomaly.errors import StateError
 from ctdetect.engine.anomaly.normalizer import Normalizer
@@ -86,17 +87,26 @@ class AnomalyJobRunner:
         self._infl_names = list(spec.influencers)
         self._adders = [d.add for d in self.detectors]
         self._leaf_key_cache: dict[int, str] = {}
+        # detector index -> its custom_rules (``detection_rules``); empty for most jobs
+        self.rules: dict[int, DetectorRules] = {}
+        for d, model in zip(spec.detectors, self.detectors):
+            if model.rules is not None:
+                self.rules[d.index] = model.rules
+        self._population = {d.index: d.is_population for d in spec.detectors}
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_config(cls, job: Any, datafeed: Any = None, field_types: Mapping[str, str] | None = None) -> "AnomalyJobRunner":
+    def from_config(
+        cls, job: Any, datafeed: Any = None, field_types: Mapping[str, str] | None = None, filters: Mapping[str, list[str]] | None = None,
+    ) -> "AnomalyJobRunner":
         """Build from a put-job body (dict with ``job_id``) or ``MLJob``, and a datafeed or None.
 
         ``field_types`` types the datafeed query's fields as the index mapping would (the
         backend passes the field catalogue's; without it every field is keyword).
+        ``filters``: ML filter id -> items, for ``custom_rules`` scopes (``parse_job``).
         Raises ``JobConfigError`` with one message naming the job and the key at fault.
         """
-        spec = parse_job(job, datafeed)
+        spec = parse_job(job, datafeed, filters)
         types = field_types or {}
         node = datafeed_query_node(spec.query, spec.job_id)
         if node is None:
@@ -330,6 +340,9 @@ class AnomalyJobRunner:
         leaves: list[Leaf] = []
         for det in self.detectors:
             leaves.extend(det.close(bucket_ms))
+        quantiles: list[bool] | None = None  # which leaves update their normaliser (all without rules)
+        if self.rules:
+            leaves, quantiles = apply_to_leaves(leaves, self.rules, self._population, bucket_ms, self.spec.bucket_span_s)
         event_count = self.open_count
         self.open_count = 0
         for n in self.normalizers.values():
@@ -344,7 +357,10 @@ class AnomalyJobRunner:
         # update every normaliser with this bucket's scores first
         leaf_keys = [self._leaf_keys(leaf) for leaf in leaves]
         leaf_updates: dict[str, list[tuple[float, float, str]]] = {}
-        for leaf, (key, scope), raw in zip(leaves, leaf_keys, leaf_raw):
+        updating = zip(leaves, leaf_keys, leaf_raw)
+        if quantiles is not None:
+            updating = (u for u, ok in zip(updating, quantiles) if ok)  # type: ignore[assignment]
+        for leaf, (key, scope), raw in updating:
             batch = leaf_updates.get(key)
             if batch is None:
                 batch = leaf_updates[key] = []

@@ -19,6 +19,7 @@ from ctdetect.validate.checks.ml import (
     RareExcludeFrequent,
     RareNeedsBy,
 )
+from ctdetect.validate.checks.ml_rules import CustomRules, FilterFile
 from ctdetect.validate.checks.playbook import NoteOutOfSync, PlaybookMissing, PlaybookSections, PlaybookUnknownRule
 from ctdetect.validate.checks.esql import ESQL_CHECKS
 from ctdetect.validate.checks.query import FieldType, HuntingQuerySyntax, NotCovered, QuerySyntax, UnknownField
@@ -59,6 +60,8 @@ ALL_CHECKS: tuple[type[Check], ...] = (
     BucketSpan,
     RareNeedsBy,
     RareExcludeFrequent,
+    CustomRules,
+    FilterFile,
     PlaybookMissing,
     NoteOutOfSync,
     PlaybookUnknownRule,

@@ -35,6 +35,8 @@ def documents(ctx: Context) -> Iterator[tuple[str, Any]]:
         yield "ml_job", job
     for feed in pkg.datafeeds:
         yield "datafeed", feed
+    for flt in pkg.filters:
+        yield "ml_filter", flt
     for query in pkg.hunting_queries:
         yield "hunting_query", query
     for scenario in pkg.scenarios:

@@ -12,6 +12,7 @@ from typing import Any
 from ctdetect.engine.anomaly import fields
 from ctdetect.engine.anomaly.columns import RowRun
 from ctdetect.engine.anomaly.config import DetectorSpec, JobSpec
+from ctdetect.engine.anomaly.detection_rules import DetectorRules
 
 InflTuple = tuple[tuple[str, ...], ...]  # influencer values of one event, aligned to job.influencers
 
@@ -65,6 +66,9 @@ class DetectorModel:
         self.job = job
         self.spec = spec
         self.influencer_names = list(job.influencers)
+        # the detector's custom_rules (``detection_rules.DetectorRules``), None without any:
+        # the families that learn weighted samples ask it for each sample's weight
+        self.rules: DetectorRules | None = DetectorRules.of(spec)
 
     # -- helpers for subclasses -------------------------------------------------
     def partition_values(self, event: dict[str, Any]) -> list[str] | None:

@@ -289,6 +289,8 @@ class CountingDetector(DetectorModel):
                 x = 0.0
                 freq = series.present_buckets / max(series.buckets, 1)
                 weight = 1.0 if freq >= 0.5 else min(max(2.0 * freq, 1e-6), 1.0)
+            if self.rules is not None:
+                weight *= self._rule_weight(series, key[0], key[1], None, x, bucket_ms)
             p, y, typical = self._score_and_learn(series, x, bucket_ms, weight)
             infl = merge_influencers(names, acc[2]) if acc is not None else {}
             influence = self._influence(series, acc, infl) if acc is not None else {}
@@ -314,6 +316,18 @@ class CountingDetector(DetectorModel):
                 )
             )
         return leaves
+
+    def _rule_weight(self, series: CountSeries, part: str | None, by: str | None, person: str | None, x: float, bucket_ms: int,
+                     offset: float | None = None) -> float:
+        """The factor ``skip_model_update`` rules put on this bucket's sample (``detection_rules``),
+        judged on the bucket's value and the model's typical value before it learns the bucket."""
+        off = self.offset if offset is None else offset
+        t_mid = bucket_ms + self.span_s * 500
+
+        def typical() -> float | None:
+            return series.typical(t_mid) + off if series.informative() else None
+
+        return self.rules.model_weight(part, by, person, x, typical, bucket_ms, self.span_s)  # type: ignore[union-attr]
 
     def sample_rate_weight(self, part: str | None, by: str | None, person: str) -> float:
         """The weight of ``person``'s sample of attribute ``by`` in the last bucket closed
@@ -344,6 +358,8 @@ class CountingDetector(DetectorModel):
             series.buckets += 1
             x = self._value(acc)
             rate_weight = self.rate_weights[part].weight(by, person, bucket, self.decay_rate)
+            if self.rules is not None:
+                rate_weight *= self._rule_weight(series, part, by, person, x, bucket_ms, offset=1.0)
             # population counts model each person's non-zero count minus one (§3)
             off = self.offset
             self.offset = 1.0
