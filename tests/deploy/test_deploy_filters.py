@@ -75,7 +75,7 @@ def test_filter_and_rule_requests_match_the_openapi_document(mini_package: Path)
     operation of Elasticsearch's OpenAPI document with a body its schema accepts."""
     from ctdetect.backends.es_ml import filter_cleanup_request, filter_requests, job_requests
     from ctdetect.deploy.state import ClusterState
-    from deploy.apispecs import es_spec, spec_quirk, without_queries
+    from deploy.apispecs import es_operation, es_spec, spec_quirk, without_queries
 
     package = load_package(_with_rule(mini_package, items=["svc-*"]))
     drifted = ClusterState()
@@ -91,13 +91,12 @@ def test_filter_and_rule_requests_match_the_openapi_document(mini_package: Path)
     for request in requests:
         if request.service != "elasticsearch":
             continue
-        template = spec.template(request.method, request.path)
-        if template is None:
-            problems.append(f"{request.method} {request.path}: no such operation")
+        template, ref, problem = es_operation(spec, request)
+        if problem is not None or template is None:
+            problems.append(problem or "")
             continue
         seen.add((request.method, template))
-        ref = spec.body_ref(request.method, template)
-        if request.body is not None and ref is not None:
+        if ref is not None:
             body, _queries = without_queries(request.body)
             problems.extend(f"{request.method} {request.path}: {e}" for e in spec.errors(ref, body) if not spec_quirk(request.method, template, e))
     assert problems == []
