@@ -145,3 +145,24 @@ def test_pattern_set_items() -> None:
     patterns = PatternSet(["admin", "svc-*", "*-bot", "*temp*", "*", ""])
     assert [patterns.contains(v) for v in ("admin", "admin2", "svc-ci", "ci-bot", "a-temp-b", "x", "")] == [
         True, False, True, True, True, False, False]
+
+
+def test_a_resumed_job_keeps_its_rules(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A job saved half way and resumed (``load_state`` with its filters) gives the records
+    of the uninterrupted run: the rules come back with the job, not with the state."""
+    rules = [{"actions": ["skip_result"], "scope": {"user.name": {"filter_id": "b"}}}]
+    body = job("high_count", by_field_name="user.name", custom_rules=rules)
+    events = _events({"alice": 60, "bob": 60})
+    whole = AnomalyJobRunner.from_config(body, filters={"b": ["bob"]})
+    whole.feed_many(events)
+    whole.flush()
+    half = len(events) // 2
+    first = AnomalyJobRunner.from_config(body, filters={"b": ["bob"]})
+    first.feed_many(events[:half])
+    first.save_state(tmp_path / "state.json")
+    resumed = AnomalyJobRunner.load_state(tmp_path / "state.json", body, filters={"b": ["bob"]})
+    resumed.feed_many(events[half:])
+    resumed.flush()
+    later = [r for r in records(whole) if r["timestamp"] >= resumed.buckets[0]["timestamp"]]
+    assert [(r["timestamp"], r["by_field_value"]) for r in records(resumed)] == [(r["timestamp"], r["by_field_value"]) for r in later]
+    assert _spiked(resumed) == {"alice"}

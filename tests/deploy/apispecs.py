@@ -210,3 +210,17 @@ SPEC_QUIRKS = {
 
 def spec_quirk(method: str, template: str, error: str) -> bool:
     return any(method == m and template == t and error.startswith(prefix) for m, t, prefix in SPEC_QUIRKS)
+
+
+def es_operation(spec: "Spec", request: Any) -> tuple[str | None, str | None, str | None]:
+    """(path template, body schema ref, problem) of an Elasticsearch request; the problem says
+    the path is no operation of the document, or a body goes to one that takes none."""
+    template = spec.template(request.method, request.path)
+    if template is None:
+        return None, None, f"{request.method} {request.path}: no such operation"
+    if request.body is None:
+        return template, None, None
+    ref = spec.body_ref(request.method, template)
+    if ref is None:
+        return template, None, f"{request.method} {request.path}: takes no body"
+    return template, ref, None

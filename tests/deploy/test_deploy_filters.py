@@ -67,3 +67,38 @@ def test_a_filter_without_the_prefix_is_created_but_never_changed(fake: FakeElas
 def test_plan_without_the_filter_file_says_so(mini_package: Path) -> None:
     problems = plan(load_package(_with_rule(mini_package)), None).problems
     assert [p for p in problems if FILTER in p and "ml_jobs/filters/" in p]
+
+
+def test_filter_and_rule_requests_match_the_openapi_document(mini_package: Path) -> None:
+    """Every request that carries filters or custom_rules (deploy's create and update, the
+    elasticsearch backend's copies and their deletion, the jobs that name them) is an
+    operation of Elasticsearch's OpenAPI document with a body its schema accepts."""
+    from ctdetect.backends.es_ml import filter_cleanup_request, filter_requests, job_requests
+    from ctdetect.deploy.state import ClusterState
+    from deploy.apispecs import es_operation, es_spec, spec_quirk, without_queries
+
+    package = load_package(_with_rule(mini_package, items=["svc-*"]))
+    drifted = ClusterState()
+    drifted.filters[FILTER] = {"filter_id": FILTER, "description": "old", "items": ["old-*"]}
+    job = next(j for j in package.jobs if j.job_id == JOB)
+    requests = [*plan(package, None).requests, *plan(package, drifted).requests,
+                *[r for _tmp, r in filter_requests("ctdetect-replay-abc", job)],
+                *job_requests("ctdetect-replay-abc", job, package.datafeed_for(JOB), "idx")[2],
+                filter_cleanup_request("ctdetect-replay-abc-" + FILTER)]
+    spec = es_spec()
+    problems: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for request in requests:
+        if request.service != "elasticsearch":
+            continue
+        template, ref, problem = es_operation(spec, request)
+        if problem is not None or template is None:
+            problems.append(problem or "")
+            continue
+        seen.add((request.method, template))
+        if ref is not None:
+            body, _queries = without_queries(request.body)
+            problems.extend(f"{request.method} {request.path}: {e}" for e in spec.errors(ref, body) if not spec_quirk(request.method, template, e))
+    assert problems == []
+    assert {("PUT", "/_ml/filters/{filter_id}"), ("POST", "/_ml/filters/{filter_id}/_update"), ("DELETE", "/_ml/filters/{filter_id}"),
+            ("PUT", "/_ml/anomaly_detectors/{job_id}")} <= seen

@@ -20,7 +20,7 @@ from ctdetect.query import parse_query
 from ctdetect.readers import SkipCounter
 from ctdetect.services.inputs import make_mapper
 from ctdetect.services.replay import scenario_events
-from deploy.apispecs import es_spec, kibana_spec, mapping_errors, spec_quirk as _quirk, without_queries
+from deploy.apispecs import es_operation, es_spec, kibana_spec, mapping_errors, spec_quirk as _quirk, without_queries
 from deploy.deploykit import PROJECT_ROOT
 
 
@@ -62,15 +62,11 @@ def test_every_elasticsearch_request_of_a_replay_matches_the_openapi_document(re
     for request in replay_requests:
         if request.service != "elasticsearch":
             continue
-        template = spec.template(request.method, request.path)
-        if template is None:
-            problems.append(f"{request.method} {request.path}: no such operation")
+        template, ref, problem = es_operation(spec, request)
+        if problem is not None:
+            problems.append(problem)
             continue
-        if request.body is None:
-            continue
-        ref = spec.body_ref(request.method, template)
-        if ref is None:
-            problems.append(f"{request.method} {request.path}: takes no body")
+        if template is None or ref is None:
             continue
         if isinstance(request.body, list):
             # _bulk: the document declares each line as oneOf(action, object, update), which every

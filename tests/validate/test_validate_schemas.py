@@ -79,3 +79,24 @@ def test_fast_evaluator_agrees_with_jsonschema_on_jobs_and_datafeeds() -> None:
             for doc in (obj.raw, {**obj.raw, "extra": 1}, {k: v for k, v in obj.raw.items() if k != "job_id"}):
                 assert is_valid(schema, doc) == validator.is_valid(doc)
                 assert _paths(iter_errors(schema, doc)) == _paths(validator.iter_errors(doc))
+
+
+def test_custom_rules_and_filter_schemas_follow_the_put_job_and_put_filter_apis() -> None:
+    """The shipped schemas of ``custom_rules`` and of an ML filter take the keys and values
+    Elasticsearch's OpenAPI document (8.17) gives the put-job and put-filter APIs."""
+    from conftest import shared_path
+
+    from ctdetect.schemas import load_schema
+
+    doc = json.loads(shared_path("anchors", "api-specs", "elasticsearch", "8.17", "elasticsearch-openapi.json").read_text())
+    components = doc["components"]["schemas"]
+    rule = load_schema("ml_job")["properties"]["analysis_config"]["properties"]["detectors"]["items"]["properties"]["custom_rules"]["items"]
+    assert set(rule["properties"]) == set(components["ml._types:DetectionRule"]["properties"])
+    assert rule["properties"]["actions"]["items"]["enum"] == components["ml._types:RuleAction"]["enum"]
+    condition = rule["properties"]["conditions"]["items"]
+    api_condition = components["ml._types:RuleCondition"]
+    assert set(condition["properties"]) == set(api_condition["properties"]) and condition["required"] == api_condition["required"]
+    assert condition["properties"]["applies_to"]["enum"] == components["ml._types:AppliesTo"]["enum"]
+    assert condition["properties"]["operator"]["enum"] == components["ml._types:ConditionOperator"]["enum"]
+    put_filter = doc["paths"]["/_ml/filters/{filter_id}"]["put"]["requestBody"]["content"]["application/json"]["schema"]
+    assert set(load_schema("ml_filter")["properties"]) == set(put_filter["properties"]) | {"filter_id"}

@@ -293,7 +293,8 @@ class FakeElastic:
 
     def _ml_filter(self, method: str, filter_id: str | None, action: str, body: Any) -> tuple[int, Any]:
         """ML filters as Elasticsearch keeps them: put (an id once), get (one or all), ``_update``
-        (description, add_items, remove_items); items kept sorted and unique."""
+        (description, add_items, remove_items), delete (not while a job uses it); items kept
+        sorted and unique."""
         s = self.state
         if method == "GET":
             ids = sorted(s.filters) if filter_id is None else [filter_id] if filter_id in s.filters else []
@@ -309,6 +310,14 @@ class FakeElastic:
             flt = {"filter_id": filter_id, "description": body.get("description", ""), "items": sorted(set(body.get("items", [])))}
             s.filters[filter_id] = flt
             return 200, copy.deepcopy(flt)
+        if method == "DELETE" and not action:
+            if filter_id not in s.filters:
+                return es_error(404, "resource_not_found_exception", f"No filter with id [{filter_id}] exists")
+            users = sorted(j for j, job in s.jobs.items() if f'"filter_id": "{filter_id}"' in json.dumps(job))
+            if users:
+                return es_error(400, "illegal_argument_exception", f"Cannot delete filter [{filter_id}] currently used by jobs {users}")
+            del s.filters[filter_id]
+            return 200, {"acknowledged": True}
         if method == "POST" and action == "/_update":
             flt = s.filters.get(filter_id)
             if flt is None:

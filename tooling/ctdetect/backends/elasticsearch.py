@@ -28,7 +28,10 @@ from typing import Any, Callable, Iterable
 from ctdetect.backends.base import RunResult, RunStats
 from ctdetect.backends.es_index import OwnedIndices, bulk_request, build_mapping, create_index_request, delete_index_request, refresh_request
 from ctdetect.backends.es_pipeline import find_pipeline, integration_mappings, merge_mappings, pipeline_document
-from ctdetect.backends.es_ml import cleanup_requests, close_request, datafeed_stats_request, job_requests, record_finding, records_search, start_request
+from ctdetect.backends.es_ml import (
+    cleanup_requests, close_request, datafeed_stats_request, filter_cleanup_request, filter_requests, job_requests, record_finding, records_search,
+    start_request,
+)
 from ctdetect.backends.es_preview import alert_findings, alerts_search, preview_request
 from ctdetect.content.model import Datafeed, MLJob, Rule
 from ctdetect.elastic.client import Cluster, ClusterError
@@ -151,6 +154,7 @@ class _Run:
         self.prefix = f"{RUN_PREFIX}-{token}"
         self.indices = OwnedIndices()
         self.created_jobs: list[tuple[str, str]] = []
+        self.created_filters: list[str] = []  # temporary copies of the ML filters the jobs name
         self.findings: list[Finding] = []
 
     # ------------------------------------------------------------------ events
@@ -218,6 +222,10 @@ class _Run:
         for job, feed in jobs:
             tmp, feed_id, requests = job_requests(self.prefix, job, feed, index)
             try:
+                for filter_id, request in filter_requests(self.prefix, job):
+                    if filter_id not in self.created_filters:  # two jobs may name one filter
+                        self.cluster.send(request)
+                        self.created_filters.append(filter_id)
                 self.cluster.send(requests[0])
                 self.created_jobs.append((tmp, feed_id))
                 for request in requests[1:]:
@@ -309,6 +317,11 @@ class _Run:
                     self.cluster.send(request, allow=(404,))
                 except ClusterError as exc:
                     self.stats.problems.append(f"cleanup: {exc}")
+        for filter_id in self.created_filters:  # after the jobs that use them
+            try:
+                self.cluster.send(filter_cleanup_request(filter_id), allow=(404,))
+            except ClusterError as exc:
+                self.stats.problems.append(f"cleanup: {exc}")
         for index in sorted(self.indices.names):
             try:
                 self.cluster.send(delete_index_request(self.indices.check(index)), allow=(404,))

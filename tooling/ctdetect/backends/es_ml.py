@@ -2,8 +2,9 @@
 lookback over the scenario's time range, then the records.
 
 The package's job body is used unchanged except its id: ``<prefix>-<job_id>`` (the
-package's own job may be deployed on the same cluster and must not be disturbed), and
-the datafeed reads only the replay index. The datafeed is started with ``start`` and
+package's own job may be deployed on the same cluster and must not be disturbed) and the
+ML filters its ``custom_rules`` name, which become this run's copies ``<prefix>-<filter_id>``
+(created before the job, deleted after it), and the datafeed reads only the replay index. The datafeed is started with ``start`` and
 ``end`` (a lookback): Elasticsearch stops it by itself when it reaches ``end``; the job
 is then closed, which flushes the last bucket and finalises the results. Records are
 read from the results indices with a search built by ``elasticsearch.dsl``.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ctdetect.content.ml import job_filter_ids
 from ctdetect.content.model import Datafeed, MLJob
 from ctdetect.elastic.ml_body import datafeed_body, job_body
 from ctdetect.elastic.requests_model import Request, seg
@@ -43,6 +45,7 @@ def job_requests(prefix: str, job: MLJob, feed: Datafeed | None, index: str) -> 
     body.pop("results_index_name", None)
     # say what the temporary job is, for anyone who sees it in Kibana while it runs
     body["custom_settings"] = {**(body.get("custom_settings") or {}), "ctdetect_replay_of": job.job_id}
+    _use_temp_filters(body, prefix)
     feed_body: dict[str, Any] = datafeed_body(feed) if feed is not None else {"query": {"match_all": {}}}
     feed_body["job_id"] = tmp
     feed_body["indices"] = [index]
@@ -53,6 +56,31 @@ def job_requests(prefix: str, job: MLJob, feed: Datafeed | None, index: str) -> 
         Request("PUT", f"/_ml/datafeeds/{seg(feed_id)}", feed_body),
         Request("POST", f"/_ml/anomaly_detectors/{seg(tmp)}/_open"),
     ]
+
+
+def _use_temp_filters(body: dict[str, Any], prefix: str) -> None:
+    """Point the job body's ``custom_rules`` scopes at this run's copies of their filters."""
+    for det in body.get("analysis_config", {}).get("detectors", []):
+        for rule in det.get("custom_rules", []) if isinstance(det, dict) else []:
+            for ref in (rule.get("scope") or {}).values() if isinstance(rule, dict) else []:
+                if isinstance(ref, dict) and isinstance(ref.get("filter_id"), str):
+                    ref["filter_id"] = temp_job_id(prefix, ref["filter_id"])
+
+
+def filter_requests(prefix: str, job: MLJob) -> list[tuple[str, Request]]:
+    """(temporary filter id, its create request) for each ML filter the job's ``custom_rules``
+    name: the run's own copy of the package's filter (``ml_jobs/filters/``), so a filter of
+    the same id already in the cluster is neither used nor changed."""
+    out = []
+    for fid in job_filter_ids(job):
+        tmp = temp_job_id(prefix, fid)
+        body = {"description": f"ctdetect replay copy of {fid}", "items": list(job.filters.get(fid, []))}
+        out.append((tmp, Request("PUT", f"/_ml/filters/{seg(tmp)}", body)))
+    return out
+
+
+def filter_cleanup_request(filter_id: str) -> Request:
+    return Request("DELETE", f"/_ml/filters/{seg(filter_id)}")
 
 
 def start_request(feed_id: str, start_ms: int, end_ms: int) -> Request:

@@ -106,3 +106,16 @@ def resolve_module_datafeed(doc: dict[str, Any], job_id: str, indices: list[str]
         resolved["indices"] = out
         resolved.pop("indexes", None)
     return resolved
+
+
+def job_filter_ids(job: MLJob) -> list[str]:
+    """The ML filter ids the job's detector ``custom_rules`` scopes name, sorted."""
+    analysis = job.raw.get("analysis_config")
+    found: set[str] = set()
+    for det in analysis.get("detectors", []) if isinstance(analysis, dict) else []:
+        for rule in det.get("custom_rules", []) if isinstance(det, dict) and isinstance(det.get("custom_rules"), list) else []:
+            scope = rule.get("scope") if isinstance(rule, dict) else None
+            for ref in scope.values() if isinstance(scope, dict) else []:
+                if isinstance(ref, dict) and isinstance(ref.get("filter_id"), str):
+                    found.add(ref["filter_id"])
+    return sorted(found)

@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ctdetect.content.ml import job_filter_ids
 from ctdetect.content.model import Datafeed, HuntingQuery, MLJob, Package, Rule
 from ctdetect.deploy.diff import changed_keys, describe_changes, same_query
 from ctdetect.deploy.state import ClusterState, datafeed_path, filter_path, job_path
@@ -215,19 +216,6 @@ def _plan_filters(package: Package, state: ClusterState, result: Plan, offline: 
         else:
             note = f"{len(want - have)} item(s) added, {len(have - want)} removed" + ("; description" if "description" in body else "")
             result.actions.append(Action("ml_filter", fid, "update", [update_filter(fid, body)], note))
-
-
-def job_filter_ids(job: MLJob) -> list[str]:
-    """The ML filter ids the job's detector ``custom_rules`` scopes name, sorted."""
-    analysis = job.raw.get("analysis_config")
-    found: set[str] = set()
-    for det in analysis.get("detectors", []) if isinstance(analysis, dict) else []:
-        for rule in det.get("custom_rules", []) if isinstance(det, dict) and isinstance(det.get("custom_rules"), list) else []:
-            scope = rule.get("scope") if isinstance(rule, dict) else None
-            for ref in scope.values() if isinstance(scope, dict) else []:
-                if isinstance(ref, dict) and isinstance(ref.get("filter_id"), str):
-                    found.add(ref["filter_id"])
-    return sorted(found)
 
 
 # --- the requests, each with how an uncertain outcome is settled (``elastic.confirm``)

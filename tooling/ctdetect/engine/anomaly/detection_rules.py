@@ -24,7 +24,14 @@ What an applying rule does, as ml-cpp 7a29b4b34 does it:
 
 Conditions read ``actual`` (the bucket's value), ``typical`` (the model's baseline at the
 bucket; a rule with a typical condition does not apply while there is none) and ``time``
-(seconds since the epoch of the middle of the bucket, ``model_t::sampleTime``). Filters
+(seconds since the epoch of the middle of the bucket, ``model_t::sampleTime``). When the
+model learns, typical is its baseline before the bucket (ml-cpp samples before it scores);
+when the result is judged, it is the typical the record shows, after the bucket.
+
+Where ours differs: ml-cpp holds back the quantiles of a whole population person's result
+when a rule applies to one of its attributes; ours holds back that attribute's leaf. And
+at result time a leaf always has a typical value (ml-cpp has none while the model is not
+yet informative), so a typical condition may apply to a young series' result. Filters
 are the ML filters API's (``PUT _ml/filters/<id>``): an item matches a value exactly, or
 with a leading and/or trailing ``*`` as suffix, prefix or substring (``core::CPatternSet``).
 """

@@ -484,9 +484,12 @@ class AnomalyJobRunner:
         return notes
 
     @classmethod
-    def load_state(cls, path: str | Path, job: Any, datafeed: Any = None, field_types: Mapping[str, str] | None = None) -> "AnomalyJobRunner":
+    def load_state(
+        cls, path: str | Path, job: Any, datafeed: Any = None, field_types: Mapping[str, str] | None = None,
+        filters: Mapping[str, list[str]] | None = None,
+    ) -> "AnomalyJobRunner":
         """A runner for ``job`` that resumes from a state file written by ``save_state``."""
-        runner = cls.from_config(job, datafeed, field_types)
+        runner = cls.from_config(job, datafeed, field_types, filters)
         path = Path(path)
         try:
             raw = path.read_bytes()
