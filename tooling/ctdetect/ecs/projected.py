@@ -109,11 +109,15 @@ def _as_bytes(record: dict[str, Any] | bytes) -> dict[str, Any] | bytes:
     Why bytes: a held event's raw record is read back only if the event alerts; as one bytes
     object it is invisible to the garbage collector, where the decoded record is dozens of
     tracked containers per event that every collection walks (measured: the map stage of
-    ``bench/hunt.py`` 10.7 -> 10.1 CPU s on 200k records, the dumps included)."""
+    ``bench/hunt.py`` 10.7 -> 10.1 CPU s on 200k records, the dumps included).
+
+    Why a copy of orjson's output: the bytes ``orjson.dumps`` returns keep the block it
+    wrote into (several kB whatever the length); held for every event, 100,000 synth
+    records of 1.3 kB each took 779 MB that way and 128 MB copied (``bench/README.md``)."""
     if type(record) is bytes:
         return record
     try:
-        return orjson.dumps(record)
+        return memoryview(orjson.dumps(record)).tobytes()
     except (TypeError, orjson.JSONEncodeError):
         return record
 
