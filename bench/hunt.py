@@ -11,8 +11,9 @@ For each size (``--records``, default 1 million; ``--large`` adds 4 million) thi
 
    - ``read``: the files found, ordered and decoded (``ctdetect.readers``), nothing mapped;
    - ``map``: the same plus the ECS mapping and time ordering (``ecs.stream`` + ``inputs``),
-     mapped as ``hunt`` maps for the embedded backend: only the fields the package's rules
-     and jobs read (``ecs.projected``);
+     with the mapper ``hunt`` maps with for the embedded backend (``services.hunt.hunt_mapper``:
+     only the fields the package's rules and jobs read, ``ecs.projected``); ``--stage
+     map-full`` (by hand, not in the table) maps whole documents instead, to compare;
    - ``hunt`` with the content asked for (``--content``): rules only (no ML jobs), the whole
      package, or Elastic's AWS rules (``--content elastic``, from ``../shared/anchors``);
 
@@ -123,19 +124,20 @@ def stage(root: Path, name: str, cores: int | None) -> Timing:
 
 def run_stage(name: str, root: str) -> None:
     """Child side of ``stage``: read (and for ``map``, map and order) every event, print the count."""
-    from ctdetect.ecs.projected import mapper_for
+    from ctdetect.backends import get_backend
     from ctdetect.ecs.stream import iter_events
-    from ctdetect.engine.needed_fields import needed_fields
     from ctdetect.readers.order import ordered_files
     from ctdetect.readers.stream import read_events
     from ctdetect.services.content import load_content
+    from ctdetect.services.hunt import hunt_mapper
     from ctdetect.services.inputs import make_mapper, time_ordered
 
     if name == "read":
         items = read_events(ordered_files([root], lambda _: None), on_skip=lambda _: None)
-    else:  # mapped as hunt maps for the embedded backend: only the fields the package reads
-        content = load_content(PROJECT)
-        mapper = mapper_for(make_mapper(None), needed_fields(content.rules, content.jobs))
+    elif name == "map-full":  # whole documents, as for a backend that indexes them
+        items = time_ordered(iter_events([root], mapper=make_mapper(None)))
+    else:  # mapped as hunt maps for the embedded backend (the one service function both call)
+        mapper = hunt_mapper(load_content(PROJECT), None, get_backend("embedded"))
         items = time_ordered(iter_events([root], mapper=mapper))
     count = sum(1 for _ in items)
     print(f"events read: {count:,}", file=sys.stderr)
@@ -187,7 +189,7 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=None, help="pin each run to this many CPUs")
     parser.add_argument("--workers", type=int, default=None,
                         help="hunt --workers (default: every core; 1: decoding, rules and jobs all in one process)")
-    parser.add_argument("--stage", choices=("read", "map"), help=argparse.SUPPRESS)
+    parser.add_argument("--stage", choices=("read", "map", "map-full"), help=argparse.SUPPRESS)
     parser.add_argument("root", nargs="?", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stage:

@@ -15,16 +15,18 @@ import pickle
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from conftest import shared_path
 
 from ctdetect.backends.embedded import EmbeddedBackend
 from ctdetect.content.loaders import load_rules
-from ctdetect.ecs.mapper import CloudTrailMapper, MappingError
+from ctdetect.ecs.mapper import CloudTrailMapper, MappingError, static_key, volatile_cut
 from ctdetect.ecs.projected import RAW_KEY, ProjectedMapper, full_document, mapper_for
 from ctdetect.engine.needed_fields import FieldNeeds, needed_fields
 from ctdetect.findings import Finding
 from ctdetect.readers.stream import read_events
+from ctdetect.readers.texts import RecordText, delivery_texts
 from ctdetect.services.content import load_content
 from ctdetect.services.inputs import make_mapper, time_ordered
 from ctdetect.synth import SynthParams, generate
@@ -57,21 +59,23 @@ PATTERNS = FieldNeeds(frozenset({"event.action", "user.name", "@timestamp", "_ts
                       frozenset({"aws.cloudtrail.flattened.*", "source.geo.*", "related.*"}))
 
 
-def _assert_projection(records: list[dict[str, Any]], needs: FieldNeeds, projector: type = ProjectedMapper) -> int:
+def _assert_projection(records: list[dict[str, Any]], needs: FieldNeeds, projector: type = ProjectedMapper,
+                       inputs: list[Any] | None = None) -> int:
     """Every needed field the full mapper writes is in the projection with the same value, the
     projection holds nothing the full mapper does not write, and the whole document comes back
-    as the full mapper gave it, key order included; the number of needed fields compared."""
+    as the full mapper gave it, key order included; the number of needed fields compared.
+    ``inputs``: what the projected mapper is given for each record (default: the record)."""
     full = make_mapper(None)
     projected = projector(make_mapper(None), needs)
     compared = 0
-    for record in records:
+    for record, given in zip(records, records if inputs is None else inputs):
         try:
             whole = full.map(record)
         except MappingError:
             with pytest.raises(MappingError):
-                projected.map(record)
+                projected.map(given)
             continue
-        doc = projected.map(record)
+        doc = projected.map(given)
         needed = {k for k in whole if needs.covers(k)}
         missing = needed - doc.keys()
         assert not missing, f"needed fields missing from the projection of {record.get('eventID')}: {sorted(missing)}"
@@ -97,6 +101,68 @@ def test_dataset_projection_has_every_needed_field(needs: str) -> None:
     chosen = {"package": _package_needs, "elastic": _elastic_needs, "patterns": lambda: PATTERNS}[needs]()
     assert chosen.everything is None
     assert _assert_projection(_dataset_records(), chosen) > 1_000
+
+
+def _spaced(record: dict[str, Any]) -> bytes:
+    return json.dumps(record, separators=(", ", ": ")).encode()
+
+
+def _reordered(record: dict[str, Any]) -> bytes:
+    return orjson.dumps(dict(reversed(record.items())))
+
+
+def _escaped(record: dict[str, Any]) -> bytes:
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=True).replace("/", "\\/").encode()
+
+
+# how a record's text may be written: orjson's own serialisation (its static part found
+# from the text alone when cached), and texts that are not (whitespace, another key order,
+# escapes): decoded, and cached or not exactly as the full mapper caches them
+_STYLES = (orjson.dumps, _spaced, orjson.dumps, _reordered, orjson.dumps, _escaped)
+
+
+def _as_texts(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[RecordText]]:
+    """Each record written in a style of ``_STYLES`` in turn and read back as a delivery file's
+    record text, with the record the full mapper gets for it (the text decoded)."""
+    texts = []
+    for i, record in enumerate(records):
+        split = delivery_texts(b'{"Records":[' + _STYLES[i % len(_STYLES)](record) + b"]}")
+        assert split is not None and len(split) == 1
+        texts.append(split[0])
+    return [orjson.loads(t.text) for t in texts], texts
+
+
+@pytest.mark.parametrize("needs", ["package", "patterns"])
+def test_synth_projection_from_record_texts(needs: str) -> None:
+    """Records read as texts (``readers.texts``) project and rebuild as dicts do, key order
+    included: the cache hits and misses are the full mapper's whatever the text's style."""
+    chosen = _package_needs() if needs == "package" else PATTERNS
+    records, texts = _as_texts(_synth_records())
+    assert _assert_projection(records, chosen, inputs=texts) > 10_000
+
+
+@pytest.mark.shared
+def test_dataset_projection_from_record_texts() -> None:
+    records, texts = _as_texts(_dataset_records())
+    assert _assert_projection(records, _elastic_needs(), inputs=texts) > 1_000
+
+
+def test_a_text_orjson_does_not_read_is_a_mapping_error() -> None:
+    split = delivery_texts(b'{"Records":[{"eventTime":"2024-05-01T10:00:00Z","eventName":"X","n":1e400}]}')
+    assert split is not None
+    with pytest.raises(MappingError, match="not JSON"):
+        ProjectedMapper(make_mapper(None), PATTERNS).map(split[0])
+
+
+def test_volatile_cut_is_the_static_key() -> None:
+    """The projection's key is the full mapper's, and its places tell a text that is not the
+    record's own serialisation from one that is."""
+    for record in _synth_records()[:300]:
+        blob = orjson.dumps(record)
+        cut = volatile_cut(blob, record)
+        assert cut is not None and cut[0] == static_key(record)
+        other = volatile_cut(_reordered(record), record)
+        assert other is None or other != cut
 
 
 def test_a_needed_field_left_out_is_caught() -> None:

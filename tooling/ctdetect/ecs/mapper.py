@@ -505,7 +505,7 @@ _AWS_DOMAIN = ".amazonaws.com"
 _CACHE_LIMIT = 4_096
 STATIC_CACHE_LIMIT = 2_048  # whole documents by static_key (``ecs.projected`` keeps as many, for the same hits)
 _VOLATILE_IN = ("eventTime", "eventID", "requestID", "sourceIPAddress")
-_VOLATILE_NEEDLES = tuple((name, b'"' + name.encode() + b'":') for name in _VOLATILE_IN)
+_VOLATILE_NEEDLES = tuple((which, name, b'"' + name.encode() + b'":') for which, name in enumerate(_VOLATILE_IN))
 
 
 def static_key(record: dict[str, Any]) -> bytes | None:
@@ -519,9 +519,30 @@ def static_key(record: dict[str, Any]) -> bytes | None:
         blob = orjson.dumps(record)
     except (TypeError, orjson.JSONEncodeError):
         return None
+    cut = volatile_cut(blob, record)
+    return None if cut is None else cut[0]
+
+
+def volatile_cut(blob: bytes, values: dict[str, Any]) -> tuple[bytes, tuple[int, ...]] | None:
+    """``static_key``'s cut of ``blob`` (a record's JSON text, ``values`` giving the record's
+    top-level values) and where each per-event member was cut, counted in the cut text
+    (-1: no such key); None where ``static_key`` gives None.
+
+    A needle ``"name":"value"`` can only match a whole member of an object in a JSON text
+    (its first quote opens a key: a closing quote is never followed by a letter), and
+    cutting whole members makes no new match, so the first matches of the original text,
+    cut at once, are the ones ``static_key`` cuts one after the other: the same text.
+
+    Why the places: two texts with the same cut text and the same places differ only in
+    the values of those members, so a text whose cut and places match those of an
+    ``orjson.dumps(record)`` is such a serialisation too, with other values
+    (``ecs.projected`` keys records it never decodes so). Places are counted in the cut
+    text so that they do not depend on the lengths of the values."""
     dumps = orjson.dumps
-    for name, prefix in _VOLATILE_NEEDLES:
-        value = record.get(name)
+    get = values.get
+    found: list[tuple[int, int, int]] = []  # (where, length, which)
+    for which, name, prefix in _VOLATILE_NEEDLES:
+        value = get(name)
         if value is None:
             continue
         if type(value) is not str:
@@ -530,8 +551,20 @@ def static_key(record: dict[str, Any]) -> bytes | None:
         at = blob.find(needle)
         if at < 0:
             return None
-        blob = blob[:at] + blob[at + len(needle) :]
-    return blob
+        found.append((at, len(needle), which))
+    found.sort()
+    places = [-1, -1, -1, -1]
+    parts = []
+    start = removed = 0
+    for at, size, which in found:
+        parts.append(blob[start:at])
+        places[which] = at - removed
+        removed += size
+        start = at + size
+    parts.append(blob[start:])
+    return b"".join(parts), tuple(places)
+
+
 _VOLATILE_OUT = frozenset(("@timestamp", "_ts", "event.id", "aws.cloudtrail.request_id", "source.address", "source.ip", "related.ip"))
 _GEO_PREFIXES = ("source.geo.", "source.as.")
 

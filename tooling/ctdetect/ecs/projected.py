@@ -23,15 +23,27 @@ their whole document: an alert shows its source event.
   builds the whole document with ``full``. Keys starting with ``_`` are not event fields
   (alerts and entities leave them out).
 
-Fewer fields per cached document and per GeoIP answer is the saving; the cache key and
-the hit/miss logic are the full mapper's. When the needs are "everything" (an ES|QL rule
+Fewer fields per cached document and per GeoIP answer, and records left undecoded (below),
+are the saving; the cache key and the hit/miss logic are the full mapper's. When the needs are "everything" (an ES|QL rule
 whose rows keep every column...), ``mapper_for`` returns the full mapper itself: today's
 path.
 
-A ``RawRecord`` holds the record's JSON bytes (``_as_bytes``: one object the garbage
-collector does not walk, decoded only if the event becomes a finding); it crosses a
-process boundary (``ecs.parallel``) as those bytes and without its mapper; the receiving
-side re-attaches its own with ``bind``.
+A record may come as its text (``readers.texts.RecordText``: a delivery file split by
+msgspec, only the top-level keys the per-event fields come from decoded), which is how
+``ecs.stream`` reads for this mapper. Its text, cut as ``static_key`` cuts
+(``volatile_cut``), is looked up as is: when the cut text and the places of the cuts
+match a cached key, the text is the record's own orjson serialisation (see
+``volatile_cut``), so the full mapper would have had the very same key and a hit; the
+cached projection is copied and the record is never decoded. Any other text (a miss, or
+written with other spacing, key order or escapes) is decoded and goes the dict way, with
+the key computed from ``orjson.dumps`` as the full mapper computes it. Hits and misses are
+therefore the full mapper's whatever the input's style.
+
+A ``RawRecord`` holds the record's JSON bytes (its text as read, or for a dict the one
+serialisation the cache key is cut from: one object the garbage collector does not walk,
+decoded only if the event becomes a finding); it crosses a process boundary
+(``ecs.parallel``) as those bytes and without its mapper; the receiving side re-attaches
+its own with ``bind``.
 """
 
 from __future__ import annotations
@@ -42,7 +54,16 @@ from typing import Any, Protocol
 import orjson
 
 from ctdetect.ecs.cache import BoundedCache
-from ctdetect.ecs.mapper import STATIC_CACHE_LIMIT, CloudTrailMapper, put_event_fields, record_time, static_key, static_part
+from ctdetect.ecs.mapper import (
+    STATIC_CACHE_LIMIT,
+    CloudTrailMapper,
+    MappingError,
+    put_event_fields,
+    record_time,
+    static_part,
+    volatile_cut,
+)
+from ctdetect.readers.texts import RecordText
 
 RAW_KEY = "_raw"
 _ALWAYS = frozenset({"@timestamp", "_ts"})
@@ -88,11 +109,15 @@ def _as_bytes(record: dict[str, Any] | bytes) -> dict[str, Any] | bytes:
     Why bytes: a held event's raw record is read back only if the event alerts; as one bytes
     object it is invisible to the garbage collector, where the decoded record is dozens of
     tracked containers per event that every collection walks (measured: the map stage of
-    ``bench/hunt.py`` 10.7 -> 10.1 CPU s on 200k records, the dumps included)."""
+    ``bench/hunt.py`` 10.7 -> 10.1 CPU s on 200k records, the dumps included).
+
+    Why a copy of orjson's output: the bytes ``orjson.dumps`` returns keep the block it
+    wrote into (several kB whatever the length); held for every event, 100,000 synth
+    records of 1.3 kB each took 779 MB that way and 128 MB copied (``bench/README.md``)."""
     if type(record) is bytes:
         return record
     try:
-        return orjson.dumps(record)
+        return memoryview(orjson.dumps(record)).tobytes()
     except (TypeError, orjson.JSONEncodeError):
         return record
 
@@ -113,7 +138,8 @@ class ProjectedMapper:
         self.full = full
         self.needs = needs
         self._memo: dict[str, bool] = {}
-        self._static: BoundedCache[bytes, dict[str, Any]] = BoundedCache(STATIC_CACHE_LIMIT)
+        # static_key -> (the projection's static part, where the per-event values were cut)
+        self._static: BoundedCache[bytes, tuple[dict[str, Any], tuple[int, ...]]] = BoundedCache(STATIC_CACHE_LIMIT)
         self._geo_cache: BoundedCache[str, dict[str, Any]] = BoundedCache(65_536)
         self._full_geo = full.geo
 
@@ -137,19 +163,57 @@ class ProjectedMapper:
             found = self._geo_cache.put(address, self._project(self._full_geo(address)))
         return found
 
-    def map(self, record: dict[str, Any]) -> dict[str, Any]:
-        """The projected document of one record. Raises ``MappingError`` as the full mapper does."""
+    def map(self, record: dict[str, Any] | RecordText) -> dict[str, Any]:
+        """The projected document of one record (a dict, or its text from ``readers.texts``).
+        Raises ``MappingError`` as the full mapper does."""
+        if type(record) is RecordText:
+            return self._map_text(record)
         timestamp, epoch_ms = record_time(record)
-        key = None if self.full.preserve_original else static_key(record)
-        static = None if key is None else self._static.get(key)
-        if static is None:
+        blob = _as_bytes(record)  # one serialisation: the cache key and the kept raw record
+        return self._map(record, blob, self._key(record, blob), timestamp, epoch_ms)
+
+    def _key(self, record: dict[str, Any], blob: dict[str, Any] | bytes) -> tuple[bytes, tuple[int, ...]] | None:
+        """The full mapper's ``static_key`` of ``record`` from ``blob`` (its ``_as_bytes``) and
+        the places of its cuts; None where the full mapper caches nothing."""
+        if self.full.preserve_original or type(blob) is not bytes:
+            return None
+        return volatile_cut(blob, record)
+
+    def _map_text(self, record: RecordText) -> dict[str, Any]:
+        """A record read as text: when its text cut as ``static_key`` cuts matches a cached
+        key at the same places (so the text is that serialisation: ``volatile_cut``), the
+        cached projection plus the per-event values of its head; otherwise it is decoded."""
+        head = record.head
+        timestamp, epoch_ms = record_time(head)
+        text = record.text
+        if not self.full.preserve_original:
+            cut = volatile_cut(text, head)
+            if cut is not None:
+                hit = self._static.get(cut[0])
+                if hit is not None and hit[1] == cut[1]:
+                    doc = hit[0].copy()
+                    put_event_fields(doc, head, timestamp, epoch_ms, self._geo if self._full_geo is not None else None)
+                    doc[RAW_KEY] = RawRecord(text, self.full, True)
+                    return doc
+        try:
+            whole = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:  # JSON msgspec reads and orjson does not (``readers.texts``)
+            raise MappingError(f"record is not JSON orjson reads ({exc})") from None
+        return self._map(whole, text, self._key(whole, _as_bytes(whole)), timestamp, epoch_ms)
+
+    def _map(self, record: dict[str, Any], raw: dict[str, Any] | bytes, cut: tuple[bytes, tuple[int, ...]] | None,
+             timestamp: str, epoch_ms: int) -> dict[str, Any]:
+        """Map ``record`` through the static cache under ``cut`` (``volatile_cut`` of its
+        ``orjson.dumps``: the full mapper's key; None: not cached), keeping ``raw``."""
+        hit = None if cut is None else self._static.get(cut[0])
+        if hit is None:
             doc = self._project(self.full.map_as(record, False))
-            if key is not None:
-                self._static.put(key, static_part(doc))
+            if cut is not None:
+                self._static.put(cut[0], (static_part(doc), cut[1]))
         else:
-            doc = static.copy()
+            doc = hit[0].copy()
             put_event_fields(doc, record, timestamp, epoch_ms, self._geo if self._full_geo is not None else None)
-        doc[RAW_KEY] = RawRecord(_as_bytes(record), self.full, static is not None)
+        doc[RAW_KEY] = RawRecord(raw, self.full, hit is not None)
         return doc
 
     def bind(self, events: Iterable[dict[str, Any]]) -> None:

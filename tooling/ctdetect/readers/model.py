@@ -6,6 +6,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
+from ctdetect.readers.texts import RecordText
+
 Kind = Literal["cloudtrail", "ecs"]
 
 # reason codes of SkippedInput (stable: summaries and tests use them)
@@ -39,11 +41,12 @@ class RawItem(NamedTuple):
 
     ``file`` is the path (``-`` for stdin); ``position`` is the 1-based record number in
     a ``Records``/array file, or the 1-based line number in NDJSON. (A named tuple: one
-    is made per event, and it is the cheapest immutable record type.)
+    is made per event, and it is the cheapest immutable record type.) ``record`` is a
+    ``RecordText`` only when ``read_events`` was asked for texts.
     """
 
     kind: Kind
-    record: dict[str, Any]
+    record: dict[str, Any] | RecordText
     file: str
     position: int
 

@@ -49,10 +49,12 @@ from ctdetect.readers.model import (
 from ctdetect.readers.envelopes import GZIP_BASE64_PREFIX, Unreadable, decode_base64_gzip, split_concatenated, unwrap
 from ctdetect.readers.s3 import DayRange
 from ctdetect.readers.sources import expand
+from ctdetect.readers.texts import RecordText, delivery_texts
 
 SkipCallback = Callable[[SkippedInput], None]
 _GZIP_MAGIC = b"\x1f\x8b"
 _BOM = b"\xef\xbb\xbf"
+_DELIVERY_START = b'{"Records":['  # a delivery file as CloudTrail writes it (``readers.texts``)
 _CLOUDTRAIL_HINTS = ("eventTime", "eventName", "eventSource", "eventVersion", "userIdentity", "eventID")
 
 
@@ -62,12 +64,14 @@ def _ignore(_: SkippedInput) -> None:
 
 def read_events(
     paths: list[str | Path], *, stdin: BinaryIO | None = None, on_skip: SkipCallback | None = None,
-    days: DayRange | None = None,
+    days: DayRange | None = None, texts: bool = False,
 ) -> Iterator[RawItem]:
     """Yield every event of ``paths`` (files, folders, ``-`` for stdin) in order.
 
     Bad input never raises: each bad file, line or record is passed once to ``on_skip``
-    as a ``SkippedInput`` and reading goes on.
+    as a ``SkippedInput`` and reading goes on. ``texts``: the records of a one-line
+    delivery file (``{"Records": [...]}``) come as ``readers.texts.RecordText`` (their
+    JSON text, the top-level keys a projected mapper needs decoded), not as dicts.
     """
     report = on_skip or _ignore
     for name, source in expand(paths, stdin, report, days):
@@ -80,14 +84,14 @@ def read_events(
             with handle:
                 whole = _small_gzip(handle)
                 if whole is not None:
-                    batches = _read_content(name, whole, report, _Position())
+                    batches = _read_content(name, whole, report, _Position(), texts)
                 else:
                     handle.seek(0)
-                    batches = _read_stream(name, handle, report)
+                    batches = _read_stream(name, handle, report, texts)
                 for batch in batches:
                     yield from batch
         else:
-            for batch in _read_stream(name, source, report):
+            for batch in _read_stream(name, source, report, texts):
                 yield from batch
 
 
@@ -119,7 +123,7 @@ def _peekable(stream: BinaryIO) -> io.BufferedReader:
     return io.BufferedReader(stream)  # type: ignore[arg-type]
 
 
-def _read_stream(name: str, stream: BinaryIO, report: SkipCallback) -> Iterator[list[RawItem]]:
+def _read_stream(name: str, stream: BinaryIO, report: SkipCallback, texts: bool = False) -> Iterator[list[RawItem]]:
     state = _Position()
     try:
         buffered = _peekable(stream)
@@ -131,7 +135,7 @@ def _read_stream(name: str, stream: BinaryIO, report: SkipCallback) -> Iterator[
                 data = gzip.GzipFile(fileobj=inner, mode="rb")  # type: ignore[assignment]
             else:
                 data = inner
-        yield from _read_content(name, data, report, state)
+        yield from _read_content(name, data, report, state, texts)
     except EOFError:
         report(SkippedInput(name, state.where(), TRUNCATED_GZIP, _after("gzip data ends early (truncated file)", state)))
     except (gzip.BadGzipFile, zlib.error) as exc:
@@ -172,9 +176,11 @@ def _looks_binary(chunk: bytes) -> bool:
 _BATCH = 512  # NDJSON events handed on together (whole documents go as one list)
 
 
-def _read_content(name: str, data: BinaryIO, report: SkipCallback, state: _Position) -> Iterator[list[RawItem]]:
+def _read_content(name: str, data: BinaryIO, report: SkipCallback, state: _Position,
+                  texts: bool = False) -> Iterator[list[RawItem]]:
     """Batches of events of one input; a document is one batch, NDJSON comes in _BATCH
-    lines. Events are produced in lists because every generator level costs per item."""
+    lines. Events are produced in lists because every generator level costs per item.
+    ``texts``: a first line that is a delivery document gives ``RecordText`` records."""
     first = b""
     while True:
         line = data.readline()
@@ -200,33 +206,40 @@ def _read_content(name: str, data: BinaryIO, report: SkipCallback, state: _Posit
             report(SkippedInput(name, None, INVALID_JSON, "not JSON: the first line does not start with '{' or '['"))
         return
     pending: list[tuple[int, bytes]] = []  # lines read ahead, to process as NDJSON
-    try:
-        value = orjson.loads(first)
-    except orjson.JSONDecodeError as exc:
-        first_line = state.line
-        skipped = b""
-        second = b""
-        while True:  # look ahead: NDJSON continues with another '{' line
-            line = data.readline()
-            if not line:
-                break
-            state.line += 1
-            if line.strip():
-                second = line
-                break
-            skipped += line
-        ndjson = start == b"{" and first.rstrip().endswith(b"}") and (not second or second.lstrip().startswith(b"{"))
-        if not ndjson:
-            yield _whole_document(name, first + skipped + second + data.read(), first_line, report, state)
-            return
-        batch = _concatenated(name, first_line, first, exc, report, state)
-        if second:
-            pending.append((state.line, second))
-    else:
-        batch = _dispatch(name, value, state.line, report, state)
-        if len(batch) > 1:  # a Records document: one batch
+    records = delivery_texts(first) if texts and first.startswith(_DELIVERY_START) else None
+    if records is not None:  # a delivery file: each record's text, none decoded whole
+        batch = _record_texts(name, records, report, state)
+        if len(batch) > 1:
             yield batch
             batch = []
+    else:
+        try:
+            value = orjson.loads(first)
+        except orjson.JSONDecodeError as exc:
+            first_line = state.line
+            skipped = b""
+            second = b""
+            while True:  # look ahead: NDJSON continues with another '{' line
+                line = data.readline()
+                if not line:
+                    break
+                state.line += 1
+                if line.strip():
+                    second = line
+                    break
+                skipped += line
+            ndjson = start == b"{" and first.rstrip().endswith(b"}") and (not second or second.lstrip().startswith(b"{"))
+            if not ndjson:
+                yield _whole_document(name, first + skipped + second + data.read(), first_line, report, state)
+                return
+            batch = _concatenated(name, first_line, first, exc, report, state)
+            if second:
+                pending.append((state.line, second))
+        else:
+            batch = _dispatch(name, value, state.line, report, state)
+            if len(batch) > 1:  # a Records document: one batch
+                yield batch
+                batch = []
     while True:
         if pending:
             line_no, line = pending.pop()
@@ -381,6 +394,21 @@ def _records(name: str, records: list[Any], report: SkipCallback, state: _Positi
         item = _classify(name, record, number, report)
         if item is not None:
             append(item)
+    state.records += len(out)
+    return out
+
+
+def _record_texts(name: str, records: list[RecordText], report: SkipCallback, state: _Position) -> list[RawItem]:
+    """``_records`` of a delivery file's ``Records`` read as texts: the same checks on the
+    same top-level keys, the same positions and reports."""
+    out: list[RawItem] = []
+    append = out.append
+    for number, record in enumerate(records, 1):
+        head = record.head
+        if head.get("eventTime") and head.get("eventName"):
+            append(RawItem("cloudtrail", record, name, number))
+        else:
+            report(SkippedInput(name, number, MISSING_FIELD, _missing(head)))
     state.records += len(out)
     return out
 

@@ -39,11 +39,12 @@ from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator
 
 from ctdetect.backends import get_backend
-from ctdetect.backends.base import RunStats
+from ctdetect.backends.base import Backend, RunStats
 from ctdetect.content.model import alert_thresholds
 from ctdetect.findings import Finding
 from ctdetect.readers import SkipCounter
 from ctdetect.services.content import RunContent, load_content
+from ctdetect.ecs.mapper import RecordMapper
 from ctdetect.ecs.projected import mapper_for
 from ctdetect.ecs.stream import EventIdWindow, iter_events
 from ctdetect.engine.needed_fields import needed_fields
@@ -204,9 +205,7 @@ def run_hunt(opts: HuntOptions) -> HuntResult:
     shown_jobs = {j.job_id for j, _ in content.jobs if not opts.rule_filters or _selected(j.job_id, j.job_id, opts.job_filters)}
     skips = SkipCounter()
     backend = get_backend(opts.backend)
-    mapper = make_mapper(opts.geoip_db)
-    if backend.reads_needed_fields:  # map only what the content reads; findings rebuild their events whole
-        mapper = mapper_for(mapper, needed_fields(content.rules, content.jobs))
+    mapper = hunt_mapper(content, opts.geoip_db, backend)
     if opts.progress is not None and backend.reports_progress:
         backend.progress = opts.progress
     workers = opts.workers or available_cores()
@@ -234,6 +233,17 @@ def run_hunt(opts: HuntOptions) -> HuntResult:
         notes=history_notes(stats.job_history_ms),
         content=content,
     )
+
+
+def hunt_mapper(content: RunContent, geoip_db: str | None, backend: Backend) -> RecordMapper:
+    """The mapper a hunt of ``content`` on ``backend`` maps records with: for a backend that
+    reads fields by name, only the fields the content reads (``ecs.projected``; findings
+    rebuild their events whole), else the full mapper. ``bench/hunt.py``'s map stage calls it
+    too, so the bench maps as the hunt does. Raises ``ValueError`` for a bad GeoIP db."""
+    mapper = make_mapper(geoip_db)
+    if backend.reads_needed_fields:
+        return mapper_for(mapper, needed_fields(content.rules, content.jobs))
+    return mapper
 
 
 def hunt_events(opts: HuntOptions, mapper: Any, skips: SkipCounter, window: EventIdWindow | None) -> Iterator[dict]:

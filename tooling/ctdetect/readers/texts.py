@@ -1,0 +1,84 @@
+"""A CloudTrail delivery file as one JSON text per record, the records left undecoded.
+
+Why: a hunt maps each record to the few fields its rules and jobs read
+(``ecs.projected``), and almost every record repeats the static part of one seen before
+(same principal, action and parameters): for those it needs only the per-event values
+(time, ids, source address) and a cache key, while decoding the whole record into
+dozens of Python objects, serialising it again for the key, and once more to keep it for
+the event's full document, was most of its cost. msgspec (BSD-3-Clause) splits the
+``{"Records": [...]}`` document into each record's own JSON text (``msgspec.Raw``: a
+slice of the input, copied once to let the file go) and decodes only the five top-level
+keys ``RECORD_HEAD`` names; the projected mapper decodes the rest only for records whose
+static part is not cached.
+
+Only the exact shape of a delivery file takes this path: one JSON object holding nothing
+but a non-empty ``Records`` array of objects, valid UTF-8. Anything else (another key, an
+envelope, a record that is not an object, bad JSON or bad UTF-8) returns None and the
+caller reads the input as before, with its reports. msgspec accepts two things orjson
+rejects, numbers beyond a double's range and nesting deeper than 1,024 levels; a record
+holding one fails to decode in the mapper and is reported alone as a bad record.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+import msgspec
+
+
+class _Delivery(msgspec.Struct, forbid_unknown_fields=True):
+    """``{"Records": [...]}`` and no other key; each record kept as its JSON text."""
+
+    Records: list[msgspec.Raw]
+
+
+class RecordHead(TypedDict, total=False):
+    """The top-level keys read without decoding the record: what the reader checks
+    (``eventTime``, ``eventName``) and the per-event values of a mapped document."""
+
+    eventTime: Any
+    eventName: Any
+    eventID: Any
+    requestID: Any
+    sourceIPAddress: Any
+
+
+RECORD_HEAD = frozenset(RecordHead.__annotations__)
+_DELIVERY = msgspec.json.Decoder(_Delivery)
+_HEAD = msgspec.json.Decoder(RecordHead)
+
+
+class RecordText:
+    """One raw CloudTrail record as its JSON text (``text``) and its decoded ``head``
+    (the ``RECORD_HEAD`` keys it has, as ``dict.get`` on the whole record would give them)."""
+
+    __slots__ = ("text", "head")
+
+    def __init__(self, text: bytes, head: dict[str, Any]) -> None:
+        self.text = text
+        self.head = head
+
+
+def delivery_texts(line: bytes) -> list[RecordText] | None:
+    """The records of a delivery document ``line`` as texts, or None when ``line`` is not
+    exactly that shape (see the module docstring: the caller then reads it as JSON)."""
+    if not line.isascii():
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    try:
+        records = _DELIVERY.decode(line).Records
+    except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
+        return None
+    if not records:
+        return None
+    head = _HEAD.decode
+    out: list[RecordText] = []
+    append = out.append
+    try:
+        for raw in records:
+            append(RecordText(bytes(raw), head(raw)))
+    except (msgspec.DecodeError, RecursionError):  # a record that is not an object
+        return None
+    return out
