@@ -49,7 +49,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from ctdetect.ecs.cache import BoundedCache, json_key
+from ctdetect.ecs.cache import BoundedCache, compact, json_key
 from ctdetect.ecs.entities import entity_fields
 from ctdetect.ecs.flat import _flatten_into, _flatten_list
 from ctdetect.ecs.javastr import hashmap_order, java_str, java_str_parsed
@@ -277,7 +277,10 @@ class CloudTrailMapper:
         key = json_key(raw)
         if key is None:
             return _identity_part(raw)
-        return self._identities.get_or_make(key, lambda: _identity_part(raw))
+        found = self._identities.get(key)
+        if found is None:  # the key is kept: copied to its own length
+            found = self._identities.put(compact(key), _identity_part(raw))
+        return found
 
     def _object(self, raw: Any, prefix: str) -> _Part:
         key = json_key(raw)

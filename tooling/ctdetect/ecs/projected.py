@@ -53,7 +53,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from ctdetect.ecs.cache import BoundedCache
+from ctdetect.ecs.cache import BoundedCache, compact
 from ctdetect.ecs.mapper import (
     STATIC_CACHE_LIMIT,
     CloudTrailMapper,
@@ -111,13 +111,13 @@ def _as_bytes(record: dict[str, Any] | bytes) -> dict[str, Any] | bytes:
     tracked containers per event that every collection walks (measured: the map stage of
     ``bench/hunt.py`` 10.7 -> 10.1 CPU s on 200k records, the dumps included).
 
-    Why a copy of orjson's output: the bytes ``orjson.dumps`` returns keep the block it
-    wrote into (several kB whatever the length); held for every event, 100,000 synth
-    records of 1.3 kB each took 779 MB that way and 128 MB copied (``bench/README.md``)."""
+    Why ``cache.compact``: held for every event, orjson's own output (which keeps the block
+    it wrote into), 100,000 synth records of 1.3 kB each took 779 MB, copied 128 MB
+    (``bench/README.md``)."""
     if type(record) is bytes:
         return record
     try:
-        return memoryview(orjson.dumps(record)).tobytes()
+        return compact(orjson.dumps(record))
     except (TypeError, orjson.JSONEncodeError):
         return record
 
