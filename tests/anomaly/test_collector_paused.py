@@ -15,6 +15,7 @@ import pytest
 
 from ctdetect.engine.anomaly import AnomalyJobRunner, runner as runner_module
 from ctdetect.engine.anomaly.collector import collector_paused
+from ctdetect.engine.anomaly.selection import SharedSelection
 
 from helpers import T0, job
 
@@ -75,6 +76,33 @@ def test_without_the_pause_the_collector_runs_inside_closes(monkeypatch: pytest.
     monkeypatch.setattr(runner_module, "collector_paused", nullcontext)
     during, _closes = _collections_during_closes(monkeypatch)
     assert during > 0
+
+
+def test_no_collection_runs_while_a_batch_is_fed() -> None:
+    """``SharedSelection.feed`` (how hunt and replay feed the jobs) pauses it for the whole
+    batch: its columns and runs die with it."""
+    runner = AnomalyJobRunner.from_config(job("count", partition_field_name="user.name", influencers=["source.ip"]))
+    shared = SharedSelection([runner])
+    events = list(_events(40, 600))
+    started: list[int] = []
+
+    def seen(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started.append(info["generation"])
+
+    gc.callbacks.append(seen)
+    try:
+        for i in range(0, len(events), 4096):
+            shared.feed(events[i : i + 4096])
+            assert gc.isenabled()
+            started.append(-1)  # a batch's end
+    finally:
+        gc.callbacks.remove(seen)
+    batches = [i for i, g in enumerate(started) if g == -1]
+    assert len(batches) == 3 and runner.counts["processed"] == len(events)
+    # collections run only between batches: none of them while one was fed, so at most one
+    # (the first allocation after a batch, in this loop) between two batch ends
+    assert all(b - a <= 2 for a, b in zip([-1, *batches], batches))
 
 
 def test_the_collector_is_restored_as_it_was() -> None:
