@@ -85,7 +85,10 @@ def accelerated_names(name: str) -> Any:
 
 
 def _extension(name: str, suffix: str) -> Extension:
-    return Extension(f"ctdetect.engine.anomaly.{name}", [str(ANOMALY / f"{name}{suffix}")], extra_compile_args=COMPILE_ARGS)
+    """The extension of module ``name`` of the anomaly package (dotted for a subpackage's)."""
+    *folders, module = name.split(".")
+    source = ANOMALY.joinpath(*folders, module + suffix)
+    return Extension(f"ctdetect.engine.anomaly.{name}", [str(source)], extra_compile_args=COMPILE_ARGS)
 
 
 def extensions() -> list[Any]:

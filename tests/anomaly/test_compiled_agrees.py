@@ -5,8 +5,8 @@
 floats are, so every probability and every saved state must be equal bit for bit. This
 test runs the same generated series (gamma, log-normal, bursty, zero-heavy, seasonal and
 trending counts, and non-integer values), bucket hierarchies, every function of ``stats``
-on edge values and ``categorical``'s rare models fed random category streams through the
-compiled modules in this process and through the ``.py`` sources in a child process
+on edge values, ``categorical``'s rare models fed random category streams and normalisers
+(with their q-digests) fed random bucket scores through the compiled modules in this process and through the ``.py`` sources in a child process
 (``CTDETECT_PURE_PYTHON=1``: the package's meta-path finder loads the ``.py`` of each
 accelerated module instead of its extension), and compares ``repr`` of every result and of every saved state: ``repr`` of a float is exact, and tells ``-0.0`` from
 ``0.0`` and ``1`` from ``1.0``. It also checks that the compiled objects survive ``pickle``
@@ -275,9 +275,41 @@ def run_categorical(models: int = 600) -> dict[str, list[str]]:
     return {"categorical": rows}
 
 
+def run_normalizer(buckets: int = 700) -> dict[str, list[str]]:
+    """Normalisers (and their q-digests) fed random bucket scores one update at a time and
+    in batches, ageing every bucket: each bucket's normalised scores (with and without
+    the scope maximum), and the saved state now and then, as ``repr``."""
+    from ctdetect.engine.anomaly.normalizer import Normalizer
+
+    rows = []
+    for seed, span_s in enumerate((300, 900, 3600)):
+        rng = random.Random(3000 + seed)
+        norm = Normalizer(span_s, 0.0005 * min(1.0, span_s / 1800.0))
+        for b in range(buckets):
+            norm.age()
+            items = []
+            for _ in range(rng.randrange(0, 80)):
+                scope = f"s{rng.randrange(60)}"
+                if rng.random() < 0.85:
+                    items.append((0.0, rng.uniform(0.04, 1.0), scope))
+                else:
+                    items.append((rng.uniform(0.0, 60.0), 10 ** rng.uniform(-40, -1), scope))
+            if b % 3:
+                norm.update_many(items)
+            else:
+                for raw, p, scope in items:
+                    norm.update(raw, p, scope)
+            rows.append(" | ".join(
+                f"{norm.normalize(raw, p, scope)!r} {norm.normalize(raw, p, scope, use_max=False)!r}" for raw, p, scope in items[:8]
+            ))
+            if b % 50 == 49:
+                rows.append(repr(norm.to_state()))
+    return {"normalizer": rows}
+
+
 def _results() -> dict[str, list[str]]:
     """Everything compared, by name."""
-    return {**run_series(), **run_hierarchy(), **run_stats(), **run_categorical()}
+    return {**run_series(), **run_hierarchy(), **run_stats(), **run_categorical(), **run_normalizer()}
 
 
 def _pure_results() -> dict[str, list[str]]:
@@ -439,8 +471,12 @@ def test_the_source_only_finder_serves_every_accelerated_module_from_its_source(
 
     finder = SourceOnlyFinder()
     for name in ACCELERATED:
-        assert finder.find_spec(f"{PACKAGE}.{name}").origin == str(HERE / f"{name}.py")
+        origin = finder.find_spec(f"{PACKAGE}.{name}").origin
+        assert origin == str(HERE.joinpath(*name.split(".")[:-1], name.split(".")[-1] + ".py"))
+        assert Path(origin).is_file(), name
     assert finder.find_spec(f"{PACKAGE}.runner") is None
+    assert finder.find_spec(f"{PACKAGE}.detectors") is None
+    assert finder.find_spec(f"{PACKAGE}.detectors.population") is None
     assert finder.find_spec("ctdetect.engine.rules.priors") is None
     with pytest.raises(ModuleNotFoundError):
         finder.find_spec(f"{PACKAGE}.{SPECIAL}")

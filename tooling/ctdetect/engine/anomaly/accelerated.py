@@ -24,9 +24,12 @@ from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 from typing import Any
 
-# read by setup.py (ast.literal_eval): keep it a literal tuple of module names
+# read by setup.py (ast.literal_eval): keep it a literal tuple of module names, relative to
+# this package ("detectors.rare": a module of a subpackage). The bucket close's glue (the
+# detectors' close, the normalisers and their digests) runs once per series per bucket:
+# compiled as it is, without a .pxd, its classes stay Python classes
 ACCELERATED = ("priors", "trend", "multibucket", "anomaly_model", "gain", "timeseries", "scores", "hierarchy",
-               "stats", "categorical")
+               "stats", "categorical", "qdigest", "normalizer", "detectors.base", "detectors.rare", "detectors.counting")
 PACKAGE = "ctdetect.engine.anomaly"
 HERE = Path(__file__).resolve().parent
 # set to 1: run the .py sources even where the extensions are built (debugging, and the
@@ -51,10 +54,16 @@ def compiled_modules() -> list[str]:
     return out
 
 
+def source_path(name: str, suffix: str = ".py") -> Path:
+    """The file of accelerated module ``name`` (dotted below this package) with ``suffix``."""
+    *folders, module = name.split(".")
+    return HERE.joinpath(*folders, module + suffix)
+
+
 def _extension_file(name: str) -> Path | None:
     """The compiled module of ``name`` beside its source, if one was built."""
     for suffix in EXTENSION_SUFFIXES:
-        path = HERE / f"{name}{suffix}"
+        path = source_path(name, suffix)
         if path.exists():
             return path
     return None
@@ -74,7 +83,7 @@ def stale_modules() -> list[str]:
         built = _extension_file(name)
         if built is None:
             continue
-        sources = [HERE / f"{name}{suffix}" for suffix in (".py", ".pxd")]
+        sources = [source_path(name, suffix) for suffix in (".py", ".pxd")]
         if any(src.exists() and src.stat().st_mtime > built.stat().st_mtime for src in sources):
             out.append(name)
     return out
@@ -86,13 +95,13 @@ class SourceOnlyFinder(importlib.abc.MetaPathFinder):
     module typed against another's compiled classes cannot take its pure-Python objects."""
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
-        package, _, name = fullname.rpartition(".")
-        if package != PACKAGE:
+        if not fullname.startswith(PACKAGE + "."):
             return None
+        name = fullname[len(PACKAGE) + 1 :]
         if name == SPECIAL:
             raise ModuleNotFoundError(fullname)
         if name in ACCELERATED:
-            return importlib.util.spec_from_file_location(fullname, HERE / f"{name}.py")
+            return importlib.util.spec_from_file_location(fullname, source_path(name))
         return None
 
 

@@ -32,6 +32,7 @@ import numpy as np
 from ctdetect.engine.anomaly import fields, hierarchy, results
 from ctdetect.engine.anomaly.columns import BatchColumns, RowRun
 from ctdetect.engine.anomaly.categorical import default_decay_rate
+from ctdetect.engine.anomaly.collector import collector_paused
 from ctdetect.engine.anomaly.config import JobSpec, compile_clause, datafeed_query_node, match_all_events, parse_job
 from ctdetect.engine.anomaly.detection_rules import DetectorRules, apply_to_leaves
 from ctdetect.engine.anomaly.detectors import DetectorModel, Leaf, make_detector
@@ -295,7 +296,8 @@ class AnomalyJobRunner:
         b = self.open_bucket
         assert b is not None
         while b < new_bucket:
-            self._close_bucket(b)
+            with collector_paused():  # a close's many short-lived containers die young (collector)
+                self._close_bucket(b)
             b += self.span_ms
         self.open_bucket = new_bucket
 

@@ -29,6 +29,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ctdetect.engine.anomaly.collector import collector_paused
 from ctdetect.engine.anomaly.columns import BatchColumns
 from ctdetect.engine.anomaly.config import compile_clause, match_all_events
 from ctdetect.engine.anomaly.runner import AnomalyJobRunner
@@ -194,10 +195,15 @@ class SharedSelection:
 
 
     def feed(self, events: Sequence[dict[str, Any]]) -> None:
-        """Offer a batch of events to every runner (``AnomalyJobRunner.feed_selected``)."""
-        columns = BatchColumns(events)
-        for runner, (selected, failed) in zip(self.runners, self.select(events, columns)):
-            runner.feed_selected(events, selected, failed, columns)
+        """Offer a batch of events to every runner (``AnomalyJobRunner.feed_selected``).
+
+        The cyclic collector is paused for the batch (``collector``): its columns, the
+        selections and every run's tuples die with the batch, and the buckets it closes
+        make their own short-lived containers."""
+        with collector_paused():
+            columns = BatchColumns(events)
+            for runner, (selected, failed) in zip(self.runners, self.select(events, columns)):
+                runner.feed_selected(events, selected, failed, columns)
 
 
 def _one_by_one(predicate: Predicate, events: Sequence[dict[str, Any]], indices: Any) -> tuple[list[int], dict[int, Exception]]:

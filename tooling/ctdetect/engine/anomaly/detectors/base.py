@@ -39,13 +39,12 @@ class Leaf:
 
 def merge_influencers(names: list[str], tuples: set[InflTuple] | list[InflTuple]) -> dict[str, list[str]]:
     """Union of the influencer values of the events behind one leaf, field by field."""
-    out: dict[str, list[str]] = {}
     if len(tuples) == 1:
         for t in tuples:
-            for name, vals in zip(names, t):
-                if vals:  # one value (the usual case) needs no set and no sort
-                    out[name] = [vals[0]] if len(vals) == 1 else sorted(set(vals))
-        return out
+            # one value (the usual case) needs no set and no sort; one comprehension, as
+            # this runs for every leaf of every bucket
+            return {name: [vals[0]] if len(vals) == 1 else sorted(set(vals)) for name, vals in zip(names, t) if vals}
+    out: dict[str, list[str]] = {}
     # one column of values per influencer field, unioned in a single call each
     for name, column in zip(names, zip(*tuples)):
         seen: set[str] = set().union(*column)
