@@ -39,7 +39,7 @@ from ctdetect.query.esql.expressions import Column, Context, EsqlUnsupported
 from ctdetect.query.esql.scalars import Span
 from ctdetect.query.esql.table import Table
 
-__all__ = ["MASKED", "NEVER", "NotMergeable", "SliceRows", "StatsPlan", "TimeBound", "plan_stats"]
+__all__ = ["MASKED", "NEVER", "Deferred", "NotMergeable", "SliceRows", "StatsPlan", "TimeBound", "plan_stats"]
 
 ROW_LEVEL = (e.Where, e.Eval, e.Dissect, e.Grok, e.MvExpand, e.Keep, e.Drop, e.Rename)
 CALENDAR_UNITS = ("month", "quarter", "year")
@@ -63,6 +63,34 @@ class TimeBound:
         if cell.__class__ is not int:
             raise NotMergeable(f"@timestamp cell {cell!r} is not epoch milliseconds")
         return cell + self.span_ms - (1 if self.strict else 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Deferred:
+    """The states of consecutive parts of one aggregate whose merge is put off
+    (``StatsPlan.combine(lazy=True)``): each a state or a ``Deferred`` itself, in row order.
+
+    Why: an execution returns few groups (``Screen``), and the aggregates its screen does not
+    read (``VALUES`` of addresses, agents...) are the costliest to merge; a merge cached for
+    later executions (``engine.rules.esql_slices``) would merge them for every group. Merged
+    when a kept group needs them, from the same states in the same order: exact, since
+    ``combine`` is associative."""
+
+    parts: tuple[Any, ...]
+
+
+def _leaves(states: Iterable[Any]) -> list[Any]:
+    """The plain states under ``states`` (``Deferred`` ones opened), in order."""
+    out: list[Any] = []
+    stack = list(states)
+    stack.reverse()
+    while stack:
+        state = stack.pop()
+        if state.__class__ is Deferred:
+            stack.extend(reversed(state.parts))
+        else:
+            out.append(state)
+    return out
 
 
 @dataclass(slots=True)
@@ -168,10 +196,11 @@ class StatsPlan:
         return out
 
     # ------------------------------------------------------------------ once per execution
-    def combine(self, parts: Sequence[dict[tuple, list[Any]]]) -> dict[tuple, list[Any]]:
+    def combine(self, parts: Sequence[dict[tuple, list[Any]]], lazy: bool = False) -> dict[tuple, list[Any]]:
         """One partial state per group and aggregate for the rows of ``parts`` (consecutive, in
         time order), groups in the order of their first row. Inputs are never modified: a
-        group in one part only keeps that part's states."""
+        group in one part only keeps that part's states. ``lazy``: the aggregates the screen
+        does not read are not merged but ``Deferred`` (only ``result`` reads such states)."""
         if not parts:
             return {}
         out = dict(parts[0])
@@ -191,14 +220,18 @@ class StatsPlan:
             out.update(part)
             out.update(kept)  # a group keeps its place and, until merged below, its first states
         combines = [inner.kind.combine for inner in self.inner]
+        eager = self.screen.inner if lazy and self.screen is not None else None
         for key, found in multi.items():
-            out[key] = [combine(list(states)) for combine, states in zip(combines, zip(*found))]
+            if eager is None:
+                out[key] = [combine(list(states)) for combine, states in zip(combines, zip(*found))]
+            else:
+                out[key] = [combine(list(states)) if i in eager else Deferred(states) for i, (combine, states) in enumerate(zip(combines, zip(*found)))]
         return out
 
     def result(self, parts: Sequence[dict[tuple, list[Any]]], now_ms: int, limit: int | None) -> Table:
         """The query's result for an execution whose rows are those of ``parts`` (in time order)."""
         ctx = Context(now_ms, [])
-        if self.screen is not None and len(parts) > 1:
+        if self.screen is not None and parts:  # (a part may hold ``Deferred`` states: ``_screened`` opens them)
             groups = self._screened(parts, ctx)
         else:
             groups = parts[0] if len(parts) == 1 else self.combine(parts)
@@ -260,7 +293,10 @@ class StatsPlan:
         for row in table.column(SCREEN_ROW):
             key = keys[row]
             held = found[key]
-            out[key] = held[0] if len(held) == 1 else [combine(list(states)) for combine, states in zip(combines, zip(*held))]
+            if len(held) == 1 and not any(state.__class__ is Deferred for state in held[0]):
+                out[key] = held[0]
+            else:
+                out[key] = [combine(_leaves(states)) for combine, states in zip(combines, zip(*held))]
         return out
 
 
