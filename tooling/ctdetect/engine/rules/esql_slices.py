@@ -31,18 +31,15 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
-from itertools import count
 from math import isqrt
 from typing import Any
 
 from ctdetect.engine.rules.base import MATCH_ORDER, Match
 from ctdetect.engine.rules.schedule import Schedule
-from ctdetect.query.esql.incremental import NotMergeable, SliceRows, StatsPlan
+from ctdetect.query.esql.incremental import SliceRows, StatsPlan
 from ctdetect.query.esql.table import Table
 
 SliceKey = tuple[int, int]  # (cut, 0): events at the cut; (cut, 1): events after it, before the next cut
-RUNS = True  # merge the slices at a window's ends and its whole blocks once, reused by later windows (off: per execution)
-_STAMPS = count(1)  # a slice's partial aggregates are identified by the stamp given when they were computed
 
 
 @dataclass(slots=True)
@@ -57,7 +54,6 @@ class _Slice:
     latest_first: int = 0
     soonest: int | None = None  # when the first member became searchable
     earliest_last: int | None = None
-    stamp: int = 0  # which computation ``partial`` comes from (0: none yet)
 
     def compute(self, plan: StatsPlan) -> None:
         """Row-level part and partial aggregates of every member (in time order)."""
@@ -74,7 +70,6 @@ class _Slice:
         bounded = [x for x in self.last if x is not None]
         self.earliest_last = min(bounded) if bounded else None
         self.partial = plan.fold(rows)
-        self.stamp = next(_STAMPS)
         self.computed = len(self.members)
 
     def part_at(self, plan: StatsPlan, executed_at: int) -> dict[tuple, list[Any]]:
@@ -94,14 +89,6 @@ class _Slice:
 def _sees_all(latest_first: int, earliest_last: int | None, executed_at: int) -> bool:
     """Whether an execution sees every member of a slice (or block) with these bounds."""
     return latest_first <= executed_at and (earliest_last is None or executed_at <= earliest_last)
-
-
-@dataclass(frozen=True, slots=True)
-class _Run:
-    """The merged partial aggregates of consecutive slices, with their stamps (``_Slice.stamp``)."""
-
-    stamps: tuple[int, ...]
-    state: dict[tuple, list[Any]]
 
 
 @dataclass(slots=True)
@@ -128,8 +115,6 @@ class SliceIndex:
     dirty: set[SliceKey] = field(default_factory=set)  # slices with members their rows do not cover
     # executions up to this time run before any slice gains a member (the rule's settle limit; None: all)
     horizon: int | None = None
-    runs: dict[SliceKey, "_Run"] = field(default_factory=dict)  # first slice -> merged run of slices from it (``_run_state``)
-    whole: tuple[tuple[tuple[int, int], ...], dict[tuple, list[Any]]] | None = None  # last merge of whole blocks: their (block, version)s
 
     def __post_init__(self) -> None:
         intervals = self.schedule.lookback_ms // self.schedule.interval_ms
@@ -175,23 +160,14 @@ class SliceIndex:
                 piece.compute(self.plan)
                 self.dirty.discard(k)
                 self._changed(k)
-        live_keys = self.keys[lo:hi]
-        if RUNS and width:
-            parts = self._run_parts(live_keys, live, start, executed_at)
-        else:
-            parts = self._slice_parts(live_keys, live, start, executed_at)
-        return self.plan.result(parts, executed_at, limit)
-
-    def _slice_parts(self, keys: list[SliceKey], live: list[_Slice], start: int, executed_at: int) -> list[dict[tuple, list[Any]]]:
-        """The parts an execution merges: each whole block's merged state, else each slice's."""
-        width = self.block_ms
         parts: list[dict[tuple, list[Any]]] = []
-        i, n = 0, len(keys)
+        live_keys = self.keys[lo:hi]
+        i, n = 0, len(live_keys)
         while i < n:
             j = i + 1
             if width:
-                block = keys[i][0] // width
-                while j < n and keys[j][0] // width == block:
+                block = live_keys[i][0] // width
+                while j < n and live_keys[j][0] // width == block:
                     j += 1
                 if j - i > 1 and block * width >= start and (block + 1) * width <= executed_at:
                     state = self._block_state(block, live[i:j], executed_at)
@@ -201,94 +177,7 @@ class SliceIndex:
                         continue
             parts.extend(piece.part_at(self.plan, executed_at) for piece in live[i:j])
             i = j
-        return parts
-
-    def _run_parts(self, keys: list[SliceKey], live: list[_Slice], start: int, executed_at: int) -> list[dict[tuple, list[Any]]]:
-        """The parts an execution merges, as few as the caches allow: the whole blocks in one
-        merged state (``_whole_state``), each run of slices of one block the execution sees
-        whole in one (``_run_state``), a slice it sees only in part alone.
-
-        Why: an hourly 7-day window is 13 whole blocks and up to 2 x 11 slices at its ends, and
-        merging two dozen parts per group per execution was most of such a rule's cost. The
-        window advances one slice per execution: its trailing run gains one (its cached
-        merge extends by one slice), its leading run loses one (the run's suffixes were cached
-        when it was first merged) and its whole blocks change every block's width. Exact
-        because ``StatsPlan.combine`` is associative and keeps row order."""
-        width = self.block_ms
-        parts: list[dict[tuple, list[Any]]] = []
-        whole: list[tuple[tuple[int, int], dict[tuple, list[Any]]]] = []  # ((block, version), state), not yet in parts
-        i, n = 0, len(keys)
-        while i < n:
-            block = keys[i][0] // width
-            j = i + 1
-            while j < n and keys[j][0] // width == block:
-                j += 1
-            if j - i > 1 and block * width >= start and (block + 1) * width <= executed_at:
-                state = self._block_state(block, live[i:j], executed_at)
-                if state is not None:
-                    whole.append(((block, self.versions.get(block, 0)), state))
-                    i = j
-                    continue
-            self._add_whole(whole, parts)
-            run: list[int] = []
-            for k in range(i, j):
-                if live[k].stable_at(executed_at):
-                    run.append(k)
-                    continue
-                self._add_run([keys[r] for r in run], [live[r] for r in run], parts)
-                run = []
-                parts.append(live[k].part_at(self.plan, executed_at))
-            self._add_run([keys[r] for r in run], [live[r] for r in run], parts)
-            i = j
-        self._add_whole(whole, parts)
-        return parts
-
-    def _add_whole(self, whole: list[tuple[tuple[int, int], dict[tuple, list[Any]]]], parts: list[dict[tuple, list[Any]]]) -> None:
-        """Append the merged state of consecutive whole blocks to ``parts`` (and empty ``whole``):
-        the last merge is kept while the same blocks, unchanged, are wanted again."""
-        if len(whole) > 1:
-            ident = tuple(version for version, _ in whole)
-            if self.whole is None or self.whole[0] != ident:
-                try:
-                    self.whole = (ident, self.plan.combine([state for _, state in whole], lazy=True))
-                except NotMergeable:  # the parts are merged per execution, as before
-                    parts.extend(state for _, state in whole)
-                    whole.clear()
-                    return
-            parts.append(self.whole[1])
-        elif whole:
-            parts.append(whole[0][1])
-        whole.clear()
-
-    def _add_run(self, keys: list[SliceKey], pieces: list[_Slice], parts: list[dict[tuple, list[Any]]]) -> None:
-        """Append the merged state of consecutive slices of one block, each seen whole, to ``parts``."""
-        if len(pieces) < 2:
-            parts.extend(p.partial or {} for p in pieces)
-            return
-        try:
-            parts.append(self._run_state(keys, pieces))
-        except NotMergeable:  # the slices are merged per execution, as before
-            parts.extend(p.partial or {} for p in pieces)
-
-    def _run_state(self, keys: list[SliceKey], pieces: list[_Slice]) -> dict[tuple, list[Any]]:
-        """The merged partial aggregates of a run of slices: cached per first slice, with the
-        stamps of the slices merged (a slice computed again has a new stamp)."""
-        stamps = tuple(p.stamp for p in pieces)
-        found = self.runs.get(keys[0])
-        if found is not None:
-            if found.stamps == stamps:
-                return found.state
-            size = len(found.stamps)
-            if size < len(stamps) and stamps[:size] == found.stamps:  # the same run, grown at its end
-                state = self.plan.combine([found.state, *(p.partial or {} for p in pieces[size:])], lazy=True)
-                self.runs[keys[0]] = _Run(stamps, state)
-                return state
-        # Merged from its end, every suffix kept: a window's leading run loses a slice per execution.
-        state = pieces[-1].partial or {}
-        for k in range(len(pieces) - 2, -1, -1):
-            state = self.plan.combine([pieces[k].partial or {}, state], lazy=True)
-            self.runs[keys[k]] = _Run(stamps[k:], state)
-        return state
+        return self.plan.result(parts, executed_at, limit)
 
     def _changed(self, key: SliceKey) -> None:
         if self.block_ms:
@@ -339,7 +228,7 @@ class SliceIndex:
             cached = _Block(version, {}, max(p.latest_first for p in pieces), min(bounded) if bounded else None)
             if not _sees_all(cached.latest_first, cached.earliest_last, executed_at):
                 return None
-            cached.state = self.plan.combine([p.partial or {} for p in pieces], lazy=RUNS)
+            cached.state = self.plan.combine([p.partial or {} for p in pieces])
             self.blocks[block] = cached
         elif not _sees_all(cached.latest_first, cached.earliest_last, executed_at):
             return None
@@ -352,7 +241,6 @@ class SliceIndex:
             for k in self.keys[:cut]:
                 del self.slices[k]
                 self.dirty.discard(k)
-                self.runs.pop(k, None)
             del self.keys[:cut]
         if self.block_ms:
             for block in [b for b in self.versions if b * self.block_ms < first_live[0]]:
@@ -365,5 +253,3 @@ class SliceIndex:
         self.keys.clear()
         self.blocks.clear()
         self.versions.clear()
-        self.runs.clear()
-        self.whole = None
