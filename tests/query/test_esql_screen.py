@@ -31,7 +31,16 @@ QUERIES = [
     'from logs-* | stats c = count(*), d = count_distinct(source.address), ips = values(source.address) by user.name | where c > 1000 | keep user.name, ips',  # keeps none
     'from logs-* | stats c = count(*), ips = values(source.address), m = min(n) by user.name, event.action | where c >= 0 | sort user.name | limit 3',  # keeps all
     'from logs-* | stats c = count(n), ips = values(source.address) by user.name | where c >= 3 and user.name != "bob"',
+    # Elastic's "rare ASN" shape: cheap conditions (a stage) before a COUNT_DISTINCT and an MV_COUNT of VALUES
+    'from logs-* | stats total = count(*), d = count_distinct(source.address), acts = values(event.action), '
+    "ips = values(source.address), last = max(@timestamp), hits = sum(n) by user.name "
+    "| eval k = mv_count(acts) | where total >= 2 and d <= 2 and k >= 1 and last >= now() - 1 hour and hits > 1 | keep user.name, ips, k",
+    # a stage that keeps no group, and one whose condition an EVAL shadows (left out of the stage)
+    'from logs-* | stats c = count(*), d = count_distinct(event.action), ips = values(source.address) by user.name | where c > 1000 and d >= 1',
+    'from logs-* | stats c = count(*), d = count_distinct(event.action), ips = values(source.address) by user.name '
+    "| eval c = c - 1000 | where c >= 0 and d >= 1 | keep user.name, ips",
 ]
+STAGED = QUERIES[4:7]
 
 
 def _docs(rng: random.Random, size: int) -> list[dict]:
@@ -63,6 +72,29 @@ def test_screened_merge_gives_the_full_merges_rows(text: str, monkeypatch: pytes
     for _ in range(6):
         parts = [screened.fold(screened.rows(_docs(rng, rng.randint(0, 40)))) for _ in range(rng.randint(2, 6))]
         assert _result(screened, parts) == _result(full, parts)
+
+
+@pytest.mark.parametrize("text", STAGED)
+def test_a_stage_drops_only_groups_the_screen_drops(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(text + "stages")
+    staged = _plan(text)
+    monkeypatch.setattr(incremental, "STAGES", False)
+    whole = _plan(text)
+    assert staged.screen is not None and whole.screen is not None and whole.screen.stages == ()
+    for _ in range(6):
+        parts = [staged.fold(staged.rows(_docs(rng, rng.randint(0, 40)))) for _ in range(rng.randint(2, 6))]
+        assert _result(staged, parts) == _result(whole, parts)
+
+
+def test_stages_hold_the_cheap_conditions_of_a_screen_reading_a_costly_aggregate() -> None:
+    rare = _plan(STAGED[0]).screen
+    assert rare is not None and len(rare.stages) == 1
+    uses, _ = rare.stages[0]
+    assert uses == {0, 4, 5}  # total, last, hits: not d (COUNT_DISTINCT), not k (an EVAL of VALUES)
+    shadowed = _plan(STAGED[2]).screen
+    assert shadowed is not None and shadowed.stages == ()  # c is the EVAL's, d is costly: nothing is left
+    cheap = _plan(QUERIES[0]).screen
+    assert cheap is not None and cheap.stages == ()  # no costly aggregate read: no stage
 
 
 def test_no_screen_when_the_where_reads_every_aggregate_or_there_is_none() -> None:

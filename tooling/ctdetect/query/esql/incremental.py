@@ -46,6 +46,7 @@ CALENDAR_UNITS = ("month", "quarter", "year")
 NEVER = -(1 << 62)  # the last execution of a document no execution keeps (its bound is null)
 MASKED = object()  # the cell of a row an aggregate's ``WHERE`` leaves out
 SCREEN = True  # merge and finish every aggregate only for the groups the WHERE after the STATS keeps (off: for all)
+STAGES = True  # the screen's conditions on cheap aggregates alone drop groups first (``Screen.stages``; off: none)
 SCREEN_ROW = "\x00group"  # the column that carries each group's position through the screen
 
 
@@ -151,7 +152,7 @@ class StatsPlan:
                 else:
                     found.append(r)
         columns = rows.cells
-        plan = [(inner.kind.part, column, inner.where is not None, inner.kind is ROWS and inner.where is None)
+        plan = [(_part(inner.kind, column), column, inner.where is not None, inner.kind is ROWS and inner.where is None)
                 for inner, column in zip(self.inner, columns)]
         out: dict[tuple, list[Any]] = {}
         for key, rs in members.items():
@@ -224,6 +225,23 @@ class StatsPlan:
             values[inner.placeholder] = [final(groups[key][i]) for key in keys]
         return [agg.finish(values, len(keys), ctx) if values is not None else [None] * len(keys) for agg, values in zip(self.stats.aggs, per_agg)]
 
+    @staticmethod
+    def _merge_some(found: dict[tuple, list[list[Any]]], merged: dict[tuple, list[Any]], keys: list[tuple],
+                    inners: Iterable[int], combines: list[Callable[[list[Any]], Any]]) -> None:
+        """Merge the inner aggregates ``inners`` of the groups ``keys`` (their states in ``found``) into ``merged``."""
+        inners = sorted(inners)
+        size = len(combines)
+        for key in keys:
+            held = found[key]
+            if len(held) == 1:
+                merged[key] = held[0]
+                continue
+            states = merged.get(key)
+            if states is None:
+                states = merged[key] = [None] * size
+            for i in inners:
+                states[i] = combines[i]([s[i] for s in held])
+
     def _screened(self, parts: Sequence[dict[tuple, list[Any]]], ctx: Context) -> dict[tuple, list[Any]]:
         """The merged states of the groups the leading ``EVAL``/``WHERE`` after the ``STATS``
         keep (``Screen``), in the order of their first row.
@@ -245,13 +263,16 @@ class StatsPlan:
                 else:
                     held.append(states)
         combines = [inner.kind.combine for inner in self.inner]
-        merged: dict[tuple, list[Any]] = {}
-        for key, held in found.items():
-            if len(held) == 1:
-                merged[key] = held[0]
-            else:
-                merged[key] = [combines[i]([s[i] for s in held]) if i in screen.inner else None for i in range(len(combines))]
-        keys = list(merged)
+        merged: dict[tuple, list[Any]] = {}  # group -> its states, merged for the inner aggregates done
+        keys = list(found)
+        done: set[int] = set()
+        for uses, where in screen.stages:
+            self._merge_some(found, merged, keys, uses - done, combines)
+            done |= uses
+            table = self.stats.assemble(keys, self._finals(merged, keys, uses, ctx), [])
+            table = where(table.with_column(SCREEN_ROW, list(range(len(keys))), "integer"), ctx)
+            keys = [keys[row] for row in table.column(SCREEN_ROW)]
+        self._merge_some(found, merged, keys, screen.inner - done, combines)
         table = self.stats.assemble(keys, self._finals(merged, keys, screen.inner, ctx), [])
         table = table.with_column(SCREEN_ROW, list(range(len(keys))), "integer")
         for step in self.post[: screen.steps]:
@@ -264,6 +285,14 @@ class StatsPlan:
         return out
 
 
+def _part(kind: Mergeable, column: list[Any]) -> Callable[[list[Any]], Any]:
+    """The part function for a group's cells of ``column``: ``plain`` when no cell is a list
+    (checked once per column rather than once per group)."""
+    if kind.plain is not None and list not in set(map(type, column)):
+        return kind.plain
+    return kind.part
+
+
 @dataclass(frozen=True, slots=True)
 class Screen:
     """The leading row-by-row commands after the ``STATS`` (``EVAL``s, at least one ``WHERE``)
@@ -271,6 +300,9 @@ class Screen:
 
     steps: int  # how many of ``StatsPlan.post``
     inner: frozenset[int]  # indices in ``StatsPlan.inner``
+    # Conditions of its WHEREs on cheap aggregates alone, with the inner aggregates they read
+    # (``_stages``): the groups they drop are never merged further.
+    stages: tuple[tuple[frozenset[int], Callable[[Table, Context], Table]], ...] = ()
 
 
 def _screen(commands: Sequence[e.Command], stats: e.Stats, inner: list[_Inner]) -> Screen | None:
@@ -290,6 +322,53 @@ def _screen(commands: Sequence[e.Command], stats: e.Stats, inner: list[_Inner]) 
     if not steps or len(read) == len(inner) or SCREEN_ROW in reads:
         return None
     return Screen(steps, frozenset(read))
+
+
+def _stages(query: e.Query, at: int, screen: Screen, stats: e.Stats, inner: list[_Inner],
+            source_columns: Callable[[tuple[str, ...]], dict[str, str] | None]) -> tuple[tuple[frozenset[int], Callable[[Table, Context], Table]], ...]:
+    """The ``Screen.stages`` of ``query`` (whose STATS is command ``at``): at most one, the
+    conditions of the screen's ``WHERE``s that read only aggregates that merge cheaply, when
+    the screen reads a costly one (``VALUES``, ``COUNT_DISTINCT``).
+
+    Why: a detection rule's ``WHERE`` after its ``STATS`` is a conjunction, and one condition
+    (``MAX(...) >= NOW() - 1 hour``: activity in the last interval) drops nearly every group;
+    merging the ``COUNT_DISTINCT`` another condition reads for every group of a 7-day window
+    was most of an execution. Exact: a group failing a condition of a ``WHERE`` fails the
+    ``WHERE``, and each condition is row by row. Only conditions reading aggregate columns
+    and nothing an ``EVAL`` of the screen assigns (which could shadow one) qualify. A screen
+    without a costly aggregate has no stage: a stage's table costs more than it saves there."""
+    costly = {i for i, x in enumerate(inner) if x.kind in (MERGEABLE["values"], MERGEABLE["count_distinct"])}
+    if not costly & screen.inner:
+        return ()
+    commands = query.commands[at + 1 : at + 1 + screen.steps]
+    assigned = {f.name for c in commands if isinstance(c, e.Eval) for f in c.fields}
+    names = [a.name for a in stats.aggregates]
+    picked: list[e.Expr] = []
+    uses: set[int] = set()
+    first: e.Where | None = None
+    for cmd in commands:
+        if not isinstance(cmd, e.Where):
+            continue
+        for part in conjuncts(cmd.condition):
+            reads = {n.name for n in part.walk() if isinstance(n, e.FieldRef)}
+            if not reads or reads & assigned or not reads <= set(names):
+                continue
+            read = {i for i, x in enumerate(inner) if names[x.agg] in reads}
+            if read & costly:
+                continue
+            picked.append(part)
+            uses |= read
+            first = first or cmd
+    if first is None:
+        return ()
+    condition = picked[0]
+    for part in picked[1:]:
+        condition = e.Binary(condition.pos, "and", condition, part)
+    try:
+        program = Program.prepare(replace(query, commands=(*query.commands[: at + 1], replace(first, condition=condition))), source_columns)
+    except EsqlUnsupported:
+        return ()
+    return ((frozenset(uses), program.steps[at + 1]),)
 
 
 def plan_stats(query: e.Query, source_columns: Callable[[tuple[str, ...]], dict[str, str] | None]) -> StatsPlan | str:
@@ -332,6 +411,8 @@ def plan_stats(query: e.Query, source_columns: Callable[[tuple[str, ...]], dict[
                 return f"{call.name.upper()} does not merge exactly"
             inner.append(_Inner(index, agg.replace[id(call)], kind, arg, agg.where))
     screen = _screen(reduced.commands[at + 1 :], stats_cmd, inner) if SCREEN and stats_cmd.groups else None
+    if screen is not None and STAGES:
+        screen = replace(screen, stages=_stages(reduced, at, screen, stats_cmd, inner, source_columns))
     return StatsPlan(program, program.steps[program.covered : at], stats, program.steps[at + 1 :], inner, tuple(bounds), screen)
 
 
