@@ -75,7 +75,8 @@ def raised_max(entry: "tuple[float, int, int] | None", score: float, now: int, d
     the aged maximum, restarted if the scope was forgotten, kept alive in any case.
 
     Entries are tuples, replaced at each update rather than edited: a tuple of numbers is
-    not tracked by the garbage collector, and a normaliser keeps one per scope (about half
+    untracked by the garbage collector the first time a collection sees it (lists never
+    are), and a normaliser keeps one per scope (about half
     of the objects the collector walked in a package run when these were lists)."""
     if entry is None or now - entry[2] > MAX_SCORE_FORGET_BUCKETS:
         return (score, now, now)
