@@ -191,10 +191,7 @@ class ProjectedMapper:
             if cut is not None:
                 hit = self._static.get(cut[0])
                 if hit is not None and hit[1] == cut[1]:
-                    doc = hit[0].copy()
-                    put_event_fields(doc, head, timestamp, epoch_ms, self._geo if self._full_geo is not None else None)
-                    doc[RAW_KEY] = RawRecord(text, self.full, True)
-                    return doc
+                    return self._from_hit(hit[0], head, text, timestamp, epoch_ms)
         try:
             whole = orjson.loads(text)
         except orjson.JSONDecodeError as exc:  # JSON msgspec reads and orjson does not (``readers.texts``)
@@ -206,14 +203,21 @@ class ProjectedMapper:
         """Map ``record`` through the static cache under ``cut`` (``volatile_cut`` of its
         ``orjson.dumps``: the full mapper's key; None: not cached), keeping ``raw``."""
         hit = None if cut is None else self._static.get(cut[0])
-        if hit is None:
-            doc = self._project(self.full.map_as(record, False))
-            if cut is not None:
-                self._static.put(cut[0], (static_part(doc), cut[1]))
-        else:
-            doc = hit[0].copy()
-            put_event_fields(doc, record, timestamp, epoch_ms, self._geo if self._full_geo is not None else None)
-        doc[RAW_KEY] = RawRecord(raw, self.full, hit is not None)
+        if hit is not None:
+            return self._from_hit(hit[0], record, raw, timestamp, epoch_ms)
+        doc = self._project(self.full.map_as(record, False))
+        if cut is not None:
+            self._static.put(cut[0], (static_part(doc), cut[1]))
+        doc[RAW_KEY] = RawRecord(raw, self.full, False)
+        return doc
+
+    def _from_hit(self, static: dict[str, Any], values: dict[str, Any], raw: dict[str, Any] | bytes,
+                  timestamp: str, epoch_ms: int) -> dict[str, Any]:
+        """A cached projection's static part completed with the per-event fields of
+        ``values`` (the record, or a text's decoded head), keeping ``raw``."""
+        doc = static.copy()
+        put_event_fields(doc, values, timestamp, epoch_ms, self._geo if self._full_geo is not None else None)
+        doc[RAW_KEY] = RawRecord(raw, self.full, True)
         return doc
 
     def bind(self, events: Iterable[dict[str, Any]]) -> None:
