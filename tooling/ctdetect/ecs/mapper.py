@@ -73,7 +73,12 @@ class GeoLookup(Protocol):
 
 
 class RecordMapper(Protocol):
-    """What the ingest path needs of a mapper: ``CloudTrailMapper`` or ``ecs.projected.ProjectedMapper``."""
+    """What the ingest path needs of a mapper: ``CloudTrailMapper`` or ``ecs.projected.ProjectedMapper``.
+
+    ``maps_texts``: ``map`` also takes a ``readers.texts.RecordText`` (a record's JSON text,
+    decoded only when the mapper must), so the reader need not decode delivery files whole."""
+
+    maps_texts: bool
 
     def map(self, record: dict[str, Any]) -> dict[str, Any]: ...
 
@@ -241,6 +246,8 @@ class CloudTrailMapper:
     calls), so two documents may share list values: treat documents as read-only and
     copy a list before changing it.
     """
+
+    maps_texts = False  # it maps decoded records only (see ``RecordMapper``)
 
     def __init__(
         self,

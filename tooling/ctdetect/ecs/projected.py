@@ -132,6 +132,8 @@ def full_document(event: dict[str, Any]) -> dict[str, Any]:
 class ProjectedMapper:
     """``map(record)``: the fields ``needs`` covers (see the module docstring), plus ``RAW_KEY``."""
 
+    maps_texts = True  # a record's text is mapped without decoding it when the cache holds its projection
+
     def __init__(self, full: CloudTrailMapper, needs: FieldSelection) -> None:
         if needs.everything is not None:
             raise ValueError(f"every field is read ({needs.everything}): map with the full mapper")

@@ -23,7 +23,6 @@ from typing import Any, BinaryIO
 
 from ctdetect.ecs.documents import ecs_event
 from ctdetect.ecs.mapper import CloudTrailMapper, GeoLookup, MappingError, RecordMapper
-from ctdetect.ecs.projected import ProjectedMapper
 from ctdetect.readers.model import BAD_RECORD, NOT_CLOUDTRAIL, SkippedInput
 from ctdetect.readers.order import ordered_files
 from ctdetect.readers.s3 import DayRange
@@ -118,8 +117,7 @@ def mapped_events(
     """Read ``files`` (already ordered) and map each record: raw CloudTrail through
     ``mapper``, ECS documents flattened; each bad record is reported and skipped."""
     map_record = mapper.map
-    texts = isinstance(mapper, ProjectedMapper)  # it maps a record from its text, decoding it only when it must
-    for item in read_events(files, stdin=stdin, on_skip=report, days=days, texts=texts):
+    for item in read_events(files, stdin=stdin, on_skip=report, days=days, texts=mapper.maps_texts):
         if fmt != "auto" and item.kind != fmt:
             report(SkippedInput(item.file, item.position, NOT_CLOUDTRAIL if fmt == "cloudtrail" else BAD_RECORD,
                                 f"{item.kind} event where {fmt} was asked for"))

@@ -29,7 +29,7 @@ import io
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 import orjson
 
@@ -205,41 +205,63 @@ def _read_content(name: str, data: BinaryIO, report: SkipCallback, state: _Posit
         else:
             report(SkippedInput(name, None, INVALID_JSON, "not JSON: the first line does not start with '{' or '['"))
         return
-    pending: list[tuple[int, bytes]] = []  # lines read ahead, to process as NDJSON
+    opening = _read_opening(name, first, data, report, state, texts)
+    if opening.whole:
+        yield opening.batch
+        return
+    batch = opening.batch
+    if opening.document and len(batch) > 1:  # a Records document (or its texts): one batch
+        yield batch
+        batch = []
+    yield from _read_lines(name, data, batch, opening.pending, report, state)
+
+
+class _Opening(NamedTuple):
+    """What the first non-blank line gave: its events, and how the input goes on."""
+
+    batch: list[RawItem]
+    pending: list[tuple[int, bytes]]  # lines read ahead, to process as NDJSON
+    document: bool = False  # the line was a document of its own (handed on as its own batch)
+    whole: bool = False  # the batch is the whole input: nothing follows
+
+
+def _read_opening(name: str, first: bytes, data: BinaryIO, report: SkipCallback, state: _Position,
+                  texts: bool) -> _Opening:
+    """The first line decides the shape: a delivery document (split into record texts when
+    ``texts``), one JSON value per line, JSON values back to back, or a document spread over
+    lines (read whole, when the line is not JSON and the next does not start a new value)."""
     records = delivery_texts(first) if texts and first.startswith(_DELIVERY_START) else None
     if records is not None:  # a delivery file: each record's text, none decoded whole
-        batch = _record_texts(name, records, report, state)
-        if len(batch) > 1:
-            yield batch
-            batch = []
-    else:
-        try:
-            value = orjson.loads(first)
-        except orjson.JSONDecodeError as exc:
-            first_line = state.line
-            skipped = b""
-            second = b""
-            while True:  # look ahead: NDJSON continues with another '{' line
-                line = data.readline()
-                if not line:
-                    break
-                state.line += 1
-                if line.strip():
-                    second = line
-                    break
-                skipped += line
-            ndjson = start == b"{" and first.rstrip().endswith(b"}") and (not second or second.lstrip().startswith(b"{"))
-            if not ndjson:
-                yield _whole_document(name, first + skipped + second + data.read(), first_line, report, state)
-                return
-            batch = _concatenated(name, first_line, first, exc, report, state)
-            if second:
-                pending.append((state.line, second))
-        else:
-            batch = _dispatch(name, value, state.line, report, state)
-            if len(batch) > 1:  # a Records document: one batch
-                yield batch
-                batch = []
+        return _Opening(_record_texts(name, records, report, state), [], document=True)
+    try:
+        value = orjson.loads(first)
+    except orjson.JSONDecodeError as exc:
+        first_line = state.line
+        skipped = b""
+        second = b""
+        while True:  # look ahead: NDJSON continues with another '{' line
+            line = data.readline()
+            if not line:
+                break
+            state.line += 1
+            if line.strip():
+                second = line
+                break
+            skipped += line
+        ndjson = first.lstrip().startswith(b"{") and first.rstrip().endswith(b"}") \
+            and (not second or second.lstrip().startswith(b"{"))
+        if not ndjson:
+            return _Opening(_whole_document(name, first + skipped + second + data.read(), first_line, report, state),
+                            [], whole=True)
+        return _Opening(_concatenated(name, first_line, first, exc, report, state),
+                        [(state.line, second)] if second else [])
+    return _Opening(_dispatch(name, value, state.line, report, state), [], document=True)
+
+
+def _read_lines(name: str, data: BinaryIO, batch: list[RawItem], pending: list[tuple[int, bytes]],
+                report: SkipCallback, state: _Position) -> Iterator[list[RawItem]]:
+    """The rest of the input as NDJSON, after ``batch`` (the events already read) and the
+    ``pending`` lines read ahead, in _BATCH events."""
     while True:
         if pending:
             line_no, line = pending.pop()
