@@ -27,7 +27,7 @@ For each size (``--records``, default 1 million; ``--large`` adds 4 million) thi
 it they may use every core. ``--workers N`` is passed to ``hunt --workers`` (N processes
 decode and map, N - 1 run the ML jobs beside the rules; 1: everything in one process).
 
-    python bench/hunt.py [--records 1000000] [--large] [--principals 50]
+    python bench/hunt.py [--records 1000000] [--large] [--principals 50] [--per-day N]
                          [--content both|rules|whole|elastic|all] [--cores N] [--workers N]
 
 Figures are printed, never asserted: the test suite does not time anything.
@@ -63,18 +63,26 @@ class Timing:
     summary: str = ""
 
 
-def archive(records: int, principals: int) -> Path:
-    """The S3-layout archive for ``records`` (generated once, then reused)."""
+def archive(records: int, principals: int, per_day: int | None = None) -> Path:
+    """The S3-layout archive for ``records`` (generated once, then reused).
+
+    By default every size spans about ten days (the generator's day is asked for three times
+    a thirtieth of the records, and the stream is cut at ``records``), so a larger archive is
+    a denser one. ``per_day``: that many records a day instead, so a larger archive is a
+    longer one: what "peak memory flat in the number of events" is about (the open bucket and
+    the rules' windows hold what a bucket or a window holds, at any length)."""
     from ctdetect.synth import SynthParams, generate
     from ctdetect.synth.writers import write_s3_layout
 
-    root = OUT / f"hunt-{records}"
-    marker = OUT / f"hunt-{records}.complete.json"  # outside the archive: hunt reads all of it
+    name = f"hunt-{records}" if per_day is None else f"hunt-{records}-{per_day}-a-day"
+    root = OUT / name
+    marker = OUT / f"{name}.complete.json"  # outside the archive: hunt reads all of it
     if marker.exists() and json.loads(marker.read_text()).get("records") == records:
         return root
     root.mkdir(parents=True, exist_ok=True)
-    days = 30.0
-    params = SynthParams(seed=7, start="2026-03-02T00:00:00Z", days=days, principals=principals, events_per_day=int(records / days * 3))
+    days = 30.0 if per_day is None else 1.25 * records / per_day  # weekends are quieter: cut at ``records``
+    daily = int(records / days * 3) if per_day is None else per_day
+    params = SynthParams(seed=7, start="2026-03-02T00:00:00Z", days=days, principals=principals, events_per_day=daily)
     started = time.perf_counter()
     written, files = write_s3_layout(islice(generate(params), records), root, account_id=params.account_id, seed=params.seed)
     marker.write_text(json.dumps({"records": records, "written": written, "files": files}))
@@ -183,6 +191,9 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--large", action="store_true", help="also 4 million records")
     parser.add_argument("--principals", type=int, default=50)
+    parser.add_argument("--per-day", type=int, default=None,
+                        help="records a day: a larger archive is then a longer one, not a denser one "
+                             "(default: every size spans about ten days)")
     parser.add_argument("--content", choices=("both", "rules", "whole", "elastic", "all"), default="both",
                         help="the package's rules only (no ML jobs), the whole package, both (default), "
                              "Elastic's AWS rules (no jobs), or all three")
@@ -206,7 +217,7 @@ def main() -> None:
           f"{'ratio':>6} {'cpu ratio':>9} {'events/s':>9} {'peak MB':>8}  share of hunt CPU")
     notes = []
     for n in sizes:
-        root = archive(n, args.principals)
+        root = archive(n, args.principals, args.per_day)
         base, seen = floor(root)
         read, mapped = stage(root, "read", args.cores), stage(root, "map", args.cores)
         rules = hunt(root, None, no_jobs, args.cores, args.workers) if args.content in ("both", "rules", "whole", "all") else None

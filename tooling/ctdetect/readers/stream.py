@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -102,12 +103,15 @@ def _small_gzip(handle: BinaryIO) -> io.BytesIO | None:
     """A bounded gzip file (a CloudTrail log file is a few MB) decompressed in one call,
     which is much faster than streaming it. None when the file is not gzip, is large, or
     is damaged (the streaming path then reads what it can and reports the damage)."""
+    try:  # the size first: read(limit) would allocate the whole limit for every file
+        if os.fstat(handle.fileno()).st_size > _WHOLE_LIMIT:
+            return None
+    except (OSError, AttributeError, io.UnsupportedOperation):
+        return None
     head = handle.read(2)
     if head != _GZIP_MAGIC:
         return None
-    blob = head + handle.read(_WHOLE_LIMIT)
-    if len(blob) > _WHOLE_LIMIT:
-        return None
+    blob = head + handle.read()
     try:
         data = gzip.decompress(blob)
     except (EOFError, OSError, zlib.error):
