@@ -1,10 +1,11 @@
-"""A screen's ``MAX(...) >= <constant>`` gathers only the groups one of whose parts passes it
-(``query.esql.bounds``), and the execution returns the rows of the screen over every group.
+"""A screen's ``MAX(...) >= <constant>`` or ``COUNT(...) > 0`` gathers only the groups one of
+whose parts passes it (``query.esql.bounds``), and the execution returns the rows of the screen
+over every group.
 
 Compared over parts (time slices) of random rows spread over a day, executions at times that
-keep some, none or all of the groups, with nulls and multi-valued keys; the bound is used only
-when it can be used exactly (an int threshold, int maxima, one kind per MIN/MAX), else every
-group is screened as before.
+keep some, none or all of the groups, with nulls and multi-valued keys; a bound is used only
+when it can be used exactly (an int threshold, int maxima, a count above 0 or at least 1, one
+kind per MIN/MAX), else every group is screened as before.
 """
 
 from __future__ import annotations
@@ -38,6 +39,13 @@ QUERIES = [
     # a bound with no other condition, and one on a MAX of a number with a literal threshold
     "from logs-* | stats last = max(@timestamp), ips = values(source.address) by user.name | where last > now() - 30 minutes",
     "from logs-* | stats top = max(n), c = count(*), ips = values(source.address) by user.name | where top >= 4 and c >= 1",
+    # Elastic's "self-created access key subsequently used" shape: masked counts above 0, MINs compared
+    'from logs-* | eval made = event.action == "AssumeRole", used = event.action == "GetObject" '
+    "| stats c = count(*) where made, u = count(n) where used, first = min(@timestamp) where made, "
+    "later = min(@timestamp) where used, ips = values(source.address) by user.name "
+    "| where c > 0 and 0 < u and later > first | keep user.name, ips, c, u",
+    # a count bound above 1 is never used (parts below it add up), the MAX beside it is
+    "from logs-* | stats c = count(*), last = max(@timestamp), ips = values(source.address) by user.name | where c >= 2 and last >= now() - 1 hour",
 ]
 
 
@@ -69,7 +77,7 @@ def _result(plan: StatsPlan, parts: list[dict], now: int, summaries: list | None
 def test_bounded_gathering_gives_the_rows_of_every_groups_screen(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     rng = random.Random(text)
     bounded = _plan(text)
-    assert bounded.screen is not None and len(bounded.screen.bounds) == 1
+    assert bounded.screen is not None and len(bounded.screen.bounds) >= 1
     monkeypatch.setattr(incremental, "BOUNDS", False)
     every = _plan(text)
     assert every.screen is not None and every.screen.bounds == ()
@@ -99,9 +107,9 @@ def test_only_the_groups_of_parts_whose_greatest_maximum_passes_are_gathered() -
 
 
 def test_the_bound_is_not_used_when_it_could_not_be_used_exactly() -> None:
-    plan = _plan("from logs-* | stats m = max(label), c = count(*), ips = values(source.address) by user.name | where m >= 3 and c >= 1")
+    plan = _plan("from logs-* | stats m = max(label), c = count(*), ips = values(source.address) by user.name | where m >= 3 and c >= 3")
     screen = plan.screen
-    assert screen is not None and len(screen.bounds) == 1
+    assert screen is not None and len(screen.bounds) == 2  # c >= 3 is planned, never usable
     parts = [plan.fold(plan.rows([{"user.name": "alice", "label": 5}])), plan.fold(plan.rows([{"user.name": "bob", "label": "x"}]))]
     ctx = Context(0, [])
     assert candidate_groups(parts, [plan.summarise(p) for p in parts], screen.checked, screen.bounds, ctx) is None  # a str maximum
@@ -109,11 +117,14 @@ def test_the_bound_is_not_used_when_it_could_not_be_used_exactly() -> None:
     with pytest.raises(NotMergeable):  # the full screen still merges alice's two kinds, and raises
         plan.result(mixed, 0, None)
     text = _plan("from logs-* | stats m = max(@timestamp), c = count(*), ips = values(source.address) by user.name "
-                 '| where m >= "2023-11-14T22:13:20Z" and c >= 1')
+                 '| where m >= "2023-11-14T22:13:20Z" and c >= 1 and c > 0')
     assert text.screen is not None
     stamped = [text.fold(text.rows([{"user.name": "alice", "@timestamp": START}])), text.fold(text.rows([{"user.name": "bob", "@timestamp": START + 1}]))]
-    # a date string threshold is cast by the comparison, not by the bound's EVAL: not an int, not used
-    assert candidate_groups(stamped, [text.summarise(p) for p in stamped], text.screen.checked, text.screen.bounds, ctx) is None
+    # a date string threshold is cast by the comparison, not by the bound's EVAL: not an int, not
+    # used; the counts' bounds are, and gather both groups
+    found = candidate_groups(stamped, [text.summarise(p) for p in stamped], text.screen.checked, text.screen.bounds, ctx)
+    assert found is not None and list(found) == [("alice",), ("bob",)]
+    assert candidate_groups(stamped, [text.summarise(p) for p in stamped], text.screen.checked, text.screen.bounds[:1], ctx) is None
     assert json.loads(_result(text, stamped, 0)) != []
 
 
@@ -124,6 +135,8 @@ def test_no_bound_on_what_is_not_a_plain_max_of_the_stats() -> None:
         "from logs-* | stats m = max(n), ips = values(source.address) by user.name | eval m = 0 | where m >= 3",  # shadowed
         "from logs-* | stats m = max(n), c = count(*), ips = values(source.address) by user.name | where m >= c",  # reads a column
         "from logs-* | stats m = max(n), ips = values(source.address) by user.name | where m <= 3",  # the other direction
+        "from logs-* | stats m = sum(n), ips = values(source.address) by user.name | where m > 0",  # a sum may fall
+        "from logs-* | stats m = count(*) + 1, ips = values(source.address) by user.name | where m > 0",  # an outer expression
     ):
         screen = _plan(text).screen
         assert screen is not None and screen.bounds == (), text
