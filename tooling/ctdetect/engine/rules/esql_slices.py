@@ -36,6 +36,7 @@ from typing import Any
 
 from ctdetect.engine.rules.base import MATCH_ORDER, Match
 from ctdetect.engine.rules.schedule import Schedule
+from ctdetect.query.esql.bounds import PartSummary
 from ctdetect.query.esql.incremental import SliceRows, StatsPlan
 from ctdetect.query.esql.table import Table
 
@@ -49,6 +50,7 @@ class _Slice:
     computed: int = 0  # how many members ``rows`` and ``partial`` cover
     rows: SliceRows | None = None
     partial: dict[tuple, list[Any]] | None = None
+    summary: PartSummary | None = None  # ``StatsPlan.summarise`` of ``partial``
     first: list[int] = field(default_factory=list)  # per member (time order): earliest execution that sees it
     last: list[int | None] = field(default_factory=list)  # per member: latest execution its time bounds allow
     latest_first: int = 0
@@ -70,16 +72,18 @@ class _Slice:
         bounded = [x for x in self.last if x is not None]
         self.earliest_last = min(bounded) if bounded else None
         self.partial = plan.fold(rows)
+        self.summary = plan.summarise(self.partial)
         self.computed = len(self.members)
 
-    def part_at(self, plan: StatsPlan, executed_at: int) -> dict[tuple, list[Any]]:
-        """The partial aggregates of the members the execution at ``executed_at`` sees."""
+    def part_at(self, plan: StatsPlan, executed_at: int) -> tuple[dict[tuple, list[Any]], PartSummary | None]:
+        """The partial aggregates of the members the execution at ``executed_at`` sees, and
+        their summary (None: computed by the merge if it needs one)."""
         if self.stable_at(executed_at):
             assert self.partial is not None
-            return self.partial
+            return self.partial, self.summary
         assert self.rows is not None
         seen = [f <= executed_at and (x is None or executed_at <= x) for f, x in zip(self.first, self.last)]
-        return plan.fold(self.rows, seen)
+        return plan.fold(self.rows, seen), None
 
     def stable_at(self, executed_at: int) -> bool:
         """Whether the execution at ``executed_at`` sees every member."""
@@ -99,6 +103,7 @@ class _Block:
     state: dict[tuple, list[Any]]
     latest_first: int
     earliest_last: int | None
+    summary: PartSummary | None = None  # ``StatsPlan.summarise`` of ``state``
 
 
 @dataclass(slots=True)
@@ -161,6 +166,7 @@ class SliceIndex:
                 self.dirty.discard(k)
                 self._changed(k)
         parts: list[dict[tuple, list[Any]]] = []
+        summaries: list[PartSummary | None] = []
         live_keys = self.keys[lo:hi]
         i, n = 0, len(live_keys)
         while i < n:
@@ -170,14 +176,18 @@ class SliceIndex:
                 while j < n and live_keys[j][0] // width == block:
                     j += 1
                 if j - i > 1 and block * width >= start and (block + 1) * width <= executed_at:
-                    state = self._block_state(block, live[i:j], executed_at)
-                    if state is not None:
-                        parts.append(state)
+                    merged = self._block_state(block, live[i:j], executed_at)
+                    if merged is not None:
+                        parts.append(merged.state)
+                        summaries.append(merged.summary)
                         i = j
                         continue
-            parts.extend(piece.part_at(self.plan, executed_at) for piece in live[i:j])
+            for piece in live[i:j]:
+                part, summary = piece.part_at(self.plan, executed_at)
+                parts.append(part)
+                summaries.append(summary)
             i = j
-        return self.plan.result(parts, executed_at, limit)
+        return self.plan.result(parts, executed_at, limit, summaries)
 
     def _changed(self, key: SliceKey) -> None:
         if self.block_ms:
@@ -218,9 +228,9 @@ class SliceIndex:
             self.dirty.discard(k)
             self._changed(k)
 
-    def _block_state(self, block: int, pieces: list[_Slice], executed_at: int) -> dict[tuple, list[Any]] | None:
-        """The merged partial aggregates of a block's slices, None when the execution does
-        not see every member of them."""
+    def _block_state(self, block: int, pieces: list[_Slice], executed_at: int) -> _Block | None:
+        """The merged partial aggregates of a block's slices (with their summary), None when
+        the execution does not see every member of them."""
         version = self.versions.get(block, 0)
         cached = self.blocks.get(block)
         if cached is None or cached.version != version:
@@ -229,10 +239,11 @@ class SliceIndex:
             if not _sees_all(cached.latest_first, cached.earliest_last, executed_at):
                 return None
             cached.state = self.plan.combine([p.partial or {} for p in pieces])
+            cached.summary = self.plan.summarise(cached.state)
             self.blocks[block] = cached
         elif not _sees_all(cached.latest_first, cached.earliest_last, executed_at):
             return None
-        return cached.state
+        return cached
 
     def _forget(self, first_live: SliceKey) -> None:
         """Drop the slices before ``first_live``: no later execution sees them."""

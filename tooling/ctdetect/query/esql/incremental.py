@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from ctdetect.query.esql import ast as e
 from ctdetect.query.esql.aggregates import MERGEABLE, ROWS, Mergeable, NotMergeable
+from ctdetect.query.esql.bounds import Bound, PartSummary, candidate_groups, plan_bounds, summarise
 from ctdetect.query.esql.evaluate import Program, StatsStep, conjuncts, reads_now, group_keys
 from ctdetect.query.esql.expressions import Column, Context, EsqlUnsupported
 from ctdetect.query.esql.scalars import Span
@@ -47,6 +48,7 @@ NEVER = -(1 << 62)  # the last execution of a document no execution keeps (its b
 MASKED = object()  # the cell of a row an aggregate's ``WHERE`` leaves out
 SCREEN = True  # merge and finish every aggregate only for the groups the WHERE after the STATS keeps (off: for all)
 STAGES = True  # the screen's conditions on cheap aggregates alone drop groups first (``Screen.stages``; off: none)
+BOUNDS = True  # a screen's ``MAX(...) >= <constant>`` gathers only the groups that can pass (``bounds``; off: every group)
 SCREEN_ROW = "\x00group"  # the column that carries each group's position through the screen
 
 
@@ -196,11 +198,22 @@ class StatsPlan:
             out[key] = [combine(list(states)) for combine, states in zip(combines, zip(*found))]
         return out
 
-    def result(self, parts: Sequence[dict[tuple, list[Any]]], now_ms: int, limit: int | None) -> Table:
-        """The query's result for an execution whose rows are those of ``parts`` (in time order)."""
+    def summarise(self, part: dict[tuple, list[Any]]) -> PartSummary | None:
+        """What ``result`` reads of ``part`` before its groups when the screen has bounds
+        (``bounds.PartSummary``; None: it has none). Callers that keep a part across
+        executions keep its summary with it."""
+        screen = self.screen
+        if screen is None or not screen.bounds:
+            return None
+        return summarise(part, screen.checked, screen.bounds)
+
+    def result(self, parts: Sequence[dict[tuple, list[Any]]], now_ms: int, limit: int | None,
+               summaries: Sequence[PartSummary | None] | None = None) -> Table:
+        """The query's result for an execution whose rows are those of ``parts`` (in time
+        order); ``summaries``: ``summarise`` of each part, as far as the caller keeps them."""
         ctx = Context(now_ms, [])
         if self.screen is not None and len(parts) > 1:
-            groups = self._screened(parts, ctx)
+            groups = self._screened(parts, ctx, summaries)
         else:
             groups = parts[0] if len(parts) == 1 else self.combine(parts)
         if not self.stats.groups and not groups:
@@ -242,7 +255,8 @@ class StatsPlan:
             for i in inners:
                 states[i] = combines[i]([s[i] for s in held])
 
-    def _screened(self, parts: Sequence[dict[tuple, list[Any]]], ctx: Context) -> dict[tuple, list[Any]]:
+    def _screened(self, parts: Sequence[dict[tuple, list[Any]]], ctx: Context,
+                  summaries: Sequence[PartSummary | None] | None) -> dict[tuple, list[Any]]:
         """The merged states of the groups the leading ``EVAL``/``WHERE`` after the ``STATS``
         keep (``Screen``), in the order of their first row.
 
@@ -254,14 +268,16 @@ class StatsPlan:
         exactly still raises, from a kept group, as the full merge would."""
         screen = self.screen
         assert screen is not None
-        found: dict[tuple, list[list[Any]]] = {}  # group -> its states in each part holding it, in order
-        for part in parts:
-            for key, states in part.items():
-                held = found.get(key)
-                if held is None:
-                    found[key] = [states]
-                else:
-                    held.append(states)
+        found = self._bounded(parts, ctx, summaries) if screen.bounds else None
+        if found is None:
+            found = {}  # group -> its states in each part holding it, in order
+            for part in parts:
+                for key, states in part.items():
+                    held = found.get(key)
+                    if held is None:
+                        found[key] = [states]
+                    else:
+                        held.append(states)
         combines = [inner.kind.combine for inner in self.inner]
         merged: dict[tuple, list[Any]] = {}  # group -> its states, merged for the inner aggregates done
         keys = list(found)
@@ -285,6 +301,17 @@ class StatsPlan:
         return out
 
 
+    def _bounded(self, parts: Sequence[dict[tuple, list[Any]]], ctx: Context,
+                 summaries: Sequence[PartSummary | None] | None) -> dict[tuple, list[list[Any]]] | None:
+        """The states, part by part, of the groups the screen's bounds let through (None: the
+        bounds cannot be used for these parts; ``bounds.candidate_groups``)."""
+        screen = self.screen
+        assert screen is not None
+        given = list(summaries) if summaries is not None else [None] * len(parts)
+        known = [s if s is not None else summarise(part, screen.checked, screen.bounds) for s, part in zip(given, parts)]
+        return candidate_groups(parts, known, screen.checked, screen.bounds, ctx)
+
+
 def _part(kind: Mergeable, column: list[Any]) -> Callable[[list[Any]], Any]:
     """The part function for a group's cells of ``column``: ``plain`` when no cell is a list
     (checked once per column rather than once per group)."""
@@ -303,6 +330,10 @@ class Screen:
     # Conditions of its WHEREs on cheap aggregates alone, with the inner aggregates they read
     # (``_stages``): the groups they drop are never merged further.
     stages: tuple[tuple[frozenset[int], Callable[[Table, Context], Table]], ...] = ()
+    # Conditions ``MAX(...) >= <constant>`` of its WHEREs (``bounds``): only the groups one of
+    # whose parts passes them are gathered; ``checked``: the MIN/MAX it merges for every group.
+    bounds: tuple[Bound, ...] = ()
+    checked: tuple[int, ...] = ()
 
 
 def _screen(commands: Sequence[e.Command], stats: e.Stats, inner: list[_Inner]) -> Screen | None:
@@ -413,6 +444,11 @@ def plan_stats(query: e.Query, source_columns: Callable[[tuple[str, ...]], dict[
     screen = _screen(reduced.commands[at + 1 :], stats_cmd, inner) if SCREEN and stats_cmd.groups else None
     if screen is not None and STAGES:
         screen = replace(screen, stages=_stages(reduced, at, screen, stats_cmd, inner, source_columns))
+    if screen is not None and BOUNDS:
+        passing = plan_bounds(reduced, at, screen.steps, stats, [x.kind for x in inner], [x.agg for x in inner], source_columns)
+        extremes = (MERGEABLE["min"], MERGEABLE["max"])
+        checked = tuple(sorted(i for i in screen.inner if inner[i].kind in extremes))
+        screen = replace(screen, bounds=passing, checked=checked if passing else ())
     return StatsPlan(program, program.steps[program.covered : at], stats, program.steps[at + 1 :], inner, tuple(bounds), screen)
 
 
