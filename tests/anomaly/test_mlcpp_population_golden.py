@@ -20,7 +20,7 @@ That only makes people on rare attributes (p3, p4 on c3, c4) look less unusual, 
 test's assertions do not depend on it.
 
 The cases of the file that are not held, and why, are in ``NOT_HELD`` (the golden table
-prints them).
+prints them); ``testPrune`` (line 460) is held in ``test_mlcpp_prune_golden``.
 """
 
 from __future__ import annotations
@@ -44,8 +44,6 @@ FILE = "CEventRatePopulationModelTest.cc"
 
 NOT_HELD = {
     "testKey (line 622)": "the search key of ml-cpp's detector factory: no counterpart in ours",
-    "testPrune (line 460)": "ml-cpp prunes people and attributes after its defaultPruneWindow, a function of the decay rate; "
-    "ours prunes by the job's model_prune_window only, and the count family keeps no per-person state to prune",
     "personFrequency of testFrequency (line 707)": "ours keeps no per-person bucket frequency for population models "
     "(ml-cpp does not use it to score population counts either); the attribute frequency of the same case is held",
     "testSkipSampling (line 950)": "skipSampling (a gap in a job's data) has no counterpart in the emulation",

@@ -29,5 +29,6 @@ cdef class DecayedDirichlet:
     @cython.locals(stored=dict, inc=cython.double, any_data=cython.bint)
     cpdef observe(self, object present, object bucket_ms, double decay)
     cpdef prune(self, object older_than_ms)
+    cpdef forget(self, object values)
     cpdef dict probabilities(self, object wanted)
     cpdef dict to_state(self)

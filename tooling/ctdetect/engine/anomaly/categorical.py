@@ -319,6 +319,13 @@ class DecayedDirichlet:
             self.first_seen.pop(k, None)
             self.last_seen.pop(k, None)
 
+    def forget(self, values: Iterable[str]) -> None:
+        """Forget these categories (pruned by their owner: they come back as new)."""
+        for k in values:
+            self.stored.pop(k, None)
+            self.first_seen.pop(k, None)
+            self.last_seen.pop(k, None)
+
     def probabilities(self, wanted: Iterable[str]) -> dict[str, float]:
         return less_likely_probabilities(self.conc, wanted)
 

@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping
 
 from ctdetect.engine.anomaly.detection_rules import DetectionRule, parse_rules
 from ctdetect.engine.anomaly.errors import JobConfigError
+from ctdetect.engine.anomaly.pruning import check_window
 from ctdetect.timeutil import es_time_seconds
 
 # Function names (and Elastic's short aliases) → (canonical name, family).
@@ -88,6 +89,7 @@ class JobSpec:
     detectors: list[DetectorSpec]
     influencers: list[str] = field(default_factory=list)
     summary_count_field_name: str | None = None
+    # as the job sets it; None: Elasticsearch's default applies (``pruning.model_prune_window_s``)
     model_prune_window_s: int | None = None
     renormalization_window_s: int | None = None
     time_field: str = "@timestamp"
@@ -139,6 +141,9 @@ def parse_job(job: Any, datafeed: Any = None, filters: Mapping[str, list[str]] |
     influencers = [i for i in ac.get("influencers", []) or [] if isinstance(i, str)]
     prune = ac.get("model_prune_window")
     prune_s = parse_seconds(prune, f"job {job_id}: analysis_config.model_prune_window") if prune else None
+    refused = check_window(prune_s, span) if prune_s else None
+    if refused:  # Elasticsearch refuses the job when it is put
+        raise JobConfigError(f"job {job_id}: analysis_config.{refused}")
     renorm_days = body.get("renormalization_window_days")
     if renorm_days is not None and (isinstance(renorm_days, bool) or not isinstance(renorm_days, int) or renorm_days < 0):
         raise JobConfigError(f"job {job_id}: renormalization_window_days must be a non-negative whole number of days, not {renorm_days!r}")

@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from ctdetect.engine.anomaly import fields, hierarchy, results
+from ctdetect.engine.anomaly import fields, hierarchy, pruning, results
 from ctdetect.engine.anomaly.columns import BatchColumns, RowRun
 from ctdetect.engine.anomaly.categorical import default_decay_rate
 from ctdetect.engine.anomaly.collector import collector_paused
@@ -94,6 +94,11 @@ class AnomalyJobRunner:
             if model.rules is not None:
                 self.rules[d.index] = model.rules
         self._population = {d.index: d.is_population for d in spec.detectors}
+        # the detectors the job's model_prune_window prunes after each bucket, with the window
+        # in buckets (``pruning``: every function but ``rare``)
+        window = pruning.window_buckets(pruning.model_prune_window_s(spec), spec.bucket_span_s)
+        self._last_closed: int | None = None
+        self._window_pruned = [(m, window) for d, m in zip(spec.detectors, self.detectors) if pruning.pruned_by_window(d.function)]
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -298,8 +303,27 @@ class AnomalyJobRunner:
         while b < new_bucket:
             with collector_paused():  # a close's many short-lived containers die young (collector)
                 self._close_bucket(b)
+            self._prune(b)
             b += self.span_ms
         self.open_bucket = new_bucket
+
+    def _prune(self, bucket_ms: int) -> None:
+        """After a bucket's results, forget the models idle for longer than the job's
+        ``model_prune_window`` (``CAnomalyJob::outputResults`` prunes there)."""
+        self._last_closed = bucket_ms
+        for model, window in self._window_pruned:
+            model.prune(bucket_ms, window)
+
+    def prune_for_persistence(self) -> None:
+        """Prune every detector by its decay-derived window, as ml-cpp does before it persists
+        a job's state (``CAnomalyJob::pruneAllModels``), at the last bucket closed."""
+        last = self._last_closed
+        if last is None and self.open_bucket is not None:
+            last = self.open_bucket - self.span_ms  # resumed from a state, no bucket closed since
+        if last is None:
+            return
+        for model in self.detectors:
+            model.prune(last, model.persistence_prune_window())
 
     def _norm(self, key: str) -> Normalizer:
         n = self.normalizers.get(key)
@@ -443,7 +467,9 @@ class AnomalyJobRunner:
 
     # ------------------------------------------------------------------ state
     def save_state(self, path: str | Path) -> None:
-        """Write the models, normalisers and open bucket (format: docs/ML-STATE.md)."""
+        """Write the models, normalisers and open bucket (format: docs/ML-STATE.md), pruned
+        first as Elastic prunes before it persists (``prune_for_persistence``)."""
+        self.prune_for_persistence()
         state = {
             "format": STATE_FORMAT,
             "version": STATE_VERSION,

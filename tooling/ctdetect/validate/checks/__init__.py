@@ -16,6 +16,7 @@ from ctdetect.validate.checks.ml import (
     DuplicateJob,
     FieldUnknown,
     JobMissing,
+    ModelPruneWindow,
     RareExcludeFrequent,
     RareNeedsBy,
 )
@@ -58,6 +59,7 @@ ALL_CHECKS: tuple[type[Check], ...] = (
     DatafeedQuery,
     FieldUnknown,
     BucketSpan,
+    ModelPruneWindow,
     RareNeedsBy,
     RareExcludeFrequent,
     CustomRules,

@@ -182,6 +182,26 @@ class BucketSpan(Check):
                 yield problem(job.source, key, self.id, "warning", f"bucket_span {value!r} is longer than an hour: Elastic recommends shorter spans for rare functions, or values stop looking rare")
 
 
+class ModelPruneWindow(Check):
+    id = "ml.model-prune-window"
+    description = "model_prune_window, when set, is a whole number of bucket spans and at least two (Elasticsearch refuses the job otherwise)."
+
+    def run(self, ctx: Context) -> Iterator[Problem]:
+        from ctdetect.engine.anomaly.pruning import check_window
+
+        for job in ctx.package.jobs:
+            analysis = job.raw.get("analysis_config")
+            if not isinstance(analysis, dict) or not isinstance(analysis.get("model_prune_window"), str):
+                continue
+            window = es_time_nanos(analysis["model_prune_window"])
+            span = es_time_nanos(analysis.get("bucket_span", "5m")) if isinstance(analysis.get("bucket_span", "5m"), str) else None
+            if window is None or not span or window % 1_000_000_000 or span % 1_000_000_000:
+                continue  # a malformed value is the schema's (schema.*) or bucket_span's (ml.bucket-span) to report
+            refused = check_window(window // 1_000_000_000, span // 1_000_000_000)
+            if refused:
+                yield problem(job.source, "analysis_config.model_prune_window", self.id, self.severity, refused)
+
+
 class RareNeedsBy(Check):
     id = "ml.rare-needs-by"
     description = "rare and freq_rare detectors have a by_field_name (freq_rare also an over_field_name); value functions a field_name."

@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ctdetect.engine.anomaly import fields
+from ctdetect.engine.anomaly.categorical import default_decay_rate
 from ctdetect.engine.anomaly.columns import RowRun
 from ctdetect.engine.anomaly.config import DetectorSpec, JobSpec
 from ctdetect.engine.anomaly.detection_rules import DetectorRules
+from ctdetect.engine.anomaly.pruning import default_prune_window
 
 InflTuple = tuple[tuple[str, ...], ...]  # influencer values of one event, aligned to job.influencers
 
@@ -108,6 +110,16 @@ class DetectorModel:
     def close(self, bucket_ms: int) -> list[Leaf]:
         """Update the models with the open bucket, score it, and start the next bucket."""
         raise NotImplementedError
+
+    def prune(self, bucket_ms: int, max_age_buckets: int) -> None:
+        """Forget the entities that had no data in the ``max_age_buckets`` buckets before
+        ``bucket_ms``, the last bucket closed (``pruning``: when and what Elastic prunes)."""
+        raise NotImplementedError
+
+    def persistence_prune_window(self) -> int:
+        """ml-cpp's ``defaultPruneWindow`` of this detector's model, in buckets: the window
+        every detector is pruned by when the job persists its state."""
+        return default_prune_window(default_decay_rate(self.job.bucket_span_s))
 
     def entity_count(self) -> int:
         """How many entities (values, series) are modelled: for memory figures."""

@@ -43,6 +43,7 @@ from ctdetect.engine.anomaly.detectors.base import DetectorModel, InflTuple, Lea
 from ctdetect.engine.anomaly.detectors.population_weights import SampleRateWeights
 from ctdetect.engine.anomaly.fields import values as field_values
 from ctdetect.engine.anomaly.multibucket import multi_bucket_impact
+from ctdetect.engine.anomaly.pruning import LastSeen, cutoff_ms, default_prune_window
 from ctdetect.engine.anomaly.timeseries import CountSeries, trend_decay_rate
 
 SeriesKey = tuple[str | None, str | None]  # (partition value, by value)
@@ -71,6 +72,10 @@ class CountingDetector(DetectorModel):
         self.series: dict[SeriesKey, CountSeries] = {}
         self.rarity: dict[str | None, DecayedDirichlet] = {}
         self.rate_weights: dict[str | None, SampleRateWeights] = {}  # population counts, per partition
+        # for pruning (``pruning``): the last bucket with data of each series (individual) or
+        # attribute series (population), and of each (partition, person) of a population
+        self.seen: LastSeen[SeriesKey] = LastSeen()
+        self.people_seen: LastSeen[tuple[str | None, str]] = LastSeen()
         self.buckets_seen = 0
         self.last_explanation: dict[str, Any] = {}
         # open bucket: key -> [count, distinct values set, influencer tuples, distinct
@@ -244,6 +249,7 @@ class CountingDetector(DetectorModel):
 
     def close(self, bucket_ms: int) -> list[Leaf]:
         self.buckets_seen += 1
+        self._mark_seen(bucket_ms)
         if self.spec.is_population:
             return self._close_population(bucket_ms)
         return self._close_individual(bucket_ms)
@@ -381,6 +387,55 @@ class CountingDetector(DetectorModel):
             )
         return leaves
 
+    # ------------------------------------------------------------------ pruning
+    def _mark_seen(self, bucket_ms: int) -> None:
+        """Note the open bucket's series (and people) as having data in it, for ``prune``."""
+        touch = self.seen.touch
+        if self.spec.is_population:
+            touch_person = self.people_seen.touch
+            for part, by, person in self.bucket:
+                touch((part, by), bucket_ms)
+                touch_person((part, person), bucket_ms)
+        else:
+            for key in self.bucket:
+                touch(key, bucket_ms)
+
+    def prune(self, bucket_ms: int, max_age_buckets: int) -> None:
+        """Forget idle series as ml-cpp does (``pruning``): an individual series' model and
+        its by value's category in the rarity model (``CEventRateModel::clearPrunedResources``);
+        a population attribute's model and its people counts, and an idle person's counts on
+        every attribute (``CEventRatePopulationModel::prune``; the attribute totals keep what
+        the person added, as ``CCountMinSketch::removeFromMap`` leaves the total)."""
+        before = cutoff_ms(bucket_ms, max_age_buckets, self.span_s * 1000)
+        stale = self.seen.pop_stale(before)
+        for key in stale:
+            self.series.pop(key, None)
+        if self.spec.is_population:
+            for part, by in stale:
+                weights = self.rate_weights.get(part)
+                if weights is not None:
+                    weights.counts.pop(by, None)
+                    weights.totals.pop(by, None)
+            for part, person in self.people_seen.pop_stale(before):
+                weights = self.rate_weights.get(part)
+                if weights is not None:
+                    weights.people.discard(person)
+                    for per in weights.counts.values():
+                        per.pop(person, None)
+        elif stale and self.rarity:
+            per_part: dict[str | None, list[str]] = {}
+            for part, by in stale:
+                per_part.setdefault(part, []).append("" if by is None else by)
+            for part, labels in per_part.items():
+                model = self.rarity.get(part)
+                if model is not None:
+                    model.forget(labels)
+                    if not model.stored:
+                        del self.rarity[part]
+
+    def persistence_prune_window(self) -> int:
+        return default_prune_window(self.decay_rate)
+
     def entity_count(self) -> int:
         return len(self.series) + sum(len(m.stored) for m in self.rarity.values())
 
@@ -390,6 +445,8 @@ class CountingDetector(DetectorModel):
             "rarity": [[k, m.to_state()] for k, m in self.rarity.items()],
             "rate_weights": [[k, w.to_state()] for k, w in self.rate_weights.items()],
             "buckets_seen": self.buckets_seen,
+            "seen": self.seen.to_state(),
+            "people_seen": self.people_seen.to_state(),
             "bucket": [
                 [list(k), acc[0], sorted(acc[1]), [[list(map(list, t)), c] for t, c in acc[2].items()],
                  [[list(map(list, t)), sorted(d)] for t, d in acc[3].items()]]
@@ -403,6 +460,10 @@ class CountingDetector(DetectorModel):
         # states written before population sample-rate weights have none: they start afresh
         self.rate_weights = {k: SampleRateWeights.from_state(w) for k, w in state.get("rate_weights", [])}
         self.buckets_seen = int(state["buckets_seen"])
+        # states written before pruning have no last-seen times: their series are pruned
+        # once they have had data again and gone idle
+        self.seen = LastSeen.from_state(state.get("seen", []))
+        self.people_seen = LastSeen.from_state(state.get("people_seen", []))
         self.bucket = {}
         for row in state["bucket"]:
             k, c, d, ts = row[:4]

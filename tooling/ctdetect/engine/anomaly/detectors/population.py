@@ -6,7 +6,9 @@ clients that see one or more distinct rare status codes compared with the popula
 Per partition value, in our words:
 
 - For every attribute X (by value) we keep the set of people Y (over values) that have
-  ever used it. It does not decay; it is only pruned by ``model_prune_window``.
+  ever used it. It does not decay; it is only pruned (``pruning``): an attribute, or a person
+  from every attribute's set, once idle for longer than the window (``freq_rare`` by the
+  job's ``model_prune_window``; ``rare`` only when the job persists, as ml-cpp does).
 - Each bucket a fresh Dirichlet is built with concentration_X = number of distinct Y
   that ever used X (this bucket's records included), and P(X) is its "less likely
   categories" probability (``categorical``).
@@ -27,15 +29,29 @@ from ctdetect.engine.anomaly import stats
 from ctdetect.engine.anomaly.categorical import less_likely_probabilities
 from ctdetect.engine.anomaly.config import DetectorSpec, JobSpec
 from ctdetect.engine.anomaly.detectors.base import DetectorModel, InflTuple, Leaf, infl_from_state, merge_influencers
+from ctdetect.engine.anomaly.pruning import LastSeen, cutoff_ms
 
 
 class _Partition:
-    __slots__ = ("people_of", "last_seen", "first_seen")
+    __slots__ = ("people_of", "last_seen", "first_seen", "people_seen")
 
     def __init__(self) -> None:
         self.people_of: dict[str, set[str]] = {}
-        self.last_seen: dict[str, int] = {}
+        self.last_seen: LastSeen[str] = LastSeen()  # attributes
         self.first_seen: dict[str, int] = {}
+        self.people_seen: LastSeen[str] = LastSeen()
+
+    def prune(self, before_ms: int) -> None:
+        """Forget the attributes and people last seen before ``before_ms``: an attribute with
+        its set of people, a person from every attribute's set (ml-cpp
+        ``CEventRatePopulationModel::prune``, ``CPopulationModel::removePeople``)."""
+        for x in self.last_seen.pop_stale(before_ms):
+            self.people_of.pop(x, None)
+            self.first_seen.pop(x, None)
+        gone = self.people_seen.pop_stale(before_ms)
+        if gone:
+            for ys in self.people_of.values():
+                ys.difference_update(gone)
 
 
 class PopulationRare(DetectorModel):
@@ -73,21 +89,16 @@ class PopulationRare(DetectorModel):
         grouped: dict[str | None, dict[str, dict[str, list[Any]]]] = {}
         for (p, y, x), acc in self.bucket.items():
             grouped.setdefault(p, {}).setdefault(y, {})[x] = acc
-        prune_before = bucket_ms - self.job.model_prune_window_s * 1000 if self.job.model_prune_window_s else None
         leaves: list[Leaf] = []
         for part, people in grouped.items():
             model = self.parts.get(part)
             if model is None:
                 model = self.parts[part] = _Partition()
-            if prune_before is not None:
-                for x in [x for x, t in model.last_seen.items() if t < prune_before]:
-                    model.people_of.pop(x, None)
-                    model.last_seen.pop(x, None)
-                    model.first_seen.pop(x, None)
             for y, attrs in people.items():
+                model.people_seen.touch(y, bucket_ms)
                 for x in attrs:
                     model.people_of.setdefault(x, set()).add(y)
-                    model.last_seen[x] = bucket_ms
+                    model.last_seen.touch(x, bucket_ms)
                     model.first_seen.setdefault(x, bucket_ms)
             conc = {x: float(len(ys)) for x, ys in model.people_of.items()}
             wanted = {x for attrs in people.values() for x in attrs}
@@ -145,13 +156,22 @@ class PopulationRare(DetectorModel):
             cause["partition_field_value"] = part
         return cause
 
+    def prune(self, bucket_ms: int, max_age_buckets: int) -> None:
+        before = cutoff_ms(bucket_ms, max_age_buckets, self.job.bucket_span_s * 1000)
+        for part in list(self.parts):
+            model = self.parts[part]
+            model.prune(before)
+            if not model.people_of:
+                del self.parts[part]
+
     def entity_count(self) -> int:
         return sum(len(m.people_of) + sum(len(s) for s in m.people_of.values()) for m in self.parts.values())
 
     def to_state(self) -> dict[str, Any]:
         return {
             "partitions": [
-                [k, {"people_of": {x: sorted(ys) for x, ys in m.people_of.items()}, "last": m.last_seen, "first": m.first_seen}]
+                [k, {"people_of": {x: sorted(ys) for x, ys in m.people_of.items()}, "last": m.last_seen.times, "first": m.first_seen,
+                     "people_last": m.people_seen.times}]
                 for k, m in self.parts.items()
             ],
             "bucket": [[p, y, x, acc[0], [list(map(list, t)) for t in acc[1]]] for (p, y, x), acc in self.bucket.items()],
@@ -162,7 +182,10 @@ class PopulationRare(DetectorModel):
         for k, s in state["partitions"]:
             m = _Partition()
             m.people_of = {x: set(ys) for x, ys in s["people_of"].items()}
-            m.last_seen = {x: int(t) for x, t in s["last"].items()}
+            # oldest first, as ``LastSeen`` keeps them (states written before pruning kept
+            # first-seen order; they have no people's times: people are noted when next seen)
+            m.last_seen = LastSeen.from_state(sorted(([x, t] for x, t in s["last"].items()), key=lambda r: r[1]))
+            m.people_seen = LastSeen.from_state(sorted(([y, t] for y, t in s.get("people_last", {}).items()), key=lambda r: r[1]))
             m.first_seen = {x: int(t) for x, t in s["first"].items()}
             self.parts[k] = m
         self.bucket = {(p, y, x): [float(c), {infl_from_state(t) for t in ts}] for p, y, x, c, ts in state["bucket"]}

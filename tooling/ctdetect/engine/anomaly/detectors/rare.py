@@ -23,6 +23,7 @@ from ctdetect.engine.anomaly.categorical import DecayedDirichlet, batch_less_lik
 from ctdetect.engine.anomaly.columns import RowRun, all_strings
 from ctdetect.engine.anomaly.config import DetectorSpec, JobSpec
 from ctdetect.engine.anomaly.detectors.base import DetectorModel, InflTuple, Leaf, infl_from_state, merge_influencers
+from ctdetect.engine.anomaly.pruning import cutoff_ms
 
 
 EXPLAIN_BELOW = 0.05  # records are written only below 0.035 (or within 1.2x of a written ancestor)
@@ -102,17 +103,12 @@ class IndividualRare(DetectorModel):
         present: dict[str | None, list[str]] = {}
         for p, b in self.bucket:
             present.setdefault(p, []).append(b)
-        prune_before = None
-        if self.job.model_prune_window_s:
-            prune_before = bucket_ms - self.job.model_prune_window_s * 1000
         leaves: list[Leaf] = []
         models = []
         for part, values in present.items():
             model = self.models.get(part)
             if model is None:
                 model = self.models[part] = DecayedDirichlet()
-            if prune_before is not None:
-                model.prune(prune_before)
             model.observe(values, bucket_ms, self.decay)
             models.append(model)
         # every partition's probabilities in one vectorised pass
@@ -145,6 +141,17 @@ class IndividualRare(DetectorModel):
                 )
         self.bucket = {}
         return leaves
+
+    def prune(self, bucket_ms: int, max_age_buckets: int) -> None:
+        """Forget by values idle for more than ``max_age_buckets`` (``pruning``). ``rare`` is
+        not pruned by ``model_prune_window`` (ml-cpp: no aggressive pruning for
+        ``E_IndividualRare``), only when the job persists, by the decay-derived window."""
+        before = cutoff_ms(bucket_ms, max_age_buckets, self.job.bucket_span_s * 1000)
+        for part in list(self.models):
+            model = self.models[part]
+            model.prune(before)
+            if not model.stored:
+                del self.models[part]
 
     def entity_count(self) -> int:
         return sum(len(m.stored) for m in self.models.values())
