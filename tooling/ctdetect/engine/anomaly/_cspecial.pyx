@@ -24,3 +24,8 @@ cpdef double stdtrit(double df, double p):
 cpdef double betainc(double a, double b, double x):
     """The regularised incomplete beta function (``scipy.special.betainc``)."""
     return cython_special.betainc(a, b, x)
+
+
+cpdef double fdtr(double dfn, double dfd, double x):
+    """The F distribution's c.d.f. (``scipy.special.fdtr``): ``timeseries``' trend test."""
+    return cython_special.fdtr(dfn, dfd, x)

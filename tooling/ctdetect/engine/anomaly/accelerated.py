@@ -26,10 +26,12 @@ from typing import Any
 
 # read by setup.py (ast.literal_eval): keep it a literal tuple of module names, relative to
 # this package ("detectors.rare": a module of a subpackage). The bucket close's glue (the
-# detectors' close, the normalisers and their digests) runs once per series per bucket:
-# compiled as it is, without a .pxd, its classes stay Python classes
+# detectors' close, the normalisers and their digests) runs once per series per bucket,
+# and the count series' daily seasonality test (``seasonality``, ``robust``) once per
+# series per day: compiled as they are, without a .pxd, their classes stay Python classes
 ACCELERATED = ("priors", "trend", "multibucket", "anomaly_model", "gain", "timeseries", "scores", "hierarchy",
-               "stats", "categorical", "qdigest", "normalizer", "detectors.base", "detectors.rare", "detectors.counting")
+               "stats", "categorical", "qdigest", "normalizer", "detectors.base", "detectors.rare", "detectors.counting",
+               "seasonality", "robust")
 PACKAGE = "ctdetect.engine.anomaly"
 HERE = Path(__file__).resolve().parent
 # set to 1: run the .py sources even where the extensions are built (debugging, and the
