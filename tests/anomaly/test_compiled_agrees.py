@@ -433,7 +433,11 @@ def test_compiled_special_functions_equal_scipy_ufuncs_bit_for_bit() -> None:
     # the trend test's F c.d.f.: degrees of freedom from a few weighted samples up, ratios about 1
     dfn, dfd = np.exp(rng.uniform(np.log(0.5), np.log(1e5), (2, n)))
     ratio = np.exp(rng.uniform(-20.0, 20.0, n))
-    cases = (("stdtr", (df, t)), ("stdtrit", (df[:20_000], q[:20_000])), ("betainc", (a, b, x)), ("fdtr", (dfn, dfd, ratio)))
+    # the joint probability's chi-square survival: half degrees of freedom from 1/2, half statistics from 0
+    half_df = rng.integers(1, 200, n) / 2.0
+    half_stat = np.concatenate([rng.exponential(2.0, n // 2), np.exp(rng.uniform(-30.0, 8.0, n - n // 2))])
+    cases = (("stdtr", (df, t)), ("stdtrit", (df[:20_000], q[:20_000])), ("betainc", (a, b, x)), ("fdtr", (dfn, dfd, ratio)),
+             ("gammaincc", (half_df, half_stat)))
     for name, args in cases:
         want = getattr(ufuncs, name)(*args)
         got = [getattr(_cspecial, name)(*row) for row in zip(*(v.tolist() for v in args))]

@@ -39,19 +39,19 @@ HERE = Path(__file__).resolve().parent
 PURE_PYTHON_ENV = "CTDETECT_PURE_PYTHON"
 
 
-# compiled from its own .pyx: scipy's special functions called as C (priors._special)
+# compiled from its own .pyx: scipy's special functions called as C (stats.scalar_special)
 SPECIAL = "_cspecial"
 
 
 def compiled_modules() -> list[str]:
     """The names in ``ACCELERATED`` whose imported module is a compiled extension, and
-    ``SPECIAL`` when ``priors`` calls scipy through it."""
+    ``SPECIAL`` when ``priors``, ``stats`` and ``timeseries`` call scipy through it."""
     out = []
     for name in ACCELERATED:
         path = getattr(importlib.import_module(f"{PACKAGE}.{name}"), "__file__", "") or ""
         if path.endswith(tuple(EXTENSION_SUFFIXES)):
             out.append(name)
-    if getattr(importlib.import_module(f"{PACKAGE}.priors")._special(), "__name__", "") == f"{PACKAGE}.{SPECIAL}":
+    if getattr(importlib.import_module(f"{PACKAGE}.stats").scalar_special(), "__name__", "") == f"{PACKAGE}.{SPECIAL}":
         out.append(SPECIAL)
     return out
 

@@ -52,8 +52,8 @@ from typing import Any, NamedTuple
 from ctdetect.engine.anomaly.anomaly_model import LARGEST_ANOMALY_P, AnomalyModel
 from ctdetect.engine.anomaly.gain import GainController
 from ctdetect.engine.anomaly.multibucket import MultiBucketMean
-from ctdetect.engine.anomaly.priors import OneOfNPrior, _special
-from ctdetect.engine.anomaly.stats import joint_probability
+from ctdetect.engine.anomaly.priors import OneOfNPrior
+from ctdetect.engine.anomaly.stats import joint_probability, scalar_special
 from ctdetect.engine.anomaly.seasonality import WINDOW_WEEKS, SeasonalityWindow
 from ctdetect.engine.anomaly.trend import TrendComponent, normal_interval
 
@@ -499,9 +499,9 @@ def _logistic(x: float, width: float, x0: float, sign: float = 1.0) -> float:
 
 def _fdtr(dfn: float, dfd: float, x: float) -> float:
     """The F distribution's cdf: ``_cspecial``'s (scipy's C function without the ufunc's
-    per-call cost, bit-identical) when built, else scipy's ufunc; ``priors._special`` picks
-    and imports it once (an import statement here ran the import machinery every call)."""
-    return float(_special().fdtr(dfn, dfd, x))
+    per-call cost, bit-identical) when built, else scipy's ufunc; ``stats.scalar_special``
+    picks and imports it once (an import statement here ran the import machinery every call)."""
+    return float(scalar_special().fdtr(dfn, dfd, x))
 
 
 def _at_resolution(offsets: dict[int, float], slot_ms: int, profile: _Profile) -> dict[int, float]:
