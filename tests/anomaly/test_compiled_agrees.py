@@ -415,8 +415,8 @@ def test_compiled_dirichlet_pickle_deepcopy_and_state_round_trip() -> None:
 
 def test_compiled_special_functions_equal_scipy_ufuncs_bit_for_bit() -> None:
     """``_cspecial`` calls the C functions the ufuncs run: equal on a large random sample
-    over the ranges the priors use and far beyond (degrees of freedom up to 1e9, shapes
-    from 1e-3 to 1e6, tails)."""
+    over the ranges the priors and the trend test use and far beyond (degrees of freedom up
+    to 1e9, shapes from 1e-3 to 1e6, tails)."""
     _compiled_or_skip()
     import numpy as np
     import scipy.special as ufuncs
@@ -430,7 +430,15 @@ def test_compiled_special_functions_equal_scipy_ufuncs_bit_for_bit() -> None:
     q = rng.uniform(0.0, 1.0, n)
     a, b = np.exp(rng.uniform(np.log(1e-3), np.log(1e6), (2, n)))
     x = np.concatenate([rng.uniform(0.0, 1.0, n // 2), np.exp(rng.uniform(-40.0, 0.0, n - n // 2))])
-    for name, args in (("stdtr", (df, t)), ("stdtrit", (df[:20_000], q[:20_000])), ("betainc", (a, b, x))):
+    # the trend test's F c.d.f.: degrees of freedom from a few weighted samples up, ratios about 1
+    dfn, dfd = np.exp(rng.uniform(np.log(0.5), np.log(1e5), (2, n)))
+    ratio = np.exp(rng.uniform(-20.0, 20.0, n))
+    # the joint probability's chi-square survival: half degrees of freedom from 1/2, half statistics from 0
+    half_df = rng.integers(1, 200, n) / 2.0
+    half_stat = np.concatenate([rng.exponential(2.0, n // 2), np.exp(rng.uniform(-30.0, 8.0, n - n // 2))])
+    cases = (("stdtr", (df, t)), ("stdtrit", (df[:20_000], q[:20_000])), ("betainc", (a, b, x)), ("fdtr", (dfn, dfd, ratio)),
+             ("gammaincc", (half_df, half_stat)))
+    for name, args in cases:
         want = getattr(ufuncs, name)(*args)
         got = [getattr(_cspecial, name)(*row) for row in zip(*(v.tolist() for v in args))]
         differ = sum(1 for w, g in zip(want.tolist(), got) if not (w == g or (w != w and g != g)) or math.copysign(1.0, w) != math.copysign(1.0, g))

@@ -24,3 +24,14 @@ cpdef double stdtrit(double df, double p):
 cpdef double betainc(double a, double b, double x):
     """The regularised incomplete beta function (``scipy.special.betainc``)."""
     return cython_special.betainc(a, b, x)
+
+
+cpdef double fdtr(double dfn, double dfd, double x):
+    """The F distribution's c.d.f. (``scipy.special.fdtr``): ``timeseries``' trend test."""
+    return cython_special.fdtr(dfn, dfd, x)
+
+
+cpdef double gammaincc(double a, double x):
+    """The regularised upper incomplete gamma function (``scipy.special.gammaincc``):
+    ``stats``' joint probability, once per scored series and per aggregated node."""
+    return cython_special.gammaincc(a, x)

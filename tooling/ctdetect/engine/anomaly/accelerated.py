@@ -26,10 +26,12 @@ from typing import Any
 
 # read by setup.py (ast.literal_eval): keep it a literal tuple of module names, relative to
 # this package ("detectors.rare": a module of a subpackage). The bucket close's glue (the
-# detectors' close, the normalisers and their digests) runs once per series per bucket:
-# compiled as it is, without a .pxd, its classes stay Python classes
+# detectors' close, the normalisers and their digests) runs once per series per bucket,
+# and the count series' daily seasonality test (``seasonality``, ``robust``) once per
+# series per day: compiled as they are, without a .pxd, their classes stay Python classes
 ACCELERATED = ("priors", "trend", "multibucket", "anomaly_model", "gain", "timeseries", "scores", "hierarchy",
-               "stats", "categorical", "qdigest", "normalizer", "detectors.base", "detectors.rare", "detectors.counting")
+               "stats", "categorical", "qdigest", "normalizer", "detectors.base", "detectors.rare", "detectors.counting",
+               "seasonality", "robust")
 PACKAGE = "ctdetect.engine.anomaly"
 HERE = Path(__file__).resolve().parent
 # set to 1: run the .py sources even where the extensions are built (debugging, and the
@@ -37,19 +39,19 @@ HERE = Path(__file__).resolve().parent
 PURE_PYTHON_ENV = "CTDETECT_PURE_PYTHON"
 
 
-# compiled from its own .pyx: scipy's special functions called as C (priors._special)
+# compiled from its own .pyx: scipy's special functions called as C (stats.scalar_special)
 SPECIAL = "_cspecial"
 
 
 def compiled_modules() -> list[str]:
     """The names in ``ACCELERATED`` whose imported module is a compiled extension, and
-    ``SPECIAL`` when ``priors`` calls scipy through it."""
+    ``SPECIAL`` when ``priors``, ``stats`` and ``timeseries`` call scipy through it."""
     out = []
     for name in ACCELERATED:
         path = getattr(importlib.import_module(f"{PACKAGE}.{name}"), "__file__", "") or ""
         if path.endswith(tuple(EXTENSION_SUFFIXES)):
             out.append(name)
-    if getattr(importlib.import_module(f"{PACKAGE}.priors")._special(), "__name__", "") == f"{PACKAGE}.{SPECIAL}":
+    if getattr(importlib.import_module(f"{PACKAGE}.stats").scalar_special(), "__name__", "") == f"{PACKAGE}.{SPECIAL}":
         out.append(SPECIAL)
     return out
 

@@ -38,8 +38,9 @@ into modes, each with its own one-of-n prior); its decay-rate controllers.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from typing import Any
+
+from ctdetect.engine.anomaly.stats import scalar_special
 
 LOG_MAX_BAYES_FACTOR = math.log(1e8)
 VARIANCE_MISMATCH = 9.0
@@ -52,15 +53,8 @@ TINY = 1e-300
 _NEG_INF = -math.inf  # a module constant: compared in every loop over the components
 
 
-@lru_cache(maxsize=1)
-def _special() -> Any:
-    """``scipy.special``, or its compiled twin ``_cspecial`` (the same C functions without
-    the ufuncs' per-call cost, bit-identical) when setup.py built it."""
-    try:
-        from ctdetect.engine.anomaly import _cspecial as special  # type: ignore[attr-defined]
-    except Exception:  # noqa: BLE001 - not built, or built against another scipy: the ufuncs
-        import scipy.special as special  # lazy: scipy costs ~0.2 s to import
-    return special
+# ``scipy.special``, or its compiled twin ``_cspecial`` (``stats.scalar_special``)
+_special = scalar_special
 
 
 class NormalGamma:

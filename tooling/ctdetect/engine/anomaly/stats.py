@@ -34,6 +34,18 @@ def _special() -> Any:
     return special
 
 
+@lru_cache(maxsize=1)
+def scalar_special() -> Any:
+    """For calls on one value: ``scipy.special``, or its compiled twin ``_cspecial`` (the
+    same C functions without the ufuncs' per-call cost, bit-identical) when setup.py built
+    it. The array calls (``batch_less_likely``) keep the ufuncs (``_special``)."""
+    try:
+        from ctdetect.engine.anomaly import _cspecial as special  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - not built, or built against another scipy: the ufuncs
+        special = _special()
+    return special
+
+
 def beta_ppf(q: float, a: float, b: float) -> float:
     """Quantile of Beta(a, b) at ``q``."""
     return float(_special().betaincinv(a, b, q))
@@ -96,7 +108,7 @@ def joint_probability(ps: Sequence[float], weights: Sequence[float] | None = Non
         rho = correlation
         total_z = sum([w * normal_z(p) for p, w in zip(ps, weights)])
         stat = (stat - rho * total_z * total_z / (total_w * rho + 1.0 - rho)) / (1.0 - rho)
-    return max(float(_special().gammaincc(total_w / 2.0, stat / 2.0)), SMALLEST_PROBABILITY)
+    return max(float(scalar_special().gammaincc(total_w / 2.0, stat / 2.0)), SMALLEST_PROBABILITY)
 
 
 LOG_MAX_DOUBLE = math.log(1.7976931348623157e308)
@@ -132,7 +144,7 @@ def log_joint_upper_bound(ps: Sequence[float]) -> float:
     if z2 == 0.0 or z2 / n < 1e-8:
         return 0.0
     s, x = n / 2.0, z2 / 2.0
-    prob = min(max(float(_special().gammaincc(s, x)), 0.0), 1.0)
+    prob = min(max(float(scalar_special().gammaincc(s, x)), 0.0), 1.0)
     if prob > 10.0 * SMALLEST_PROBABILITY:
         return math.log(prob)
     p = math.ceil(s - 1.0)

@@ -53,7 +53,7 @@ from ctdetect.engine.anomaly.anomaly_model import LARGEST_ANOMALY_P, AnomalyMode
 from ctdetect.engine.anomaly.gain import GainController
 from ctdetect.engine.anomaly.multibucket import MultiBucketMean
 from ctdetect.engine.anomaly.priors import OneOfNPrior
-from ctdetect.engine.anomaly.stats import joint_probability
+from ctdetect.engine.anomaly.stats import joint_probability, scalar_special
 from ctdetect.engine.anomaly.seasonality import WINDOW_WEEKS, SeasonalityWindow
 from ctdetect.engine.anomaly.trend import TrendComponent, normal_interval
 
@@ -498,10 +498,10 @@ def _logistic(x: float, width: float, x0: float, sign: float = 1.0) -> float:
 
 
 def _fdtr(dfn: float, dfd: float, x: float) -> float:
-    """The F distribution's cdf (scipy, imported when first needed)."""
-    from scipy.special import fdtr
-
-    return float(fdtr(dfn, dfd, x))
+    """The F distribution's cdf: ``_cspecial``'s (scipy's C function without the ufunc's
+    per-call cost, bit-identical) when built, else scipy's ufunc; ``stats.scalar_special``
+    picks and imports it once (an import statement here ran the import machinery every call)."""
+    return float(scalar_special().fdtr(dfn, dfd, x))
 
 
 def _at_resolution(offsets: dict[int, float], slot_ms: int, profile: _Profile) -> dict[int, float]:

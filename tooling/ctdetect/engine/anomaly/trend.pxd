@@ -1,6 +1,8 @@
 # Cython augmenting declarations for trend.py (see accelerated.py): the same code, typed.
 import cython
 
+cdef double SUM_MODEL_WEIGHTS
+
 @cython.locals(p1=cython.double, q=cython.double, p2=cython.double, p=cython.double, ba=cython.double,
                bd=cython.double, bf=cython.double, bb=cython.double, bc=cython.double, be=cython.double,
                r=cython.double, phi=cython.double, e1=cython.double, e3=cython.double)
@@ -40,6 +42,8 @@ cdef class TrendComponent:
     cdef public object _memo
 
     cpdef bint initialized(self)
+    @cython.locals(num=cython.double, i=cython.Py_ssize_t, m=Regression)
+    cpdef double count(self)
     cpdef double _scaled(self, double t_s)
     cpdef double _weight_of_prediction(self, double t_s)
     cpdef double value(self, double t_s)

@@ -40,6 +40,7 @@ from typing import Any
 
 TIME_SCALES = (144.0, 72.0, 36.0, 12.0, 4.0, 1.0, 0.25, 0.05)
 MODEL_WEIGHTS = tuple(min(s, 1.0 / s) for s in TIME_SCALES)
+SUM_MODEL_WEIGHTS = sum(MODEL_WEIGHTS)
 MIN_MODEL_WEIGHT = 0.01
 MAX_CONDITION = 1e12
 DAY_S = 86400
@@ -226,10 +227,17 @@ class TrendComponent:
 
     def count(self) -> float:
         """The regressions' geometric mean sample weight (by model weight)."""
-        if any(m.n <= 0.0 for m in self.models):
-            return 0.0
-        num = sum(w * math.log(m.n) for m, w in zip(self.models, MODEL_WEIGHTS))
-        return math.exp(num / sum(MODEL_WEIGHTS))
+        # plain loops, not generator expressions: this runs at every value a series learns,
+        # and a compiled generator is a closure object per call. ``sum`` of floats from 0 is
+        # the same left-to-right addition as ``num`` from 0.0
+        num = 0.0
+        i = 0
+        for m in self.models:
+            if m.n <= 0.0:
+                return 0.0
+            num += MODEL_WEIGHTS[i] * math.log(m.n)
+            i += 1
+        return math.exp(num / SUM_MODEL_WEIGHTS)
 
     def _weight_of_prediction(self, t_s: float) -> float:
         assert self.first_s is not None and self.last_s is not None
