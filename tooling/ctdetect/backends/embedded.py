@@ -189,7 +189,9 @@ def _runners(jobs: list[tuple[MLJob, Datafeed | None]], field_types: Mapping[str
     runners = []
     for job, feed in jobs:
         try:
-            runners.append(AnomalyJobRunner.from_config(job, feed, field_types))
+            # only record results become findings: the bucket and influencer results would
+            # be built and held for the whole run for nothing (memory grows with the trail)
+            runners.append(AnomalyJobRunner.from_config(job, feed, field_types, records_only=True))
         except JobConfigError as exc:
             problems.append(str(exc))
             not_run[job.job_id] = str(exc)

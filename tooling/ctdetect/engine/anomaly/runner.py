@@ -13,7 +13,10 @@ The loop, as Elastic's ``autodetect`` runs it (ML-SEMANTICS §1):
   normalisers, updates them with this bucket's raw scores and only then normalises
   (``normalizer``) — a bucket always counts towards its own normalisation;
 - record and influencer results are written only where ``hierarchy`` says so; the
-  bucket result is always written.
+  bucket result is always written. A runner built ``records_only`` (what the embedded
+  backend's hunt and replay read: records become findings) builds and keeps the records
+  alone: the bucket and influencer results, about three quarters of what a long run
+  would otherwise hold, are neither built nor kept (the normalisers learn the same).
 
 ``results()`` renormalises ``record_score`` / ``influencer_score`` / ``anomaly_score``
 with the final quantiles, as Elasticsearch's renormaliser does, and keeps the
@@ -57,9 +60,10 @@ class AnomalyJobRunner:
 
     def __init__(
         self, spec: JobSpec, predicate: Callable[[dict[str, Any]], bool], query_node: Any = None,
-        field_types: Mapping[str, str] | None = None,
+        field_types: Mapping[str, str] | None = None, records_only: bool = False,
     ) -> None:
         self.spec = spec
+        self.records_only = records_only
         self.predicate = predicate
         # the datafeed query as an AST (None: match_all, or a runner built from a bare
         # predicate) and the field types it was compiled with: ``selection.SharedSelection``
@@ -97,6 +101,7 @@ class AnomalyJobRunner:
         # the detectors the job's model_prune_window prunes after each bucket, with the window
         # in buckets (``pruning``: every function but ``rare``)
         window = pruning.window_buckets(pruning.model_prune_window_s(spec), spec.bucket_span_s)
+        self._first_closed: int | None = None
         self._last_closed: int | None = None
         self._window_pruned = [(m, window) for d, m in zip(spec.detectors, self.detectors) if pruning.pruned_by_window(d.function)]
 
@@ -104,20 +109,22 @@ class AnomalyJobRunner:
     @classmethod
     def from_config(
         cls, job: Any, datafeed: Any = None, field_types: Mapping[str, str] | None = None, filters: Mapping[str, list[str]] | None = None,
+        records_only: bool = False,
     ) -> "AnomalyJobRunner":
         """Build from a put-job body (dict with ``job_id``) or ``MLJob``, and a datafeed or None.
 
         ``field_types`` types the datafeed query's fields as the index mapping would (the
         backend passes the field catalogue's; without it every field is keyword).
         ``filters``: ML filter id -> items, for ``custom_rules`` scopes (``parse_job``).
+        ``records_only``: keep record results only (see the module docstring).
         Raises ``JobConfigError`` with one message naming the job and the key at fault.
         """
         spec = parse_job(job, datafeed, filters)
         types = field_types or {}
         node = datafeed_query_node(spec.query, spec.job_id)
         if node is None:
-            return cls(spec, match_all_events, None, types)
-        return cls(spec, compile_clause(node, types), node, types)
+            return cls(spec, match_all_events, None, types, records_only)
+        return cls(spec, compile_clause(node, types), node, types, records_only)
 
     @property
     def job_id(self) -> str:
@@ -127,9 +134,9 @@ class AnomalyJobRunner:
     def history_ms(self) -> int:
         """How much time the job's closed buckets cover (first to last, empty ones
         between included): the history its models learnt from."""
-        if not self.buckets:
+        if self._first_closed is None or self._last_closed is None:
             return 0
-        return self.buckets[-1]["timestamp"] - self.buckets[0]["timestamp"] + self.span_ms
+        return self._last_closed - self._first_closed + self.span_ms
 
     # ------------------------------------------------------------------ input
     def _problem(self, text: str) -> None:
@@ -300,6 +307,8 @@ class AnomalyJobRunner:
     def _close_until(self, new_bucket: int) -> None:
         b = self.open_bucket
         assert b is not None
+        if self._first_closed is None and b < new_bucket:
+            self._first_closed = b
         while b < new_bucket:
             with collector_paused():  # a close's many short-lived containers die young (collector)
                 self._close_bucket(b)
@@ -376,7 +385,8 @@ class AnomalyJobRunner:
         span_s = self.spec.bucket_span_s
         job_id = self.spec.job_id
         if not leaves:
-            self.buckets.append(results.bucket_doc(job_id, bucket_ms, span_s, event_count, []))
+            if not self.records_only:
+                self.buckets.append(results.bucket_doc(job_id, bucket_ms, span_s, event_count, []))
             return
         leaf_raw = [raw_score(leaf.probability) for leaf in leaves]
         h = hierarchy.build(leaves, self.specs, leaf_raw)
@@ -413,6 +423,8 @@ class AnomalyJobRunner:
             doc = results.record_doc(job_id, bucket_ms, span_s, self.specs[leaf.detector_index], leaf, round(score, 6))
             self.records.append(doc)
             self._scored.append((doc, "record_score", key, raw, leaf.probability, scope))
+        if self.records_only:  # normalising the other results changes no state: nothing to do
+            return
         for (name, value), node in h.influencers.items():
             if not node.written:
                 continue
