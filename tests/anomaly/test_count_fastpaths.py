@@ -18,14 +18,16 @@ from ctdetect.engine.anomaly.trend import MIN_MODEL_WEIGHT, MODEL_WEIGHTS, TIME_
 
 
 def _plain_regression_add(r: Regression, t: float, y: float, w: float) -> None:
-    """``Regression.add`` as a loop over the eight statistics."""
+    """``Regression.add`` as a loop over a list of the eight statistics."""
     if w <= 0.0:
         return
     r.n += w
     a = w / r.n
     t2 = t * t
+    s = r.s
     for i, v in enumerate((1.0, t, t2, t2 * t, t2 * t2, y, t * y, t2 * y)):
-        r.s[i] += a * (v - r.s[i])
+        s[i] += a * (v - s[i])
+    r._set(s)
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -56,6 +58,53 @@ def test_trend_component_ages_each_regression_by_its_factor() -> None:
     before = [m.n for m in tc.models]
     tc.age(1234.5)
     assert [m.n for m in tc.models] == [n * math.exp(-s * 0.024 * 1234.5 / trend.DAY_S) for n, s in zip(before, TIME_SCALES)]
+
+
+def _plain_condition_ok(eigenvalues: tuple[float, ...]) -> bool:
+    lo, hi = min(eigenvalues), max(eigenvalues)
+    return lo > 0.0 and hi <= trend.MAX_CONDITION * lo
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_condition_tests_equal_plain(seed: int) -> None:
+    """The solve's condition test on three floats equals the tuple form it replaced (``min``
+    and ``max``), bit for bit: on the normal equations of regressions with few samples at one time (singular),
+    spread times and huge times (ill-conditioned), and on a 2x2 system's pair (one repeated)."""
+    rng = random.Random(seed)
+    outcomes = set()
+    for _ in range(300):
+        r = Regression()
+        spread = rng.choice([0.0, 1e-7, 1e-3, 0.5, 3.0, 1e4])
+        for _ in range(rng.randint(0, 12)):
+            r.add(rng.uniform(-1.0, 1.0) * spread + rng.choice([0.0, 2.0]), rng.choice([0.0, rng.uniform(-50, 500)]),
+                  rng.choice([1.0, rng.random()]))
+        s = r.s
+        m = (s[0], s[1], s[2], s[2], s[3], s[4])
+        eigenvalues = trend._sym3_eigenvalues(*m)
+        ok = _plain_condition_ok(tuple(eigenvalues))
+        assert trend._condition_ok(*eigenvalues) == ok
+        l1, l2 = rng.choice([(1.0, 1e-13), (2.0, 1.0), (0.0, 1.0), (math.nan, 1.0), (1.0, math.nan), (-1.0, 3.0)])
+        assert trend._condition_ok(l1, l2, l2) == _plain_condition_ok((l1, l2))
+        c0, c1, c2 = r.params()
+        assert r.predict(0.7) == c0 + 0.7 * (c1 + 0.7 * c2)
+        outcomes.add(ok)
+    assert outcomes == {True, False}
+
+
+def test_trend_value_kept_through_learning_equals_fresh() -> None:
+    """``TrendComponent.add`` reuses the value kept for its time unless the origin moved: the
+    same error variance as a trend asked afresh, across weeks (the origin moves weekly)."""
+    rng = random.Random(5)
+    kept, fresh = TrendComponent(0.024), TrendComponent(0.024)
+    for i in range(6 * 7 * 48):
+        t = 1_767_225_600.0 + i * 1800.0
+        y = rng.choice([0.0, 0.0, 0.0, float(rng.randint(1, 9))])
+        for tc in (kept, fresh):
+            tc.age(1800.0)
+        kept.value(t)  # as a series asks before it learns
+        kept.add(t, y, 1.0)
+        fresh.add(t, y, 1.0)
+        assert kept.to_state() == fresh.to_state()
 
 
 def _plain_prior_add(self: OneOfNPrior, x: float, w: float) -> None:

@@ -6,7 +6,8 @@ cdef double _NEG_INF
 
 cdef class NormalGamma:
     cdef public double mean, prec, shape, rate
-    cdef public object _t
+    cdef public object _t, _lt
+    cdef public double _lc
 
     cpdef bint informative(self)
     @cython.locals(prec=cython.double, d=cython.double)
@@ -16,7 +17,7 @@ cdef class NormalGamma:
     cpdef tuple t_params(self)
     @cython.locals(df=cython.double, s=cython.double)
     cpdef double variance(self)
-    @cython.locals(df=cython.double, loc=cython.double, s=cython.double, z=cython.double)
+    @cython.locals(df=cython.double, loc=cython.double, s=cython.double, z=cython.double, t=tuple)
     cpdef double logpdf(self, double y)
     @cython.locals(df=cython.double, loc=cython.double, s=cython.double)
     cpdef double cdf(self, double y)
@@ -70,7 +71,8 @@ cdef class LogNormalComponent(_Component):
 
 cdef class GammaComponent(_Component):
     cdef public double offset, n, s1, s2
-    cdef public object _p
+    cdef public object _p, _lp
+    cdef public double _lc, _logb
 
     @cython.locals(m=cython.double)
     cpdef tuple _moments(self)
@@ -82,7 +84,7 @@ cdef class GammaComponent(_Component):
     @cython.locals(u=cython.double)
     cpdef add(self, double y, double w, double jitter=*)
     cpdef age(self, double alpha)
-    @cython.locals(u=cython.double, k=cython.double, a=cython.double, b=cython.double)
+    @cython.locals(u=cython.double, k=cython.double, a=cython.double, b=cython.double, p=tuple)
     cpdef double logpdf(self, double y)
     @cython.locals(u=cython.double, k=cython.double, a=cython.double, b=cython.double)
     cpdef double cdf(self, double y)

@@ -60,7 +60,7 @@ _special = scalar_special
 class NormalGamma:
     """A normal with unknown mean and precision (ml-cpp ``CNormalMeanPrecConjugate``)."""
 
-    __slots__ = ("mean", "prec", "shape", "rate", "_t")
+    __slots__ = ("mean", "prec", "shape", "rate", "_t", "_lt", "_lc")
 
     def __init__(self) -> None:
         self.mean = 0.0
@@ -68,6 +68,12 @@ class NormalGamma:
         self.shape = NON_INFORMATIVE_SHAPE
         self.rate = 0.0
         self._t: tuple[float, float, float] | None = None  # t_params() until the state changes
+        # the terms of logpdf that do not depend on the value, and the t_params tuple they
+        # were computed from: learning a value reads the density at the value and at the
+        # mode of one state, so the three logs of gamma functions and of the scale are
+        # computed once for both (the very same floats, added in the same order)
+        self._lt: tuple[float, float, float] | None = None
+        self._lc = 0.0
 
     def informative(self) -> bool:
         return self.prec > 0.0 and self.rate > 0.0
@@ -120,10 +126,13 @@ class NormalGamma:
         return s * s * df / (df - 2.0) if df > 2.0 else s * s * 1e6
 
     def logpdf(self, y: float) -> float:
-        df, loc, s = self.t_params()
+        t = self.t_params()
+        df, loc, s = t
+        if self._lt is not t:
+            self._lc = math.lgamma((df + 1.0) / 2.0) - math.lgamma(df / 2.0) - 0.5 * math.log(df * math.pi) - math.log(s)
+            self._lt = t
         z = (y - loc) / s
-        return (math.lgamma((df + 1.0) / 2.0) - math.lgamma(df / 2.0) - 0.5 * math.log(df * math.pi) - math.log(s)
-                - (df + 1.0) / 2.0 * math.log1p(z * z / df))
+        return self._lc - (df + 1.0) / 2.0 * math.log1p(z * z / df)
 
     def cdf(self, y: float) -> float:
         df, loc, s = self.t_params()
@@ -320,6 +329,11 @@ class GammaComponent(_Component):
         self.s1 = 0.0  # weighted sum of (y + offset)
         self.s2 = 0.0  # weighted sum of (y + offset)²
         self._p: tuple[float, float, float] | None = None  # _params() until the state changes
+        # logpdf's terms that do not depend on the value, for the _params tuple ``_lp``
+        # (as ``NormalGamma._lc``): the gamma functions' logs and ``log b``
+        self._lp: tuple[float, float, float] | None = None
+        self._lc = 0.0
+        self._logb = 0.0
 
     def _moments(self) -> tuple[float, float]:
         m = self.s1 / self.n
@@ -364,9 +378,13 @@ class GammaComponent(_Component):
         u = y + self.offset
         if u <= 0.0:
             return -1e300
-        k, a, b = self._params()
-        return (math.lgamma(k + a) - math.lgamma(k) - math.lgamma(a) + (k - 1.0) * math.log(u) + a * math.log(b)
-                - (k + a) * math.log(u + b))
+        p = self._params()
+        k, a, b = p
+        if self._lp is not p:
+            self._lc = math.lgamma(k + a) - math.lgamma(k) - math.lgamma(a)
+            self._logb = math.log(b)
+            self._lp = p
+        return self._lc + (k - 1.0) * math.log(u) + a * self._logb - (k + a) * math.log(u + b)
 
     def cdf(self, y: float) -> float:
         u = y + self.offset

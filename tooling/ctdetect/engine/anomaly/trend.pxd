@@ -3,33 +3,34 @@ import cython
 
 cdef double SUM_MODEL_WEIGHTS
 
+cdef double _TWO_PI_3
+
 @cython.locals(p1=cython.double, q=cython.double, p2=cython.double, p=cython.double, ba=cython.double,
                bd=cython.double, bf=cython.double, bb=cython.double, bc=cython.double, be=cython.double,
                r=cython.double, phi=cython.double, e1=cython.double, e3=cython.double)
-cpdef tuple _sym3_eigenvalues(double a, double b, double c, double d, double e, double f)
+cpdef (double, double, double) _sym3_eigenvalues(double a, double b, double c, double d, double e, double f)
 
 
 @cython.locals(lo=cython.double, hi=cython.double)
-cpdef bint _condition_ok(tuple eigenvalues)
+cpdef bint _condition_ok(double e1, double e2, double e3)
 
 
 cdef class Regression:
-    cdef public double n
-    cdef public list s
-    cdef public object _params
+    cdef public double n, s0, s1, s2, s3, s4, s5, s6, s7, c0, c1, c2
+    cdef public bint solved
 
-    @cython.locals(a=cython.double, t2=cython.double, s=list)
+    @cython.locals(a=cython.double, t2=cython.double)
     cpdef add(self, double t, double y, double w)
+    cpdef _set(self, list s)
     cpdef age(self, double factor)
-    @cython.locals(s=list)
     cpdef shift_level(self, double d)
     cpdef tuple params(self)
-    @cython.locals(s=list, m00=cython.double, m01=cython.double, m02=cython.double, m11=cython.double,
+    @cython.locals(m00=cython.double, m01=cython.double, m02=cython.double, m11=cython.double,
                    m12=cython.double, m22=cython.double, y0=cython.double, y1=cython.double, y2=cython.double,
                    c00=cython.double, c01=cython.double, c02=cython.double, det=cython.double, c11=cython.double,
-                   c12=cython.double, c22=cython.double, tr=cython.double, det2=cython.double, disc=cython.double)
-    cpdef tuple _solve(self)
-    @cython.locals(c0=cython.double, c1=cython.double, c2=cython.double)
+                   c12=cython.double, c22=cython.double, tr=cython.double, det2=cython.double, disc=cython.double,
+                   e1=cython.double, e2=cython.double, e3=cython.double)
+    cpdef _solve(self)
     cpdef double predict(self, double t)
 
 

@@ -57,13 +57,24 @@ def normal_interval(mean: float, variance: float, confidence: float) -> tuple[fl
     return mean - z * sd, mean + z * sd
 
 
-def _condition_ok(eigenvalues: tuple[float, ...]) -> bool:
-    lo, hi = min(eigenvalues), max(eigenvalues)
+def _condition_ok(e1: float, e2: float, e3: float) -> bool:
+    """Whether eigenvalues ``e1, e2, e3`` (a 2x2 system repeats one) are positive and
+    within ``MAX_CONDITION`` of each other. Three floats, not a tuple: this runs for each
+    of the eight regressions a trend solves at every value; the smallest and largest are
+    picked as ``min`` and ``max`` pick them (the first of equals, strict comparisons)."""
+    lo = e2 if e2 < e1 else e1
+    lo = e3 if e3 < lo else lo
+    hi = e2 if e2 > e1 else e1
+    hi = e3 if e3 > hi else hi
     return lo > 0.0 and hi <= MAX_CONDITION * lo
 
 
+_TWO_PI_3 = 2.0 * math.pi / 3.0  # the expression as written in the closed form, evaluated once
+
+
 def _sym3_eigenvalues(a: float, b: float, c: float, d: float, e: float, f: float) -> tuple[float, float, float]:
-    """Eigenvalues of the symmetric matrix [[a, b, c], [b, d, e], [c, e, f]] (closed form)."""
+    """Eigenvalues of the symmetric matrix [[a, b, c], [b, d, e], [c, e, f]] (closed form;
+    compiled, a C tuple of three doubles: nothing is allocated)."""
     p1 = b * b + c * c + e * e
     q = (a + d + f) / 3.0
     p2 = (a - q) ** 2 + (d - q) ** 2 + (f - q) ** 2 + 2.0 * p1
@@ -75,7 +86,7 @@ def _sym3_eigenvalues(a: float, b: float, c: float, d: float, e: float, f: float
     r = (ba * (bd * bf - be * be) - bb * (bb * bf - be * bc) + bc * (bb * be - bd * bc)) / 2.0
     phi = math.acos(min(max(r, -1.0), 1.0)) / 3.0
     e1 = q + 2.0 * p * math.cos(phi)
-    e3 = q + 2.0 * p * math.cos(phi + 2.0 * math.pi / 3.0)
+    e3 = q + 2.0 * p * math.cos(phi + _TWO_PI_3)
     return e1, 3.0 * q - e1 - e3, e3
 
 
@@ -99,31 +110,46 @@ def _age_factors(rate: float, dt_s: float) -> tuple[float, ...]:
 class Regression:
     """A decayed weighted least-squares quadratic in time: means of ``t^0..t^4``, ``t^0..t^2·y``."""
 
-    __slots__ = ("n", "s", "_params")
+    # the eight means are eight floats, not a list: a list holds each as a Python float,
+    # and every value a trend learns replaced all 64 of them (eight regressions) with new
+    # objects; ``s`` reads them as a list
+    __slots__ = ("n", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "c0", "c1", "c2", "solved")
 
     def __init__(self) -> None:
         self.n = 0.0
-        self.s = [0.0] * 8
-        self._params: tuple[float, float, float] | None = None
+        self.s0 = self.s1 = self.s2 = self.s3 = self.s4 = self.s5 = self.s6 = self.s7 = 0.0
+        # the fit ``c0 + c1·t + c2·t²`` while ``solved`` (until the statistics change): three
+        # floats rather than a tuple, so a prediction builds and unpacks nothing
+        self.c0 = self.c1 = self.c2 = 0.0
+        self.solved = False
 
     def add(self, t: float, y: float, w: float) -> None:
         if w <= 0.0:
             return
         self.n += w
         a = w / self.n
-        s = self.s
         t2 = t * t
         # unrolled ``s[i] += a * (v - s[i])`` over (1, t, t², t³, t⁴, y, t·y, t²·y): the same
         # operations in the same order, without the loop (eight regressions a value)
-        s[0] += a * (1.0 - s[0])
-        s[1] += a * (t - s[1])
-        s[2] += a * (t2 - s[2])
-        s[3] += a * (t2 * t - s[3])
-        s[4] += a * (t2 * t2 - s[4])
-        s[5] += a * (y - s[5])
-        s[6] += a * (t * y - s[6])
-        s[7] += a * (t2 * y - s[7])
-        self._params = None
+        self.s0 += a * (1.0 - self.s0)
+        self.s1 += a * (t - self.s1)
+        self.s2 += a * (t2 - self.s2)
+        self.s3 += a * (t2 * t - self.s3)
+        self.s4 += a * (t2 * t2 - self.s4)
+        self.s5 += a * (y - self.s5)
+        self.s6 += a * (t * y - self.s6)
+        self.s7 += a * (t2 * y - self.s7)
+        self.solved = False
+
+    @property
+    def s(self) -> list[float]:
+        """The eight means ``t^0..t^4``, ``t^0..t^2·y`` as a list (a copy: set them with ``_set``)."""
+        return [self.s0, self.s1, self.s2, self.s3, self.s4, self.s5, self.s6, self.s7]
+
+    def _set(self, s: list[float]) -> None:
+        """Set the eight means from a list (see ``s``)."""
+        self.s0, self.s1, self.s2, self.s3, self.s4, self.s5, self.s6, self.s7 = s
+        self.solved = False
 
     def age(self, factor: float) -> None:
         self.n *= factor
@@ -132,35 +158,39 @@ class Regression:
         """Re-express the statistics in ``t' = t + d``."""
         if self.n <= 0.0:
             return
-        old = self.s[:]
+        old = self.s
+        new = old[:]
         powers = [d**k for k in range(5)]
         for i in range(5):
-            self.s[i] = sum(_BINOMIAL[i][j] * powers[i - j] * old[j] for j in range(i + 1))
+            new[i] = sum(_BINOMIAL[i][j] * powers[i - j] * old[j] for j in range(i + 1))
         for i in range(3):
-            self.s[5 + i] = sum(_BINOMIAL[i][j] * powers[i - j] * old[5 + j] for j in range(i + 1))
-        self._params = None
+            new[5 + i] = sum(_BINOMIAL[i][j] * powers[i - j] * old[5 + j] for j in range(i + 1))
+        self._set(new)
 
     def shift_level(self, d: float) -> None:
         """Re-express the statistics for ``y' = y + d``."""
-        s = self.s
-        s[5] += d * s[0]
-        s[6] += d * s[1]
-        s[7] += d * s[2]
-        self._params = None
+        self.s5 += d * self.s0
+        self.s6 += d * self.s1
+        self.s7 += d * self.s2
+        self.solved = False
 
     def params(self) -> tuple[float, float, float]:
         """(c0, c1, c2) of ``c0 + c1·t + c2·t²``: the best-conditioned fit up to degree two."""
-        if self._params is None:
-            self._params = self._solve()
-        return self._params
+        if not self.solved:
+            self._solve()
+        return self.c0, self.c1, self.c2
 
-    def _solve(self) -> tuple[float, float, float]:
-        s = self.s
+    def _solve(self) -> None:
+        """Set ``c0, c1, c2`` (see ``params``) and mark them solved: the full quadratic when
+        the normal equations are well conditioned, else a straight line, else the mean."""
+        self.solved = True
         if self.n <= 0.0:
-            return 0.0, 0.0, 0.0
-        m00, m01, m02, m11, m12, m22 = s[0], s[1], s[2], s[2], s[3], s[4]
-        y0, y1, y2 = s[5], s[6], s[7]
-        if _condition_ok(_sym3_eigenvalues(m00, m01, m02, m11, m12, m22)):
+            self.c0, self.c1, self.c2 = 0.0, 0.0, 0.0
+            return
+        m00, m01, m02, m11, m12, m22 = self.s0, self.s1, self.s2, self.s2, self.s3, self.s4
+        y0, y1, y2 = self.s5, self.s6, self.s7
+        e1, e2, e3 = _sym3_eigenvalues(m00, m01, m02, m11, m12, m22)
+        if _condition_ok(e1, e2, e3):
             c00 = m11 * m22 - m12 * m12
             c01 = m02 * m12 - m01 * m22
             c02 = m01 * m12 - m02 * m11
@@ -169,26 +199,28 @@ class Regression:
                 c11 = m00 * m22 - m02 * m02
                 c12 = m01 * m02 - m00 * m12
                 c22 = m00 * m11 - m01 * m01
-                return ((c00 * y0 + c01 * y1 + c02 * y2) / det,
-                        (c01 * y0 + c11 * y1 + c12 * y2) / det,
-                        (c02 * y0 + c12 * y1 + c22 * y2) / det)
+                self.c0 = (c00 * y0 + c01 * y1 + c02 * y2) / det
+                self.c1 = (c01 * y0 + c11 * y1 + c12 * y2) / det
+                self.c2 = (c02 * y0 + c12 * y1 + c22 * y2) / det
+                return
         tr, det2 = m00 + m11, m00 * m11 - m01 * m01
         disc = math.sqrt(max(tr * tr / 4.0 - det2, 0.0))
-        if det2 != 0.0 and _condition_ok((tr / 2.0 + disc, tr / 2.0 - disc)):
-            return (m11 * y0 - m01 * y1) / det2, (m00 * y1 - m01 * y0) / det2, 0.0
-        return y0, 0.0, 0.0
+        if det2 != 0.0 and _condition_ok(tr / 2.0 + disc, tr / 2.0 - disc, tr / 2.0 - disc):
+            self.c0, self.c1, self.c2 = (m11 * y0 - m01 * y1) / det2, (m00 * y1 - m01 * y0) / det2, 0.0
+            return
+        self.c0, self.c1, self.c2 = y0, 0.0, 0.0
 
     def predict(self, t: float) -> float:
-        c0, c1, c2 = self.params()
-        return c0 + t * (c1 + t * c2)
+        if not self.solved:
+            self._solve()
+        return self.c0 + t * (self.c1 + t * self.c2)
 
     def to_state(self) -> list[Any]:
         return [self.n, self.s]
 
     def load(self, state: list[Any]) -> None:
         self.n = float(state[0])
-        self.s = [float(v) for v in state[1]]
-        self._params = None
+        self._set([float(v) for v in state[1]])
 
 
 class TrendComponent:
@@ -218,8 +250,10 @@ class TrendComponent:
         # floats, as restored from a saved state: a saved model persists identically
         origin = float(math.floor((t_s - DAY_S / self.rate / 2.0) / WEEK_S) * WEEK_S)
         if self.first_s is None:
+            self._memo = None
             self.origin_s = float(math.floor(t_s / WEEK_S) * WEEK_S)
         elif origin > self.origin_s:
+            self._memo = None  # the regressions are re-expressed: the kept value is of the old origin
             shift = (origin - self.origin_s) / WEEK_S
             for m in self.models:
                 m.shift_abscissa(-shift)
@@ -297,7 +331,9 @@ class TrendComponent:
         """Learn value ``y`` at ``t_s`` with sample weight ``w``."""
         if w <= 0.0:
             return
-        self._memo = None
+        # the value kept for ``t_s`` stays valid unless the origin moves (``_follow_origin``
+        # drops it then): a series asks for it just before it learns the value at ``t_s``,
+        # and the same eight predictions are not made again here
         self._follow_origin(t_s)
         if self.last_s is not None:
             prediction = self.value(t_s)
