@@ -457,7 +457,8 @@ class AnomalyJobRunner:
                 b["anomaly_score"] = max(bi["anomaly_score"] for bi in b["bucket_influencers"])
 
     def results(self, renormalize: bool = True) -> list[dict[str, Any]]:
-        """Bucket, record and influencer results of the closed buckets, in time order."""
+        """Bucket, record and influencer results of the closed buckets, in time order (the
+        records alone for a runner built ``records_only``)."""
         if renormalize:
             self.renormalize()
         out = [*self.buckets, *self.records, *self.influencer_results]
