@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from ctdetect.cli import cli
 from ctdetect.content.loaders import load_package
 from ctdetect.services.content import RunContent, pair_jobs
-from ctdetect.services.hunt import DEFAULT_ANOMALY_FLOOR, MIN_HISTORY_DAYS, anomaly_floors, history_notes
+from ctdetect.services.hunt import DEFAULT_ANOMALY_FLOOR, MIN_HISTORY_DAYS, anomaly_floors, forget_floors, history_notes
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY_MS = 86_400_000
@@ -46,3 +46,20 @@ def test_one_day_hunt_hides_mild_records_and_says_so() -> None:
     assert all(f["score"] >= floors[f["source_id"]] for f in shown["findings"] if f["kind"] == "anomaly")
     assert everything["summary"]["hidden_below_floor"] == 0 and everything["summary"]["anomaly_floors"] == {}
     assert any("less than 14 days of history" in n for n in shown["summary"]["notes"])
+
+
+def test_forget_floors_never_pass_what_is_shown_or_alerts() -> None:
+    """A settled record is forgotten only under what hunt shows and under what an ML rule alerts on."""
+    package = load_package(ROOT)
+    content = RunContent(rules=package.rules, jobs=pair_jobs(package.jobs, package.datafeeds))
+    assert forget_floors(content, None) == anomaly_floors(content)
+    assert set(forget_floors(content, 10.0).values()) == {10.0}
+    thresholds = {
+        job.job_id: min(r.anomaly_threshold for r in package.rules if r.type == "machine_learning" and job.job_id in r.machine_learning_job_id)
+        for job in package.jobs
+        if any(r.type == "machine_learning" and job.job_id in r.machine_learning_job_id for r in package.rules)
+    }
+    high = forget_floors(content, 90.0)
+    # a job read by an ML rule keeps what could alert; the others follow --min-score
+    assert high == {job.job_id: min(90.0, float(thresholds.get(job.job_id, 90.0))) for job in package.jobs}
+    assert 25.0 in high.values()

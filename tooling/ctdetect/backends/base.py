@@ -26,6 +26,9 @@ class RunStats:
     job_history_ms: dict[str, int] = field(default_factory=dict)
     # seconds spent per phase of the run (compile, feed, anomaly, alerts): for bench/replay.py
     phases: dict[str, float] = field(default_factory=dict)
+    # job_id -> {bucket time (epoch ms): records} left out of the findings under the
+    # backend's ``record_floors`` (settled, under the floor): counted, not returned
+    anomalies_forgotten: dict[str, dict[int, int]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -47,7 +50,13 @@ class Backend(Protocol):
     - ``reads_needed_fields``: reads events only by the fields the content reads
       (``engine.needed_fields``) and shows findings' events through
       ``ecs.projected.full_document``, so it may be given projected events; false for a
-      backend that indexes whole documents.
+      backend that indexes whole documents;
+    - ``forgets_settled_records``: honours a ``record_floors`` attribute (job_id -> record
+      score): an anomaly record whose score is final (it left the renormalisation window)
+      with that score and its initial score under its job's floor is not returned, only
+      counted in ``stats.anomalies_forgotten``. A caller that would not show it (hunt) and
+      whose ML rules would not alert on it (their ``anomaly_threshold`` is at or above the
+      floor) spares the backend holding a long trail's mild records to the end.
 
     ``prepare(rules)`` is told the rules of the runs to come before any of them (replay runs
     the same rules over every scenario), so a backend can compile them once.
@@ -58,6 +67,7 @@ class Backend(Protocol):
     reports_progress: bool
     runs_jobs_apart: bool
     reads_needed_fields: bool
+    forgets_settled_records: bool
     progress: "Callable[[int], None] | None"
 
     def run(

@@ -54,6 +54,7 @@ class ElasticsearchBackend:
     reports_progress = False
     runs_jobs_apart = False  # the cluster runs the jobs
     reads_needed_fields = False  # the events are indexed: whole documents
+    forgets_settled_records = False  # the cluster holds the records; all are read back
     progress = None
 
     def __init__(

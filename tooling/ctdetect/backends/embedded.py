@@ -36,6 +36,7 @@ class EmbeddedBackend:
     reports_progress = True
     runs_jobs_apart = True
     reads_needed_fields = True  # rules and jobs read fields by name; alerts complete their events
+    forgets_settled_records = True
 
     def __init__(self, field_types: Mapping[str, str] | None = None, progress: Callable[[int], None] | None = None) -> None:
         # The field catalogue is loaded here, once, and passed down to the rule engine and
@@ -46,6 +47,8 @@ class EmbeddedBackend:
         # 0: the jobs run here too. Off by default: replay already runs scenarios in
         # forked workers and must not nest pools; hunt turns it on (``--workers``).
         self.job_processes = 0
+        # job_id -> record score under which settled records are forgotten (``Backend``); hunt sets it
+        self.record_floors: Mapping[str, float] = {}
         # the rules compiled by ``prepare`` (never fed): each run starts from a copy of them
         self._prepared: tuple[list[Rule], RuleEngine] | None = None
 
@@ -85,7 +88,7 @@ class EmbeddedBackend:
             stats.not_run[skipped.rule_id] = stats.not_run[skipped.name] = skipped.reason
         runners = []
         if jobs:
-            runners = _runners(jobs, self.field_types, stats.problems, stats.not_run)
+            runners = _runners(jobs, self.field_types, stats.problems, stats.not_run, self.record_floors)
         ran_jobs = {r.job_id for r in runners}
         for rule_job in sorted(engine.ml_job_ids - ran_jobs):
             stats.problems.append(f"ML job {rule_job!r} is named by a machine_learning rule but is not part of this run")
@@ -107,6 +110,8 @@ class EmbeddedBackend:
             stats.job_history_ms[outcome.job_id] = outcome.history_ms
             anomalies.extend(outcome.findings)
             stats.problems.extend(outcome.problems)
+            if outcome.forgotten:
+                stats.anomalies_forgotten[outcome.job_id] = outcome.forgotten
         clock = _lap(stats.phases, "anomaly", clock)
         alerts = engine.finish(anomalies)
         _lap(stats.phases, "alerts", clock)
@@ -182,8 +187,12 @@ def _lap(phases: dict[str, float], name: str, since: float) -> float:
     return now
 
 
-def _runners(jobs: list[tuple[MLJob, Datafeed | None]], field_types: Mapping[str, str], problems: list[str], not_run: dict[str, str]) -> list:
-    """One anomaly runner per job; a job that cannot run is reported and left out."""
+def _runners(
+    jobs: list[tuple[MLJob, Datafeed | None]], field_types: Mapping[str, str], problems: list[str], not_run: dict[str, str],
+    floors: Mapping[str, float],
+) -> list:
+    """One anomaly runner per job, forgetting its settled records under ``floors`` (if any);
+    a job that cannot run is reported and left out."""
     from ctdetect.engine.anomaly import AnomalyJobRunner, JobConfigError
 
     runners = []
@@ -191,7 +200,7 @@ def _runners(jobs: list[tuple[MLJob, Datafeed | None]], field_types: Mapping[str
         try:
             # only record results become findings: the bucket and influencer results would
             # be built and held for the whole run for nothing (memory grows with the trail)
-            runners.append(AnomalyJobRunner.from_config(job, feed, field_types, records_only=True))
+            runners.append(AnomalyJobRunner.from_config(job, feed, field_types, records_only=True, forget_below=floors.get(job.job_id)))
         except JobConfigError as exc:
             problems.append(str(exc))
             not_run[job.job_id] = str(exc)

@@ -59,12 +59,14 @@ class JobOutcome:
     history_ms: int
     findings: list[Finding]
     problems: list[str]
+    # bucket time (epoch ms) -> records forgotten under the runner's ``forget_below``
+    forgotten: dict[int, int]
 
 
 def outcome_of(runner: Any) -> JobOutcome:
     """A runner's results once its input has ended (flushes its open bucket)."""
     runner.flush()
-    return JobOutcome(runner.job_id, runner.history_ms, runner.to_findings(), list(runner.problems))
+    return JobOutcome(runner.job_id, runner.history_ms, runner.to_findings(), list(runner.problems), dict(runner.forgotten))
 
 
 def job_cost(job: MLJob) -> int:

@@ -20,6 +20,10 @@ naming nothing: ``HuntUsageError`` (the command exits 2). Anomaly records are ma
 mostly mild, so without ``min_score`` each job's records below its *score floor* are left
 out: the lowest ``anomaly_threshold`` of the machine_learning rules that read the job (what
 would alert in Kibana), else ``DEFAULT_ANOMALY_FLOOR``; ``min_score=0`` keeps them all.
+A record under its floor is hidden but counted ("not shown"); the embedded backend is told
+the floors (``forget_floors``) so that a record whose score is final (it left the
+renormalisation window, 30 days by default) and under them is counted and dropped as it
+settles instead of held to the end of the trail.
 A job whose data spans less than ``MIN_HISTORY_DAYS`` gets a note: its models had too
 little history for the scores to mean much. From S3,
 ``since``/``until`` also choose which delivery days are listed and read (plus the day
@@ -52,6 +56,7 @@ from ctdetect.ecs.stream import EventIdWindow, iter_events
 from ctdetect.engine.needed_fields import needed_fields
 from ctdetect.readers.s3 import DayRange, is_s3
 from ctdetect.services.inputs import make_mapper, time_ordered
+from ctdetect.timeutil import to_datetime
 
 
 #: Kibana Security's default anomaly threshold (the ``securitySolution:defaultAnomalyScore``
@@ -158,18 +163,47 @@ def history_notes(job_history_ms: dict[str, int]) -> list[str]:
 
 
 def keep(f: Finding, opts: HuntOptions, shown_rules: set[str], shown_jobs: set[str]) -> bool:
-    if opts.rule_filters or opts.job_filters:
-        if f.kind == "alert" and f.source_id not in shown_rules:
-            return False
-        if f.kind == "anomaly" and f.source_id not in shown_jobs:
-            return False
-    if opts.since is not None and f.timestamp < opts.since:
-        return False
-    if opts.until is not None and f.timestamp > opts.until:
+    if not in_view(f.kind, f.source_id, f.timestamp, opts, shown_rules, shown_jobs):
         return False
     if opts.min_score is not None and f.score < opts.min_score:
         return False
     return True
+
+
+def in_view(kind: str, source_id: str, timestamp: datetime, opts: HuntOptions, shown_rules: set[str], shown_jobs: set[str]) -> bool:
+    """Whether a finding of ``kind`` from ``source_id`` at ``timestamp`` is within what was
+    asked for (the rule/job filters, ``since``/``until``), whatever its score."""
+    if opts.rule_filters or opts.job_filters:
+        if kind == "alert" and source_id not in shown_rules:
+            return False
+        if kind == "anomaly" and source_id not in shown_jobs:
+            return False
+    if opts.since is not None and timestamp < opts.since:
+        return False
+    if opts.until is not None and timestamp > opts.until:
+        return False
+    return True
+
+
+def forget_floors(content: RunContent, min_score: float | None) -> dict[str, float]:
+    """job_id -> the score under which a settled record can be forgotten by the backend:
+    hunt would not show it (under the job's floor, or under ``min_score``) and no ML rule
+    would alert on it (under the lowest ``anomaly_threshold`` reading the job)."""
+    if min_score is None:
+        return anomaly_floors(content)
+    thresholds = alert_thresholds(content.rules)
+    return {job.job_id: min(float(min_score), float(thresholds.get(job.job_id, min_score))) for job, _ in content.jobs}
+
+
+def forgotten_in_view(stats: RunStats, opts: HuntOptions, shown_jobs: set[str]) -> int:
+    """The records the backend forgot under the floors that the filters would have kept:
+    they belong to the "below the floor, not shown" count."""
+    return sum(
+        n
+        for job_id, per_bucket in stats.anomalies_forgotten.items()
+        for bucket_ms, n in per_bucket.items()
+        if in_view("anomaly", job_id, to_datetime(bucket_ms), opts, set(), shown_jobs)
+    )
 
 
 def _load(opts: HuntOptions) -> RunContent:
@@ -213,6 +247,8 @@ def run_hunt(opts: HuntOptions) -> HuntResult:
     workers = opts.workers or available_cores()
     if backend.runs_jobs_apart:  # a backend that can run its ML jobs in other processes
         backend.job_processes = workers - 1  # this process keeps the rules: with one core, nothing apart
+    if backend.forgets_settled_records:  # records that will not be shown need not be held to the end
+        backend.record_floors = forget_floors(content, opts.min_score)
     window = None if opts.keep_duplicates else EventIdWindow()
     result = backend.run(time_ordered(hunt_events(opts, mapper, skips, window)), content.rules, content.jobs)
     stats = result.stats
@@ -231,7 +267,7 @@ def run_hunt(opts: HuntOptions) -> HuntResult:
         problems=content.problems + stats.problems,
         content_source=content.describe_source(),
         floors=floors,
-        hidden_below_floor=len(kept) - len(findings),
+        hidden_below_floor=len(kept) - len(findings) + (forgotten_in_view(stats, opts, shown_jobs) if opts.min_score is None else 0),
         notes=history_notes(stats.job_history_ms),
         content=content,
     )

@@ -60,10 +60,20 @@ class AnomalyJobRunner:
 
     def __init__(
         self, spec: JobSpec, predicate: Callable[[dict[str, Any]], bool], query_node: Any = None,
-        field_types: Mapping[str, str] | None = None, records_only: bool = False,
+        field_types: Mapping[str, str] | None = None, records_only: bool = False, forget_below: float | None = None,
     ) -> None:
+        if forget_below is not None and not records_only:
+            raise ValueError("forget_below needs a records_only runner (only records are forgotten)")
         self.spec = spec
         self.records_only = records_only
+        # a record whose score is final (it left the renormalisation window) with both that
+        # score and its initial one under ``forget_below`` is dropped and only counted, per
+        # bucket time, in ``forgotten``: hunt shows no record under its job's floor and the
+        # ML rules alert on none (they read the initial score), so a long trail's mild
+        # records need not be held to its end
+        self.forget_below = forget_below
+        self.forgotten: dict[int, int] = {}
+        self._forgetting: set[int] = set()  # id() of forgotten records still in ``records``
         self.predicate = predicate
         # the datafeed query as an AST (None: match_all, or a runner built from a bare
         # predicate) and the field types it was compiled with: ``selection.SharedSelection``
@@ -109,22 +119,23 @@ class AnomalyJobRunner:
     @classmethod
     def from_config(
         cls, job: Any, datafeed: Any = None, field_types: Mapping[str, str] | None = None, filters: Mapping[str, list[str]] | None = None,
-        records_only: bool = False,
+        records_only: bool = False, forget_below: float | None = None,
     ) -> "AnomalyJobRunner":
         """Build from a put-job body (dict with ``job_id``) or ``MLJob``, and a datafeed or None.
 
         ``field_types`` types the datafeed query's fields as the index mapping would (the
         backend passes the field catalogue's; without it every field is keyword).
         ``filters``: ML filter id -> items, for ``custom_rules`` scopes (``parse_job``).
-        ``records_only``: keep record results only (see the module docstring).
+        ``records_only``: keep record results only (see the module docstring);
+        ``forget_below``: forget settled records under that score (see ``__init__``).
         Raises ``JobConfigError`` with one message naming the job and the key at fault.
         """
         spec = parse_job(job, datafeed, filters)
         types = field_types or {}
         node = datafeed_query_node(spec.query, spec.job_id)
         if node is None:
-            return cls(spec, match_all_events, None, types, records_only)
-        return cls(spec, compile_clause(node, types), node, types, records_only)
+            return cls(spec, match_all_events, None, types, records_only, forget_below)
+        return cls(spec, compile_clause(node, types), node, types, records_only, forget_below)
 
     @property
     def job_id(self) -> str:
@@ -364,11 +375,30 @@ class AnomalyJobRunner:
         limit = bucket_ms - self.renormalization_window_ms
         scored = self._scored
         i = self._settled
+        floor = self.forget_below
         while i < len(scored) and scored[i][0]["timestamp"] < limit:
             doc, score_key, norm_key, raw, p, scope = scored[i]
-            doc[score_key] = round(self._norm(norm_key).normalize(raw, p, scope), 6)
+            score = doc[score_key] = round(self._norm(norm_key).normalize(raw, p, scope), 6)
+            if floor is not None and score < floor and doc["initial_record_score"] < floor:
+                self._forget(doc)
             i += 1
+        if i > 1024 and 2 * i > len(scored):  # what has settled is never rescored: let it go
+            del scored[:i]
+            i = 0
         self._settled = i
+
+    def _forget(self, doc: dict[str, Any]) -> None:
+        """Count a settled record and drop it from ``records`` (in amortised batches)."""
+        self.forgotten[doc["timestamp"]] = self.forgotten.get(doc["timestamp"], 0) + 1
+        self._forgetting.add(id(doc))
+        if len(self._forgetting) > max(1024, len(self.records) // 2):
+            self._drop_forgotten()
+
+    def _drop_forgotten(self) -> None:
+        if self._forgetting:
+            gone = self._forgetting
+            self.records = [doc for doc in self.records if id(doc) not in gone]
+            self._forgetting = set()
 
     def _close_bucket(self, bucket_ms: int) -> None:
         self._settle(bucket_ms)
@@ -461,17 +491,20 @@ class AnomalyJobRunner:
         records alone for a runner built ``records_only``)."""
         if renormalize:
             self.renormalize()
+        self._drop_forgotten()
         out = [*self.buckets, *self.records, *self.influencer_results]
         order = {"bucket": 0, "record": 1, "influencer": 2}
         out.sort(key=lambda d: (d["timestamp"], order[d["result_type"]]))
         return out
 
     def to_findings(self, renormalize: bool = True) -> list[Any]:
-        """Record results as ``ctdetect.findings.Finding`` (kind "anomaly")."""
+        """Record results as ``ctdetect.findings.Finding`` (kind "anomaly"), but for the
+        records forgotten under ``forget_below`` (counted in ``forgotten``)."""
         from ctdetect.findings import anomaly_finding
 
         if renormalize:
             self.renormalize()
+        self._drop_forgotten()
         return [anomaly_finding(rec, self.spec.job_id) for rec in self.records]
 
     def entity_counts(self) -> dict[int, int]:
