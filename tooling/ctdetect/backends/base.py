@@ -56,7 +56,11 @@ class Backend(Protocol):
       with that score and its initial score under its job's floor is not returned, only
       counted in ``stats.anomalies_forgotten``. A caller that would not show it (hunt) and
       whose ML rules would not alert on it (their ``anomaly_threshold`` is at or above the
-      floor) spares the backend holding a long trail's mild records to the end.
+      floor) spares the backend holding a long trail's mild records to the end;
+    - ``feeds_in_pieces``: ``start(rules, jobs)`` gives a run in progress (``feed`` events in
+      as many calls as wanted, then ``finish`` for the ``RunResult``; ``close``) whose state
+      a process forked after a ``feed`` can continue (replay feeds the history its
+      scenarios share once: ``services.shared_prefix``).
 
     ``prepare(rules)`` is told the rules of the runs to come before any of them (replay runs
     the same rules over every scenario), so a backend can compile them once.
@@ -68,6 +72,7 @@ class Backend(Protocol):
     runs_jobs_apart: bool
     reads_needed_fields: bool
     forgets_settled_records: bool
+    feeds_in_pieces: bool
     progress: "Callable[[int], None] | None"
 
     def run(

@@ -55,6 +55,7 @@ class ElasticsearchBackend:
     runs_jobs_apart = False  # the cluster runs the jobs
     reads_needed_fields = False  # the events are indexed: whole documents
     forgets_settled_records = False  # the cluster holds the records; all are read back
+    feeds_in_pieces = False  # a run indexes its events and runs the datafeeds over them at once
     progress = None
 
     def __init__(

@@ -37,6 +37,7 @@ class EmbeddedBackend:
     runs_jobs_apart = True
     reads_needed_fields = True  # rules and jobs read fields by name; alerts complete their events
     forgets_settled_records = True
+    feeds_in_pieces = True  # ``start``: ``EmbeddedRun``
 
     def __init__(self, field_types: Mapping[str, str] | None = None, progress: Callable[[int], None] | None = None) -> None:
         # The field catalogue is loaded here, once, and passed down to the rule engine and
@@ -80,32 +81,100 @@ class EmbeddedBackend:
         rules: list[Rule],
         jobs: list[tuple[MLJob, Datafeed | None]],
     ) -> RunResult:
-        stats = RunStats()
+        run = self.start(rules, jobs)
+        try:
+            run.feed(events)
+            return run.finish()
+        finally:
+            run.close()
+
+    def start(self, rules: list[Rule], jobs: list[tuple[MLJob, Datafeed | None]]) -> "EmbeddedRun":
+        """A run of ``rules`` and ``jobs`` fed piece by piece (``EmbeddedRun``): what ``run``
+        does in one call, for a caller that feeds a shared first part of several inputs
+        once and forks to continue each (``services.replay``)."""
+        return EmbeddedRun(self, rules, jobs)
+
+
+class EmbeddedRun:
+    """One run in progress: ``feed`` events (in time order, in as many calls as wanted),
+    then ``finish`` once; ``close`` releases job workers if ``finish`` was not reached.
+
+    The state after a ``feed`` depends only on the events fed so far: the jobs' batches
+    may end anywhere (``SharedSelection`` gives the same results for any batching), so a
+    process forked after feeding a prefix and fed the rest ends exactly as one run of the
+    whole would (``tests/replay/test_shared_prefix.py``)."""
+
+    def __init__(self, backend: EmbeddedBackend, rules: list[Rule], jobs: list[tuple[MLJob, Datafeed | None]]) -> None:
+        self.stats = stats = RunStats()
         clock = perf_counter()
-        engine = self._engine(rules)
+        self.engine = engine = backend._engine(rules)
         for skipped in engine.not_evaluated:
             stats.problems.append(f"rule {skipped.name!r} ({skipped.file}): not evaluated: {skipped.reason}")
             stats.not_run[skipped.rule_id] = stats.not_run[skipped.name] = skipped.reason
-        runners = []
+        self.runners: list = []
         if jobs:
-            runners = _runners(jobs, self.field_types, stats.problems, stats.not_run, self.record_floors)
-        ran_jobs = {r.job_id for r in runners}
+            self.runners = _runners(jobs, backend.field_types, stats.problems, stats.not_run, backend.record_floors)
+        ran_jobs = {r.job_id for r in self.runners}
         for rule_job in sorted(engine.ml_job_ids - ran_jobs):
             stats.problems.append(f"ML job {rule_job!r} is named by a machine_learning rule but is not part of this run")
-        clock = _lap(stats.phases, "compile", clock)
-
-        workers = _job_workers(runners, jobs, self.job_processes)
-        try:
-            stats.events_read = self._feed(events, engine, runners, workers)
-            clock = _lap(stats.phases, "feed", clock)
-            anomalies: list[Finding] = []
-            if workers is not None:
-                outcomes = workers.finish()
+        _lap(stats.phases, "compile", clock)
+        self.progress = backend.progress
+        self.workers = _job_workers(self.runners, jobs, backend.job_processes)
+        self._feed_jobs: Callable[[list[dict]], None] | None = None
+        if self.runners:
+            if self.workers is not None:
+                self._feed_jobs = self.workers.feed
             else:
-                outcomes = [outcome_of(runner) for runner in runners]
+                from ctdetect.engine.anomaly.selection import SharedSelection
+
+                self._feed_jobs = SharedSelection(self.runners).feed
+
+    def feed(self, events: Iterable[dict]) -> None:
+        """Offer every event to the rules, and in batches of ``JOB_BATCH`` to the jobs (here,
+        through one ``SharedSelection``: each datafeed clause runs once per batch; or to the
+        workers); a last short batch is handed over before returning."""
+        clock = perf_counter()
+        feed = self.engine.feed
+        progress = self.progress
+        count = self.stats.events_read
+        feed_jobs = self._feed_jobs
+        if feed_jobs is not None:
+            batch: list[dict] = []
+            for event in events:
+                feed(event, count)
+                batch.append(event)
+                count += 1
+                if len(batch) == JOB_BATCH:
+                    feed_jobs(batch)
+                    batch = []
+                if progress is not None and not count & 8191:
+                    progress(count)
+            if batch:
+                feed_jobs(batch)
+        else:
+            for event in events:
+                feed(event, count)
+                count += 1
+                if progress is not None and not count & 8191:
+                    progress(count)
+        self.stats.events_read = count
+        _lap(self.stats.phases, "feed", clock)
+
+    def finish(self) -> RunResult:
+        """The findings: the jobs' records first, then every rule's executions (so that
+        ``machine_learning`` rules read the records)."""
+        stats, engine = self.stats, self.engine
+        if self.progress is not None:
+            self.progress(stats.events_read)
+        clock = perf_counter()
+        anomalies: list[Finding] = []
+        try:
+            if self.workers is not None:
+                outcomes = self.workers.finish()
+            else:
+                outcomes = [outcome_of(runner) for runner in self.runners]
         finally:
-            if workers is not None:
-                workers.close()
+            self.close()
         for outcome in outcomes:
             stats.job_history_ms[outcome.job_id] = outcome.history_ms
             anomalies.extend(outcome.findings)
@@ -129,41 +198,11 @@ class EmbeddedBackend:
             stats.findings_by_source[f.source_id] = stats.findings_by_source.get(f.source_id, 0) + 1
         return RunResult(findings=findings, stats=stats)
 
-    def _feed(self, events: Iterable[dict], engine: RuleEngine, runners: list, workers: JobWorkers | None) -> int:
-        """Offer every event to the rules, and in batches of ``JOB_BATCH`` to the jobs (here,
-        through one ``SharedSelection``: each datafeed clause runs once per batch; or to
-        ``workers``); the number of events."""
-        feed = engine.feed
-        progress = self.progress
-        count = 0
-        if runners:
-            if workers is not None:
-                feed_jobs = workers.feed
-            else:
-                from ctdetect.engine.anomaly.selection import SharedSelection
-
-                feed_jobs = SharedSelection(runners).feed
-            batch: list[dict] = []
-            for event in events:
-                feed(event, count)
-                batch.append(event)
-                count += 1
-                if len(batch) == JOB_BATCH:
-                    feed_jobs(batch)
-                    batch = []
-                if progress is not None and not count & 8191:
-                    progress(count)
-            if batch:
-                feed_jobs(batch)
-        else:
-            for event in events:
-                feed(event, count)
-                count += 1
-                if progress is not None and not count & 8191:
-                    progress(count)
-        if progress is not None:
-            progress(count)
-        return count
+    def close(self) -> None:
+        """Stop the job workers, if any (idempotent)."""
+        if self.workers is not None:
+            self.workers.close()
+            self.workers = None
 
 
 def _job_workers(runners: list, jobs: list[tuple[MLJob, Datafeed | None]], processes: int) -> JobWorkers | None:

@@ -9,12 +9,15 @@ against each expectation (``expectations``). A scenario that reads zero events f
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ctdetect.backends import get_backend
+from ctdetect.backends.base import RunResult
 from ctdetect.content.model import Expectation, LoadProblem, Rule, Scenario, find_rule
 from ctdetect.findings import Finding
 from ctdetect.readers import SkipCounter
@@ -22,6 +25,7 @@ from ctdetect.services.content import RunContent, describe, load_content
 from ctdetect.services.expectations import MET, UNMET, WAITING, Outcome, check
 from ctdetect.ecs.stream import EventIdWindow, iter_events
 from ctdetect.services.inputs import event_time, make_mapper
+from ctdetect.services.shared_prefix import MIN_SHARED_EVENTS, can_fork, common_prefix, continue_in_forks
 
 
 @dataclass(slots=True)
@@ -102,11 +106,17 @@ def find_scenarios(paths: list[str], package_root: str | Path, problems: list[Lo
     return found
 
 
-def scenario_events(scenario: Scenario, mapper: Any, skips: SkipCounter, errors: list[str] | None = None) -> list[dict]:
+def scenario_events(
+    scenario: Scenario, mapper: Any, skips: SkipCounter, errors: list[str] | None = None,
+    synth_cache: dict[str, SynthOutcome] | None = None,
+) -> list[dict]:
     """Every event of a scenario, mapped to ECS and sorted by time (then input order).
 
     A ``[[synth]]`` table that cannot generate is appended to ``errors`` (it fails the
-    scenario: its expectations would be judged on the wrong history)."""
+    scenario: its expectations would be judged on the wrong history). ``synth_cache``
+    (canonical parameters -> what they generated) lets scenarios with the same ``[[synth]]``
+    table share its events: the same objects, so only for runs that do not change them
+    (forked ones, ``run_group``)."""
     errors = errors if errors is not None else []
     events: list[dict] = []
     window = EventIdWindow()  # one window per scenario: its files may repeat each other's events
@@ -115,29 +125,61 @@ def scenario_events(scenario: Scenario, mapper: Any, skips: SkipCounter, errors:
         events.extend(iter_events([str(src.path)], mapper=mapper, on_skip=skips, fmt=src.format,
                                   order_files=False, dedupe=window))
     for spec in scenario.synth:
-        events.extend(_synth_events(spec.params, mapper, skips, scenario, errors))
+        key = _canonical(spec.params)
+        outcome = synth_cache.get(key) if synth_cache is not None else None
+        if outcome is None:
+            outcome = _synthesise(spec.params, mapper)
+            if synth_cache is not None:
+                synth_cache[key] = outcome
+        events.extend(_report_synth(outcome, spec.params, skips, scenario, errors))
     keyed = sorted(((event_time(e), i, e) for i, e in enumerate(events)), key=lambda t: (t[0], t[1]))
     return [e for _, _, e in keyed]
 
 
-def _synth_events(params: dict[str, Any], mapper: Any, skips: SkipCounter, scenario: Scenario, errors: list[str]) -> Iterator[dict]:
-    from ctdetect.readers import SkippedInput
+@dataclass(slots=True)
+class SynthOutcome:
+    """What one ``[[synth]]`` table gave: its mapped events, the records that would not map
+    (record number, why) and, when it could not generate at all, why."""
 
-    where = str(scenario.source.path)
-    line = scenario.source.line_of("synth")
-    place = f"{where}:{line}" if line else where
+    events: list[dict]
+    bad: list[tuple[int, str]]
+    error: str | None = None
+
+
+def _canonical(params: dict[str, Any]) -> str:
+    return json.dumps(params, sort_keys=True, default=str)
+
+
+def _synthesise(params: dict[str, Any], mapper: Any) -> SynthOutcome:
     from ctdetect.synth import SynthParams, generate
 
     try:
         records = generate(SynthParams.from_mapping(params))
+        events: list[dict] = []
+        bad: list[tuple[int, str]] = []
+        for n, record in enumerate(records, 1):
+            try:
+                events.append(mapper.map(record))
+            except Exception as exc:  # noqa: BLE001 - reported per record, the others go on
+                bad.append((n, str(exc)))
     except Exception as exc:  # noqa: BLE001 - bad synth parameters are the scenario author's to fix
-        errors.append(f"{place}: [[synth]] {params}: {exc}")
-        return
-    for n, record in enumerate(records, 1):
-        try:
-            yield mapper.map(record)
-        except Exception as exc:  # noqa: BLE001
-            skips(SkippedInput(where, n, "bad_record", f"synth record {n}: {exc}"))
+        return SynthOutcome([], [], str(exc))
+    return SynthOutcome(events, bad)
+
+
+def _report_synth(outcome: SynthOutcome, params: dict[str, Any], skips: SkipCounter, scenario: Scenario, errors: list[str]) -> list[dict]:
+    """A ``[[synth]]`` table's events, its faults told in the scenario's words (its file and line)."""
+    from ctdetect.readers import SkippedInput
+
+    where = str(scenario.source.path)
+    if outcome.error is not None:
+        line = scenario.source.line_of("synth")
+        place = f"{where}:{line}" if line else where
+        errors.append(f"{place}: [[synth]] {params}: {outcome.error}")
+        return []
+    for n, why in outcome.bad:
+        skips(SkippedInput(where, n, "bad_record", f"synth record {n}: {why}"))
+    return outcome.events
 
 
 def target_label(e: Expectation, rules: list[Rule]) -> str:
@@ -153,11 +195,78 @@ def run_scenario(scenario: Scenario, content: RunContent, backend: Any, mapper: 
     skips = SkipCounter()
     errors: list[str] = []
     events = scenario_events(scenario, mapper, skips, errors)
-    result = backend.run(events, content.rules, content.jobs)
+    return judge(scenario, len(events), skips, errors, backend.run(events, content.rules, content.jobs), content)
+
+
+def judge(scenario: Scenario, events: int, skips: SkipCounter, errors: list[str], result: RunResult, content: RunContent) -> ScenarioResult:
+    """A scenario's result: its run's findings checked against each of its expectations."""
     known = {r.rule_id for r in content.rules} | {r.name for r in content.rules} | {j.job_id for j, _ in content.jobs}
     not_run = dict(result.stats.not_run)
     outcomes = [check(e, result.findings, known, not_run, label=target_label(e, content.rules)) for e in scenario.expectations]
-    return ScenarioResult(scenario, len(events), skips, outcomes, result.findings, list(result.stats.problems), errors)
+    return ScenarioResult(scenario, events, skips, outcomes, result.findings, list(result.stats.problems), errors)
+
+
+def background_key(scenario: Scenario) -> str | None:
+    """What scenarios built on the same synthetic background share: their ``[[synth]]``
+    tables (None without one). Such scenarios are run together (``run_group``)."""
+    if not scenario.synth:
+        return None
+    return _canonical([spec.params for spec in scenario.synth])
+
+
+def plan_groups(scenarios: list[Scenario]) -> list[list[int]]:
+    """Indices of ``scenarios`` in groups of the same ``background_key`` (alone without one),
+    each group in scenario order, groups in the order of their first scenario."""
+    groups: list[list[int]] = []
+    by_key: dict[str, list[int]] = {}
+    for i, scenario in enumerate(scenarios):
+        key = background_key(scenario)
+        if key is None:
+            groups.append([i])
+        elif key in by_key:
+            by_key[key].append(i)
+        else:
+            by_key[key] = [i]
+            groups.append(by_key[key])
+    return groups
+
+
+def run_group(group: list[Scenario], content: RunContent, backend: Any, mapper: Any) -> list[ScenarioResult]:
+    """Scenarios on one synthetic background, in order: the events they all begin with
+    (the background's days before any scenario's own events) are fed once, then each
+    scenario goes on in a forked process from that state (``shared_prefix``). The results
+    are those of running each alone; a scenario that shares too little runs alone."""
+    if len(group) == 1 or not backend.feeds_in_pieces or not can_fork():
+        return [run_scenario(s, content, backend, mapper) for s in group]
+    cache: dict[str, SynthOutcome] = {}
+    inputs = []
+    for scenario in group:
+        skips = SkipCounter()
+        errors: list[str] = []
+        inputs.append((scenario, scenario_events(scenario, mapper, skips, errors, cache), skips, errors))
+    leader = inputs[0][1]
+    shares = [common_prefix([leader, events]) >= MIN_SHARED_EVENTS for _, events, _, _ in inputs]
+    sharing = [i for i, ok in enumerate(shares) if ok]
+    results: dict[int, ScenarioResult] = {}
+    if len(sharing) > 1:
+        shared = common_prefix([inputs[i][1] for i in sharing])
+        run = backend.start(content.rules, content.jobs)
+        try:
+            run.feed(itertools.islice(leader, shared))
+
+            def finish(k: int) -> ScenarioResult:
+                scenario, events, skips, errors = inputs[sharing[k]]
+                run.feed(itertools.islice(events, shared, None))
+                return judge(scenario, len(events), skips, errors, run.finish(), content)
+
+            for i, result in zip(sharing, continue_in_forks(len(sharing), finish)):
+                results[i] = result
+        finally:
+            run.close()
+    for i, (scenario, events, skips, errors) in enumerate(inputs):
+        if i not in results:  # alone: its events are its own (shared synth objects unchanged by a run)
+            results[i] = judge(scenario, len(events), skips, errors, backend.run(events, content.rules, content.jobs), content)
+    return [results[i] for i in range(len(inputs))]
 
 
 # called as each scenario ends: (scenarios done, scenarios in all, name of the one that ended)
@@ -189,17 +298,21 @@ def run_replay(
     runner.prepare(content.rules)
     if workers is None:
         workers = os.cpu_count() or 1
-    workers = min(workers, len(scenarios))
+    groups = plan_groups(scenarios) if runner.feeds_in_pieces else [[i] for i in range(len(scenarios))]
+    workers = min(workers, len(groups))
     if workers > 1 and runner.in_process:
-        results = _parallel(scenarios, content, runner, mapper, workers, progress)
+        results = _parallel(scenarios, groups, content, runner, mapper, workers, progress)
     else:
         results = []
-        for scenario in scenarios:
+        for group in groups:
             # a backend with a server (elasticsearch) gets a fresh client per scenario
             instance = runner if runner.in_process else get_backend(backend)
-            results.append(run_scenario(scenario, content, instance, mapper))
-            if progress is not None:
-                progress(len(results), len(scenarios), scenario.name)
+            for result in run_group([scenarios[i] for i in group], content, instance, mapper):
+                results.append(result)
+                if progress is not None:
+                    progress(len(results), len(scenarios), result.scenario.name)
+        order = {id(scenarios[i]): n for n, i in enumerate(i for g in groups for i in g)}
+        results = [results[order[id(s)]] for s in scenarios]
     scenario_errors = [describe(p) for p in problems if p.severity == "error"]
     return ReplayResult(results, content.problems, scenario_errors, content.describe_source())
 
@@ -229,17 +342,28 @@ def expected_cost(scenario: Scenario) -> float:
     return cost
 
 
+def group_cost(scenarios: list[Scenario]) -> float:
+    """``expected_cost`` of a group run together: its largest scenario, plus a little of
+    each other one (they share the background fed once)."""
+    costs = sorted((expected_cost(s) for s in scenarios), reverse=True)
+    return costs[0] + 0.1 * sum(costs[1:])
+
+
 _SHARED: dict[str, Any] = {}
 
 
-def _run_indexed(index: int) -> tuple[int, ScenarioResult]:
-    return index, run_scenario(_SHARED["scenarios"][index], _SHARED["content"], _SHARED["backend"], _SHARED["mapper"])
+def _run_group_indexed(group: list[int]) -> list[tuple[int, ScenarioResult]]:
+    scenarios = _SHARED["scenarios"]
+    results = run_group([scenarios[i] for i in group], _SHARED["content"], _SHARED["backend"], _SHARED["mapper"])
+    return list(zip(group, results))
 
 
 def _parallel(
-    scenarios: list[Scenario], content: RunContent, backend: Any, mapper: Any, workers: int, progress: Progress | None
+    scenarios: list[Scenario], groups: list[list[int]], content: RunContent, backend: Any, mapper: Any, workers: int,
+    progress: Progress | None,
 ) -> list[ScenarioResult]:
-    """Scenarios in forked worker processes (they inherit the compiled content), in scenario order."""
+    """Groups of scenarios in forked worker processes (they inherit the compiled content), the
+    results in scenario order."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -248,16 +372,18 @@ def _parallel(
     except ValueError:  # no fork on this platform: run in this process
         return [run_scenario(s, content, backend, mapper) for s in scenarios]
     _SHARED.update(scenarios=scenarios, content=content, backend=backend, mapper=mapper)
-    order = sorted(range(len(scenarios)), key=lambda i: -expected_cost(scenarios[i]))
+    order = sorted(groups, key=lambda g: -group_cost([scenarios[i] for i in g]))
     results: list[ScenarioResult | None] = [None] * len(scenarios)
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = [pool.submit(_run_indexed, i) for i in order]
-            for done, future in enumerate(as_completed(futures), 1):
-                index, result = future.result()
-                results[index] = result
-                if progress is not None:
-                    progress(done, len(scenarios), scenarios[index].name)
+            futures = [pool.submit(_run_group_indexed, g) for g in order]
+            done = 0
+            for future in as_completed(futures):
+                for index, result in future.result():
+                    results[index] = result
+                    done += 1
+                    if progress is not None:
+                        progress(done, len(scenarios), scenarios[index].name)
     finally:
         _SHARED.clear()
     return [r for r in results if r is not None]
