@@ -55,15 +55,20 @@ class MultiBucketMean:
         if 4 * len(self.window) < 3 * WINDOW:
             return None
         latest = self.window[-1][0]
-        num = den = cnt = 0.0
-        gs = [_geometric(latest - b) for b, _, _ in self.window]
-        for g, (_b, r, w) in zip(gs, self.window):
+        # one pass, no list of the weights: ``gsum`` adds them in order from 0.0, as ``sum``
+        # of a list of floats does
+        num = den = cnt = gsum = 0.0
+        for e in self.window:
+            g = _geometric(latest - e[0])
+            r = e[1]
+            w = e[2]
             num += g * w * r
             den += g * w
             cnt += g * w
+            gsum += g
         if den <= 0.0:
             return None
-        return num / den, cnt / sum(gs)
+        return num / den, cnt / gsum
 
     def correlation(self) -> float:
         r = GEOMETRIC_WEIGHT * GEOMETRIC_WEIGHT
