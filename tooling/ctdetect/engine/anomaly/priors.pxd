@@ -5,6 +5,9 @@ import cython
 cimport libc.math as libm
 
 cdef double _NEG_INF, _PI
+cdef object _SPECIAL
+
+cpdef object _special()
 cdef Py_ssize_t _N_MODELS
 
 cdef class NormalGamma:

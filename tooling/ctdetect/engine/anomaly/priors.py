@@ -64,8 +64,18 @@ _N_MODELS = 4  # the one-of-n prior's models: gamma, log-normal, normal, Poisson
 # its own Lanczos sum, not libm's ``lgamma``, so the C one would give other doubles.
 
 
-# ``scipy.special``, or its compiled twin ``_cspecial`` (``stats.scalar_special``)
-_special = scalar_special
+_SPECIAL: Any = None  # what _special() returns, once asked (a C global when compiled)
+
+
+def _special() -> Any:
+    """``scipy.special``, or its compiled twin ``_cspecial`` (``stats.scalar_special``), kept
+    after the first call: the components' c.d.f.s ask for it some twenty times a bucket, and
+    a call of the memoised ``scalar_special`` (``lru_cache``) cost more than a global read."""
+    global _SPECIAL
+    special = _SPECIAL
+    if special is None:
+        special = _SPECIAL = scalar_special()
+    return special
 
 
 class NormalGamma:
