@@ -8,6 +8,6 @@ cdef class MultiBucketMean:
 
     cpdef add(self, object bucket, double residual, double weight)
 
-    @cython.locals(num=cython.double, den=cython.double, cnt=cython.double, gsum=cython.double,
-                   g=cython.double, r=cython.double, w=cython.double, e=list)
+    @cython.locals(num=cython.double, den=cython.double, cnt=cython.double, g=cython.double,
+                   r=cython.double, w=cython.double, e=list, gs=list)
     cpdef object value(self)

@@ -55,20 +55,21 @@ class MultiBucketMean:
         if 4 * len(self.window) < 3 * WINDOW:
             return None
         latest = self.window[-1][0]
-        # one pass, no list of the weights: ``gsum`` adds them in order from 0.0, as ``sum``
-        # of a list of floats does
-        num = den = cnt = gsum = 0.0
+        # one pass over the entries (no comprehension unpacking each); the weights are still
+        # summed by ``sum``, which Python 3.12 computes with compensation, not as a loop would
+        num = den = cnt = 0.0
+        gs = []
         for e in self.window:
             g = _geometric(latest - e[0])
+            gs.append(g)
             r = e[1]
             w = e[2]
             num += g * w * r
             den += g * w
             cnt += g * w
-            gsum += g
         if den <= 0.0:
             return None
-        return num / den, cnt / gsum
+        return num / den, cnt / sum(gs)
 
     def correlation(self) -> float:
         r = GEOMETRIC_WEIGHT * GEOMETRIC_WEIGHT
