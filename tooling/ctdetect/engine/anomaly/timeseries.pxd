@@ -17,7 +17,8 @@ cdef class _Profile:
     cdef public object period_ms, slot_ms, span_ms, slots
     cdef public dict means, spreads
     cdef public double total, bias
-    cdef public object var_with, var_without, weight
+    # always floats (0.0, running means of floats, a test's floats, a state's float())
+    cdef public double var_with, var_without, weight
 
     cpdef object slot(self, object t_ms)
     cpdef double offset(self, object t_ms)
