@@ -54,14 +54,17 @@ TINY = 1e-300
 _NEG_INF = -math.inf  # a module constant: compared in every loop over the components
 _PI = math.pi  # a C double when compiled: no attribute lookup per log-density
 _N_MODELS = 4  # the one-of-n prior's models: gamma, log-normal, normal, Poisson, in this order
-# LIBM_NOTE: ``libm.exp``, ``libm.log``, ``libm.log1p``, ``libm.sqrt`` and ``libm.floor`` are
-# Python's ``math`` functions in the pure-Python module and C's libm functions in the compiled
-# one (the ``.pxd`` cimports ``libc.math as libm``): CPython's are thin wrappers around the
-# very same libm calls, so the doubles are the same; ``floor`` gives a float where Python
-# gives an int of the same value, and is only compared and added to floats here. Where
-# Python would raise (a log of 0, an exp above 709.78) the C function gives -inf or inf: no
-# argument here comes near that. ``math.lgamma`` stays Python's: CPython computes it with
-# its own Lanczos sum, not libm's ``lgamma``, so the C one would give other doubles.
+# LIBM_NOTE: ``libm.exp``, ``log``, ``log1p``, ``sqrt``, ``floor``, ``ceil`` (and in ``trend``
+# and ``timeseries`` ``acos``, ``cos``, ``copysign``) are Python's ``math`` functions in the
+# pure-Python modules and C's libm functions in the compiled ones (each ``.pxd`` cimports
+# ``libc.math as libm``; a call of the Python function was a module attribute lookup, a
+# float object and a call): CPython's are thin wrappers around the very same libm calls
+# (``log1p`` returns a zero argument as it is, as glibc does), so the doubles are the same;
+# ``floor``/``ceil`` give a float where Python gives an int of the same value, and are only
+# compared with and added to floats. Where Python would raise (a log of 0, an exp above
+# 709.78) the C function gives -inf or inf: no argument here comes near that.
+# ``math.lgamma`` stays Python's: CPython computes it with its own Lanczos sum, not libm's
+# ``lgamma``, so the C one would give other doubles.
 
 
 _SPECIAL: Any = None  # what _special() returns, once asked (a C global when compiled)
