@@ -11,9 +11,10 @@ import random
 
 import pytest
 
-from ctdetect.engine.anomaly import trend
+from ctdetect.engine.anomaly import priors, timeseries, trend
 from ctdetect.engine.anomaly.multibucket import GEOMETRIC_WEIGHT, WINDOW, MultiBucketMean
 from ctdetect.engine.anomaly.priors import INTEGER_JITTER, LOG_MAX_BAYES_FACTOR, VARIANCE_MISMATCH, OneOfNPrior
+from ctdetect.engine.anomaly.timeseries import CountSeries
 from ctdetect.engine.anomaly.trend import MIN_MODEL_WEIGHT, MODEL_WEIGHTS, TIME_SCALES, Regression, TrendComponent
 
 
@@ -213,3 +214,102 @@ def test_low_high_in_one_pass_equals_each_side(integer: bool, seed: int) -> None
         prior.age(math.exp(-0.001))
         for probe in (x, x + 3.0, x - 7.5, 0.0, 1e3):
             assert prior.probabilities_low_high(probe) == (prior.probability(probe, "low"), prior.probability(probe, "high"))
+
+
+def test_integer_only_type_test_equals_class_attribute() -> None:
+    """``priors._integer_only`` (a type test) says what each component's ``integer_only`` says."""
+    for model in OneOfNPrior(True).models:
+        assert priors._integer_only(model) == type(model).integer_only
+
+
+def _plain_active(prior: OneOfNPrior) -> list[tuple[object, float]]:
+    """``OneOfNPrior._active`` as written before the per-bucket callers walked it in place."""
+    best = max(prior.log_weights)
+    out = []
+    total = 0.0
+    for m, lw in zip(prior.models, prior.log_weights):
+        if lw == -math.inf:
+            continue
+        w = math.exp(lw - best)
+        total += w
+        out.append((m, w))
+    return [(m, w / total) for m, w in out if w / total >= priors.MIN_RELATIVE_WEIGHT]
+
+
+def _plain_probabilities(prior: OneOfNPrior, x: float) -> tuple[float, ...]:
+    """``probability`` (three sides), ``one_tail`` and the low/high pair over ``_plain_active``."""
+    if not prior.informative():
+        return (1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
+    sides = []
+    for side in ("two", "high", "low"):
+        p = 0.0
+        for m, w in _plain_active(prior):
+            y = prior._read(m, x)
+            p += w * priors.sided(m.cdf(y), m.sf(y), side)
+        sides.append(min(max(p, 0.0), 1.0))
+    lo = hi = 0.0
+    for m, w in _plain_active(prior):
+        y = prior._read(m, x)
+        lo += w * m.cdf(y)
+        hi += w * m.sf(y)
+    low2 = high2 = 0.0
+    for m, w in _plain_active(prior):
+        y = prior._read(m, x)
+        c, s = m.cdf(y), m.sf(y)
+        low2 += w * priors.sided(c, s, "low")
+        high2 += w * priors.sided(c, s, "high")
+    return (*sides, min(lo, hi, 1.0), min(max(low2, 0.0), 1.0), min(max(high2, 0.0), 1.0))
+
+
+@pytest.mark.parametrize("integer", [True, False])
+@pytest.mark.parametrize("seed", range(3))
+def test_probabilities_in_place_equal_active_lists(integer: bool, seed: int) -> None:
+    """The probabilities that walk the component weights in place equal the list form, as
+    the weights move from even to one dominant component (some left out under 1e-3)."""
+    rng = random.Random(100 + seed)
+    prior = OneOfNPrior(integer)
+    for k in range(300):
+        x = float(rng.choice([0, 0, 1, 2, rng.randrange(40)])) if integer or k < 80 else rng.uniform(-4.0, 30.0)
+        prior.add(x, rng.choice([1.0, 0.3]))
+        prior.age(math.exp(-0.002))
+        assert prior._active() == _plain_active(prior)
+        for probe in (x, x + 2.0, x - 6.5, 0.0, 500.0):
+            got = (prior.probability(probe, "two"), prior.probability(probe, "high"), prior.probability(probe, "low"),
+                   prior.one_tail(probe), *prior.probabilities_low_high(probe))
+            assert got == _plain_probabilities(prior, probe)
+
+
+def _plain_trend_significant(series: CountSeries) -> bool:
+    """``CountSeries._trend_significant`` as written before the variance factor came first."""
+    n1, _m1, m2_1 = series.err_with
+    n0, _m0, m2_0 = series.err_without
+    df0, df1 = n0 - 1.0, n1 - timeseries.TREND_PARAMETERS
+    if df0 <= 0.0 or df1 <= 0.0 or m2_0 <= 0.0:
+        return False
+    v0, v1 = m2_0 / df0, m2_1 / max(n1 - 1.0, 1e-9)
+    p_f = 0.0 if v1 == 0.0 else float(timeseries._fdtr(df1, df0, (df0 * v1) / (df1 * v0)))
+    significance = math.log(max(p_f, 1e-300)) / math.log(0.001)
+    vt = 0.6 * v0
+    logistic = timeseries._logistic
+    p = logistic(significance, 0.1, 1.0) * (logistic(vt / v1, 1.0, 1.0) if v1 > 0.0 and vt > v1 else logistic(v1 / vt, 0.1, 1.0, -1.0))
+    return p >= 0.25
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_trend_test_without_the_f_cdf_when_it_cannot_pass_equals_plain(seed: int) -> None:
+    """Error statistics from no trend (variances alike) to a strong one (with-trend variance
+    a small share), degrees of freedom from 1 to 500: the same answer, both ways seen."""
+    rng = random.Random(seed)
+    series = CountSeries(0)
+    seen = set()
+    for _ in range(3000):
+        n0 = rng.uniform(0.5, 500.0)
+        n1 = n0 * rng.choice([1.0, rng.uniform(0.5, 1.0)])
+        m2_0 = rng.choice([0.0, rng.uniform(0.0, 1e4)])
+        m2_1 = m2_0 * rng.choice([0.0, 1.0, rng.uniform(0.0, 1.2), rng.uniform(0.0, 0.1)])
+        series.err_without = [n0, 0.0, m2_0]
+        series.err_with = [n1, 0.0, m2_1]
+        got = series._trend_significant()
+        assert got == _plain_trend_significant(series)
+        seen.add(got)
+    assert seen == {True, False}

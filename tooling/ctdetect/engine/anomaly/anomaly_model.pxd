@@ -1,5 +1,7 @@
 # Cython augmenting declarations for anomaly_model.py (see accelerated.py): the same code, typed.
+# ``libm``: the .py's ``import math as libm`` names C's libm here (see priors.LIBM_NOTE).
 import cython
+cimport libc.math as libm
 from ctdetect.engine.anomaly.priors cimport NormalGamma
 
 cdef class AnomalyModel:

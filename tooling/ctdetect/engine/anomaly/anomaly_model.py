@@ -24,6 +24,7 @@ it is the anomaly's length.
 from __future__ import annotations
 
 import math
+import math as libm  # compiled: C's libm (the .pxd); see priors.LIBM_NOTE
 from typing import Any
 
 from ctdetect.engine.anomaly.priors import NormalGamma
@@ -96,12 +97,12 @@ class AnomalyModel:
         if pa is None:
             return p_overall, 1.0
         lam = 1.0 if p_bucket == 0.0 else min(LARGEST_ANOMALY_P / p_bucket, 1.0)
-        lo = math.log(max(p_overall, 1e-308))
-        la = math.log(max(pa, 1e-308))
+        lo = libm.log(max(p_overall, 1e-308))
+        la = libm.log(max(pa, 1e-308))
         x = max((_B + lo) / (_B - _A), 0.0)
         y = 1.0 - _B / (_B - la)
         alpha = 0.5 * (1.0 - x + x * y)
-        return math.exp((1.0 - alpha) * lo + alpha * lam * la), pa
+        return libm.exp((1.0 - alpha) * lo + alpha * lam * la), pa
 
     def age(self, alpha: float) -> None:
         for side in self.models:

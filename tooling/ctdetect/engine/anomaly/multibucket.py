@@ -55,9 +55,15 @@ class MultiBucketMean:
         if 4 * len(self.window) < 3 * WINDOW:
             return None
         latest = self.window[-1][0]
+        # one pass over the entries (no comprehension unpacking each); the weights are still
+        # summed by ``sum``, which Python 3.12 computes with compensation, not as a loop would
         num = den = cnt = 0.0
-        gs = [_geometric(latest - b) for b, _, _ in self.window]
-        for g, (_b, r, w) in zip(gs, self.window):
+        gs = []
+        for e in self.window:
+            g = _geometric(latest - e[0])
+            gs.append(g)
+            r = e[1]
+            w = e[2]
             num += g * w * r
             den += g * w
             cnt += g * w

@@ -1,8 +1,14 @@
 # Cython augmenting declarations for priors.py (see accelerated.py): the same code, typed.
 # Arguments and attributes typed double only where the .py code only ever holds floats.
+# ``libm``: the .py's ``import math as libm`` names C's libm here (see LIBM_NOTE in priors.py).
 import cython
+cimport libc.math as libm
 
-cdef double _NEG_INF
+cdef double _NEG_INF, _PI
+cdef object _SPECIAL
+
+cpdef object _special()
+cdef Py_ssize_t _N_MODELS
 
 cdef class NormalGamma:
     cdef public double mean, prec, shape, rate
@@ -106,9 +112,9 @@ cdef class PoissonComponent(_Component):
     cpdef age(self, double alpha)
     @cython.locals(k=cython.double, r=cython.double, p=cython.double)
     cpdef double logpdf(self, double y)
-    @cython.locals(r=cython.double, p=cython.double)
+    @cython.locals(k=cython.double, r=cython.double, p=cython.double)
     cpdef double cdf(self, double y)
-    @cython.locals(r=cython.double, p=cython.double)
+    @cython.locals(k=cython.double, r=cython.double, p=cython.double)
     cpdef double sf(self, double y)
     @cython.locals(r=cython.double, p=cython.double)
     cpdef double mode(self)
@@ -116,6 +122,7 @@ cdef class PoissonComponent(_Component):
     cpdef double variance(self)
 
 
+cpdef bint _integer_only(_Component model)
 cpdef double sided(double cdf, double sf, str side)
 
 
@@ -124,24 +131,35 @@ cdef class OneOfNPrior:
     cdef public object integer
     cdef public double offset, n, mean, m2
 
-    @cython.locals(m=_Component, lw=cython.double)
+    @cython.locals(models=list, log_weights=list, m=_Component, i=cython.Py_ssize_t)
     cpdef bint informative(self)
     cpdef double sample_variance(self)
     cpdef double _read(self, _Component model, double x)
-    @cython.locals(best=cython.double, total=cython.double, w=cython.double, lw=cython.double, out=list)
+    @cython.locals(log_weights=list, best=cython.double, lw=cython.double, i=cython.Py_ssize_t)
+    cpdef double _best(self)
+    @cython.locals(log_weights=list, total=cython.double, lw=cython.double, i=cython.Py_ssize_t)
+    cpdef double _total(self, double best)
+    @cython.locals(best=cython.double, total=cython.double, w=cython.double, out=list, i=cython.Py_ssize_t)
     cpdef list _active(self)
+    @cython.locals(lw=cython.double, w=cython.double)
+    cpdef double _weight(self, Py_ssize_t i, double best, double total)
+    cpdef _adjust_offset(self, double x)
     @cython.locals(log_weights=list, models=list, m=_Component, lw=cython.double, xr=cython.double,
-                   best_ratio=cython.double, mode_ll=cython.double, d=cython.double, jitter=cython.double,
+                   best_ratio=cython.double, ll=cython.double, mode_ll=cython.double, d=cython.double,
+                   jitter=cython.double, lls=cython.double[4], scored=cython.bint, top_ll=cython.double,
                    floor=cython.double, var=cython.double, mv=cython.double, penalty=cython.double,
                    top=cython.double, was_informative=cython.bint, i=cython.Py_ssize_t)
     cpdef add(self, double x, double w)
-    @cython.locals(m=_Component)
+    @cython.locals(m=_Component, log_weights=list, lw=cython.double, i=cython.Py_ssize_t)
     cpdef age(self, double alpha)
-    @cython.locals(p=cython.double, w=cython.double, y=cython.double, m=_Component)
+    @cython.locals(p=cython.double, w=cython.double, y=cython.double, m=_Component, best=cython.double,
+                   total=cython.double, i=cython.Py_ssize_t)
     cpdef double probability(self, double x, str side)
     @cython.locals(lo=cython.double, hi=cython.double, w=cython.double, y=cython.double, c=cython.double,
-                   s=cython.double, m=_Component)
+                   s=cython.double, m=_Component, best=cython.double, total=cython.double,
+                   i=cython.Py_ssize_t)
     cpdef tuple probabilities_low_high(self, double x)
-    @cython.locals(lo=cython.double, hi=cython.double, w=cython.double, y=cython.double, m=_Component)
+    @cython.locals(lo=cython.double, hi=cython.double, w=cython.double, y=cython.double, m=_Component,
+                   best=cython.double, total=cython.double, i=cython.Py_ssize_t)
     cpdef double one_tail(self, double x)
     cpdef double mean_value(self)

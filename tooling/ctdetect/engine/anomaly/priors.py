@@ -38,6 +38,7 @@ into modes, each with its own one-of-n prior); its decay-rate controllers.
 from __future__ import annotations
 
 import math
+import math as libm  # compiled: C's libm (priors.pxd); see LIBM_NOTE
 from typing import Any
 
 from ctdetect.engine.anomaly.stats import scalar_special
@@ -51,10 +52,33 @@ MIN_GAMMA_SAMPLES = 3.5
 INTEGER_JITTER = 1.0 / 12.0  # variance of a uniform over the unit interval an integer stands for
 TINY = 1e-300
 _NEG_INF = -math.inf  # a module constant: compared in every loop over the components
+_PI = math.pi  # a C double when compiled: no attribute lookup per log-density
+_N_MODELS = 4  # the one-of-n prior's models: gamma, log-normal, normal, Poisson, in this order
+# LIBM_NOTE: ``libm.exp``, ``log``, ``log1p``, ``sqrt``, ``floor``, ``ceil`` (and in ``trend``
+# and ``timeseries`` ``acos``, ``cos``, ``copysign``) are Python's ``math`` functions in the
+# pure-Python modules and C's libm functions in the compiled ones (each ``.pxd`` cimports
+# ``libc.math as libm``; a call of the Python function was a module attribute lookup, a
+# float object and a call): CPython's are thin wrappers around the very same libm calls
+# (``log1p`` returns a zero argument as it is, as glibc does), so the doubles are the same;
+# ``floor``/``ceil`` give a float where Python gives an int of the same value, and are only
+# compared with and added to floats. Where Python would raise (a log of 0, an exp above
+# 709.78) the C function gives -inf or inf: no argument here comes near that.
+# ``math.lgamma`` stays Python's: CPython computes it with its own Lanczos sum, not libm's
+# ``lgamma``, so the C one would give other doubles.
 
 
-# ``scipy.special``, or its compiled twin ``_cspecial`` (``stats.scalar_special``)
-_special = scalar_special
+_SPECIAL: Any = None  # what _special() returns, once asked (a C global when compiled)
+
+
+def _special() -> Any:
+    """``scipy.special``, or its compiled twin ``_cspecial`` (``stats.scalar_special``), kept
+    after the first call: the components' c.d.f.s ask for it some twenty times a bucket, and
+    a call of the memoised ``scalar_special`` (``lru_cache``) cost more than a global read."""
+    global _SPECIAL
+    special = _SPECIAL
+    if special is None:
+        special = _SPECIAL = scalar_special()
+    return special
 
 
 class NormalGamma:
@@ -117,7 +141,7 @@ class NormalGamma:
         t = self._t
         if t is None:
             df = 2.0 * self.shape
-            scale = math.sqrt(self.rate * (self.prec + 1.0) / (self.shape * self.prec))
+            scale = libm.sqrt(self.rate * (self.prec + 1.0) / (self.shape * self.prec))
             t = self._t = (df, self.mean, max(scale, 1e-12))
         return t
 
@@ -129,10 +153,10 @@ class NormalGamma:
         t = self.t_params()
         df, loc, s = t
         if self._lt is not t:
-            self._lc = math.lgamma((df + 1.0) / 2.0) - math.lgamma(df / 2.0) - 0.5 * math.log(df * math.pi) - math.log(s)
+            self._lc = math.lgamma((df + 1.0) / 2.0) - math.lgamma(df / 2.0) - 0.5 * libm.log(df * _PI) - libm.log(s)
             self._lt = t
         z = (y - loc) / s
-        return self._lc - (df + 1.0) / 2.0 * math.log1p(z * z / df)
+        return self._lc - (df + 1.0) / 2.0 * libm.log1p(z * z / df)
 
     def cdf(self, y: float) -> float:
         df, loc, s = self.t_params()
@@ -267,14 +291,14 @@ class LogNormalComponent(_Component):
         self.offset = 0.0
 
     def _log(self, y: float) -> float:
-        return math.log(max(y + self.offset, TINY))
+        return libm.log(max(y + self.offset, TINY))
 
     def informative(self) -> bool:
         return self.ng.informative()
 
     def add(self, y: float, w: float, jitter: float = 0.0) -> None:
         u = max(y + self.offset, TINY)
-        self.ng.add(math.log(u), w, jitter / (u * u))  # the interval's variance, on the log scale
+        self.ng.add(libm.log(u), w, jitter / (u * u))  # the interval's variance, on the log scale
 
     def age(self, alpha: float) -> None:
         self.ng.age(alpha)
@@ -289,7 +313,7 @@ class LogNormalComponent(_Component):
         u = y + self.offset
         if u <= 0.0:
             return -1e300
-        return self.ng.logpdf(math.log(u)) - math.log(u)
+        return self.ng.logpdf(libm.log(u)) - libm.log(u)
 
     def cdf(self, y: float) -> float:
         return 0.0 if y + self.offset <= 0.0 else self.ng.cdf(self._log(y))
@@ -299,12 +323,12 @@ class LogNormalComponent(_Component):
 
     def mode(self) -> float:
         df, loc, s = self.ng.t_params()
-        return math.exp(loc) - self.offset
+        return libm.exp(loc) - self.offset
 
     def variance(self) -> float:
         _, loc, s = self.ng.t_params()
         s2 = min(s * s, 50.0)
-        return (math.exp(s2) - 1.0) * math.exp(2.0 * loc + s2)
+        return (libm.exp(s2) - 1.0) * libm.exp(2.0 * loc + s2)
 
     def quantile(self, q: float) -> float:
         return math.exp(self.ng.quantile(q)) - self.offset
@@ -382,9 +406,9 @@ class GammaComponent(_Component):
         k, a, b = p
         if self._lp is not p:
             self._lc = math.lgamma(k + a) - math.lgamma(k) - math.lgamma(a)
-            self._logb = math.log(b)
+            self._logb = libm.log(b)
             self._lp = p
-        return self._lc + (k - 1.0) * math.log(u) + a * self._logb - (k + a) * math.log(u + b)
+        return self._lc + (k - 1.0) * libm.log(u) + a * self._logb - (k + a) * libm.log(u + b)
 
     def cdf(self, y: float) -> float:
         u = y + self.offset
@@ -455,17 +479,17 @@ class PoissonComponent(_Component):
         if k < 0.0:
             return -1e300
         r, p = self._rp()
-        return math.lgamma(k + r) - math.lgamma(k + 1.0) - math.lgamma(r) + r * math.log(p) + k * math.log1p(-p)
+        return math.lgamma(k + r) - math.lgamma(k + 1.0) - math.lgamma(r) + r * libm.log(p) + k * libm.log1p(-p)
 
     def cdf(self, y: float) -> float:
-        k = math.floor(y + self.offset + 1e-9)
+        k = libm.floor(y + self.offset + 1e-9)
         if k < 0:
             return 0.0
         r, p = self._rp()
         return float(_special().betainc(r, k + 1.0, p))
 
     def sf(self, y: float) -> float:
-        k = math.ceil(y + self.offset - 1e-9)
+        k = libm.ceil(y + self.offset - 1e-9)
         if k <= 0:
             return 1.0
         r, p = self._rp()
@@ -473,7 +497,7 @@ class PoissonComponent(_Component):
 
     def mode(self) -> float:
         r, p = self._rp()
-        return max(math.floor((r - 1.0) * (1.0 - p) / p), 0.0) - self.offset
+        return max(libm.floor((r - 1.0) * (1.0 - p) / p), 0.0) - self.offset
 
     def variance(self) -> float:
         r, p = self._rp()
@@ -484,6 +508,14 @@ class PoissonComponent(_Component):
 
     def load(self, s: list[Any]) -> None:
         self.shape, self.rate, self.offset = (float(v) for v in s)
+
+
+def _integer_only(model: _Component) -> bool:
+    """``model.integer_only`` (the Poisson: it reads a count as it is) as a type test: the
+    prior asks it of every component several times a bucket, and a class attribute of a
+    compiled class is a dictionary lookup where ``isinstance`` is a pointer comparison
+    (``tests/anomaly/test_count_fastpaths.py`` checks the two agree for every component)."""
+    return isinstance(model, PoissonComponent)
 
 
 def sided(cdf: float, sf: float, side: str) -> float:
@@ -511,9 +543,12 @@ class OneOfNPrior:
 
     # ------------------------------------------------------------------ state
     def informative(self) -> bool:
-        # a plain loop: this runs several times per series and bucket
-        for m, lw in zip(self.models, self.log_weights):
-            if lw > _NEG_INF and not m.informative():
+        # an index loop (no zip object): this runs several times per series and bucket
+        models = self.models
+        log_weights = self.log_weights
+        for i in range(_N_MODELS):
+            m = models[i]
+            if log_weights[i] > _NEG_INF and not m.informative():
                 return False
         return True
 
@@ -522,19 +557,52 @@ class OneOfNPrior:
 
     def _read(self, model: _Component, x: float) -> float:
         """Where a component reads value ``x``: integer data at the middle of its interval."""
-        return x + 0.5 if (self.integer and not model.integer_only) else x
+        return x + 0.5 if (self.integer and not _integer_only(model)) else x
 
-    def _active(self) -> list[tuple[_Component, float]]:
-        best = max(self.log_weights)
-        out = []
+    def _best(self) -> float:
+        """``max(self.log_weights)``: the first, then any larger one (the same comparisons)."""
+        log_weights = self.log_weights
+        best = log_weights[0]
+        for i in range(1, _N_MODELS):
+            lw = log_weights[i]
+            if lw > best:
+                best = lw
+        return best
+
+    def _total(self, best: float) -> float:
+        """The sum of ``e^(lw − best)`` over the components in play, in their order: the
+        normaliser of their weights."""
+        log_weights = self.log_weights
         total = 0.0
-        for m, lw in zip(self.models, self.log_weights):
+        for i in range(_N_MODELS):
+            lw = log_weights[i]
             if lw == _NEG_INF:
                 continue
-            w = math.exp(lw - best)
-            total += w
-            out.append((m, w))
-        return [(m, w / total) for m, w in out if w / total >= MIN_RELATIVE_WEIGHT]
+            total += libm.exp(lw - best)
+        return total
+
+    def _active(self) -> list[tuple[_Component, float]]:
+        """(component, relative weight) of the components at least ``MIN_RELATIVE_WEIGHT``
+        of the weight. The per-bucket callers (``probability``, ``one_tail``,
+        ``probabilities_low_high``) walk the same weights in place, without these lists:
+        ``e^(lw − best) / total``, recomputed, is the same float."""
+        best = self._best()
+        total = self._total(best)
+        out = []
+        for i in range(_N_MODELS):
+            w = self._weight(i, best, total)
+            if w > 0.0:
+                out.append((self.models[i], w))
+        return out
+
+    def _weight(self, i: int, best: float, total: float) -> float:
+        """Component ``i``'s relative weight ``e^(lw − best) / total`` if it is at least
+        ``MIN_RELATIVE_WEIGHT``, else 0.0 (left out, as a component out of play)."""
+        lw = self.log_weights[i]
+        if lw == _NEG_INF:
+            return 0.0
+        w = libm.exp(lw - best) / total
+        return w if w >= MIN_RELATIVE_WEIGHT else 0.0
 
     # ------------------------------------------------------------------ learning
     def _adjust_offset(self, x: float) -> None:
@@ -550,52 +618,70 @@ class OneOfNPrior:
         """Learn value ``x`` with count weight ``w``.
 
         Runs twice per series and bucket, so names are looked up once and ``_read`` is
-        inlined (``xr``: where a continuous component reads ``x``); the arithmetic and its
-        order are those of the plain form, ``tests/anomaly/test_anomaly_fastpaths.py``."""
+        inlined (``xr``: where a continuous component reads ``x``); the components' weighted
+        log-likelihoods are kept in ``lls`` by index (a C array when compiled, no list of
+        floats and Nones: a component scores x exactly when its log weight is not −inf, which
+        nothing changes in between) and the log weights are updated in place; the arithmetic
+        and its order are those of the plain form, ``tests/anomaly/test_count_fastpaths.py``."""
         if w <= 0.0:
             return
         log_weights = self.log_weights
         integer = self.integer
-        if integer and (x != math.floor(x)) and log_weights[3] > _NEG_INF:
+        if integer and (x != libm.floor(x)) and log_weights[3] > _NEG_INF:
             log_weights[3] = _NEG_INF  # no longer counts: the Poisson drops out
         self._adjust_offset(x)
         was_informative = self.informative()
         models = self.models
         xr = x + 0.5 if integer else x
-        logls: list[float | None] = []
+        lls = [0.0, 0.0, 0.0, 0.0]  # w · log-likelihood of each component that scores x
         best_ratio = _NEG_INF
-        for m, lw in zip(models, log_weights):
-            if lw == _NEG_INF or not was_informative:
-                logls.append(None)
-                continue
-            ll = m.logpdf(x if m.integer_only else xr)
-            mode_ll = m.logpdf(m.mode())  # a count model reads its mode as it is: _read is the identity there
-            best_ratio = max(best_ratio, ll - max(mode_ll, ll))
-            logls.append(w * ll)
+        if was_informative:
+            for i in range(_N_MODELS):
+                if log_weights[i] == _NEG_INF:
+                    continue
+                m = models[i]
+                ll = m.logpdf(x if _integer_only(m) else xr)
+                mode_ll = m.logpdf(m.mode())  # a count model reads its mode as it is: _read is the identity there
+                best_ratio = max(best_ratio, ll - max(mode_ll, ll))
+                lls[i] = w * ll
         # the data's decayed moments, before the components learn x
         self.n += w
         d = x - self.mean
         self.mean += w * d / self.n
         self.m2 += w * d * (x - self.mean)
         jitter = INTEGER_JITTER if integer else 0.0
-        for m, lw in zip(models, log_weights):
-            if lw > _NEG_INF:
-                m.add(x if m.integer_only else xr, w, jitter)
+        for i in range(_N_MODELS):
+            if log_weights[i] > _NEG_INF:
+                m = models[i]
+                m.add(x if _integer_only(m) else xr, w, jitter)
         if not was_informative:
             return
-        scored = [ll for ll in logls if ll is not None]
+        # ``max`` of the scored values: the first, then any larger one
+        scored = False
+        top_ll = 0.0
+        for i in range(_N_MODELS):
+            if log_weights[i] == _NEG_INF:
+                continue
+            if not scored or lls[i] > top_ll:
+                top_ll = lls[i]
+                scored = True
         if not scored:
             return
-        floor = max(scored) - (w * LOG_MAX_BAYES_FACTOR + best_ratio)
+        floor = top_ll - (w * LOG_MAX_BAYES_FACTOR + best_ratio)
         var = self.sample_variance()
-        for i, (m, ll) in enumerate(zip(models, logls)):
-            if ll is None:
+        for i in range(_N_MODELS):
+            if log_weights[i] == _NEG_INF:
                 continue
+            m = models[i]
+            ll = lls[i]
             mv = m.variance()
             penalty = -w * LOG_MAX_BAYES_FACTOR * max(1.0 - VARIANCE_MISMATCH * var / mv, 0.0) if mv > 0 else 0.0
             log_weights[i] += max(ll, floor) + penalty
-        top = max(log_weights)
-        self.log_weights = [lw - top if lw > _NEG_INF else lw for lw in log_weights]
+        top = self._best()
+        for i in range(_N_MODELS):
+            lw = log_weights[i]
+            if lw > _NEG_INF:
+                log_weights[i] = lw - top
 
     def shift(self, delta: float) -> None:
         """Move the learnt distribution by ``delta``: the decomposition has taken over
@@ -619,7 +705,11 @@ class OneOfNPrior:
         """Decay by ``alpha = e^−decayRate·t``."""
         for m in self.models:
             m.age(alpha)
-        self.log_weights = [alpha * lw if lw > _NEG_INF else lw for lw in self.log_weights]
+        log_weights = self.log_weights  # in place: the same floats as a new list of them
+        for i in range(_N_MODELS):
+            lw = log_weights[i]
+            if lw > _NEG_INF:
+                log_weights[i] = alpha * lw
         self.n *= alpha
         self.m2 *= alpha
 
@@ -628,10 +718,15 @@ class OneOfNPrior:
         """Probability of a less likely sample than ``x`` (see module docstring)."""
         if not self.informative():
             return 1.0
+        best = self._best()
+        total = self._total(best)
         p = 0.0
-        for m, w in self._active():
-            y = self._read(m, x)
-            p += w * sided(m.cdf(y), m.sf(y), side)
+        for i in range(_N_MODELS):  # _active() in place
+            w = self._weight(i, best, total)
+            if w > 0.0:
+                m = self.models[i]
+                y = self._read(m, x)
+                p += w * sided(m.cdf(y), m.sf(y), side)
         return min(max(p, 0.0), 1.0)
 
     def probabilities_low_high(self, x: float) -> tuple[float, float]:
@@ -640,23 +735,33 @@ class OneOfNPrior:
         scores its multi-bucket feature on both), each side summed in the same order."""
         if not self.informative():
             return 1.0, 1.0
+        best = self._best()
+        total = self._total(best)
         lo = hi = 0.0
-        for m, w in self._active():
-            y = self._read(m, x)
-            c, s = m.cdf(y), m.sf(y)
-            lo += w * sided(c, s, "low")
-            hi += w * sided(c, s, "high")
+        for i in range(_N_MODELS):  # _active() in place
+            w = self._weight(i, best, total)
+            if w > 0.0:
+                m = self.models[i]
+                y = self._read(m, x)
+                c, s = m.cdf(y), m.sf(y)
+                lo += w * sided(c, s, "low")
+                hi += w * sided(c, s, "high")
         return min(max(lo, 0.0), 1.0), min(max(hi, 0.0), 1.0)
 
     def one_tail(self, x: float) -> float:
         """The smaller one-tailed probability of ``x`` (for ml-cpp's outlier weights)."""
         if not self.informative():
             return 1.0
+        best = self._best()
+        total = self._total(best)
         lo = hi = 0.0
-        for m, w in self._active():
-            y = self._read(m, x)
-            lo += w * m.cdf(y)
-            hi += w * m.sf(y)
+        for i in range(_N_MODELS):  # _active() in place
+            w = self._weight(i, best, total)
+            if w > 0.0:
+                m = self.models[i]
+                y = self._read(m, x)
+                lo += w * m.cdf(y)
+                hi += w * m.sf(y)
         return min(lo, hi, 1.0)
 
     def interval(self, confidence: float) -> tuple[float, float]:

@@ -10,6 +10,8 @@ import cython
 cpdef double beta_ppf(double q, double a, double b)
 cpdef double beta_cdf(double x, double a, double b)
 cpdef normal_z(double p)
+# the sums stay Python's sum() (compensated from Python 3.12), the z-scores Python floats
+@cython.locals(total_w=cython.double, stat=cython.double, rho=cython.double, total_z=cython.double, zs=list)
 cpdef joint_probability(object ps, object weights=*, double correlation=*)
 cpdef double _pow_one_minus(double p, double x)
 cpdef double _one_minus_pow_one_minus(double p, double x)

@@ -103,10 +103,11 @@ def joint_probability(ps: Sequence[float], weights: Sequence[float] | None = Non
     total_w = sum(weights)
     if total_w <= 0.0 or min(ps) >= 1.0:
         return 1.0
-    stat = sum([w * normal_z(p) ** 2 for p, w in zip(ps, weights)])
+    zs = [normal_z(p) for p in ps]  # each z-score once: the same float both sums use
+    stat = sum([w * z ** 2 for z, w in zip(zs, weights)])
     if correlation:  # the Mahalanobis distance of equally correlated z-scores
         rho = correlation
-        total_z = sum([w * normal_z(p) for p, w in zip(ps, weights)])
+        total_z = sum([w * z for z, w in zip(zs, weights)])
         stat = (stat - rho * total_z * total_z / (total_w * rho + 1.0 - rho)) / (1.0 - rho)
     return max(float(scalar_special().gammaincc(total_w / 2.0, stat / 2.0)), SMALLEST_PROBABILITY)
 

@@ -3,7 +3,9 @@
 # __slots__ in timeseries.py needs its line here too (tests/anomaly/test_compiled_agrees.py
 # fails until it has one). Ints (times, bucket numbers, counts) stay Python objects: their
 # floor division and modulo are Python's.
+# ``libm``: the .py's ``import math as libm`` names C's libm here (see priors.LIBM_NOTE).
 import cython
+cimport libc.math as libm
 from ctdetect.engine.anomaly.anomaly_model cimport AnomalyModel
 from ctdetect.engine.anomaly.gain cimport GainController
 from ctdetect.engine.anomaly.multibucket cimport MultiBucketMean
@@ -15,7 +17,8 @@ cdef class _Profile:
     cdef public object period_ms, slot_ms, span_ms, slots
     cdef public dict means, spreads
     cdef public double total, bias
-    cdef public object var_with, var_without, weight
+    # always floats (0.0, running means of floats, a test's floats, a state's float())
+    cdef public double var_with, var_without, weight
 
     cpdef object slot(self, object t_ms)
     cpdef double offset(self, object t_ms)
@@ -49,6 +52,10 @@ cdef class CountSeries:
     @cython.locals(t_s=cython.double, x0=cython.double, seasonal=cython.double, m=cython.long,
                    error=cython.double, trend=TrendComponent, test_for_trend=cython.bint, profile=_Profile)
     cpdef _update_components(self, object x, object t_ms, double w, object w_raw, object span_s, double trend_rate)
+    @cython.locals(n1=cython.double, m2_1=cython.double, n0=cython.double, m2_0=cython.double, df0=cython.double,
+                   df1=cython.double, v0=cython.double, v1=cython.double, vt=cython.double,
+                   variance_factor=cython.double, p_f=cython.double, significance=cython.double, p=cython.double)
+    cpdef bint _trend_significant(self)
     @cython.locals(residual=cython.double, ow=cython.double, w=cython.double, alpha=cython.double,
                    p_single=cython.double, p=cython.double, error=cython.double)
     cpdef step(self, object x, object t_ms, object bucket, object weight, object span_s, double decay_rate,
@@ -56,6 +63,10 @@ cdef class CountSeries:
 
 
 cpdef _add_moment(list acc, double x, double w)
+
+@cython.locals(z=cython.double)
+cpdef double _logistic(double x, double width, double x0, double sign=*)
+cpdef double _fdtr(double dfn, double dfd, double x)
 
 @cython.locals(floor=cython.double, lmin=cython.double, lmax=cython.double, c=cython.double, lp=cython.double)
 cpdef double outlier_weight(double p_one_tail, double derate)

@@ -47,6 +47,7 @@ words, one per series:
 from __future__ import annotations
 
 import math
+import math as libm  # compiled: C's libm (the .pxd); see priors.LIBM_NOTE
 from typing import Any, NamedTuple
 
 from ctdetect.engine.anomaly.anomaly_model import LARGEST_ANOMALY_P, AnomalyModel
@@ -266,7 +267,7 @@ class CountSeries:
             return
         if self.trend is not None:
             self.trend.age(dt_s)
-        factor = math.exp(-trend_rate * dt_s / 86400.0)
+        factor = libm.exp(-trend_rate * dt_s / 86400.0)
         self.err_with[0] *= factor
         self.err_with[2] *= factor
         self.err_without[0] *= factor
@@ -392,10 +393,17 @@ class CountSeries:
         if df0 <= 0.0 or df1 <= 0.0 or m2_0 <= 0.0:
             return False
         v0, v1 = m2_0 / df0, m2_1 / max(n1 - 1.0, 1e-9)
-        p_f = 0.0 if v1 == 0.0 else float(_fdtr(df1, df0, (df0 * v1) / (df1 * v0)))
-        significance = math.log(max(p_f, 1e-300)) / math.log(0.001)
         vt = 0.6 * v0
-        p = _logistic(significance, 0.1, 1.0) * (_logistic(vt / v1, 1.0, 1.0) if v1 > 0.0 and vt > v1 else _logistic(v1 / vt, 0.1, 1.0, -1.0))
+        # the variance factor first: the F-test's factor is a logistic, at most 1.0, so a
+        # product with a variance factor under 0.25 is under 0.25 too (rounding is monotone:
+        # f·v ≤ 1.0·v = v), and the F c.d.f. is not computed for the answer it cannot change
+        # (a series without trend: v1 ≈ v0, a factor of ~0.001)
+        variance_factor = _logistic(vt / v1, 1.0, 1.0) if v1 > 0.0 and vt > v1 else _logistic(v1 / vt, 0.1, 1.0, -1.0)
+        if variance_factor < 0.25:
+            return False
+        p_f = 0.0 if v1 == 0.0 else float(_fdtr(df1, df0, (df0 * v1) / (df1 * v0)))
+        significance = libm.log(max(p_f, 1e-300)) / libm.log(0.001)
+        p = _logistic(significance, 0.1, 1.0) * variance_factor
         return p >= 0.25
 
     def _use_trend(self, t_ms: int) -> None:
@@ -426,10 +434,10 @@ class CountSeries:
         feature = self.mb.value()
         if feature is not None:
             self.mb_prior.add(feature[0], feature[1] * ow)
-        alpha = math.exp(-decay_rate)
+        alpha = libm.exp(-decay_rate)
         self.prior.age(alpha)
         self.mb_prior.age(alpha)
-        self.anomaly.age(math.exp(-LARGEST_ANOMALY_P * decay_rate / 2.0))
+        self.anomaly.age(libm.exp(-LARGEST_ANOMALY_P * decay_rate / 2.0))
         self.last_ms = t_ms
         if not self.prior.informative():
             return SeriesResult(1.0, None, None)
@@ -493,8 +501,8 @@ def _add_moment(acc: list[float], x: float, w: float) -> None:
 
 
 def _logistic(x: float, width: float, x0: float, sign: float = 1.0) -> float:
-    z = -math.copysign(1.0, sign) * (x - x0) / width
-    return 0.0 if z > 700.0 else 1.0 / (1.0 + math.exp(z))
+    z = -libm.copysign(1.0, sign) * (x - x0) / width
+    return 0.0 if z > 700.0 else 1.0 / (1.0 + libm.exp(z))
 
 
 def _fdtr(dfn: float, dfd: float, x: float) -> float:
@@ -539,7 +547,7 @@ def outlier_weight(p_one_tail: float, derate: float) -> float:
     floor = MIN_OUTLIER_WEIGHT + (0.5 - MIN_OUTLIER_WEIGHT) * min(max(derate, 0.0), 1.0)
     if p_one_tail <= MIN_OUTLIER_P:
         return floor
-    lmin, lmax = math.log(MIN_OUTLIER_P), math.log(MAX_OUTLIER_P)
-    c = -math.log(floor) / lmin / (lmin - lmax)
-    lp = math.log(p_one_tail)
-    return math.exp(-c * lp * (lp - lmax))
+    lmin, lmax = libm.log(MIN_OUTLIER_P), libm.log(MAX_OUTLIER_P)
+    c = -libm.log(floor) / lmin / (lmin - lmax)
+    lp = libm.log(p_one_tail)
+    return libm.exp(-c * lp * (lp - lmax))

@@ -1,5 +1,7 @@
 # Cython augmenting declarations for trend.py (see accelerated.py): the same code, typed.
+# ``libm``: the .py's ``import math as libm`` names C's libm here (see priors.LIBM_NOTE).
 import cython
+cimport libc.math as libm
 
 cdef double SUM_MODEL_WEIGHTS
 
@@ -46,6 +48,8 @@ cdef class TrendComponent:
     @cython.locals(num=cython.double, i=cython.Py_ssize_t, m=Regression)
     cpdef double count(self)
     cpdef double _scaled(self, double t_s)
+    @cython.locals(origin=cython.double, shift=cython.double, m=Regression)
+    cpdef _follow_origin(self, double t_s)
     cpdef double _weight_of_prediction(self, double t_s)
     cpdef double value(self, double t_s)
     @cython.locals(a=cython.double, cut=cython.double, x=cython.double, num=cython.double, den=cython.double,

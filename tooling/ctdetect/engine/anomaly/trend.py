@@ -34,6 +34,7 @@ constants).
 from __future__ import annotations
 
 import math
+import math as libm  # compiled: C's libm (the .pxd); see priors.LIBM_NOTE
 from functools import lru_cache
 from statistics import NormalDist
 from typing import Any
@@ -80,13 +81,13 @@ def _sym3_eigenvalues(a: float, b: float, c: float, d: float, e: float, f: float
     p2 = (a - q) ** 2 + (d - q) ** 2 + (f - q) ** 2 + 2.0 * p1
     if p2 <= 0.0:
         return q, q, q
-    p = math.sqrt(p2 / 6.0)
+    p = libm.sqrt(p2 / 6.0)
     ba, bd, bf = (a - q) / p, (d - q) / p, (f - q) / p
     bb, bc, be = b / p, c / p, e / p
     r = (ba * (bd * bf - be * be) - bb * (bb * bf - be * bc) + bc * (bb * be - bd * bc)) / 2.0
-    phi = math.acos(min(max(r, -1.0), 1.0)) / 3.0
-    e1 = q + 2.0 * p * math.cos(phi)
-    e3 = q + 2.0 * p * math.cos(phi + _TWO_PI_3)
+    phi = libm.acos(min(max(r, -1.0), 1.0)) / 3.0
+    e1 = q + 2.0 * p * libm.cos(phi)
+    e3 = q + 2.0 * p * libm.cos(phi + _TWO_PI_3)
     return e1, 3.0 * q - e1 - e3, e3
 
 
@@ -204,7 +205,7 @@ class Regression:
                 self.c2 = (c02 * y0 + c12 * y1 + c22 * y2) / det
                 return
         tr, det2 = m00 + m11, m00 * m11 - m01 * m01
-        disc = math.sqrt(max(tr * tr / 4.0 - det2, 0.0))
+        disc = libm.sqrt(max(tr * tr / 4.0 - det2, 0.0))
         if det2 != 0.0 and _condition_ok(tr / 2.0 + disc, tr / 2.0 - disc, tr / 2.0 - disc):
             self.c0, self.c1, self.c2 = (m11 * y0 - m01 * y1) / det2, (m00 * y1 - m01 * y0) / det2, 0.0
             return
@@ -247,11 +248,13 @@ class TrendComponent:
         return (t_s - self.origin_s) / WEEK_S
 
     def _follow_origin(self, t_s: float) -> None:
-        # floats, as restored from a saved state: a saved model persists identically
-        origin = float(math.floor((t_s - DAY_S / self.rate / 2.0) / WEEK_S) * WEEK_S)
+        # floats, as restored from a saved state: a saved model persists identically. Compiled,
+        # ``libm.floor`` gives a float and the product is of floats: the same float as
+        # Python's integer product made a float while it is below 2**53 (times below ~9e15 s)
+        origin = float(libm.floor((t_s - DAY_S / self.rate / 2.0) / WEEK_S) * WEEK_S)
         if self.first_s is None:
             self._memo = None
-            self.origin_s = float(math.floor(t_s / WEEK_S) * WEEK_S)
+            self.origin_s = float(libm.floor(t_s / WEEK_S) * WEEK_S)
         elif origin > self.origin_s:
             self._memo = None  # the regressions are re-expressed: the kept value is of the old origin
             shift = (origin - self.origin_s) / WEEK_S
@@ -269,9 +272,9 @@ class TrendComponent:
         for m in self.models:
             if m.n <= 0.0:
                 return 0.0
-            num += MODEL_WEIGHTS[i] * math.log(m.n)
+            num += MODEL_WEIGHTS[i] * libm.log(m.n)
             i += 1
-        return math.exp(num / SUM_MODEL_WEIGHTS)
+        return libm.exp(num / SUM_MODEL_WEIGHTS)
 
     def _weight_of_prediction(self, t_s: float) -> float:
         assert self.first_s is not None and self.last_s is not None
@@ -282,7 +285,7 @@ class TrendComponent:
         if beyond == 0.0:
             return 1.0
         x = (beyond / interval - 1.0) / 0.1
-        return 0.0 if x > 700 else 1.0 / (1.0 + math.exp(x))
+        return 0.0 if x > 700 else 1.0 / (1.0 + libm.exp(x))
 
     def value(self, t_s: float) -> float:
         """The trend's prediction at ``t_s`` (0 before any value); kept for the last time
