@@ -239,7 +239,8 @@ def _runners(
         try:
             # only record results become findings: the bucket and influencer results would
             # be built and held for the whole run for nothing (memory grows with the trail)
-            runners.append(AnomalyJobRunner.from_config(job, feed, field_types, records_only=True, forget_below=floors.get(job.job_id)))
+            floor = floors.get(job.job_id) if floors else None  # (tests may hand put-job bodies: dicts)
+            runners.append(AnomalyJobRunner.from_config(job, feed, field_types, records_only=True, forget_below=floor))
         except JobConfigError as exc:
             problems.append(str(exc))
             not_run[job.job_id] = str(exc)
