@@ -205,6 +205,46 @@ def test_batch_less_likely_shared_pairs_equal_one_model_at_a_time(seed: int) -> 
     assert together == alone
 
 
+def _vectorised_strata(pairs: list[tuple[float, float]], n: int) -> list[list[float]]:
+    """The stratum means as ``batch_less_likely`` computed them before ``_strata``: scipy's
+    ufuncs over every pair's quantiles at once."""
+    import numpy as np
+    import scipy.special as special
+
+    a_arr = np.fromiter((a for a, _ in pairs), dtype=float, count=len(pairs))
+    t_arr = np.fromiter((t for _, t in pairs), dtype=float, count=len(pairs))
+    mean = a_arr / t_arr
+    if n == 1:
+        return mean[:, None].tolist()  # type: ignore[no-any-return]
+    b_arr = t_arr - a_arr
+    qs = np.arange(1, n) / n
+    xk = special.betaincinv(a_arr[:, None], b_arr[:, None], qs[None, :])
+    f = special.betainc(a_arr[:, None] + 1.0, b_arr[:, None], xk)
+    f = np.concatenate([np.zeros((len(pairs), 1)), f, np.ones((len(pairs), 1))], axis=1)
+    return (mean[:, None] * n * np.diff(f, axis=1)).tolist()  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_strata_one_pair_at_a_time_equal_the_vectorised_ufuncs(seed: int) -> None:
+    """``categorical._strata`` (scipy's C functions called one value at a time when
+    compiled, the ufuncs on scalars otherwise) gives bit for bit the vectorised form's
+    means, for every strata count and for concentrations from tiny to far past the total's
+    thresholds (``repr``: exact, and tells -0.0 from 0.0)."""
+    from ctdetect.engine.anomaly import categorical, stats
+
+    rng = random.Random(seed)
+    special = stats.scalar_special()
+    for n in (7, 5, 3, 1):
+        pairs = []
+        for _ in range(300):
+            total = 10 ** rng.uniform(-1.0, 5.0)
+            a = total * rng.choice([rng.random(), 1.0 / rng.randint(1, 5000), 1.0 - 1e-9 * rng.random()])
+            pairs.append((a, total))
+        want = _vectorised_strata(pairs, n)
+        got = [categorical._strata(a, total, n, special) for a, total in pairs]
+        assert repr(got) == repr(want)
+
+
 def _digest_nodes(digest: object) -> list[tuple[int, int, int, int]]:
     return [(nd.lo, nd.hi, nd.count, nd.subtree) for nd in digest.root.pre_order()]  # type: ignore[attr-defined]
 

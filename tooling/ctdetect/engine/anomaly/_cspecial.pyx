@@ -26,6 +26,12 @@ cpdef double betainc(double a, double b, double x):
     return cython_special.betainc(a, b, x)
 
 
+cpdef double betaincinv(double a, double b, double y):
+    """Its inverse in x (``scipy.special.betaincinv``): the Beta quantiles of the rare
+    models' strata (``categorical._strata``), a few per category present in a bucket."""
+    return cython_special.betaincinv(a, b, y)
+
+
 cpdef double fdtr(double dfn, double dfd, double x):
     """The F distribution's c.d.f. (``scipy.special.fdtr``): ``timeseries``' trend test."""
     return cython_special.fdtr(dfn, dfd, x)

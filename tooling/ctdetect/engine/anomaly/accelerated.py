@@ -29,6 +29,7 @@ from typing import Any
 # detectors' close, the normalisers and their digests) runs once per series per bucket,
 # and the count series' daily seasonality test (``seasonality``, ``robust``) once per
 # series per day: compiled as they are, without a .pxd, their classes stay Python classes
+# (but ``qdigest``'s, typed by its .pxd: its tree walks run for every history sample)
 ACCELERATED = ("priors", "trend", "multibucket", "anomaly_model", "gain", "timeseries", "scores", "hierarchy",
                "stats", "categorical", "qdigest", "normalizer", "detectors.base", "detectors.rare", "detectors.counting",
                "seasonality", "robust")

@@ -2,14 +2,16 @@
 # The module constants stay Python objects (SMALL_MODEL is read at each call: tests patch it).
 # Concentrations and frequencies are C doubles where the .py code only ever holds floats
 # (_table's total stays the object sum() gives: an int for int concentrations, as the .py);
-# the numpy paths (batch_less_likely, less_likely_probabilities) stay def functions, their
-# generator expressions closures.
+# batch_less_likely and the numpy path (less_likely_probabilities) stay def functions, the
+# latter's generator expressions closures.
 import cython
 
 
 cpdef int strata_count(double total)
 @cython.locals(mean=cython.double, prev_f=cython.double, f=cython.double, cdfs=list, out=list)
 cpdef list stratum_means(double a, double b, Py_ssize_t n)
+@cython.locals(mean=cython.double, b=cython.double, out=list, prev_f=cython.double, k=cython.Py_ssize_t, f=cython.double)
+cpdef list _strata(double a, double total, Py_ssize_t n, object special)
 @cython.locals(freqs=list, cums=list, running=cython.double, c=cython.double,
                i=cython.Py_ssize_t, j=cython.Py_ssize_t)
 cpdef tuple _table(list vals)

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from typing import Iterable
+from typing import Any, Iterable
 
 from ctdetect.engine.anomaly import stats
 
@@ -146,17 +146,39 @@ def _less_likely_small(positive: dict[str, float], keys: list[str]) -> dict[str,
     return out
 
 
+def _strata(a: float, total: float, n: int, special: Any) -> list[float]:
+    """The ``n`` stratum means of the marginal ``Beta(a, total − a)`` of a category with
+    concentration ``a`` (``stratum_means`` with the total as given, not ``a + b``): scipy's
+    Beta quantiles at k/n and the ``Beta(a + 1, b)`` c.d.f. there, one value at a time.
+
+    ``special`` is ``stats.scalar_special()``: compiled, scipy's C functions (the ones its
+    ufuncs run, so bit-identical) without a numpy array per call, which for the few pairs
+    a bucket's partitions have cost more than the maths; pure Python, the ufuncs on scalars.
+    Each operation is the one the former vectorised form made elementwise, in its order:
+    ``mean · n · (F_k − F_{k−1})`` with ``F_0 = 0`` and ``F_n = 1``."""
+    mean = a / total
+    if n == 1:
+        return [mean]
+    b = total - a
+    out: list[float] = []
+    prev_f = 0.0
+    for k in range(1, n):
+        f = float(special.betainc(a + 1.0, b, float(special.betaincinv(a, b, k / n))))
+        out.append(mean * n * (f - prev_f))
+        prev_f = f
+    out.append(mean * n * (1.0 - prev_f))
+    return out
+
+
 def batch_less_likely(requests: list[tuple[dict[str, float], list[str]]]) -> list[dict[str, float]]:
     """``less_likely_probabilities`` for many models at once (every partition of a bucket).
 
-    The Beta quantiles and CDFs of every model's strata go through scipy in one
-    vectorised call per strata count, instead of a dozen scalar calls per value; the
+    Partitions often share (concentration, total) pairs (entities seen in the same
+    buckets): each distinct pair's strata (``_strata``) are computed once per bucket; the
     interpolation stays per model. Same values as calling the function per model.
     """
-    import numpy as np
-
     out: list[dict[str, float]] = [{} for _ in requests]
-    pending: dict[int, list[tuple[int, float, float, list[float], list[float]]]] = {}
+    pending: list[tuple[int, float, float, list[float], list[float]]] = []
     to_fill: list[int] = []
     for i, (conc, keys) in enumerate(requests):
         positive = {k: v for k, v in conc.items() if v > 0.0}
@@ -169,35 +191,18 @@ def batch_less_likely(requests: list[tuple[dict[str, float], list[str]]]) -> lis
         if freqs[0] == freqs[-1]:
             out[i] = {k: 1.0 for k in keys}
             continue
-        n = strata_count(total)
         for a in {positive[k] for k in keys}:
-            pending.setdefault(n, []).append((i, a, total, freqs, cums))
+            pending.append((i, a, total, freqs, cums))
         out[i] = {k: positive[k] for k in keys}  # concentrations, replaced below
         to_fill.append(i)
+    special = stats.scalar_special()
+    rows: dict[tuple[float, float], list[float]] = {}
     results: dict[tuple[int, float], float] = {}
-    for n, reqs in pending.items():
-        # partitions often share (concentration, total) pairs (entities seen in the same
-        # buckets): the Beta maths is elementwise, so each distinct pair is computed once
-        pairs: dict[tuple[float, float], int] = {}
-        for r in reqs:
-            pairs.setdefault((r[1], r[2]), len(pairs))
-        m = len(pairs)
-        a_arr = np.fromiter((k[0] for k in pairs), dtype=float, count=m)
-        t_arr = np.fromiter((k[1] for k in pairs), dtype=float, count=m)
-        mean = a_arr / t_arr
-        if n == 1:
-            strata = mean[:, None]
-        else:
-            b_arr = t_arr - a_arr
-            special = stats._special()
-            qs = np.arange(1, n) / n
-            xk = special.betaincinv(a_arr[:, None], b_arr[:, None], qs[None, :])
-            f = special.betainc(a_arr[:, None] + 1.0, b_arr[:, None], xk)
-            f = np.concatenate([np.zeros((m, 1)), f, np.ones((m, 1))], axis=1)
-            strata = mean[:, None] * n * np.diff(f, axis=1)
-        rows = strata.tolist()
-        for i, a, t, freqs, cums in reqs:
-            results[(i, a)] = _interpolated_mean(freqs, cums, rows[pairs[(a, t)]])
+    for i, a, t, freqs, cums in pending:
+        row = rows.get((a, t))
+        if row is None:
+            row = rows[(a, t)] = _strata(a, t, strata_count(t), special)
+        results[(i, a)] = _interpolated_mean(freqs, cums, row)
     for i in to_fill:
         out[i] = {k: results[(i, a)] for k, a in out[i].items()}
     return out

@@ -27,7 +27,7 @@ at the root is well below 0.035.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from ctdetect.engine.anomaly.config import DetectorSpec
@@ -57,28 +57,46 @@ class Node:
     children: list[int] = field(default_factory=list)  # indices into the bucket's leaves
 
 
+GroupKey = tuple[int, "str | None", "str | None"]
+
+
 def aggregate_leaves(leaves: list[Leaf], specs: dict[int, DetectorSpec]) -> tuple[float, float]:
     """(raw score, probability) of a node whose descendants are ``leaves``."""
-    return _aggregate_idx(range(len(leaves)), leaves, specs, {})
+    probs = [lf.probability for lf in leaves]
+    return _aggregate_idx(range(len(leaves)), probs, group_keys(leaves, specs), specs, {})
+
+
+def group_keys(leaves: list[Leaf], specs: dict[int, DetectorSpec]) -> list[GroupKey]:
+    """Each leaf's aggregation group: its detector, partition value and, for a population
+    detector, its person. Worked out once per bucket for every node that holds the leaf
+    (the root, its partition, each of its influencer values)."""
+    population: dict[int, bool] = {}
+    out: list[GroupKey] = []
+    for leaf in leaves:
+        det = leaf.detector_index
+        pop = population.get(det)
+        if pop is None:
+            pop = population[det] = specs[det].is_population
+        out.append((det, leaf.partition_value, leaf.over_value if pop else None))
+    return out
 
 
 def _aggregate_idx(
-    idx: Any, leaves: list[Leaf], specs: dict[int, DetectorSpec], group_cache: dict[tuple[int, ...], float]
+    idx: Any, probs: list[float], keys: list[GroupKey], specs: dict[int, DetectorSpec], group_cache: dict[tuple[int, ...], float]
 ) -> tuple[float, float]:
-    """``aggregate_leaves`` of the leaves ``idx``; ``group_cache`` keeps each group's
+    """``aggregate_leaves`` of the leaves ``idx`` (their probabilities ``probs`` and groups
+    ``keys``, indexed as the bucket's leaves); ``group_cache`` keeps each group's
     probability for the bucket (the root and a partition node share that partition's
     group, in the same leaf order, so it is aggregated once)."""
     n = len(idx)
     if not n:
         return 0.0, 1.0
     if n == 1:
-        p = leaves[idx[0]].probability
+        p = probs[idx[0]]
         return raw_score(p), p
-    groups: dict[tuple[int, str | None, str | None], list[int]] = {}
+    groups: dict[GroupKey, list[int]] = {}
     for i in idx:
-        leaf = leaves[i]
-        population = specs[leaf.detector_index].is_population
-        key = (leaf.detector_index, leaf.partition_value, leaf.over_value if population else None)
+        key = keys[i]
         members = groups.get(key)
         if members is None:
             groups[key] = [i]
@@ -87,13 +105,13 @@ def _aggregate_idx(
     per_detector: dict[int, list[float]] = {}
     for (det, _part, _person), gidx in groups.items():
         if len(gidx) == 1:
-            p = leaves[gidx[0]].probability
+            p = probs[gidx[0]]
         else:
             gkey = tuple(gidx)
             p = group_cache.get(gkey)  # type: ignore[assignment]
             if p is None:
                 style = PEOPLE if specs[det].is_population else ATTRIBUTES
-                p = group_cache[gkey] = aggregate([leaves[i].probability for i in gidx], style)[1]
+                p = group_cache[gkey] = aggregate([probs[i] for i in gidx], style)[1]
         per_detector.setdefault(det, []).append(p)
     det_ps = [ps[0] if len(ps) == 1 else aggregate(ps, PEOPLE)[1] for ps in per_detector.values()]
     if len(det_ps) == 1:
@@ -122,8 +140,9 @@ class BucketHierarchy:
 
 def _node(
     idx: list[int],
-    leaves: list[Leaf],
+    probs: list[float],
     raws: list[float],
+    keys: list[GroupKey],
     specs: dict[int, DetectorSpec],
     cache: dict[tuple[int, ...], tuple[float, float, float]],
     group_cache: dict[tuple[int, ...], float],
@@ -136,13 +155,13 @@ def _node(
     """
     if len(idx) == 1:
         i = idx[0]
-        p = leaves[i].probability
+        p = probs[i]
         return Node(raws[i], p, p, children=idx)
     key = tuple(idx)
     hit = cache.get(key)
     if hit is None:
-        raw, p = _aggregate_idx(idx, leaves, specs, group_cache)
-        hit = cache[key] = (raw, p, min([leaves[i].probability for i in idx]))
+        raw, p = _aggregate_idx(idx, probs, keys, specs, group_cache)
+        hit = cache[key] = (raw, p, min([probs[i] for i in idx]))
     return Node(hit[0], hit[1], hit[2], children=idx)
 
 
@@ -155,9 +174,11 @@ def build(leaves: list[Leaf], specs: dict[int, DetectorSpec], raws: list[float] 
         raws = [raw_score(lf.probability) for lf in leaves]
     cut = MAXIMUM_ANOMALOUS_PROBABILITY
     n = len(leaves)
+    probs = [lf.probability for lf in leaves]
+    keys = group_keys(leaves, specs)
     cache: dict[tuple[int, ...], tuple[float, float, float]] = {}
     group_cache: dict[tuple[int, ...], float] = {}
-    root = _node(list(range(n)), leaves, raws, specs, cache, group_cache)
+    root = _node(list(range(n)), probs, raws, keys, specs, cache, group_cache)
     root.written = min(root.probability, root.smallest) < cut
 
     part_members: dict[tuple[str, str], list[int]] = {}
@@ -177,7 +198,7 @@ def build(leaves: list[Leaf], specs: dict[int, DetectorSpec], raws: list[float] 
 
     partitions: dict[tuple[str, str], Node] = {}
     for key, idx in part_members.items():
-        node = _node(idx, leaves, raws, specs, cache, group_cache)
+        node = _node(idx, probs, raws, keys, specs, cache, group_cache)
         node.written = min(node.probability, node.smallest) < cut or (
             root.written and min(node.probability, node.smallest) <= OUTPUT_TOLERANCE * root.smallest
         )
@@ -191,16 +212,16 @@ def build(leaves: list[Leaf], specs: dict[int, DetectorSpec], raws: list[float] 
     for key, idx in infl_members.items():
         powers = [leaves[i].influence.get(key, 1.0) for i in idx] if key in weighed_keys else None
         if powers is not None and any(w != 1.0 for w in powers):  # weighed by influence: each leaf as p ** influence
-            weighed = [replace(leaves[i], probability=leaves[i].probability ** w) for i, w in zip(idx, powers)]
-            raw, p = _aggregate_idx(list(range(len(weighed))), weighed, specs, {})
-            smallest = min(lf.probability for lf in weighed)
+            weighed = [probs[i] ** w for i, w in zip(idx, powers)]
+            raw, p = _aggregate_idx(range(len(weighed)), weighed, [keys[i] for i in idx], specs, {})
+            smallest = min(weighed)
             node = Node(raw, p, smallest, min(p, smallest) < cut, idx)
         elif len(idx) == 1:  # most influencer values (source IPs…) sit on one leaf: no aggregation
             i = idx[0]
-            p = leaves[i].probability
+            p = probs[i]
             node = Node(raws[i], p, p, p < cut, idx)
         else:
-            node = _node(idx, leaves, raws, specs, cache, group_cache)
+            node = _node(idx, probs, raws, keys, specs, cache, group_cache)
             node.written = min(node.probability, node.smallest) < cut
         influencers[key] = node
         nodes = by_field.get(key[0])
@@ -220,8 +241,8 @@ def build(leaves: list[Leaf], specs: dict[int, DetectorSpec], raws: list[float] 
         influencer_fields[name] = Node(raw, p, min(nd.smallest for nd in nodes))
 
     written: list[bool] = []
-    for leaf in leaves:
-        p = leaf.probability
+    for i, leaf in enumerate(leaves):
+        p = probs[i]
         ok = p < cut
         if not ok:
             pname = specs[leaf.detector_index].partition_field_name
@@ -236,6 +257,6 @@ def build(leaves: list[Leaf], specs: dict[int, DetectorSpec], raws: list[float] 
         if node.written:
             limit = OUTPUT_TOLERANCE * node.smallest
             for i in node.children:
-                if not written[i] and leaves[i].probability <= limit:
+                if not written[i] and probs[i] <= limit:
                     written[i] = True
     return BucketHierarchy(root, partitions, influencers, influencer_fields, written)

@@ -38,7 +38,8 @@ def _special() -> Any:
 def scalar_special() -> Any:
     """For calls on one value: ``scipy.special``, or its compiled twin ``_cspecial`` (the
     same C functions without the ufuncs' per-call cost, bit-identical) when setup.py built
-    it. The array calls (``batch_less_likely``) keep the ufuncs (``_special``)."""
+    it. The array calls (``less_likely_probabilities`` of a large model) keep the ufuncs
+    (``_special``)."""
     try:
         from ctdetect.engine.anomaly import _cspecial as special  # type: ignore[attr-defined]
     except Exception:  # noqa: BLE001 - not built, or built against another scipy: the ufuncs
