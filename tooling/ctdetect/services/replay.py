@@ -5,10 +5,18 @@ baselines (generated with ``ctdetect.synth``, seeded) are mapped to ECS and merg
 time order; the *whole* package runs over them (every rule and job, so a silence
 expectation is honest: nothing was left out to keep it quiet); the findings are checked
 against each expectation (``expectations``). A scenario that reads zero events fails.
+
+Events are mapped as ``hunt`` maps them (``services.hunt.hunt_mapper``): for the embedded
+backend only the fields the package reads, the whole document rebuilt for the events that
+become findings (``ecs.projected``); for Elasticsearch, which indexes them, whole. They reach
+the backend as a stream (``scenario_stream``): the files' events are read and sorted, the
+``[[synth]]`` baselines (generated in time order) are merged in as they are generated, so a
+month of synthetic history is never held.
 """
 
 from __future__ import annotations
 
+import heapq
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +29,8 @@ from ctdetect.readers import SkipCounter
 from ctdetect.services.content import RunContent, describe, load_content
 from ctdetect.services.expectations import MET, UNMET, WAITING, Outcome, check
 from ctdetect.ecs.stream import EventIdWindow, iter_events
-from ctdetect.services.inputs import event_time, make_mapper
+from ctdetect.services.hunt import hunt_mapper
+from ctdetect.services.inputs import event_time
 
 
 @dataclass(slots=True)
@@ -103,21 +112,33 @@ def find_scenarios(paths: list[str], package_root: str | Path, problems: list[Lo
 
 
 def scenario_events(scenario: Scenario, mapper: Any, skips: SkipCounter, errors: list[str] | None = None) -> list[dict]:
-    """Every event of a scenario, mapped to ECS and sorted by time (then input order).
+    """Every event of a scenario, mapped to ECS and sorted by time (then input order): the
+    list of ``scenario_stream``'s events, for a caller that reads them more than once."""
+    return list(scenario_stream(scenario, mapper, skips, errors))
 
+
+def scenario_stream(scenario: Scenario, mapper: Any, skips: SkipCounter, errors: list[str] | None = None) -> Iterator[dict]:
+    """Every event of a scenario, mapped to ECS, in time order (then input order: the files in
+    the scenario's order, then each ``[[synth]]`` table).
+
+    The files' events are read and sorted at once (a file may hold its events in any order);
+    each ``[[synth]]`` table is generated in time order (``synth.generate``), so it is merged
+    in as it is mapped, never held: the order is the one a stable sort of all of them gives.
     A ``[[synth]]`` table that cannot generate is appended to ``errors`` (it fails the
-    scenario: its expectations would be judged on the wrong history)."""
+    scenario: its expectations would be judged on the wrong history) when the stream reaches it."""
     errors = errors if errors is not None else []
-    events: list[dict] = []
+    read: list[dict] = []
     window = EventIdWindow()  # one window per scenario: its files may repeat each other's events
     for src in scenario.events:
         # each file in the scenario's order, read as its ``format`` says
-        events.extend(iter_events([str(src.path)], mapper=mapper, on_skip=skips, fmt=src.format,
-                                  order_files=False, dedupe=window))
-    for spec in scenario.synth:
-        events.extend(_synth_events(spec.params, mapper, skips, scenario, errors))
-    keyed = sorted(((event_time(e), i, e) for i, e in enumerate(events)), key=lambda t: (t[0], t[1]))
-    return [e for _, _, e in keyed]
+        read.extend(iter_events([str(src.path)], mapper=mapper, on_skip=skips, fmt=src.format,
+                                order_files=False, dedupe=window))
+    read.sort(key=event_time)  # stable: equal times keep the input order
+    if not scenario.synth:
+        return iter(read)
+    synth = [_synth_events(spec.params, mapper, skips, scenario, errors) for spec in scenario.synth]
+    # ties go to the earlier source (heapq.merge is stable), as in a stable sort of them all
+    return heapq.merge(read, *synth, key=event_time)
 
 
 def _synth_events(params: dict[str, Any], mapper: Any, skips: SkipCounter, scenario: Scenario, errors: list[str]) -> Iterator[dict]:
@@ -152,12 +173,11 @@ def run_scenario(scenario: Scenario, content: RunContent, backend: Any, mapper: 
     """One scenario on ``backend`` (an instance: the embedded one keeps its compiled rules)."""
     skips = SkipCounter()
     errors: list[str] = []
-    events = scenario_events(scenario, mapper, skips, errors)
-    result = backend.run(events, content.rules, content.jobs)
+    result = backend.run(scenario_stream(scenario, mapper, skips, errors), content.rules, content.jobs)
     known = {r.rule_id for r in content.rules} | {r.name for r in content.rules} | {j.job_id for j, _ in content.jobs}
     not_run = dict(result.stats.not_run)
     outcomes = [check(e, result.findings, known, not_run, label=target_label(e, content.rules)) for e in scenario.expectations]
-    return ScenarioResult(scenario, len(events), skips, outcomes, result.findings, list(result.stats.problems), errors)
+    return ScenarioResult(scenario, result.stats.events_read, skips, outcomes, result.findings, list(result.stats.problems), errors)
 
 
 # called as each scenario ends: (scenarios done, scenarios in all, name of the one that ended)
@@ -184,7 +204,8 @@ def run_replay(
     if not content.rules and not content.jobs:
         raise ReplayUsageError(f"no rule and no ML job loaded from {package_root}: every expectation would be judged on nothing")
     scenarios = find_scenarios(paths, content.source.path if content.source else package_root, problems)
-    mapper = make_mapper(geoip_db)
+    # what the backend reads of an event (only the fields the content reads, for the embedded one)
+    mapper = hunt_mapper(content, geoip_db, runner)
     # compiled once here, before any fork: every scenario (and worker) starts from it
     runner.prepare(content.rules)
     if workers is None:
