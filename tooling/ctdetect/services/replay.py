@@ -125,7 +125,10 @@ def scenario_stream(scenario: Scenario, mapper: Any, skips: SkipCounter, errors:
     each ``[[synth]]`` table is generated in time order (``synth.generate``), so it is merged
     in as it is mapped, never held: the order is the one a stable sort of all of them gives.
     A ``[[synth]]`` table that cannot generate is appended to ``errors`` (it fails the
-    scenario: its expectations would be judged on the wrong history) when the stream reaches it."""
+    scenario: its expectations would be judged on the wrong history) when the stream reaches it.
+    A synth record the mapper refuses (none does: the generator writes what the mapper reads)
+    is reported to ``skips`` as the merge reaches it, so two tables' skips would interleave in
+    time order where the list kept each table's together."""
     errors = errors if errors is not None else []
     read: list[dict] = []
     window = EventIdWindow()  # one window per scenario: its files may repeat each other's events
