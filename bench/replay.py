@@ -7,7 +7,8 @@ Two measurements, printed side by side:
    its peak RSS: what a user waits for.
 2. The same scenarios run one by one in this process (``--phases``, on by default), with
    the time of each phase: reading and mapping the scenario's events (files, ``[[synth]]``
-   baselines), compiling the rules and starting the jobs, feeding the events, closing the
+   baselines; mapped as replay maps them, held in a list here so that the phase can be
+   timed apart, where replay streams them), compiling the rules and starting the jobs, feeding the events, closing the
    anomaly buckets, and the rules' executions (alerts); then the slowest scenarios.
 
     python bench/replay.py [--workers 1,2] [--top 10] [--no-phases] [SCENARIO ...]
@@ -46,13 +47,13 @@ def run_phases(scenarios: list[str]) -> tuple[dict[str, float], list[tuple[float
     from ctdetect.backends import get_backend
     from ctdetect.readers import SkipCounter
     from ctdetect.services.content import load_content
-    from ctdetect.services.inputs import make_mapper
+    from ctdetect.services.hunt import hunt_mapper
     from ctdetect.services.replay import find_scenarios, scenario_events
 
     os.chdir(PROJECT)
     found = find_scenarios(scenarios, PROJECT, [])
     content = load_content(str(PROJECT))
-    mapper = make_mapper(None)
+    mapper = hunt_mapper(content, None, get_backend("embedded"))  # as replay maps (projected)
     totals = dict.fromkeys(PHASES, 0.0)
     per: list[tuple[float, str, int]] = []
     for scenario in found:

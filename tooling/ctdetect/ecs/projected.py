@@ -102,6 +102,17 @@ class RawRecord:
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return RawRecord, (_as_bytes(self.record), None, self.cached)
 
+    def __eq__(self, other: object) -> bool:
+        """The same record for the same full mapper: the same document's values, as two dicts
+        with the same items in another order are equal (``cached`` orders the rebuilt
+        document's keys, never its values). Replay compares scenarios' events by value to
+        find the history they share (``services.shared_prefix``)."""
+        if type(other) is not RawRecord:
+            return NotImplemented
+        return self.mapper is other.mapper and _as_bytes(self.record) == _as_bytes(other.record)
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, and mutable (``document`` decodes in place)
+
 
 def _as_bytes(record: dict[str, Any] | bytes) -> dict[str, Any] | bytes:
     """The record as its JSON bytes, or the record itself when orjson cannot write it.

@@ -276,8 +276,9 @@ def run_hunt(opts: HuntOptions) -> HuntResult:
 def hunt_mapper(content: RunContent, geoip_db: str | None, backend: Backend) -> RecordMapper:
     """The mapper a hunt of ``content`` on ``backend`` maps records with: for a backend that
     reads fields by name, only the fields the content reads (``ecs.projected``; findings
-    rebuild their events whole), else the full mapper. ``bench/hunt.py``'s map stage calls it
-    too, so the bench maps as the hunt does. Raises ``ValueError`` for a bad GeoIP db."""
+    rebuild their events whole), else the full mapper. ``replay`` maps its scenarios with it,
+    and ``bench/hunt.py``'s map stage and ``bench/replay.py`` call it too, so they map as the
+    commands do. Raises ``ValueError`` for a bad GeoIP db."""
     mapper = make_mapper(geoip_db)
     if backend.reads_needed_fields:
         return mapper_for(mapper, needed_fields(content.rules, content.jobs))

@@ -5,16 +5,24 @@ baselines (generated with ``ctdetect.synth``, seeded) are mapped to ECS and merg
 time order; the *whole* package runs over them (every rule and job, so a silence
 expectation is honest: nothing was left out to keep it quiet); the findings are checked
 against each expectation (``expectations``). A scenario that reads zero events fails.
+
+Events are mapped as ``hunt`` maps them (``services.hunt.hunt_mapper``): for the embedded
+backend only the fields the package reads, the whole document rebuilt for the events that
+become findings (``ecs.projected``); for Elasticsearch, which indexes them, whole. They reach
+the backend as a stream (``scenario_stream``): the files' events are read and sorted, the
+``[[synth]]`` baselines (generated in time order) are merged in as they are generated, so a
+month of synthetic history is never held.
 """
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ctdetect.backends import get_backend
 from ctdetect.backends.base import RunResult
@@ -24,7 +32,8 @@ from ctdetect.readers import SkipCounter
 from ctdetect.services.content import RunContent, describe, load_content
 from ctdetect.services.expectations import MET, UNMET, WAITING, Outcome, check
 from ctdetect.ecs.stream import EventIdWindow, iter_events
-from ctdetect.services.inputs import event_time, make_mapper
+from ctdetect.services.hunt import hunt_mapper
+from ctdetect.services.inputs import event_time
 from ctdetect.services.shared_prefix import MIN_SHARED_EVENTS, can_fork, common_prefix, continue_in_forks
 
 
@@ -110,43 +119,90 @@ def scenario_events(
     scenario: Scenario, mapper: Any, skips: SkipCounter, errors: list[str] | None = None,
     synth_cache: dict[str, SynthOutcome] | None = None,
 ) -> list[dict]:
-    """Every event of a scenario, mapped to ECS and sorted by time (then input order).
+    """Every event of a scenario, mapped to ECS and sorted by time (then input order): the
+    list of ``scenario_stream``'s events, for a caller that reads them more than once."""
+    return list(scenario_stream(scenario, mapper, skips, errors, synth_cache))
 
+
+def scenario_stream(
+    scenario: Scenario, mapper: Any, skips: SkipCounter, errors: list[str] | None = None,
+    synth_cache: dict[str, SynthOutcome] | None = None,
+) -> Iterator[dict]:
+    """Every event of a scenario, mapped to ECS, in time order (then input order: the files in
+    the scenario's order, then each ``[[synth]]`` table).
+
+    The files' events are read and sorted at once (a file may hold its events in any order);
+    each ``[[synth]]`` table is generated in time order (``synth.generate``), so it is merged
+    in as it is mapped, never held: the order is the one a stable sort of all of them gives.
     A ``[[synth]]`` table that cannot generate is appended to ``errors`` (it fails the
-    scenario: its expectations would be judged on the wrong history). ``synth_cache``
-    (canonical parameters -> what they generated) lets scenarios with the same ``[[synth]]``
-    table share its events: the same objects, so only for runs that do not change them
-    (forked ones, ``run_group``)."""
+    scenario: its expectations would be judged on the wrong history) when the stream reaches it.
+    A synth record the mapper refuses (none does: the generator writes what the mapper reads)
+    is reported to ``skips`` as the merge reaches it, so two tables' skips would interleave in
+    time order where the list kept each table's together.
+
+    ``synth_cache`` (canonical parameters -> what they generated) lets scenarios with the
+    same ``[[synth]]`` table share its events, held: the same objects, so only for runs that
+    do not change them (forked ones, ``run_group``); its faults are told at once."""
     errors = errors if errors is not None else []
-    events: list[dict] = []
+    read: list[dict] = []
     window = EventIdWindow()  # one window per scenario: its files may repeat each other's events
     for src in scenario.events:
         # each file in the scenario's order, read as its ``format`` says
-        events.extend(iter_events([str(src.path)], mapper=mapper, on_skip=skips, fmt=src.format,
-                                  order_files=False, dedupe=window))
-    for spec in scenario.synth:
-        key = _canonical(spec.params)
-        outcome = synth_cache.get(key) if synth_cache is not None else None
-        if outcome is None:
-            outcome = _synthesise(spec.params, mapper)
-            if synth_cache is not None:
-                synth_cache[key] = outcome
-        events.extend(_report_synth(outcome, spec.params, skips, scenario, errors))
-    keyed = sorted(((event_time(e), i, e) for i, e in enumerate(events)), key=lambda t: (t[0], t[1]))
-    return [e for _, _, e in keyed]
+        read.extend(iter_events([str(src.path)], mapper=mapper, on_skip=skips, fmt=src.format,
+                                order_files=False, dedupe=window))
+    read.sort(key=event_time)  # stable: equal times keep the input order
+    if not scenario.synth:
+        return iter(read)
+    if synth_cache is None:
+        synth: list[Iterable[dict]] = [_synth_events(spec.params, mapper, skips, scenario, errors) for spec in scenario.synth]
+    else:
+        synth = []
+        for spec in scenario.synth:
+            key = _canonical(spec.params)
+            outcome = synth_cache.get(key)
+            if outcome is None:
+                outcome = synth_cache[key] = _synthesise(spec.params, mapper)
+            synth.append(_report_synth(outcome, spec.params, skips, scenario, errors))
+    # ties go to the earlier source (heapq.merge is stable), as in a stable sort of them all
+    return heapq.merge(read, *synth, key=event_time)
+
+
+def _synth_place(scenario: Scenario) -> tuple[str, str]:
+    """The scenario's file, and its file and line of ``[[synth]]`` (how a synth fault is told)."""
+    where = str(scenario.source.path)
+    line = scenario.source.line_of("synth")
+    return where, f"{where}:{line}" if line else where
+
+
+def _synth_events(params: dict[str, Any], mapper: Any, skips: SkipCounter, scenario: Scenario, errors: list[str]) -> Iterator[dict]:
+    from ctdetect.readers import SkippedInput
+    from ctdetect.synth import SynthParams, generate
+
+    where, place = _synth_place(scenario)
+    try:
+        records = generate(SynthParams.from_mapping(params))
+    except Exception as exc:  # noqa: BLE001 - bad synth parameters are the scenario author's to fix
+        errors.append(f"{place}: [[synth]] {params}: {exc}")
+        return
+    for n, record in enumerate(records, 1):
+        try:
+            yield mapper.map(record)
+        except Exception as exc:  # noqa: BLE001
+            skips(SkippedInput(where, n, "bad_record", f"synth record {n}: {exc}"))
 
 
 @dataclass(slots=True)
 class SynthOutcome:
-    """What one ``[[synth]]`` table gave: its mapped events, the records that would not map
-    (record number, why) and, when it could not generate at all, why."""
+    """What one ``[[synth]]`` table gave, held for the scenarios sharing it: its mapped events,
+    the records that would not map (record number, why) and, when it could not generate at
+    all, why."""
 
     events: list[dict]
     bad: list[tuple[int, str]]
     error: str | None = None
 
 
-def _canonical(params: dict[str, Any]) -> str:
+def _canonical(params: Any) -> str:
     return json.dumps(params, sort_keys=True, default=str)
 
 
@@ -168,13 +224,11 @@ def _synthesise(params: dict[str, Any], mapper: Any) -> SynthOutcome:
 
 
 def _report_synth(outcome: SynthOutcome, params: dict[str, Any], skips: SkipCounter, scenario: Scenario, errors: list[str]) -> list[dict]:
-    """A ``[[synth]]`` table's events, its faults told in the scenario's words (its file and line)."""
+    """A held ``[[synth]]`` table's events, its faults told in the scenario's words (its file and line)."""
     from ctdetect.readers import SkippedInput
 
-    where = str(scenario.source.path)
+    where, place = _synth_place(scenario)
     if outcome.error is not None:
-        line = scenario.source.line_of("synth")
-        place = f"{where}:{line}" if line else where
         errors.append(f"{place}: [[synth]] {params}: {outcome.error}")
         return []
     for n, why in outcome.bad:
@@ -194,8 +248,8 @@ def run_scenario(scenario: Scenario, content: RunContent, backend: Any, mapper: 
     """One scenario on ``backend`` (an instance: the embedded one keeps its compiled rules)."""
     skips = SkipCounter()
     errors: list[str] = []
-    events = scenario_events(scenario, mapper, skips, errors)
-    return judge(scenario, len(events), skips, errors, backend.run(events, content.rules, content.jobs), content)
+    result = backend.run(scenario_stream(scenario, mapper, skips, errors), content.rules, content.jobs)
+    return judge(scenario, result.stats.events_read, skips, errors, result, content)
 
 
 def judge(scenario: Scenario, events: int, skips: SkipCounter, errors: list[str], result: RunResult, content: RunContent) -> ScenarioResult:
@@ -293,7 +347,8 @@ def run_replay(
     if not content.rules and not content.jobs:
         raise ReplayUsageError(f"no rule and no ML job loaded from {package_root}: every expectation would be judged on nothing")
     scenarios = find_scenarios(paths, content.source.path if content.source else package_root, problems)
-    mapper = make_mapper(geoip_db)
+    # what the backend reads of an event (only the fields the content reads, for the embedded one)
+    mapper = hunt_mapper(content, geoip_db, runner)
     # compiled once here, before any fork: every scenario (and worker) starts from it
     runner.prepare(content.rules)
     if workers is None:

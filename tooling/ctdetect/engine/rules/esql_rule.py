@@ -51,6 +51,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import islice
+from operator import attrgetter
 from typing import Any, Iterator, Sequence
 
 from ctdetect.content.model import Rule
@@ -68,6 +69,7 @@ from ctdetect.query.esql.rule_limits import expanded_fields, rows_per_request
 from ctdetect.query.esql.sources import METADATA_FIELDS, selects
 
 BATCH = 2048
+_TS, _EVENT = attrgetter("ts"), attrgetter("event")  # of a Match, read in C over a batch
 INCREMENTAL = True  # aggregating queries merge per-slice partial aggregates (esql_slices)
 # aggregating queries whose look-back equals their interval fold events as they come (esql_stream)
 STREAMING = True
@@ -196,12 +198,14 @@ class EsqlRule(CompiledRule):
         batch, self.pending = self.pending, []
         if not batch:
             return
-        newest = max(m.ts for m in batch)
-        kept = self.program.filter_docs([m.event for m in batch], newest)
+        newest = max(map(_TS, batch))
+        kept = self.program.filter_docs(list(map(_EVENT, batch)), newest)
         if self.stream is not None:
             self.stream.take(self, [batch[i] for i in kept])
-            for m in batch:  # what the stream did not read of it is never read (held events keep theirs)
-                self._delayed.pop(m.seq, None)
+            delayed = self._delayed
+            if delayed:  # what the stream did not read of it is never read (held events keep theirs)
+                for m in batch:
+                    delayed.pop(m.seq, None)
             return
         for i in kept:
             self._keep(batch[i])

@@ -68,6 +68,9 @@ class WindowStream:
         batch = self.stream.rows([m.event for m in kept])
         last = batch.last
         step = self.interval_ms
+        held, windows = self.held, self.windows  # the same dicts ``settle`` pops from
+        new_window = self.stream.window
+        searchable_since = rule.searchable_since
         touched: dict[int, _Window] = {}
         for i, match in enumerate(kept):
             ts = match.ts
@@ -76,19 +79,19 @@ class WindowStream:
                 rule.late += 1
             cut = ts // step * step
             key = (cut, 0 if cut == ts else 1)
-            self.held[key] = self.held.get(key, 0) + 1
+            held[key] = held.get(key, 0) + 1
             self.held_total += 1
             if rule.newest is None or ts > rule.newest:
                 rule.newest = ts
-            searchable = rule.searchable_since(match)
+            searchable = searchable_since(match)
             bound = last[i]
             end = cut if cut == ts else cut + step
             for at in (end, end + step) if end == ts else (end,):
                 if done is not None and at <= done:
                     continue  # that execution has run (or had nothing when it did)
-                window = self.windows.get(at)
+                window = windows.get(at)
                 if window is None:
-                    window = self.windows[at] = _Window(self.stream.window())
+                    window = windows[at] = _Window(new_window())
                 if searchable <= at:
                     window.seen += 1
                     if bound is None or at <= bound:

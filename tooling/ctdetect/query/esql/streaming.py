@@ -69,6 +69,26 @@ class StreamPlan:
 
     plan: StatsPlan
     codes: tuple[int, ...]  # per inner aggregate of the plan
+    # a new group's states, made once (``new_states``): the immutable ones (counts 0, no
+    # extreme yet) copied from ``blank``, the containers (COUNT_DISTINCT's set, VALUES' dict)
+    # made afresh at the places ``fresh`` names
+    blank: list[Any] = field(init=False, repr=False, compare=False)
+    fresh: tuple[tuple[int, type], ...] = field(init=False, repr=False, compare=False)
+    extremes: tuple[int, ...] = field(init=False, repr=False, compare=False)  # the MIN/MAX aggregates
+
+    def __post_init__(self) -> None:
+        codes = self.codes
+        object.__setattr__(self, "blank", [0 if c in (_ROWS, _COUNT) else None for c in codes])
+        object.__setattr__(self, "fresh", tuple((i, set if c == _DISTINCT else dict)
+                                                for i, c in enumerate(codes) if c in (_DISTINCT, _VALUES)))
+        object.__setattr__(self, "extremes", tuple(i for i, c in enumerate(codes) if c in (_MIN, _MAX)))
+
+    def new_states(self) -> list[Any]:
+        """The states of a group's first row: one per aggregate, each empty."""
+        states = self.blank.copy()
+        for i, make in self.fresh:
+            states[i] = make()
+        return states
 
     def __deepcopy__(self, memo: dict) -> "StreamPlan":
         return self  # compiled once, never changed by a run (as ``StatsPlan``)
@@ -76,7 +96,10 @@ class StreamPlan:
     def rows(self, docs: list[dict]) -> Batch:
         """The row-level part of ``docs`` (each passed the rule's prefilter), once per document."""
         rows = self.plan.rows(docs)
-        return Batch(rows, [rows.rows_of(doc, doc + 1) for doc in range(len(docs))])
+        size = len(docs)
+        if len(rows.source) == size and rows.source == list(range(size)):  # the usual case: a row per document
+            return Batch(rows, list(zip(range(size), range(1, size + 1))))
+        return Batch(rows, [rows.rows_of(doc, doc + 1) for doc in range(size)])
 
     def window(self) -> "WindowFold":
         """An empty window's aggregation state."""
@@ -100,6 +123,7 @@ class WindowFold:
         spans = batch.spans
         groups, first = self.groups, self.first
         codes = self.stream.codes
+        new_states = self.stream.new_states
         width = len(codes)
         row_keys = rows.keys
         # (states, row, its document's position): rows of one document arrive in their order,
@@ -116,7 +140,7 @@ class WindowFold:
                 for j, key in enumerate(row_keys[r]):
                     states = groups.get(key)
                     if states is None:
-                        states = groups[key] = _empty(codes)
+                        states = groups[key] = new_states()
                         first[key] = (order[0], order[1], r - start, j)
                     elif self.disordered and order < first[key][:2]:
                         first[key] = (order[0], order[1], r - start, j)
@@ -126,24 +150,25 @@ class WindowFold:
             _FOLDS[codes[i]](targets, i, rows.cells[i], self.disordered)
 
     def result(self, now_ms: int, limit: int | None) -> Table:
-        """The query's result for the window (``NOW()`` is ``now_ms``; at most ``limit`` rows)."""
-        keys = list(self.groups)
+        """The query's result for the window (``NOW()`` is ``now_ms``; at most ``limit`` rows).
+
+        The folded states are handed on as ``aggregates.MERGEABLE`` holds them (what
+        ``StatsPlan.result`` finalises): counts, the distinct set and VALUES' dict of first
+        occurrences as they are (the groups themselves when in order: a window's states are
+        read once, by its one execution), a MIN/MAX as its ``(family, value)`` part."""
+        groups = self.groups
         if self.disordered:
-            keys.sort(key=self.first.__getitem__)
-        codes = self.stream.codes
-        part = {key: [_state(code, s) for code, s in zip(codes, self.groups[key])] for key in keys}
-        return self.stream.plan.result([part], now_ms, limit)
-
-
-def _empty(codes: Sequence[int]) -> list[Any]:
-    return [0 if c in (_ROWS, _COUNT) else set() if c == _DISTINCT else {} if c == _VALUES else None for c in codes]
-
-
-def _state(code: int, folded: Any) -> Any:
-    """A folded state as ``aggregates.MERGEABLE`` holds it (what ``StatsPlan.result`` finalises)."""
-    if code in (_MIN, _MAX):
-        return None if folded is None else (_FAMILY, folded)
-    return folded  # counts, the distinct set, VALUES' dict of first occurrences
+            groups = {key: groups[key] for key in sorted(groups, key=self.first.__getitem__)}
+        extremes = self.stream.extremes
+        if extremes:
+            part = {}
+            for key, folded in groups.items():
+                states = part[key] = folded.copy()
+                for i in extremes:
+                    value = folded[i]
+                    states[i] = None if value is None else (_FAMILY, value)
+            groups = part
+        return self.stream.plan.result([groups], now_ms, limit)
 
 
 def _values_of(cell: Any) -> Any:
