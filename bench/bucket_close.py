@@ -84,7 +84,8 @@ def main() -> None:
     from ctdetect.readers import SkipCounter
     from ctdetect.services.content import load_content
     from ctdetect.services.inputs import make_mapper
-    from ctdetect.services.replay import find_scenarios, scenario_events
+    from ctdetect.services.replay import find_scenarios
+    from ctdetect.services.scenario_events import scenario_events
 
     os.chdir(PROJECT)
     content = load_content(str(PROJECT))

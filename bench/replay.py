@@ -48,7 +48,8 @@ def run_phases(scenarios: list[str]) -> tuple[dict[str, float], list[tuple[float
     from ctdetect.readers import SkipCounter
     from ctdetect.services.content import load_content
     from ctdetect.services.hunt import hunt_mapper
-    from ctdetect.services.replay import find_scenarios, scenario_events
+    from ctdetect.services.replay import find_scenarios
+    from ctdetect.services.scenario_events import scenario_events
 
     os.chdir(PROJECT)
     found = find_scenarios(scenarios, PROJECT, [])

@@ -24,7 +24,8 @@ from ctdetect.engine.needed_fields import needed_fields
 from ctdetect.readers import SkipCounter
 from ctdetect.services.content import RunContent, load_content
 from ctdetect.services.inputs import make_mapper, time_ordered
-from ctdetect.services.replay import find_scenarios, scenario_events
+from ctdetect.services.replay import find_scenarios
+from ctdetect.services.scenario_events import scenario_events
 from ctdetect.synth import SynthParams, generate
 from ctdetect.synth.writers import write_s3_layout
 

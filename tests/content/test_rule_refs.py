@@ -31,7 +31,7 @@ def test_a_rule_named_by_name_counts_as_by_rule_id() -> None:
     from ctdetect.backends import get_backend
     from ctdetect.readers import SkipCounter
     from ctdetect.services.inputs import make_mapper
-    from ctdetect.services.replay import scenario_events
+    from ctdetect.services.scenario_events import scenario_events
 
     result = get_backend("embedded").run(scenario_events(scenario, make_mapper(None), SkipCounter()), [rule], [])
     known = {rule.rule_id, rule.name}

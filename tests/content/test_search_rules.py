@@ -218,7 +218,7 @@ def test_every_search_rule_expectation_is_met_by_the_embedded_engine(package: Pa
     from ctdetect.readers import SkipCounter
     from ctdetect.services.expectations import MET, check
     from ctdetect.services.inputs import make_mapper
-    from ctdetect.services.replay import scenario_events
+    from ctdetect.services.scenario_events import scenario_events
 
     mapper = make_mapper(None)
     backend = get_backend("embedded")

@@ -225,7 +225,7 @@ def test_cloudtrail_events_with_their_original_go_through_the_integration_pipeli
     from ctdetect.readers import SkipCounter
     from ctdetect.services.content import pair_jobs
     from ctdetect.services.inputs import make_mapper
-    from ctdetect.services.replay import scenario_events
+    from ctdetect.services.scenario_events import scenario_events
 
     wired.state.pipelines = {"logs-aws.cloudtrail-2.17.0": {}, "logs-aws.cloudtrail-2.9.1": {}, "logs-aws.cloudtrail-2.17.0-third-party": {}}
     wired.component_templates = {

@@ -19,7 +19,7 @@ from ctdetect.ecs import nest
 from ctdetect.query import parse_query
 from ctdetect.readers import SkipCounter
 from ctdetect.services.inputs import make_mapper
-from ctdetect.services.replay import scenario_events
+from ctdetect.services.scenario_events import scenario_events
 from deploy.apispecs import es_operation, es_spec, kibana_spec, mapping_errors, spec_quirk as _quirk, without_queries
 from deploy.deploykit import PROJECT_ROOT
 

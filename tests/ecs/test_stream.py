@@ -11,7 +11,7 @@ from ctdetect.content.loaders import load_scenarios
 from ctdetect.ecs.stream import EventIdWindow, iter_events
 from ctdetect.readers import SkipCounter
 from ctdetect.services.inputs import make_mapper
-from ctdetect.services.replay import scenario_events
+from ctdetect.services.scenario_events import scenario_events
 
 
 def _record(event_id: str, second: int = 0) -> dict:

@@ -14,7 +14,8 @@ from ctdetect.cli import cli
 from ctdetect.readers import SkipCounter
 from ctdetect.services.content import load_content
 from ctdetect.services.inputs import make_mapper
-from ctdetect.services.replay import find_scenarios, run_replay, scenario_events
+from ctdetect.services.replay import find_scenarios, run_replay
+from ctdetect.services.scenario_events import scenario_events
 
 # stateful rule types: an EQL sequence, a threshold, new_terms, an ES|QL aggregation
 STATEFUL = [

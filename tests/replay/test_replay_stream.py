@@ -17,7 +17,8 @@ from ctdetect.readers import SkipCounter
 from ctdetect.services.content import load_content
 from ctdetect.services.hunt import hunt_mapper
 from ctdetect.services.inputs import event_time, make_mapper
-from ctdetect.services.replay import find_scenarios, run_replay, scenario_events, scenario_stream
+from ctdetect.services.replay import find_scenarios, run_replay
+from ctdetect.services.scenario_events import scenario_events, scenario_stream
 from ctdetect.synth import SynthParams, generate
 
 SYNTH = {"seed": 7, "start": "2026-03-02T00:00:00Z", "days": 0.25, "principals": 6, "events_per_day": 800}

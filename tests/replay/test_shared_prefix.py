@@ -18,7 +18,8 @@ from ctdetect.services import shared_prefix
 from ctdetect.services.content import load_content
 from ctdetect.services.hunt import hunt_mapper
 from ctdetect.services.inputs import make_mapper
-from ctdetect.services.replay import find_scenarios, plan_groups, run_group, run_scenario, scenario_events
+from ctdetect.services.replay import find_scenarios, plan_groups, run_group, run_scenario
+from ctdetect.services.scenario_events import scenario_events
 from ctdetect.services.shared_prefix import ForkError, common_prefix, continue_in_forks
 
 # five days of a five-person organisation, then each scenario's own last-day events

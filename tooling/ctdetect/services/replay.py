@@ -9,20 +9,18 @@ against each expectation (``expectations``). A scenario that reads zero events f
 Events are mapped as ``hunt`` maps them (``services.hunt.hunt_mapper``): for the embedded
 backend only the fields the package reads, the whole document rebuilt for the events that
 become findings (``ecs.projected``); for Elasticsearch, which indexes them, whole. They reach
-the backend as a stream (``scenario_stream``): the files' events are read and sorted, the
-``[[synth]]`` baselines (generated in time order) are merged in as they are generated, so a
-month of synthetic history is never held.
+the backend as a stream (``services.scenario_events.scenario_stream``), so a month of
+synthetic history is never held. Scenarios on the same synthetic background run as a group:
+the history they share is fed once and each continues in a fork (``run_group``).
 """
 
 from __future__ import annotations
 
-import heapq
 import itertools
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable
 
 from ctdetect.backends import get_backend
 from ctdetect.backends.base import RunResult
@@ -31,9 +29,8 @@ from ctdetect.findings import Finding
 from ctdetect.readers import SkipCounter
 from ctdetect.services.content import RunContent, describe, load_content
 from ctdetect.services.expectations import MET, UNMET, WAITING, Outcome, check
-from ctdetect.ecs.stream import EventIdWindow, iter_events
 from ctdetect.services.hunt import hunt_mapper
-from ctdetect.services.inputs import event_time
+from ctdetect.services.scenario_events import SynthOutcome, canonical, scenario_events, scenario_stream
 from ctdetect.services.shared_prefix import MIN_SHARED_EVENTS, can_fork, common_prefix, continue_in_forks
 
 
@@ -115,127 +112,6 @@ def find_scenarios(paths: list[str], package_root: str | Path, problems: list[Lo
     return found
 
 
-def scenario_events(
-    scenario: Scenario, mapper: Any, skips: SkipCounter, errors: list[str] | None = None,
-    synth_cache: dict[str, SynthOutcome] | None = None,
-) -> list[dict]:
-    """Every event of a scenario, mapped to ECS and sorted by time (then input order): the
-    list of ``scenario_stream``'s events, for a caller that reads them more than once."""
-    return list(scenario_stream(scenario, mapper, skips, errors, synth_cache))
-
-
-def scenario_stream(
-    scenario: Scenario, mapper: Any, skips: SkipCounter, errors: list[str] | None = None,
-    synth_cache: dict[str, SynthOutcome] | None = None,
-) -> Iterator[dict]:
-    """Every event of a scenario, mapped to ECS, in time order (then input order: the files in
-    the scenario's order, then each ``[[synth]]`` table).
-
-    The files' events are read and sorted at once (a file may hold its events in any order);
-    each ``[[synth]]`` table is generated in time order (``synth.generate``), so it is merged
-    in as it is mapped, never held: the order is the one a stable sort of all of them gives.
-    A ``[[synth]]`` table that cannot generate is appended to ``errors`` (it fails the
-    scenario: its expectations would be judged on the wrong history) when the stream reaches it.
-    A synth record the mapper refuses (none does: the generator writes what the mapper reads)
-    is reported to ``skips`` as the merge reaches it, so two tables' skips would interleave in
-    time order where the list kept each table's together.
-
-    ``synth_cache`` (canonical parameters -> what they generated) lets scenarios with the
-    same ``[[synth]]`` table share its events, held: the same objects, so only for runs that
-    do not change them (forked ones, ``run_group``); its faults are told at once."""
-    errors = errors if errors is not None else []
-    read: list[dict] = []
-    window = EventIdWindow()  # one window per scenario: its files may repeat each other's events
-    for src in scenario.events:
-        # each file in the scenario's order, read as its ``format`` says
-        read.extend(iter_events([str(src.path)], mapper=mapper, on_skip=skips, fmt=src.format,
-                                order_files=False, dedupe=window))
-    read.sort(key=event_time)  # stable: equal times keep the input order
-    if not scenario.synth:
-        return iter(read)
-    if synth_cache is None:
-        synth: list[Iterable[dict]] = [_synth_events(spec.params, mapper, skips, scenario, errors) for spec in scenario.synth]
-    else:
-        synth = []
-        for spec in scenario.synth:
-            key = _canonical(spec.params)
-            outcome = synth_cache.get(key)
-            if outcome is None:
-                outcome = synth_cache[key] = _synthesise(spec.params, mapper)
-            synth.append(_report_synth(outcome, spec.params, skips, scenario, errors))
-    # ties go to the earlier source (heapq.merge is stable), as in a stable sort of them all
-    return heapq.merge(read, *synth, key=event_time)
-
-
-def _synth_place(scenario: Scenario) -> tuple[str, str]:
-    """The scenario's file, and its file and line of ``[[synth]]`` (how a synth fault is told)."""
-    where = str(scenario.source.path)
-    line = scenario.source.line_of("synth")
-    return where, f"{where}:{line}" if line else where
-
-
-def _synth_events(params: dict[str, Any], mapper: Any, skips: SkipCounter, scenario: Scenario, errors: list[str]) -> Iterator[dict]:
-    from ctdetect.readers import SkippedInput
-    from ctdetect.synth import SynthParams, generate
-
-    where, place = _synth_place(scenario)
-    try:
-        records = generate(SynthParams.from_mapping(params))
-    except Exception as exc:  # noqa: BLE001 - bad synth parameters are the scenario author's to fix
-        errors.append(f"{place}: [[synth]] {params}: {exc}")
-        return
-    for n, record in enumerate(records, 1):
-        try:
-            yield mapper.map(record)
-        except Exception as exc:  # noqa: BLE001
-            skips(SkippedInput(where, n, "bad_record", f"synth record {n}: {exc}"))
-
-
-@dataclass(slots=True)
-class SynthOutcome:
-    """What one ``[[synth]]`` table gave, held for the scenarios sharing it: its mapped events,
-    the records that would not map (record number, why) and, when it could not generate at
-    all, why."""
-
-    events: list[dict]
-    bad: list[tuple[int, str]]
-    error: str | None = None
-
-
-def _canonical(params: Any) -> str:
-    return json.dumps(params, sort_keys=True, default=str)
-
-
-def _synthesise(params: dict[str, Any], mapper: Any) -> SynthOutcome:
-    from ctdetect.synth import SynthParams, generate
-
-    try:
-        records = generate(SynthParams.from_mapping(params))
-        events: list[dict] = []
-        bad: list[tuple[int, str]] = []
-        for n, record in enumerate(records, 1):
-            try:
-                events.append(mapper.map(record))
-            except Exception as exc:  # noqa: BLE001 - reported per record, the others go on
-                bad.append((n, str(exc)))
-    except Exception as exc:  # noqa: BLE001 - bad synth parameters are the scenario author's to fix
-        return SynthOutcome([], [], str(exc))
-    return SynthOutcome(events, bad)
-
-
-def _report_synth(outcome: SynthOutcome, params: dict[str, Any], skips: SkipCounter, scenario: Scenario, errors: list[str]) -> list[dict]:
-    """A held ``[[synth]]`` table's events, its faults told in the scenario's words (its file and line)."""
-    from ctdetect.readers import SkippedInput
-
-    where, place = _synth_place(scenario)
-    if outcome.error is not None:
-        errors.append(f"{place}: [[synth]] {params}: {outcome.error}")
-        return []
-    for n, why in outcome.bad:
-        skips(SkippedInput(where, n, "bad_record", f"synth record {n}: {why}"))
-    return outcome.events
-
-
 def target_label(e: Expectation, rules: list[Rule]) -> str:
     """How reports name an expectation's target: the rule's name (not its UUID), the job_id."""
     if e.rule is not None:
@@ -265,7 +141,7 @@ def background_key(scenario: Scenario) -> str | None:
     tables (None without one). Such scenarios are run together (``run_group``)."""
     if not scenario.synth:
         return None
-    return _canonical([spec.params for spec in scenario.synth])
+    return canonical([spec.params for spec in scenario.synth])
 
 
 def plan_groups(scenarios: list[Scenario]) -> list[list[int]]:

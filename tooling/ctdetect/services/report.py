@@ -24,7 +24,8 @@ from ctdetect.services.content import RunContent, load_content
 from ctdetect.services.evidence import Evidence, collect, evidence_query
 from ctdetect.services.hunt import HuntOptions, HuntResult, hunt_events, rank
 from ctdetect.services.inputs import make_mapper
-from ctdetect.services.replay import ReplayResult, scenario_events
+from ctdetect.services.replay import ReplayResult
+from ctdetect.services.scenario_events import scenario_events
 
 TRIAGE_SECTION = "Triage and analysis"
 DETAILED = 200  # findings shown with their events and triage steps
