@@ -4,7 +4,11 @@ unmappable records reported with file and record number."""
 from __future__ import annotations
 
 import gzip
+import heapq
 import json
+import random
+
+import pytest
 
 from ctdetect.readers import SkipCounter
 from ctdetect.ecs.stream import iter_events as flat_events
@@ -24,6 +28,31 @@ def test_time_ordered_sorts_within_the_horizon_and_passes_late_events_on():
 def test_time_ordered_keeps_input_order_for_equal_times():
     events = [{"_ts": 1, "n": i} for i in range(5)]
     assert [e["n"] for e in time_ordered(events)] == [0, 1, 2, 3, 4]
+
+
+def _one_heap(events, horizon_ms):
+    """The order ``time_ordered`` promises: one heap of (time, arrival), popped past the horizon."""
+    heap, newest = [], None
+    for seq, event in enumerate(events):
+        heapq.heappush(heap, (event["_ts"], seq, event))
+        newest = event["_ts"] if newest is None else max(newest, event["_ts"])
+        while heap and heap[0][0] < newest - horizon_ms:
+            yield heapq.heappop(heap)[2]
+    while heap:
+        yield heapq.heappop(heap)[2]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_time_ordered_gives_one_heaps_order_on_mostly_sorted_input(seed):
+    rng = random.Random(seed)
+    events, t = [], 0
+    for n in range(2000):  # mostly rising, some going back (within and past the horizon), ties
+        t += rng.choice((0, 0, 1, 3, 10))
+        back = rng.random()
+        ts = t - rng.randrange(1, 40) if back < 0.2 else t - rng.randrange(40, 400) if back < 0.23 else t
+        events.append({"_ts": ts, "n": n})
+    for horizon in (0, 5, 50, 10_000):
+        assert [e["n"] for e in time_ordered(events, horizon)] == [e["n"] for e in _one_heap(events, horizon)]
 
 
 def test_files_follow_cloudtrail_delivery_time_across_regions(tmp_path):

@@ -34,6 +34,11 @@ class BoundedCache(Generic[K, V]):
     def get(self, key: K) -> V | None:
         return self._items.get(key)
 
+    def getter(self) -> Callable[[K], V | None]:
+        """``get`` without a method call of its own, for a look-up made for every event: the
+        dict's bound ``get``, valid for the cache's life (``put`` clears it, never replaces it)."""
+        return self._items.get
+
     def put(self, key: K, value: V) -> V:
         items = self._items
         if len(items) >= self.limit:

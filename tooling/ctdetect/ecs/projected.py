@@ -153,6 +153,7 @@ class ProjectedMapper:
         self._memo: dict[str, bool] = {}
         # static_key -> (the projection's static part, where the per-event values were cut)
         self._static: BoundedCache[bytes, tuple[dict[str, Any], tuple[int, ...]]] = BoundedCache(STATIC_CACHE_LIMIT)
+        self._static_get = self._static.getter()
         self._geo_cache: BoundedCache[str, dict[str, Any]] = BoundedCache(65_536)
         self._full_geo = full.geo
 
@@ -202,7 +203,7 @@ class ProjectedMapper:
         if not self.full.preserve_original:
             cut = volatile_cut(text, head)
             if cut is not None:
-                hit = self._static.get(cut[0])
+                hit = self._static_get(cut[0])
                 if hit is not None and hit[1] == cut[1]:
                     return self._from_hit(hit[0], head, text, timestamp, epoch_ms)
         try:

@@ -9,7 +9,9 @@ days of ``days`` when given); an ``S3Object`` (an object URL a listing returned)
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -44,12 +46,32 @@ def expand(
                 yield from _s3_object(url, on_skip)
             continue
         path = Path(entry)
-        if path.is_dir():
-            yield from _walk(path)
-        elif path.exists():
-            yield text, path
-        else:
+        mode = _mode(path)
+        if mode is None:
             on_skip(SkippedInput(text, None, UNREADABLE, "no such file or directory"))
+        elif stat.S_ISDIR(mode):
+            yield from _walk(path)
+        else:
+            yield text, path
+
+
+_MISSING = frozenset((errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP))
+
+
+def _mode(path: Path) -> int | None:
+    """The file mode of ``path`` (symbolic links followed), None when it does not exist.
+
+    One ``stat`` where ``is_dir()`` then ``exists()`` made two, for each of the thousands of
+    files an archive holds; the errors taken for "does not exist" are the ones ``pathlib``
+    ignores, any other is raised as ``is_dir()`` raised it."""
+    try:
+        return os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno in _MISSING:
+            return None
+        raise
+    except ValueError:  # a name holding a NUL byte: pathlib's is_dir()/exists() say False
+        return None
 
 
 def list_inputs(entry: str | Path, on_skip: Callable[[SkippedInput], None], days: s3.DayRange | None = None) -> list[str]:

@@ -108,17 +108,33 @@ def _small_gzip(handle: BinaryIO) -> io.BytesIO | None:
             return None
     except (OSError, AttributeError, io.UnsupportedOperation):
         return None
-    head = handle.read(2)
-    if head != _GZIP_MAGIC:
+    if handle.peek(2)[:2] != _GZIP_MAGIC:  # type: ignore[attr-defined]
         return None
-    blob = head + handle.read()
-    try:
-        data = gzip.decompress(blob)
-    except (EOFError, OSError, zlib.error):
+    data = _gunzip(handle.read())
+    if data is None:
         return None
     if data[:2] == _GZIP_MAGIC:
         return None  # a .gz of a .gz: let the streaming path unwrap it
     return io.BytesIO(data)
+
+
+def _gunzip(blob: bytes) -> bytes | None:
+    """``gzip.decompress(blob)``, None where it raises. Why not it alone: it parses the header
+    in Python, copies the compressed data and checks the CRC in a second pass; zlib does all
+    three in C. A single member ending the data exactly (what CloudTrail writes) is taken from
+    zlib, which checks the same CRC and length; anything else (several members, padding,
+    damage) goes to ``gzip.decompress``, which gives what it always gave."""
+    inflate = zlib.decompressobj(wbits=31)  # 31: a gzip wrapper, checked
+    try:
+        data = inflate.decompress(blob)
+        if inflate.eof and not inflate.unused_data:
+            return data
+    except zlib.error:
+        pass
+    try:
+        return gzip.decompress(blob)
+    except (EOFError, OSError, zlib.error):
+        return None
 
 
 def _peekable(stream: BinaryIO) -> io.BufferedReader:

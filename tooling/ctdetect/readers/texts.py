@@ -43,9 +43,15 @@ class RecordHead(TypedDict, total=False):
     sourceIPAddress: Any
 
 
+class _DeliveryHeads(msgspec.Struct, forbid_unknown_fields=True):
+    """The same document with each record's ``RECORD_HEAD`` keys decoded (the rest skipped)."""
+
+    Records: list[RecordHead]
+
+
 RECORD_HEAD = frozenset(RecordHead.__annotations__)
 _DELIVERY = msgspec.json.Decoder(_Delivery)
-_HEAD = msgspec.json.Decoder(RecordHead)
+_HEADS = msgspec.json.Decoder(_DeliveryHeads)
 
 
 class RecordText:
@@ -73,12 +79,8 @@ def delivery_texts(line: bytes) -> list[RecordText] | None:
         return None
     if not records:
         return None
-    head = _HEAD.decode
-    out: list[RecordText] = []
-    append = out.append
-    try:
-        for raw in records:
-            append(RecordText(bytes(raw), head(raw)))
-    except (msgspec.DecodeError, RecursionError):  # a record that is not an object
+    try:  # every head in one call: a record that is not an object fails the whole document
+        heads = _HEADS.decode(line).Records
+    except (msgspec.DecodeError, RecursionError):
         return None
-    return out
+    return list(map(RecordText, map(bytes, records), heads))
