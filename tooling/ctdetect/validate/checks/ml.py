@@ -194,7 +194,8 @@ class ModelPruneWindow(Check):
             if not isinstance(analysis, dict) or not isinstance(analysis.get("model_prune_window"), str):
                 continue
             window = es_time_nanos(analysis["model_prune_window"])
-            span = es_time_nanos(analysis.get("bucket_span", "5m")) if isinstance(analysis.get("bucket_span", "5m"), str) else None
+            bucket_span = analysis.get("bucket_span", "5m")  # Elasticsearch's default span
+            span = es_time_nanos(bucket_span) if isinstance(bucket_span, str) else None
             if window is None or not span or window % 1_000_000_000 or span % 1_000_000_000:
                 continue  # a malformed value is the schema's (schema.*) or bucket_span's (ml.bucket-span) to report
             refused = check_window(window // 1_000_000_000, span // 1_000_000_000)
