@@ -79,34 +79,3 @@ def test_no_progress_bar_off_a_terminal_or_when_asked(tmp_path):
         res = CliRunner().invoke(cli, ["replay", "--package", str(tmp_path), "--format", "json", *extra], catch_exceptions=False)
         assert res.exit_code == 0
         assert res.stderr.strip() == "7 met, 0 unmet, 0 waiting in 7 scenarios"
-
-
-def test_a_long_pole_runs_its_jobs_apart_with_the_same_results(monkeypatch, tmp_path):
-    """The costliest lone scenario runs its ML jobs in a process beside its rules when it
-    outlasts the rest; nothing in the report may change for it."""
-    from ctdetect.backends import embedded
-    from ctdetect.services import replay as replay_service
-
-    assert replay_service.long_pole([10.0, 3.0, 2.0], 2) and not replay_service.long_pole([10.0, 8.0, 4.0], 2)
-    assert not replay_service.long_pole([10.0], 2) and not replay_service.long_pole([10.0, 1.0], 1)
-    names = ["ml-linux-metadata-ssrf-curl", "ml-linux-metadata-benign-agents"]
-    paths = [str(PROJECT_ROOT / "scenarios" / n) for n in names]
-    alone = run_replay(paths, package_root=str(PROJECT_ROOT), workers=1)
-    marker = tmp_path / "apart"
-    real = embedded._job_workers
-
-    def noting(runners, jobs, processes):  # runs in the pool's worker (forked: no pickling)
-        if processes:
-            with marker.open("a") as out:
-                out.write(f"{processes}\n")
-        return real(runners, jobs, processes)
-
-    monkeypatch.setattr(replay_service, "long_pole", lambda costs, workers: True)
-    monkeypatch.setattr(embedded, "_job_workers", noting)
-    apart = run_replay(paths, package_root=str(PROJECT_ROOT), workers=2)
-    assert marker.read_text() == "1\n", "exactly one scenario must have run its jobs apart"
-    assert any(f.kind == "anomaly" for s in alone.scenarios for f in s.findings), "jobs must find something to compare"
-    key = lambda r: orjson.dumps(  # noqa: E731
-        [[s.events, [(o.status, o.detail) for o in s.outcomes], [[f.kind, f.source_id, f.timestamp, f.score, f.document] for f in s.findings]]
-         for s in r.scenarios], default=str, option=orjson.OPT_SORT_KEYS)
-    assert key(apart) == key(alone)

@@ -283,24 +283,10 @@ def group_cost(scenarios: list[Scenario]) -> float:
 _SHARED: dict[str, Any] = {}
 
 
-def _run_group_indexed(group: list[int], jobs_apart: bool = False) -> list[tuple[int, ScenarioResult]]:
+def _run_group_indexed(group: list[int]) -> list[tuple[int, ScenarioResult]]:
     scenarios = _SHARED["scenarios"]
-    backend = _SHARED["backend"]
-    if jobs_apart:  # this worker's copy of the backend: the other tasks keep theirs
-        backend.job_processes = 1
-    try:
-        results = run_group([scenarios[i] for i in group], _SHARED["content"], backend, _SHARED["mapper"])
-    finally:
-        if jobs_apart:
-            backend.job_processes = 0
+    results = run_group([scenarios[i] for i in group], _SHARED["content"], _SHARED["backend"], _SHARED["mapper"])
     return list(zip(group, results))
-
-
-def long_pole(costs: list[float], workers: int) -> bool:
-    """Whether the costliest task (``costs`` sorted, largest first) alone outlasts what the
-    other workers have to do: it then runs its ML jobs in a process of their own beside its
-    rules (``EmbeddedBackend.job_processes``), so the worker left idle at the end lends it a core."""
-    return workers > 1 and len(costs) > 1 and costs[0] > sum(costs[1:]) / (workers - 1)
 
 
 def _parallel(
@@ -317,14 +303,11 @@ def _parallel(
     except ValueError:  # no fork on this platform: run in this process
         return [run_scenario(s, content, backend, mapper) for s in scenarios]
     _SHARED.update(scenarios=scenarios, content=content, backend=backend, mapper=mapper)
-    costs = {id(g): group_cost([scenarios[i] for i in g]) for g in groups}
-    order = sorted(groups, key=lambda g: -costs[id(g)])
-    # a lone scenario that outlasts all the rest: its jobs beside its rules (a group forks mid-run: never)
-    apart = backend.runs_jobs_apart and len(order[0]) == 1 and long_pole([costs[id(g)] for g in order], workers)
+    order = sorted(groups, key=lambda g: -group_cost([scenarios[i] for i in g]))
     results: list[ScenarioResult | None] = [None] * len(scenarios)
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = [pool.submit(_run_group_indexed, g, apart and n == 0) for n, g in enumerate(order)]
+            futures = [pool.submit(_run_group_indexed, g) for g in order]
             done = 0
             for future in as_completed(futures):
                 for index, result in future.result():
