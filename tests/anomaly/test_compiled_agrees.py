@@ -472,6 +472,29 @@ def test_a_stale_extension_is_detected_in_a_checkout_only(tmp_path, monkeypatch)
     assert accelerated.stale_modules() == []
 
 
+def test_an_extension_built_against_an_older_cimported_declaration_is_stale(tmp_path, monkeypatch) -> None:
+    """``timeseries`` cimports ``priors``' classes: edited ``priors.pxd`` makes a ``timeseries``
+    extension built before it stale, though its own sources are older."""
+    from ctdetect.engine.anomaly import accelerated
+
+    (tmp_path / "pyproject.toml").write_text("")
+    here = tmp_path / "tooling" / "ctdetect" / "engine" / "anomaly"
+    here.mkdir(parents=True)
+    built = here / f"timeseries{accelerated.EXTENSION_SUFFIXES[0]}"
+    built.write_bytes(b"")
+    (here / "timeseries.py").write_text("")
+    (here / "timeseries.pxd").write_text("from ctdetect.engine.anomaly.priors cimport OneOfNPrior\n")
+    (here / "priors.pxd").write_text("cdef class OneOfNPrior:\n    pass\n")
+    for path, when in ((built, 1_000_000), (here / "timeseries.py", 500_000), (here / "timeseries.pxd", 500_000),
+                       (here / "priors.pxd", 2_000_000)):
+        os.utime(path, (when, when))
+    monkeypatch.setattr(accelerated, "HERE", here)
+    assert accelerated.declarations("timeseries") == [here / "timeseries.pxd", here / "priors.pxd"]
+    assert accelerated.stale_modules() == ["timeseries"]
+    os.utime(here / "priors.pxd", (500_000, 500_000))
+    assert accelerated.stale_modules() == []
+
+
 def test_the_source_only_finder_serves_every_accelerated_module_from_its_source() -> None:
     import pytest
 

@@ -18,6 +18,7 @@ import importlib
 import importlib.abc
 import importlib.util
 import os
+import re
 import sys
 import warnings
 from importlib.machinery import EXTENSION_SUFFIXES
@@ -72,11 +73,34 @@ def _extension_file(name: str) -> Path | None:
     return None
 
 
+# ``from ctdetect.engine.anomaly.X cimport ...`` / ``cimport ctdetect.engine.anomaly.X`` in a .pxd
+_CIMPORT = re.compile(r"^\s*(?:from\s+ctdetect\.engine\.anomaly\.([\w.]+)\s+cimport\b|cimport\s+ctdetect\.engine\.anomaly\.([\w.]+))", re.M)
+
+
+def declarations(name: str) -> list[Path]:
+    """The ``.pxd`` of accelerated module ``name`` and of every module it cimports, through
+    their own ``.pxd`` files: a compiled module is built against all of them (its C calls
+    follow their layouts), so an edit of any one makes it stale."""
+    seen: list[str] = []
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.append(current)
+        pxd = source_path(current, ".pxd")
+        if pxd.exists():
+            todo.extend(a or b for a, b in _CIMPORT.findall(pxd.read_text(encoding="utf-8")))
+    return [p for p in (source_path(n, ".pxd") for n in seen) if p.exists()]
+
+
 def stale_modules() -> list[str]:
-    """In a source checkout, the compiled modules older than their ``.py`` or ``.pxd``.
+    """In a source checkout, the compiled modules older than their ``.py``, their ``.pxd`` or
+    the ``.pxd`` of a module they cimport (``declarations``).
 
     Python imports an extension before the ``.py`` beside it, so in an editable checkout an
-    edited source would run its old code until rebuilt (``pip install -e .``). Only a
+    edited source would run its old code until rebuilt (``pip install -e .``); and a module
+    built against another's old declarations would call it with the old layout. Only a
     checkout is checked: an installed wheel writes its files in any order, and nobody edits
     it."""
     if not (HERE.parents[3] / "pyproject.toml").exists():  # <checkout>/tooling/ctdetect/engine/anomaly
@@ -86,7 +110,7 @@ def stale_modules() -> list[str]:
         built = _extension_file(name)
         if built is None:
             continue
-        sources = [source_path(name, suffix) for suffix in (".py", ".pxd")]
+        sources = [source_path(name, ".py"), *declarations(name)]
         if any(src.exists() and src.stat().st_mtime > built.stat().st_mtime for src in sources):
             out.append(name)
     return out
