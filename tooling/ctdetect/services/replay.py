@@ -175,11 +175,12 @@ def run_group(group: list[Scenario], content: RunContent, backend: Any, mapper: 
         errors: list[str] = []
         inputs.append((scenario, scenario_events(scenario, mapper, skips, errors, cache), skips, errors))
     leader = inputs[0][1]
-    shares = [common_prefix([leader, events]) >= MIN_SHARED_EVENTS for _, events, _, _ in inputs]
-    sharing = [i for i, ok in enumerate(shares) if ok]
+    # what each shares with the first; what they all share is the least of these
+    lengths = [common_prefix([leader, events]) for _, events, _, _ in inputs]
+    sharing = [i for i, n in enumerate(lengths) if n >= MIN_SHARED_EVENTS]
     results: dict[int, ScenarioResult] = {}
     if len(sharing) > 1:
-        shared = common_prefix([inputs[i][1] for i in sharing])
+        shared = min(lengths[i] for i in sharing)
         run = backend.start(content.rules, content.jobs)
         try:
             run.feed(itertools.islice(leader, shared))
