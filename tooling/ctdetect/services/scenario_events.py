@@ -12,7 +12,7 @@ from __future__ import annotations
 import heapq
 import json
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ctdetect.content.model import Scenario
 from ctdetect.ecs.stream import EventIdWindow, iter_events
@@ -80,20 +80,37 @@ def _synth_place(scenario: Scenario) -> tuple[str, str]:
 
 
 def _synth_events(params: dict[str, Any], mapper: Any, skips: SkipCounter, scenario: Scenario, errors: list[str]) -> Iterator[dict]:
-    from ctdetect.readers import SkippedInput
-    from ctdetect.synth import SynthParams, generate
-
     where, place = _synth_place(scenario)
     try:
-        records = generate(SynthParams.from_mapping(params))
+        records = _generate(params)
     except Exception as exc:  # noqa: BLE001 - bad synth parameters are the scenario author's to fix
         errors.append(f"{place}: [[synth]] {params}: {exc}")
         return
+    yield from _mapped(records, mapper, lambda n, why: skips(_bad_record(where, n, why)))
+
+
+def _generate(params: dict[str, Any]) -> Iterator[dict]:
+    """The raw records of a ``[[synth]]`` table (raises for parameters it cannot generate from)."""
+    from ctdetect.synth import SynthParams, generate
+
+    return generate(SynthParams.from_mapping(params))
+
+
+def _mapped(records: Iterable[dict], mapper: Any, on_bad: Callable[[int, str], None]) -> Iterator[dict]:
+    """``records`` mapped; a record the mapper refuses is told to ``on_bad`` (its number from 1,
+    why) and the others go on."""
     for n, record in enumerate(records, 1):
         try:
             yield mapper.map(record)
-        except Exception as exc:  # noqa: BLE001
-            skips(SkippedInput(where, n, "bad_record", f"synth record {n}: {exc}"))
+        except Exception as exc:  # noqa: BLE001 - reported per record, the others go on
+            on_bad(n, str(exc))
+
+
+def _bad_record(where: str, n: int, why: str) -> Any:
+    """How a synth record the mapper refused is told: skipped, with its number."""
+    from ctdetect.readers import SkippedInput
+
+    return SkippedInput(where, n, "bad_record", f"synth record {n}: {why}")
 
 
 @dataclass(slots=True)
@@ -113,17 +130,9 @@ def canonical(params: Any) -> str:
 
 
 def _synthesise(params: dict[str, Any], mapper: Any) -> SynthOutcome:
-    from ctdetect.synth import SynthParams, generate
-
+    bad: list[tuple[int, str]] = []
     try:
-        records = generate(SynthParams.from_mapping(params))
-        events: list[dict] = []
-        bad: list[tuple[int, str]] = []
-        for n, record in enumerate(records, 1):
-            try:
-                events.append(mapper.map(record))
-            except Exception as exc:  # noqa: BLE001 - reported per record, the others go on
-                bad.append((n, str(exc)))
+        events = list(_mapped(_generate(params), mapper, lambda n, why: bad.append((n, why))))
     except Exception as exc:  # noqa: BLE001 - bad synth parameters are the scenario author's to fix
         return SynthOutcome([], [], str(exc))
     return SynthOutcome(events, bad)
@@ -131,12 +140,10 @@ def _synthesise(params: dict[str, Any], mapper: Any) -> SynthOutcome:
 
 def _report_synth(outcome: SynthOutcome, params: dict[str, Any], skips: SkipCounter, scenario: Scenario, errors: list[str]) -> list[dict]:
     """A held ``[[synth]]`` table's events, its faults told in the scenario's words (its file and line)."""
-    from ctdetect.readers import SkippedInput
-
     where, place = _synth_place(scenario)
     if outcome.error is not None:
         errors.append(f"{place}: [[synth]] {params}: {outcome.error}")
         return []
     for n, why in outcome.bad:
-        skips(SkippedInput(where, n, "bad_record", f"synth record {n}: {why}"))
+        skips(_bad_record(where, n, why))
     return outcome.events
