@@ -254,43 +254,98 @@ def test_a_prepared_engine_copied_per_run_gives_the_same_alerts() -> None:
     assert fresh
 
 
-def test_rows_of_several_slices_computed_in_one_batch_split_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Slices are computed many at a time (``SliceIndex._compute_due``) and their rows split by
-    document: with MV_EXPAND (several rows per document), a WHERE after it (documents without
-    rows) and a multi-valued group key, every execution's rows are still the whole run's."""
+def _query_rules(prefix: str, queries: dict[str, str], interval: str) -> list[Rule]:
+    """Copies of a package rule with these queries, looking back 2 hours every ``interval``."""
     base = _esql_rules(load_rules(PACKAGE_RULES, []))[0]
-    queries = {
+    return [replace(base, rule_id=f"{prefix}-{k}", name=f"{prefix} {k}", query=q, interval=interval, from_="now-2h", max_signals=100)
+            for k, q in queries.items()]
+
+
+def _batch_rules() -> list[Rule]:
+    """Rules with MV_EXPAND (several rows per document), a WHERE after it (documents without
+    rows) and a multi-valued group key, over a 2-hour look-back run every 5 minutes."""
+    return _query_rules("batch", {
         "expand": 'FROM logs-aws.cloudtrail-* | WHERE event.dataset == "aws.cloudtrail" | MV_EXPAND tags'
                   ' | WHERE tags != "skip" | STATS n = COUNT(*), users = VALUES(user.name), first = MIN(@timestamp) BY tags',
         "multi": 'FROM logs-aws.cloudtrail-* | WHERE event.dataset == "aws.cloudtrail"'
                  ' | STATS n = COUNT(*), ips = COUNT_DISTINCT(source.ip) BY tags, user.name | WHERE n > 2',
-    }
-    rules = [replace(base, rule_id=f"batch-{k}", name=f"batch {k}", query=q, interval="5m", from_="now-2h", max_signals=100)
-             for k, q in queries.items()]
-    rng = random.Random(4)
-    events = []
-    for ev in _events(rules, 1200, seed=21):
+    }, "5m")
+
+
+def _tagged(events: Iterator[dict], seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    out = []
+    for ev in events:
         ev["tags"] = rng.choice([["a", "b"], ["skip", "c"], "a", ["b", "b", "c"], ["skip"], None, "d"])
-        events.append({k: v for k, v in ev.items() if v is not None})
-    alerts, executions = _compare(rules, events, monkeypatch)
+        out.append({k: v for k, v in ev.items() if v is not None})
+    return out
+
+
+def test_rows_of_several_slices_computed_in_one_batch_split_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch of matches goes through the row-level part at once (``SliceIndex.admit``) and
+    its rows are split by document: with MV_EXPAND, a WHERE after it and a multi-valued group
+    key, every execution's rows are still the whole run's."""
+    rules = _batch_rules()
+    alerts, executions = _compare(rules, _tagged(_events(rules, 1200, seed=21), 4), monkeypatch)
     assert executions > 300 and alerts > 0
 
 
-def test_an_execution_that_cannot_merge_runs_the_whole_query_over_its_window(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An incremental rule's executions get a view of their window, not a copy: when the
-    slices cannot give the result, the whole query runs over that view with what it did
-    before (the window's searchable matches), so every row and alert is the whole run's."""
+def _refusing(monkeypatch: pytest.MonkeyPatch) -> None:
     from ctdetect.engine.rules import esql_slices
-
-    rules = _esql_rules(load_rules(PACKAGE_RULES, []))
-    rules = _stats_only(_overlapping(rules))
-    events = list(_events(rules, 800, seed=13))
-    whole_alerts, whole_rows, _ = _run(rules, events, False, monkeypatch)
 
     def refusing(self: Any, executed_at: int, limit: Any) -> Any:
         raise NotMergeable("refused for the test")
 
     monkeypatch.setattr(esql_slices.SliceIndex, "result", refusing)
+
+
+@pytest.mark.parametrize("content", ["package", "elastic", "batch"])
+def test_an_execution_that_cannot_merge_computes_the_stats_over_its_window(content: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An incremental rule holds its matches' rows, not their documents: when the slices
+    cannot give the result, the ``STATS`` runs over all the rows of the window's searchable
+    matches (``SliceIndex.whole``), and every row and alert is the whole run's, for the
+    package's rules (3-hour look-backs), Elastic's and the MV_EXPAND/multi-valued queries."""
+    if content == "package":
+        rules = _stats_only(_overlapping(_esql_rules(load_rules(PACKAGE_RULES, []))))
+        events = list(_events(rules, 800, seed=13))
+    elif content == "elastic":
+        rules = _stats_only(_esql_rules(load_rules(shared_path("anchors", "detection-rules", "rules", "integrations", "aws"), [])))
+        events = list(_events(rules, 500, seed=17))
+    else:
+        rules = _batch_rules()
+        events = _tagged(_events(rules, 700, seed=23), 6)
+    whole_alerts, whole_rows, _ = _run(rules, events, False, monkeypatch)
+    _refusing(monkeypatch)
     alerts, rows, fell_back = _run(rules, events, True, monkeypatch)
     assert rows == whole_rows and alerts == whole_alerts
-    assert fell_back >= len(rows) > 100
+    assert len(rows) > 100 and fell_back > 100
+    if content != "elastic":  # some of Elastic's rules stream or run whole: only the others fall back
+        assert fell_back >= len(rows)
+
+
+def test_slices_that_do_not_merge_and_timestamps_that_are_not_milliseconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unforced fallbacks: a float ``SUM`` does not merge (``NotMergeable``), so those
+    executions compute the ``STATS`` over their window's rows; documents whose ``@timestamp``
+    cell is a float or a string (their ``_ts``) cannot have a last execution, so their time
+    bound is evaluated at each execution as the whole query's ``WHERE`` evaluates it. Every
+    row and alert is the whole run's."""
+    rules = _query_rules("odd", {
+        "float-sum": 'FROM logs-aws.cloudtrail-* | WHERE event.dataset == "aws.cloudtrail"'
+                     ' | STATS total = SUM(amount), n = COUNT(*), users = VALUES(user.name) BY cloud.region | WHERE n > 1',
+        "bounded": 'FROM logs-aws.cloudtrail-* | WHERE event.dataset == "aws.cloudtrail" AND @timestamp >= NOW() - 40 minutes'
+                   ' | STATS n = COUNT(*), last = MAX(@timestamp) BY user.name',
+    }, "10m")
+    rng = random.Random(8)
+    events = []
+    for ev in _events(rules, 900, seed=31):
+        ev["amount"] = rng.choice([1, 2, 3]) if rng.random() < 0.8 else rng.choice([0.5, 2.25])
+        odd = rng.random()
+        if odd < 0.05:
+            ev["_ts"] = "not a time"
+        elif odd < 0.1:
+            ev["_ts"] = float(datetime.strptime(ev["@timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp() * 1000) + 0.5
+        events.append(ev)
+    whole_alerts, whole_rows, _ = _run(rules, events, False, monkeypatch)
+    alerts, rows, fell_back = _run(rules, events, True, monkeypatch)
+    assert rows == whole_rows and alerts == whole_alerts
+    assert len(rows) > 100 and fell_back > 20

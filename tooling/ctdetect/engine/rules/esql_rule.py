@@ -33,8 +33,9 @@ executions.
 
 An aggregating query runs incrementally when ``query.esql.incremental.plan_stats`` can prove
 it gives the same result: its row-level part once per event, partial aggregates per time
-slice merged per execution (``esql_slices.SliceIndex``); an execution whose slices cannot be
-merged exactly runs the whole query as before. ``INCREMENTAL`` turns this off (the
+slice merged per execution (``esql_slices.SliceIndex``); such a rule holds its matches' rows,
+computed as each batch is filtered, not their documents, and an execution whose slices cannot
+be merged exactly computes the ``STATS`` over all its window's rows instead. ``INCREMENTAL`` turns this off (the
 equivalence test runs both ways). A rule whose look-back equals its interval (each event in
 one window) streams instead when ``query.esql.streaming.plan_stream`` allows it: each match is
 folded into its window's groups as its batch is filtered and nothing is held
@@ -207,16 +208,25 @@ class EsqlRule(CompiledRule):
                 for m in batch:
                     delayed.pop(m.seq, None)
             return
-        for i in kept:
-            self._keep(batch[i])
+        slices = self.slices
+        if slices is None:
+            for i in kept:
+                self._keep(batch[i])
+            return
+        if not kept:
+            return
+        # The row-level part of the batch's matches, run once; the rule holds their rows (in
+        # the slices, and as its matches for the schedule), not their documents.
+        delayed = self._delayed
+        for member in slices.admit([batch[i] for i in kept]):
+            slices.add(member, delayed.get(member.seq, member.ts))
+            CompiledRule._keep(self, member)
 
     def _keep(self, item: Match) -> None:
         kept = self.kept
         if kept is not None:
             event = item.event
             item = Match(item.ts, item.seq, {k: event[k] for k in kept if k in event})
-        if self.slices is not None:
-            self.slices.add(item, self._delayed.get(item.seq, item.ts))
         CompiledRule._keep(self, item)
 
     def _settle(self, limit: int | None) -> None:
@@ -238,13 +248,14 @@ class EsqlRule(CompiledRule):
         if self.slices is None:
             self._run_whole(executed_at, window)
             return
+        limit = rows_per_request(self.rule.max_signals)
         try:
-            merged = self.slices.result(executed_at, rows_per_request(self.rule.max_signals))
-        except Exception:  # not exactly mergeable, or a query error: the whole run decides
+            merged = self.slices.result(executed_at, limit)
+        except Exception:  # not exactly mergeable, or a query error: the STATS over all the window's rows decides
             self.whole_runs += 1
             window = CompiledRule._searchable(self, executed_at, window)
             if window:
-                self._run_whole(executed_at, window)
+                self.alert_rows(executed_at, self.slices.whole(executed_at, window, limit), window)
             return
         if merged is not None:
             self.alert_rows(executed_at, merged, window)

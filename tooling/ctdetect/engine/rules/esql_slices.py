@@ -20,11 +20,16 @@ out (the newest slices while their events are still being delivered) is folded a
 its cached rows, without those events. An event arriving late into a slice already folded
 makes the slice compute again.
 
-Computing is batched: at each settle of the rule (``horizon``, its limit), the changed slices
-its executions will see go through the row-level part in one run and their rows are split
-by document, since a run has a fixed cost that a 5-minute slice of a few events would pay
-alone. An execution's window reaches the rule as a view (``esql_rule._Window``): only a
-fallback to the whole query reads it.
+The row-level part runs as events arrive, over each batch of the rule's matches at once
+(``admit``: one run per batch, since a run has a fixed cost that a 5-minute slice of a few
+events would pay alone), and a slice keeps its members' rows (``_Member``), not their
+documents: a week of events is held as the cells the ``STATS`` reads. At each settle of the
+rule (``horizon``, its limit) the changed slices its executions will see gather their
+members' rows in time order and fold them. An execution whose slices cannot be merged
+exactly (``NotMergeable``) computes the ``STATS`` over all the rows of its window instead
+(``whole``): what the whole query would compute from the documents, which are not held. An
+execution's window reaches the rule as a view (``esql_rule._Window``): only that fallback
+reads it.
 """
 
 from __future__ import annotations
@@ -32,20 +37,44 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
 from math import isqrt
-from typing import Any
+from typing import Any, Sequence
 
 from ctdetect.engine.rules.base import MATCH_ORDER, Match
 from ctdetect.engine.rules.schedule import Schedule
 from ctdetect.query.esql.bounds import PartSummary
-from ctdetect.query.esql.incremental import SliceRows, StatsPlan
+from ctdetect.query.esql.incremental import UNBOUNDED, NotMergeable, SliceRows, StatsPlan
 from ctdetect.query.esql.table import Table
 
 SliceKey = tuple[int, int]  # (cut, 0): events at the cut; (cut, 1): events after it, before the next cut
 
 
+@dataclass(slots=True, eq=False)
+class _Member:
+    """A match of the rule as its slice keeps it: its time and input position (the order of
+    rows, ``MATCH_ORDER``), the last execution its time bounds allow (``SliceRows.last``) and
+    its rows, each ``(group keys, cell of each inner aggregate...)``. ``doc`` holds the
+    match's ``@timestamp`` fields only when ``last`` is ``UNBOUNDED`` (its bounds are then
+    evaluated per execution, ``StatsPlan.bound_passes``)."""
+
+    ts: int
+    seq: int
+    last: Any
+    rows: tuple[tuple, ...]
+    doc: dict | None = None
+
+
+def _gathered(members: Sequence[_Member], width: int) -> SliceRows:
+    """The ``SliceRows`` of members (in order): their rows one after another, ``width`` being
+    the number of inner aggregates."""
+    rows = [r for m in members for r in m.rows]
+    source = [i for i, m in enumerate(members) for _ in m.rows]
+    columns = list(zip(*rows)) if rows else [()] * (width + 1)
+    return SliceRows(source, list(columns[0]), [list(c) for c in columns[1:]], [m.last for m in members])
+
+
 @dataclass(slots=True)
 class _Slice:
-    members: list[Match] = field(default_factory=list)
+    members: list[_Member] = field(default_factory=list)
     searchable: dict[int, int] = field(default_factory=dict)  # seq -> when the event became searchable
     computed: int = 0  # how many members ``rows`` and ``partial`` cover
     rows: SliceRows | None = None
@@ -58,13 +87,15 @@ class _Slice:
     earliest_last: int | None = None
 
     def compute(self, plan: StatsPlan) -> None:
-        """Row-level part and partial aggregates of every member (in time order)."""
+        """Partial aggregates of every member's rows (in time order)."""
         self.members.sort(key=MATCH_ORDER)
-        self.take(plan, plan.rows([m.event for m in self.members]))
+        self.take(plan, _gathered(self.members, len(plan.inner)))
 
     def take(self, plan: StatsPlan, rows: SliceRows) -> None:
-        """Its members' row-level part (computed with others' or alone) and partial aggregates."""
+        """Its members' rows (in time order) and their partial aggregates."""
         self.computed = 0
+        if UNBOUNDED in rows.last:
+            raise NotMergeable("a member's @timestamp is not epoch milliseconds: its bounds are evaluated per execution")
         self.rows = rows
         self.first = [self.searchable[m.seq] for m in self.members]
         self.last = rows.last
@@ -131,8 +162,39 @@ class SliceIndex:
         cut = max(ts // step * step, (ts + back) // step * step - back)
         return (cut, 0 if cut == ts else 1)
 
-    def add(self, match: Match, searchable_at: int) -> None:
-        """A match of the rule's prefilter, searchable from ``searchable_at`` (>= its time)."""
+    def admit(self, matches: list[Match]) -> list[_Member]:
+        """The members of a batch of the rule's matches (passed its prefilter): the row-level
+        part run once over the batch's documents, its rows split by document. The documents
+        are not kept (only the ``@timestamp`` fields of one whose bounds cannot be computed)."""
+        docs = [m.event for m in matches]
+        rows = self.plan.rows(docs)
+        tuples = list(zip(rows.keys, *rows.cells))
+        source = rows.source
+        last = rows.last
+        if len(source) == len(docs) and source == list(range(len(docs))):  # one row per document
+            members = [_Member(m.ts, m.seq, x, (r,)) for m, x, r in zip(matches, last, tuples)]
+        else:
+            members = []
+            for i, m in enumerate(matches):
+                r0, r1 = rows.rows_of(i, i + 1)
+                members.append(_Member(m.ts, m.seq, last[i], tuple(tuples[r0:r1])))
+        if UNBOUNDED in last:
+            for member, doc in zip(members, docs):
+                if member.last is UNBOUNDED:
+                    member.doc = {k: doc[k] for k in ("@timestamp", "_ts") if k in doc}
+        return members
+
+    def whole(self, executed_at: int, window: Sequence[_Member], limit: int | None) -> Table:
+        """The query's result at ``executed_at`` over the window's members (its searchable
+        matches, in time order), computed without partial states (``StatsPlan.whole``): for
+        an execution whose slices do not merge exactly."""
+        unbounded = [m for m in window if m.last is UNBOUNDED]
+        passing = {id(m) for m, ok in zip(unbounded, self.plan.bound_passes([m.doc or {} for m in unbounded], executed_at)) if ok}
+        seen = [m for m in window if m.last is None or (id(m) in passing if m.last is UNBOUNDED else executed_at <= m.last)]
+        return self.plan.whole(_gathered(seen, len(self.plan.inner)), executed_at, limit)
+
+    def add(self, match: _Member, searchable_at: int) -> None:
+        """A member, searchable from ``searchable_at`` (>= its time)."""
         key = self.key(match.ts)
         found = self.slices.get(key)
         if found is None:
@@ -195,33 +257,17 @@ class SliceIndex:
             self.versions[block] = self.versions.get(block, 0) + 1
 
     def _compute_due(self, executed_at: int) -> None:
-        """Compute every changed slice the executions up to the horizon see, in one batch.
-
-        The row-level part is row by row (``plan_stats``), so one run over the documents of
-        many slices gives each the rows it would get alone, at one run's fixed cost instead of
-        one per slice (a 5-minute schedule has a slice or two per execution). A slice whose
-        fold raises is left to its execution, which computes it alone (and falls back if it
-        raises again)."""
+        """Fold every changed slice the executions up to the horizon see. A slice whose fold
+        raises is left to its execution, which computes it alone (and falls back if it raises
+        again)."""
         bound = executed_at if self.horizon is None or self.horizon < executed_at else self.horizon
         due = sorted(k for k in self.dirty if self.horizon is None or k[0] <= bound)
-        if not due:
-            return
-        pieces = [self.slices[k] for k in due]
-        docs: list[dict] = []
-        starts = []
-        for piece in pieces:
+        width = len(self.plan.inner)
+        for k in due:
+            piece = self.slices[k]
             piece.members.sort(key=MATCH_ORDER)
-            starts.append(len(docs))
-            docs.extend(m.event for m in piece.members)
-        starts.append(len(docs))
-        rows = self.plan.rows(docs)
-        source = rows.source
-        for i, (k, piece) in enumerate(zip(due, pieces)):
-            a, b = starts[i], starts[i + 1]
-            r0, r1 = rows.rows_of(a, b)
-            part = SliceRows([x - a for x in source[r0:r1]], rows.keys[r0:r1], [c[r0:r1] for c in rows.cells], rows.last[a:b])
             try:
-                piece.take(self.plan, part)
+                piece.take(self.plan, _gathered(piece.members, width))
             except Exception:
                 piece.computed = 0
                 continue

@@ -33,19 +33,22 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, Sequence
 
 from ctdetect.query.esql import ast as e
-from ctdetect.query.esql.aggregates import MERGEABLE, ROWS, Mergeable, NotMergeable
+from ctdetect.query.esql.aggregates import AGGREGATES, MERGEABLE, ROWS, Mergeable, NotMergeable
 from ctdetect.query.esql.bounds import Bound, PartSummary, candidate_groups, plan_bounds, summarise
 from ctdetect.query.esql.evaluate import Program, StatsStep, conjuncts, reads_now, group_keys
 from ctdetect.query.esql.expressions import Column, Context, EsqlUnsupported
 from ctdetect.query.esql.scalars import Span
 from ctdetect.query.esql.table import Table
 
-__all__ = ["MASKED", "NEVER", "NotMergeable", "SliceRows", "StatsPlan", "TimeBound", "plan_stats"]
+__all__ = ["MASKED", "NEVER", "UNBOUNDED", "NotMergeable", "SliceRows", "StatsPlan", "TimeBound", "plan_stats"]
 
 ROW_LEVEL = (e.Where, e.Eval, e.Dissect, e.Grok, e.MvExpand, e.Keep, e.Drop, e.Rename)
 CALENDAR_UNITS = ("month", "quarter", "year")
 NEVER = -(1 << 62)  # the last execution of a document no execution keeps (its bound is null)
 MASKED = object()  # the cell of a row an aggregate's ``WHERE`` leaves out
+# the last execution of a document whose ``@timestamp`` cell is not epoch milliseconds: its
+# bound is decided by evaluating the bound itself at each execution (``StatsPlan.bound_passes``)
+UNBOUNDED = object()
 SCREEN = True  # merge and finish every aggregate only for the groups the WHERE after the STATS keeps (off: for all)
 STAGES = True  # the screen's conditions on cheap aggregates alone drop groups first (``Screen.stages``; off: none)
 BOUNDS = True  # a screen's ``MAX(...) >= <constant>`` gathers only the groups that can pass (``bounds``; off: every group)
@@ -60,11 +63,13 @@ class TimeBound:
     span_ms: int
     strict: bool
 
-    def last_execution(self, cell: Any) -> int:
+    def last_execution(self, cell: Any) -> Any:
+        """The last execution the cell passes in (an int), or ``UNBOUNDED`` when the cell is
+        not epoch milliseconds (no slice merges such a document: ``_Slice.take`` refuses it)."""
         if cell is None or cell.__class__ is list:
             return NEVER  # a null or multi-valued comparison is null: the row never passes
         if cell.__class__ is not int:
-            raise NotMergeable(f"@timestamp cell {cell!r} is not epoch milliseconds")
+            return UNBOUNDED
         return cell + self.span_ms - (1 if self.strict else 0)
 
 
@@ -91,6 +96,7 @@ class _Inner:
     kind: Mergeable
     arg: Column | None  # None: COUNT(*), a row count
     where: Column | None
+    whole: Callable[[list[Any]], Any] | None = None  # the aggregate over all its cells (``AGGREGATES``); None: a row count
 
 
 @dataclass
@@ -102,6 +108,8 @@ class StatsPlan:
     inner: list[_Inner]
     bounds: tuple[TimeBound, ...]
     screen: "Screen | None" = None  # the groups an execution returns are decided first (``_screened``)
+    # the leading WHERE of the time bounds alone (``bound_passes``), None when there are none
+    bound_filter: Program | None = None
 
     def __deepcopy__(self, memo: dict) -> "StatsPlan":
         return self  # compiled once, never changed by a run: copies of a rule engine share it
@@ -133,26 +141,26 @@ class StatsPlan:
                     mask = masks[inner.agg] = inner.where(table, ctx)
                 column = [c if keep is True else MASKED for c, keep in zip(column, mask)]
             cells.append(column)
-        last: list[int | None] = [None] * len(docs)
+        last: list[Any] = [None] * len(docs)
         if self.bounds:
             stamps = self.program.table(docs, {"@timestamp"}, exact=True).column("@timestamp")
-            last = [min(b.last_execution(cell) for b in self.bounds) for cell in stamps]
+            last = [_last_execution(self.bounds, cell) for cell in stamps]
         return SliceRows(source, keys, cells, last)
+
+    def bound_passes(self, docs: list[dict], now_ms: int) -> list[bool]:
+        """Whether each document passes the query's time bounds at ``now_ms``, evaluated as the
+        whole query's ``WHERE`` evaluates them: for the documents whose ``last`` is ``UNBOUNDED``."""
+        if self.bound_filter is None or not docs:
+            return [True] * len(docs)
+        table = self.bound_filter.run(docs, now_ms, unbounded=True)
+        assert table.source_rows is not None  # a WHERE over the FROM table keeps its documents' positions
+        kept = set(table.source_rows)
+        return [i in kept for i in range(len(docs))]
 
     def fold(self, rows: SliceRows, docs: Sequence[bool] | None = None) -> dict[tuple, list[Any]]:
         """The partial state per group and aggregate of the rows of the documents kept
         (``docs[i]`` true; None: all), groups in the order of their first row."""
-        members: dict[tuple, list[int]] = {}  # group -> its rows (a row twice for a key it has twice)
-        source = rows.source
-        for r, keys in enumerate(rows.keys):
-            if docs is not None and not docs[source[r]]:
-                continue
-            for key in keys:
-                found = members.get(key)
-                if found is None:
-                    members[key] = [r]
-                else:
-                    found.append(r)
+        members = _members(rows, docs)
         columns = rows.cells
         plan = [(_part(inner.kind, column), column, inner.where is not None, inner.kind is ROWS and inner.where is None)
                 for inner, column in zip(self.inner, columns)]
@@ -169,6 +177,32 @@ class StatsPlan:
                 states.append(part(cells))
             out[key] = states
         return out
+
+    def whole(self, rows: SliceRows, now_ms: int, limit: int | None) -> Table:
+        """The query's result over the rows of a window's documents (those it sees, in time
+        order), the ``STATS`` computed over all their cells as the whole query computes it: no
+        partial state, so it holds when the slices' states do not merge exactly
+        (``NotMergeable``). What an execution falls back on, read from the rows the slices
+        keep instead of the documents."""
+        ctx = Context(now_ms, [])
+        groups = _members(rows, None)
+        if not self.stats.groups and not groups:
+            groups = {(): []}  # STATS without BY: one row, even over no rows
+        keys = list(groups)
+        per_agg: list[dict[str, list[Any]]] = [{} for _ in self.stats.aggs]
+        for inner, column in zip(self.inner, rows.cells):
+            masked = inner.where is not None
+            out = []
+            for key in keys:
+                cells = [column[r] for r in groups[key]]
+                if masked:
+                    cells = [c for c in cells if c is not MASKED]
+                out.append(len(cells) if inner.whole is None else inner.whole(cells))
+            per_agg[inner.agg][inner.placeholder] = out
+        table = self.stats.assemble(keys, [agg.finish(values, len(keys), ctx) for agg, values in zip(self.stats.aggs, per_agg)], [])
+        for step in self.post:
+            table = step(table, ctx)
+        return self.program.capped(table, limit=limit)
 
     # ------------------------------------------------------------------ once per execution
     def combine(self, parts: Sequence[dict[tuple, list[Any]]]) -> dict[tuple, list[Any]]:
@@ -312,6 +346,30 @@ class StatsPlan:
         return candidate_groups(parts, known, screen.checked, screen.bounds, ctx)
 
 
+def _members(rows: SliceRows, docs: Sequence[bool] | None) -> dict[tuple, list[int]]:
+    """Group -> its rows (a row twice for a key it has twice), groups in the order of their
+    first row; only the rows of the documents kept (``docs[i]`` true; None: all)."""
+    members: dict[tuple, list[int]] = {}
+    source = rows.source
+    for r, keys in enumerate(rows.keys):
+        if docs is not None and not docs[source[r]]:
+            continue
+        for key in keys:
+            found = members.get(key)
+            if found is None:
+                members[key] = [r]
+            else:
+                found.append(r)
+    return members
+
+
+def _last_execution(bounds: Sequence[TimeBound], cell: Any) -> Any:
+    """The last execution a document with this ``@timestamp`` cell passes every bound in
+    (``UNBOUNDED`` when one of them cannot say)."""
+    lasts = [b.last_execution(cell) for b in bounds]
+    return UNBOUNDED if UNBOUNDED in lasts else min(lasts)
+
+
 def _part(kind: Mergeable, column: list[Any]) -> Callable[[list[Any]], Any]:
     """The part function for a group's cells of ``column``: ``plain`` when no cell is a list
     (checked once per column rather than once per group)."""
@@ -440,7 +498,7 @@ def plan_stats(query: e.Query, source_columns: Callable[[tuple[str, ...]], dict[
                 kind, arg = MERGEABLE[call.name], args[0]
             else:
                 return f"{call.name.upper()} does not merge exactly"
-            inner.append(_Inner(index, agg.replace[id(call)], kind, arg, agg.where))
+            inner.append(_Inner(index, agg.replace[id(call)], kind, arg, agg.where, None if kind is ROWS else AGGREGATES[call.name]))
     screen = _screen(reduced.commands[at + 1 :], stats_cmd, inner) if SCREEN and stats_cmd.groups else None
     if screen is not None and STAGES:
         screen = replace(screen, stages=_stages(reduced, at, screen, stats_cmd, inner, source_columns))
@@ -449,7 +507,30 @@ def plan_stats(query: e.Query, source_columns: Callable[[tuple[str, ...]], dict[
         extremes = (MERGEABLE["min"], MERGEABLE["max"])
         checked = tuple(sorted(i for i in screen.inner if inner[i].kind in extremes))
         screen = replace(screen, bounds=passing, checked=checked if passing else ())
-    return StatsPlan(program, program.steps[program.covered : at], stats, program.steps[at + 1 :], inner, tuple(bounds), screen)
+    bound_filter = _bound_filter(query, source_columns) if bounds else None
+    return StatsPlan(program, program.steps[program.covered : at], stats, program.steps[at + 1 :], inner, tuple(bounds), screen, bound_filter)
+
+
+def _bound_filter(query: e.Query, source_columns: Callable[[tuple[str, ...]], dict[str, str] | None]) -> Program | None:
+    """``FROM ... | WHERE <the time bounds of the leading WHEREs>``: what decides, at an
+    execution, whether a document whose ``@timestamp`` cell is not epoch milliseconds passes
+    them (``StatsPlan.bound_passes``), evaluated as the whole query evaluates them."""
+    picked = [part for cmd in _leading_wheres(query.commands) for part in conjuncts(cmd.condition)
+              if reads_now(part) and _time_bound(part) is not None]
+    condition = picked[0]
+    for part in picked[1:]:
+        condition = e.Binary(condition.pos, "and", condition, part)
+    return Program.prepare(replace(query, commands=(e.Where(condition.pos, condition),)), source_columns)
+
+
+def _leading_wheres(commands: Sequence[e.Command]) -> list[e.Where]:
+    """The ``WHERE``s before any other command."""
+    out: list[e.Where] = []
+    for cmd in commands:
+        if not isinstance(cmd, e.Where):
+            break
+        out.append(cmd)
+    return out
 
 
 def _time_bounds(commands: Sequence[e.Command]) -> tuple[list[e.Command], list[TimeBound]] | str:
