@@ -78,7 +78,7 @@ class SliceRows:
     """The row-level result of a batch of documents (in time order)."""
 
     source: list[int]  # the document (its index in the batch) of each row
-    keys: list[list[tuple]]  # each row's group keys (one per combination of multi-valued keys)
+    keys: list[tuple[tuple, ...]]  # each row's group keys (one per combination of multi-valued keys)
     cells: list[list[Any]]  # per inner aggregate, each row's input cell (``MASKED``: left out)
     last: list[int | None]  # per document: the last execution its time bounds allow (None: any)
 
@@ -110,6 +110,8 @@ class StatsPlan:
     screen: "Screen | None" = None  # the groups an execution returns are decided first (``_screened``)
     # the leading WHERE of the time bounds alone (``bound_passes``), None when there are none
     bound_filter: Program | None = None
+    # the source columns the row-level part and the STATS read (``_row_reads``); None: all the query names
+    row_names: frozenset[str] | None = None
 
     def __deepcopy__(self, memo: dict) -> "StatsPlan":
         return self  # compiled once, never changed by a run: copies of a rule engine share it
@@ -118,19 +120,22 @@ class StatsPlan:
     def rows(self, docs: list[dict]) -> SliceRows:
         """Run the row-level part over ``docs`` (each passed the rule's prefilter)."""
         ctx = Context(0, docs)  # the row-level part never reads NOW() (plan_stats)
-        table = self.program.table(docs)
+        table = self.program.table(docs, set(self.row_names) if self.row_names is not None else None)
         for step in self.prefix:
             table = step(table, ctx)
         size = table.size
         source = table.source_rows if table.source_rows is not None else list(range(size))
         key_cols = [fn(table, ctx) for _, fn, _ in self.stats.groups]
+        # Each row's keys as a tuple (of tuples): held for a week by a rule's slices, a tuple
+        # of plain values is one the cyclic collector stops tracking, a list is walked by
+        # every full collection.
         if key_cols:
             if any(list in set(map(type, col)) for col in key_cols):
-                keys = [group_keys(list(key)) if any(v.__class__ is list for v in key) else [key] for key in zip(*key_cols)]
+                keys = [tuple(group_keys(list(key))) if any(v.__class__ is list for v in key) else (key,) for key in zip(*key_cols)]
             else:  # no multi-valued key: one group key per row
-                keys = [[key] for key in zip(*key_cols)]
+                keys = [(key,) for key in zip(*key_cols)]
         else:
-            keys = [[()] for _ in range(size)]
+            keys = [((),)] * size
         masks: dict[int, list[Any]] = {}
         cells: list[list[Any]] = []
         for inner in self.inner:
@@ -508,7 +513,33 @@ def plan_stats(query: e.Query, source_columns: Callable[[tuple[str, ...]], dict[
         checked = tuple(sorted(i for i in screen.inner if inner[i].kind in extremes))
         screen = replace(screen, bounds=passing, checked=checked if passing else ())
     bound_filter = _bound_filter(query, source_columns) if bounds else None
-    return StatsPlan(program, program.steps[program.covered : at], stats, program.steps[at + 1 :], inner, tuple(bounds), screen, bound_filter)
+    return StatsPlan(program, program.steps[program.covered : at], stats, program.steps[at + 1 :], inner, tuple(bounds), screen,
+                     bound_filter, _row_reads(reduced.commands[program.covered : at + 1]))
+
+
+def _row_reads(commands: Sequence[e.Command]) -> frozenset[str]:
+    """The columns ``commands`` (the row-level ones after the prefilter, then the ``STATS``)
+    can read from the source table: every name an expression, a ``RENAME`` or an
+    ``MV_EXPAND`` reads before an ``EVAL`` assigns it.
+
+    Why: the ``FROM`` table of a query holds every name the query mentions, the names its
+    ``EVAL``s create and the columns after its ``STATS`` among them, each a pass over the
+    batch's documents (and ``_id``/``_index`` one string each per document); the row-level
+    part reads only these. An ``EVAL`` sets its column on every row, so a source value of a
+    name assigned before it is read is never seen; a ``GROK``/``DISSECT`` output is not
+    counted as assigned (a name read after it stays a source read)."""
+    assigned: set[str] = set()
+    reads: set[str] = set()
+    for cmd in commands:
+        named = {n.name for x in cmd.expressions() for n in x.walk() if isinstance(n, e.FieldRef)}
+        if isinstance(cmd, e.Rename):
+            named |= {old for old, _, _ in cmd.pairs}
+        elif isinstance(cmd, e.MvExpand):
+            named.add(cmd.field)
+        reads |= named - assigned
+        if isinstance(cmd, e.Eval):
+            assigned.update(f.name for f in cmd.fields)
+    return frozenset(reads)
 
 
 def _bound_filter(query: e.Query, source_columns: Callable[[tuple[str, ...]], dict[str, str] | None]) -> Program | None:
