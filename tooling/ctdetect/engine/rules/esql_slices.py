@@ -61,6 +61,7 @@ class _Member:
     last: Any
     rows: tuple[tuple, ...]
     doc: dict | None = None
+    searchable: int = 0  # when it became searchable (>= its time; ``SliceIndex.add``)
 
 
 def _gathered(members: Sequence[_Member], width: int) -> SliceRows:
@@ -75,7 +76,6 @@ def _gathered(members: Sequence[_Member], width: int) -> SliceRows:
 @dataclass(slots=True)
 class _Slice:
     members: list[_Member] = field(default_factory=list)
-    searchable: dict[int, int] = field(default_factory=dict)  # seq -> when the event became searchable
     computed: int = 0  # how many members ``rows`` and ``partial`` cover
     rows: SliceRows | None = None
     partial: dict[tuple, list[Any]] | None = None
@@ -97,7 +97,7 @@ class _Slice:
         if UNBOUNDED in rows.last:
             raise NotMergeable("a member's @timestamp is not epoch milliseconds: its bounds are evaluated per execution")
         self.rows = rows
-        self.first = [self.searchable[m.seq] for m in self.members]
+        self.first = [m.searchable for m in self.members]
         self.last = rows.last
         self.latest_first = max(self.first)
         bounded = [x for x in self.last if x is not None]
@@ -205,7 +205,7 @@ class SliceIndex:
                 insort(self.keys, key)
         found.members.append(match)
         self.dirty.add(key)
-        found.searchable[match.seq] = searchable_at
+        match.searchable = searchable_at
         if found.soonest is None or searchable_at < found.soonest:
             found.soonest = searchable_at
 
