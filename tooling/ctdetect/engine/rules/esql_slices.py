@@ -17,7 +17,7 @@ an event indexed after the execution (``event.ingested`` later than the executio
 out of it, and so is one whose ``@timestamp`` bound (``TimeBound``) has passed. A slice in
 which every event is in is merged from its cached partial aggregates; one in which some are
 out (the newest slices while their events are still being delivered) is folded again from
-its cached rows, without those events. An event arriving late into a slice already folded
+its members' rows, without those events. An event arriving late into a slice already folded
 makes the slice compute again.
 
 The row-level part runs as events arrive, over each batch of the rule's matches at once
@@ -75,13 +75,12 @@ def _gathered(members: Sequence[_Member], width: int) -> SliceRows:
 
 @dataclass(slots=True)
 class _Slice:
+    # In time order once computed. Their rows are gathered into a ``SliceRows`` only to fold
+    # (not kept: a week of slices' cell lists would be walked by every full collection).
     members: list[_Member] = field(default_factory=list)
-    computed: int = 0  # how many members ``rows`` and ``partial`` cover
-    rows: SliceRows | None = None
+    computed: int = 0  # how many members ``partial`` covers
     partial: dict[tuple, list[Any]] | None = None
     summary: PartSummary | None = None  # ``StatsPlan.summarise`` of ``partial``
-    first: list[int] = field(default_factory=list)  # per member (time order): earliest execution that sees it
-    last: list[int | None] = field(default_factory=list)  # per member: latest execution its time bounds allow
     latest_first: int = 0
     soonest: int | None = None  # when the first member became searchable
     earliest_last: int | None = None
@@ -96,11 +95,8 @@ class _Slice:
         self.computed = 0
         if UNBOUNDED in rows.last:
             raise NotMergeable("a member's @timestamp is not epoch milliseconds: its bounds are evaluated per execution")
-        self.rows = rows
-        self.first = [m.searchable for m in self.members]
-        self.last = rows.last
-        self.latest_first = max(self.first)
-        bounded = [x for x in self.last if x is not None]
+        self.latest_first = max([m.searchable for m in self.members])
+        bounded = [x for x in rows.last if x is not None]
         self.earliest_last = min(bounded) if bounded else None
         self.partial = plan.fold(rows)
         self.summary = plan.summarise(self.partial)
@@ -112,9 +108,8 @@ class _Slice:
         if self.stable_at(executed_at):
             assert self.partial is not None
             return self.partial, self.summary
-        assert self.rows is not None
-        seen = [f <= executed_at and (x is None or executed_at <= x) for f, x in zip(self.first, self.last)]
-        return plan.fold(self.rows, seen), None
+        seen = [m.searchable <= executed_at and (m.last is None or executed_at <= m.last) for m in self.members]
+        return plan.fold(_gathered(self.members, len(plan.inner)), seen), None
 
     def stable_at(self, executed_at: int) -> bool:
         """Whether the execution at ``executed_at`` sees every member."""
