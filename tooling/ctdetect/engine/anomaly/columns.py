@@ -10,9 +10,12 @@ each event) are built once too, then shared by every job through ``BatchColumns.
 
 from __future__ import annotations
 
+from itertools import repeat
 from typing import Any, Sequence
 
 from ctdetect.engine.anomaly.fields import value_tuple
+
+_GET = dict.get  # a column of plain dicts is read by ``map``: no Python frame per event
 
 
 def all_strings(column: list[Any]) -> bool:
@@ -28,30 +31,46 @@ def all_strings(column: list[Any]) -> bool:
 class BatchColumns:
     """Lazily built, cached columns of one batch: raw values and ML value tuples per field."""
 
-    __slots__ = ("events", "_raw", "_tuples")
+    __slots__ = ("events", "_raw", "_tuples", "_plain")
 
     def __init__(self, events: Sequence[dict[str, Any]]) -> None:
         self.events = events
         self._raw: dict[str, list[Any]] = {}
         self._tuples: dict[str, list[tuple[str, ...]]] = {}
+        self._plain: bool | None = None  # every event a plain dict (known once asked)
 
     def raw(self, name: str) -> list[Any]:
-        """``event.get(name)`` of every event (flat key only, as the query predicates read it)."""
+        """``event.get(name)`` of every event (flat key only, as the query predicates read it).
+
+        Plain dicts (what the mappers make) are read by ``dict.get`` mapped over the events,
+        the loop in C; any other mapping by its own ``get``, one event at a time."""
         col = self._raw.get(name)
         if col is None:
-            col = self._raw[name] = [e.get(name) for e in self.events]
+            if self._plain is None:
+                self._plain = set(map(type, self.events)) <= {dict}
+            if self._plain:
+                col = list(map(_GET, self.events, repeat(name)))
+            else:
+                col = [e.get(name) for e in self.events]
+            self._raw[name] = col
         return col
 
     def tuples(self, name: str) -> list[tuple[str, ...]]:
         """``fields.value_tuple(event, name)`` of every event: a string costs one look-up, only
-        other values (lists, numbers, nested documents) take the general reader."""
+        other values (lists, numbers, nested documents) take the general reader.
+
+        A column of strings (and, when ``_flat``, missing values) holds few distinct values
+        (users, addresses, actions): each distinct value's tuple is made once and the column
+        is looked up from them (``by_distinct``), one tuple per value rather than per event."""
         col = self._tuples.get(name)
         if col is None:
             raw = self.raw(name)
-            if self._flat(name):  # a missing value is no value: no nested walk to try
+            flat = self._flat(name)
+            col = by_distinct(raw, flat)
+            if col is None and flat:  # a missing value is no value: no nested walk to try
                 col = [(v,) if v.__class__ is str and v else () if v is None or v.__class__ is str else value_tuple(e, name)
                        for v, e in zip(raw, self.events)]
-            else:
+            elif col is None:
                 col = [(v,) if v.__class__ is str and v else value_tuple(e, name) for v, e in zip(raw, self.events)]
             self._tuples[name] = col
         return col
@@ -72,7 +91,31 @@ class BatchColumns:
         """The rows ``indices`` of ``column`` (None: every row, the column itself)."""
         if indices is None:
             return column
-        return [column[i] for i in indices]
+        return list(map(column.__getitem__, indices))
+
+
+def by_distinct(raw: list[Any], flat: bool) -> list[tuple[str, ...]] | None:
+    """The value tuples of the column ``raw`` when every value is a ``str`` (or None, in a
+    ``_flat`` column): ``(v,)`` for a non-empty string, ``()`` for an empty one or a missing
+    value, as ``BatchColumns.tuples`` gives them, each made once per distinct value. None
+    for any other column (lists, numbers, subclasses of str; a missing or empty value that
+    a nested document might fill): those take the general reader."""
+    try:
+        distinct = set(raw)
+    except TypeError:  # a list value
+        return None
+    missing = None in distinct
+    if missing:
+        if not flat:
+            return None
+        distinct.discard(None)
+    for v in distinct:
+        if v.__class__ is not str or not (v or flat):
+            return None
+    lookup: dict[Any, tuple[str, ...]] = {v: (v,) if v else () for v in distinct}
+    if missing:
+        lookup[None] = ()
+    return list(map(lookup.__getitem__, raw))
 
 
 class RowRun:
@@ -98,7 +141,7 @@ class RowRun:
     def _slice(self, column: list[Any]) -> list[Any]:
         if self.rows is None:
             return column[self.start : self.end]
-        return [column[i] for i in self.rows[self.start : self.end]]
+        return list(map(column.__getitem__, self.rows[self.start : self.end]))
 
     def raw(self, name: str) -> list[Any]:
         """``event.get(name)`` of the run's events."""

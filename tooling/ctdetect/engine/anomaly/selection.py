@@ -199,11 +199,17 @@ class SharedSelection:
 
         The cyclic collector is paused for the batch (``collector``): its columns, the
         selections and every run's tuples die with the batch, and the buckets it closes
-        make their own short-lived containers."""
+        make their own short-lived containers. They die inside the pause (``_feed_batch``
+        holds them in its own frame): the batch allocates far more than the collector's
+        threshold, so its first collection starts as the pause ends, and would otherwise
+        walk every column and value tuple of the batch, all still referenced here."""
         with collector_paused():
-            columns = BatchColumns(events)
-            for runner, (selected, failed) in zip(self.runners, self.select(events, columns)):
-                runner.feed_selected(events, selected, failed, columns)
+            self._feed_batch(events)
+
+    def _feed_batch(self, events: Sequence[dict[str, Any]]) -> None:
+        columns = BatchColumns(events)
+        for runner, (selected, failed) in zip(self.runners, self.select(events, columns)):
+            runner.feed_selected(events, selected, failed, columns)
 
 
 def _one_by_one(predicate: Predicate, events: Sequence[dict[str, Any]], indices: Any) -> tuple[list[int], dict[int, Exception]]:
