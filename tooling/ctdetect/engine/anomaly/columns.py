@@ -10,12 +10,9 @@ each event) are built once too, then shared by every job through ``BatchColumns.
 
 from __future__ import annotations
 
-from itertools import repeat
 from typing import Any, Sequence
 
 from ctdetect.engine.anomaly.fields import value_tuple
-
-_GET = dict.get  # a column of plain dicts is read by ``map``: no Python frame per event
 
 
 def all_strings(column: list[Any]) -> bool:
@@ -31,28 +28,32 @@ def all_strings(column: list[Any]) -> bool:
 class BatchColumns:
     """Lazily built, cached columns of one batch: raw values and ML value tuples per field."""
 
-    __slots__ = ("events", "_raw", "_tuples", "_plain")
+    __slots__ = ("events", "_raw", "_tuples")
 
-    def __init__(self, events: Sequence[dict[str, Any]]) -> None:
+    def __init__(self, events: Sequence[dict[str, Any]], prefetch: Sequence[str] = ()) -> None:
         self.events = events
         self._raw: dict[str, list[Any]] = {}
         self._tuples: dict[str, list[tuple[str, ...]]] = {}
-        self._plain: bool | None = None  # every event a plain dict (known once asked)
+        if prefetch:
+            self._read_rows(prefetch)
+
+    def _read_rows(self, names: Sequence[str]) -> None:
+        """``raw`` of each of ``names`` at once, event by event: every field of one event is
+        read while its dictionary is in the processor's cache, where a column at a time
+        comes back to every event once per field (the same ``event.get`` values)."""
+        rows = [list(map(e.get, names)) for e in self.events]
+        for name, col in zip(names, map(list, zip(*rows))):
+            self._raw[name] = col
+
+    def names(self) -> list[str]:
+        """The fields read so far (what the next batch of the same jobs can ``prefetch``)."""
+        return list(self._raw)
 
     def raw(self, name: str) -> list[Any]:
-        """``event.get(name)`` of every event (flat key only, as the query predicates read it).
-
-        Plain dicts (what the mappers make) are read by ``dict.get`` mapped over the events,
-        the loop in C; any other mapping by its own ``get``, one event at a time."""
+        """``event.get(name)`` of every event (flat key only, as the query predicates read it)."""
         col = self._raw.get(name)
         if col is None:
-            if self._plain is None:
-                self._plain = set(map(type, self.events)) <= {dict}
-            if self._plain:
-                col = list(map(_GET, self.events, repeat(name)))
-            else:
-                col = [e.get(name) for e in self.events]
-            self._raw[name] = col
+            col = self._raw[name] = [e.get(name) for e in self.events]
         return col
 
     def tuples(self, name: str) -> list[tuple[str, ...]]:
@@ -91,7 +92,7 @@ class BatchColumns:
         """The rows ``indices`` of ``column`` (None: every row, the column itself)."""
         if indices is None:
             return column
-        return list(map(column.__getitem__, indices))
+        return [column[i] for i in indices]
 
 
 def by_distinct(raw: list[Any], flat: bool) -> list[tuple[str, ...]] | None:
@@ -141,7 +142,7 @@ class RowRun:
     def _slice(self, column: list[Any]) -> list[Any]:
         if self.rows is None:
             return column[self.start : self.end]
-        return list(map(column.__getitem__, self.rows[self.start : self.end]))
+        return [column[i] for i in self.rows[self.start : self.end]]
 
     def raw(self, name: str) -> list[Any]:
         """``event.get(name)`` of the run's events."""
