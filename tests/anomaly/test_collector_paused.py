@@ -121,3 +121,29 @@ def test_the_collector_is_restored_as_it_was() -> None:
         assert not gc.isenabled()  # the caller's choice stays
     finally:
         gc.enable()
+
+
+def test_a_batch_s_columns_are_gone_when_the_collector_resumes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch's columns die inside the pause: the collection that starts as it ends
+    (a batch allocates past the threshold) must not find them alive to walk."""
+    from ctdetect.engine.anomaly import collector
+    from ctdetect.engine.anomaly.columns import BatchColumns
+
+    alive: list[int] = []
+
+    class Watched:
+        """``gc`` as ``collector`` uses it, counting the live columns as it re-enables."""
+
+        isenabled = staticmethod(gc.isenabled)
+        disable = staticmethod(gc.disable)
+
+        @staticmethod
+        def enable() -> None:
+            alive.append(sum(1 for o in gc.get_objects() if type(o) is BatchColumns))
+            gc.enable()
+
+    monkeypatch.setattr(collector, "gc", Watched)
+    shared = SharedSelection([AnomalyJobRunner.from_config(job("count", partition_field_name="user.name"))])
+    events = list(_events(4, 50))
+    shared.feed(events)
+    assert alive == [0]

@@ -505,7 +505,7 @@ def test_the_source_only_finder_serves_every_accelerated_module_from_its_source(
         origin = finder.find_spec(f"{PACKAGE}.{name}").origin
         assert origin == str(HERE.joinpath(*name.split(".")[:-1], name.split(".")[-1] + ".py"))
         assert Path(origin).is_file(), name
-    assert finder.find_spec(f"{PACKAGE}.runner") is None
+    assert finder.find_spec(f"{PACKAGE}.config") is None
     assert finder.find_spec(f"{PACKAGE}.detectors") is None
     assert finder.find_spec(f"{PACKAGE}.detectors.population") is None
     assert finder.find_spec("ctdetect.engine.rules.priors") is None

@@ -30,10 +30,12 @@ from typing import Any
 # detectors' close, the normalisers and their digests) runs once per series per bucket,
 # and the count series' daily seasonality test (``seasonality``, ``robust``) once per
 # series per day: compiled as they are, without a .pxd, their classes stay Python classes
-# (but ``qdigest``'s, typed by its .pxd: its tree walks run for every history sample)
+# (but ``qdigest``'s, typed by its .pxd: its tree walks run for every history sample).
+# The runner's close and feed (``runner``: per leaf keys, normaliser batches, the bucket
+# runs of a batch) and the batch columns (``columns``) are that glue too, compiled as they are
 ACCELERATED = ("priors", "trend", "multibucket", "anomaly_model", "gain", "timeseries", "scores", "hierarchy",
                "stats", "categorical", "qdigest", "normalizer", "detectors.base", "detectors.rare", "detectors.counting",
-               "seasonality", "robust")
+               "seasonality", "robust", "runner", "columns")
 PACKAGE = "ctdetect.engine.anomaly"
 HERE = Path(__file__).resolve().parent
 # set to 1: run the .py sources even where the extensions are built (debugging, and the

@@ -30,10 +30,24 @@ class BatchColumns:
 
     __slots__ = ("events", "_raw", "_tuples")
 
-    def __init__(self, events: Sequence[dict[str, Any]]) -> None:
+    def __init__(self, events: Sequence[dict[str, Any]], prefetch: Sequence[str] = ()) -> None:
         self.events = events
         self._raw: dict[str, list[Any]] = {}
         self._tuples: dict[str, list[tuple[str, ...]]] = {}
+        if prefetch:
+            self._read_rows(prefetch)
+
+    def _read_rows(self, names: Sequence[str]) -> None:
+        """``raw`` of each of ``names`` at once, event by event: every field of one event is
+        read while its dictionary is in the processor's cache, where a column at a time
+        comes back to every event once per field (the same ``event.get`` values)."""
+        rows = [list(map(e.get, names)) for e in self.events]
+        for name, col in zip(names, map(list, zip(*rows))):
+            self._raw[name] = col
+
+    def names(self) -> list[str]:
+        """The fields read so far (what the next batch of the same jobs can ``prefetch``)."""
+        return list(self._raw)
 
     def raw(self, name: str) -> list[Any]:
         """``event.get(name)`` of every event (flat key only, as the query predicates read it)."""
@@ -44,14 +58,20 @@ class BatchColumns:
 
     def tuples(self, name: str) -> list[tuple[str, ...]]:
         """``fields.value_tuple(event, name)`` of every event: a string costs one look-up, only
-        other values (lists, numbers, nested documents) take the general reader."""
+        other values (lists, numbers, nested documents) take the general reader.
+
+        A column of strings (and, when ``_flat``, missing values) holds few distinct values
+        (users, addresses, actions): each distinct value's tuple is made once and the column
+        is looked up from them (``by_distinct``), one tuple per value rather than per event."""
         col = self._tuples.get(name)
         if col is None:
             raw = self.raw(name)
-            if self._flat(name):  # a missing value is no value: no nested walk to try
+            flat = self._flat(name)
+            col = by_distinct(raw, flat)
+            if col is None and flat:  # a missing value is no value: no nested walk to try
                 col = [(v,) if v.__class__ is str and v else () if v is None or v.__class__ is str else value_tuple(e, name)
                        for v, e in zip(raw, self.events)]
-            else:
+            elif col is None:
                 col = [(v,) if v.__class__ is str and v else value_tuple(e, name) for v, e in zip(raw, self.events)]
             self._tuples[name] = col
         return col
@@ -73,6 +93,30 @@ class BatchColumns:
         if indices is None:
             return column
         return [column[i] for i in indices]
+
+
+def by_distinct(raw: list[Any], flat: bool) -> list[tuple[str, ...]] | None:
+    """The value tuples of the column ``raw`` when every value is a ``str`` (or None, in a
+    ``_flat`` column): ``(v,)`` for a non-empty string, ``()`` for an empty one or a missing
+    value, as ``BatchColumns.tuples`` gives them, each made once per distinct value. None
+    for any other column (lists, numbers, subclasses of str; a missing or empty value that
+    a nested document might fill): those take the general reader."""
+    try:
+        distinct = set(raw)
+    except TypeError:  # a list value
+        return None
+    missing = None in distinct
+    if missing:
+        if not flat:
+            return None
+        distinct.discard(None)
+    for v in distinct:
+        if v.__class__ is not str or not (v or flat):
+            return None
+    lookup: dict[Any, tuple[str, ...]] = {v: (v,) if v else () for v in distinct}
+    if missing:
+        lookup[None] = ()
+    return list(map(lookup.__getitem__, raw))
 
 
 class RowRun:

@@ -211,7 +211,7 @@ def build(leaves: list[Leaf], specs: dict[int, DetectorSpec], raws: list[float] 
     weighed_keys = {key for leaf in leaves if leaf.influence for key in leaf.influence}
     for key, idx in infl_members.items():
         powers = [leaves[i].influence.get(key, 1.0) for i in idx] if key in weighed_keys else None
-        if powers is not None and any(w != 1.0 for w in powers):  # weighed by influence: each leaf as p ** influence
+        if powers is not None and any([w != 1.0 for w in powers]):  # weighed by influence: each leaf as p ** influence
             weighed = [probs[i] ** w for i, w in zip(idx, powers)]
             raw, p = _aggregate_idx(range(len(weighed)), weighed, [keys[i] for i in idx], specs, {})
             smallest = min(weighed)
@@ -238,7 +238,7 @@ def build(leaves: list[Leaf], specs: dict[int, DetectorSpec], raws: list[float] 
             raw, p = aggregate([nd.probability for nd in nodes], PEOPLE)
             if raw > 0.0:
                 p = inverse_raw_score(raw)
-        influencer_fields[name] = Node(raw, p, min(nd.smallest for nd in nodes))
+        influencer_fields[name] = Node(raw, p, min([nd.smallest for nd in nodes]))
 
     written: list[bool] = []
     for i, leaf in enumerate(leaves):

@@ -153,6 +153,7 @@ class SharedSelection:
                 plan.append(clause)
             self._plans.append(plan)
         self._clauses = list(clauses.values())
+        self._fields: list[str] = []  # the fields the last batch read (``_feed_batch``)
 
     @property
     def clause_count(self) -> int:
@@ -199,11 +200,19 @@ class SharedSelection:
 
         The cyclic collector is paused for the batch (``collector``): its columns, the
         selections and every run's tuples die with the batch, and the buckets it closes
-        make their own short-lived containers."""
+        make their own short-lived containers. They die inside the pause (``_feed_batch``
+        holds them in its own frame): the batch allocates far more than the collector's
+        threshold, so its first collection starts as the pause ends, and would otherwise
+        walk every column and value tuple of the batch, all still referenced here."""
         with collector_paused():
-            columns = BatchColumns(events)
-            for runner, (selected, failed) in zip(self.runners, self.select(events, columns)):
-                runner.feed_selected(events, selected, failed, columns)
+            self._feed_batch(events)
+
+    def _feed_batch(self, events: Sequence[dict[str, Any]]) -> None:
+        # the fields the last batch read are read again, each event's at once (``BatchColumns._read_rows``)
+        columns = BatchColumns(events, self._fields)
+        for runner, (selected, failed) in zip(self.runners, self.select(events, columns)):
+            runner.feed_selected(events, selected, failed, columns)
+        self._fields = columns.names()
 
 
 def _one_by_one(predicate: Predicate, events: Sequence[dict[str, Any]], indices: Any) -> tuple[list[int], dict[int, Exception]]:

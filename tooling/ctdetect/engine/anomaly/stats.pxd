@@ -24,7 +24,9 @@ cpdef double log_joint_upper_bound(object ps)
                index=cython.double, q=cython.double, cmax=cython.double, p_m=cython.double, p_min=cython.double,
                log_scale=cython.double, result=cython.double, condition=cython.double, log_p_min=cython.double,
                scaled=cython.double, remainder=cython.double, t=cython.double, c=cython.double)
-cpdef double _log_m_from_n(tuple smallest, object n)
+cpdef double _log_m_from_n(tuple smallest, cython.Py_ssize_t n)
+@cython.locals(p_min=cython.double, result=cython.double)
+cpdef double _log_one_from_n(double p_m, cython.Py_ssize_t n)
 cpdef list _ascending_clamped(object ps)
 @cython.locals(n=cython.Py_ssize_t, total=cython.Py_ssize_t, m=cython.Py_ssize_t, best=cython.double,
                value=cython.double, ascending=list)

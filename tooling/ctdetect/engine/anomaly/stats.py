@@ -217,10 +217,26 @@ def _ascending_clamped(ps: Sequence[float]) -> list[float]:
     return sorted([min(max(p, SMALLEST_PROBABILITY), 1.0) for p in ps])
 
 
+def _log_one_from_n(p_m: float, n: int) -> float:
+    """``_log_m_from_n`` of one probability ``p_m`` (m = 1): the chance that the smallest of
+    n is as small, ``1 − (1 − p)^n``. Cheap enough to compute at each call: the caller asks
+    for it without the memo (``log_extreme_probability``), whose look-up costs about as
+    much and whose entries are better kept for the m > 1 sums."""
+    p_min = _one_minus_pow_one_minus(p_m, float(n))
+    result = math.log(p_min) if p_min > 0.0 else LOG_MIN_DOUBLE
+    if not result < 0.001:
+        result = _log_m_from_n_numerical([p_m], n)
+        if not result < 0.001:
+            result = 0.0
+    return min(result, 0.0)
+
+
 def _log_m_from_n(smallest: tuple[float, ...], n: int) -> float:
     """``log_m_from_n_extreme`` of the m smallest probabilities (ascending, clamped) out
     of n (memoised as ``_log_m_from_n_sorted``)."""
     big_m = len(smallest)
+    if big_m == 1:
+        return _log_one_from_n(smallest[0], n)
     logc = 0.0
     log_largest = 0.0
     coeffs: list[float] = []
@@ -304,7 +320,11 @@ def log_extreme_probability(ps: Sequence[float], min_m: int, max_m: int) -> floa
     ascending = _ascending_clamped(ps) if n > 1 else [min(max(min(ps), SMALLEST_PROBABILITY), 1.0)]
     best = 0.0
     for m in range(max(1, min(min_m, n)), n + 1):
-        # as log_m_from_n_extreme(ps, m), the values sorted once for every m
-        value = _log_m_from_n_sorted(tuple(ascending[: max(1, min(m, total))]), total) / (1.0 + math.log(min(m, total)) / 2.1)
+        # as log_m_from_n_extreme(ps, m), the values sorted once for every m; m = 1 (every
+        # people-style node, and the first m of every attribute group) computed, not memoised
+        if m == 1:
+            value = _log_one_from_n(ascending[0], total) / (1.0 + math.log(min(m, total)) / 2.1)
+        else:
+            value = _log_m_from_n_sorted(tuple(ascending[: max(1, min(m, total))]), total) / (1.0 + math.log(min(m, total)) / 2.1)
         best = min(best, value)
     return best
