@@ -67,7 +67,10 @@ def test_a_recurring_nightly_burst_scores_lower_night_after_night() -> None:
     _counts, scores, nights = _scored("nightly")
     night_scores = [scores[b] for b in nights]
     assert night_scores[0] >= 90  # the first burst is a real anomaly
-    # falling: every night below the night three nights before, no night up by more than 5
-    assert all(b < a for a, b in zip(night_scores, night_scores[3:])), night_scores
+    # falling: every night below the night three nights before (or already under 1: once the
+    # daily profile is in use, the seasonal variance scale gives the burst's time of day its
+    # own spread, and the score may drop to 0 at once, as far as it can fall), no night up by
+    # more than 5
+    assert all(b < a or b < 1.0 for a, b in zip(night_scores, night_scores[3:])), night_scores
     assert all(b - a <= 5.0 for a, b in zip(night_scores, night_scores[1:])), night_scores
     assert night_scores[-1] < 0.5 * night_scores[0], night_scores

@@ -23,9 +23,11 @@ the detrended values, used while they explain 30 % of the error variance, the we
 seeded by a test of the last two weeks (``seasonality``); its 70 % interval
 (``CountSeries.interval``) is checked as ml-cpp checks its decomposition's. The
 seasonality cases feed the same windows to ``seasonality.find_seasonality`` as ml-cpp feeds
-them to ``CTimeSeriesTestForSeasonality``. There is no seasonal variance scale, so
-``testSpikeyDataProblemCase``'s scaled-probability check (line 1194) and
-``testVeryLargeValuesProblemCase``'s mean variance scale (line 1292) are not reproduced.
+them to ``CTimeSeriesTestForSeasonality``. The seasonal variance scale
+(``CountSeries.variance_scale``, ml-cpp ``varianceScaleWeight``) is checked as
+``testSpikeyDataProblemCase`` (line 1194: scaled probabilities of the first day's values
+are never as small as the unscaled ones) and ``testVeryLargeValuesProblemCase`` (line 1292:
+its mean over the last week is 1) check it.
 Every bound is met today; a case that fell short would be an ``xfail(strict=True)`` that
 states the gap and fails the day the gap closes, so the table (``bench/golden_table.py``)
 is updated. Each test records its figures (``record_property``) for that table.
@@ -70,6 +72,7 @@ class Run:
     sum_share: float
     max_share: float
     interval_share: float  # summed distance of the values outside the 70 % interval / summed values
+    series: CountSeries  # the decomposition after the whole file, for the variance-scale checks
 
 
 def _series(name: str) -> list[tuple[int, float]]:
@@ -113,7 +116,7 @@ def run(name: str) -> Run:
             week.append((t, value))
         series.buckets += 1
         series.step(value, t * 1000, (t - start) // span, 1.0, span, DECAY_RATE, DECAY_RATE, "two")
-    return Run(sums[0] / sums[2], sums[1] / sums[3], sums[4] / sums[2])
+    return Run(sums[0] / sums[2], sums[1] / sums[3], sums[4] / sums[2], series)
 
 
 MATCHED = [
@@ -226,3 +229,45 @@ def test_trading_days_windows_split_weekend_and_weekdays(record_property, name: 
     record_golden(record_property, source, f"weekend/weekdays split in {len(found)}/{len(found)} 2-week windows",
                   f"split in {len(split)}/{len(found)}")
     assert found and len(split) == len(found)
+
+
+def test_spikey_data_scaled_probability_is_not_tiny(record_property) -> None:
+    """testSpikeyDataProblemCase (line 1194): after the whole file, the smallest two-sided
+    probability of the first day's residuals scored with the seasonal variance scale (its
+    70 % upper end, at least 0.25) is more than 1000 times the smallest scored without it
+    (the day's spikes fall at times of day whose spread is large). ml-cpp scores them with
+    a normal prior refitted to the residuals whenever the components change; ours with the
+    series' own residual prior (``priors.OneOfNPrior``)."""
+    series = run("spikey_data.csv").series
+    data = _series("spikey_data.csv")
+    start = data[0][0]
+    variance = series.prior.variance()
+    p_scaled = p_unscaled = 1.0
+    for t, value in data:
+        if t >= start + DAY_S:
+            break
+        residual = value - series.components(t * 1000)
+        scale = max(series.variance_scale(t * 1000, 70.0, variance)[1], 0.25)
+        p_scaled = min(p_scaled, series.prior.probability(residual, "two", scale))
+        p_unscaled = min(p_unscaled, series.prior.probability(residual, "two"))
+    record_golden(record_property, f"{DEC}:1064 testSpikeyDataProblemCase (line 1194)", "pMinScaled > 1e3 * pMinUnscaled",
+                  f"pMinScaled {p_scaled:.3g}, pMinUnscaled {p_unscaled:.3g}")
+    assert p_scaled > 1e3 * p_unscaled
+
+
+def test_diurnal_mean_variance_scale_is_one(record_property) -> None:
+    """testVeryLargeValuesProblemCase (line 1292): against the decomposition's own mean
+    variance, the mean of the 70 % variance-scale interval's midpoint, every ten minutes of
+    the week from the day of the last value, is 1 within 0.1."""
+    series = run("diurnal.csv").series
+    end = _series("diurnal.csv")[-1][0]
+    variance = series.mean_variance()
+    day = end // DAY_S * DAY_S
+    scales = []
+    for t in range(day, day + WEEK_S, 600):
+        lo, hi = series.variance_scale(t * 1000, 70.0, variance)
+        scales.append((lo + hi) / 2.0)
+    mean = sum(scales) / len(scales)
+    record_golden(record_property, f"{DEC}:1197 testVeryLargeValuesProblemCase (line 1292)", "mean scale = 1 +/- 0.1",
+                  f"{mean:.3f}")
+    assert abs(mean - 1.0) <= 0.1

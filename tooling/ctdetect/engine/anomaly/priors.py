@@ -158,13 +158,32 @@ class NormalGamma:
         z = (y - loc) / s
         return self._lc - (df + 1.0) / 2.0 * libm.log1p(z * z / df)
 
-    def cdf(self, y: float) -> float:
+    def cdf(self, y: float, vs: float = 1.0) -> float:
+        """The predictive's c.d.f. at ``y``; ``vs``: a variance scale (the seasonal one,
+        ``timeseries``), which widens the predictive about its mean by ``√vs`` (ml-cpp
+        reads the value at ``m + (y − m)/√vs``)."""
         df, loc, s = self.t_params()
+        if vs != 1.0:
+            s *= libm.sqrt(vs)
         return float(_special().stdtr(df, (y - loc) / s))
 
-    def sf(self, y: float) -> float:
+    def sf(self, y: float, vs: float = 1.0) -> float:
         df, loc, s = self.t_params()
+        if vs != 1.0:
+            s *= libm.sqrt(vs)
         return float(_special().stdtr(df, (loc - y) / s))
+
+    def log_scaled(self, vs: float) -> tuple[float, float, float]:
+        """``t_params()`` of the log of a log-normal whose variance is ``vs`` times this one's,
+        its mean kept (ml-cpp ``CLogNormalMeanPrecConjugate``'s ``locationAndScale``): the
+        log-variance ``r`` becomes ``t = r + ln(e^−r + vs·(1 − e^−r))``, the location moves
+        by ``(r − t)/2`` and the scale by ``√(t/r)``."""
+        df, loc, s = self.t_params()
+        if vs == 1.0 or self.shape <= 0.0 or self.rate <= 0.0:
+            return df, loc, s
+        r = self.rate / self.shape
+        t = r + libm.log(libm.exp(-r) + vs * (1.0 - libm.exp(-r)))
+        return df, loc + (r - t) / 2.0, s * libm.sqrt(t / r)
 
     def mode(self) -> float:
         return self.mean
@@ -204,10 +223,11 @@ class _Component:
     def logpdf(self, y: float) -> float:
         raise NotImplementedError
 
-    def cdf(self, y: float) -> float:
+    def cdf(self, y: float, vs: float = 1.0) -> float:
+        """The predictive's c.d.f. at ``y``, its variance scaled by ``vs`` about its mean."""
         raise NotImplementedError
 
-    def sf(self, y: float) -> float:
+    def sf(self, y: float, vs: float = 1.0) -> float:
         raise NotImplementedError
 
     def mode(self) -> float:
@@ -259,11 +279,11 @@ class NormalComponent(_Component):
     def logpdf(self, y: float) -> float:
         return self.ng.logpdf(y)
 
-    def cdf(self, y: float) -> float:
-        return self.ng.cdf(y)
+    def cdf(self, y: float, vs: float = 1.0) -> float:
+        return self.ng.cdf(y, vs)
 
-    def sf(self, y: float) -> float:
-        return self.ng.sf(y)
+    def sf(self, y: float, vs: float = 1.0) -> float:
+        return self.ng.sf(y, vs)
 
     def mode(self) -> float:
         return self.ng.mode()
@@ -315,11 +335,21 @@ class LogNormalComponent(_Component):
             return -1e300
         return self.ng.logpdf(libm.log(u)) - libm.log(u)
 
-    def cdf(self, y: float) -> float:
-        return 0.0 if y + self.offset <= 0.0 else self.ng.cdf(self._log(y))
+    def cdf(self, y: float, vs: float = 1.0) -> float:
+        if y + self.offset <= 0.0:
+            return 0.0
+        return self.ng.cdf(self._log(y)) if vs == 1.0 else self._scaled_tail(y, vs, 1.0)
 
-    def sf(self, y: float) -> float:
-        return 1.0 if y + self.offset <= 0.0 else self.ng.sf(self._log(y))
+    def sf(self, y: float, vs: float = 1.0) -> float:
+        if y + self.offset <= 0.0:
+            return 1.0
+        return self.ng.sf(self._log(y)) if vs == 1.0 else self._scaled_tail(y, vs, -1.0)
+
+    def _scaled_tail(self, y: float, vs: float, sign: float) -> float:
+        """The c.d.f. (``sign`` 1) or survival function (−1) at ``y`` of the log-normal whose
+        variance is ``vs`` times this one's, its mean kept (``NormalGamma.log_scaled``)."""
+        df, loc, s = self.ng.log_scaled(vs)
+        return float(_special().stdtr(df, sign * (self._log(y) - loc) / s))
 
     def mode(self) -> float:
         df, loc, s = self.ng.t_params()
@@ -410,18 +440,25 @@ class GammaComponent(_Component):
             self._lp = p
         return self._lc + (k - 1.0) * libm.log(u) + a * self._logb - (k + a) * libm.log(u + b)
 
-    def cdf(self, y: float) -> float:
+    def cdf(self, y: float, vs: float = 1.0) -> float:
+        """With a variance scale ``vs`` the likelihood's shape is ``k/vs`` and the rate
+        prior's rate ``vs·b``: the mean is kept, the variance grows by about ``vs``
+        (ml-cpp ``CGammaRateConjugate``)."""
         u = y + self.offset
         if u <= 0.0:
             return 0.0
         k, a, b = self._params()
+        if vs != 1.0:
+            k, b = k / vs, b * vs
         return float(_special().betainc(k, a, u / (u + b)))
 
-    def sf(self, y: float) -> float:
+    def sf(self, y: float, vs: float = 1.0) -> float:
         u = y + self.offset
         if u <= 0.0:
             return 1.0
         k, a, b = self._params()
+        if vs != 1.0:
+            k, b = k / vs, b * vs
         return float(_special().betainc(a, k, b / (u + b)))
 
     def mode(self) -> float:
@@ -481,14 +518,15 @@ class PoissonComponent(_Component):
         r, p = self._rp()
         return math.lgamma(k + r) - math.lgamma(k + 1.0) - math.lgamma(r) + r * libm.log(p) + k * libm.log1p(-p)
 
-    def cdf(self, y: float) -> float:
+    def cdf(self, y: float, vs: float = 1.0) -> float:
+        """``vs`` is not read: ml-cpp's Poisson scores a count without its variance scale."""
         k = libm.floor(y + self.offset + 1e-9)
         if k < 0:
             return 0.0
         r, p = self._rp()
         return float(_special().betainc(r, k + 1.0, p))
 
-    def sf(self, y: float) -> float:
+    def sf(self, y: float, vs: float = 1.0) -> float:
         k = libm.ceil(y + self.offset - 1e-9)
         if k <= 0:
             return 1.0
@@ -714,8 +752,9 @@ class OneOfNPrior:
         self.m2 *= alpha
 
     # ------------------------------------------------------------------ prediction
-    def probability(self, x: float, side: str) -> float:
-        """Probability of a less likely sample than ``x`` (see module docstring)."""
+    def probability(self, x: float, side: str, vs: float = 1.0) -> float:
+        """Probability of a less likely sample than ``x`` (see module docstring); ``vs``:
+        the seasonal variance scale at the value's time (``CountSeries.variance_scale``)."""
         if not self.informative():
             return 1.0
         best = self._best()
@@ -726,7 +765,7 @@ class OneOfNPrior:
             if w > 0.0:
                 m = self.models[i]
                 y = self._read(m, x)
-                p += w * sided(m.cdf(y), m.sf(y), side)
+                p += w * sided(m.cdf(y, vs), m.sf(y, vs), side)
         return min(max(p, 0.0), 1.0)
 
     def probabilities_low_high(self, x: float) -> tuple[float, float]:
@@ -748,8 +787,9 @@ class OneOfNPrior:
                 hi += w * sided(c, s, "high")
         return min(max(lo, 0.0), 1.0), min(max(hi, 0.0), 1.0)
 
-    def one_tail(self, x: float) -> float:
-        """The smaller one-tailed probability of ``x`` (for ml-cpp's outlier weights)."""
+    def one_tail(self, x: float, vs: float = 1.0) -> float:
+        """The smaller one-tailed probability of ``x`` (for ml-cpp's outlier weights), the
+        predictive's variance scaled by ``vs``."""
         if not self.informative():
             return 1.0
         best = self._best()
@@ -760,8 +800,8 @@ class OneOfNPrior:
             if w > 0.0:
                 m = self.models[i]
                 y = self._read(m, x)
-                lo += w * m.cdf(y)
-                hi += w * m.sf(y)
+                lo += w * m.cdf(y, vs)
+                hi += w * m.sf(y, vs)
         return min(lo, hi, 1.0)
 
     def interval(self, confidence: float) -> tuple[float, float]:
@@ -780,6 +820,17 @@ class OneOfNPrior:
     def mean_value(self) -> float:
         """The predictive mean (the typical value of a record)."""
         return self.mean
+
+    def variance(self) -> float:
+        """The predictive variance: the components' variances by their weights (ml-cpp
+        ``COneOfNPrior::marginalLikelihoodVariance``); 0 until informative. The seasonal
+        variance scale compares the decomposition's variance with it."""
+        if not self.informative():
+            return 0.0
+        v = 0.0
+        for m, w in self._active():
+            v += w * m.variance()
+        return v
 
     def to_state(self) -> list[Any]:
         return [

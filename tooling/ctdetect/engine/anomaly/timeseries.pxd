@@ -16,14 +16,17 @@ from ctdetect.engine.anomaly.trend cimport TrendComponent
 cdef class _Profile:
     cdef public object period_ms, slot_ms, span_ms, slots
     cdef public dict means, spreads
-    cdef public double total, bias
+    cdef public double total, bias, var_total
     # always floats (0.0, running means of floats, a test's floats, a state's float())
     cdef public double var_with, var_without, weight
 
     cpdef object slot(self, object t_ms)
     cpdef double offset(self, object t_ms)
     cpdef bint useful(self)
-    @cython.locals(err_with=cython.double, a=cython.double, rate=cython.double, new=cython.double)
+    cpdef double mean_variance(self)
+    @cython.locals(lo=cython.double, hi=cython.double)
+    cpdef tuple variance(self, object t_ms, double confidence)
+    @cython.locals(err_with=cython.double, a=cython.double, rate=cython.double, new=cython.double, step=cython.double)
     cpdef update(self, object t_ms, double residual, object w)
     @cython.locals(level=cython.double)
     cpdef double canonicalise(self)
@@ -47,6 +50,13 @@ cdef class CountSeries:
     @cython.locals(c=cython.double, _m=cython.long)
     cpdef double components(self, object t_ms)
     cpdef bint informative(self)
+    @cython.locals(mean=cython.double, m=cython.long, profile=_Profile)
+    cpdef double mean_variance(self)
+    cpdef double _mean_variance_scale(self, long in_use)
+    @cython.locals(lo=cython.double, hi=cython.double, mean=cython.double, m=cython.long, a=cython.double,
+                   b=cython.double, v=cython.double, bias=cython.double, profile=_Profile, trend=TrendComponent)
+    cpdef tuple variance_scale(self, object t_ms, double confidence, double variance)
+    cpdef double seasonal_weight(self, object t_ms, double confidence, double variance)
     @cython.locals(dt_s=cython.double, factor=cython.double)
     cpdef _age(self, object t_ms, double trend_rate)
     @cython.locals(t_s=cython.double, x0=cython.double, seasonal=cython.double, m=cython.long,
@@ -56,7 +66,7 @@ cdef class CountSeries:
                    df1=cython.double, v0=cython.double, v1=cython.double, vt=cython.double,
                    variance_factor=cython.double, p_f=cython.double, significance=cython.double, p=cython.double)
     cpdef bint _trend_significant(self)
-    @cython.locals(residual=cython.double, ow=cython.double, w=cython.double, alpha=cython.double,
+    @cython.locals(residual=cython.double, ow=cython.double, w=cython.double, alpha=cython.double, vs=cython.double, variance=cython.double,
                    p_single=cython.double, p=cython.double, error=cython.double)
     cpdef step(self, object x, object t_ms, object bucket, object weight, object span_s, double decay_rate,
                double trend, str side)
@@ -67,6 +77,9 @@ cpdef _add_moment(list acc, double x, double w)
 @cython.locals(z=cython.double)
 cpdef double _logistic(double x, double width, double x0, double sign=*)
 cpdef double _fdtr(double dfn, double dfd, double x)
+
+@cython.locals(z=cython.double, c=cython.double, r=cython.double, lo=cython.double, hi=cython.double)
+cpdef tuple chi2_ratios(double df, double confidence)
 
 @cython.locals(floor=cython.double, lmin=cython.double, lmax=cython.double, c=cython.double, lp=cython.double)
 cpdef double outlier_weight(double p_one_tail, double derate)

@@ -32,6 +32,19 @@ words, one per series:
 - **Residual prior.** The value less the components in use is learnt by a one-of-n prior
   (``priors.OneOfNPrior``: gamma, log-normal, normal, Poisson) and scored by it: p = 1
   until every component is informative (the gamma needs 3.5 weighted samples).
+- **Seasonal variance scale** (``variance_scale``, ml-cpp ``varianceScaleWeight``). Each
+  profile slot keeps the variance of its values about its mean; at a time ``t`` the
+  components' variances there (the trend's error variance, each profile's slot variance,
+  as the upper end of a chi-squared interval for the slot's effective samples) over their
+  mean variances is the scale, pulled toward 1 by ``bias = min(2·mean variance / residual
+  variance, 1)`` (times ``(m + 1)/m`` with the trend in use, which dilutes the m profiles'
+  ratio). It is 1 without a component in use. A value is scored with the residual prior's
+  spread times it (its upper end at 50 %, at least 0.4, ml-cpp's minimum for event
+  rates), weighted as an outlier with the scale at its estimate, and enters the
+  multi-bucket window and the anomaly model in units of that spread: a count at a quiet
+  hour is measured against the quiet hour's spread, a burst at a busy one against the
+  busy hour's. Not modelled: ml-cpp's smoothing of the scale across the edges of
+  weekday/weekend windows (our weekly profile covers the whole week).
 - **Update before score.** The bucket is learnt first, then scored, as ml-cpp samples a
   bucket before computing its probability. Sample weights are the learn rate
   ``min(1, span/1800)`` × the empty-bucket weight × the outlier weight: 1 when the
@@ -48,6 +61,7 @@ from __future__ import annotations
 
 import math
 import math as libm  # compiled: C's libm (the .pxd); see priors.LIBM_NOTE
+from statistics import NormalDist
 from typing import Any, NamedTuple
 
 from ctdetect.engine.anomaly.anomaly_model import LARGEST_ANOMALY_P, AnomalyModel
@@ -68,6 +82,8 @@ class SeriesResult(NamedTuple):
     multi: float | None
 
 
+MIN_SEASONAL_VARIANCE_SCALE = 0.4  # ml-cpp CEventRateModelFactory::minimumSeasonalVarianceScale
+SEASONAL_CONFIDENCE = 50.0  # ml-cpp DEFAULT_SEASONAL_CONFIDENCE_INTERVAL: the scale scored with
 SEASONAL_GAIN = 0.3  # a profile must remove 30 % of the error variance to be used
 PROFILE_RATE = 0.15  # a slot mean moves at least this share of the way to each new residual
 PROFILE_SAMPLES = (2.0 - PROFILE_RATE) / PROFILE_RATE  # effective samples of such a moving mean
@@ -92,7 +108,8 @@ class _Profile:
     trend (ml-cpp's canonical form: the seasonal components have mean zero, the trend
     holds the level), so a slot's offset is its raw mean less ``bias``."""
 
-    __slots__ = ("period_ms", "slot_ms", "span_ms", "slots", "means", "total", "bias", "spreads", "var_with", "var_without", "weight")
+    __slots__ = ("period_ms", "slot_ms", "span_ms", "slots", "means", "total", "bias", "spreads", "var_total", "var_with", "var_without",
+                 "weight")
 
     def __init__(self, period_ms: int, slot_ms: int, span_ms: int) -> None:
         self.period_ms = period_ms
@@ -103,6 +120,7 @@ class _Profile:
         self.total = 0.0  # sum of the raw slot means
         self.bias = 0.0
         self.spreads: dict[int, list[float]] = {}  # slot -> [effective samples, variance about the mean]
+        self.var_total = 0.0  # sum of the slots' variances (their mean: ``mean_variance``)
         self.var_with = 0.0
         self.var_without = 0.0
         self.weight = 0.0
@@ -123,6 +141,22 @@ class _Profile:
         if spread is None:
             return mean, mean
         return normal_interval(mean, spread[1] / max(spread[0], 1.0), confidence)
+
+    def mean_variance(self) -> float:
+        """The mean of the slots' variances (ml-cpp ``CSeasonalComponent::meanVariance``)."""
+        return self.var_total / len(self.spreads) if self.spreads else 0.0
+
+    def variance(self, t_ms: int, confidence: float) -> tuple[float, float]:
+        """The ``confidence`` % interval of the variance of the slot of ``t_ms`` about its
+        mean (ml-cpp ``CSeasonalComponent::variance``): a sample variance of ``n`` values is
+        about chi-squared with ``n − 1`` degrees of freedom, ``n`` the slot's effective
+        samples (at least 2); a slot not yet seen has the mean variance."""
+        spread = self.spreads.get(self.slot(t_ms))
+        if spread is None:
+            v = self.mean_variance()
+            return v, v
+        lo, hi = chi2_ratios(max(spread[0], 2.0) - 1.0, confidence)
+        return lo * spread[1], hi * spread[1]
 
     def useful(self) -> bool:
         return self.weight >= 3.0 and self.var_with < (1.0 - SEASONAL_GAIN) * self.var_without
@@ -150,7 +184,9 @@ class _Profile:
             self.spreads[s] = [w, 0.0]
         else:
             spread[0] = min(spread[0] + w, PROFILE_SAMPLES)
-            spread[1] += rate * (err_with * err_with - spread[1])
+            step = rate * (err_with * err_with - spread[1])
+            spread[1] += step
+            self.var_total += step
 
     def seed(self, offsets: dict[int, float], var_with: float, var_without: float, weight: float) -> None:
         """Start from a tested window's offsets (``seasonality.SeasonalityWindow``)."""
@@ -158,6 +194,7 @@ class _Profile:
         self.total = sum(self.means.values())
         self.bias = 0.0
         self.spreads = {s: [float(WINDOW_WEEKS), var_with] for s in offsets}
+        self.var_total = var_with * len(self.spreads)
         self.var_with, self.var_without, self.weight = var_with, var_without, weight
 
     def canonicalise(self) -> float:
@@ -169,13 +206,16 @@ class _Profile:
         return level
 
     def to_state(self) -> list[Any]:
-        return [self.means, self.var_with, self.var_without, self.weight, self.spreads, self.bias]
+        # var_total is kept, not summed again on load: its running sum's rounding must carry
+        # over for a resumed run to score as one that never stopped
+        return [self.means, self.var_with, self.var_without, self.weight, self.spreads, self.bias, self.var_total]
 
     def load(self, s: list[Any]) -> None:
         self.means = {int(k): float(v) for k, v in s[0].items()}
         self.total = sum(self.means.values())
         self.var_with, self.var_without, self.weight = float(s[1]), float(s[2]), float(s[3])
         self.spreads = {int(k): [float(v[0]), float(v[1])] for k, v in s[4].items()}
+        self.var_total = float(s[6]) if len(s) > 6 else sum(v[1] for v in self.spreads.values())
         self.bias = float(s[5])
 
 
@@ -255,6 +295,70 @@ class CountSeries:
 
     def informative(self) -> bool:
         return self.prior.informative()
+
+    def mean_variance(self) -> float:
+        """The decomposition's mean variance (ml-cpp ``CTimeSeriesDecomposition::meanVariance``):
+        the trend's error variance while it is in use plus each profile's mean slot variance,
+        times the mean-variance scale (``_mean_variance_scale``); 0 without a component in use."""
+        mean, m = 0.0, 0
+        for profile in (self.daily, self.weekly):
+            if profile is not None and profile.useful():
+                mean += profile.mean_variance()
+                m += 1
+        if self.using_trend and self.trend is not None:
+            mean += self.trend.error_variance
+        return mean * self._mean_variance_scale(m)
+
+    def _mean_variance_scale(self, in_use: int) -> float:
+        """ml-cpp's ``meanVarianceScale``: each component learns the share ``1/Z`` of the error
+        (``gain.GainController.share``) rather than ``1/(m + 1)``, which biases the components'
+        variances by ``Z/(m + 1)``; ml-cpp keeps a running mean of it, ours the current value."""
+        return 1.0 / (self.gain.share(in_use) * (in_use + 1))
+
+    def variance_scale(self, t_ms: int, confidence: float, variance: float) -> tuple[float, float]:
+        """The seasonal variance scale at ``t_ms`` (ml-cpp
+        ``CTimeSeriesDecomposition::varianceScaleWeight``): the components' variances at that
+        time (each as its ``confidence`` % interval) over their mean variances, pulled toward 1
+        by ``bias = min(2·mean variance / variance, 1)`` (``variance``: the residual model's),
+        which the trend in use raises by ``(m + 1)/m`` (it dilutes the m profiles' ratio);
+        floored at 0. (1, 1) until the decomposition has a component in use."""
+        lo = hi = mean = 0.0
+        m = 0
+        for profile in (self.daily, self.weekly):
+            if profile is not None and profile.useful():
+                a, b = profile.variance(t_ms, confidence)
+                lo += a
+                hi += b
+                mean += profile.mean_variance()
+                m += 1
+        trend = self.trend if self.using_trend else None
+        if trend is not None:
+            v = trend.error_variance
+            if v > 0.0:
+                a, b = chi2_ratios(max(trend.count(), 2.0) - 1.0, confidence)
+                lo += a * v
+                hi += b * v
+            mean += v
+        elif m == 0:
+            return 1.0, 1.0
+        if mean <= 0.0 or variance <= 0.0 or variance - variance != 0.0:
+            return 1.0, 1.0
+        bias = min(2.0 * mean * self._mean_variance_scale(m) / variance, 1.0)
+        if trend is not None:
+            bias *= (m + 1.0) / max(m, 1.0)
+        lo = max(1.0 + bias * (lo / mean - 1.0), 0.0)
+        hi = max(1.0 + bias * (hi / mean - 1.0), 0.0)
+        if lo - lo != 0.0 or hi - hi != 0.0:  # an overflow (inf − inf is NaN): do not scale
+            return 1.0, 1.0
+        return lo, hi
+
+    def seasonal_weight(self, t_ms: int, confidence: float, variance: float) -> float:
+        """The variance scale a value at ``t_ms`` is scored (``confidence`` 50) or weighted
+        as an outlier (0) with (ml-cpp ``CUnivariateTimeSeriesModel::seasonalWeight``): the
+        upper end of ``variance_scale`` against ``variance``, the residual prior's
+        (``prior.variance()``, passed in: a step asks it once for several weights), at
+        least ``MIN_SEASONAL_VARIANCE_SCALE``."""
+        return max(self.variance_scale(t_ms, confidence, variance)[1], MIN_SEASONAL_VARIANCE_SCALE)
 
     def typical(self, t_ms: int) -> float:
         """The value the model expects at ``t_ms``."""
@@ -424,13 +528,20 @@ class CountSeries:
         self._age(t_ms, trend)
         age = t_ms - self.first_ms
         residual = x - self.components(t_ms)
-        ow = outlier_weight(self.prior.one_tail(residual), max(1.0 - age / THREE_WEEKS_MS, 0.0))
+        vs = self.seasonal_weight(t_ms, 0.0, self.prior.variance()) if self.prior.informative() else 1.0
+        ow = outlier_weight(self.prior.one_tail(residual, vs), max(1.0 - age / THREE_WEEKS_MS, 0.0))
         w = weight * ow
         self._update_components(x, t_ms, w, weight, span_s, trend)
         residual = x - self.components(t_ms)
         self.prior.add(residual, w)
         self.last_residual = residual
-        self.mb.add(bucket, residual, w)
+        # the seasonal weight after learning the value, for the multi-bucket window and the
+        # anomaly model (ml-cpp ``seasonalWeight(0.0, time)`` in ``addSamples`` and ``probability``)
+        variance = self.prior.variance()
+        vs = self.seasonal_weight(t_ms, 0.0, variance)
+        # the window holds residuals in units of their time's spread (ml-cpp divides each by
+        # √(seasonal scale)), so a burst at a time that always bursts does not shift its mean
+        self.mb.add(bucket, residual / libm.sqrt(vs), w)
         feature = self.mb.value()
         if feature is not None:
             self.mb_prior.add(feature[0], feature[1] * ow)
@@ -441,7 +552,7 @@ class CountSeries:
         self.last_ms = t_ms
         if not self.prior.informative():
             return SeriesResult(1.0, None, None)
-        p_single = self.prior.probability(residual, side)
+        p_single = self.prior.probability(residual, side, self.seasonal_weight(t_ms, SEASONAL_CONFIDENCE, variance))
         p_multi: float | None = None
         p = p_single
         if feature is not None and self.mb_prior.informative():
@@ -450,7 +561,9 @@ class CountSeries:
             else:
                 p_multi = self.mb_prior.probability(feature[0], side)
             p = joint_probability([p_single, p_multi], correlation=self.mb.correlation())
-        error = residual - self.prior.mean_value()
+        # the anomaly model's error in units of the time's spread (ml-cpp divides by
+        # √(seasonal weight) where it exceeds 1)
+        error = (residual - self.prior.mean_value()) / max(libm.sqrt(vs), 1.0)
         self.anomaly.sample(bucket, error, p_single, p)
         p, _pa = self.anomaly.temper(p_single, p)
         return SeriesResult(p, p_single, p_multi)
@@ -533,6 +646,27 @@ def weekly_slot_ms(span_s: int) -> int:
     test finds are hourly (``seasonality``), and a weekly slot sees a value only once a
     week, so half-hour slots lose little shape for half the memory."""
     return max(daily_slot_ms(span_s), WEEKLY_SLOT_MS)
+
+
+_Z_CACHE: dict[float, float] = {}
+
+
+def chi2_ratios(df: float, confidence: float) -> tuple[float, float]:
+    """The central ``confidence`` % interval of a sample variance over the variance, for
+    ``df`` degrees of freedom: chi-squared quantiles over ``df`` (Wilson–Hilferty's cube of a
+    normal: its upper end within 2 % of the exact quantile from one degree of freedom on,
+    both ends within 2 % from two, at 50 and 70 %; ml-cpp asks boost for the exact one).
+    (1, 1) at confidence 0."""
+    if confidence <= 0.0 or df <= 0.0:
+        return 1.0, 1.0
+    if confidence not in _Z_CACHE:  # the normal quantile of each confidence, computed once
+        _Z_CACHE[confidence] = NormalDist().inv_cdf((100.0 + confidence) / 200.0)
+    z = _Z_CACHE[confidence]
+    c = 2.0 / (9.0 * df)
+    r = libm.sqrt(c)
+    lo = 1.0 - c - z * r
+    hi = 1.0 - c + z * r
+    return max(lo, 0.0) ** 3, hi * hi * hi
 
 
 MIN_OUTLIER_WEIGHT = 0.01
