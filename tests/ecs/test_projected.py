@@ -21,7 +21,7 @@ from conftest import shared_path
 
 from ctdetect.backends.embedded import EmbeddedBackend
 from ctdetect.content.loaders import load_rules
-from ctdetect.ecs.mapper import CloudTrailMapper, MappingError, static_key, volatile_cut
+from ctdetect.ecs.mapper import CloudTrailMapper, MappingError, _cut_general, static_key, volatile_cut
 from ctdetect.ecs.projected import RAW_KEY, ProjectedMapper, full_document, mapper_for
 from ctdetect.engine.needed_fields import FieldNeeds, needed_fields
 from ctdetect.findings import Finding
@@ -163,6 +163,38 @@ def test_volatile_cut_is_the_static_key() -> None:
         assert cut is not None and cut[0] == static_key(record)
         other = volatile_cut(_reordered(record), record)
         assert other is None or other != cut
+
+
+def test_volatile_cut_written_out_is_the_general_cut() -> None:
+    """The written-out cut (the four members in CloudTrail's order) gives what the general
+    loop gives, and so does every other shape: members reordered, absent, repeated in a
+    nested object before the top-level one, not strings, or not found."""
+    import random
+
+    rng = random.Random(5)
+    names = ("eventTime", "eventID", "requestID", "sourceIPAddress")
+    shapes = 0
+    for record in _synth_records()[:400]:
+        variants = [record]
+        keys = list(record)
+        rng.shuffle(keys)
+        variants.append({k: record[k] for k in keys})  # another order
+        absent = dict(record)
+        absent.pop(rng.choice(names), None)
+        variants.append(absent)
+        nested = {"requestParameters": {n: record.get(n) for n in names}, **record}  # repeats first
+        variants.append(nested)
+        odd = dict(record)
+        odd[rng.choice(names)] = rng.choice([7, None, ["x"], ""])
+        variants.append(odd)
+        for variant in variants:
+            blob = orjson.dumps(variant)
+            assert volatile_cut(blob, variant) == _cut_general(blob, variant)
+            other = dict(variant)  # values the text does not hold: not found
+            other[rng.choice(names)] = "not-in-the-text"
+            assert volatile_cut(blob, other) == _cut_general(blob, other)
+            shapes += 1
+    assert shapes == 2000
 
 
 def test_a_needed_field_left_out_is_caught() -> None:
