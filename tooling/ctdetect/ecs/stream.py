@@ -95,11 +95,11 @@ def iter_events(
         from ctdetect.ecs.parallel import mapped_in_workers, parallel_capable
 
         if parallel_capable(files):
-            events = mapped_in_workers(files, mapper, fmt, report, days, workers)
+            events = mapped_in_workers(files, mapper, fmt, report, days, workers, listed=order_files)
         else:
-            events = mapped_events(files, mapper, fmt, report, stdin, days)
+            events = mapped_events(files, mapper, fmt, report, stdin, days, listed=order_files)
     else:
-        events = mapped_events(files, mapper, fmt, report, stdin, days)
+        events = mapped_events(files, mapper, fmt, report, stdin, days, listed=order_files)
     if seen is None:
         yield from events
         return
@@ -112,12 +112,13 @@ def iter_events(
 
 def mapped_events(
     files: list[str], mapper: RecordMapper, fmt: str, report: Callable[[SkippedInput], None],
-    stdin: BinaryIO | None = None, days: DayRange | None = None,
+    stdin: BinaryIO | None = None, days: DayRange | None = None, *, listed: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """Read ``files`` (already ordered) and map each record: raw CloudTrail through
-    ``mapper``, ECS documents flattened; each bad record is reported and skipped."""
+    ``mapper``, ECS documents flattened; each bad record is reported and skipped.
+    ``listed``: ``files`` came from ``ordered_files`` (``read_events`` lists them no more)."""
     map_record = mapper.map
-    for item in read_events(files, stdin=stdin, on_skip=report, days=days, texts=mapper.maps_texts):
+    for item in read_events(files, stdin=stdin, on_skip=report, days=days, texts=mapper.maps_texts, listed=listed):
         if fmt != "auto" and item.kind != fmt:
             report(SkippedInput(item.file, item.position, NOT_CLOUDTRAIL if fmt == "cloudtrail" else BAD_RECORD,
                                 f"{item.kind} event where {fmt} was asked for"))

@@ -48,8 +48,8 @@ from ctdetect.readers.model import (
     SkippedInput,
 )
 from ctdetect.readers.envelopes import GZIP_BASE64_PREFIX, Unreadable, decode_base64_gzip, split_concatenated, unwrap
-from ctdetect.readers.s3 import DayRange
-from ctdetect.readers.sources import expand
+from ctdetect.readers.s3 import DayRange, is_s3
+from ctdetect.readers.sources import STDIN, expand
 from ctdetect.readers.texts import RecordText, delivery_texts
 
 SkipCallback = Callable[[SkippedInput], None]
@@ -65,7 +65,7 @@ def _ignore(_: SkippedInput) -> None:
 
 def read_events(
     paths: list[str | Path], *, stdin: BinaryIO | None = None, on_skip: SkipCallback | None = None,
-    days: DayRange | None = None, texts: bool = False,
+    days: DayRange | None = None, texts: bool = False, listed: bool = False,
 ) -> Iterator[RawItem]:
     """Yield every event of ``paths`` (files, folders, ``-`` for stdin) in order.
 
@@ -73,14 +73,19 @@ def read_events(
     as a ``SkippedInput`` and reading goes on. ``texts``: the records of a one-line
     delivery file (``{"Records": [...]}``) come as ``readers.texts.RecordText`` (their
     JSON text, the top-level keys a projected mapper needs decoded), not as dicts.
+    ``listed``: ``paths`` is what ``readers.order.ordered_files`` gave (files, S3 objects,
+    ``-``): see ``_listed``.
     """
     report = on_skip or _ignore
-    for name, source in expand(paths, stdin, report, days):
-        if isinstance(source, Path):
+    for name, source in _listed(paths, stdin, report, days) if listed else expand(paths, stdin, report, days):
+        if type(source) is str:
             try:
                 handle: BinaryIO = open(source, "rb")  # noqa: SIM115 - closed below
             except OSError as exc:
-                report(SkippedInput(name, None, UNREADABLE, f"cannot be read: {exc.strerror or exc}"))
+                if listed:  # told as an unlisted path is: missing, a folder now, or unreadable
+                    yield from read_events([name], stdin=stdin, on_skip=report, days=days, texts=texts)
+                else:
+                    report(SkippedInput(name, None, UNREADABLE, f"cannot be read: {exc.strerror or exc}"))
                 continue
             with handle:
                 whole = _small_gzip(handle)
@@ -94,6 +99,19 @@ def read_events(
         else:
             for batch in _read_stream(name, source, report, texts):
                 yield from batch
+
+
+def _listed(files: list[str | Path], stdin: BinaryIO | None, report: SkipCallback,
+            days: DayRange | None) -> Iterator[tuple[str, str | BinaryIO]]:
+    """``expand`` of names a listing gave: each local file opened as named, without a second
+    ``stat`` (an archive's thousands of files were stat-ed once to list them and again to
+    read them); stdin and S3 objects go through ``expand``. A file that cannot be opened
+    is then told as ``expand`` tells it (``read_events``): the same reports."""
+    for name in files:
+        if type(name) is str and name != STDIN and not is_s3(name):
+            yield name, name
+        else:
+            yield from expand([name], stdin, report, days)
 
 
 _WHOLE_LIMIT = 64 << 20  # gzip files up to this size are decompressed in one call
