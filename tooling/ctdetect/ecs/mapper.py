@@ -76,7 +76,8 @@ class RecordMapper(Protocol):
     """What the ingest path needs of a mapper: ``CloudTrailMapper`` or ``ecs.projected.ProjectedMapper``.
 
     ``maps_texts``: ``map`` also takes a ``readers.texts.RecordText`` (a record's JSON text,
-    decoded only when the mapper must), so the reader need not decode delivery files whole."""
+    decoded only when the mapper must), so the reader need not decode delivery files whole,
+    and ``map_text(text, head)`` maps the same from its two parts (``readers.texts.TextBatch``)."""
 
     maps_texts: bool
 
