@@ -21,7 +21,7 @@ from conftest import shared_path
 
 from ctdetect.backends.embedded import EmbeddedBackend
 from ctdetect.content.loaders import load_rules
-from ctdetect.ecs.mapper import CloudTrailMapper, MappingError, static_key, volatile_cut
+from ctdetect.ecs.mapper import CloudTrailMapper, MappingError, _cut_general, static_key, volatile_cut
 from ctdetect.ecs.projected import RAW_KEY, ProjectedMapper, full_document, mapper_for
 from ctdetect.engine.needed_fields import FieldNeeds, needed_fields
 from ctdetect.findings import Finding
@@ -154,6 +154,46 @@ def test_a_text_orjson_does_not_read_is_a_mapping_error() -> None:
         ProjectedMapper(make_mapper(None), PATTERNS).map(split[0])
 
 
+@pytest.mark.parametrize("fmt", ["auto", "cloudtrail", "ecs"])
+def test_text_batches_map_as_their_items_do(tmp_path: Path, fmt: str) -> None:
+    """``mapped_events`` maps a delivery file's ``TextBatch`` as it maps the ``RawItem``s
+    ``read_events`` gives for it, one by one: the same events and the same skips in the same
+    order (a record orjson does not read, one without eventName, NDJSON after the document,
+    a file of another format)."""
+    from ctdetect.ecs.stream import mapped_events
+    from ctdetect.readers.model import BAD_RECORD, NOT_CLOUDTRAIL, SkippedInput
+
+    records = _synth_records()[:120]
+    odd = b'{"eventTime":"2024-05-01T10:00:00Z","eventName":"X","n":1e400}'
+    body = b",".join([orjson.dumps(r) for r in records[:60]] + [odd, b'{"eventTime":"2024-05-01T10:00:00Z"}'])
+    (tmp_path / "a.json").write_bytes(b'{"Records":[' + body + b"]}\n" + orjson.dumps(records[60]) + b"\n")
+    (tmp_path / "b.json").write_bytes(b'{"Records":[' + b",".join(orjson.dumps(r) for r in records[61:]) + b"]}")
+    files = [str(tmp_path / "a.json"), str(tmp_path / "b.json")]
+
+    def one_by_one(mapper: ProjectedMapper, report: Any) -> list[dict[str, Any]]:
+        out = []
+        for item in read_events(files, on_skip=report, texts=True):
+            if fmt != "auto" and item.kind != fmt:
+                report(SkippedInput(item.file, item.position, NOT_CLOUDTRAIL if fmt == "cloudtrail" else BAD_RECORD,
+                                    f"{item.kind} event where {fmt} was asked for"))
+                continue
+            try:
+                out.append(mapper.map(item.record))
+            except MappingError as exc:
+                report(SkippedInput(item.file, item.position, BAD_RECORD, f"record {item.position}: {exc}"))
+        return out
+
+    told: list[tuple[list[Any], list[SkippedInput]]] = []
+    for way in (one_by_one, lambda m, r: list(mapped_events(files, m, fmt, r))):
+        skips: list[SkippedInput] = []
+        mapper = ProjectedMapper(make_mapper(None), PATTERNS)
+        events = way(mapper, skips.append)
+        told.append(([{k: v for k, v in e.items() if k != RAW_KEY} | {RAW_KEY: e[RAW_KEY].record} for e in events], skips))
+    assert told[0] == told[1]
+    assert len(told[1][0]) == (0 if fmt == "ecs" else 120)
+    assert any("not JSON" in s.message for s in told[1][1]) == (fmt != "ecs")
+
+
 def test_volatile_cut_is_the_static_key() -> None:
     """The projection's key is the full mapper's, and its places tell a text that is not the
     record's own serialisation from one that is."""
@@ -163,6 +203,38 @@ def test_volatile_cut_is_the_static_key() -> None:
         assert cut is not None and cut[0] == static_key(record)
         other = volatile_cut(_reordered(record), record)
         assert other is None or other != cut
+
+
+def test_volatile_cut_written_out_is_the_general_cut() -> None:
+    """The written-out cut (the four members in CloudTrail's order) gives what the general
+    loop gives, and so does every other shape: members reordered, absent, repeated in a
+    nested object before the top-level one, not strings, or not found."""
+    import random
+
+    rng = random.Random(5)
+    names = ("eventTime", "eventID", "requestID", "sourceIPAddress")
+    shapes = 0
+    for record in _synth_records()[:400]:
+        variants = [record]
+        keys = list(record)
+        rng.shuffle(keys)
+        variants.append({k: record[k] for k in keys})  # another order
+        absent = dict(record)
+        absent.pop(rng.choice(names), None)
+        variants.append(absent)
+        nested = {"requestParameters": {n: record.get(n) for n in names}, **record}  # repeats first
+        variants.append(nested)
+        odd = dict(record)
+        odd[rng.choice(names)] = rng.choice([7, None, ["x"], ""])
+        variants.append(odd)
+        for variant in variants:
+            blob = orjson.dumps(variant)
+            assert volatile_cut(blob, variant) == _cut_general(blob, variant)
+            other = dict(variant)  # values the text does not hold: not found
+            other[rng.choice(names)] = "not-in-the-text"
+            assert volatile_cut(blob, other) == _cut_general(blob, other)
+            shapes += 1
+    assert shapes == 2000
 
 
 def test_a_needed_field_left_out_is_caught() -> None:

@@ -206,3 +206,56 @@ def test_ndjson_whose_first_line_is_broken(tmp_path: Path) -> None:
     items, skips = read([path])
     assert ids(items) == ["id-2", "id-3"] and [i.position for i in items] == [3, 4]
     assert [(s.record, s.reason) for s in skips] == [(1, "invalid_json")]
+
+
+def test_walked_names_are_the_paths_pathlib_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Listing names each file as ``str(Path(folder, name))`` did, whatever the root is
+    written like (``.``, a trailing slash, doubled slashes, relative or absolute)."""
+    import os
+
+    from ctdetect.readers.sources import expand
+
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    for rel in ("top.json", "a/one.json", "a/b/two.json", "a/b/.hidden"):
+        (tmp_path / rel).write_bytes(records_doc(1))
+    monkeypatch.chdir(tmp_path)
+    for root in (".", "./", "a", "a/", "a//b", "./a/../a", str(tmp_path), str(tmp_path) + "/", "//" + str(tmp_path).lstrip("/")):
+        expected = [str(Path(folder, name)) for folder, _, files in os.walk(Path(root))
+                    for name in files if not name.startswith(".")]
+        got = [name for name, _ in expand([root], None, lambda _: None)]
+        assert sorted(got) == sorted(expected) and got, root
+        assert all(source == name for name, source in expand([root], None, lambda _: None))
+
+
+def test_files_as_listed_are_read_and_told_as_paths_are(tmp_path: Path) -> None:
+    """``listed=True`` (names ``ordered_files`` gave) opens each file without a second stat,
+    and a name that cannot be opened is told as an unlisted path is: missing, unreadable,
+    a folder by now (read as one)."""
+    from ctdetect.readers.order import ordered_files
+
+    (tmp_path / "1.json").write_bytes(records_doc(1))
+    (tmp_path / "2.json.gz").write_bytes(gzip.compress(records_doc(2)))
+    (tmp_path / "broken").symlink_to(tmp_path / "nowhere")
+    files = ordered_files([tmp_path], lambda _: None)
+    (tmp_path / "1.json").unlink()
+    (tmp_path / "1.json").mkdir()  # a file when listed, a folder when read
+    (tmp_path / "1.json" / "3.json").write_bytes(records_doc(3))
+    files.append(str(tmp_path / "gone.json"))
+    told: list[list[tuple]] = []
+    for listed in (False, True):
+        skips: list[SkippedInput] = []
+        items = list(read_events(files, on_skip=skips.append, listed=listed))
+        told.append([(i.kind, i.record, i.file, i.position) for i in items]
+                    + [(s.file, s.record, s.reason, s.message) for s in skips])
+    assert told[0] == told[1]
+    assert [r[1]["eventID"] for r in told[1] if r[0] == "cloudtrail"] == ["id-3", "id-2"]
+    assert sum(1 for r in told[1] if "no such file" in str(r)) == 2
+
+
+def test_delivery_order_reads_the_name_pathlib_reads() -> None:
+    """``ordered_files`` takes the delivery time from what ``Path(name).name`` gives."""
+    from ctdetect.readers.order import _file_name
+
+    for name in ("a/b/111_CloudTrail_us-east-1_20240501T1000Z_x.json.gz", "x.json", "/x", "a//b", "a/", "a/.", "a/..",
+                 "/", ".", "..", "", "s3://bucket/k/", "s3://bucket/AWSLogs/1_CloudTrail_r_20240501T1000Z_y.json.gz"):
+        assert _file_name(name) == Path(name).name, name

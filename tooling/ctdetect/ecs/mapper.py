@@ -76,7 +76,8 @@ class RecordMapper(Protocol):
     """What the ingest path needs of a mapper: ``CloudTrailMapper`` or ``ecs.projected.ProjectedMapper``.
 
     ``maps_texts``: ``map`` also takes a ``readers.texts.RecordText`` (a record's JSON text,
-    decoded only when the mapper must), so the reader need not decode delivery files whole."""
+    decoded only when the mapper must), so the reader need not decode delivery files whole,
+    and ``map_text(text, head)`` maps the same from its two parts (``readers.texts.TextBatch``)."""
 
     maps_texts: bool
 
@@ -516,6 +517,7 @@ _CACHE_LIMIT = 4_096
 STATIC_CACHE_LIMIT = 2_048  # whole documents by static_key (``ecs.projected`` keeps as many, for the same hits)
 _VOLATILE_IN = ("eventTime", "eventID", "requestID", "sourceIPAddress")
 _VOLATILE_NEEDLES = tuple((which, name, b'"' + name.encode() + b'":') for which, name in enumerate(_VOLATILE_IN))
+_TIME_NEEDLE, _EVENT_NEEDLE, _REQUEST_NEEDLE, _ADDRESS_NEEDLE = (prefix for _, _, prefix in _VOLATILE_NEEDLES)
 
 
 def static_key(record: dict[str, Any]) -> bytes | None:
@@ -547,7 +549,37 @@ def volatile_cut(blob: bytes, values: dict[str, Any]) -> tuple[bytes, tuple[int,
     the values of those members, so a text whose cut and places match those of an
     ``orjson.dumps(record)`` is such a serialisation too, with other values
     (``ecs.projected`` keys records it never decodes so). Places are counted in the cut
-    text so that they do not depend on the lengths of the values."""
+    text so that they do not depend on the lengths of the values.
+
+    Why two ways: nearly every record has the four members as strings in CloudTrail's own
+    order (time, source address, request id, event id); for those the cut is written out
+    (one join, no sort, no loop: a fifth of this function's cost, paid for
+    every record a hunt or replay maps). Any other record takes the general loop; both give
+    the same answer for the same matches (``_cut_general``)."""
+    get = values.get
+    when, event_id, request_id, address = get("eventTime"), get("eventID"), get("requestID"), get("sourceIPAddress")
+    if type(when) is str and type(event_id) is str and type(request_id) is str and type(address) is str:
+        dumps = orjson.dumps
+        find = blob.find
+        n0 = _TIME_NEEDLE + dumps(when)
+        n3 = _ADDRESS_NEEDLE + dumps(address)
+        n2 = _REQUEST_NEEDLE + dumps(request_id)
+        n1 = _EVENT_NEEDLE + dumps(event_id)
+        a0, a3, a2, a1 = find(n0), find(n3), find(n2), find(n1)
+        if 0 <= a0 < a3 < a2 < a1:  # all found, in CloudTrail's order
+            e0, e3, e2 = a0 + len(n0), a3 + len(n3), a2 + len(n2)
+            r3 = e0 - a0
+            r2 = r3 + e3 - a3
+            r1 = r2 + e2 - a2
+            return (b"".join((blob[:a0], blob[e0:a3], blob[e3:a2], blob[e2:a1], blob[a1 + len(n1):])),
+                    (a0, a1 - r1, a2 - r2, a3 - r3))
+        if a0 < 0 or a1 < 0 or a2 < 0 or a3 < 0:
+            return None
+    return _cut_general(blob, values)
+
+
+def _cut_general(blob: bytes, values: dict[str, Any]) -> tuple[bytes, tuple[int, ...]] | None:
+    """``volatile_cut`` for any record: the members present, cut in the order they are found."""
     dumps = orjson.dumps
     get = values.get
     found: list[tuple[int, int, int]] = []  # (where, length, which)

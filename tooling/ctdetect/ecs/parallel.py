@@ -40,7 +40,7 @@ CHUNK_BYTES = 1 << 20
 _MAX_FILES_PER_CHUNK = 2048
 
 # set in the parent just before the workers are forked: what each task maps with
-_WORKER_SETUP: tuple[RecordMapper, str, DayRange | None] | None = None
+_WORKER_SETUP: tuple[RecordMapper, str, DayRange | None, bool] | None = None
 
 
 def parallel_capable(files: list[str]) -> bool:
@@ -74,25 +74,26 @@ def _map_chunk(files: list[str]) -> tuple[list[dict[str, Any]], list[SkippedInpu
     from ctdetect.ecs.stream import mapped_events
 
     assert _WORKER_SETUP is not None, "workers are forked after the setup is set"
-    mapper, fmt, days = _WORKER_SETUP
+    mapper, fmt, days, listed = _WORKER_SETUP
     skips: list[SkippedInput] = []
-    events = list(mapped_events(files, mapper, fmt, skips.append, None, days))
+    events = list(mapped_events(files, mapper, fmt, skips.append, None, days, listed=listed))
     return events, skips
 
 
 def mapped_in_workers(
     files: list[str], mapper: RecordMapper, fmt: str, report: Callable[[SkippedInput], None],
-    days: DayRange | None, workers: int,
+    days: DayRange | None, workers: int, *, listed: bool = False,
 ) -> Iterator[dict[str, Any]]:
-    """``ecs.stream.mapped_events`` of ``files`` computed by ``workers`` processes, same order."""
+    """``ecs.stream.mapped_events`` of ``files`` computed by ``workers`` processes, same order
+    (``listed``: as ``mapped_events`` takes it)."""
     global _WORKER_SETUP
     tasks = chunks(files)
     if len(tasks) < 2:
         from ctdetect.ecs.stream import mapped_events
 
-        yield from mapped_events(files, mapper, fmt, report, None, days)
+        yield from mapped_events(files, mapper, fmt, report, None, days, listed=listed)
         return
-    _WORKER_SETUP = (mapper, fmt, days)
+    _WORKER_SETUP = (mapper, fmt, days, listed)
     pool = multiprocessing.get_context("fork").Pool(min(workers, len(tasks)))
     try:
         pending: deque = deque()

@@ -181,7 +181,7 @@ class ProjectedMapper:
         """The projected document of one record (a dict, or its text from ``readers.texts``).
         Raises ``MappingError`` as the full mapper does."""
         if type(record) is RecordText:
-            return self._map_text(record)
+            return self.map_text(record.text, record.head)
         timestamp, epoch_ms = record_time(record)
         blob = _as_bytes(record)  # one serialisation: the cache key and the kept raw record
         return self._map(record, blob, self._key(record, blob), timestamp, epoch_ms)
@@ -193,13 +193,12 @@ class ProjectedMapper:
             return None
         return volatile_cut(blob, record)
 
-    def _map_text(self, record: RecordText) -> dict[str, Any]:
-        """A record read as text: when its text cut as ``static_key`` cuts matches a cached
-        key at the same places (so the text is that serialisation: ``volatile_cut``), the
-        cached projection plus the per-event values of its head; otherwise it is decoded."""
-        head = record.head
+    def map_text(self, text: bytes, head: dict[str, Any]) -> dict[str, Any]:
+        """A record read as text (``text``, and ``head``: its ``readers.texts.RECORD_HEAD``
+        keys): when its text cut as ``static_key`` cuts matches a cached key at the same
+        places (so the text is that serialisation: ``volatile_cut``), the cached projection
+        plus the per-event values of its head; otherwise it is decoded."""
         timestamp, epoch_ms = record_time(head)
-        text = record.text
         if not self.full.preserve_original:
             cut = volatile_cut(text, head)
             if cut is not None:

@@ -18,15 +18,17 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator
+from itertools import repeat
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from ctdetect.ecs.documents import ecs_event
 from ctdetect.ecs.mapper import CloudTrailMapper, GeoLookup, MappingError, RecordMapper
-from ctdetect.readers.model import BAD_RECORD, NOT_CLOUDTRAIL, SkippedInput
+from ctdetect.readers.model import BAD_RECORD, NOT_CLOUDTRAIL, RawItem, SkippedInput
 from ctdetect.readers.order import ordered_files
 from ctdetect.readers.s3 import DayRange
-from ctdetect.readers.stream import read_events
+from ctdetect.readers.stream import read_batches
+from ctdetect.readers.texts import RecordText, TextBatch
 
 FORMATS = ("auto", "cloudtrail", "ecs")
 DEFAULT_ID_WINDOW = 200_000  # distinct event ids remembered (about 15 MB)
@@ -95,11 +97,11 @@ def iter_events(
         from ctdetect.ecs.parallel import mapped_in_workers, parallel_capable
 
         if parallel_capable(files):
-            events = mapped_in_workers(files, mapper, fmt, report, days, workers)
+            events = mapped_in_workers(files, mapper, fmt, report, days, workers, listed=order_files)
         else:
-            events = mapped_events(files, mapper, fmt, report, stdin, days)
+            events = mapped_events(files, mapper, fmt, report, stdin, days, listed=order_files)
     else:
-        events = mapped_events(files, mapper, fmt, report, stdin, days)
+        events = mapped_events(files, mapper, fmt, report, stdin, days, listed=order_files)
     if seen is None:
         yield from events
         return
@@ -112,19 +114,37 @@ def iter_events(
 
 def mapped_events(
     files: list[str], mapper: RecordMapper, fmt: str, report: Callable[[SkippedInput], None],
-    stdin: BinaryIO | None = None, days: DayRange | None = None,
+    stdin: BinaryIO | None = None, days: DayRange | None = None, *, listed: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """Read ``files`` (already ordered) and map each record: raw CloudTrail through
-    ``mapper``, ECS documents flattened; each bad record is reported and skipped."""
+    ``mapper``, ECS documents flattened; each bad record is reported and skipped.
+    ``listed``: ``files`` came from ``ordered_files`` (``read_events`` lists them no more)."""
     map_record = mapper.map
-    for item in read_events(files, stdin=stdin, on_skip=report, days=days, texts=mapper.maps_texts):
-        if fmt != "auto" and item.kind != fmt:
-            report(SkippedInput(item.file, item.position, NOT_CLOUDTRAIL if fmt == "cloudtrail" else BAD_RECORD,
-                                f"{item.kind} event where {fmt} was asked for"))
-            continue
-        try:
-            yield map_record(item.record) if item.kind == "cloudtrail" else ecs_event(item.record)
-        except MappingError as exc:
-            report(SkippedInput(item.file, item.position, BAD_RECORD, f"record {item.position}: {exc}"))
-        except Exception as exc:  # noqa: BLE001 - one bad record never stops a hunt
-            report(SkippedInput(item.file, item.position, BAD_RECORD, f"record {item.position}: cannot be mapped ({exc!r})"))
+    map_text = mapper.map_text if mapper.maps_texts else None
+    for batch in read_batches(files, stdin=stdin, on_skip=report, days=days, texts=map_text is not None, listed=listed):
+        if type(batch) is TextBatch:
+            if fmt == "ecs":
+                batch = list(map(RawItem, repeat("cloudtrail"), map(RecordText, batch.texts, batch.heads),
+                                 repeat(batch.file), batch.numbers))
+            else:  # a delivery file's records, as texts: no object a record on the way (``TextBatch``)
+                name = batch.file
+                for number, text, head in zip(batch.numbers, batch.texts, batch.heads):
+                    try:
+                        yield map_text(text, head)  # type: ignore[misc]
+                    except MappingError as exc:
+                        report(SkippedInput(name, number, BAD_RECORD, f"record {number}: {exc}"))
+                    except Exception as exc:  # noqa: BLE001 - one bad record never stops a hunt
+                        report(SkippedInput(name, number, BAD_RECORD, f"record {number}: cannot be mapped ({exc!r})"))
+                continue
+        for item in batch:
+            if fmt != "auto" and item.kind != fmt:
+                report(SkippedInput(item.file, item.position, NOT_CLOUDTRAIL if fmt == "cloudtrail" else BAD_RECORD,
+                                    f"{item.kind} event where {fmt} was asked for"))
+                continue
+            try:
+                yield map_record(item.record) if item.kind == "cloudtrail" else ecs_event(item.record)
+            except MappingError as exc:
+                report(SkippedInput(item.file, item.position, BAD_RECORD, f"record {item.position}: {exc}"))
+            except Exception as exc:  # noqa: BLE001 - one bad record never stops a hunt
+                report(SkippedInput(item.file, item.position, BAD_RECORD,
+                                    f"record {item.position}: cannot be mapped ({exc!r})"))

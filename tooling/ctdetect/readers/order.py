@@ -17,6 +17,15 @@ from ctdetect.readers.s3 import DayRange
 from ctdetect.readers.sources import STDIN, list_inputs
 
 _CT_NAME = re.compile(r"_(\d{8}T\d{4}Z)_")
+_PATH_SPECIAL = frozenset(("", ".", ".."))
+
+
+def _file_name(name: str) -> str:
+    """``Path(name).name``, without building a ``Path`` for each of an archive's files: the
+    text after the last separator, unless that is empty, ``.`` or ``..`` (``Path`` normalises
+    those; never the case for a file a listing gives)."""
+    tail = name.rpartition("/")[2]
+    return tail if tail not in _PATH_SPECIAL else Path(name).name
 
 
 def ordered_files(paths: list[str | Path], on_skip: Callable[[SkippedInput], None], days: DayRange | None = None) -> list[str]:
@@ -28,7 +37,7 @@ def ordered_files(paths: list[str | Path], on_skip: Callable[[SkippedInput], Non
             out.append(((i, "", ""), STDIN))
             continue
         for name in list_inputs(entry, on_skip, days):
-            match = _CT_NAME.search(Path(name).name)
+            match = _CT_NAME.search(_file_name(name))
             # group per argument; within it CloudTrail files by delivery time, others by path
             out.append(((i, match.group(1) if match else "", name), name))
     out.sort(key=lambda item: item[0])

@@ -30,9 +30,10 @@ class S3Object(str):
 def expand(
     paths: list[str | Path], stdin: BinaryIO | None, on_skip: Callable[[SkippedInput], None],
     days: s3.DayRange | None = None,
-) -> Iterator[tuple[str, Path | BinaryIO]]:
-    """``(display name, path or binary stream)`` for every input, in order. Raises
-    ``s3.S3Error`` when an S3 prefix cannot be listed (the input as a whole is unreadable)."""
+) -> Iterator[tuple[str, str | BinaryIO]]:
+    """``(display name, local file path or binary stream)`` for every input, in order (a local
+    file's path is its display name). Raises ``s3.S3Error`` when an S3 prefix cannot be
+    listed (the input as a whole is unreadable)."""
     for entry in paths:
         text = str(entry)
         if text == STDIN:
@@ -52,7 +53,7 @@ def expand(
         elif stat.S_ISDIR(mode):
             yield from _walk(path)
         else:
-            yield text, path
+            yield text, text
 
 
 _MISSING = frozenset((errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP))
@@ -89,10 +90,17 @@ def _s3_object(url: str, on_skip: Callable[[SkippedInput], None]) -> Iterator[tu
         on_skip(SkippedInput(url, None, UNREADABLE, f"cannot be read: {exc}"))
 
 
-def _walk(root: Path) -> Iterator[tuple[str, Path]]:
+def _walk(root: Path) -> Iterator[tuple[str, str]]:
+    """The files under ``root``, named ``str(Path(folder, name))``.
+
+    Why a prefix per folder: an archive holds thousands of files a folder, and a ``Path``
+    each (built, then turned back into text) was most of listing them. ``Path(folder, "x")``
+    ends with the one part ``x``, so what precedes it is the text ``Path`` puts before any
+    file name of that folder (``"."`` gives none, ``"/"`` no second slash)."""
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        prefix = str(Path(folder, "x"))[:-1]
         for name in sorted(files):
             if not name.startswith("."):
-                path = Path(folder, name)
-                yield str(path), path
+                path = prefix + name
+                yield path, path

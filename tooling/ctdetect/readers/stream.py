@@ -29,6 +29,7 @@ import io
 import os
 import zlib
 from collections.abc import Callable, Iterator
+from itertools import repeat
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
@@ -48,9 +49,9 @@ from ctdetect.readers.model import (
     SkippedInput,
 )
 from ctdetect.readers.envelopes import GZIP_BASE64_PREFIX, Unreadable, decode_base64_gzip, split_concatenated, unwrap
-from ctdetect.readers.s3 import DayRange
-from ctdetect.readers.sources import expand
-from ctdetect.readers.texts import RecordText, delivery_texts
+from ctdetect.readers.s3 import DayRange, is_s3
+from ctdetect.readers.sources import STDIN, expand
+from ctdetect.readers.texts import RecordText, TextBatch, delivery_parts
 
 SkipCallback = Callable[[SkippedInput], None]
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -65,7 +66,7 @@ def _ignore(_: SkippedInput) -> None:
 
 def read_events(
     paths: list[str | Path], *, stdin: BinaryIO | None = None, on_skip: SkipCallback | None = None,
-    days: DayRange | None = None, texts: bool = False,
+    days: DayRange | None = None, texts: bool = False, listed: bool = False,
 ) -> Iterator[RawItem]:
     """Yield every event of ``paths`` (files, folders, ``-`` for stdin) in order.
 
@@ -73,14 +74,37 @@ def read_events(
     as a ``SkippedInput`` and reading goes on. ``texts``: the records of a one-line
     delivery file (``{"Records": [...]}``) come as ``readers.texts.RecordText`` (their
     JSON text, the top-level keys a projected mapper needs decoded), not as dicts.
+    ``listed``: ``paths`` is what ``readers.order.ordered_files`` gave (files, S3 objects,
+    ``-``): see ``_listed``.
     """
+    for batch in read_batches(paths, stdin=stdin, on_skip=on_skip, days=days, texts=texts, listed=listed):
+        if type(batch) is TextBatch:
+            yield from map(RawItem, repeat("cloudtrail"), map(RecordText, batch.texts, batch.heads), repeat(batch.file),
+                           batch.numbers)
+        else:
+            yield from batch
+
+
+Batch = list[RawItem] | TextBatch
+
+
+def read_batches(
+    paths: list[str | Path], *, stdin: BinaryIO | None = None, on_skip: SkipCallback | None = None,
+    days: DayRange | None = None, texts: bool = False, listed: bool = False,
+) -> Iterator[Batch]:
+    """``read_events``, its events in batches: lists of ``RawItem``, or with ``texts`` a
+    ``readers.texts.TextBatch`` for each delivery file read as texts (its records as parallel
+    lists, no object a record: ``ecs.stream.mapped_events`` maps them so)."""
     report = on_skip or _ignore
-    for name, source in expand(paths, stdin, report, days):
-        if isinstance(source, Path):
+    for name, source in _listed(paths, stdin, report, days) if listed else expand(paths, stdin, report, days):
+        if type(source) is str:
             try:
                 handle: BinaryIO = open(source, "rb")  # noqa: SIM115 - closed below
             except OSError as exc:
-                report(SkippedInput(name, None, UNREADABLE, f"cannot be read: {exc.strerror or exc}"))
+                if listed:  # told as an unlisted path is: missing, a folder now, or unreadable
+                    yield from read_batches([name], stdin=stdin, on_skip=report, days=days, texts=texts)
+                else:
+                    report(SkippedInput(name, None, UNREADABLE, f"cannot be read: {exc.strerror or exc}"))
                 continue
             with handle:
                 whole = _small_gzip(handle)
@@ -89,11 +113,22 @@ def read_events(
                 else:
                     handle.seek(0)
                     batches = _read_stream(name, handle, report, texts)
-                for batch in batches:
-                    yield from batch
+                yield from batches
         else:
-            for batch in _read_stream(name, source, report, texts):
-                yield from batch
+            yield from _read_stream(name, source, report, texts)
+
+
+def _listed(files: list[str | Path], stdin: BinaryIO | None, report: SkipCallback,
+            days: DayRange | None) -> Iterator[tuple[str, str | BinaryIO]]:
+    """``expand`` of names a listing gave: each local file opened as named, without a second
+    ``stat`` (an archive's thousands of files were stat-ed once to list them and again to
+    read them); stdin and S3 objects go through ``expand``. A file that cannot be opened
+    is then told as ``expand`` tells it (``read_events``): the same reports."""
+    for name in files:
+        if type(name) is str and name != STDIN and not is_s3(name):
+            yield name, name
+        else:
+            yield from expand([name], stdin, report, days)
 
 
 _WHOLE_LIMIT = 64 << 20  # gzip files up to this size are decompressed in one call
@@ -143,7 +178,7 @@ def _peekable(stream: BinaryIO) -> io.BufferedReader:
     return io.BufferedReader(stream)  # type: ignore[arg-type]
 
 
-def _read_stream(name: str, stream: BinaryIO, report: SkipCallback, texts: bool = False) -> Iterator[list[RawItem]]:
+def _read_stream(name: str, stream: BinaryIO, report: SkipCallback, texts: bool = False) -> Iterator[Batch]:
     state = _Position()
     try:
         buffered = _peekable(stream)
@@ -197,10 +232,10 @@ _BATCH = 512  # NDJSON events handed on together (whole documents go as one list
 
 
 def _read_content(name: str, data: BinaryIO, report: SkipCallback, state: _Position,
-                  texts: bool = False) -> Iterator[list[RawItem]]:
+                  texts: bool = False) -> Iterator[Batch]:
     """Batches of events of one input; a document is one batch, NDJSON comes in _BATCH
     lines. Events are produced in lists because every generator level costs per item.
-    ``texts``: a first line that is a delivery document gives ``RecordText`` records."""
+    ``texts``: a first line that is a delivery document gives a ``TextBatch``."""
     first = b""
     while True:
         line = data.readline()
@@ -230,7 +265,11 @@ def _read_content(name: str, data: BinaryIO, report: SkipCallback, state: _Posit
         yield opening.batch
         return
     batch = opening.batch
-    if opening.document and len(batch) > 1:  # a Records document (or its texts): one batch
+    if type(batch) is TextBatch:  # a delivery document's texts: a batch of its own
+        if batch:
+            yield batch
+        batch = []
+    elif opening.document and len(batch) > 1:  # a Records document: one batch
         yield batch
         batch = []
     yield from _read_lines(name, data, batch, opening.pending, report, state)
@@ -239,7 +278,7 @@ def _read_content(name: str, data: BinaryIO, report: SkipCallback, state: _Posit
 class _Opening(NamedTuple):
     """What the first non-blank line gave: its events, and how the input goes on."""
 
-    batch: list[RawItem]
+    batch: Batch  # a TextBatch only when ``document``
     pending: list[tuple[int, bytes]]  # lines read ahead, to process as NDJSON
     document: bool = False  # the line was a document of its own (handed on as its own batch)
     whole: bool = False  # the batch is the whole input: nothing follows
@@ -250,9 +289,9 @@ def _read_opening(name: str, first: bytes, data: BinaryIO, report: SkipCallback,
     """The first line decides the shape: a delivery document (split into record texts when
     ``texts``), one JSON value per line, JSON values back to back, or a document spread over
     lines (read whole, when the line is not JSON and the next does not start a new value)."""
-    records = delivery_texts(first) if texts and first.startswith(_DELIVERY_START) else None
-    if records is not None:  # a delivery file: each record's text, none decoded whole
-        return _Opening(_record_texts(name, records, report, state), [], document=True)
+    parts = delivery_parts(first) if texts and first.startswith(_DELIVERY_START) else None
+    if parts is not None:  # a delivery file: each record's text, none decoded whole
+        return _Opening(_text_batch(name, *parts, report, state), [], document=True)
     try:
         value = orjson.loads(first)
     except orjson.JSONDecodeError as exc:
@@ -440,19 +479,21 @@ def _records(name: str, records: list[Any], report: SkipCallback, state: _Positi
     return out
 
 
-def _record_texts(name: str, records: list[RecordText], report: SkipCallback, state: _Position) -> list[RawItem]:
+def _text_batch(name: str, texts: list[bytes], heads: list[dict[str, Any]], report: SkipCallback,
+                state: _Position) -> TextBatch:
     """``_records`` of a delivery file's ``Records`` read as texts: the same checks on the
     same top-level keys, the same positions and reports."""
-    out: list[RawItem] = []
-    append = out.append
-    for number, record in enumerate(records, 1):
-        head = record.head
+    numbers: list[int] = []
+    for number, head in enumerate(heads, 1):
         if head.get("eventTime") and head.get("eventName"):
-            append(RawItem("cloudtrail", record, name, number))
+            numbers.append(number)
         else:
             report(SkippedInput(name, number, MISSING_FIELD, _missing(head)))
-    state.records += len(out)
-    return out
+    if len(numbers) < len(heads):  # rare: keep the records read
+        texts = [texts[n - 1] for n in numbers]
+        heads = [heads[n - 1] for n in numbers]
+    state.records += len(numbers)
+    return TextBatch(name, numbers, texts, heads)
 
 
 def _missing(record: dict[str, Any]) -> str:
