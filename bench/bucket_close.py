@@ -16,7 +16,8 @@ speed goes where the seconds are:
 
 Each scenario runs in this process, one after the other (``ctdetect replay``'s own
 reading and mapping first, then the embedded backend). CPU seconds are the process's
-(``time.process_time``): on a shared machine they move less than wall seconds.
+(``time.process_time``): on a shared machine they move less than wall seconds. The collector
+runs with the CLI's thresholds (``ctdetect.cli.COLLECTOR_THRESHOLDS``), as in ``ctdetect replay``.
 The parts are timed by wrapping the methods named above (the wrapper costs a little).
 The first lines say which anomaly modules run compiled (``setup.py`` builds them with
 Cython; a pure-Python install gives the same results, slower).
@@ -27,6 +28,7 @@ Cython; a pure-Python install gives the same results, slower).
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import time
 from pathlib import Path
@@ -80,6 +82,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from ctdetect.backends import get_backend
+    from ctdetect.cli import COLLECTOR_THRESHOLDS
     from ctdetect.engine.anomaly.accelerated import compiled_modules, stale_modules
     from ctdetect.readers import SkipCounter
     from ctdetect.services.content import load_content
@@ -87,6 +90,7 @@ def main() -> None:
     from ctdetect.services.replay import find_scenarios
     from ctdetect.services.scenario_events import scenario_events
 
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)  # the collector as a ctdetect process runs it
     os.chdir(PROJECT)
     content = load_content(str(PROJECT))
     mapper = make_mapper(None)

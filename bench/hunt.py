@@ -36,6 +36,7 @@ Figures are printed, never asserted: the test suite does not time anything.
 from __future__ import annotations
 
 import argparse
+import gc
 import gzip
 import json
 import os
@@ -131,8 +132,13 @@ def stage(root: Path, name: str, cores: int | None) -> Timing:
 
 
 def run_stage(name: str, root: str) -> None:
-    """Child side of ``stage``: read (and for ``map``, map and order) every event, print the count."""
+    """Child side of ``stage``: read (and for ``map``, map and order) every event, print the count.
+
+    The collector runs with the CLI's thresholds (``ctdetect.cli.COLLECTOR_THRESHOLDS``): with
+    Python's defaults the stages paid collections the hunt they are a share of does not.
+    """
     from ctdetect.backends import get_backend
+    from ctdetect.cli import COLLECTOR_THRESHOLDS
     from ctdetect.ecs.stream import iter_events
     from ctdetect.readers.order import ordered_files
     from ctdetect.readers.stream import read_events
@@ -140,6 +146,7 @@ def run_stage(name: str, root: str) -> None:
     from ctdetect.services.hunt import hunt_mapper
     from ctdetect.services.inputs import make_mapper, time_ordered
 
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)  # the collector as a ctdetect process runs it (its shares)
     if name == "read":
         items = read_events(ordered_files([root], lambda _: None), on_skip=lambda _: None)
     elif name == "map-full":  # whole documents, as for a backend that indexes them

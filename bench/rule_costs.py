@@ -19,7 +19,8 @@ they need (``gated``) or every event reaches them (``all``), their schedule and 
 The mapped events are moved out of the garbage collector's reach (``gc.freeze()``) before the
 timed runs: hundreds of thousands of live event dicts would otherwise be walked by every full
 collection the rules' allocations trigger, and that cost, which depends on how many events
-are loaded rather than on what the rules do, would be charged to whichever rule was running.
+are loaded rather than on what the rules do, would be charged to whichever rule was running. The collector then runs with the CLI's
+thresholds (``ctdetect.cli.COLLECTOR_THRESHOLDS``), as in the hunt these costs are part of.
 
 ``--exclude-kind`` leaves rules of a kind out before the run (e.g. ``esql``, to see the
 other kinds' cost without the two ES|QL rules that dominate Elastic's set).
@@ -139,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="leave rules of this type (query, eql, threshold, new_terms, esql, ...) out; repeatable")
     args = parser.parse_args(argv)
 
+    from ctdetect.cli import COLLECTOR_THRESHOLDS
     from ctdetect.content.loaders import load_rules
 
     sets = []
@@ -156,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"read and mapped {len(docs):,} events in {perf_counter() - started:.1f} s (not counted below)", file=sys.stderr)
     gc.collect()
     gc.freeze()  # the events live to the end: full collections need not walk them (docstring)
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)  # and the collector runs as in a ctdetect process
     for label, rules in sets:
         measure(label, rules, docs, args.top)
     return 0
