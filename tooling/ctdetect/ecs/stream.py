@@ -131,10 +131,8 @@ def mapped_events(
                 for number, text, head in zip(batch.numbers, batch.texts, batch.heads):
                     try:
                         yield map_text(text, head)  # type: ignore[misc]
-                    except MappingError as exc:
-                        report(SkippedInput(name, number, BAD_RECORD, f"record {number}: {exc}"))
                     except Exception as exc:  # noqa: BLE001 - one bad record never stops a hunt
-                        report(SkippedInput(name, number, BAD_RECORD, f"record {number}: cannot be mapped ({exc!r})"))
+                        report(_unmappable(name, number, exc))
                 continue
         for item in batch:
             if fmt != "auto" and item.kind != fmt:
@@ -143,8 +141,12 @@ def mapped_events(
                 continue
             try:
                 yield map_record(item.record) if item.kind == "cloudtrail" else ecs_event(item.record)
-            except MappingError as exc:
-                report(SkippedInput(item.file, item.position, BAD_RECORD, f"record {item.position}: {exc}"))
             except Exception as exc:  # noqa: BLE001 - one bad record never stops a hunt
-                report(SkippedInput(item.file, item.position, BAD_RECORD,
-                                    f"record {item.position}: cannot be mapped ({exc!r})"))
+                report(_unmappable(item.file, item.position, exc))
+
+
+def _unmappable(file: str, number: int | None, exc: Exception) -> SkippedInput:
+    """The report of a record the mapper refused: a ``MappingError`` says what is wrong in its
+    own words, any other error is named as such (one message for both reading paths)."""
+    detail = str(exc) if isinstance(exc, MappingError) else f"cannot be mapped ({exc!r})"
+    return SkippedInput(file, number, BAD_RECORD, f"record {number}: {detail}")
