@@ -476,10 +476,7 @@ def plan_stats(query: e.Query, source_columns: Callable[[tuple[str, ...]], dict[
     assert isinstance(stats_cmd, e.Stats)
     if stats_cmd.inline:
         return "the first STATS is INLINE"
-    found = _time_bounds(query.commands[:first])
-    if isinstance(found, str):
-        return found
-    commands, bounds = found
+    commands, bounds, bound_parts = _time_bounds(query.commands[:first])
     reduced = replace(query, commands=(*commands, *query.commands[first:]))
     try:
         program = Program.prepare(reduced, source_columns)
@@ -512,7 +509,7 @@ def plan_stats(query: e.Query, source_columns: Callable[[tuple[str, ...]], dict[
         extremes = (MERGEABLE["min"], MERGEABLE["max"])
         checked = tuple(sorted(i for i in screen.inner if inner[i].kind in extremes))
         screen = replace(screen, bounds=passing, checked=checked if passing else ())
-    bound_filter = _bound_filter(query, source_columns) if bounds else None
+    bound_filter = _bound_filter(query, bound_parts, source_columns) if bounds else None
     return StatsPlan(program, program.steps[program.covered : at], stats, program.steps[at + 1 :], inner, tuple(bounds), screen,
                      bound_filter, _row_reads(reduced.commands[program.covered : at + 1]))
 
@@ -542,32 +539,24 @@ def _row_reads(commands: Sequence[e.Command]) -> frozenset[str]:
     return frozenset(reads)
 
 
-def _bound_filter(query: e.Query, source_columns: Callable[[tuple[str, ...]], dict[str, str] | None]) -> Program | None:
-    """``FROM ... | WHERE <the time bounds of the leading WHEREs>``: what decides, at an
-    execution, whether a document whose ``@timestamp`` cell is not epoch milliseconds passes
-    them (``StatsPlan.bound_passes``), evaluated as the whole query evaluates them."""
-    picked = [part for cmd in _leading_wheres(query.commands) for part in conjuncts(cmd.condition)
-              if reads_now(part) and _time_bound(part) is not None]
+def _bound_filter(query: e.Query, picked: Sequence[e.Expr],
+                  source_columns: Callable[[tuple[str, ...]], dict[str, str] | None]) -> Program:
+    """``FROM ... | WHERE <the time bounds of the leading WHEREs>`` (``picked``, as
+    ``_time_bounds`` took them out): what decides, at an execution, whether a document whose
+    ``@timestamp`` cell is not epoch milliseconds passes them (``StatsPlan.bound_passes``),
+    evaluated as the whole query evaluates them."""
     condition = picked[0]
     for part in picked[1:]:
         condition = e.Binary(condition.pos, "and", condition, part)
     return Program.prepare(replace(query, commands=(e.Where(condition.pos, condition),)), source_columns)
 
 
-def _leading_wheres(commands: Sequence[e.Command]) -> list[e.Where]:
-    """The ``WHERE``s before any other command."""
-    out: list[e.Where] = []
-    for cmd in commands:
-        if not isinstance(cmd, e.Where):
-            break
-        out.append(cmd)
-    return out
-
-
-def _time_bounds(commands: Sequence[e.Command]) -> tuple[list[e.Command], list[TimeBound]] | str:
-    """The commands without the ``@timestamp`` bounds of their leading ``WHERE``s, and the bounds."""
+def _time_bounds(commands: Sequence[e.Command]) -> tuple[list[e.Command], list[TimeBound], list[e.Expr]]:
+    """The commands without the ``@timestamp`` bounds of their leading ``WHERE``s, the bounds,
+    and the conditions they were read from (``_bound_filter``)."""
     out: list[e.Command] = []
     bounds: list[TimeBound] = []
+    parts_taken: list[e.Expr] = []
     leading = True
     for cmd in commands:
         if not isinstance(cmd, e.Where):
@@ -579,6 +568,7 @@ def _time_bounds(commands: Sequence[e.Command]) -> tuple[list[e.Command], list[T
                 bound = _time_bound(part) if reads_now(part) else None
                 if bound is not None:
                     bounds.append(bound)
+                    parts_taken.append(part)
                 else:
                     kept.append(part)
             if not kept:
@@ -589,7 +579,7 @@ def _time_bounds(commands: Sequence[e.Command]) -> tuple[list[e.Command], list[T
                     condition = e.Binary(condition.pos, "and", condition, part)
                 cmd = replace(cmd, condition=condition)
         out.append(cmd)
-    return out, bounds
+    return out, bounds, parts_taken
 
 
 def _time_bound(expr: e.Expr) -> TimeBound | None:
