@@ -13,8 +13,8 @@ cdef class GainController:
     @cython.locals(n=cython.double, mt=cython.double, mtt=cython.double, my=cython.double, mty=cython.double,
                    var_t=cython.double)
     cpdef double slope(self)
-    # _add_amplitude stays a def method: its generator expression is a closure, which a
-    # cpdef method cannot hold
+    @cython.locals(amplitude=cython.double, p=cython.double)
+    cpdef _add_amplitude(self, object predictions)
     cpdef seed(self, object predictions)
     @cython.locals(t=cython.double, line=list, w=cython.double, a=cython.double, y=cython.double)
     cpdef add(self, double t_s, list predictions)

@@ -69,7 +69,12 @@ class GainController:
         return (mty - mt * my) / var_t
 
     def _add_amplitude(self, predictions: Iterable[float]) -> None:
-        amplitude = sum(abs(p) for p in predictions)
+        # a loop, not ``sum`` of a generator (a closure object per value learnt): the same
+        # double (Python 3.11's ``sum`` of floats is these left-to-right additions; 3.12's
+        # compensated sum gives them too for the at most two predictions, daily and weekly)
+        amplitude = 0.0
+        for p in predictions:
+            amplitude += abs(p)
         self.amp_n += 1.0
         self.amp_mean += (amplitude - self.amp_mean) / self.amp_n
 

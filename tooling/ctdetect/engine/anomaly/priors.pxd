@@ -128,6 +128,7 @@ cdef class PoissonComponent(_Component):
 
 cpdef bint _integer_only(_Component model)
 cpdef double sided(double cdf, double sf, str side)
+cpdef double _sided_tails(_Component model, double y, double vs, str side)
 
 
 cdef class OneOfNPrior:
@@ -167,5 +168,6 @@ cdef class OneOfNPrior:
                    best=cython.double, total=cython.double, i=cython.Py_ssize_t)
     cpdef double one_tail(self, double x, double vs=*)
     cpdef double mean_value(self)
-    @cython.locals(v=cython.double, w=cython.double, m=_Component)
+    @cython.locals(v=cython.double, w=cython.double, m=_Component, best=cython.double, total=cython.double,
+                   i=cython.Py_ssize_t)
     cpdef double variance(self)

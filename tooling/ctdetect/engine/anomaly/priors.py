@@ -565,6 +565,19 @@ def sided(cdf: float, sf: float, side: str) -> float:
     return min(1.0, 2.0 * min(cdf, sf))
 
 
+def _sided_tails(model: _Component, y: float, vs: float, side: str) -> float:
+    """``sided(model.cdf(y, vs), model.sf(y, vs), side)``, computing only the tails that
+    ``side`` reads: a one-sided score ("high", "low": every count job but ``count``) reads
+    one tail, and each tail is a special function (an incomplete beta, a Student t c.d.f.)
+    whose result was thrown away. The tail not read is given as 1.0, which ``sided`` does
+    not look at; the tails are pure (their parameter memos aside), so the double is the same."""
+    if side == "high":
+        return sided(1.0, model.sf(y, vs), side)
+    if side == "low":
+        return sided(model.cdf(y, vs), 1.0, side)
+    return sided(model.cdf(y, vs), model.sf(y, vs), side)
+
+
 class OneOfNPrior:
     """ml-cpp's ``COneOfNPrior`` over gamma, log-normal, normal and Poisson (see module)."""
 
@@ -622,7 +635,7 @@ class OneOfNPrior:
     def _active(self) -> list[tuple[_Component, float]]:
         """(component, relative weight) of the components at least ``MIN_RELATIVE_WEIGHT``
         of the weight. The per-bucket callers (``probability``, ``one_tail``,
-        ``probabilities_low_high``) walk the same weights in place, without these lists:
+        ``probabilities_low_high``, ``variance``) walk the same weights in place, without these lists:
         ``e^(lw − best) / total``, recomputed, is the same float."""
         best = self._best()
         total = self._total(best)
@@ -765,7 +778,7 @@ class OneOfNPrior:
             if w > 0.0:
                 m = self.models[i]
                 y = self._read(m, x)
-                p += w * sided(m.cdf(y, vs), m.sf(y, vs), side)
+                p += w * _sided_tails(m, y, vs, side)
         return min(max(p, 0.0), 1.0)
 
     def probabilities_low_high(self, x: float) -> tuple[float, float]:
@@ -827,9 +840,14 @@ class OneOfNPrior:
         variance scale compares the decomposition's variance with it."""
         if not self.informative():
             return 0.0
+        best = self._best()
+        total = self._total(best)
         v = 0.0
-        for m, w in self._active():
-            v += w * m.variance()
+        for i in range(_N_MODELS):  # _active() in place: a step asks for it twice
+            w = self._weight(i, best, total)
+            if w > 0.0:
+                m = self.models[i]
+                v += w * m.variance()
         return v
 
     def to_state(self) -> list[Any]:

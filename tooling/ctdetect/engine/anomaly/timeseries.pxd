@@ -4,6 +4,9 @@
 # fails until it has one). Ints (times, bucket numbers, counts) stay Python objects: their
 # floor division and modulo are Python's.
 # ``libm``: the .py's ``import math as libm`` names C's libm here (see priors.LIBM_NOTE).
+# A pair the step asks for several times a bucket (``_seasonal``, the variance scales) is a
+# C tuple (``(double, long)``): no tuple, float and int objects per call; Python callers
+# still get a tuple of the same float and int.
 import cython
 cimport libc.math as libm
 from ctdetect.engine.anomaly.anomaly_model cimport AnomalyModel
@@ -25,7 +28,7 @@ cdef class _Profile:
     cpdef bint useful(self)
     cpdef double mean_variance(self)
     @cython.locals(lo=cython.double, hi=cython.double)
-    cpdef tuple variance(self, object t_ms, double confidence)
+    cpdef (double, double) variance(self, object t_ms, double confidence)
     @cython.locals(err_with=cython.double, a=cython.double, rate=cython.double, new=cython.double, step=cython.double)
     cpdef update(self, object t_ms, double residual, object w)
     @cython.locals(level=cython.double)
@@ -46,7 +49,7 @@ cdef class CountSeries:
     cdef public GainController gain
 
     @cython.locals(c=cython.double, m=cython.long, profile=_Profile)
-    cpdef tuple _seasonal(self, object t_ms)
+    cpdef (double, long) _seasonal(self, object t_ms)
     @cython.locals(c=cython.double, _m=cython.long)
     cpdef double components(self, object t_ms)
     cpdef bint informative(self)
@@ -55,7 +58,7 @@ cdef class CountSeries:
     cpdef double _mean_variance_scale(self, long in_use)
     @cython.locals(lo=cython.double, hi=cython.double, mean=cython.double, m=cython.long, a=cython.double,
                    b=cython.double, v=cython.double, bias=cython.double, profile=_Profile, trend=TrendComponent)
-    cpdef tuple variance_scale(self, object t_ms, double confidence, double variance)
+    cpdef (double, double) variance_scale(self, object t_ms, double confidence, double variance)
     cpdef double seasonal_weight(self, object t_ms, double confidence, double variance)
     @cython.locals(dt_s=cython.double, factor=cython.double)
     cpdef _age(self, object t_ms, double trend_rate)

@@ -335,7 +335,10 @@ class CountSeries:
         if trend is not None:
             v = trend.error_variance
             if v > 0.0:
-                a, b = chi2_ratios(max(trend.count(), 2.0) - 1.0, confidence)
+                if confidence > 0.0:
+                    a, b = chi2_ratios(max(trend.count(), 2.0) - 1.0, confidence)
+                else:  # chi2_ratios' (1, 1) at confidence 0, without the trend's count (3 logs, an exp)
+                    a = b = 1.0
                 lo += a * v
                 hi += b * v
             mean += v
