@@ -313,3 +313,62 @@ def test_trend_test_without_the_f_cdf_when_it_cannot_pass_equals_plain(seed: int
         assert got == _plain_trend_significant(series)
         seen.add(got)
     assert seen == {True, False}
+
+
+@pytest.mark.parametrize("integer", [True, False])
+@pytest.mark.parametrize("seed", range(3))
+def test_one_sided_tails_and_variance_equal_plain(integer: bool, seed: int) -> None:
+    """A one-sided probability computes only the tail it reads (``_sided_tails``), and the
+    predictive variance walks the weights in place: both equal the plain forms (both tails
+    through ``sided``; ``_active()``'s list), bit for bit, with and without a variance scale."""
+    rng = random.Random(200 + seed)
+    prior = OneOfNPrior(integer)
+    seen_high_below_one = False
+    for k in range(250):
+        x = float(rng.choice([0, 0, 1, 3, rng.randrange(30)])) if integer or k < 60 else rng.uniform(-3.0, 25.0)
+        prior.add(x, rng.choice([1.0, 0.4]))
+        prior.age(math.exp(-0.003))
+        assert prior.variance() == (sum(w * m.variance() for m, w in _plain_active(prior)) if prior.informative() else 0.0)
+        for probe in (x, x + 3.0, x - 5.5, 0.0, 400.0):
+            for vs in (1.0, 0.4, 2.7):
+                for side in ("high", "low", "two"):
+                    for m in prior.models:
+                        y = prior._read(m, probe)
+                        assert priors._sided_tails(m, y, vs, side) == priors.sided(m.cdf(y, vs), m.sf(y, vs), side)
+                    if not prior.informative():
+                        continue
+                    plain = 0.0
+                    for m, w in _plain_active(prior):
+                        y = prior._read(m, probe)
+                        plain += w * priors.sided(m.cdf(y, vs), m.sf(y, vs), side)
+                    got = prior.probability(probe, side, vs)
+                    assert got == min(max(plain, 0.0), 1.0)
+                    seen_high_below_one |= side == "high" and got < 1.0
+    assert seen_high_below_one
+
+
+def _plain_trend_value(tc: TrendComponent, t_s: float) -> float:
+    """``TrendComponent._value`` with its loop over ``zip`` of the regressions and weights."""
+    a = tc._weight_of_prediction(t_s)
+    weights, cut = trend._prediction_weights(tc.rate, abs(t_s - tc.last_s))
+    x = tc._scaled(t_s)
+    num = den = 0.0
+    for m, w in zip(tc.models, weights):
+        if w > cut:
+            num += w * m.predict(x)
+            den += w
+    fitted = num / den if den > 0.0 else tc.values_mean
+    return a * fitted + (1.0 - a) * tc.values_mean
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_trend_value_index_loop_equals_zip(seed: int) -> None:
+    rng = random.Random(300 + seed)
+    tc = TrendComponent(0.024)
+    t = 0.0
+    for _ in range(400):
+        t += rng.choice([900.0, 900.0, 3600.0, 86400.0 * rng.random()])
+        tc.add(t, rng.choice([0.0, 0.0, rng.uniform(0.0, 40.0)]), rng.choice([1.0, 0.2]))
+        tc.age(rng.choice([900.0, 450.0]))
+        for probe in (t, t + 900.0, t + 86400.0 * 3, t - 5000.0):
+            assert tc._value(probe) == _plain_trend_value(tc, probe)

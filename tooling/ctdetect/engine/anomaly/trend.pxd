@@ -53,12 +53,12 @@ cdef class TrendComponent:
     cpdef double _weight_of_prediction(self, double t_s)
     cpdef double value(self, double t_s)
     @cython.locals(a=cython.double, cut=cython.double, x=cython.double, num=cython.double, den=cython.double,
-                   w=cython.double, m=Regression, weights=tuple)
+                   w=cython.double, m=Regression, weights=tuple, models=list, i=cython.Py_ssize_t)
     cpdef double _value(self, double t_s)
     @cython.locals(m=Regression)
     cpdef shift_level(self, double d)
     @cython.locals(prediction=cython.double, n=cython.double, n1=cython.double, d=cython.double,
                    x=cython.double, m=Regression)
     cpdef add(self, double t_s, double y, double w)
-    @cython.locals(f=cython.double, m=Regression)
+    @cython.locals(m=Regression, factors=tuple, models=list, i=cython.Py_ssize_t)
     cpdef age(self, double dt_s)

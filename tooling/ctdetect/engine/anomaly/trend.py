@@ -305,8 +305,13 @@ class TrendComponent:
         weights, cut = _prediction_weights(self.rate, abs(t_s - self.last_s))
         x = self._scaled(t_s)
         num = den = 0.0
-        for m, w in zip(self.models, weights):
+        models = self.models
+        # an index loop, not ``zip`` (a zip object and a pair per regression, every bucket):
+        # the same regressions in the same order (both are TIME_SCALES long)
+        for i in range(len(models)):
+            w = weights[i]
             if w > cut:
+                m = models[i]
                 num += w * m.predict(x)
                 den += w
         fitted = num / den if den > 0.0 else self.values_mean
@@ -361,8 +366,11 @@ class TrendComponent:
         if dt_s <= 0.0:
             return
         self._memo = None
-        for f, m in zip(_age_factors(self.rate, dt_s), self.models):
-            m.n *= f  # Regression.age inlined
+        factors = _age_factors(self.rate, dt_s)
+        models = self.models
+        for i in range(len(models)):  # index loop, not zip, as in ``_value``
+            m = models[i]
+            m.n *= factors[i]  # Regression.age inlined
 
     def to_state(self) -> list[Any]:
         return [self.rate, self.first_s, self.last_s, self.origin_s, [m.to_state() for m in self.models],
