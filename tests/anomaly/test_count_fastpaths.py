@@ -372,3 +372,36 @@ def test_trend_value_index_loop_equals_zip(seed: int) -> None:
         tc.age(rng.choice([900.0, 450.0]))
         for probe in (t, t + 900.0, t + 86400.0 * 3, t - 5000.0):
             assert tc._value(probe) == _plain_trend_value(tc, probe)
+
+
+@pytest.mark.parametrize("kind", ["seasonal", "sparse"])
+def test_scale_variance_skipped_only_where_the_scale_does_not_read_it(kind: str) -> None:
+    """A step asks the residual prior's variance only while a component is in use
+    (``_scale_variance``): at every bucket, the variance scales at 0 and 50 % with the 0.0 it
+    gives are those with the prior's variance, and both cases are seen (a sparse series has
+    no component in use, a daily shape brings the profile and the trend into use)."""
+    rng = random.Random(7 if kind == "seasonal" else 8)
+    series = CountSeries(1_767_225_600_000)
+    skipped = computed = 0
+    for b in range(8 * 96):
+        t_ms = 1_767_225_600_000 + b * 900_000 + 450_000
+        hour = (b // 4) % 24
+        if kind == "seasonal":
+            x = float(max(0, round(20 + 15 * math.sin(2 * math.pi * hour / 24) + rng.gauss(0, 2))))
+        else:
+            x = float(rng.randint(1, 5)) if rng.random() < 0.03 else 0.0
+        series.buckets += 1
+        series.step(x, t_ms, b, 1.0, 900, 0.0005, 0.024, "high")
+        if not series.prior.informative():
+            continue
+        probe = t_ms + 900_000
+        full = series.prior.variance()
+        lazy = series._scale_variance()
+        if lazy == 0.0:
+            skipped += 1
+        else:
+            assert lazy == full
+            computed += 1
+        for confidence in (0.0, timeseries.SEASONAL_CONFIDENCE):
+            assert series.variance_scale(probe, confidence, lazy) == series.variance_scale(probe, confidence, full)
+    assert skipped > 0 and (computed > 0 or kind == "sparse")

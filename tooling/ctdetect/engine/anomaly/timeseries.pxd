@@ -59,6 +59,7 @@ cdef class CountSeries:
     @cython.locals(lo=cython.double, hi=cython.double, mean=cython.double, m=cython.long, a=cython.double,
                    b=cython.double, v=cython.double, bias=cython.double, profile=_Profile, trend=TrendComponent)
     cpdef (double, double) variance_scale(self, object t_ms, double confidence, double variance)
+    cpdef double _scale_variance(self)
     cpdef double seasonal_weight(self, object t_ms, double confidence, double variance)
     @cython.locals(dt_s=cython.double, factor=cython.double)
     cpdef _age(self, object t_ms, double trend_rate)

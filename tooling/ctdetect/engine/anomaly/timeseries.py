@@ -355,6 +355,16 @@ class CountSeries:
             return 1.0, 1.0
         return lo, hi
 
+    def _scale_variance(self) -> float:
+        """The residual prior's variance for ``variance_scale``, or 0.0 while no component
+        is in use: the scale is then (1, 1) before it reads the variance (and at a variance
+        of 0 too), so a step of a series without trend or seasonal profile in use (most
+        series, most buckets) does not compute the mixture's variance twice for nothing."""
+        if (self.using_trend and self.trend is not None) or (self.daily is not None and self.daily.useful()) or (
+                self.weekly is not None and self.weekly.useful()):
+            return self.prior.variance()
+        return 0.0
+
     def seasonal_weight(self, t_ms: int, confidence: float, variance: float) -> float:
         """The variance scale a value at ``t_ms`` is scored (``confidence`` 50) or weighted
         as an outlier (0) with (ml-cpp ``CUnivariateTimeSeriesModel::seasonalWeight``): the
@@ -531,7 +541,7 @@ class CountSeries:
         self._age(t_ms, trend)
         age = t_ms - self.first_ms
         residual = x - self.components(t_ms)
-        vs = self.seasonal_weight(t_ms, 0.0, self.prior.variance()) if self.prior.informative() else 1.0
+        vs = self.seasonal_weight(t_ms, 0.0, self._scale_variance()) if self.prior.informative() else 1.0
         ow = outlier_weight(self.prior.one_tail(residual, vs), max(1.0 - age / THREE_WEEKS_MS, 0.0))
         w = weight * ow
         self._update_components(x, t_ms, w, weight, span_s, trend)
@@ -540,7 +550,7 @@ class CountSeries:
         self.last_residual = residual
         # the seasonal weight after learning the value, for the multi-bucket window and the
         # anomaly model (ml-cpp ``seasonalWeight(0.0, time)`` in ``addSamples`` and ``probability``)
-        variance = self.prior.variance()
+        variance = self._scale_variance()
         vs = self.seasonal_weight(t_ms, 0.0, variance)
         # the window holds residuals in units of their time's spread (ml-cpp divides each by
         # √(seasonal scale)), so a burst at a time that always bursts does not shift its mean
