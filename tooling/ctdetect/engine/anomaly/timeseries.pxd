@@ -19,6 +19,7 @@ cdef class _Profile:
     cdef public double total, bias, var_total
     # always floats (0.0, running means of floats, a test's floats, a state's float())
     cdef public double var_with, var_without, weight
+    cdef public object period_index
 
     cpdef object slot(self, object t_ms)
     cpdef double offset(self, object t_ms)
@@ -26,8 +27,10 @@ cdef class _Profile:
     cpdef double mean_variance(self)
     @cython.locals(lo=cython.double, hi=cython.double)
     cpdef tuple variance(self, object t_ms, double confidence)
+    @cython.locals(factor=cython.double, spread=list)
+    cpdef _age_counts(self, object t_ms, double decay_rate)
     @cython.locals(err_with=cython.double, a=cython.double, rate=cython.double, new=cython.double, step=cython.double)
-    cpdef update(self, object t_ms, double residual, object w)
+    cpdef update(self, object t_ms, double residual, object w, double decay_rate)
     @cython.locals(level=cython.double)
     cpdef double canonicalise(self)
 
@@ -44,6 +47,7 @@ cdef class CountSeries:
     cdef public AnomalyModel anomaly
     cdef public object last_residual
     cdef public GainController gain
+    cdef public list mvs
 
     @cython.locals(c=cython.double, m=cython.long, profile=_Profile)
     cpdef tuple _seasonal(self, object t_ms)
@@ -73,12 +77,12 @@ cdef class CountSeries:
 
 
 cpdef _add_moment(list acc, double x, double w)
+cpdef _add_mean(list acc, double x, double w)
 
 @cython.locals(z=cython.double)
 cpdef double _logistic(double x, double width, double x0, double sign=*)
 cpdef double _fdtr(double dfn, double dfd, double x)
 
-@cython.locals(z=cython.double, c=cython.double, r=cython.double, lo=cython.double, hi=cython.double)
 cpdef tuple chi2_ratios(double df, double confidence)
 
 @cython.locals(floor=cython.double, lmin=cython.double, lmax=cython.double, c=cython.double, lp=cython.double)
