@@ -90,7 +90,8 @@ def _figures(case: str) -> tuple[float, float, float]:
 # "Variance Spike": the spike hour's mean (5 against 1) removes less than 30 % of the error
 # variance, so our daily profile is never used (``timeseries.SEASONAL_GAIN``; ml-cpp's test
 # for seasonality finds it) and the scale is 1 at every time: its error is the true ratios'
-# mean distance from 1, whatever the scale's own sums
+# mean distance from 1, whatever the scale's own sums (checked by
+# test_seasonal_variance_scale.test_the_golden_spike_case_has_no_profile_in_use)
 NO_PROFILE = pytest.mark.xfail(strict=True, reason="the daily profile is not in use (it removes < 30 % of the error "
                                "variance): the scale is 1 everywhere")
 CASE_PARAMS = [pytest.param("sine"), pytest.param("spike", marks=NO_PROFILE)]
@@ -118,14 +119,6 @@ def test_mean_scale_is_one(record_property, case: str) -> None:
     got = _figures(case)[2]
     record_golden(record_property, f"{DEC} {case} (line {line})", f"mean scale = 1 +/- {tolerance}", f"{got:.3f}")
     assert abs(got - 1.0) <= tolerance
-
-
-def test_spike_case_has_no_profile_in_use() -> None:
-    """Why the spike case's error bounds are not matched (``NO_PROFILE``): checked, so the
-    xfail says what is so."""
-    series = _fed("spike")
-    assert series.daily is not None and not series.daily.useful()
-    assert series.variance_scale((49 * DAY_S + 5400) * 1000, 70.0, MEAN_VARIANCE)[1] < 1.1
 
 
 def test_long_term_trend_mean_scale_is_one(record_property) -> None:

@@ -19,7 +19,7 @@ cdef class _Profile:
     cdef public double total, bias, var_total
     # always floats (0.0, running means of floats, a test's floats, a state's float())
     cdef public double var_with, var_without, weight
-    cdef public object period_index
+    cdef public object period_index, counts
 
     cpdef object slot(self, object t_ms)
     cpdef double offset(self, object t_ms)
@@ -27,7 +27,7 @@ cdef class _Profile:
     cpdef double mean_variance(self)
     @cython.locals(lo=cython.double, hi=cython.double)
     cpdef tuple variance(self, object t_ms, double confidence)
-    @cython.locals(factor=cython.double, spread=list)
+    @cython.locals(factor=cython.double, i=cython.Py_ssize_t)
     cpdef _age_counts(self, object t_ms, double decay_rate)
     @cython.locals(err_with=cython.double, a=cython.double, rate=cython.double, new=cython.double, step=cython.double)
     cpdef update(self, object t_ms, double residual, object w, double decay_rate)

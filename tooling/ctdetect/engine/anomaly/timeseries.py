@@ -35,10 +35,11 @@ words, one per series:
 - **Seasonal variance scale** (``variance_scale``, ml-cpp ``varianceScaleWeight``). Each
   profile slot keeps the variance of its values about its mean; at a time ``t`` the
   components' variances there (the trend's error variance, each profile's slot variance,
-  as the upper end of a chi-squared interval for the slot's effective samples) over their
-  mean variances is the scale, pulled toward 1 by ``bias = min(2·mean variance / residual
-  variance, 1)`` (times ``(m + 1)/m`` with the trend in use, which dilutes the m profiles'
-  ratio). It is 1 without a component in use. A value is scored with the residual prior's
+  as the upper end of an exact chi-squared interval for the slot's count, ml-cpp's bucket
+  count) over their mean variances is the scale, pulled toward 1 by ``bias = min(2·mean
+  variance · mean-variance scale / residual variance, 1)`` (the scale's running mean,
+  ``_mean_variance_scale``; times ``(m + 1)/m`` with the trend in use, which dilutes the m
+  profiles' ratio). It is 1 without a component in use. A value is scored with the residual prior's
   spread times it (its upper end at 50 %, at least 0.4, ml-cpp's minimum for event
   rates), weighted as an outlier with the scale at its estimate, and enters the
   multi-bucket window and the anomaly model in units of that spread: a count at a quiet
@@ -61,6 +62,7 @@ from __future__ import annotations
 
 import math
 import math as libm  # compiled: C's libm (the .pxd); see priors.LIBM_NOTE
+from array import array
 from typing import Any, NamedTuple
 
 from ctdetect.engine.anomaly.anomaly_model import LARGEST_ANOMALY_P, AnomalyModel
@@ -109,7 +111,7 @@ class _Profile:
     holds the level), so a slot's offset is its raw mean less ``bias``."""
 
     __slots__ = ("period_ms", "slot_ms", "span_ms", "slots", "means", "total", "bias", "spreads", "var_total", "var_with", "var_without",
-                 "weight", "period_index")
+                 "weight", "period_index", "counts")
 
     def __init__(self, period_ms: int, slot_ms: int, span_ms: int) -> None:
         self.period_ms = period_ms
@@ -119,16 +121,17 @@ class _Profile:
         self.means: dict[int, float] = {}
         self.total = 0.0  # sum of the raw slot means
         self.bias = 0.0
-        # slot -> [effective samples, variance about the mean, count]: the effective samples
-        # (at most PROFILE_SAMPLES) set the learn rate of the mean and the variance; the
-        # count, the decayed sum of the weights learnt (ml-cpp's bucket count), the degrees
-        # of freedom of the variance's interval (``variance``)
-        self.spreads: dict[int, list[float]] = {}
+        self.spreads: dict[int, list[float]] = {}  # slot -> [effective samples, variance about the mean]
         self.var_total = 0.0  # sum of the slots' variances (their mean: ``mean_variance``)
         self.var_with = 0.0
         self.var_without = 0.0
         self.weight = 0.0
         self.period_index = -1  # the period of the last value learnt (t // period), -1 before any
+        # per slot, the decayed sum of the weights learnt (ml-cpp's bucket count): the degrees
+        # of freedom (+1) of the slot variance's interval (``variance``). The effective samples
+        # (``spreads``, at most PROFILE_SAMPLES) set the learn rate of the mean and variance.
+        # An array, not a third member of each spread: 8 bytes a slot, not 32.
+        self.counts = array("d", bytes(8 * self.slots))
 
     def slot(self, t_ms: int) -> int:
         return (t_ms % self.period_ms) // self.slot_ms
@@ -165,7 +168,7 @@ class _Profile:
         if spread is None:
             v = self.mean_variance()
             return v, v
-        lo, hi = chi2_ratios(max(spread[2], 2.0) - 1.0, confidence)
+        lo, hi = chi2_ratios(max(self.counts[self.slot(t_ms)], 2.0) - 1.0, confidence)
         return lo * spread[1], hi * spread[1]
 
     def _age_counts(self, t_ms: int, decay_rate: float) -> None:
@@ -175,8 +178,9 @@ class _Profile:
         p = t_ms // self.period_ms
         if p > self.period_index >= 0:
             factor = libm.exp(-decay_rate * (p - self.period_index) / COUNT_AGE_PERIODS)
-            for spread in self.spreads.values():
-                spread[2] *= factor
+            counts = self.counts
+            for i in range(len(counts)):
+                counts[i] *= factor
         if p > self.period_index:
             self.period_index = p
 
@@ -205,11 +209,11 @@ class _Profile:
         new = residual + self.bias if prev is None else prev + rate * err_with
         self.means[s] = new
         self.total += new - (prev if prev is not None else 0.0)
+        self.counts[s] += w
         if spread is None:
-            self.spreads[s] = [w, 0.0, w]
+            self.spreads[s] = [w, 0.0]
         else:
             spread[0] = min(spread[0] + w, PROFILE_SAMPLES)
-            spread[2] += w
             step = rate * (err_with * err_with - spread[1])
             spread[1] += step
             self.var_total += step
@@ -223,7 +227,10 @@ class _Profile:
         self.total = sum(self.means.values())
         self.bias = 0.0
         self.period_index = t_ms // self.period_ms
-        self.spreads = {s: [float(WINDOW_WEEKS), var_with, float(WINDOW_WEEKS)] for s in offsets}
+        self.spreads = {s: [float(WINDOW_WEEKS), var_with] for s in offsets}
+        self.counts = array("d", bytes(8 * self.slots))
+        for s in offsets:
+            self.counts[s] = float(WINDOW_WEEKS)
         self.var_total = var_with * len(self.spreads)
         self.var_with, self.var_without, self.weight = var_with, var_without, weight
 
@@ -238,17 +245,23 @@ class _Profile:
     def to_state(self) -> list[Any]:
         # var_total is kept, not summed again on load: its running sum's rounding must carry
         # over for a resumed run to score as one that never stopped
-        return [self.means, self.var_with, self.var_without, self.weight, self.spreads, self.bias, self.var_total, self.period_index]
+        return [self.means, self.var_with, self.var_without, self.weight, self.spreads, self.bias, self.var_total, self.period_index,
+                list(self.counts)]
 
     def load(self, s: list[Any]) -> None:
         self.means = {int(k): float(v) for k, v in s[0].items()}
         self.total = sum(self.means.values())
         self.var_with, self.var_without, self.weight = float(s[1]), float(s[2]), float(s[3])
-        # an older state has no counts: the effective samples stand in
-        self.spreads = {int(k): [float(v[0]), float(v[1]), float(v[2] if len(v) > 2 else v[0])] for k, v in s[4].items()}
+        self.spreads = {int(k): [float(v[0]), float(v[1])] for k, v in s[4].items()}
         self.var_total = float(s[6]) if len(s) > 6 else sum(v[1] for v in self.spreads.values())
         self.bias = float(s[5])
         self.period_index = int(s[7]) if len(s) > 7 else -1
+        self.counts = array("d", bytes(8 * self.slots))
+        if len(s) > 8:
+            self.counts = array("d", s[8])
+        else:  # an older state has no counts: the effective samples stand in
+            for k, v in self.spreads.items():
+                self.counts[k] = v[0]
 
 
 class CountSeries:
