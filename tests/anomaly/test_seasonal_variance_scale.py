@@ -134,3 +134,17 @@ def test_the_golden_spike_case_has_no_profile_in_use() -> None:
     series = _fed("spike")
     assert series.daily is not None and not series.daily.useful()
     assert series.variance_scale((49 * DAY_S + 5400) * 1000, 70.0, MEAN_VARIANCE)[1] < 1.1
+
+
+def test_the_upper_end_alone_is_the_upper_end_of_the_interval() -> None:
+    """``seasonal_weight`` asks for the upper end only (one quantile, not two): the same value
+    as the whole interval's upper end, at every hour and confidence."""
+    series = _fed_series()
+    variance = series.prior.variance()
+    for hour in range(24):
+        t_ms = 21 * DAY_MS + hour * HOUR_S * 1000
+        for confidence in (0.0, 50.0, 70.0):
+            lo, hi = series.variance_scale(t_ms, confidence, variance)
+            assert series.variance_scale(t_ms, confidence, variance, False) == (hi, hi)
+            assert series.seasonal_weight(t_ms, confidence, variance) == max(hi, 0.4)
+    assert chi2_ratios(7.5, 50.0, False) == (chi2_ratios(7.5, 50.0)[1],) * 2

@@ -26,7 +26,7 @@ cdef class _Profile:
     cpdef bint useful(self)
     cpdef double mean_variance(self)
     @cython.locals(lo=cython.double, hi=cython.double)
-    cpdef tuple variance(self, object t_ms, double confidence)
+    cpdef tuple variance(self, object t_ms, double confidence, bint lower=*)
     @cython.locals(factor=cython.double, i=cython.Py_ssize_t)
     cpdef _age_counts(self, object t_ms, double decay_rate)
     @cython.locals(err_with=cython.double, a=cython.double, rate=cython.double, new=cython.double, step=cython.double)
@@ -59,7 +59,7 @@ cdef class CountSeries:
     cpdef double _mean_variance_scale(self, long in_use)
     @cython.locals(lo=cython.double, hi=cython.double, mean=cython.double, m=cython.long, a=cython.double,
                    b=cython.double, v=cython.double, bias=cython.double, profile=_Profile, trend=TrendComponent)
-    cpdef tuple variance_scale(self, object t_ms, double confidence, double variance)
+    cpdef tuple variance_scale(self, object t_ms, double confidence, double variance, bint lower=*)
     cpdef double seasonal_weight(self, object t_ms, double confidence, double variance)
     @cython.locals(dt_s=cython.double, factor=cython.double)
     cpdef _age(self, object t_ms, double trend_rate)
@@ -83,7 +83,8 @@ cpdef _add_mean(list acc, double x, double w)
 cpdef double _logistic(double x, double width, double x0, double sign=*)
 cpdef double _fdtr(double dfn, double dfd, double x)
 
-cpdef tuple chi2_ratios(double df, double confidence)
+@cython.locals(hi=cython.double)
+cpdef tuple chi2_ratios(double df, double confidence, bint lower=*)
 
 @cython.locals(floor=cython.double, lmin=cython.double, lmax=cython.double, c=cython.double, lp=cython.double)
 cpdef double outlier_weight(double p_one_tail, double derate)

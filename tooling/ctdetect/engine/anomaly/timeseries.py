@@ -154,7 +154,7 @@ class _Profile:
         """The mean of the slots' variances (ml-cpp ``CSeasonalComponent::meanVariance``)."""
         return self.var_total / len(self.spreads) if self.spreads else 0.0
 
-    def variance(self, t_ms: int, confidence: float) -> tuple[float, float]:
+    def variance(self, t_ms: int, confidence: float, lower: bool = True) -> tuple[float, float]:
         """The ``confidence`` % interval of the variance of the slot of ``t_ms`` about its
         mean (ml-cpp ``CSeasonalComponent::variance``): a sample variance of ``n`` values is
         about chi-squared with ``n − 1`` degrees of freedom, ``n`` the slot's count (at
@@ -163,12 +163,12 @@ class _Profile:
         of the period wide (it pools several of our slots' values) and its variance is a mean
         over its whole count, ours a moving mean (``PROFILE_RATE``); either, carried over
         alone, breaks an ml-cpp bound of its unit tests (bench/README.md, issue-12-s32). A
-        slot not yet seen has the mean variance."""
+        slot not yet seen has the mean variance. ``lower``: see ``chi2_ratios``."""
         spread = self.spreads.get(self.slot(t_ms))
         if spread is None:
             v = self.mean_variance()
             return v, v
-        lo, hi = chi2_ratios(max(self.counts[self.slot(t_ms)], 2.0) - 1.0, confidence)
+        lo, hi = chi2_ratios(max(self.counts[self.slot(t_ms)], 2.0) - 1.0, confidence, lower)
         return lo * spread[1], hi * spread[1]
 
     def _age_counts(self, t_ms: int, decay_rate: float) -> None:
@@ -368,18 +368,19 @@ class CountSeries:
             return self.mvs[1]
         return 1.0 / (self.gain.share(in_use) * (in_use + 1))
 
-    def variance_scale(self, t_ms: int, confidence: float, variance: float) -> tuple[float, float]:
+    def variance_scale(self, t_ms: int, confidence: float, variance: float, lower: bool = True) -> tuple[float, float]:
         """The seasonal variance scale at ``t_ms`` (ml-cpp
         ``CTimeSeriesDecomposition::varianceScaleWeight``): the components' variances at that
         time (each as its ``confidence`` % interval) over their mean variances, pulled toward 1
         by ``bias = min(2·mean variance / variance, 1)`` (``variance``: the residual model's),
         which the trend in use raises by ``(m + 1)/m`` (it dilutes the m profiles' ratio);
-        floored at 0. (1, 1) until the decomposition has a component in use."""
+        floored at 0. (1, 1) until the decomposition has a component in use. ``lower`` False:
+        the upper end only (the lower is returned as the upper; see ``chi2_ratios``)."""
         lo = hi = mean = 0.0
         m = 0
         for profile in (self.daily, self.weekly):
             if profile is not None and profile.useful():
-                a, b = profile.variance(t_ms, confidence)
+                a, b = profile.variance(t_ms, confidence, lower)
                 lo += a
                 hi += b
                 mean += profile.mean_variance()
@@ -388,7 +389,7 @@ class CountSeries:
         if trend is not None:
             v = trend.error_variance
             if v > 0.0:
-                a, b = chi2_ratios(max(trend.count(), 2.0) - 1.0, confidence)
+                a, b = chi2_ratios(max(trend.count(), 2.0) - 1.0, confidence, lower)
                 lo += a * v
                 hi += b * v
             mean += v
@@ -411,7 +412,7 @@ class CountSeries:
         upper end of ``variance_scale`` against ``variance``, the residual prior's
         (``prior.variance()``, passed in: a step asks it once for several weights), at
         least ``MIN_SEASONAL_VARIANCE_SCALE``."""
-        return max(self.variance_scale(t_ms, confidence, variance)[1], MIN_SEASONAL_VARIANCE_SCALE)
+        return max(self.variance_scale(t_ms, confidence, variance, False)[1], MIN_SEASONAL_VARIANCE_SCALE)
 
     def typical(self, t_ms: int) -> float:
         """The value the model expects at ``t_ms``."""
@@ -713,16 +714,20 @@ def weekly_slot_ms(span_s: int) -> int:
     return max(daily_slot_ms(span_s), WEEKLY_SLOT_MS)
 
 
-def chi2_ratios(df: float, confidence: float) -> tuple[float, float]:
+def chi2_ratios(df: float, confidence: float, lower: bool = True) -> tuple[float, float]:
     """The central ``confidence`` % interval of a sample variance over the variance, for
     ``df`` degrees of freedom: the chi-squared quantiles at ``(100 ∓ confidence)/200`` over
     ``df``, exact (scipy's ``chdtri``, the inverse of the upper tail, as ml-cpp asks boost
-    for ``quantile(chi_squared(df), ·)``). (1, 1) at confidence 0."""
+    for ``quantile(chi_squared(df), ·)``). (1, 1) at confidence 0. ``lower`` False: the
+    lower end is not computed and is returned as the upper one, for callers that use the
+    upper end only (``CountSeries.seasonal_weight``, every bucket: a quantile costs 1.5 µs)."""
     if confidence <= 0.0 or df <= 0.0:
         return 1.0, 1.0
     special = scalar_special()
-    return (float(special.chdtri(df, (100.0 + confidence) / 200.0)) / df,
-            float(special.chdtri(df, (100.0 - confidence) / 200.0)) / df)
+    hi = float(special.chdtri(df, (100.0 - confidence) / 200.0)) / df
+    if not lower:
+        return hi, hi
+    return float(special.chdtri(df, (100.0 + confidence) / 200.0)) / df, hi
 
 
 MIN_OUTLIER_WEIGHT = 0.01
