@@ -14,6 +14,15 @@ Trend" (lines 1024-1061): 120 days of half-hourly values on a slow trend and a d
 (decay rate 0.048), the mean 70 % scale over the next day against the decomposition's own
 mean variance 1 within 0.06.
 
+``CSeasonalComponentTest.cc:742 testVariance`` checks one seasonal component's variance
+alone: ten days of ten normal values each half hour, of variance ``80 + 20·sin(2π·i/48)``,
+the 98 % interval of each half hour's variance must hold the true one, its midpoint within
+50 % of it (line 773), their mean relative error under 0.12 (line 780). Ours, a profile of
+half-hour slots fed the same, is not held to it (a strict xfail, ``SHORT_MEMORY``): a slot's
+variance is a moving mean over about 12 values (``timeseries.PROFILE_RATE``), ml-cpp's bucket a
+mean over its whole count (about 200 here: 20 values a day in its hour-wide bucket), so ours is
+several times noisier while its interval, from the slot's count, is as narrow as ml-cpp's.
+
 The scale depends on what the decomposition learnt and on the interval of each slot's
 variance: its chi-squared quantiles (exact, as boost's), the degrees of freedom (the count of
 ml-cpp's bucket) and the running mean of the mean-variance scale. ml-cpp draws the noise from
@@ -31,7 +40,7 @@ from functools import lru_cache
 import pytest
 from helpers import record_golden
 
-from ctdetect.engine.anomaly.timeseries import CountSeries
+from ctdetect.engine.anomaly.timeseries import DAY_MS, CountSeries, _Profile
 
 DEC = "CTimeSeriesDecompositionTest.cc:917 testVarianceScale"
 DAY_S = 86400
@@ -144,3 +153,35 @@ def test_long_term_trend_mean_scale_is_one(record_property) -> None:
     got = sum(scales) / len(scales)
     record_golden(record_property, f"{DEC} long term trend (line 1060)", "mean scale = 1 +/- 0.06", f"{got:.3f}")
     assert abs(got - 1.0) <= 0.06
+
+
+SHORT_MEMORY = pytest.mark.xfail(strict=True, reason="a slot's variance is a moving mean over about 12 values, "
+                                 "ml-cpp's bucket variance a mean over its whole count")
+
+
+@SHORT_MEMORY
+def test_seasonal_component_variance_within_mlcpp_bounds(record_property) -> None:
+    """``CSeasonalComponentTest.cc:742 testVariance`` (lines 745-781) on a ``_Profile`` of
+    half-hour slots (ml-cpp: a component of 24 buckets, decay rate 0)."""
+    rng = random.Random(742)
+    slot_ms = DAY_MS // 48
+    profile = _Profile(DAY_MS, slot_ms, slot_ms)
+
+    def true_variance(i: int) -> float:
+        return 80.0 + 20.0 * math.sin(2.0 * math.pi * (i % 48) / 48.0)
+
+    for i in range(481):
+        for _ in range(10):
+            profile.update(i * slot_ms, rng.gauss(0.0, math.sqrt(true_variance(i))), 1.0, 0.0)
+    errors, inside, close = [], 0, 0
+    for i in range(48):
+        lo, hi = profile.variance(i * slot_ms, 98.0)
+        v, v_ = (lo + hi) / 2.0, true_variance(i)
+        errors.append(abs(v - v_) / v_)
+        inside += lo < v_ < hi
+        close += abs(v - v_) <= 0.5 * v_
+    mean_error = sum(errors) / len(errors)
+    record_golden(record_property, "CSeasonalComponentTest.cc:742 testVariance (lines 773-780)",
+                  "48/48 in the 98% interval, 48/48 within 50%, mean relative error < 0.12",
+                  f"{inside}/48 in, {close}/48 within 50%, mean relative error {mean_error:.3f}")
+    assert inside == 48 and close == 48 and mean_error < 0.12
