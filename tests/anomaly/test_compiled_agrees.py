@@ -415,8 +415,9 @@ def test_compiled_dirichlet_pickle_deepcopy_and_state_round_trip() -> None:
 
 def test_compiled_special_functions_equal_scipy_ufuncs_bit_for_bit() -> None:
     """``_cspecial`` calls the C functions the ufuncs run: equal on a large random sample
-    over the ranges the priors, the trend test and the rare models' strata use and far
-    beyond (degrees of freedom up to 1e9, shapes from 1e-3 to 1e6, tails)."""
+    over the ranges the priors, the trend test, the rare models' strata and the seasonal
+    variance scale use and far beyond (degrees of freedom up to 1e9, shapes from 1e-3 to
+    1e6, tails)."""
     _compiled_or_skip()
     import numpy as np
     import scipy.special as ufuncs
@@ -437,7 +438,9 @@ def test_compiled_special_functions_equal_scipy_ufuncs_bit_for_bit() -> None:
     half_df = rng.integers(1, 200, n) / 2.0
     half_stat = np.concatenate([rng.exponential(2.0, n // 2), np.exp(rng.uniform(-30.0, 8.0, n - n // 2))])
     cases = (("stdtr", (df, t)), ("stdtrit", (df[:20_000], q[:20_000])), ("betainc", (a, b, x)), ("fdtr", (dfn, dfd, ratio)),
-             ("gammaincc", (half_df, half_stat)), ("betaincinv", (a[:20_000], b[:20_000], q[:20_000])))
+             ("gammaincc", (half_df, half_stat)), ("betaincinv", (a[:20_000], b[:20_000], q[:20_000])),
+             # the seasonal variance scale's chi-squared interval: a slot's counts from 1 up, both tails
+             ("chdtri", (np.exp(rng.uniform(0.0, np.log(1e6), 20_000)), q[:20_000])))
     for name, args in cases:
         want = getattr(ufuncs, name)(*args)
         got = [getattr(_cspecial, name)(*row) for row in zip(*(v.tolist() for v in args))]

@@ -1,12 +1,15 @@
 """The count family's seasonal variance scale (``timeseries.CountSeries.variance_scale``, ml-cpp
 ``varianceScaleWeight``): a quiet hour is scored against its own spread, not the day's mean
-spread, and the scale's running sum survives a state round trip."""
+spread, and the scale's running sum survives a state round trip; the interval of a slot's
+variance uses the exact chi-squared quantiles and the slot's count (ml-cpp's bucket count), and
+the mean-variance scale is a running mean, as ml-cpp keeps them."""
 
 from __future__ import annotations
 
+import math
 import random
 
-from ctdetect.engine.anomaly.timeseries import DAY_MS, CountSeries, _Profile
+from ctdetect.engine.anomaly.timeseries import DAY_MS, PROFILE_SAMPLES, CountSeries, _Profile, chi2_ratios
 
 HOUR_S = 3600
 
@@ -41,7 +44,7 @@ def test_quiet_hours_scale_down_and_busy_hours_up() -> None:
         assert (scaled < 0.5 * unscaled) if lower else (scaled > 2.0 * unscaled), (hour, scaled, unscaled)
 
 
-def test_a_profile_state_keeps_its_variance_sum_and_an_older_one_sums_its_slots() -> None:
+def test_a_profile_state_keeps_its_variance_sum_and_counts_and_an_older_one_sums_its_slots() -> None:
     series = _fed_series()
     profile = series.daily
     assert profile is not None
@@ -49,6 +52,99 @@ def test_a_profile_state_keeps_its_variance_sum_and_an_older_one_sums_its_slots(
     again = _Profile(DAY_MS, HOUR_S * 1000, HOUR_S * 1000)
     again.load(state)
     assert again.var_total == profile.var_total
+    assert again.spreads == profile.spreads and again.period_index == profile.period_index and again.counts == profile.counts
     older = _Profile(DAY_MS, HOUR_S * 1000, HOUR_S * 1000)
     older.load(state[:6])
     assert abs(older.var_total - sum(v[1] for v in profile.spreads.values())) <= 1e-9 * max(profile.var_total, 1.0)
+    # a state from before the counts: each slot's effective samples stand in for its count
+    assert all(older.counts[k] == v[0] for k, v in profile.spreads.items()) and older.period_index == -1
+
+
+def test_chi2_ratios_are_the_exact_quantiles() -> None:
+    """ml-cpp asks boost for the chi-squared quantiles; ours are scipy's, checked against
+    scipy.stats' distribution (another code path) and a value known to four places."""
+    from scipy.stats import chi2
+
+    for df in (1.0, 1.5, 11.3, 40.0, 500.0):
+        for confidence in (50.0, 70.0, 98.0):
+            lo, hi = chi2_ratios(df, confidence)
+            assert abs(lo - chi2.ppf((100.0 - confidence) / 200.0, df) / df) <= 1e-9 * lo
+            assert abs(hi - chi2.ppf((100.0 + confidence) / 200.0, df) / df) <= 1e-9 * hi
+    assert abs(chi2_ratios(1.0, 50.0)[1] - 1.3233) < 1e-4  # the 75th percentile of chi-squared(1)
+    assert chi2_ratios(5.0, 0.0) == (1.0, 1.0)
+
+
+def test_a_slot_counts_its_weights_uncapped_and_ages_them_by_whole_periods() -> None:
+    """A slot's count (its variance's degrees of freedom + 1) is the sum of the weights it
+    learnt, past the moving mean's effective samples, aged by ``exp(−rate · periods / 6)``
+    at each whole period (ml-cpp's seasonal bucket count)."""
+    rate = 0.06
+    profile = _Profile(DAY_MS, HOUR_S * 1000, HOUR_S * 1000)
+    for day in range(30):
+        profile.update(day * DAY_MS + 5 * HOUR_S * 1000, 1.0, 0.5, rate)
+    expected = sum(0.5 * math.exp(-rate * (29 - day) / 6.0) for day in range(30))
+    assert profile.spreads[5][0] == PROFILE_SAMPLES  # the mean's effective samples stay capped
+    assert abs(profile.counts[5] - expected) <= 1e-12 * expected and expected > PROFILE_SAMPLES
+    # a value later the same day does not age the counts; one two days later ages them by two
+    profile.update(29 * DAY_MS + 6 * HOUR_S * 1000, 1.0, 0.5, rate)
+    assert abs(profile.counts[5] - expected) <= 1e-12 * expected
+    profile.update(31 * DAY_MS + 6 * HOUR_S * 1000, 1.0, 0.5, rate)
+    assert abs(profile.counts[5] - expected * math.exp(-rate * 2 / 6.0)) <= 1e-12 * expected
+
+
+def test_the_counts_set_the_interval_of_a_slot_variance() -> None:
+    """More samples, a narrower interval: the slot's 50 % upper end is chi-squared's for its
+    count less one."""
+    series = _fed_series()
+    profile = series.daily
+    assert profile is not None
+    t_ms = 21 * DAY_MS + 12 * HOUR_S * 1000
+    slot = profile.slot(t_ms)
+    variance = profile.spreads[slot][1]
+    lo, hi = profile.variance(t_ms, 50.0)
+    want_lo, want_hi = chi2_ratios(profile.counts[slot] - 1.0, 50.0)
+    assert profile.counts[slot] > PROFILE_SAMPLES
+    assert (lo, hi) == (want_lo * variance, want_hi * variance)
+
+
+def test_the_mean_variance_scale_is_a_running_mean() -> None:
+    """ml-cpp keeps the running mean of the components' variance bias ``Z/(m + 1)`` over the
+    values learnt (weighted, decayed): with the daily profile in use for two of three weeks
+    it lies between the bias without a profile (1) and with one (the current value)."""
+    series = _fed_series()
+    assert series.daily is not None and series.daily.useful()
+    current = 1.0 / (series.gain.share(1) * 2)
+    running = series._mean_variance_scale(1)
+    assert series.mvs[0] > 0.0
+    assert min(current, 1.0) < running < max(current, 1.0), (running, current)
+    # kept by a state round trip; an older state (without it) uses the current value
+    state = series.to_state()
+    again = CountSeries.from_state(state, HOUR_S)
+    assert again.mvs == series.mvs and again._mean_variance_scale(1) == running
+    older = CountSeries.from_state(state[:17], HOUR_S)
+    assert older._mean_variance_scale(1) == current
+
+
+def test_the_golden_spike_case_has_no_profile_in_use() -> None:
+    """Why the golden ``testVarianceScale`` spike case's error bounds are not matched
+    (``test_mlcpp_variance_scale_golden.NO_PROFILE``): its daily profile is never used, so
+    the scale is 1 at the spike's hour too."""
+    from test_mlcpp_variance_scale_golden import DAY_S, MEAN_VARIANCE, _fed
+
+    series = _fed("spike")
+    assert series.daily is not None and not series.daily.useful()
+    assert series.variance_scale((49 * DAY_S + 5400) * 1000, 70.0, MEAN_VARIANCE)[1] < 1.1
+
+
+def test_the_upper_end_alone_is_the_upper_end_of_the_interval() -> None:
+    """``seasonal_weight`` asks for the upper end only (one quantile, not two): the same value
+    as the whole interval's upper end, at every hour and confidence."""
+    series = _fed_series()
+    variance = series.prior.variance()
+    for hour in range(24):
+        t_ms = 21 * DAY_MS + hour * HOUR_S * 1000
+        for confidence in (0.0, 50.0, 70.0):
+            lo, hi = series.variance_scale(t_ms, confidence, variance)
+            assert series.variance_scale(t_ms, confidence, variance, False) == (hi, hi)
+            assert series.seasonal_weight(t_ms, confidence, variance) == max(hi, 0.4)
+    assert chi2_ratios(7.5, 50.0, False) == (chi2_ratios(7.5, 50.0)[1],) * 2

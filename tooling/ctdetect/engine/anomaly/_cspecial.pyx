@@ -41,3 +41,10 @@ cpdef double gammaincc(double a, double x):
     """The regularised upper incomplete gamma function (``scipy.special.gammaincc``):
     ``stats``' joint probability, once per scored series and per aggregated node."""
     return cython_special.gammaincc(a, x)
+
+
+cpdef double chdtri(double v, double p):
+    """The chi-squared quantile of upper-tail probability ``p`` for ``v`` degrees of freedom
+    (``scipy.special.chdtri``): ``timeseries.chi2_ratios``, the seasonal variance scale's
+    interval, as ml-cpp asks boost for it."""
+    return cython_special.chdtri(v, p)

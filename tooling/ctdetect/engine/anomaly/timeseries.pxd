@@ -22,15 +22,18 @@ cdef class _Profile:
     cdef public double total, bias, var_total
     # always floats (0.0, running means of floats, a test's floats, a state's float())
     cdef public double var_with, var_without, weight
+    cdef public object period_index, counts
 
     cpdef object slot(self, object t_ms)
     cpdef double offset(self, object t_ms)
     cpdef bint useful(self)
     cpdef double mean_variance(self)
     @cython.locals(lo=cython.double, hi=cython.double)
-    cpdef (double, double) variance(self, object t_ms, double confidence)
+    cpdef (double, double) variance(self, object t_ms, double confidence, bint lower=*)
+    @cython.locals(factor=cython.double, i=cython.Py_ssize_t)
+    cpdef _age_counts(self, object t_ms, double decay_rate)
     @cython.locals(err_with=cython.double, a=cython.double, rate=cython.double, new=cython.double, step=cython.double)
-    cpdef update(self, object t_ms, double residual, object w)
+    cpdef update(self, object t_ms, double residual, object w, double decay_rate)
     @cython.locals(level=cython.double)
     cpdef double canonicalise(self)
 
@@ -47,6 +50,7 @@ cdef class CountSeries:
     cdef public AnomalyModel anomaly
     cdef public object last_residual
     cdef public GainController gain
+    cdef public list mvs
 
     @cython.locals(c=cython.double, m=cython.long, profile=_Profile)
     cpdef (double, long) _seasonal(self, object t_ms)
@@ -58,7 +62,7 @@ cdef class CountSeries:
     cpdef double _mean_variance_scale(self, long in_use)
     @cython.locals(lo=cython.double, hi=cython.double, mean=cython.double, m=cython.long, a=cython.double,
                    b=cython.double, v=cython.double, bias=cython.double, profile=_Profile, trend=TrendComponent)
-    cpdef (double, double) variance_scale(self, object t_ms, double confidence, double variance)
+    cpdef (double, double) variance_scale(self, object t_ms, double confidence, double variance, bint lower=*)
     cpdef double _scale_variance(self)
     cpdef double seasonal_weight(self, object t_ms, double confidence, double variance)
     @cython.locals(dt_s=cython.double, factor=cython.double)
@@ -77,13 +81,14 @@ cdef class CountSeries:
 
 
 cpdef _add_moment(list acc, double x, double w)
+cpdef _add_mean(list acc, double x, double w)
 
 @cython.locals(z=cython.double)
 cpdef double _logistic(double x, double width, double x0, double sign=*)
 cpdef double _fdtr(double dfn, double dfd, double x)
 
-@cython.locals(z=cython.double, c=cython.double, r=cython.double, lo=cython.double, hi=cython.double)
-cpdef tuple chi2_ratios(double df, double confidence)
+@cython.locals(hi=cython.double)
+cpdef tuple chi2_ratios(double df, double confidence, bint lower=*)
 
 @cython.locals(floor=cython.double, lmin=cython.double, lmax=cython.double, c=cython.double, lp=cython.double)
 cpdef double outlier_weight(double p_one_tail, double derate)
