@@ -4,7 +4,8 @@ Two measurements, printed side by side:
 
 1. ``ctdetect replay`` itself in a child process, once per ``--workers`` value (default: 1
    and every core), timed for wall and CPU (children included, through ``wait4``) with
-   its peak RSS: what a user waits for.
+   its peak RSS (of its largest process, and summed over its processes: RSS and PSS,
+   sampled), the load average before it: what a user waits for.
 2. The same scenarios run one by one in this process (``--phases``, on by default), with
    the time of each phase: reading and mapping the scenario's events (files, ``[[synth]]``
    baselines; mapped as replay maps them, held in a list here so that the phase can be
@@ -34,17 +35,65 @@ PROJECT = Path(__file__).resolve().parent.parent
 PHASES = ("events", "compile", "feed", "anomaly", "alerts")
 
 
-def run_cli(workers: int, scenarios: list[str]) -> tuple[float, float, int, int]:
-    """Wall s, CPU s (user+sys of the child and its workers), peak RSS MB, exit code."""
+def tree_memory(root: int) -> tuple[int, int]:
+    """Resident and proportional set sizes (kB) summed over ``root`` and its descendants
+    (Linux ``/proc``; ``smaps_rollup``): forked workers share the pages they inherited, so
+    the summed RSS counts those once per process and the summed PSS splits them."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
+                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    rss = pss = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
+                for line in f:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+        except (OSError, ValueError):
+            continue
+    return rss, pss
+
+
+def run_cli(workers: int, scenarios: list[str]) -> tuple[float, float, int, int, int, int]:
+    """Wall s, CPU s (user+sys of the child and its workers), peak RSS MB of its largest
+    process, peak RSS and PSS MB summed over its processes (sampled every 0.25 s), exit code."""
+    import threading
+
     cmd = [sys.executable, "-m", "ctdetect", "replay", "--format", "json", "--no-progress",
            "--workers", str(workers), *scenarios]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peaks = [0, 0]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(0.25):
+            rss, pss = tree_memory(proc.pid)
+            peaks[0], peaks[1] = max(peaks[0], rss), max(peaks[1], pss)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
+    stop.set()
+    sampler.join()
     # Linux's wait4 reports the child plus the descendants it reaped (its worker processes)
     cpu = usage.ru_utime + usage.ru_stime
-    return wall, cpu, usage.ru_maxrss // 1024, os.waitstatus_to_exitcode(status)
+    return wall, cpu, usage.ru_maxrss // 1024, peaks[0] // 1024, peaks[1] // 1024, os.waitstatus_to_exitcode(status)
 
 
 def run_phases(scenarios: list[str]) -> tuple[dict[str, float], list[tuple[float, str, int]]]:
@@ -152,10 +201,11 @@ def main() -> None:
 
     counts = sorted({int(w) for w in args.workers.split(",") if w.strip()})
     print(f"ctdetect replay ({'all scenarios' if not args.scenarios else ' '.join(args.scenarios)}), {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
-    print(f"{'workers':>7} {'wall s':>8} {'cpu s':>8} {'cpu/wall':>8} {'peak MB':>8} {'exit':>4}")
+    print(f"{'workers':>7} {'wall s':>8} {'cpu s':>8} {'cpu/wall':>8} {'peak MB':>8} {'sum RSS':>8} {'sum PSS':>8} {'exit':>4} {'load':>5}")
     for n in [] if args.no_cli else counts:
-        wall, cpu, rss, code = run_cli(n, args.scenarios)
-        print(f"{n:>7} {wall:>8.1f} {cpu:>8.1f} {cpu / wall:>8.2f} {rss:>8} {code:>4}", flush=True)
+        load = os.getloadavg()[0]
+        wall, cpu, rss, rss_sum, pss_sum, code = run_cli(n, args.scenarios)
+        print(f"{n:>7} {wall:>8.1f} {cpu:>8.1f} {cpu / wall:>8.2f} {rss:>8} {rss_sum:>8} {pss_sum:>8} {code:>4} {load:>5.1f}", flush=True)
     if args.timeline:
         run_timeline(args.timeline, args.scenarios)
     if args.no_phases:
