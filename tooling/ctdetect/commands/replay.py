@@ -73,11 +73,11 @@ def _compare(scenarios: list[str], fmt: str, output: str | None, package_root: s
     from ctdetect.backends import BackendUnavailable
     from ctdetect.reporting.compare import compare_dict, render_compare
     from ctdetect.services.compare import run_compare
-    from ctdetect.services.replay import ReplayUsageError
+    from ctdetect.services.replay import ReplayUsageError, ReplayWorkerError
 
     try:
         result = run_compare(scenarios, package_root=package_root, geoip_db=geoip_db, workers=workers)
-    except (ReplayUsageError, BackendUnavailable, ValueError, OSError) as exc:
+    except (ReplayUsageError, ReplayWorkerError, BackendUnavailable, ValueError, OSError) as exc:
         fail("replay --compare", str(exc))
     stream = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
     try:
