@@ -213,13 +213,16 @@ def run_group(
         inputs.append((scenario, scenario_events(scenario, mapper, skips, errors, cache), skips, errors))
     results: list[ScenarioResult | None] = [None] * len(inputs)
     left: list[int] = []
-    for members, shared in prefix_clusters([events for _, events, _, _ in inputs]):
+    clusters = prefix_clusters([events for _, events, _, _ in inputs])
+    if hand_back:  # the events of those handed back are not held while the others run (nor copied into forks)
+        left = [members[0] for members, shared in clusters if not shared]
+        for i in left:
+            inputs[i] = (inputs[i][0], [], inputs[i][2], inputs[i][3])
+    for members, shared in clusters:
         if shared:
             for i, result in zip(members, _continue_cluster([inputs[i] for i in members], shared, content, backend)):
                 results[i] = result
-        elif hand_back:
-            left.extend(members)
-        else:  # alone: its events are its own (shared synth objects unchanged by a run)
+        elif not hand_back:  # alone: its events are its own (shared synth objects unchanged by a run)
             scenario, events, skips, errors = inputs[members[0]]
             results[members[0]] = judge(scenario, len(events), skips, errors, backend.run(events, content.rules, content.jobs), content)
     return results, left
