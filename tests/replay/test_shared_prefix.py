@@ -83,8 +83,9 @@ def test_a_group_gives_each_scenario_its_result_alone(tmp_path: Path, monkeypatc
         return continue_in_forks(count, finish_one)
 
     monkeypatch.setattr(replay_service, "continue_in_forks", counting)
-    grouped = run_group(scenarios[:3], content, backend, mapper)
+    grouped, left = run_group(scenarios[:3], content, backend, mapper)
     assert forks == [3], "the three scenarios must have shared their background"
+    assert left == []
     assert [_same(r) for r in grouped] == [_same(r) for r in alone]
 
 

@@ -33,13 +33,13 @@ def command(scenarios, fmt, output, package, backend, geoip_db, workers, progres
         _compare(list(scenarios), fmt, output, package_root, geoip_db, workers)
     from ctdetect.reporting.junit import replay_junit
     from ctdetect.reporting.replay import render_replay_table, replay_dict, replay_progress
-    from ctdetect.services.replay import ReplayUsageError, run_replay
+    from ctdetect.services.replay import ReplayUsageError, ReplayWorkerError, run_replay
 
     show_progress = (sys.stderr.isatty() and not os.environ.get("CI")) if progress is None else progress
     try:
         with replay_progress(show_progress, sys.stderr) as tick:
             result = run_replay(list(scenarios), package_root=package_root, backend=backend, geoip_db=geoip_db, workers=workers, progress=tick)
-    except (ReplayUsageError, BackendUnavailable, ValueError, OSError) as exc:
+    except (ReplayUsageError, ReplayWorkerError, BackendUnavailable, ValueError, OSError) as exc:
         fail("replay", str(exc))
     stream = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
     try:
@@ -73,11 +73,11 @@ def _compare(scenarios: list[str], fmt: str, output: str | None, package_root: s
     from ctdetect.backends import BackendUnavailable
     from ctdetect.reporting.compare import compare_dict, render_compare
     from ctdetect.services.compare import run_compare
-    from ctdetect.services.replay import ReplayUsageError
+    from ctdetect.services.replay import ReplayUsageError, ReplayWorkerError
 
     try:
         result = run_compare(scenarios, package_root=package_root, geoip_db=geoip_db, workers=workers)
-    except (ReplayUsageError, BackendUnavailable, ValueError, OSError) as exc:
+    except (ReplayUsageError, ReplayWorkerError, BackendUnavailable, ValueError, OSError) as exc:
         fail("replay --compare", str(exc))
     stream = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
     try:

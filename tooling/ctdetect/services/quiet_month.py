@@ -48,14 +48,14 @@ def _span_days(params: list[dict]) -> tuple[int, int | None]:
 def run_detailed(root: Path, geoip_db: str | None = None) -> QuietMonthRun:
     """Replay ``scenarios/quiet-month`` with the whole package; raise ``QuietMonthError``."""
     from ctdetect.content.loaders import load_package
-    from ctdetect.services.replay import ReplayUsageError, run_replay
+    from ctdetect.services.replay import ReplayUsageError, ReplayWorkerError, run_replay
 
     folder = root / "scenarios" / QUIET_MONTH
     if not (folder / "scenario.toml").is_file():
         raise QuietMonthError(f"{folder / 'scenario.toml'} does not exist")
     try:
         replay = run_replay([str(folder)], package_root=str(root), geoip_db=geoip_db)
-    except ReplayUsageError as exc:
+    except (ReplayUsageError, ReplayWorkerError) as exc:  # (its ML jobs may run in processes of their own)
         raise QuietMonthError(str(exc)) from exc
     if not replay.scenarios:
         raise QuietMonthError(f"{folder}: no scenario loaded ({'; '.join(replay.problems) or 'unknown reason'})")

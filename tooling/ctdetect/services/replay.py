@@ -161,43 +161,87 @@ def plan_groups(scenarios: list[Scenario]) -> list[list[int]]:
     return groups
 
 
-def run_group(group: list[Scenario], content: RunContent, backend: Any, mapper: Any) -> list[ScenarioResult]:
-    """Scenarios on one synthetic background, in order: the events they all begin with
-    (the background's days before any scenario's own events) are fed once, then each
-    scenario goes on in a forked process from that state (``shared_prefix``). The results
-    are those of running each alone; a scenario that shares too little runs alone."""
+def prefix_clusters(inputs: list[list[dict]]) -> list[tuple[list[int], int]]:
+    """``inputs`` (events of scenarios on one background) in clusters that share a beginning
+    worth feeding once: (indices ascending, events all of them begin with); a scenario that
+    shares too little with the others is a cluster of its own (shared 0).
+
+    Greedy, in input order: the first input not yet placed leads, every later unplaced one
+    that begins with at least ``MIN_SHARED_EVENTS`` of its events joins it. Scenarios of one
+    background often carry their own files from the background's first day (a routine's
+    calls, the attack's own history): they differ from the others after a few events, and a
+    first scenario of that kind must not keep the rest from sharing theirs.
+    """
+    clusters: list[tuple[list[int], int]] = []
+    placed = [False] * len(inputs)
+    for lead in range(len(inputs)):
+        if placed[lead]:
+            continue
+        placed[lead] = True
+        members, shared = [lead], len(inputs[lead])
+        for other in range(lead + 1, len(inputs)):
+            if placed[other]:
+                continue
+            n = common_prefix([inputs[lead], inputs[other]])
+            if n >= MIN_SHARED_EVENTS:
+                placed[other] = True
+                members.append(other)
+                shared = min(shared, n)
+        clusters.append((members, shared if len(members) > 1 else 0))
+    return clusters
+
+
+def run_group(
+    group: list[Scenario], content: RunContent, backend: Any, mapper: Any, hand_back: bool = False,
+) -> tuple[list[ScenarioResult | None], list[int]]:
+    """Scenarios on one synthetic background, in order: the events a cluster of them begins
+    with (the background's days before any scenario's own events; ``prefix_clusters``) are
+    fed once, then each scenario of the cluster goes on in a forked process from that state
+    (``shared_prefix``). The results are those of running each alone.
+
+    Returns the results in ``group`` order and the indices of the scenarios not run: with
+    ``hand_back``, a scenario that shares nothing is left to the caller (None in its place),
+    which can run it beside the others (``_parallel``) instead of after them in this process.
+    """
     if len(group) == 1 or not backend.feeds_in_pieces or not can_fork():
-        return [run_scenario(s, content, backend, mapper) for s in group]
+        return [run_scenario(s, content, backend, mapper) for s in group], []
     cache: dict[str, SynthOutcome] = {}
     inputs = []
     for scenario in group:
         skips = SkipCounter()
         errors: list[str] = []
         inputs.append((scenario, scenario_events(scenario, mapper, skips, errors, cache), skips, errors))
-    leader = inputs[0][1]
-    # what each shares with the first; what they all share is the least of these
-    lengths = [common_prefix([leader, events]) for _, events, _, _ in inputs]
-    sharing = [i for i, n in enumerate(lengths) if n >= MIN_SHARED_EVENTS]
-    results: dict[int, ScenarioResult] = {}
-    if len(sharing) > 1:
-        shared = min(lengths[i] for i in sharing)
-        run = backend.start(content.rules, content.jobs)
-        try:
-            run.feed(itertools.islice(leader, shared))
-
-            def finish(k: int) -> ScenarioResult:
-                scenario, events, skips, errors = inputs[sharing[k]]
-                run.feed(itertools.islice(events, shared, None))
-                return judge(scenario, len(events), skips, errors, run.finish(), content)
-
-            for i, result in zip(sharing, continue_in_forks(len(sharing), finish)):
+    results: list[ScenarioResult | None] = [None] * len(inputs)
+    left: list[int] = []
+    clusters = prefix_clusters([events for _, events, _, _ in inputs])
+    if hand_back:  # the events of those handed back are not held while the others run (nor copied into forks)
+        left = [members[0] for members, shared in clusters if not shared]
+        for i in left:
+            inputs[i] = (inputs[i][0], [], inputs[i][2], inputs[i][3])
+    for members, shared in clusters:
+        if shared:
+            for i, result in zip(members, _continue_cluster([inputs[i] for i in members], shared, content, backend)):
                 results[i] = result
-        finally:
-            run.close()
-    for i, (scenario, events, skips, errors) in enumerate(inputs):
-        if i not in results:  # alone: its events are its own (shared synth objects unchanged by a run)
-            results[i] = judge(scenario, len(events), skips, errors, backend.run(events, content.rules, content.jobs), content)
-    return [results[i] for i in range(len(inputs))]
+        elif not hand_back:  # alone: its events are its own (shared synth objects unchanged by a run)
+            scenario, events, skips, errors = inputs[members[0]]
+            results[members[0]] = judge(scenario, len(events), skips, errors, backend.run(events, content.rules, content.jobs), content)
+    return results, left
+
+
+def _continue_cluster(inputs: list[tuple[Scenario, list[dict], SkipCounter, list[str]]], shared: int, content: RunContent, backend: Any) -> list[ScenarioResult]:
+    """The first ``shared`` events (common to every input) fed once, each input finished in a fork."""
+    run = backend.start(content.rules, content.jobs)
+    try:
+        run.feed(itertools.islice(inputs[0][1], shared))
+
+        def finish(k: int) -> ScenarioResult:
+            scenario, events, skips, errors = inputs[k]
+            run.feed(itertools.islice(events, shared, None))
+            return judge(scenario, len(events), skips, errors, run.finish(), content)
+
+        return continue_in_forks(len(inputs), finish)
+    finally:
+        run.close()
 
 
 # called as each scenario ends: (scenarios done, scenarios in all, name of the one that ended)
@@ -212,11 +256,14 @@ def run_replay(
     workers: int | None = None,
     progress: Progress | None = None,
 ) -> ReplayResult:
-    """Run the scenarios. Raises ``ReplayUsageError`` / ``BackendUnavailable`` for bad usage.
+    """Run the scenarios. Raises ``ReplayUsageError`` / ``BackendUnavailable`` for bad usage,
+    ``ReplayWorkerError`` when a worker process dies or fails.
 
-    ``workers``: scenarios run in that many processes (default: one per CPU); each
-    scenario is independent and results are kept in scenario order, so the result does
-    not depend on it. ``progress`` is told as each scenario ends.
+    ``workers``: the processes to use (default: one per CPU): scenarios run in that many
+    (at most one per task), and a lone scenario longer than the rest runs its ML jobs in
+    the ones that would idle; each scenario is independent and results are kept in
+    scenario order, so the result does not depend on it. ``progress`` is told as each
+    scenario ends.
     """
     runner = get_backend(backend)  # also fails fast on an unknown or unconfigured backend
     problems: list[LoadProblem] = []
@@ -231,15 +278,18 @@ def run_replay(
     if workers is None:
         workers = os.cpu_count() or 1
     groups = plan_groups(scenarios) if runner.feeds_in_pieces else [[i] for i in range(len(scenarios))]
-    workers = min(workers, len(groups))
-    if workers > 1 and runner.in_process:
-        results = _parallel(scenarios, groups, content, runner, mapper, workers, progress)
+    cores, workers = workers, min(workers, len(groups))
+    if cores > 1 and groups and runner.in_process and _can_fork_pool():
+        # even one task: a lone scenario can run its ML jobs on the other cores
+        results = _parallel(scenarios, groups, content, runner, mapper, workers, cores, progress)
     else:
         results = []
         for group in groups:
             # a backend with a server (elasticsearch) gets a fresh client per scenario
             instance = runner if runner.in_process else get_backend(backend)
-            for result in run_group([scenarios[i] for i in group], content, instance, mapper):
+            done, _ = run_group([scenarios[i] for i in group], content, instance, mapper)
+            for result in done:
+                assert result is not None  # nothing is handed back without hand_back
                 results.append(result)
                 if progress is not None:
                     progress(len(results), len(scenarios), result.scenario.name)
@@ -281,41 +331,113 @@ def group_cost(scenarios: list[Scenario]) -> float:
     return costs[0] + 0.1 * sum(costs[1:])
 
 
+class ReplayWorkerError(Exception):
+    """A worker process of a parallel replay died or failed (the message names its scenarios):
+    the replay has no result for them, so it stops (``ctdetect replay`` exits 2)."""
+
+
+# what the forked workers inherit: the scenarios, the content, the prepared backend, the mapper
 _SHARED: dict[str, Any] = {}
 
 
-def _run_group_indexed(group: list[int]) -> list[tuple[int, ScenarioResult]]:
-    scenarios = _SHARED["scenarios"]
-    results = run_group([scenarios[i] for i in group], _SHARED["content"], _SHARED["backend"], _SHARED["mapper"])
-    return list(zip(group, results))
+def _can_fork_pool() -> bool:
+    import multiprocessing
+
+    try:
+        multiprocessing.get_context("fork")
+    except ValueError:  # no fork on this platform: scenarios run in this process
+        return False
+    return True
+
+
+def _run_task(group: list[int], job_processes: int) -> tuple[list[tuple[int, ScenarioResult]], list[int]]:
+    """Worker side: one task (scenario indices) on the inherited backend; its results by index
+    and the indices handed back (``run_group``). ``job_processes`` (a lone scenario only: the
+    shared-prefix forks of a group cannot carry job workers) runs its ML jobs in that many
+    more processes (``EmbeddedBackend.job_processes``): the result is the same for any number."""
+    scenarios, backend = _SHARED["scenarios"], _SHARED["backend"]
+    backend.job_processes = job_processes if len(group) == 1 and backend.runs_jobs_apart else 0
+    try:
+        results, left = run_group([scenarios[i] for i in group], _SHARED["content"], backend, _SHARED["mapper"], hand_back=True)
+    finally:
+        backend.job_processes = 0
+    return [(group[k], r) for k, r in enumerate(results) if r is not None], [group[k] for k in left]
+
+
+def job_processes_for(cost: float, others: float, cores: int) -> int:
+    """ML job processes for a lone scenario of ``cost`` started while ``others`` (the expected
+    cost of every other task not yet finished) remains: ``cores - 1`` when it alone is more
+    than its share of what is left (``cost > (cost + others) / cores``: the other cores
+    would run out of work and idle while it runs), else 0. The job processes take the cores
+    that would idle; the result is the same for any number."""
+    if cores < 2 or cost * cores <= cost + others:
+        return 0
+    return cores - 1
 
 
 def _parallel(
     scenarios: list[Scenario], groups: list[list[int]], content: RunContent, backend: Any, mapper: Any, workers: int,
-    progress: Progress | None,
+    cores: int, progress: Progress | None,
 ) -> list[ScenarioResult]:
-    """Groups of scenarios in forked worker processes (they inherit the compiled content), the
-    results in scenario order."""
+    """Tasks (groups of scenarios) in ``workers`` forked processes (they inherit the compiled
+    content), longest expected first, one at a time per worker; a scenario a group hands
+    back (it shares no beginning with the others) is queued as a task of its own, by its
+    cost; a lone scenario bigger than its share of the ``cores`` runs its ML jobs apart
+    (``job_processes_for``). Results in scenario order, whatever ran where."""
+    import heapq
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
-    try:
-        ctx = multiprocessing.get_context("fork")
-    except ValueError:  # no fork on this platform: run in this process
-        return [run_scenario(s, content, backend, mapper) for s in scenarios]
+    ctx = multiprocessing.get_context("fork")
     _SHARED.update(scenarios=scenarios, content=content, backend=backend, mapper=mapper)
-    order = sorted(groups, key=lambda g: -group_cost([scenarios[i] for i in g]))
+    # (-expected cost, tie-break, scenario indices): a heap, so a task handed back takes its place by cost
+    queue = [(-group_cost([scenarios[i] for i in g]), n, g) for n, g in enumerate(groups)]
+    heapq.heapify(queue)
+    tie = len(queue)
     results: list[ScenarioResult | None] = [None] * len(scenarios)
+    running: dict[Future, tuple[list[int], float]] = {}
+    done = 0
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = [pool.submit(_run_group_indexed, g) for g in order]
-            done = 0
-            for future in as_completed(futures):
-                for index, result in future.result():
-                    results[index] = result
-                    done += 1
-                    if progress is not None:
-                        progress(done, len(scenarios), scenarios[index].name)
+            try:
+                while queue or running:
+                    while queue and len(running) < workers:
+                        negative, _, group = heapq.heappop(queue)
+                        others = -sum(c for c, _, _ in queue) + sum(c for _, c in running.values())
+                        apart = job_processes_for(-negative, others, cores) if len(group) == 1 else 0
+                        running[pool.submit(_run_task, group, apart)] = (group, -negative)
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        group, _ = running.pop(future)
+                        pairs, left = _task_result(future, group, scenarios)
+                        for index, result in pairs:
+                            results[index] = result
+                            done += 1
+                            if progress is not None:
+                                progress(done, len(scenarios), scenarios[index].name)
+                        for index in left:
+                            heapq.heappush(queue, (-expected_cost(scenarios[index]), tie, [index]))
+                            tie += 1
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
     finally:
         _SHARED.clear()
     return [r for r in results if r is not None]
+
+
+def _task_result(future: Any, group: list[int], scenarios: list[Scenario]) -> tuple[list[tuple[int, ScenarioResult]], list[int]]:
+    """A finished task's results, or ``ReplayWorkerError`` naming its scenarios when its worker
+    (or one of its job or fork processes) failed or died."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from ctdetect.backends.job_workers import JobWorkerError
+    from ctdetect.services.shared_prefix import ForkError
+
+    names = ", ".join(scenarios[i].name for i in group)
+    try:
+        return future.result()
+    except BrokenProcessPool as exc:
+        raise ReplayWorkerError(f"a worker process died while running scenario(s) {names} ({exc})") from exc
+    except (JobWorkerError, ForkError) as exc:
+        raise ReplayWorkerError(f"scenario(s) {names}: {exc}") from exc
