@@ -5,6 +5,8 @@
 # line here too. The scores and probabilities stay the Python objects they are.
 import cython
 
+from ctdetect.engine.anomaly.detectors.base cimport Leaf
+
 
 cdef class Node:
     cdef public object raw, probability, smallest
@@ -28,5 +30,5 @@ cpdef Node _node(list idx, list probs, list raws, Groups groups, dict cache, dic
 @cython.locals(n=cython.Py_ssize_t, i=cython.Py_ssize_t, probs=list, groups=Groups, cache=dict, group_cache=dict,
                part_members=dict, infl_members=dict, partitions=dict, influencers=dict, by_field=dict,
                influencer_fields=dict, written=list, weighed_keys=set, members=list, idx=list, root=Node, node=Node,
-               ancestor=Node)
+               ancestor=Node, leaf=Leaf)
 cpdef object build(list leaves, dict specs, object raws=*)
