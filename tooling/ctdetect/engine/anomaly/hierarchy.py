@@ -27,7 +27,7 @@ at the root is well below 0.035.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ctdetect.engine.anomaly.config import DetectorSpec
@@ -46,46 +46,89 @@ from ctdetect.engine.anomaly.scores import (
 OUTPUT_TOLERANCE = 1.2
 
 
-@dataclass(slots=True)
 class Node:
-    """An aggregated node: raw score, probability and smallest descendant probability."""
+    """An aggregated node: raw score, probability and smallest descendant probability.
 
-    raw: float
-    probability: float
-    smallest: float
-    written: bool = False
-    children: list[int] = field(default_factory=list)  # indices into the bucket's leaves
+    A plain class with slots rather than a dataclass: a bucket makes one per partition and
+    per influencer value (hundreds of thousands in a month's replay), and compiled
+    (``hierarchy.pxd``) it is a C struct built without a Python ``__init__`` frame. Its
+    ``repr`` is the dataclass's it replaced."""
+
+    __slots__ = ("raw", "probability", "smallest", "written", "children")
+
+    def __init__(self, raw: float, probability: float, smallest: float, written: bool = False,
+                 children: list[int] | None = None) -> None:
+        self.raw = raw
+        self.probability = probability
+        self.smallest = smallest
+        self.written = written
+        self.children: list[int] = [] if children is None else children  # indices into the bucket's leaves
+
+    def __repr__(self) -> str:
+        return (f"Node(raw={self.raw!r}, probability={self.probability!r}, smallest={self.smallest!r}, "
+                f"written={self.written!r}, children={self.children!r})")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return _fields(self) == _fields(other)  # type: ignore[arg-type]
 
 
-GroupKey = tuple[int, "str | None", "str | None"]
+def _fields(node: Node) -> tuple[Any, ...]:
+    """A node's fields in order, as the dataclass's equality compared them."""
+    return (node.raw, node.probability, node.smallest, node.written, node.children)
+
+
+class Groups:
+    """The aggregation groups of a bucket's leaves, numbered: a group is a detector, a
+    partition value and, for a population detector, a person.
+
+    Worked out once per bucket for every node that holds a leaf (the root, its partition,
+    each of its influencer values): a node then groups its leaves by a small integer, not by
+    hashing a (detector, partition, person) tuple per leaf per node. Groups are numbered in
+    order of first appearance, so a node's groups come in the order its first members do,
+    as they did keyed by tuple."""
+
+    __slots__ = ("of_leaf", "detector", "population")
+
+    def __init__(self, leaves: list[Leaf], specs: dict[int, DetectorSpec]) -> None:
+        population: dict[int, bool] = {}
+        numbers: dict[tuple[int, str | None, str | None], int] = {}
+        self.of_leaf: list[int] = []  # each leaf's group
+        self.detector: list[int] = []  # each group's detector
+        self.population: list[bool] = []  # each group's detector is a population one
+        for leaf in leaves:
+            det = leaf.detector_index
+            pop = population.get(det)
+            if pop is None:
+                pop = population[det] = specs[det].is_population
+            key = (det, leaf.partition_value, leaf.over_value if pop else None)
+            g = numbers.get(key)
+            if g is None:
+                g = numbers[key] = len(self.detector)
+                self.detector.append(det)
+                self.population.append(pop)
+            self.of_leaf.append(g)
+
+    def of(self, idx: list[int]) -> "Groups":
+        """These groups for the leaves ``idx`` renumbered from 0 (``idx[k]`` is leaf k): for
+        a node that aggregates values other than the bucket's leaves' probabilities."""
+        out = Groups([], {})
+        out.detector = self.detector
+        out.population = self.population
+        out.of_leaf = [self.of_leaf[i] for i in idx]
+        return out
 
 
 def aggregate_leaves(leaves: list[Leaf], specs: dict[int, DetectorSpec]) -> tuple[float, float]:
     """(raw score, probability) of a node whose descendants are ``leaves``."""
     probs = [lf.probability for lf in leaves]
-    return _aggregate_idx(range(len(leaves)), probs, group_keys(leaves, specs), specs, {})
+    return _aggregate_idx(list(range(len(leaves))), probs, Groups(leaves, specs), {})
 
 
-def group_keys(leaves: list[Leaf], specs: dict[int, DetectorSpec]) -> list[GroupKey]:
-    """Each leaf's aggregation group: its detector, partition value and, for a population
-    detector, its person. Worked out once per bucket for every node that holds the leaf
-    (the root, its partition, each of its influencer values)."""
-    population: dict[int, bool] = {}
-    out: list[GroupKey] = []
-    for leaf in leaves:
-        det = leaf.detector_index
-        pop = population.get(det)
-        if pop is None:
-            pop = population[det] = specs[det].is_population
-        out.append((det, leaf.partition_value, leaf.over_value if pop else None))
-    return out
-
-
-def _aggregate_idx(
-    idx: Any, probs: list[float], keys: list[GroupKey], specs: dict[int, DetectorSpec], group_cache: dict[tuple[int, ...], float]
-) -> tuple[float, float]:
-    """``aggregate_leaves`` of the leaves ``idx`` (their probabilities ``probs`` and groups
-    ``keys``, indexed as the bucket's leaves); ``group_cache`` keeps each group's
+def _aggregate_idx(idx: list[int], probs: list[float], groups: Groups, group_cache: dict[tuple[int, ...], float]) -> tuple[float, float]:
+    """``aggregate_leaves`` of the leaves ``idx`` (their probabilities ``probs`` and
+    ``groups``, indexed as the bucket's leaves); ``group_cache`` keeps each group's
     probability for the bucket (the root and a partition node share that partition's
     group, in the same leaf order, so it is aggregated once)."""
     n = len(idx)
@@ -94,25 +137,32 @@ def _aggregate_idx(
     if n == 1:
         p = probs[idx[0]]
         return raw_score(p), p
-    groups: dict[GroupKey, list[int]] = {}
+    of_leaf = groups.of_leaf
+    members_of: dict[int, list[int]] = {}
     for i in idx:
-        key = keys[i]
-        members = groups.get(key)
+        g = of_leaf[i]
+        members = members_of.get(g)
         if members is None:
-            groups[key] = [i]
+            members_of[g] = [i]
         else:
             members.append(i)
+    detector = groups.detector
     per_detector: dict[int, list[float]] = {}
-    for (det, _part, _person), gidx in groups.items():
+    for g, gidx in members_of.items():
+        det = detector[g]
         if len(gidx) == 1:
             p = probs[gidx[0]]
         else:
             gkey = tuple(gidx)
             p = group_cache.get(gkey)  # type: ignore[assignment]
             if p is None:
-                style = PEOPLE if specs[det].is_population else ATTRIBUTES
+                style = PEOPLE if groups.population[g] else ATTRIBUTES
                 p = group_cache[gkey] = aggregate([probs[i] for i in gidx], style)[1]
-        per_detector.setdefault(det, []).append(p)
+        ps = per_detector.get(det)
+        if ps is None:
+            per_detector[det] = [p]
+        else:
+            ps.append(p)
     det_ps = [ps[0] if len(ps) == 1 else aggregate(ps, PEOPLE)[1] for ps in per_detector.values()]
     if len(det_ps) == 1:
         # the detector style on one probability scales its score by 0.8 (same as aggregate())
@@ -142,8 +192,7 @@ def _node(
     idx: list[int],
     probs: list[float],
     raws: list[float],
-    keys: list[GroupKey],
-    specs: dict[int, DetectorSpec],
+    groups: Groups,
     cache: dict[tuple[int, ...], tuple[float, float, float]],
     group_cache: dict[tuple[int, ...], float],
 ) -> Node:
@@ -156,13 +205,13 @@ def _node(
     if len(idx) == 1:
         i = idx[0]
         p = probs[i]
-        return Node(raws[i], p, p, children=idx)
+        return Node(raws[i], p, p, False, idx)
     key = tuple(idx)
     hit = cache.get(key)
     if hit is None:
-        raw, p = _aggregate_idx(idx, probs, keys, specs, group_cache)
+        raw, p = _aggregate_idx(idx, probs, groups, group_cache)
         hit = cache[key] = (raw, p, min([probs[i] for i in idx]))
-    return Node(hit[0], hit[1], hit[2], children=idx)
+    return Node(hit[0], hit[1], hit[2], False, idx)
 
 
 def build(leaves: list[Leaf], specs: dict[int, DetectorSpec], raws: list[float] | None = None) -> BucketHierarchy:
@@ -175,10 +224,10 @@ def build(leaves: list[Leaf], specs: dict[int, DetectorSpec], raws: list[float] 
     cut = MAXIMUM_ANOMALOUS_PROBABILITY
     n = len(leaves)
     probs = [lf.probability for lf in leaves]
-    keys = group_keys(leaves, specs)
+    groups = Groups(leaves, specs)
     cache: dict[tuple[int, ...], tuple[float, float, float]] = {}
     group_cache: dict[tuple[int, ...], float] = {}
-    root = _node(list(range(n)), probs, raws, keys, specs, cache, group_cache)
+    root = _node(list(range(n)), probs, raws, groups, cache, group_cache)
     root.written = min(root.probability, root.smallest) < cut
 
     part_members: dict[tuple[str, str], list[int]] = {}
@@ -198,7 +247,7 @@ def build(leaves: list[Leaf], specs: dict[int, DetectorSpec], raws: list[float] 
 
     partitions: dict[tuple[str, str], Node] = {}
     for key, idx in part_members.items():
-        node = _node(idx, probs, raws, keys, specs, cache, group_cache)
+        node = _node(idx, probs, raws, groups, cache, group_cache)
         node.written = min(node.probability, node.smallest) < cut or (
             root.written and min(node.probability, node.smallest) <= OUTPUT_TOLERANCE * root.smallest
         )
@@ -213,7 +262,7 @@ def build(leaves: list[Leaf], specs: dict[int, DetectorSpec], raws: list[float] 
         powers = [leaves[i].influence.get(key, 1.0) for i in idx] if key in weighed_keys else None
         if powers is not None and any([w != 1.0 for w in powers]):  # weighed by influence: each leaf as p ** influence
             weighed = [probs[i] ** w for i, w in zip(idx, powers)]
-            raw, p = _aggregate_idx(range(len(weighed)), weighed, [keys[i] for i in idx], specs, {})
+            raw, p = _aggregate_idx(list(range(len(weighed))), weighed, groups.of(idx), {})
             smallest = min(weighed)
             node = Node(raw, p, smallest, min(p, smallest) < cut, idx)
         elif len(idx) == 1:  # most influencer values (source IPs…) sit on one leaf: no aggregation
@@ -221,7 +270,7 @@ def build(leaves: list[Leaf], specs: dict[int, DetectorSpec], raws: list[float] 
             p = probs[i]
             node = Node(raws[i], p, p, p < cut, idx)
         else:
-            node = _node(idx, probs, raws, keys, specs, cache, group_cache)
+            node = _node(idx, probs, raws, groups, cache, group_cache)
             node.written = min(node.probability, node.smallest) < cut
         influencers[key] = node
         nodes = by_field.get(key[0])

@@ -101,7 +101,9 @@ class AnomalyJobRunner:
         self._seen = 0
         self._infl_names = list(spec.influencers)
         self._adders = [d.add for d in self.detectors]
-        self._leaf_key_cache: dict[int, str] = {}
+        # per detector: its normaliser key, whether it is a population detector, its partition
+        # and by field names (``_leaf_keys``)
+        self._leaf_key_cache: dict[int, tuple[str, bool, str, str]] = {}
         # detector index -> its custom_rules (``detection_rules``); empty for most jobs
         self.rules: dict[int, DetectorRules] = {}
         for d, model in zip(spec.detectors, self.detectors):
@@ -352,17 +354,21 @@ class AnomalyJobRunner:
         return n
 
     def _leaf_keys(self, leaf: Leaf) -> tuple[str, str]:
-        spec = self.specs[leaf.detector_index]
-        key = self._leaf_key_cache.get(leaf.detector_index)
-        if key is None:
-            key = self._leaf_key_cache[leaf.detector_index] = "leaf\x1f%s\x1f%s\x1f%s\x1f%s" % (
-                spec.partition_field_name or "", spec.person_field or "", spec.function, spec.field_name or ""
+        """The leaf's normaliser key and its scope in that normaliser (empty for a population
+        detector's leaves). What they take from the detector's spec is worked out once per
+        detector (``_leaf_key_cache``): only the leaf's own values are formatted per leaf."""
+        parts = self._leaf_key_cache.get(leaf.detector_index)
+        if parts is None:
+            spec = self.specs[leaf.detector_index]
+            parts = self._leaf_key_cache[leaf.detector_index] = (
+                "leaf\x1f%s\x1f%s\x1f%s\x1f%s" % (spec.partition_field_name or "", spec.person_field or "", spec.function, spec.field_name or ""),
+                spec.is_population,
+                spec.partition_field_name or "",
+                spec.by_field_name or "",
             )
-        if spec.is_population:
-            scope = ""
-        else:
-            scope = "%s\x1f%s\x1f%s\x1f%s" % (spec.partition_field_name or "", leaf.partition_value or "", spec.by_field_name or "", leaf.by_value or "")
-        return key, scope
+        if parts[1]:
+            return parts[0], ""
+        return parts[0], "%s\x1f%s\x1f%s\x1f%s" % (parts[2], leaf.partition_value or "", parts[3], leaf.by_value or "")
 
     def _settle(self, bucket_ms: int) -> None:
         """Give results leaving the renormalisation window their last renormalised score.

@@ -6,7 +6,6 @@ entity, when the bucket closes), so the engine is never the bottleneck of ``hunt
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from ctdetect.engine.anomaly import fields
@@ -19,24 +18,60 @@ from ctdetect.engine.anomaly.pruning import default_prune_window
 InflTuple = tuple[tuple[str, ...], ...]  # influencer values of one event, aligned to job.influencers
 
 
-@dataclass(slots=True)
 class Leaf:
-    """One scored entity of one detector in one bucket (an Elastic record candidate)."""
+    """One scored entity of one detector in one bucket (an Elastic record candidate).
 
-    detector_index: int
-    partition_value: str | None
-    by_value: str | None
-    over_value: str | None
-    probability: float
-    actual: list[float] | None = None
-    typical: list[float] | None = None
-    influencers: dict[str, list[str]] = field(default_factory=dict)
-    explanation: dict[str, Any] = field(default_factory=dict)
-    causes: list[dict[str, Any]] = field(default_factory=list)
-    multi_bucket_impact: float | None = None
-    # influence of (influencer field, value) on this leaf when below 1 (count family,
-    # ml-cpp's influence calculators): the influencer is scored from p ** influence
-    influence: dict[tuple[str, str], float] = field(default_factory=dict)
+    A plain class with slots rather than a dataclass: every detector makes one per entity
+    per bucket, and compiled (``base.pxd``) it is a C struct built without a Python
+    ``__init__`` frame. Its constructor, ``repr`` and equality are the dataclass's it replaced.
+    """
+
+    __slots__ = ("detector_index", "partition_value", "by_value", "over_value", "probability", "actual", "typical",
+                 "influencers", "explanation", "causes", "multi_bucket_impact", "influence")
+
+    def __init__(
+        self,
+        detector_index: int,
+        partition_value: str | None,
+        by_value: str | None,
+        over_value: str | None,
+        probability: float,
+        actual: list[float] | None = None,
+        typical: list[float] | None = None,
+        influencers: dict[str, list[str]] | None = None,
+        explanation: dict[str, Any] | None = None,
+        causes: list[dict[str, Any]] | None = None,
+        multi_bucket_impact: float | None = None,
+        influence: dict[tuple[str, str], float] | None = None,
+    ) -> None:
+        self.detector_index = detector_index
+        self.partition_value = partition_value
+        self.by_value = by_value
+        self.over_value = over_value
+        self.probability = probability
+        self.actual = actual
+        self.typical = typical
+        self.influencers = {} if influencers is None else influencers
+        self.explanation = {} if explanation is None else explanation
+        self.causes = [] if causes is None else causes
+        self.multi_bucket_impact = multi_bucket_impact
+        # influence of (influencer field, value) on this leaf when below 1 (count family,
+        # ml-cpp's influence calculators): the influencer is scored from p ** influence
+        self.influence = {} if influence is None else influence
+
+    def __repr__(self) -> str:
+        return "Leaf(" + ", ".join([f"{name}={value!r}" for name, value in zip(Leaf.__slots__, _fields(self))]) + ")"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return _fields(self) == _fields(other)  # type: ignore[arg-type]
+
+
+def _fields(leaf: Leaf) -> tuple[Any, ...]:
+    """A leaf's fields in order, as the dataclass's repr and equality read them."""
+    return (leaf.detector_index, leaf.partition_value, leaf.by_value, leaf.over_value, leaf.probability, leaf.actual,
+            leaf.typical, leaf.influencers, leaf.explanation, leaf.causes, leaf.multi_bucket_impact, leaf.influence)
 
 
 def merge_influencers(names: list[str], tuples: set[InflTuple] | list[InflTuple]) -> dict[str, list[str]]:

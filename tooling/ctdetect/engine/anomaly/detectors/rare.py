@@ -113,30 +113,36 @@ class IndividualRare(DetectorModel):
             models.append(model)
         # every partition's probabilities in one vectorised pass
         all_probs = batch_less_likely([(m.conc, values) for m, values in zip(models, present.values())])
+        index = self.spec.index
+        names = self.influencer_names
+        bucket = self.bucket
         for (part, values), model, probs in zip(present.items(), models, all_probs):
             stored = model.stored
+            first_seen = model.first_seen
             total = sum(stored.values())
             median: float | None = None
             for value in values:
                 p = probs.get(value)
                 if p is None:
                     continue
-                explanation: dict[str, Any] = {"by_field_first_occurrence": model.first_seen.get(value) == bucket_ms}
+                explanation: dict[str, Any] = {"by_field_first_occurrence": first_seen.get(value) == bucket_ms}
                 if p < EXPLAIN_BELOW:  # only records need the rarity explanation: keep normal buckets cheap
                     if median is None:
                         median = _median(stored.values())
                     explanation["by_field_relative_rarity"] = round(median / stored[value], 6)
+                # positional (detector, partition, by, over, p, actual, typical, influencers,
+                # explanation): this runs for every value present in every bucket
                 leaves.append(
                     Leaf(
-                        detector_index=self.spec.index,
-                        partition_value=part,
-                        by_value=value,
-                        over_value=None,
-                        probability=p,
-                        actual=[1.0],
-                        typical=[round(stored[value] / total, 6)] if total > 0 else None,
-                        influencers=merge_influencers(self.influencer_names, self.bucket[(part, value)]),
-                        explanation=explanation,
+                        index,
+                        part,
+                        value,
+                        None,
+                        p,
+                        [1.0],
+                        [round(stored[value] / total, 6)] if total > 0 else None,
+                        merge_influencers(names, bucket[(part, value)]),
+                        explanation,
                     )
                 )
         self.bucket = {}
