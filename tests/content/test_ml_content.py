@@ -229,6 +229,22 @@ def test_quiet_month_is_within_the_alert_budget() -> None:
     assert volumes.alerts_per_day <= svc.DAILY_TARGET, f"{volumes.alerts_per_day:.2f} alerts a day on the quiet month"
 
 
+def test_committed_quiet_month_results_are_what_a_replay_gives() -> None:
+    """The results file the coverage table and the budget test read is what the content gives
+    today: a change of scores or rules that moves the quiet month's alerts must come with
+    ``ctdetect coverage --run --write-readme`` (it went stale unnoticed for two stops once).
+    One replay of the month, about 25 CPU s."""
+    from ctdetect.services import coverage as svc
+    from ctdetect.services import quiet_month
+
+    committed = svc.load_volumes(ROOT / svc.RESULTS_FILE)
+    assert committed is not None, "no quiet-month results: run `ctdetect coverage --run --write-readme`"
+    fresh = quiet_month.run(ROOT)
+    assert (fresh.days, fresh.principals) == (committed.days, committed.principals)
+    assert fresh.alerts == committed.alerts, "quiet-month results are stale: run `ctdetect coverage --run --write-readme`"
+    assert fresh.anomalies == committed.anomalies, "quiet-month results are stale: run `ctdetect coverage --run --write-readme`"
+
+
 def test_incidents_expect_every_stage() -> None:
     package = load_package(ROOT)
     by_name = {s.name: s for s in package.scenarios}
