@@ -279,7 +279,7 @@ def run_replay(
         workers = os.cpu_count() or 1
     groups = plan_groups(scenarios) if runner.feeds_in_pieces else [[i] for i in range(len(scenarios))]
     cores, workers = workers, min(workers, len(groups))
-    if cores > 1 and groups and runner.in_process and _can_fork_pool():
+    if cores > 1 and groups and runner.in_process and can_fork():
         # even one task: a lone scenario can run its ML jobs on the other cores
         results = _parallel(scenarios, groups, content, runner, mapper, workers, cores, progress)
     else:
@@ -338,16 +338,6 @@ class ReplayWorkerError(Exception):
 
 # what the forked workers inherit: the scenarios, the content, the prepared backend, the mapper
 _SHARED: dict[str, Any] = {}
-
-
-def _can_fork_pool() -> bool:
-    import multiprocessing
-
-    try:
-        multiprocessing.get_context("fork")
-    except ValueError:  # no fork on this platform: scenarios run in this process
-        return False
-    return True
 
 
 def _run_task(group: list[int], job_processes: int) -> tuple[list[tuple[int, ScenarioResult]], list[int]]:
