@@ -37,34 +37,23 @@ PHASES = ("events", "compile", "feed", "anomaly", "alerts")
 
 def tree_memory(root: int) -> tuple[int, int]:
     """Resident and proportional set sizes (kB) summed over ``root`` and its descendants
-    (Linux ``/proc``; ``smaps_rollup``): forked workers share the pages they inherited, so
-    the summed RSS counts those once per process and the summed PSS splits them."""
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
-                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    tree, frontier = {root}, [root]
-    while frontier:
-        parent = frontier.pop()
-        for pid, ppid in parents.items():
-            if ppid == parent and pid not in tree:
-                tree.add(pid)
-                frontier.append(pid)
+    (psutil; PSS where the platform gives it, else 0): forked workers share the pages they
+    inherited, so the summed RSS counts those once per process and the summed PSS splits them."""
+    import psutil
+
+    try:
+        top = psutil.Process(root)
+        tree = [top, *top.children(recursive=True)]
+    except psutil.Error:  # the replay has just ended
+        return 0, 0
     rss = pss = 0
-    for pid in tree:
+    for proc in tree:
         try:
-            with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
-                for line in f:
-                    if line.startswith("Rss:"):
-                        rss += int(line.split()[1])
-                    elif line.startswith("Pss:"):
-                        pss += int(line.split()[1])
-        except (OSError, ValueError):
+            info = proc.memory_full_info()
+        except psutil.Error:  # a worker that ended between the listing and the read
             continue
+        rss += info.rss // 1024
+        pss += getattr(info, "pss", 0) // 1024
     return rss, pss
 
 
