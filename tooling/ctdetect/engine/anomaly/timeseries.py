@@ -164,11 +164,12 @@ class _Profile:
         over its whole count, ours a moving mean (``PROFILE_RATE``); either, carried over
         alone, breaks an ml-cpp bound of its unit tests (bench/README.md, issue-12-s32). A
         slot not yet seen has the mean variance. ``lower``: see ``chi2_ratios``."""
-        spread = self.spreads.get(self.slot(t_ms))
+        s = self.slot(t_ms)
+        spread = self.spreads.get(s)
         if spread is None:
             v = self.mean_variance()
             return v, v
-        lo, hi = chi2_ratios(max(self.counts[self.slot(t_ms)], 2.0) - 1.0, confidence, lower)
+        lo, hi = chi2_ratios(max(self.counts[s], 2.0) - 1.0, confidence, lower)
         return lo * spread[1], hi * spread[1]
 
     def _age_counts(self, t_ms: int, decay_rate: float) -> None:
