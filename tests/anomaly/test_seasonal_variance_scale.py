@@ -1,15 +1,16 @@
 """The count family's seasonal variance scale (``timeseries.CountSeries.variance_scale``, ml-cpp
 ``varianceScaleWeight``): a quiet hour is scored against its own spread, not the day's mean
-spread, and the scale's running sum survives a state round trip; the interval of a slot's
-variance uses the exact chi-squared quantiles and the slot's count (ml-cpp's bucket count), and
-the mean-variance scale is a running mean, as ml-cpp keeps them."""
+spread; the variance is kept per bucket of 1/36 of the period over the bucket's whole count and
+survives a state round trip; its interval uses the exact chi-squared quantiles and the bucket's
+count, and the mean-variance scale is a running mean, as ml-cpp keeps them."""
 
 from __future__ import annotations
 
 import math
 import random
 
-from ctdetect.engine.anomaly.timeseries import DAY_MS, PROFILE_SAMPLES, CountSeries, _Profile, chi2_ratios
+from ctdetect.engine.anomaly.timeseries import (DAY_MS, PROFILE_SAMPLES, VARIANCE_BUCKETS, CountSeries, _Profile,
+                                                chi2_ratios)
 
 HOUR_S = 3600
 
@@ -44,20 +45,52 @@ def test_quiet_hours_scale_down_and_busy_hours_up() -> None:
         assert (scaled < 0.5 * unscaled) if lower else (scaled > 2.0 * unscaled), (hour, scaled, unscaled)
 
 
-def test_a_profile_state_keeps_its_variance_sum_and_counts_and_an_older_one_sums_its_slots() -> None:
+def test_a_profile_state_keeps_its_buckets_and_an_older_one_pools_its_slots() -> None:
     series = _fed_series()
     profile = series.daily
     assert profile is not None
     state = profile.to_state()
     again = _Profile(DAY_MS, HOUR_S * 1000, HOUR_S * 1000)
     again.load(state)
-    assert again.var_total == profile.var_total
-    assert again.spreads == profile.spreads and again.period_index == profile.period_index and again.counts == profile.counts
-    older = _Profile(DAY_MS, HOUR_S * 1000, HOUR_S * 1000)
-    older.load(state[:6])
-    assert abs(older.var_total - sum(v[1] for v in profile.spreads.values())) <= 1e-9 * max(profile.var_total, 1.0)
+    assert again.samples == profile.samples and again.period_index == profile.period_index
+    assert again.counts == profile.counts and again.variances == profile.variances
+    # an older state of the same version keeps a variance and a count per slot: each bucket
+    # takes its slots' summed count and count-weighted mean variance
+    slot_counts = [1.0 + k for k in range(24)]
+    spreads = {k: [n, 2.0 + k] for k, n in profile.samples.items()}
+    older = _Profile(DAY_MS, 1800 * 1000, 1800 * 1000)  # 48 slots, 36 buckets: some hold two slots
+    older.load(state[:4] + [spreads, state[5], 0.0, state[7], slot_counts + [0.0] * 24])
+    assert older.buckets == VARIANCE_BUCKETS and older.samples == profile.samples
+    pairs = [b for b in range(VARIANCE_BUCKETS) if [older.bucket(k) for k in range(24)].count(b) == 2]
+    assert pairs
+    for b in pairs:
+        k0, k1 = [k for k in range(24) if older.bucket(k) == b]
+        assert older.counts[b] == slot_counts[k0] + slot_counts[k1]
+        want = (slot_counts[k0] * (2.0 + k0) + slot_counts[k1] * (2.0 + k1)) / older.counts[b]
+        assert abs(older.variances[b] - want) <= 1e-12 * want
     # a state from before the counts: each slot's effective samples stand in for its count
-    assert all(older.counts[k] == v[0] for k, v in profile.spreads.items()) and older.period_index == -1
+    oldest = _Profile(DAY_MS, HOUR_S * 1000, HOUR_S * 1000)
+    oldest.load(state[:6])
+    assert all(oldest.counts[oldest.bucket(k)] == n for k, n in profile.samples.items()) and oldest.period_index == -1
+
+
+def test_a_bucket_pools_its_slots_and_keeps_a_mean_over_its_whole_count() -> None:
+    """ml-cpp's bucket variance is the maximum-likelihood variance of its moments about the
+    prediction joined with each value at weight w²: with weight 1 and slot means held at 0,
+    the mean square of the values over the bucket's whole count, each square shrunk by the
+    prediction's share of the error variance (``samples / (samples + 1)``)."""
+    profile = _Profile(DAY_MS, 600 * 1000, 600 * 1000)  # 144 slots, 36 buckets of 4 slots
+    assert profile.buckets == VARIANCE_BUCKETS and profile.bucket(7) == 1 and profile.bucket(8) == 2
+    values = [(-1.0) ** i * (1.0 + i % 3) for i in range(40)]
+    for i, x in enumerate(values):
+        slot = 4 + i % 4
+        profile.means[slot] = 0.0  # the slot means held at 0: the errors are the values
+        profile.samples[slot] = PROFILE_SAMPLES
+        profile.update(slot * 600 * 1000, x, 1.0, 0.0)
+    want = sum(x * x for x in values) / len(values) * PROFILE_SAMPLES / (PROFILE_SAMPLES + 1.0)
+    assert profile.counts[1] == len(values) and profile.counts[2] == 0.0
+    assert abs(profile.variances[1] - want) <= 1e-12 * want
+    assert profile.mean_variance() == profile.variances[1]  # the only bucket seen
 
 
 def test_chi2_ratios_are_the_exact_quantiles() -> None:
@@ -74,36 +107,38 @@ def test_chi2_ratios_are_the_exact_quantiles() -> None:
     assert chi2_ratios(5.0, 0.0) == (1.0, 1.0)
 
 
-def test_a_slot_counts_its_weights_uncapped_and_ages_them_by_whole_periods() -> None:
-    """A slot's count (its variance's degrees of freedom + 1) is the sum of the weights it
-    learnt, past the moving mean's effective samples, aged by ``exp(−rate · periods / 6)``
-    at each whole period (ml-cpp's seasonal bucket count)."""
+def test_a_bucket_counts_its_weights_uncapped_and_ages_them_by_whole_periods() -> None:
+    """A bucket's count (its variance's degrees of freedom + 1) is the sum of the weights its
+    slots learnt, past the moving mean's effective samples, aged by ``exp(−rate · periods /
+    6)`` at each whole period (ml-cpp's seasonal bucket count)."""
     rate = 0.06
     profile = _Profile(DAY_MS, HOUR_S * 1000, HOUR_S * 1000)
+    b = profile.bucket(5)
     for day in range(30):
         profile.update(day * DAY_MS + 5 * HOUR_S * 1000, 1.0, 0.5, rate)
-    expected = sum(0.5 * math.exp(-rate * (29 - day) / 6.0) for day in range(30))
-    assert profile.spreads[5][0] == PROFILE_SAMPLES  # the mean's effective samples stay capped
-    assert abs(profile.counts[5] - expected) <= 1e-12 * expected and expected > PROFILE_SAMPLES
+    # a slot's first value has no prediction to differ from: it is not counted
+    expected = sum(0.5 * math.exp(-rate * (29 - day) / 6.0) for day in range(1, 30))
+    assert profile.samples[5] == PROFILE_SAMPLES  # the mean's effective samples stay capped
+    assert abs(profile.counts[b] - expected) <= 1e-12 * expected and expected > PROFILE_SAMPLES
     # a value later the same day does not age the counts; one two days later ages them by two
     profile.update(29 * DAY_MS + 6 * HOUR_S * 1000, 1.0, 0.5, rate)
-    assert abs(profile.counts[5] - expected) <= 1e-12 * expected
+    assert abs(profile.counts[b] - expected) <= 1e-12 * expected
     profile.update(31 * DAY_MS + 6 * HOUR_S * 1000, 1.0, 0.5, rate)
-    assert abs(profile.counts[5] - expected * math.exp(-rate * 2 / 6.0)) <= 1e-12 * expected
+    assert abs(profile.counts[b] - expected * math.exp(-rate * 2 / 6.0)) <= 1e-12 * expected
 
 
-def test_the_counts_set_the_interval_of_a_slot_variance() -> None:
-    """More samples, a narrower interval: the slot's 50 % upper end is chi-squared's for its
-    count less one."""
+def test_the_counts_set_the_interval_of_a_bucket_variance() -> None:
+    """More samples, a narrower interval: the 50 % upper end is chi-squared's for the
+    bucket's count less one."""
     series = _fed_series()
     profile = series.daily
     assert profile is not None
     t_ms = 21 * DAY_MS + 12 * HOUR_S * 1000
-    slot = profile.slot(t_ms)
-    variance = profile.spreads[slot][1]
+    b = profile.bucket(profile.slot(t_ms))
+    variance = profile.variances[b]
     lo, hi = profile.variance(t_ms, 50.0)
-    want_lo, want_hi = chi2_ratios(profile.counts[slot] - 1.0, 50.0)
-    assert profile.counts[slot] > PROFILE_SAMPLES
+    want_lo, want_hi = chi2_ratios(profile.counts[b] - 1.0, 50.0)
+    assert profile.counts[b] > PROFILE_SAMPLES
     assert (lo, hi) == (want_lo * variance, want_hi * variance)
 
 

@@ -18,21 +18,23 @@ from ctdetect.engine.anomaly.trend cimport TrendComponent
 
 cdef class _Profile:
     cdef public object period_ms, slot_ms, span_ms, slots
-    cdef public dict means, spreads
-    cdef public double total, bias, var_total
+    cdef public dict means, samples
+    cdef public double total, bias
     # always floats (0.0, running means of floats, a test's floats, a state's float())
     cdef public double var_with, var_without, weight
-    cdef public object period_index, counts
+    cdef public object period_index, buckets, counts, variances
 
     cpdef object slot(self, object t_ms)
+    cpdef object bucket(self, object slot)
     cpdef double offset(self, object t_ms)
     cpdef bint useful(self)
+    @cython.locals(total=cython.double, seen=cython.long)
     cpdef double mean_variance(self)
-    @cython.locals(lo=cython.double, hi=cython.double)
+    @cython.locals(lo=cython.double, hi=cython.double, n=cython.double, v=cython.double)
     cpdef (double, double) variance(self, object t_ms, double confidence, bint lower=*)
     @cython.locals(factor=cython.double, i=cython.Py_ssize_t)
     cpdef _age_counts(self, object t_ms, double decay_rate)
-    @cython.locals(err_with=cython.double, a=cython.double, rate=cython.double, new=cython.double, step=cython.double)
+    @cython.locals(err_with=cython.double, a=cython.double, rate=cython.double, new=cython.double, count=cython.double)
     cpdef update(self, object t_ms, double residual, object w, double decay_rate)
     @cython.locals(level=cython.double)
     cpdef double canonicalise(self)
@@ -80,6 +82,8 @@ cdef class CountSeries:
                double trend, str side)
 
 
+@cython.locals(total=cython.double, w2=cython.double)
+cpdef double _pooled_variance(double count, double variance, double error, double w, double samples)
 cpdef _add_moment(list acc, double x, double w)
 cpdef _add_mean(list acc, double x, double w)
 

@@ -33,10 +33,11 @@ words, one per series:
   (``priors.OneOfNPrior``: gamma, log-normal, normal, Poisson) and scored by it: p = 1
   until every component is informative (the gamma needs 3.5 weighted samples).
 - **Seasonal variance scale** (``variance_scale``, ml-cpp ``varianceScaleWeight``). Each
-  profile slot keeps the variance of its values about its mean; at a time ``t`` the
-  components' variances there (the trend's error variance, each profile's slot variance,
-  as the upper end of an exact chi-squared interval for the slot's count, ml-cpp's bucket
-  count) over their mean variances is the scale, pulled toward 1 by ``bias = min(2·mean
+  profile keeps, per bucket of 1/36 of its period (ml-cpp's seasonal component buckets),
+  the variance of its values about their slots' means over the bucket's whole decayed
+  count; at a time ``t`` the components' variances there (the trend's error variance, each
+  profile's bucket variance, as the upper end of an exact chi-squared interval for the
+  bucket's count) over their mean variances is the scale, pulled toward 1 by ``bias = min(2·mean
   variance · mean-variance scale / residual variance, 1)`` (the scale's running mean,
   ``_mean_variance_scale``; times ``(m + 1)/m`` with the trend in use, which dilutes the m
   profiles' ratio). It is 1 without a component in use. A value is scored with the residual prior's
@@ -88,6 +89,7 @@ SEASONAL_CONFIDENCE = 50.0  # ml-cpp DEFAULT_SEASONAL_CONFIDENCE_INTERVAL: the s
 SEASONAL_GAIN = 0.3  # a profile must remove 30 % of the error variance to be used
 PROFILE_RATE = 0.15  # a slot mean moves at least this share of the way to each new residual
 PROFILE_SAMPLES = (2.0 - PROFILE_RATE) / PROFILE_RATE  # effective samples of such a moving mean
+VARIANCE_BUCKETS = 36  # ml-cpp COMPONENT_SIZE: a seasonal component's buckets a period
 COUNT_AGE_PERIODS = 6.0  # ml-cpp ages a seasonal component's bucket counts by rate × periods / 6
 DAILY_START_MS = 3 * 86400 * 1000
 WEEKLY_SLOT_MS = 30 * 60 * 1000  # the weekly profile's finest slot (``weekly_slot_ms``)
@@ -105,15 +107,22 @@ def trend_decay_rate(span_s: int, decay_rate: float) -> float:
 
 
 class _Profile:
-    """Means per slot of a period, their spread, and the error variance with and without
-    the profile. Slot means are kept raw; ``bias`` is the level already handed to the
-    trend (ml-cpp's canonical form: the seasonal components have mean zero, the trend
-    holds the level), so a slot's offset is its raw mean less ``bias``."""
+    """Means per slot of a period, the variance of the values about them per variance
+    bucket, and the error variance with and without the profile. Slot means are kept raw;
+    ``bias`` is the level already handed to the trend (ml-cpp's canonical form: the
+    seasonal components have mean zero, the trend holds the level), so a slot's offset is
+    its raw mean less ``bias``.
 
-    __slots__ = ("period_ms", "slot_ms", "span_ms", "slots", "means", "total", "bias", "spreads", "var_total", "var_with", "var_without",
-                 "weight", "period_index", "counts")
+    The variance is kept per bucket of ``1/VARIANCE_BUCKETS`` of the period (ml-cpp's
+    ``COMPONENT_SIZE`` buckets of ``CSeasonalComponentAdaptiveBucketing``; per slot when the
+    period has fewer slots), a mean over the bucket's whole decayed count: a slot's own
+    values are too few for it (a 15-minute slot sees one value a day) and a variance over
+    one slot, read every other slot, follows noise (bench/README.md, issue-12-s33)."""
 
-    def __init__(self, period_ms: int, slot_ms: int, span_ms: int) -> None:
+    __slots__ = ("period_ms", "slot_ms", "span_ms", "slots", "means", "total", "bias", "samples", "var_with", "var_without",
+                 "weight", "period_index", "buckets", "counts", "variances")
+
+    def __init__(self, period_ms: int, slot_ms: int, span_ms: int, buckets: int = VARIANCE_BUCKETS) -> None:
         self.period_ms = period_ms
         self.slot_ms = slot_ms
         self.span_ms = span_ms
@@ -121,61 +130,73 @@ class _Profile:
         self.means: dict[int, float] = {}
         self.total = 0.0  # sum of the raw slot means
         self.bias = 0.0
-        self.spreads: dict[int, list[float]] = {}  # slot -> [effective samples, variance about the mean]
-        self.var_total = 0.0  # sum of the slots' variances (their mean: ``mean_variance``)
+        # slot -> effective samples of its mean (at most PROFILE_SAMPLES): its learn rate
+        self.samples: dict[int, float] = {}
         self.var_with = 0.0
         self.var_without = 0.0
         self.weight = 0.0
         self.period_index = -1  # the period of the last value learnt (t // period), -1 before any
-        # per slot, the decayed sum of the weights learnt (ml-cpp's bucket count): the degrees
-        # of freedom (+1) of the slot variance's interval (``variance``). The effective samples
-        # (``spreads``, at most PROFILE_SAMPLES) set the learn rate of the mean and variance.
-        # An array, not a third member of each spread: 8 bytes a slot, not 32.
-        self.counts = array("d", bytes(8 * self.slots))
+        self.buckets = min(buckets, self.slots)
+        # per variance bucket, the decayed sum of the weights learnt (ml-cpp's bucket count,
+        # the degrees of freedom + 1 of its variance's interval) and the variance of its
+        # values about the slot means (0 until a bucket holds two values; a bucket with a
+        # count of 0 has not been seen)
+        self.counts = array("d", bytes(8 * self.buckets))
+        self.variances = array("d", bytes(8 * self.buckets))
 
     def slot(self, t_ms: int) -> int:
         return (t_ms % self.period_ms) // self.slot_ms
+
+    def bucket(self, slot: int) -> int:
+        """The variance bucket of ``slot``."""
+        return slot * self.buckets // self.slots
 
     def offset(self, t_ms: int) -> float:
         raw = self.means.get(self.slot(t_ms))
         return 0.0 if raw is None else raw - self.bias
 
     def interval(self, t_ms: int, confidence: float) -> tuple[float, float]:
-        """The ``confidence`` % interval of the slot's mean: its variance over its
-        effective samples (ml-cpp's seasonal component: the bucket's variance over its count)."""
+        """The ``confidence`` % interval of the slot's mean: its bucket's variance over the
+        mean's effective samples (ml-cpp's seasonal component: the bucket's variance over
+        its count)."""
         s = self.slot(t_ms)
-        spread = self.spreads.get(s)
+        n = self.samples.get(s)
         mean = self.offset(t_ms)
-        if spread is None:
+        if n is None:
             return mean, mean
-        return normal_interval(mean, spread[1] / max(spread[0], 1.0), confidence)
+        return normal_interval(mean, self.variances[self.bucket(s)] / max(n, 1.0), confidence)
 
     def mean_variance(self) -> float:
-        """The mean of the slots' variances (ml-cpp ``CSeasonalComponent::meanVariance``)."""
-        return self.var_total / len(self.spreads) if self.spreads else 0.0
+        """The mean of the variances of the buckets seen (ml-cpp
+        ``CSeasonalComponent::meanVariance``, the mean of its variance spline)."""
+        total = 0.0
+        seen = 0
+        for b in range(self.buckets):
+            if self.counts[b] > 0.0:
+                total += self.variances[b]
+                seen += 1
+        return total / seen if seen else 0.0
 
     def variance(self, t_ms: int, confidence: float, lower: bool = True) -> tuple[float, float]:
-        """The ``confidence`` % interval of the variance of the slot of ``t_ms`` about its
-        mean (ml-cpp ``CSeasonalComponent::variance``): a sample variance of ``n`` values is
-        about chi-squared with ``n − 1`` degrees of freedom, ``n`` the slot's count (at
-        least 2): as ml-cpp's ``CSeasonalComponentAdaptiveBucketing::count``, the decayed sum
-        of the weights the slot learnt, never capped. Not followed: ml-cpp's bucket is 1/36
-        of the period wide (it pools several of our slots' values) and its variance is a mean
-        over its whole count, ours a moving mean (``PROFILE_RATE``); either, carried over
-        alone, breaks an ml-cpp bound of its unit tests (bench/README.md, issue-12-s32). A
-        slot not yet seen has the mean variance. ``lower``: see ``chi2_ratios``."""
-        s = self.slot(t_ms)
-        spread = self.spreads.get(s)
-        if spread is None:
+        """The ``confidence`` % interval of the variance about the slot means at ``t_ms``
+        (ml-cpp ``CSeasonalComponent::variance``): its bucket's, a sample variance of ``n``
+        values, about chi-squared with ``n − 1`` degrees of freedom, ``n`` the bucket's count
+        (at least 2). A bucket not yet seen has the mean variance. Not followed: ml-cpp reads
+        the variance from a spline through its buckets (ours is constant across a bucket).
+        ``lower``: see ``chi2_ratios``."""
+        b = self.bucket(self.slot(t_ms))
+        n = self.counts[b]
+        if n <= 0.0:
             v = self.mean_variance()
             return v, v
-        lo, hi = chi2_ratios(max(self.counts[s], 2.0) - 1.0, confidence, lower)
-        return lo * spread[1], hi * spread[1]
+        v = self.variances[b]
+        lo, hi = chi2_ratios(max(n, 2.0) - 1.0, confidence, lower)
+        return lo * v, hi * v
 
     def _age_counts(self, t_ms: int, decay_rate: float) -> None:
-        """Age every slot's count by ``exp(−decay_rate · periods / 6)`` for the whole periods
-        since the last value (ml-cpp ages its seasonal buckets stepwise, whole periods from
-        the epoch, at the decomposition's decay rate over six)."""
+        """Age every bucket's count by ``exp(−decay_rate · periods / 6)`` for the whole
+        periods since the last value (ml-cpp ages its seasonal buckets stepwise, whole periods
+        from the epoch, at the decomposition's decay rate over six)."""
         p = t_ms // self.period_ms
         if p > self.period_index >= 0:
             factor = libm.exp(-decay_rate * (p - self.period_index) / COUNT_AGE_PERIODS)
@@ -190,7 +211,7 @@ class _Profile:
 
     def update(self, t_ms: int, residual: float, w: float, decay_rate: float) -> None:
         """Learn ``residual`` with weight ``w`` at ``t_ms``; ``decay_rate``: the decomposition's,
-        per day, which ages the slots' counts (``_age_counts``)."""
+        per day, which ages the buckets' counts (``_age_counts``)."""
         self._age_counts(t_ms, decay_rate)
         s = self.slot(t_ms)
         prev = self.means.get(s)
@@ -202,37 +223,40 @@ class _Profile:
             a = w / min(self.weight, 2.0 * self.period_ms / self.span_ms)
             self.var_with = (1 - a) * self.var_with + a * err_with * err_with
             self.var_without = (1 - a) * self.var_without + a * residual * residual
-        spread = self.spreads.get(s)
+        n = self.samples.get(s)
+        # the bucket's variance about the slot's mean before this value (ml-cpp: about the
+        # component's prediction); a slot's first value has no prediction to differ from
+        if prev is not None and n is not None:
+            b = self.bucket(s)
+            count = self.counts[b]
+            self.variances[b] = _pooled_variance(count, self.variances[b], err_with, w, n)
+            self.counts[b] = count + w
         # a slot's mean is the plain mean of its values until it holds the moving mean's
         # effective samples, then moves by PROFILE_RATE (ml-cpp's seasonal buckets are
         # count-weighted means, so a new or freshly seeded slot learns at once)
-        rate = PROFILE_RATE * w if spread is None else max(PROFILE_RATE * w, w / (spread[0] + w))
+        rate = PROFILE_RATE * w if n is None else max(PROFILE_RATE * w, w / (n + w))
         new = residual + self.bias if prev is None else prev + rate * err_with
         self.means[s] = new
         self.total += new - (prev if prev is not None else 0.0)
-        self.counts[s] += w
-        if spread is None:
-            self.spreads[s] = [w, 0.0]
-        else:
-            spread[0] = min(spread[0] + w, PROFILE_SAMPLES)
-            step = rate * (err_with * err_with - spread[1])
-            spread[1] += step
-            self.var_total += step
+        self.samples[s] = w if n is None else min(n + w, PROFILE_SAMPLES)
 
     def seed(self, offsets: dict[int, float], var_with: float, var_without: float, weight: float, t_ms: int) -> None:
         """Start from a tested window's offsets (``seasonality.SeasonalityWindow``) at ``t_ms``.
-        A slot starts with one sample a week of the window, its count too: a week of a slot
-        holds a learn weight of about one (``min(1, span/1800)`` for each of the slot's
-        buckets), as ml-cpp's buckets start with the weights of the window's values."""
+        A slot starts with one sample a week of the window, and adds as much to its bucket's
+        count: a week of a slot holds a learn weight of about one (``min(1, span/1800)`` for
+        each of the slot's buckets), as ml-cpp's buckets start with the weights of the
+        window's values; every seeded bucket starts at the window's error variance."""
         self.means = dict(offsets)
         self.total = sum(self.means.values())
         self.bias = 0.0
         self.period_index = t_ms // self.period_ms
-        self.spreads = {s: [float(WINDOW_WEEKS), var_with] for s in offsets}
-        self.counts = array("d", bytes(8 * self.slots))
+        self.samples = {s: float(WINDOW_WEEKS) for s in offsets}
+        self.counts = array("d", bytes(8 * self.buckets))
+        self.variances = array("d", bytes(8 * self.buckets))
         for s in offsets:
-            self.counts[s] = float(WINDOW_WEEKS)
-        self.var_total = var_with * len(self.spreads)
+            b = self.bucket(s)
+            self.counts[b] += float(WINDOW_WEEKS)
+            self.variances[b] = var_with
         self.var_with, self.var_without, self.weight = var_with, var_without, weight
 
     def canonicalise(self) -> float:
@@ -244,25 +268,39 @@ class _Profile:
         return level
 
     def to_state(self) -> list[Any]:
-        # var_total is kept, not summed again on load: its running sum's rounding must carry
-        # over for a resumed run to score as one that never stopped
-        return [self.means, self.var_with, self.var_without, self.weight, self.spreads, self.bias, self.var_total, self.period_index,
-                list(self.counts)]
+        # positions 4, 6 and 8 as an older reader of this version reads them (each slot with
+        # its bucket's variance and count), the buckets themselves after them
+        spreads = {k: [n, self.variances[self.bucket(k)]] for k, n in self.samples.items()}
+        slot_counts = [self.counts[self.bucket(k)] for k in range(self.slots)]
+        return [self.means, self.var_with, self.var_without, self.weight, spreads, self.bias,
+                sum(v[1] for v in spreads.values()), self.period_index, slot_counts, list(self.counts), list(self.variances)]
 
     def load(self, s: list[Any]) -> None:
         self.means = {int(k): float(v) for k, v in s[0].items()}
         self.total = sum(self.means.values())
         self.var_with, self.var_without, self.weight = float(s[1]), float(s[2]), float(s[3])
-        self.spreads = {int(k): [float(v[0]), float(v[1])] for k, v in s[4].items()}
-        self.var_total = float(s[6]) if len(s) > 6 else sum(v[1] for v in self.spreads.values())
+        spreads = {int(k): (float(v[0]), float(v[1])) for k, v in s[4].items()}
+        self.samples = {k: v[0] for k, v in spreads.items()}
         self.bias = float(s[5])
         self.period_index = int(s[7]) if len(s) > 7 else -1
-        self.counts = array("d", bytes(8 * self.slots))
-        if len(s) > 8:
-            self.counts = array("d", s[8])
-        else:  # an older state has no counts: the effective samples stand in
-            for k, v in self.spreads.items():
-                self.counts[k] = v[0]
+        if len(s) > 10:
+            self.counts = array("d", s[9])
+            self.variances = array("d", s[10])
+            return
+        # an older state keeps a variance and a count per slot: each bucket takes its
+        # slots' summed count and their count-weighted mean variance (a state without
+        # counts: the effective samples stand in)
+        self.counts = array("d", bytes(8 * self.buckets))
+        self.variances = array("d", bytes(8 * self.buckets))
+        sums = array("d", bytes(8 * self.buckets))
+        for k, (n, v) in spreads.items():
+            c = float(s[8][k]) if len(s) > 8 else n
+            b = self.bucket(k)
+            self.counts[b] += c
+            sums[b] += c * v
+        for b in range(self.buckets):
+            if self.counts[b] > 0.0:
+                self.variances[b] = sums[b] / self.counts[b]
 
 
 class CountSeries:
@@ -346,7 +384,7 @@ class CountSeries:
 
     def mean_variance(self) -> float:
         """The decomposition's mean variance (ml-cpp ``CTimeSeriesDecomposition::meanVariance``):
-        the trend's error variance while it is in use plus each profile's mean slot variance,
+        the trend's error variance while it is in use plus each profile's mean bucket variance,
         times the mean-variance scale (``_mean_variance_scale``); 0 without a component in use."""
         mean, m = 0.0, 0
         for profile in (self.daily, self.weekly):
@@ -675,6 +713,24 @@ class CountSeries:
         if len(s) > 17:  # an older state has none: the current value is used until a value is learnt
             obj.mvs = [float(v) for v in s[17]]
         return obj
+
+
+def _pooled_variance(count: float, variance: float, error: float, w: float, samples: float) -> float:
+    """A bucket's variance after a value ``error`` from its prediction with weight ``w``: the
+    maximum-likelihood variance of the bucket's moments (its decayed ``count`` of values
+    about the prediction, with ``variance``) joined with the value at weight ``w²`` (ml-cpp
+    ``CSeasonalComponentAdaptiveBucketing::add``): a mean over the bucket's whole count.
+
+    The square of the error enters shrunk by ``samples / (samples + w²)``: the error's
+    variance is the noise's plus the prediction's, ``1/samples`` of it for a mean of
+    ``samples`` values. ml-cpp's moments shrink it by ``count / (count + w²)``, its bucket
+    being one regression over its whole count; ours pools several slots, each predicted by
+    its own moving mean (``samples``: its effective samples), so the shrink is the slot's."""
+    total = count + w * w
+    if total <= 0.0:
+        return variance
+    w2 = w * w
+    return (count * variance + w2 * samples / (samples + w2) * error * error) / total
 
 
 def _add_moment(acc: list[float], x: float, w: float) -> None:
