@@ -9,7 +9,9 @@ For each size (``--records``, default 1 million; ``--large`` adds 4 million) thi
 3. runs each stage of the hunt pipeline in its own child process, each timed (wall, and
    CPU from ``wait4``, which a busy machine does not inflate) with its own peak RSS:
 
-   - ``read``: the files found, ordered and decoded (``ctdetect.readers``), nothing mapped;
+   - ``read``: the files found, ordered and read as the map stage's mapper reads them
+     (``ctdetect.readers``: a delivery file split into its records' texts, each record's few
+     top-level keys decoded, as ``hunt`` reads for the projected mapper), nothing mapped;
    - ``map``: the same plus the ECS mapping and time ordering (``ecs.stream`` + ``inputs``),
      with the mapper ``hunt`` maps with for the embedded backend (``services.hunt.hunt_mapper``:
      only the fields the package's rules and jobs read, ``ecs.projected``); ``--stage
@@ -141,14 +143,16 @@ def run_stage(name: str, root: str) -> None:
     from ctdetect.cli import COLLECTOR_THRESHOLDS
     from ctdetect.ecs.stream import iter_events
     from ctdetect.readers.order import ordered_files
-    from ctdetect.readers.stream import read_events
+    from ctdetect.readers.stream import read_batches
     from ctdetect.services.content import load_content
     from ctdetect.services.hunt import hunt_mapper
     from ctdetect.services.inputs import make_mapper, time_ordered
 
     gc.set_threshold(*COLLECTOR_THRESHOLDS)  # the collector as a ctdetect process runs it (its shares)
-    if name == "read":
-        items = read_events(ordered_files([root], lambda _: None), on_skip=lambda _: None)
+    if name == "read":  # as the map stage's mapper reads (it maps texts: delivery files split, not decoded)
+        batches = read_batches(ordered_files([root], lambda _: None), on_skip=lambda _: None, texts=True, listed=True)
+        print(f"events read: {sum(map(len, batches)):,}", file=sys.stderr)
+        return
     elif name == "map-full":  # whole documents, as for a backend that indexes them
         items = time_ordered(iter_events([root], mapper=make_mapper(None)))
     else:  # mapped as hunt maps for the embedded backend (the one service function both call)

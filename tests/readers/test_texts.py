@@ -82,6 +82,23 @@ def test_every_shape_reads_the_same_as_text(tmp_path: Path) -> None:
     assert as_text == 2 + 1 + 2 + 1 + 1 + 1 + 1
 
 
+def test_every_shape_gzipped_reads_the_same_as_text(tmp_path: Path) -> None:
+    """Each shape as a gzip file (how a delivery file is read without a line reader,
+    ``readers.stream._delivery_batch``), also with blank lines or NDJSON after the document."""
+    shapes = dict(CORPUS)
+    shapes["r_blank_lines.json"] = delivery(record(20), record(21)) + b"\n\n \r\n"
+    shapes["s_blank_then_ndjson.json"] = delivery(record(22)) + b"\n\n" + orjson.dumps(record(23))
+    shapes["t_vertical_tab.json"] = delivery(record(24)) + b"\n\x0b"
+    for name, content in shapes.items():
+        (tmp_path / (name + ".gz")).write_bytes(content if content[:2] == b"\x1f\x8b" else gzip.compress(content))
+    plain, plain_skips, none = _read([tmp_path], texts=False)
+    texts, text_skips, as_text = _read([tmp_path], texts=True)
+    assert none == 0
+    assert texts == plain
+    assert text_skips == plain_skips
+    assert as_text == 2 + 1 + 2 + 1 + 1 + 1 + 1 + 2 + 1 + 1
+
+
 def test_stdin_reads_the_same_as_text() -> None:
     data = gzip.compress(delivery(record(1), {"eventName": "X"}, record(3)))
     texts, plain = _read(["-"], True, data), _read(["-"], False, data)

@@ -517,7 +517,8 @@ _CACHE_LIMIT = 4_096
 STATIC_CACHE_LIMIT = 2_048  # whole documents by static_key (``ecs.projected`` keeps as many, for the same hits)
 _VOLATILE_IN = ("eventTime", "eventID", "requestID", "sourceIPAddress")
 _VOLATILE_NEEDLES = tuple((which, name, b'"' + name.encode() + b'":') for which, name in enumerate(_VOLATILE_IN))
-_TIME_NEEDLE, _EVENT_NEEDLE, _REQUEST_NEEDLE, _ADDRESS_NEEDLE = (prefix for _, _, prefix in _VOLATILE_NEEDLES)
+# the members' ``"name":`` texts, a needle's start (``ecs.textcut`` proves cuts with them too)
+TIME_NEEDLE, EVENT_NEEDLE, REQUEST_NEEDLE, ADDRESS_NEEDLE = (prefix for _, _, prefix in _VOLATILE_NEEDLES)
 
 
 def static_key(record: dict[str, Any]) -> bytes | None:
@@ -561,10 +562,10 @@ def volatile_cut(blob: bytes, values: dict[str, Any]) -> tuple[bytes, tuple[int,
     if type(when) is str and type(event_id) is str and type(request_id) is str and type(address) is str:
         dumps = orjson.dumps
         find = blob.find
-        n0 = _TIME_NEEDLE + dumps(when)
-        n3 = _ADDRESS_NEEDLE + dumps(address)
-        n2 = _REQUEST_NEEDLE + dumps(request_id)
-        n1 = _EVENT_NEEDLE + dumps(event_id)
+        n0 = TIME_NEEDLE + dumps(when)
+        n3 = ADDRESS_NEEDLE + dumps(address)
+        n2 = REQUEST_NEEDLE + dumps(request_id)
+        n1 = EVENT_NEEDLE + dumps(event_id)
         a0, a3, a2, a1 = find(n0), find(n3), find(n2), find(n1)
         if 0 <= a0 < a3 < a2 < a1:  # all found, in CloudTrail's order
             e0, e3, e2 = a0 + len(n0), a3 + len(n3), a2 + len(n2)

@@ -31,7 +31,8 @@ path.
 A record may come as its text (``readers.texts.RecordText``: a delivery file split by
 msgspec, only the top-level keys the per-event fields come from decoded), which is how
 ``ecs.stream`` reads for this mapper. Its text, cut as ``static_key`` cuts
-(``volatile_cut``), is looked up as is: when the cut text and the places of the cuts
+(``volatile_cut``; ``ecs.textcut`` proves that cut for a text shaped as one cut before,
+without searching the text), is looked up as is: when the cut text and the places of the cuts
 match a cached key, the text is the record's own orjson serialisation (see
 ``volatile_cut``), so the full mapper would have had the very same key and a hit; the
 cached projection is copied and the record is never decoded. Any other text (a miss, or
@@ -63,6 +64,7 @@ from ctdetect.ecs.mapper import (
     static_part,
     volatile_cut,
 )
+from ctdetect.ecs.textcut import KnownCuts
 from ctdetect.readers.texts import RecordText
 
 RAW_KEY = "_raw"
@@ -154,6 +156,7 @@ class ProjectedMapper:
         # static_key -> (the projection's static part, where the per-event values were cut)
         self._static: BoundedCache[bytes, tuple[dict[str, Any], tuple[int, ...]]] = BoundedCache(STATIC_CACHE_LIMIT)
         self._static_get = self._static.getter()
+        self._cut = KnownCuts(STATIC_CACHE_LIMIT).cut  # ``volatile_cut`` of texts, proven from shapes seen
         self._geo_cache: BoundedCache[str, dict[str, Any]] = BoundedCache(65_536)
         self._full_geo = full.geo
 
@@ -200,7 +203,7 @@ class ProjectedMapper:
         plus the per-event values of its head; otherwise it is decoded."""
         timestamp, epoch_ms = record_time(head)
         if not self.full.preserve_original:
-            cut = volatile_cut(text, head)
+            cut = self._cut(text, head)
             if cut is not None:
                 hit = self._static_get(cut[0])
                 if hit is not None and hit[1] == cut[1]:
