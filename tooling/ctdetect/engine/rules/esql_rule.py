@@ -121,6 +121,7 @@ def compile_esql_rule(rule: Rule, schedule: Schedule, time_field: str | None, fi
             streaming = plan_stream(query, source_columns)
             if not isinstance(streaming, str):
                 compiled.stream = WindowStream(streaming, schedule.interval_ms)
+                compiled.share_cells = streaming.plan.program.source_types == program.source_types
     return compiled
 
 
@@ -166,7 +167,7 @@ class EsqlRule(CompiledRule):
     whole_runs: int = 0  # executions of an incremental rule that ran the whole query instead
     _index_cache: dict[str, bool] = field(default_factory=dict)
     kept: tuple[str, ...] | None = None  # the fields a held event keeps (``kept_fields``); None: all
-    share_cells: bool = False  # whether the slices' row-level part reads the prefilter's columns
+    share_cells: bool = False  # whether the slices' or stream's row-level part reads the prefilter's columns
 
     # ------------------------------------------------------------------ input
     def _reads(self, index: str) -> bool:
@@ -213,7 +214,7 @@ class EsqlRule(CompiledRule):
         cells: dict[str, list] | None = {} if self.share_cells else None  # columns the prefilter read
         kept = self.program.filter_docs(docs, max(times), cells)
         if self.stream is not None:
-            self.stream.take(self, [Match(times[i], seqs[i], docs[i]) for i in kept])
+            self.stream.take(self, [Match(times[i], seqs[i], docs[i]) for i in kept], cells)
             delayed = self._delayed
             if delayed:  # what the stream did not read of it is never read (held events keep theirs)
                 for seq in seqs:
