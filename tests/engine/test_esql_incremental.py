@@ -349,3 +349,50 @@ def test_slices_that_do_not_merge_and_timestamps_that_are_not_milliseconds(monke
     alerts, rows, fell_back = _run(rules, events, True, monkeypatch)
     assert rows == whole_rows and alerts == whole_alerts
     assert len(rows) > 100 and fell_back > 20
+
+
+def _filtered_alone(program: Any, docs: list[dict], now_ms: int) -> list[int]:
+    """``Program.filter_docs`` as it was before columns were shared: each condition reads its
+    fields afresh from the documents the earlier ones kept."""
+    from ctdetect.query.esql.expressions import Context
+
+    rows = list(range(len(docs)))
+    for condition, fields in zip(program.prefilter, program.prefilter_reads):
+        kept = [docs[i] for i in rows]
+        mask = condition(program.table(kept, fields, exact=True), Context(now_ms, kept))
+        rows = [rows[i] for i, passes in enumerate(mask) if passes is True]
+    return rows
+
+
+@pytest.mark.parametrize("content", ["package", "elastic"])
+def test_columns_the_prefilter_read_are_the_kept_documents_own(content: str) -> None:
+    """The prefilter's conditions share the columns they read, re-aligned as each drops
+    documents, and hand them to the row-level part (``Program.filter_docs``' ``cells``): the
+    documents kept are those the conditions keep reading afresh, every column handed on is
+    what reading the kept documents gives, and the row-level part's rows are the same with
+    and without them."""
+    from ctdetect.catalogue import load_catalogue
+    from ctdetect.query.esql.evaluate import Program
+    from ctdetect.query.esql.sources import columns_for
+
+    root = PACKAGE_RULES if content == "package" else shared_path("anchors", "detection-rules", "rules", "integrations", "aws")
+    rules = _esql_rules(load_rules(root, []))
+    types = load_catalogue().field_types()
+    docs = list(_events(rules, 600, seed=11))
+    now_ms = int((START + timedelta(minutes=SPAN_MINUTES)).timestamp() * 1000)
+    dropping = 0  # conditions after the first that had documents re-aligned under them
+    for r in rules:
+        query = parse_esql(r.query)
+        program = Program.prepare(query, lambda indices: columns_for({"events"}, types))
+        cells: dict[str, list] = {}
+        kept = program.filter_docs(docs, now_ms, cells)
+        assert kept == _filtered_alone(program, docs, now_ms), r.name
+        kept_docs = [docs[i] for i in kept]
+        assert set(cells) >= {n for fields in program.prefilter_reads[:1] for n in fields} - {"_id"} or not program.prefilter, r.name
+        for name, column in cells.items():
+            assert column == program.table(kept_docs, {name}, exact=True).column(name), (r.name, name)
+        dropping += len(program.prefilter) > 1 and len(kept) < len(docs)
+        plan = plan_stats(query, lambda indices: columns_for({"events"}, types)) if query.aggregating else None
+        if plan is not None and not isinstance(plan, str) and kept_docs:
+            assert plan.rows(kept_docs, dict(cells)) == plan.rows(kept_docs), r.name
+    assert dropping >= 3

@@ -19,6 +19,7 @@ from ctdetect.content.loaders import load_rules
 from ctdetect.content.model import Rule
 from ctdetect.engine.rules import RuleEngine
 from ctdetect.engine.rules.esql_routing import esql_gate, esql_route
+from ctdetect.engine.rules.routing import RouteValue
 from ctdetect.query.esql.parser import parse_esql
 
 
@@ -35,6 +36,25 @@ def test_starts_with_and_true_in_route_by_action_prefixes() -> None:
     route = esql_route(conditions, types)
     assert route is not None and route[0] == "event.action"
     assert sorted((v.value, v.pattern) for v in route[1]) == [("Describe*", True), ("List*", True)]
+
+
+def test_an_or_of_ands_routes_by_the_values_each_branch_pins() -> None:
+    # Elastic's Kubernetes SA rule has this shape: each branch pins event.action in an AND
+    conditions, types = _conditions(
+        'from logs-* | where (event.action == "AssumeRoleWithWebIdentity" and user.name like "system:*") '
+        'or (event.action in ("ListBuckets", "GetCallerIdentity") and aws.cloudtrail.user_identity.type == "AssumedRole") '
+        '| stats n = count(*)'
+    )
+    route = esql_route(conditions, types)
+    assert route is not None and route[0] == "event.action"
+    assert sorted(v.value for v in route[1]) == ["AssumeRoleWithWebIdentity", "GetCallerIdentity", "ListBuckets"]
+    # one branch pinning nothing leaves the field free; a field both branches pin gates
+    conditions, types = _conditions(
+        'from logs-* | where (event.action == "CreateAccessKey" and aws.cloudtrail.user_identity.type == "IAMUser") '
+        'or (aws.cloudtrail.user_identity.type == "IAMUser" and user.name like "a*") | stats n = count(*)'
+    )
+    assert esql_route(conditions, types) is None
+    assert esql_gate(conditions, types) == (("aws.cloudtrail.user_identity.type", frozenset({RouteValue("IAMUser")})),)
 
 
 def test_a_wildcard_in_a_prefix_or_a_free_item_leaves_the_rule_unrouted() -> None:

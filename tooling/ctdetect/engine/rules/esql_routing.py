@@ -11,7 +11,8 @@ offer.
 
 Conservative, as ``routing.route_values`` is: only ``field == "x"``, ``=~``, ``IN ("x", ...)``,
 ``LIKE "x*"``, ``STARTS_WITH(field, "x")``, and ``OR``s of them or ``true IN (...)`` of them
-(true when one of them is) pin a field; anything else leaves the field free. Every condition
+(true when one of them is), and ``AND``s in which one side pins it (so ``(a == "x" AND ...) OR
+(a == "y" AND ...)`` pins ``a`` to x or y) pin a field; anything else leaves the field free. Every condition
 of the leading ``WHERE``s must hold for a row to pass, so each one pinning a field is a
 necessary condition; over-approximation is safe, the filter still decides.
 """
@@ -76,6 +77,11 @@ def route_values(expr: e.Expr, name: str) -> frozenset[RouteValue] | None:
         if expr.op == "or":
             left, right = route_values(expr.left, name), route_values(expr.right, name)
             return left | right if left is not None and right is not None else None
+        if expr.op == "and":  # both sides hold: either side's values are necessary (the fewer kept)
+            left, right = route_values(expr.left, name), route_values(expr.right, name)
+            if left is None or right is None:
+                return left if right is None else right
+            return left if len(left) <= len(right) else right
         if expr.op in ("==", "=~"):
             value = _text(expr.right) if _pinned(expr.left, name) else _text(expr.left) if _pinned(expr.right, name) else None
             if value is None or "\\" in value:

@@ -52,7 +52,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import islice
-from operator import attrgetter
 from typing import Any, Iterator, Sequence
 
 from ctdetect.content.model import Rule
@@ -70,7 +69,6 @@ from ctdetect.query.esql.rule_limits import expanded_fields, rows_per_request
 from ctdetect.query.esql.sources import METADATA_FIELDS, selects
 
 BATCH = 2048
-_TS, _EVENT = attrgetter("ts"), attrgetter("event")  # of a Match, read in C over a batch
 INCREMENTAL = True  # aggregating queries merge per-slice partial aggregates (esql_slices)
 # aggregating queries whose look-back equals their interval fold events as they come (esql_stream)
 STREAMING = True
@@ -115,12 +113,15 @@ def compile_esql_rule(rule: Rule, schedule: Schedule, time_field: str | None, fi
             plan = plan_stats(query, source_columns)
             if not isinstance(plan, str):
                 compiled.slices = SliceIndex(plan, schedule)
+                # the row-level part's table takes the prefilter's columns when both read cells alike
+                compiled.share_cells = plan.program.source_types == program.source_types
         elif STREAMING and schedule.lookback_ms == schedule.interval_ms:
             from ctdetect.query.esql.streaming import plan_stream
 
             streaming = plan_stream(query, source_columns)
             if not isinstance(streaming, str):
                 compiled.stream = WindowStream(streaming, schedule.interval_ms)
+                compiled.share_cells = streaming.plan.program.source_types == program.source_types
     return compiled
 
 
@@ -153,7 +154,11 @@ class EsqlRule(CompiledRule):
     program: Any = None
     reads_alerts: bool = False
     suppression: dict | None = None
-    pending: list[Match] = field(default_factory=list)
+    # the batch offered since the last flush, as three columns: a ``Match`` is made only for
+    # a document the prefilter keeps (and none for a rule whose slices hold its rows instead)
+    pending: list[dict] = field(default_factory=list)
+    pending_ts: list[int] = field(default_factory=list)
+    pending_seq: list[int] = field(default_factory=list)
     alerted: set[tuple] = field(default_factory=set)  # (seq,) or (seq, expanded values): Kibana's alert identity
     alerted_docs: set[int] = field(default_factory=set)  # documents Kibana excludes from later requests
     suppressed: dict[tuple, tuple[int, dict]] = field(default_factory=dict)  # group -> (until ms, alert flat)
@@ -162,6 +167,7 @@ class EsqlRule(CompiledRule):
     whole_runs: int = 0  # executions of an incremental rule that ran the whole query instead
     _index_cache: dict[str, bool] = field(default_factory=dict)
     kept: tuple[str, ...] | None = None  # the fields a held event keeps (``kept_fields``); None: all
+    share_cells: bool = False  # whether the slices' or stream's row-level part reads the prefilter's columns
 
     # ------------------------------------------------------------------ input
     def _reads(self, index: str) -> bool:
@@ -175,8 +181,11 @@ class EsqlRule(CompiledRule):
             return
         ts = self._time(event, seq)
         if ts is not None:
-            self.pending.append(Match(ts, seq, event))
-            if len(self.pending) >= BATCH:
+            pending = self.pending
+            pending.append(event)
+            self.pending_ts.append(ts)
+            self.pending_seq.append(seq)
+            if len(pending) >= BATCH:
                 self._flush()
 
     def offer_alerts(self, alerts: Sequence[Finding]) -> None:
@@ -192,34 +201,38 @@ class EsqlRule(CompiledRule):
                 self.untimed += 1
                 continue
             doc["_ts"] = ts
-            self.pending.append(Match(ts, -1 - seq, doc))
+            self.pending.append(doc)
+            self.pending_ts.append(ts)
+            self.pending_seq.append(-1 - seq)
         self._flush()
 
     def _flush(self) -> None:
-        batch, self.pending = self.pending, []
-        if not batch:
+        docs, times, seqs = self.pending, self.pending_ts, self.pending_seq
+        if not docs:
             return
-        newest = max(map(_TS, batch))
-        kept = self.program.filter_docs(list(map(_EVENT, batch)), newest)
+        self.pending, self.pending_ts, self.pending_seq = [], [], []
+        cells: dict[str, list] | None = {} if self.share_cells else None  # columns the prefilter read
+        kept = self.program.filter_docs(docs, max(times), cells)
         if self.stream is not None:
-            self.stream.take(self, [batch[i] for i in kept])
+            self.stream.take(self, [Match(times[i], seqs[i], docs[i]) for i in kept], cells)
             delayed = self._delayed
             if delayed:  # what the stream did not read of it is never read (held events keep theirs)
-                for m in batch:
-                    delayed.pop(m.seq, None)
+                for seq in seqs:
+                    delayed.pop(seq, None)
             return
         slices = self.slices
         if slices is None:
             for i in kept:
-                self._keep(batch[i])
+                self._keep(Match(times[i], seqs[i], docs[i]))
             return
         if not kept:
             return
         # The row-level part of the batch's matches, run once; the rule holds their rows (in
         # the slices, and as its matches for the schedule), not their documents.
-        delayed = self._delayed
-        for member in slices.admit([batch[i] for i in kept]):
-            slices.add(member, delayed.get(member.seq, member.ts))
+        if len(kept) < len(docs):
+            docs, times, seqs = [docs[i] for i in kept], [times[i] for i in kept], [seqs[i] for i in kept]
+        for member in slices.admit(docs, times, seqs, self._delayed, cells):
+            slices.add(member)
             CompiledRule._keep(self, member)
 
     def _keep(self, item: Match) -> None:

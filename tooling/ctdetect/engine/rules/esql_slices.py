@@ -36,10 +36,12 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import repeat
 from math import isqrt
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
-from ctdetect.engine.rules.base import MATCH_ORDER, Match
+from ctdetect.engine.rules.base import MATCH_ORDER
 from ctdetect.engine.rules.schedule import Schedule
 from ctdetect.query.esql.bounds import PartSummary
 from ctdetect.query.esql.incremental import UNBOUNDED, NotMergeable, SliceRows, StatsPlan
@@ -48,20 +50,27 @@ from ctdetect.query.esql.table import Table
 SliceKey = tuple[int, int]  # (cut, 0): events at the cut; (cut, 1): events after it, before the next cut
 
 
-@dataclass(slots=True, eq=False)
-class _Member:
+class _Member(NamedTuple):
     """A match of the rule as its slice keeps it: its time and input position (the order of
-    rows, ``MATCH_ORDER``), the last execution its time bounds allow (``SliceRows.last``) and
-    its rows, each ``(group keys, cell of each inner aggregate...)``. ``doc`` holds the
-    match's ``@timestamp`` fields only when ``last`` is ``UNBOUNDED`` (its bounds are then
-    evaluated per execution, ``StatsPlan.bound_passes``)."""
+    rows, ``MATCH_ORDER``), the last execution its time bounds allow (``SliceRows.last``),
+    its rows, each ``(group keys, cell of each inner aggregate...)``, and when it became
+    searchable (>= its time). ``doc`` holds the match's ``@timestamp`` fields only when
+    ``last`` is ``UNBOUNDED`` (its bounds are then evaluated per execution,
+    ``StatsPlan.bound_passes``).
+
+    A tuple, made in C over a whole batch (``admit``: ``tuple.__new__`` mapped over the
+    columns, no Python ``__init__`` per match), which the cyclic collector stops tracking
+    once its cells are plain values: a week of members is held."""
 
     ts: int
     seq: int
     last: Any
     rows: tuple[tuple, ...]
+    searchable: int
     doc: dict | None = None
-    searchable: int = 0  # when it became searchable (>= its time; ``SliceIndex.add``)
+
+
+_new_member = partial(tuple.__new__, _Member)  # _Member from one tuple of its fields, in C
 
 
 def _gathered(members: Sequence[_Member], width: int) -> SliceRows:
@@ -157,26 +166,28 @@ class SliceIndex:
         cut = max(ts // step * step, (ts + back) // step * step - back)
         return (cut, 0 if cut == ts else 1)
 
-    def admit(self, matches: list[Match]) -> list[_Member]:
-        """The members of a batch of the rule's matches (passed its prefilter): the row-level
-        part run once over the batch's documents, its rows split by document. The documents
-        are not kept (only the ``@timestamp`` fields of one whose bounds cannot be computed)."""
-        docs = [m.event for m in matches]
-        rows = self.plan.rows(docs)
+    def admit(self, docs: list[dict], times: list[int], seqs: list[int], delayed: dict[int, int],
+              cells: dict[str, list] | None = None) -> list[_Member]:
+        """The members of a batch of the rule's matches (their documents, times and input
+        positions; passed its prefilter): the row-level part run once over the documents, its
+        rows split by document, each member searchable from its time or from its later
+        indexing time (``delayed``, by input position). The documents are not kept (only the
+        ``@timestamp`` fields of one whose bounds cannot be computed). ``cells``: columns
+        already read from the documents (``StatsPlan.rows``)."""
+        rows = self.plan.rows(docs, cells)
         tuples = list(zip(rows.keys, *rows.cells))
         source = rows.source
         last = rows.last
+        searchable = [delayed.get(s, t) for s, t in zip(seqs, times)] if delayed else times
         if len(source) == len(docs) and source == list(range(len(docs))):  # one row per document
-            members = [_Member(m.ts, m.seq, x, (r,)) for m, x, r in zip(matches, last, tuples)]
+            per_doc: Any = zip(tuples)  # each row as a one-row tuple
         else:
-            members = []
-            for i, m in enumerate(matches):
-                r0, r1 = rows.rows_of(i, i + 1)
-                members.append(_Member(m.ts, m.seq, last[i], tuple(tuples[r0:r1])))
+            per_doc = [tuple(tuples[slice(*rows.rows_of(i, i + 1))]) for i in range(len(docs))]
+        members = list(map(_new_member, zip(times, seqs, last, per_doc, searchable, repeat(None))))
         if UNBOUNDED in last:
-            for member, doc in zip(members, docs):
+            for i, (member, doc) in enumerate(zip(members, docs)):
                 if member.last is UNBOUNDED:
-                    member.doc = {k: doc[k] for k in ("@timestamp", "_ts") if k in doc}
+                    members[i] = member._replace(doc={k: doc[k] for k in ("@timestamp", "_ts") if k in doc})
         return members
 
     def whole(self, executed_at: int, window: Sequence[_Member], limit: int | None) -> Table:
@@ -188,8 +199,8 @@ class SliceIndex:
         seen = [m for m in window if m.last is None or (id(m) in passing if m.last is UNBOUNDED else executed_at <= m.last)]
         return self.plan.whole(_gathered(seen, len(self.plan.inner)), executed_at, limit)
 
-    def add(self, match: _Member, searchable_at: int) -> None:
-        """A member, searchable from ``searchable_at`` (>= its time)."""
+    def add(self, match: _Member) -> None:
+        """A member (made by ``admit``)."""
         key = self.key(match.ts)
         found = self.slices.get(key)
         if found is None:
@@ -200,7 +211,7 @@ class SliceIndex:
                 insort(self.keys, key)
         found.members.append(match)
         self.dirty.add(key)
-        match.searchable = searchable_at
+        searchable_at = match.searchable
         if found.soonest is None or searchable_at < found.soonest:
             found.soonest = searchable_at
 

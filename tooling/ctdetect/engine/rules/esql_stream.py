@@ -60,12 +60,13 @@ class WindowStream:
     held: dict[SliceKey, int] = field(default_factory=dict)  # matches the held path would still hold, per slice
     held_total: int = 0
 
-    def take(self, rule: "EsqlRule", kept: Sequence[Match]) -> None:
+    def take(self, rule: "EsqlRule", kept: Sequence[Match], cells: dict[str, list] | None = None) -> None:
         """The matches of one batch (passed the rule's prefilter, in input order): count,
-        place and fold each, settling where the held path settles."""
+        place and fold each, settling where the held path settles. ``cells``: columns
+        already read from their documents (``StatsPlan.rows``)."""
         if not kept:
             return
-        batch = self.stream.rows([m.event for m in kept])
+        batch = self.stream.rows([m.event for m in kept], cells)
         last = batch.last
         step = self.interval_ms
         held, windows = self.held, self.windows  # the same dicts ``settle`` pops from

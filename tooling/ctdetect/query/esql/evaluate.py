@@ -115,9 +115,18 @@ class Program:
         return cls(query, source_types, steps, prefilter, prefilter_fields, covered, compiler.referenced, compiler.patterns, compiler.has_limit, tuple(prefilter_exprs))
 
     # -------------------------------------------------------------------- running
-    def table(self, docs: list[dict], names: set[str] | None = None, *, exact: bool = False) -> Table:
+    def table(self, docs: list[dict], names: set[str] | None = None, *, exact: bool = False,
+              cells: dict[str, list] | None = None) -> Table:
         """The ``FROM`` table of ``docs``: the columns the query names (or ``names``; with
-        ``exact`` only those, not the columns a DISSECT/GROK wildcard could name), as ES|QL cells."""
+        ``exact`` only those, not the columns a DISSECT/GROK wildcard could name), as ES|QL cells.
+
+        ``cells``: columns already read from these very ``docs`` (name -> each document's
+        cell), taken instead of reading the documents again, and where the columns read here
+        are left for the next caller. Why: reading a field from every document of a batch
+        (a dict lookup in a large dict per document) is most of what a rule's batch costs, and
+        the prefilter, the row-level part and the time bounds read many of the same fields
+        (``filter_docs``). A cell depends on its document alone, except ``_id``'s fallback (its
+        position), which is never shared."""
         if names is None:
             names = set(self.referenced) | set(self.query.metadata)
         if self.patterns and not exact:
@@ -132,7 +141,10 @@ class Program:
             if name.startswith("_") and name not in self.query.metadata:
                 continue
             typ = self.source_types.get(name)
-            if name == "@timestamp":
+            known = cells.get(name) if cells is not None else None
+            if known is not None:
+                values = known
+            elif name == "@timestamp":
                 values = [doc.get("_ts") if doc.get("_ts") is not None else to_date(normalise(doc.get("@timestamp"))) for doc in docs]
             elif name == "_id":
                 values = [doc.get("_id") or doc.get("event.id") or f"ctdetect-event-{i}" for i, doc in enumerate(docs)]
@@ -148,22 +160,33 @@ class Program:
                 values = [_cell(normalise(doc.get(name)), _boolean) for doc in docs]
             else:
                 values = _plain_column(docs, name)
+            if cells is not None and known is None and name != "_id":
+                cells[name] = values
             if name in self.source_types or values.count(None) != len(values):
                 columns[name] = values
                 types[name] = typ
         return Table(columns, types, len(docs), list(range(len(docs))))
 
-    def filter_docs(self, docs: list[dict], now_ms: int) -> list[int]:
-        """Indices of the documents the leading ``WHERE``s keep (all, when there are none)."""
+    def filter_docs(self, docs: list[dict], now_ms: int, cells: dict[str, list] | None = None) -> list[int]:
+        """Indices of the documents the leading ``WHERE``s keep (all, when there are none).
+
+        ``cells`` (an empty dict): filled with the columns the conditions read, each cell of a
+        kept document in the order of the indices returned, for the caller's next ``table``
+        of those documents (``table``'s ``cells``)."""
         rows = list(range(len(docs)))
+        read: dict[str, list] = {} if cells is None else cells  # columns of the documents still kept
         # One condition at a time, each over the documents the earlier ones kept, reading only
         # its own fields: a selective first condition spares the others most of the batch.
         for condition, fields in zip(self.prefilter, self.prefilter_reads):
             if not rows:
                 break
             kept = docs if len(rows) == len(docs) else [docs[i] for i in rows]
-            mask = condition(self.table(kept, fields, exact=True), Context(now_ms, kept))
-            rows = [rows[i] for i, keep in enumerate(mask) if keep is True]
+            mask = condition(self.table(kept, fields, exact=True, cells=read), Context(now_ms, kept))
+            keep = [i for i, passes in enumerate(mask) if passes is True]
+            if len(keep) < len(rows):
+                rows = [rows[i] for i in keep]
+                for name, column in read.items():
+                    read[name] = [column[i] for i in keep]
         return rows
 
     def run(self, docs: list[dict], now_ms: int, *, limit: int | None = None, unbounded: bool = False, prefiltered: bool = False) -> Table:

@@ -117,10 +117,16 @@ class StatsPlan:
         return self  # compiled once, never changed by a run: copies of a rule engine share it
 
     # ------------------------------------------------------------------ once per document
-    def rows(self, docs: list[dict]) -> SliceRows:
-        """Run the row-level part over ``docs`` (each passed the rule's prefilter)."""
+    def rows(self, docs: list[dict], cells: dict[str, list] | None = None) -> SliceRows:
+        """Run the row-level part over ``docs`` (each passed the rule's prefilter); ``cells``:
+        columns already read from them (``Program.table``), e.g. by the prefilter."""
         ctx = Context(0, docs)  # the row-level part never reads NOW() (plan_stats)
-        table = self.program.table(docs, set(self.row_names) if self.row_names is not None else None)
+        cells = {} if cells is None else cells
+        table = self.program.table(docs, set(self.row_names) if self.row_names is not None else None, cells=cells)
+        last: list[Any] = [None] * len(docs)
+        if self.bounds:  # read before any step runs: ``cells`` holds the columns as read
+            stamps = self.program.table(docs, {"@timestamp"}, exact=True, cells=cells).column("@timestamp")
+            last = [_last_execution(self.bounds, cell) for cell in stamps]
         for step in self.prefix:
             table = step(table, ctx)
         size = table.size
@@ -137,7 +143,7 @@ class StatsPlan:
         else:
             keys = [((),)] * size
         masks: dict[int, list[Any]] = {}
-        cells: list[list[Any]] = []
+        inputs: list[list[Any]] = []
         for inner in self.inner:
             column = inner.arg(table, ctx) if inner.arg is not None else [True] * size
             if inner.where is not None:
@@ -145,12 +151,8 @@ class StatsPlan:
                 if mask is None:
                     mask = masks[inner.agg] = inner.where(table, ctx)
                 column = [c if keep is True else MASKED for c, keep in zip(column, mask)]
-            cells.append(column)
-        last: list[Any] = [None] * len(docs)
-        if self.bounds:
-            stamps = self.program.table(docs, {"@timestamp"}, exact=True).column("@timestamp")
-            last = [_last_execution(self.bounds, cell) for cell in stamps]
-        return SliceRows(source, keys, cells, last)
+            inputs.append(column)
+        return SliceRows(source, keys, inputs, last)
 
     def bound_passes(self, docs: list[dict], now_ms: int) -> list[bool]:
         """Whether each document passes the query's time bounds at ``now_ms``, evaluated as the

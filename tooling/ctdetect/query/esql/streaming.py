@@ -93,9 +93,10 @@ class StreamPlan:
     def __deepcopy__(self, memo: dict) -> "StreamPlan":
         return self  # compiled once, never changed by a run (as ``StatsPlan``)
 
-    def rows(self, docs: list[dict]) -> Batch:
-        """The row-level part of ``docs`` (each passed the rule's prefilter), once per document."""
-        rows = self.plan.rows(docs)
+    def rows(self, docs: list[dict], cells: dict[str, list] | None = None) -> Batch:
+        """The row-level part of ``docs`` (each passed the rule's prefilter), once per document;
+        ``cells``: columns already read from them (``StatsPlan.rows``)."""
+        rows = self.plan.rows(docs, cells)
         size = len(docs)
         if len(rows.source) == size and rows.source == list(range(size)):  # the usual case: a row per document
             return Batch(rows, list(zip(range(size), range(1, size + 1))))
