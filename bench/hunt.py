@@ -113,11 +113,11 @@ def _pin(cores: int | None):
     return lambda: os.sched_setaffinity(0, allowed)
 
 
-def measure(cmd: list[str], cores: int | None) -> Timing:
-    """Run ``cmd`` (stdout discarded) and return its wall, CPU (user + system) and peak RSS."""
+def measure(cmd: list[str], cores: int | None, cwd: Path = PROJECT) -> Timing:
+    """Run ``cmd`` in ``cwd`` (stdout discarded) and return its wall, CPU (user + system) and peak RSS."""
     started = time.perf_counter()
     with open(os.devnull, "wb") as devnull:
-        proc = subprocess.Popen(cmd, stdout=devnull, stderr=subprocess.PIPE, cwd=PROJECT, preexec_fn=_pin(cores))
+        proc = subprocess.Popen(cmd, stdout=devnull, stderr=subprocess.PIPE, cwd=cwd, preexec_fn=_pin(cores))
         assert proc.stderr is not None
         err = proc.stderr.read().decode(errors="replace")
         _, status, usage = os.wait4(proc.pid, 0)

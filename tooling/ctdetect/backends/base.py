@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Iterable, Protocol, Sequence
 
 from ctdetect.content.model import MLJob, Datafeed, Rule
 from ctdetect.findings import Finding
@@ -62,8 +62,8 @@ class Backend(Protocol):
       a process forked after a ``feed`` can continue (replay feeds the history its
       scenarios share once: ``services.shared_prefix``).
 
-    ``prepare(rules)`` is told the rules of the runs to come before any of them (replay runs
-    the same rules over every scenario), so a backend can compile them once.
+    ``prepare(rules, jobs)`` is told the rules and jobs of the runs to come before any of them
+    (replay runs the same content over every scenario), so a backend can compile them once.
     """
 
     name: str
@@ -84,6 +84,6 @@ class Backend(Protocol):
         """Run rules and jobs over flat ECS events (in time order where possible)."""
         ...
 
-    def prepare(self, rules: list[Rule]) -> None:
-        """Get ready for runs of ``rules`` (e.g. compile them once); may do nothing."""
+    def prepare(self, rules: list[Rule], jobs: Sequence[tuple[MLJob, Datafeed | None]] = ()) -> None:
+        """Get ready for runs of ``rules`` and ``jobs`` (e.g. compile them once); may do nothing."""
         ...

@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 from ctdetect.backends.base import RunResult, RunStats
 from ctdetect.backends.es_index import OwnedIndices, bulk_request, build_mapping, create_index_request, delete_index_request, refresh_request
@@ -79,7 +79,7 @@ class ElasticsearchBackend:
         self.sleep = sleep
         self._cluster: Cluster | None = None
 
-    def prepare(self, rules: list[Rule]) -> None:
+    def prepare(self, rules: list[Rule], jobs: Sequence[tuple[MLJob, Datafeed | None]] = ()) -> None:
         """Nothing to do ahead: each run creates its rules in Kibana, which compiles them."""
 
     @property

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 from time import perf_counter
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable, Mapping, Sequence
 
 from ctdetect.backends.base import RunResult, RunStats
 from ctdetect.backends.job_workers import JobWorkers, outcome_of
@@ -53,16 +53,23 @@ class EmbeddedBackend:
         # the rules compiled by ``prepare`` (never fed): each run starts from a copy of them
         self._prepared: tuple[list[Rule], RuleEngine] | None = None
 
-    def prepare(self, rules: list[Rule]) -> None:
-        """Compile ``rules`` once, for every later ``run`` given this same list.
+    def prepare(self, rules: list[Rule], jobs: Sequence[tuple[MLJob, Datafeed | None]] = ()) -> None:
+        """Compile ``rules`` once, for every later ``run`` given this same list; with
+        ``jobs``, import the anomaly engine now (``engine.anomaly.preload``).
 
         Compiling (parsing every query, building the predicates and the rule index) costs
         far more than a small scenario's events; ``replay`` runs the same rules over
         100 scenarios. A run copies the compiled engine (its per-run state — matches,
         executions, counters — starts empty in the copy) and shares what never changes:
-        the rules themselves, the field types and the compiled predicates.
+        the rules themselves, the field types and the compiled predicates. ``replay``
+        forks its workers after this: they inherit the compiled rules and the imported
+        engine instead of each importing it.
         """
         self._prepared = (rules, RuleEngine.build(rules, self.field_types))
+        if jobs:
+            from ctdetect.engine.anomaly import preload
+
+            preload()
 
     def _engine(self, rules: list[Rule]) -> RuleEngine:
         """A rule engine for one run: a fresh copy of the prepared one when it is for ``rules``."""

@@ -17,6 +17,8 @@ Public API (stable; other layers use only this):
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ctdetect.query.errors import QueryParseError
 
 __all__ = ["LANGUAGES", "QueryParseError", "parse_query"]
@@ -25,7 +27,28 @@ LANGUAGES = ("kuery", "eql", "lucene", "dsl", "esql")
 
 
 def parse_query(source, language: str):  # type: ignore[no-untyped-def]
-    """Parse ``source`` written in ``language`` into an AST node."""
+    """Parse ``source`` written in ``language`` into an AST node.
+
+    A query text is parsed once per process (``_parse_text``): ``hunt`` and ``replay`` read
+    every rule's fields (``engine.needed_fields``) before compiling the same rules, and
+    ``validate``'s checks each parse the rule they look at. The nodes are frozen, so callers
+    may share one tree."""
+    if isinstance(source, str) and language in _TEXT_LANGUAGES:
+        return _parse_text(source, language)
+    return _parse(source, language)
+
+
+#: Languages whose source is a text (``dsl`` also takes a dict, which cannot be a cache key).
+_TEXT_LANGUAGES = frozenset({"kuery", "eql", "lucene", "esql"})
+
+
+@lru_cache(maxsize=4096)
+def _parse_text(text: str, language: str):  # type: ignore[no-untyped-def]
+    """``_parse`` of a query text, remembered (a text that does not parse raises each time)."""
+    return _parse(text, language)
+
+
+def _parse(source, language: str):  # type: ignore[no-untyped-def]
     if language == "kuery":
         from ctdetect.query.kql import parse_kql
 

@@ -273,8 +273,9 @@ def run_replay(
     scenarios = find_scenarios(paths, content.source.path if content.source else package_root, problems)
     # what the backend reads of an event (only the fields the content reads, for the embedded one)
     mapper = hunt_mapper(content, geoip_db, runner)
-    # compiled once here, before any fork: every scenario (and worker) starts from it
-    runner.prepare(content.rules)
+    # compiled (and the anomaly engine imported) once here, before any fork: every scenario
+    # (and worker) starts from it
+    runner.prepare(content.rules, content.jobs)
     if workers is None:
         workers = os.cpu_count() or 1
     groups = plan_groups(scenarios) if runner.feeds_in_pieces else [[i] for i in range(len(scenarios))]

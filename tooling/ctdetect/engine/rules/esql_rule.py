@@ -79,15 +79,15 @@ ALERTS_INDEX = ".alerts-security.alerts-default"
 
 
 def compile_esql_rule(rule: Rule, schedule: Schedule, time_field: str | None, field_types: dict[str, str]) -> "EsqlRule":
+    from ctdetect.query import parse_query
     from ctdetect.query.errors import QueryParseError
     from ctdetect.query.esql.evaluate import EsqlUnsupported, Program
-    from ctdetect.query.esql.parser import parse_esql
     from ctdetect.query.esql.sources import columns_for, matching_sources, DATA_SOURCES
 
     if not isinstance(rule.query, str) or not rule.query.strip():
         raise RuleNotEvaluable("ES|QL rule without a query")
     try:
-        query = parse_esql(rule.query)
+        query = parse_query(rule.query, "esql")  # parsed once: ``needed_fields`` read it first
     except QueryParseError as exc:
         raise RuleNotEvaluable(f"ES|QL query does not parse: {exc}") from None
 
