@@ -160,15 +160,19 @@ def test_the_mean_variance_scale_is_a_running_mean() -> None:
     assert older._mean_variance_scale(1) == current
 
 
-def test_the_golden_spike_case_has_no_profile_in_use() -> None:
-    """Why the golden ``testVarianceScale`` spike case's error bounds are not matched
-    (``test_mlcpp_variance_scale_golden.NO_PROFILE``): its daily profile is never used, so
-    the scale is 1 at the spike's hour too."""
+def test_the_golden_spike_case_uses_its_daily_profile_by_the_amplitude_test() -> None:
+    """The golden ``testVarianceScale`` spike case: the daily profile's gain stays under
+    ``SEASONAL_GAIN`` (the spike explains about a quarter of the ten-minute error variance),
+    the window's amplitude test accepts it, and the scale at the spike's hour is high."""
     from test_mlcpp_variance_scale_golden import DAY_S, MEAN_VARIANCE, _fed
 
+    from ctdetect.engine.anomaly.timeseries import SEASONAL_GAIN
+
     series = _fed("spike")
-    assert series.daily is not None and not series.daily.useful()
-    assert series.variance_scale((49 * DAY_S + 5400) * 1000, 70.0, MEAN_VARIANCE)[1] < 1.1
+    daily = series.daily
+    assert daily is not None and daily.spike_found and daily.useful()
+    assert daily.var_with > (1.0 - SEASONAL_GAIN) * daily.var_without
+    assert series.variance_scale((49 * DAY_S + 5400) * 1000, 70.0, MEAN_VARIANCE)[1] > 3.0
 
 
 def test_the_upper_end_alone_is_the_upper_end_of_the_interval() -> None:
