@@ -37,6 +37,10 @@ outlier, a day among its kind can: a one-off holiday), with the two error varian
 model refits its trend to the window less the shape found (ml-cpp refits its trend from
 the window when it adds components).
 
+The window also carries ml-cpp's amplitude test of the daily period
+(``daily_amplitude_p_value``): a spike at the same time of day in every part of the window
+puts the daily profile in use even when it removes less than 30 % of the error variance
+(ml-cpp accepts a component by its variance test or by this one).
 Not modelled: ml-cpp's other periods (it tests any period the window supports), its
 multiple resolutions and its test of already modelled components.
 """
