@@ -45,6 +45,22 @@ def test_quiet_hours_scale_down_and_busy_hours_up() -> None:
         assert (scaled < 0.5 * unscaled) if lower else (scaled > 2.0 * unscaled), (hour, scaled, unscaled)
 
 
+def test_a_profile_state_keeps_the_amplitude_tests_finding() -> None:
+    """``spike_found`` is saved with the profile; a state saved before it reads false (the
+    window's next daily test sets it again)."""
+    profile = _fed_series().daily
+    assert profile is not None
+    state = profile.to_state()
+    state[11] = True
+    again = _Profile(DAY_MS, HOUR_S * 1000, HOUR_S * 1000)
+    again.load(state)
+    assert again.spike_found
+    older = _Profile(DAY_MS, HOUR_S * 1000, HOUR_S * 1000)
+    older.spike_found = True
+    older.load(state[:11])
+    assert not older.spike_found
+
+
 def test_a_profile_state_keeps_its_buckets_and_an_older_one_pools_its_slots() -> None:
     series = _fed_series()
     profile = series.daily
