@@ -17,7 +17,9 @@ words, one per series:
   grows; each profile learns, at its own rate, the value less the trend and the other
   profile in use, as ml-cpp's components learn the value less the others). A profile is
   used while it removes at least 30 % of the error variance, measured out of sample over
-  its last two periods; once a day, while no weekly profile is in use, the last two
+  its last two periods, or, for the daily profile, while the two-week window's amplitude
+  test finds a spike at the same time of day in every part of it (ml-cpp accepts a
+  component by its variance test or its amplitude test); once a day, while no weekly profile is in use, the last two
   weeks are tested for a weekly shape (``seasonality``: the weekday/weekend split or the weekly period, our counterpart of
   ml-cpp's ``CTimeSeriesTestForSeasonality``); what is found seeds the weekly profile,
   and the trend is refitted to the window less that shape (the residual models move by
