@@ -45,6 +45,22 @@ def test_quiet_hours_scale_down_and_busy_hours_up() -> None:
         assert (scaled < 0.5 * unscaled) if lower else (scaled > 2.0 * unscaled), (hour, scaled, unscaled)
 
 
+def test_a_profile_state_keeps_the_amplitude_tests_finding() -> None:
+    """``spike_found`` is saved with the profile; a state saved before it reads false (the
+    window's next daily test sets it again)."""
+    profile = _fed_series().daily
+    assert profile is not None
+    state = profile.to_state()
+    state[11] = True
+    again = _Profile(DAY_MS, HOUR_S * 1000, HOUR_S * 1000)
+    again.load(state)
+    assert again.spike_found
+    older = _Profile(DAY_MS, HOUR_S * 1000, HOUR_S * 1000)
+    older.spike_found = True
+    older.load(state[:11])
+    assert not older.spike_found
+
+
 def test_a_profile_state_keeps_its_buckets_and_an_older_one_pools_its_slots() -> None:
     series = _fed_series()
     profile = series.daily
@@ -160,15 +176,19 @@ def test_the_mean_variance_scale_is_a_running_mean() -> None:
     assert older._mean_variance_scale(1) == current
 
 
-def test_the_golden_spike_case_has_no_profile_in_use() -> None:
-    """Why the golden ``testVarianceScale`` spike case's error bounds are not matched
-    (``test_mlcpp_variance_scale_golden.NO_PROFILE``): its daily profile is never used, so
-    the scale is 1 at the spike's hour too."""
+def test_the_golden_spike_case_uses_its_daily_profile_by_the_amplitude_test() -> None:
+    """The golden ``testVarianceScale`` spike case: the daily profile's gain stays under
+    ``SEASONAL_GAIN`` (the spike explains about a quarter of the ten-minute error variance),
+    the window's amplitude test accepts it, and the scale at the spike's hour is high."""
     from test_mlcpp_variance_scale_golden import DAY_S, MEAN_VARIANCE, _fed
 
+    from ctdetect.engine.anomaly.timeseries import SEASONAL_GAIN
+
     series = _fed("spike")
-    assert series.daily is not None and not series.daily.useful()
-    assert series.variance_scale((49 * DAY_S + 5400) * 1000, 70.0, MEAN_VARIANCE)[1] < 1.1
+    daily = series.daily
+    assert daily is not None and daily.spike_found and daily.useful()
+    assert daily.var_with > (1.0 - SEASONAL_GAIN) * daily.var_without
+    assert series.variance_scale((49 * DAY_S + 5400) * 1000, 70.0, MEAN_VARIANCE)[1] > 3.0
 
 
 def test_the_upper_end_alone_is_the_upper_end_of_the_interval() -> None:

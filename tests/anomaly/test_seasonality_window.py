@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import random
 
-from ctdetect.engine.anomaly.seasonality import WEEKEND_DAYS, SeasonalityWindow, find_seasonality
+from ctdetect.engine.anomaly.seasonality import (
+    SIGNIFICANT_P,
+    WEEKEND_DAYS,
+    SeasonalityWindow,
+    daily_amplitude_p_value,
+    find_seasonality,
+)
 
 HOUR_MS = 3600 * 1000
 T0 = 1_767_225_600_000  # a Thursday 00:00 UTC, as the epoch's first day
@@ -45,3 +51,28 @@ def test_the_window_keeps_two_weeks_and_wants_three_quarters_filled() -> None:
     assert sum(1 for c in w.counts if c > 0) == w.slots
     short = find_seasonality([(k, 0.0) for k in range(100)], HOUR_MS, 336)
     assert not short.daily and short.weekly is None
+
+
+def _spike(t: int) -> float:
+    return 4.0 if (t // HOUR_MS) % 24 == 1 else 0.0
+
+
+def test_the_amplitude_test_finds_a_daily_spike_and_not_noise() -> None:
+    """ml-cpp's amplitude test (``daily_amplitude_p_value``): a one-hour spike of four standard
+    deviations every day is significant (p < 5e-3); noise alone, a spike on one day of the
+    window, and a spike missing from the first four days are not (every group must show it)."""
+    assert _window(_spike).daily_amplitude() < SIGNIFICANT_P
+    for seed in range(5):
+        assert _window(lambda t: 0.0, seed=seed).daily_amplitude() > SIGNIFICANT_P
+    once = _window(lambda t: 20.0 if (t - T0) // HOUR_MS == 5 * 24 + 1 else 0.0)
+    assert once.daily_amplitude() > SIGNIFICANT_P
+    late = _window(lambda t: _spike(t) if t - T0 >= 4 * 24 * HOUR_MS else 0.0)
+    assert late.daily_amplitude() > SIGNIFICANT_P
+
+
+def test_the_amplitude_test_wants_four_days_and_reads_the_residual_deviation() -> None:
+    """Under four days (ml-cpp: four repeats of the period) there is nothing to test; an
+    amplitude under two residual standard deviations counts for nothing."""
+    assert _window(_spike, days=3).daily_amplitude() == 1.0
+    assert _window(lambda t: 1.0 if (t // HOUR_MS) % 24 == 1 else 0.0).daily_amplitude() > SIGNIFICANT_P
+    assert daily_amplitude_p_value([], HOUR_MS) == 1.0

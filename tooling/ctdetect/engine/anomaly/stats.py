@@ -57,6 +57,11 @@ def beta_cdf(x: float, a: float, b: float) -> float:
     return float(_special().betainc(a, b, x))
 
 
+def binomial_upper_tail(k: int, n: int, p: float) -> float:
+    """P(X > k) for X ~ Binomial(n, p) (boost's ``cdf(complement(binomial, k))``)."""
+    return float(_special().bdtrc(k, n, p))
+
+
 def beta_cdf_at_quantiles(a: float, b: float, n: int) -> list[float]:
     """``F_{a+1,b}(x_k)`` for the Beta(a, b) quantiles ``x_k`` at k/n, k = 1..n−1 (vectorised)."""
     special = _special()

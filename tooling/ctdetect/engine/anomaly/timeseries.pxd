@@ -18,6 +18,7 @@ from ctdetect.engine.anomaly.trend cimport TrendComponent
 
 cdef class _Profile:
     cdef public object period_ms, slot_ms, span_ms, slots
+    cdef public bint spike_found
     cdef public dict means, samples
     cdef public double total, bias
     # always floats (0.0, running means of floats, a test's floats, a state's float())

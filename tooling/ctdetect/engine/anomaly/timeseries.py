@@ -17,7 +17,9 @@ words, one per series:
   grows; each profile learns, at its own rate, the value less the trend and the other
   profile in use, as ml-cpp's components learn the value less the others). A profile is
   used while it removes at least 30 % of the error variance, measured out of sample over
-  its last two periods; once a day, while no weekly profile is in use, the last two
+  its last two periods, or, for the daily profile, while the two-week window's amplitude
+  test finds a spike at the same time of day in every part of it (ml-cpp accepts a
+  component by its variance test or its amplitude test); once a day, while no weekly profile is in use, the last two
   weeks are tested for a weekly shape (``seasonality``: the weekday/weekend split or the weekly period, our counterpart of
   ml-cpp's ``CTimeSeriesTestForSeasonality``); what is found seeds the weekly profile,
   and the trend is refitted to the window less that shape (the residual models move by
@@ -71,7 +73,7 @@ from ctdetect.engine.anomaly.gain import GainController
 from ctdetect.engine.anomaly.multibucket import MultiBucketMean
 from ctdetect.engine.anomaly.priors import OneOfNPrior
 from ctdetect.engine.anomaly.stats import joint_probability, scalar_special
-from ctdetect.engine.anomaly.seasonality import WINDOW_WEEKS, SeasonalityWindow
+from ctdetect.engine.anomaly.seasonality import EVICT_P, SIGNIFICANT_P, WINDOW_WEEKS, SeasonalityWindow
 from ctdetect.engine.anomaly.trend import TrendComponent, normal_interval
 
 
@@ -120,7 +122,7 @@ class _Profile:
     one slot, read every other slot, follows noise (bench/README.md, issue-12-s33)."""
 
     __slots__ = ("period_ms", "slot_ms", "span_ms", "slots", "means", "total", "bias", "samples", "var_with", "var_without",
-                 "weight", "period_index", "buckets", "counts", "variances")
+                 "weight", "period_index", "buckets", "counts", "variances", "spike_found")
 
     def __init__(self, period_ms: int, slot_ms: int, span_ms: int, buckets: int = VARIANCE_BUCKETS) -> None:
         self.period_ms = period_ms
@@ -143,6 +145,9 @@ class _Profile:
         # count of 0 has not been seen)
         self.counts = array("d", bytes(8 * self.buckets))
         self.variances = array("d", bytes(8 * self.buckets))
+        # the window's amplitude test found a spike at the same time in every part of it
+        # (``seasonality.daily_amplitude_p_value``): the profile is used whatever its gain
+        self.spike_found = False
 
     def slot(self, t_ms: int) -> int:
         return (t_ms % self.period_ms) // self.slot_ms
@@ -207,7 +212,10 @@ class _Profile:
             self.period_index = p
 
     def useful(self) -> bool:
-        return self.weight >= 3.0 and self.var_with < (1.0 - SEASONAL_GAIN) * self.var_without
+        """In use once it has learnt a weight of 3, when it removes ``SEASONAL_GAIN`` of the
+        error variance out of sample (ml-cpp's variance test, in our words) or the window's
+        amplitude test found its spike (ml-cpp accepts a component by either test)."""
+        return self.weight >= 3.0 and (self.spike_found or self.var_with < (1.0 - SEASONAL_GAIN) * self.var_without)
 
     def update(self, t_ms: int, residual: float, w: float, decay_rate: float) -> None:
         """Learn ``residual`` with weight ``w`` at ``t_ms``; ``decay_rate``: the decomposition's,
@@ -273,7 +281,8 @@ class _Profile:
         spreads = {k: [n, self.variances[self.bucket(k)]] for k, n in self.samples.items()}
         slot_counts = [self.counts[self.bucket(k)] for k in range(self.slots)]
         return [self.means, self.var_with, self.var_without, self.weight, spreads, self.bias,
-                sum(v[1] for v in spreads.values()), self.period_index, slot_counts, list(self.counts), list(self.variances)]
+                sum(v[1] for v in spreads.values()), self.period_index, slot_counts, list(self.counts), list(self.variances),
+                self.spike_found]
 
     def load(self, s: list[Any]) -> None:
         self.means = {int(k): float(v) for k, v in s[0].items()}
@@ -283,6 +292,7 @@ class _Profile:
         self.samples = {k: v[0] for k, v in spreads.items()}
         self.bias = float(s[5])
         self.period_index = int(s[7]) if len(s) > 7 else -1
+        self.spike_found = bool(s[11]) if len(s) > 11 else False
         if len(s) > 10:
             self.counts = array("d", s[9])
             self.variances = array("d", s[10])
@@ -549,9 +559,16 @@ class CountSeries:
             self.gain.age(factor)
 
     def _test_window(self, window_slot: int, span_s: int, t_ms: int) -> None:
-        """Once a day, test the last two weeks for a weekly shape while none is in use, and
-        seed the weekly profile with what the test finds."""
+        """Once a day, test the last two weeks for a spike at the same time each day (the
+        daily profile's amplitude test), and for a weekly shape while none is in use, seeding
+        the weekly profile with what the test finds."""
         assert self.window is not None
+        if self.daily is not None:
+            p_value = self.window.daily_amplitude()
+            if p_value < SIGNIFICANT_P:
+                self.daily.spike_found = True
+            elif p_value > EVICT_P:  # ml-cpp drops a component only on weak evidence
+                self.daily.spike_found = False
         if self.weekly is not None and self.weekly.useful():
             return
         finding = self.window.test()
