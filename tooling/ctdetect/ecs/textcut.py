@@ -30,10 +30,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from ctdetect.ecs.cache import BoundedCache
-from ctdetect.ecs.mapper import ADDRESS_NEEDLE, EVENT_NEEDLE, REQUEST_NEEDLE, TIME_NEEDLE, volatile_cut
+from ctdetect.ecs.mapper import ADDRESS_NEEDLE, EVENT_NEEDLE, REQUEST_NEEDLE, TIME_NEEDLE, cut_in_order, member_needles, volatile_cut
 
 EDGE = 96  # bytes of the text's start and end in the shape's look-up key
 _NAMES = (TIME_NEEDLE, EVENT_NEEDLE, REQUEST_NEEDLE, ADDRESS_NEEDLE)  # the four ``"name":`` texts
@@ -57,15 +55,10 @@ class KnownCuts:
 
     def cut(self, text: bytes, head: dict[str, Any]) -> Cut | None:
         """What ``volatile_cut(text, head)`` returns (``head``: the record's top-level values)."""
-        get = head.get
-        when, event_id, request_id, address = get("eventTime"), get("eventID"), get("requestID"), get("sourceIPAddress")
-        if type(when) is not str or type(event_id) is not str or type(request_id) is not str or type(address) is not str:
+        needles = member_needles(head)
+        if needles is None:
             return volatile_cut(text, head)
-        dumps = orjson.dumps
-        n0 = TIME_NEEDLE + dumps(when)
-        n3 = ADDRESS_NEEDLE + dumps(address)
-        n2 = REQUEST_NEEDLE + dumps(request_id)
-        n1 = EVENT_NEEDLE + dumps(event_id)
+        n0, n3, n2, n1 = needles
         size = len(text) - len(n0) - len(n3) - len(n2) - len(n1)
         key = (size, text[:EDGE], text[-EDGE:])
         shape = self._get(key)
@@ -73,7 +66,7 @@ class KnownCuts:
             k0, k1, k2, k3, k4 = shape[1]
             if text == b"".join((k0, n0, k1, n3, k2, n2, k3, n1, k4)):
                 return shape[0]
-        found = volatile_cut(text, head)
+        found = cut_in_order(text, needles, head)  # volatile_cut, its needles already made
         if found is not None:
             self._remember(key, size, found)
         return found
