@@ -90,27 +90,63 @@ def _group_sums(values: list[float], keys: list[Any], weights: list[float]) -> d
     return groups
 
 
-def _loo(values: list[float], keys: list[Any], weights: list[float]) -> float:
+def _slot_sums(values: list[float], keys: list[int], weights: list[float],
+               size: int) -> tuple[list[float], list[float], list[float]]:
+    """``_group_sums`` for groups numbered ``0 .. size - 1``: (weighted sums of values,
+    sums of weights, numbers of values), each a list by group number. The weekly test
+    groups the window's values by hour of day, of the trading day and of the week about
+    eight times a day per series; small integers index a list where a tuple key (made,
+    hashed and compared per value) cost most of the test, and compiled (``seasonality.pxd``)
+    the sums are C doubles. Each group's sums start at its first value, as
+    ``_group_sums``'s do (the same floating-point operations)."""
+    sums = [0.0] * size
+    weight_sums = [0.0] * size
+    counts = [0.0] * size
+    for i in range(len(values)):
+        v = values[i]
+        w = weights[i]
+        key = keys[i]
+        c = counts[key]
+        if c == 0.0:
+            sums[key] = w * v
+            weight_sums[key] = w
+        else:
+            total = sums[key]
+            weight = weight_sums[key]
+            sums[key] = total + w * v
+            weight_sums[key] = weight + w
+        counts[key] = c + 1.0
+    return sums, weight_sums, counts
+
+
+def _loo(values: list[float], keys: list[int], weights: list[float], size: int) -> float:
     """Weighted mean squared error of predicting each value by the weighted mean of the
-    other values of its group (``keys``: each value's group)."""
-    groups = _group_sums(values, keys, weights)
+    other values of its group (``keys``: each value's group number, below ``size``).
+    The error is squared by Python's float power (``error`` stays a Python float when
+    compiled: a C double's square would be ``x * x``, not glibc's ``pow``)."""
+    sums, weight_sums, counts = _slot_sums(values, keys, weights, size)
     total = n = 0.0
-    for v, key, w in zip(values, keys, weights):
-        g = groups[key]
-        if g[2] < 2.0:
+    for i in range(len(values)):
+        key = keys[i]
+        c = counts[key]
+        if c < 2.0:
             continue
-        total += w * (v - (g[0] - w * v) / (g[1] - w)) ** 2
+        v = values[i]
+        w = weights[i]
+        group_sum = sums[key]
+        group_weight = weight_sums[key]
+        error = v - (group_sum - w * v) / (group_weight - w)
+        total += w * error ** 2
         n += w
     return total / n if n else 0.0
 
 
-def _robust_weights(values: list[float], keys: list[Any]) -> list[float]:
-    """The values' weights after the hypothesis ``keys`` is fitted (its group means) and
-    its outliers reweighted (``robust.outlier_weights``), as ml-cpp fits each hypothesis
-    robustly before it judges it."""
-    groups = _group_sums(values, keys, [1.0] * len(values))
-    means = {key: g[0] / g[1] for key, g in groups.items()}
-    return outlier_weights(values, [means[key] for key in keys])
+def _robust_weights(values: list[float], keys: list[int], size: int) -> list[float]:
+    """The values' weights after the hypothesis ``keys`` (group numbers below ``size``) is
+    fitted (its group means) and its outliers reweighted (``robust.outlier_weights``), as
+    ml-cpp fits each hypothesis robustly before it judges it."""
+    sums, weight_sums, _counts = _slot_sums(values, keys, [1.0] * len(values), size)
+    return outlier_weights(values, [sums[key] / weight_sums[key] for key in keys])
 
 
 def _detrended(points: list[tuple[int, float]]) -> list[tuple[int, float]]:
@@ -123,40 +159,43 @@ def _detrended(points: list[tuple[int, float]]) -> list[tuple[int, float]]:
     return [(k, v - mv - slope * (k - mk)) for k, v in points]
 
 
+def _trading_hour(k: int, per_day: int) -> int:
+    """Slot ``k``'s group in the trading-day hypothesis: its slot of the day, numbered on
+    from ``per_day`` at the weekend (one number per (weekend, slot of day) pair)."""
+    return k % per_day + per_day if (k // per_day) % 7 in WEEKEND_DAYS else k % per_day
+
+
 def find_seasonality(points: list[tuple[int, float]], slot_ms: int, slots: int) -> SeasonalFinding:
     """Test the values ``points`` (absolute slot number, mean value), from a window of
-    ``slots`` slots of ``slot_ms``, for the daily period and a weekly shape (see module)."""
+    ``slots`` slots of ``slot_ms``, for the daily period and a weekly shape (see module).
+    Each hypothesis numbers its groups (slot of day, ``_trading_hour``, slot of week)."""
     per_day = DAY_MS // slot_ms
     per_week = WEEK_MS // slot_ms
     none = SeasonalFinding(False, None, {}, 0.0, 0.0, float(len(points)))
     if DAY_MS % slot_ms or not points or 4 * len(points) < 3 * slots:
         return none
-
-    def weekend(k: int) -> bool:
-        return (k // per_day) % 7 in WEEKEND_DAYS
-
     points = _detrended(points)
     values = [v for _, v in points]
     by_hour = [k % per_day for k, _ in points]
-    daily_w = _robust_weights(values, by_hour)
-    flat = _loo(values, [0] * len(values), daily_w)
-    daily_err = _loo(values, by_hour, daily_w)
+    daily_w = _robust_weights(values, by_hour, per_day)
+    flat = _loo(values, [0] * len(values), daily_w, 1)
+    daily_err = _loo(values, by_hour, daily_w, per_day)
     daily = slots >= 2 * per_day and flat > 0.0 and daily_err <= (1.0 - GAIN) * flat
     if slots < WINDOW_WEEKS * per_week or daily_err <= 0.0:
         return none._replace(daily=daily)
-    by_kind = [(weekend(k), k % per_day) for k, _ in points]
+    by_kind = [_trading_hour(k, per_day) for k, _ in points]
     by_week = [k % per_week for k, _ in points]
     # each richer hypothesis is judged against the simpler one on the weights of its own robust fit
-    partition_w = _robust_weights(values, by_kind)
-    weekly_w = _robust_weights(values, by_week)
-    partition = _loo(values, by_kind, weekly_w)
-    weekly = _loo(values, by_week, weekly_w)
+    partition_w = _robust_weights(values, by_kind, 2 * per_day)
+    weekly_w = _robust_weights(values, by_week, per_week)
+    partition = _loo(values, by_kind, weekly_w, 2 * per_day)
+    weekly = _loo(values, by_week, weekly_w, per_week)
     # the simpler hypothesis unless the richer one shows the same gain over it
     if weekly <= (1.0 - GAIN) * partition:
         kind, err, weights = "weekly", weekly, weekly_w
     else:
-        kind, err, weights = "partition", _loo(values, by_kind, partition_w), partition_w
-    base = _loo(values, by_hour, weights)
+        kind, err, weights = "partition", _loo(values, by_kind, partition_w, 2 * per_day), partition_w
+    base = _loo(values, by_hour, weights, per_day)
     if err > (1.0 - GAIN) * base:
         return none._replace(daily=daily)
     if kind == "weekly":
@@ -164,10 +203,15 @@ def find_seasonality(points: list[tuple[int, float]], slot_ms: int, slots: int) 
         # the trading-day fit pools each hour over the days of a kind and can (a one-off
         # holiday): the shape is taken with its weights
         weights = partition_w
-    sums: dict[Any, list[float]] = {}
-    for (k, v), w in zip(points, weights):
-        for key in (("d", k % per_day), ("w", (weekend(k), k % per_day) if kind == "partition" else k % per_week)):
-            acc = sums.setdefault(key, [0.0, 0.0])
+    shape_keys, shape_size = (by_kind, 2 * per_day) if kind == "partition" else (by_week, per_week)
+    # per group: [weighted sum, sum of weights], from 0.0; None for a group without values
+    day_sums: list[list[float] | None] = [None] * per_day
+    shape_sums: list[list[float] | None] = [None] * shape_size
+    for v, w, hour, shape in zip(values, weights, by_hour, shape_keys):
+        for sums, key in ((day_sums, hour), (shape_sums, shape)):
+            acc = sums[key]
+            if acc is None:
+                acc = sums[key] = [0.0, 0.0]
             acc[0] += w * v
             acc[1] += w
     first = points[0][0]
@@ -176,9 +220,9 @@ def find_seasonality(points: list[tuple[int, float]], slot_ms: int, slots: int) 
     for s in range(per_week):
         # the weekly profile's slots start at the epoch's week, as absolute slot numbers do
         k = first + ((s - first) % per_week)
-        wk = sums.get(("w", (weekend(k), s % per_day) if kind == "partition" else s))
-        dk = sums.get(("d", s % per_day))
-        if wk and dk:
+        wk = shape_sums[_trading_hour(k, per_day) if kind == "partition" else s]
+        dk = day_sums[s % per_day]
+        if wk is not None and dk is not None:
             offsets[s] = wk[0] / wk[1] - dk[0] / dk[1]
             seasonal[s] = wk[0] / wk[1]
     return SeasonalFinding(daily, kind, offsets, err, base, float(len(points)), seasonal)
