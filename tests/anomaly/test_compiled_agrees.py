@@ -307,9 +307,54 @@ def run_normalizer(buckets: int = 700) -> dict[str, list[str]]:
     return {"normalizer": rows}
 
 
+def run_seasonality(windows: int = 60) -> dict[str, list[str]]:
+    """The count family's weekly window test (``seasonality.find_seasonality``, its typed
+    group sums and leave-one-out errors) on generated two-week windows of hours: noise,
+    daily and trading-day shapes, bursts, gaps, constant and all-zero windows; and
+    ``_loo`` on edge inputs: -0.0 values, zero weights, a group of one, a group whose other
+    weights are zero (both paths must raise alike), as ``repr``."""
+    from ctdetect.engine.anomaly import seasonality
+
+    hour_ms = 3600 * 1000
+    rng = random.Random(2027)
+    rows: list[str] = []
+    for case in range(windows):
+        kind = case % 6
+        points = []
+        for k in range(T0_MS // hour_ms, T0_MS // hour_ms + 336):
+            hour, weekend = k % 24, (k // 24) % 7 in seasonality.WEEKEND_DAYS
+            if kind == 0:
+                v = rng.gauss(0.0, 1.0)
+            elif kind == 1:
+                v = (10.0 if 8 <= hour < 18 else 0.0) + rng.gauss(0.0, 1.0)
+            elif kind == 2:
+                v = (10.0 if 8 <= hour < 18 else 0.0) * (0.1 if weekend else 1.0) + rng.gauss(0.0, 0.5)
+            elif kind == 3:
+                v = float(rng.randint(0, 3) + (rng.randint(50, 500) if rng.random() < 0.02 else 0))
+            elif kind == 4:
+                v = 0.0 if rng.random() < 0.5 else -0.0
+            else:
+                v = 3.0
+            if kind != 5 and rng.random() < 0.1:
+                continue  # a gap in the window
+            points.append((k, v))
+        rows.append(_outcome(seasonality.find_seasonality, points, hour_ms, 336))
+        rows.append(_outcome(seasonality.daily_amplitude_p_value, points, hour_ms))
+    for case in range(400):
+        n = rng.randint(1, 12)
+        size = rng.randint(1, 4)
+        values = [rng.choice([0.0, -0.0, 1.5, -2.0, rng.gauss(0.0, 3.0)]) for _ in range(n)]
+        keys = [rng.randrange(size) for _ in range(n)]
+        weights = [rng.choice([0.0, 0.0, 0.5, 1.0, 1.0, rng.random()]) for _ in range(n)]
+        rows.append(f"{_outcome(seasonality._loo, values, keys, weights, size)} "
+                    f"{_outcome(seasonality._slot_sums, values, keys, weights, size)}")
+    return {"seasonality": rows}
+
+
 def _results() -> dict[str, list[str]]:
     """Everything compared, by name."""
-    return {**run_series(), **run_hierarchy(), **run_stats(), **run_categorical(), **run_normalizer()}
+    return {**run_series(), **run_hierarchy(), **run_stats(), **run_categorical(), **run_normalizer(),
+            **run_seasonality()}
 
 
 def _pure_results() -> dict[str, list[str]]:

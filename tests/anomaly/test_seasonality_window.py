@@ -8,6 +8,9 @@ from ctdetect.engine.anomaly.seasonality import (
     SIGNIFICANT_P,
     WEEKEND_DAYS,
     SeasonalityWindow,
+    _group_sums,
+    _loo,
+    _slot_sums,
     daily_amplitude_p_value,
     find_seasonality,
 )
@@ -76,3 +79,30 @@ def test_the_amplitude_test_wants_four_days_and_reads_the_residual_deviation() -
     assert _window(_spike, days=3).daily_amplitude() == 1.0
     assert _window(lambda t: 1.0 if (t // HOUR_MS) % 24 == 1 else 0.0).daily_amplitude() > SIGNIFICANT_P
     assert daily_amplitude_p_value([], HOUR_MS) == 1.0
+
+
+def test_group_sums_by_number_equal_the_dict_of_groups_and_the_loo_error_follows_them() -> None:
+    """``_slot_sums`` (groups numbered, in lists) gives each group exactly ``_group_sums``'s
+    sums (first value first: a group of -0.0 values keeps its sign), and ``_loo`` is the
+    leave-one-out error of those groups; groups without values stay at zero."""
+    rng = random.Random(7)
+    for _case in range(300):
+        n = rng.randint(1, 40)
+        size = rng.randint(1, 6)
+        values = [rng.choice([-0.0, 0.0, 1.0, rng.gauss(0.0, 5.0)]) for _ in range(n)]
+        keys = [rng.randrange(size) for _ in range(n)]
+        weights = [rng.choice([0.0, 1.0, rng.random()]) for _ in range(n)]
+        sums, weight_sums, counts = _slot_sums(values, keys, weights, size)
+        groups = _group_sums(values, keys, weights)
+        for key in range(size):
+            expected = groups.get(key, [0.0, 0.0, 0.0])
+            assert repr([sums[key], weight_sums[key], counts[key]]) == repr(expected)
+        total = used = 0.0
+        for v, key, w in zip(values, keys, weights):
+            g = groups[key]
+            if g[2] < 2.0 or g[1] - w == 0.0:
+                continue
+            total += w * (v - (g[0] - w * v) / (g[1] - w)) ** 2
+            used += w
+        if all(groups[key][2] < 2.0 or groups[key][1] - w != 0.0 for key, w in zip(keys, weights)):
+            assert repr(_loo(values, keys, weights, size)) == repr(total / used if used else 0.0)
