@@ -185,6 +185,34 @@ class CompiledRule:
         if not len(self.matches) % SETTLE_EVERY:
             self._settle(self.newest - SETTLE_SLACK_MS)
 
+    def _keep_all(self, items: Sequence[Any], hold: Callable[[Sequence[Any]], None] | None = None) -> None:
+        """``_keep`` of each of ``items`` in turn, without a Python call per item: what the
+        rules that admit a whole batch of matches at once (``EsqlRule``'s slices) hold.
+
+        The items are taken in runs that end where ``_keep`` would settle (every
+        ``SETTLE_EVERY`` held matches), so each settle sees what it sees when the items come
+        one at a time: ``hold`` (given a run, before it is held: the slices' ``add_all``) has
+        placed exactly the items up to that point, ``newest`` is the newest of them, and a
+        run's ``late`` test reads the ``settled_until`` of the last settle, which no item of
+        the run changes."""
+        matches, n, start = self.matches, len(items), 0
+        lookback, interval = self.schedule.lookback_ms, self.schedule.interval_ms
+        while start < n:
+            run = items[start:start + SETTLE_EVERY - len(matches) % SETTLE_EVERY]
+            start += len(run)
+            if hold is not None:
+                hold(run)
+            times = [item.ts for item in run]
+            if self.settled_until is not None:
+                floor = self.settled_until - lookback + interval
+                self.late += sum(ts < floor for ts in times)
+            matches.extend(run)
+            top = max(times)
+            if self.newest is None or top > self.newest:
+                self.newest = top
+            if not len(matches) % SETTLE_EVERY:
+                self._settle(self.newest - SETTLE_SLACK_MS)
+
     def _order(self) -> list[int]:
         """Put the held matches in time order and return their times.
 
