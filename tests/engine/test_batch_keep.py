@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 import pytest
 
-from ctdetect.engine.rules.base import SETTLE_EVERY, CompiledRule, Match
+from ctdetect.engine.rules.base import SETTLE_EVERY, CompiledRule, Match, sort_held
 from ctdetect.engine.rules.esql_slices import SliceIndex, _Member
 from ctdetect.engine.rules.schedule import Schedule
 
@@ -99,3 +99,15 @@ def test_members_added_a_run_at_a_time_land_in_the_slice_their_time_keys(interva
     assert {k: s.soonest for k, s in index.slices.items()} == {k: min(m.searchable for m in ms) for k, ms in expected.items()}
     assert index.dirty == set(expected)
     assert any(k[1] == 0 for k in expected) and any(k[1] == 1 for k in expected)
+
+
+def test_slice_members_sorted_as_they_are_come_in_match_order() -> None:
+    """``sort_held`` sorts tuples (slice members) without a key: the order is ``MATCH_ORDER``'s,
+    times shared by many members and their other fields (rows, bounds) never compared."""
+    rng = random.Random(3)
+    members = [_Member(rng.randrange(0, 50), seq, rng.choice([None, 5, 9]), ((rng.random(),),), 0) for seq in range(2000)]
+    rng.shuffle(members)
+    matches = [Match(m.ts, m.seq, {}) for m in members]
+    sort_held(members)
+    sort_held(matches)
+    assert [(m.ts, m.seq) for m in members] == [(m.ts, m.seq) for m in matches] == sorted((m.ts, m.seq) for m in members)

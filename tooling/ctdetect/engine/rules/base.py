@@ -35,6 +35,17 @@ SETTLE_EVERY = 4096
 MATCH_ORDER = attrgetter("ts", "seq")  # the order of held matches (time, then input position)
 
 
+def sort_held(items: list[Any]) -> None:
+    """Sort held matches in ``MATCH_ORDER``. Tuples that begin with their ``ts`` and ``seq``
+    (an ES|QL rule's slice members, ``esql_slices._Member``) are sorted as they are: ``(ts,
+    seq)`` is unique per match, so their own order is ``MATCH_ORDER``'s and is found without
+    a key tuple made per item (a week of members is sorted as they settle)."""
+    if items and isinstance(items[0], tuple):
+        items.sort()
+    else:
+        items.sort(key=MATCH_ORDER)
+
+
 class RuleNotEvaluable(Exception):
     """The rule cannot be evaluated by the embedded engine (reason in the message)."""
 
@@ -224,11 +235,11 @@ class CompiledRule:
         if k == len(items):
             return times
         fresh = items[k:]
-        fresh.sort(key=MATCH_ORDER)
+        sort_held(fresh)
         if k and MATCH_ORDER(items[k - 1]) > MATCH_ORDER(fresh[0]):
             at = bisect_left(times, fresh[0].ts, 0, k)  # the prefix's matches from there on may follow some fresh ones
             tail = items[at:k] + fresh
-            tail.sort(key=MATCH_ORDER)  # two ordered runs: one merge
+            sort_held(tail)  # two ordered runs: one merge
             items[at:] = tail
             times[at:] = [m.ts for m in tail]
         else:

@@ -41,7 +41,7 @@ from itertools import repeat
 from math import isqrt
 from typing import Any, NamedTuple, Sequence
 
-from ctdetect.engine.rules.base import MATCH_ORDER
+from ctdetect.engine.rules.base import sort_held
 from ctdetect.engine.rules.schedule import Schedule
 from ctdetect.query.esql.bounds import PartSummary
 from ctdetect.query.esql.incremental import UNBOUNDED, NotMergeable, SliceRows, StatsPlan
@@ -96,7 +96,7 @@ class _Slice:
 
     def compute(self, plan: StatsPlan) -> None:
         """Partial aggregates of every member's rows (in time order)."""
-        self.members.sort(key=MATCH_ORDER)
+        sort_held(self.members)
         self.take(plan, _gathered(self.members, len(plan.inner)))
 
     def take(self, plan: StatsPlan, rows: SliceRows) -> None:
@@ -292,7 +292,7 @@ class SliceIndex:
         width = len(self.plan.inner)
         for k in due:
             piece = self.slices[k]
-            piece.members.sort(key=MATCH_ORDER)
+            sort_held(piece.members)
             try:
                 piece.take(self.plan, _gathered(piece.members, width))
             except Exception:
