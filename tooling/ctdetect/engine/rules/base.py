@@ -35,6 +35,17 @@ SETTLE_EVERY = 4096
 MATCH_ORDER = attrgetter("ts", "seq")  # the order of held matches (time, then input position)
 
 
+def sort_held(items: list[Any]) -> None:
+    """Sort held matches in ``MATCH_ORDER``. Tuples that begin with their ``ts`` and ``seq``
+    (an ES|QL rule's slice members, ``esql_slices._Member``) are sorted as they are: ``(ts,
+    seq)`` is unique per match, so their own order is ``MATCH_ORDER``'s and is found without
+    a key tuple made per item (a week of members is sorted as they settle)."""
+    if items and isinstance(items[0], tuple):
+        items.sort()
+    else:
+        items.sort(key=MATCH_ORDER)
+
+
 class RuleNotEvaluable(Exception):
     """The rule cannot be evaluated by the embedded engine (reason in the message)."""
 
@@ -185,6 +196,34 @@ class CompiledRule:
         if not len(self.matches) % SETTLE_EVERY:
             self._settle(self.newest - SETTLE_SLACK_MS)
 
+    def _keep_all(self, items: Sequence[Any], hold: Callable[[Sequence[Any]], None] | None = None) -> None:
+        """``_keep`` of each of ``items`` in turn, without a Python call per item: what the
+        rules that admit a whole batch of matches at once (``EsqlRule``'s slices) hold.
+
+        The items are taken in runs that end where ``_keep`` would settle (every
+        ``SETTLE_EVERY`` held matches), so each settle sees what it sees when the items come
+        one at a time: ``hold`` (given a run, before it is held: the slices' ``add_all``) has
+        placed exactly the items up to that point, ``newest`` is the newest of them, and a
+        run's ``late`` test reads the ``settled_until`` of the last settle, which no item of
+        the run changes."""
+        matches, n, start = self.matches, len(items), 0
+        lookback, interval = self.schedule.lookback_ms, self.schedule.interval_ms
+        while start < n:
+            run = items[start:start + SETTLE_EVERY - len(matches) % SETTLE_EVERY]
+            start += len(run)
+            if hold is not None:
+                hold(run)
+            times = [item.ts for item in run]
+            if self.settled_until is not None:
+                floor = self.settled_until - lookback + interval
+                self.late += sum(ts < floor for ts in times)
+            matches.extend(run)
+            top = max(times)
+            if self.newest is None or top > self.newest:
+                self.newest = top
+            if not len(matches) % SETTLE_EVERY:
+                self._settle(self.newest - SETTLE_SLACK_MS)
+
     def _order(self) -> list[int]:
         """Put the held matches in time order and return their times.
 
@@ -196,11 +235,11 @@ class CompiledRule:
         if k == len(items):
             return times
         fresh = items[k:]
-        fresh.sort(key=MATCH_ORDER)
+        sort_held(fresh)
         if k and MATCH_ORDER(items[k - 1]) > MATCH_ORDER(fresh[0]):
             at = bisect_left(times, fresh[0].ts, 0, k)  # the prefix's matches from there on may follow some fresh ones
             tail = items[at:k] + fresh
-            tail.sort(key=MATCH_ORDER)  # two ordered runs: one merge
+            sort_held(tail)  # two ordered runs: one merge
             items[at:] = tail
             times[at:] = [m.ts for m in tail]
         else:

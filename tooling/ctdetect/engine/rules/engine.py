@@ -72,7 +72,9 @@ class RuleEngine:
         always: list[CompiledRule] = []
         gated: list[tuple[CompiledRule, tuple[tuple[str, tuple, dict], ...]]] = []
         for rule in self.compiled:
-            if isinstance(rule, MachineLearningRule):
+            # neither reads the event stream: an ML rule reads anomalies, a higher-order ES|QL
+            # rule the run's alerts (``finish``); offering them every event cost a call each
+            if isinstance(rule, MachineLearningRule) or getattr(rule, "reads_alerts", False):
                 continue
             if rule.route is None:
                 if rule.gate is None:

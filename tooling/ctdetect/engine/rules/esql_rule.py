@@ -231,9 +231,7 @@ class EsqlRule(CompiledRule):
         # the slices, and as its matches for the schedule), not their documents.
         if len(kept) < len(docs):
             docs, times, seqs = [docs[i] for i in kept], [times[i] for i in kept], [seqs[i] for i in kept]
-        for member in slices.admit(docs, times, seqs, self._delayed, cells):
-            slices.add(member)
-            CompiledRule._keep(self, member)
+        self._keep_all(slices.admit(docs, times, seqs, self._delayed, cells), slices.add_all)
 
     def _keep(self, item: Match) -> None:
         kept = self.kept

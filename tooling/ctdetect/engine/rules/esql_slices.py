@@ -41,7 +41,7 @@ from itertools import repeat
 from math import isqrt
 from typing import Any, NamedTuple, Sequence
 
-from ctdetect.engine.rules.base import MATCH_ORDER
+from ctdetect.engine.rules.base import sort_held
 from ctdetect.engine.rules.schedule import Schedule
 from ctdetect.query.esql.bounds import PartSummary
 from ctdetect.query.esql.incremental import UNBOUNDED, NotMergeable, SliceRows, StatsPlan
@@ -96,7 +96,7 @@ class _Slice:
 
     def compute(self, plan: StatsPlan) -> None:
         """Partial aggregates of every member's rows (in time order)."""
-        self.members.sort(key=MATCH_ORDER)
+        sort_held(self.members)
         self.take(plan, _gathered(self.members, len(plan.inner)))
 
     def take(self, plan: StatsPlan, rows: SliceRows) -> None:
@@ -190,6 +190,43 @@ class SliceIndex:
                     members[i] = member._replace(doc={k: doc[k] for k in ("@timestamp", "_ts") if k in doc})
         return members
 
+    def add_all(self, members: Sequence[_Member]) -> None:
+        """The members ``admit`` made, each into its slice (by ``key``), a slice at a time: the members of a batch come
+        nearly in time order, so most follow one of their own slice (tested by the slice's
+        bounds, not ``key`` per member), and a slice's bookkeeping (its key, ``dirty``, its
+        soonest searchable time) is done once per run of its members."""
+        n, i = len(members), 0
+        while i < n:
+            key = self.key(members[i].ts)
+            lo, hi = self._between(key)
+            j = i + 1
+            while j < n and lo < members[j].ts < hi:
+                j += 1
+            run = members[i:j]
+            found = self.slices.get(key)
+            if found is None:
+                found = self.slices[key] = _Slice()
+                if not self.keys or key > self.keys[-1]:
+                    self.keys.append(key)
+                else:
+                    insort(self.keys, key)
+            found.members.extend(run)
+            self.dirty.add(key)
+            soonest = min([m.searchable for m in run])
+            if found.soonest is None or soonest < found.soonest:
+                found.soonest = soonest
+            i = j
+
+    def _between(self, key: SliceKey) -> tuple[int, int]:
+        """The times strictly between which every time has slice ``key`` (an empty span for a
+        cut's own slice): from its cut to the next cut, the nearer of the next execution time
+        and the next window start."""
+        cut, after = key
+        if not after:
+            return cut, cut
+        step, back = self.schedule.interval_ms, self.schedule.lookback_ms
+        return cut, min((cut // step + 1) * step, ((cut + back) // step + 1) * step - back)
+
     def whole(self, executed_at: int, window: Sequence[_Member], limit: int | None) -> Table:
         """The query's result at ``executed_at`` over the window's members (its searchable
         matches, in time order), computed without partial states (``StatsPlan.whole``): for
@@ -198,22 +235,6 @@ class SliceIndex:
         passing = {id(m) for m, ok in zip(unbounded, self.plan.bound_passes([m.doc or {} for m in unbounded], executed_at)) if ok}
         seen = [m for m in window if m.last is None or (id(m) in passing if m.last is UNBOUNDED else executed_at <= m.last)]
         return self.plan.whole(_gathered(seen, len(self.plan.inner)), executed_at, limit)
-
-    def add(self, match: _Member) -> None:
-        """A member (made by ``admit``)."""
-        key = self.key(match.ts)
-        found = self.slices.get(key)
-        if found is None:
-            found = self.slices[key] = _Slice()
-            if not self.keys or key > self.keys[-1]:
-                self.keys.append(key)
-            else:
-                insort(self.keys, key)
-        found.members.append(match)
-        self.dirty.add(key)
-        searchable_at = match.searchable
-        if found.soonest is None or searchable_at < found.soonest:
-            found.soonest = searchable_at
 
     def result(self, executed_at: int, limit: int | None) -> Table | None:
         """The query's result at ``executed_at``; None when no event of the window is
@@ -271,7 +292,7 @@ class SliceIndex:
         width = len(self.plan.inner)
         for k in due:
             piece = self.slices[k]
-            piece.members.sort(key=MATCH_ORDER)
+            sort_held(piece.members)
             try:
                 piece.take(self.plan, _gathered(piece.members, width))
             except Exception:
