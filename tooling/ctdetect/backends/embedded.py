@@ -19,7 +19,7 @@ from time import perf_counter
 from typing import Callable, Iterable, Mapping, Sequence
 
 from ctdetect.backends.base import RunResult, RunStats
-from ctdetect.backends.job_workers import EventSource, JobWorkers, outcome_of
+from ctdetect.backends.job_workers import JobWorkers, outcome_of
 from ctdetect.catalogue import load_catalogue
 from ctdetect.content.model import Datafeed, MLJob, Rule
 from ctdetect.engine.rules import RuleEngine
@@ -48,10 +48,6 @@ class EmbeddedBackend:
         # 0: the jobs run here too. Off by default: replay already runs scenarios in
         # forked workers and must not nest pools; hunt turns it on (``--workers``).
         self.job_processes = 0
-        # with ``job_processes``: how each job process reads the events itself instead of
-        # being sent them (``job_workers.EventSource``); None: they are sent. Hunt sets it
-        # for local files.
-        self.job_input: EventSource | None = None
         # job_id -> record score under which settled records are forgotten (``Backend``); hunt sets it
         self.record_floors: Mapping[str, float] = {}
         # the rules compiled by ``prepare`` (never fed): each run starts from a copy of them
@@ -130,12 +126,11 @@ class EmbeddedRun:
             stats.problems.append(f"ML job {rule_job!r} is named by a machine_learning rule but is not part of this run")
         _lap(stats.phases, "compile", clock)
         self.progress = backend.progress
-        self.workers = _job_workers(self.runners, jobs, backend.job_processes, backend.job_input)
+        self.workers = _job_workers(self.runners, jobs, backend.job_processes)
         self._feed_jobs: Callable[[list[dict]], None] | None = None
         if self.runners:
             if self.workers is not None:
-                if not self.workers.reads_itself:
-                    self._feed_jobs = self.workers.feed
+                self._feed_jobs = self.workers.feed
             else:
                 from ctdetect.engine.anomaly.selection import SharedSelection
 
@@ -182,7 +177,7 @@ class EmbeddedRun:
         anomalies: list[Finding] = []
         try:
             if self.workers is not None:
-                outcomes = self.workers.finish(stats.events_read)
+                outcomes = self.workers.finish()
             else:
                 outcomes = [outcome_of(runner) for runner in self.runners]
         finally:
@@ -217,10 +212,9 @@ class EmbeddedRun:
             self.workers = None
 
 
-def _job_workers(runners: list, jobs: list[tuple[MLJob, Datafeed | None]], processes: int,
-                 source: EventSource | None) -> JobWorkers | None:
+def _job_workers(runners: list, jobs: list[tuple[MLJob, Datafeed | None]], processes: int) -> JobWorkers | None:
     """Worker processes for the jobs when asked for and possible (fork exists), else None:
-    the jobs then run in this process. ``source``: the workers read their events from it."""
+    the jobs then run in this process."""
     if processes < 1 or not runners:
         return None
     import multiprocessing
@@ -229,7 +223,7 @@ def _job_workers(runners: list, jobs: list[tuple[MLJob, Datafeed | None]], proce
         multiprocessing.get_context("fork")
     except ValueError:  # no fork on this platform
         return None
-    return JobWorkers(runners, jobs, min(processes, len(runners)), source, JOB_BATCH)
+    return JobWorkers(runners, jobs, min(processes, len(runners)))
 
 
 def _lap(phases: dict[str, float], name: str, since: float) -> float:

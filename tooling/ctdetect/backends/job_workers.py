@@ -19,18 +19,6 @@ end sends back, per runner, its findings, problems and history; the caller puts 
 back in runner order. So findings, problems and history are the same for any number of
 workers.
 
-Reading their own input (``EventSource``): when the caller can give each worker the same
-events again (local files, read and mapped in the worker: ``services.hunt``), no event
-crosses a pipe at all. Each worker reads and maps its input itself, projected to the
-fields its own jobs read, and feeds it in batches of ``batch``; only the outcomes come
-back. Why: on two cores, a hunt that mapped in two pool processes, pickled the events to
-the rules' process and pickled them again to the jobs' process spent 26.8 CPU s where one
-process spends 14 (measured per process, issue 11: the pickling and unpickling cost more
-than the reading and mapping they moved). Reading twice costs a reading and a narrower
-mapping; nothing else. The worker counts the events it fed and the caller compares that
-count with its own (``finish``): an input that changed between the two readings is an
-error, never a silent difference.
-
 Jobs are split across workers by expected cost (``job_cost``: a rough count of the
 models a job keeps per event), longest first onto the least loaded worker.
 
@@ -49,8 +37,7 @@ import queue
 import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from itertools import islice
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Sequence
 
 from ctdetect.content.model import Datafeed, MLJob
 from ctdetect.engine.needed_fields import FieldNeeds, needed_fields
@@ -58,12 +45,6 @@ from ctdetect.findings import Finding
 
 QUEUED_BATCHES = 4  # pickled batches waiting per worker: enough to ride out uneven batches
 _END = b""  # the message that ends a worker's input
-
-
-#: The events a worker reads for itself: called in the forked worker with the fields its jobs
-#: read (``FieldNeeds``), it gives the very events the caller feeds, in the same order, with
-#: at least those fields (``services.hunt`` reads and maps the input again).
-EventSource = Callable[[FieldNeeds], Iterable[dict[str, Any]]]
 
 
 class JobWorkerError(Exception):
@@ -86,11 +67,6 @@ def outcome_of(runner: Any) -> JobOutcome:
     """A runner's results once its input has ended (flushes its open bucket)."""
     runner.flush()
     return JobOutcome(runner.job_id, runner.history_ms, runner.to_findings(), list(runner.problems), dict(runner.forgotten))
-
-
-def _fields_of(runners: Sequence[Any], by_id: dict[str, tuple[MLJob, Datafeed | None]]) -> FieldNeeds:
-    """The fields the jobs of ``runners`` read (``needed_fields`` of those jobs alone)."""
-    return needed_fields((), [by_id[r.job_id] for r in runners if r.job_id in by_id])
 
 
 def job_cost(job: MLJob) -> int:
@@ -127,18 +103,15 @@ def project(events: Sequence[dict[str, Any]], needs: FieldNeeds) -> list[dict[st
 
 
 class _Worker:
-    """One forked process serving a group of runners (fed through its pipe, or reading its
-    input itself: ``reading``), and the thread writing to it (only the end message when the
-    process reads itself)."""
+    """One forked process serving a group of runners, and the thread writing to it."""
 
-    def __init__(self, ctx: Any, runners: list[Any], indices: list[int], inherited: list[Connection],
-                 reading: tuple[EventSource, FieldNeeds, int] | None = None) -> None:
+    def __init__(self, ctx: Any, runners: list[Any], indices: list[int], inherited: list[Connection]) -> None:
         self.indices = indices
         self.job_ids = [r.job_id for r in runners]
         in_read, self.inbox = ctx.Pipe(duplex=False)
         self.outbox, out_write = ctx.Pipe(duplex=False)
         mine = [self.inbox, self.outbox]
-        self.process = ctx.Process(target=_serve, args=(runners, in_read, out_write, inherited + mine, reading), daemon=True,
+        self.process = ctx.Process(target=_serve, args=(runners, in_read, out_write, inherited + mine), daemon=True,
                                    name=f"ctdetect-jobs-{indices[0]}")
         self.process.start()
         in_read.close()
@@ -164,9 +137,8 @@ class _Worker:
     def describe(self) -> str:
         return f"the process running ML job{'s' if len(self.job_ids) > 1 else ''} {', '.join(self.job_ids)}"
 
-    def result(self) -> tuple[list[JobOutcome], int]:
-        """The outcomes of this worker's runners and the number of events it fed them (blocks
-        until it answers or dies)."""
+    def result(self) -> list[JobOutcome]:
+        """The outcomes of this worker's runners (blocks until it answers or dies)."""
         ready = wait([self.outbox, self.process.sentinel])
         if self.outbox in ready or self.outbox.poll():
             try:
@@ -206,71 +178,46 @@ class _Worker:
             conn.close()
 
 
-def _serve(runners: list[Any], inbox: Connection, outbox: Connection, parent_ends: list[Connection],
-           reading: tuple[EventSource, FieldNeeds, int] | None) -> None:
-    """Worker side: feed every batch (received, or read here from ``reading``: source, the
-    fields to map, batch size) to the runners, then send back their outcomes and the number
-    of events fed (or the error)."""
+def _serve(runners: list[Any], inbox: Connection, outbox: Connection, parent_ends: list[Connection]) -> None:
+    """Worker side: feed every batch to the runners, then send back their outcomes (or the error)."""
     from ctdetect.engine.anomaly.selection import SharedSelection
 
     for conn in parent_ends:  # the caller's ends: closed here so a dead caller ends our reads
         conn.close()
     try:
         feed = SharedSelection(runners).feed
-        fed = 0
-        for batch in (_received(inbox) if reading is None else _read(*reading)):
-            feed(batch)
-            fed += len(batch)
-        message: tuple[str, Any] = ("ok", ([outcome_of(runner) for runner in runners], fed))
+        while True:
+            data = inbox.recv_bytes()
+            if data == _END:
+                break
+            feed(pickle.loads(data))
+        message: tuple[str, Any] = ("ok", [outcome_of(runner) for runner in runners])
     except BaseException as exc:  # noqa: BLE001 - any failure goes back as one message
         message = ("error", f"{type(exc).__name__}: {exc}")
     outbox.send(message)
 
 
-def _received(inbox: Connection) -> Iterable[list[dict[str, Any]]]:
-    """The batches the caller sends, until the end message."""
-    while True:
-        data = inbox.recv_bytes()
-        if data == _END:
-            return
-        yield pickle.loads(data)
-
-
-def _read(source: EventSource, needs: FieldNeeds, batch: int) -> Iterable[list[dict[str, Any]]]:
-    """The worker's own reading of the input, in batches of ``batch`` events."""
-    events = iter(source(needs))
-    while chunk := list(islice(events, batch)):
-        yield chunk
-
-
 class JobWorkers:
-    """The anomaly runners spread over ``processes`` forked workers (see the module docstring);
-    with a ``source``, each worker reads its input itself, in batches of ``batch`` events."""
+    """The anomaly runners spread over ``processes`` forked workers (see the module docstring)."""
 
-    def __init__(self, runners: list[Any], jobs: Sequence[tuple[MLJob, Datafeed | None]], processes: int,
-                 source: EventSource | None = None, batch: int = 4096) -> None:
+    def __init__(self, runners: list[Any], jobs: Sequence[tuple[MLJob, Datafeed | None]], processes: int) -> None:
         ctx = multiprocessing.get_context("fork")
-        by_id = {job.job_id: (job, feed) for job, feed in jobs}
-        costs = [job_cost(by_id[r.job_id][0]) if r.job_id in by_id else 1 for r in runners]
-        self.needs = _fields_of(runners, by_id)  # the jobs' fields only
+        by_id = {job.job_id: job for job, _ in jobs}
+        costs = [job_cost(by_id[r.job_id]) if r.job_id in by_id else 1 for r in runners]
+        ran = {r.job_id for r in runners}
+        self.needs = needed_fields((), [(job, feed) for job, feed in jobs if job.job_id in ran])  # the jobs' fields only
         self.count = len(runners)
-        self.reads_itself = source is not None
         self.workers: list[_Worker] = []
         try:
             for indices in split_by_cost(costs, processes):
-                group = [runners[i] for i in indices]
                 inherited = [end for w in self.workers for end in (w.inbox, w.outbox)]
-                reading = None if source is None else (source, _fields_of(group, by_id), batch)
-                self.workers.append(_Worker(ctx, group, indices, inherited, reading))
+                self.workers.append(_Worker(ctx, [runners[i] for i in indices], indices, inherited))
         except BaseException:
             self.close()
             raise
 
     def feed(self, batch: Sequence[dict[str, Any]]) -> None:
-        """Send one batch to every worker (waits while a worker's queue is full); workers that
-        read their input themselves are sent nothing."""
-        if self.reads_itself:
-            return
+        """Send one batch to every worker (waits while a worker's queue is full)."""
         data = pickle.dumps(project(batch, self.needs), protocol=pickle.HIGHEST_PROTOCOL)
         for worker in self.workers:
             if worker.broken is not None:
@@ -283,19 +230,13 @@ class JobWorkers:
             if message is not None:
                 raise JobWorkerError(message)
 
-    def finish(self, events_read: int) -> list[JobOutcome]:
-        """End the input and collect every runner's outcome, in runner order. Raises
-        ``JobWorkerError`` when a worker fed its jobs another number of events than the
-        ``events_read`` the caller read (an input that changed between two readings)."""
+    def finish(self) -> list[JobOutcome]:
+        """End the input and collect every runner's outcome, in runner order."""
         for worker in self.workers:
             worker.queue.put(_END)
         outcomes: list[JobOutcome | None] = [None] * self.count
         for worker in self.workers:
-            found, fed = worker.result()
-            if fed != events_read:
-                raise JobWorkerError(f"{worker.describe()} read {fed:,} events where the rules read {events_read:,}: "
-                                     "the input changed while it was read")
-            for index, outcome in zip(worker.indices, found):
+            for index, outcome in zip(worker.indices, worker.result()):
                 outcomes[index] = outcome
         return [o for o in outcomes if o is not None]
 

@@ -29,15 +29,10 @@ little history for the scores to mean much. From S3,
 ``since``/``until`` also choose which delivery days are listed and read (plus the day
 after ``until``, for late deliveries): a bucket holds years, a hunt wants days.
 
-``workers`` (default: every core): ``workers - 1`` processes run the ML jobs while this
-process runs the rules (``backends.job_workers``, for a backend with ``job_processes``).
-From local files each job process reads and maps the input itself, only the fields its
-jobs read (``job_input``), and this one reads for the rules: no event crosses a pipe
-(on two cores, mapping in a pool and pickling the events on to the rules and again to
-the jobs cost 26.8 CPU s for 200k records where one process spends 14: bench/README.md,
-issue 11). Without ML jobs, or from stdin or S3, ``workers`` processes decode and map
-(``ecs.parallel``) and the jobs are sent their events. Every process reads the same
-events in the same order whatever the number, so the findings do not depend on it.
+``workers`` (default: every core) processes decode and map local files
+(``ecs.parallel``), and ``workers - 1`` run the ML jobs while this process runs the rules
+(``backends.job_workers``, for a backend with ``job_processes``); the events reach the
+backend in the same order whatever the number, so the findings do not depend on it.
 """
 
 from __future__ import annotations
@@ -58,9 +53,8 @@ from ctdetect.services.content import RunContent, load_content
 from ctdetect.ecs.mapper import RecordMapper
 from ctdetect.ecs.projected import mapper_for
 from ctdetect.ecs.stream import EventIdWindow, iter_events
-from ctdetect.engine.needed_fields import FieldNeeds, needed_fields
+from ctdetect.engine.needed_fields import needed_fields
 from ctdetect.readers.s3 import DayRange, is_s3
-from ctdetect.readers.sources import STDIN
 from ctdetect.services.inputs import make_mapper, time_ordered
 from ctdetect.timeutil import to_datetime
 
@@ -251,16 +245,12 @@ def run_hunt(opts: HuntOptions) -> HuntResult:
     if opts.progress is not None and backend.reports_progress:
         backend.progress = opts.progress
     workers = opts.workers or available_cores()
-    readers = workers  # processes decoding and mapping the rules' events
     if backend.runs_jobs_apart:  # a backend that can run its ML jobs in other processes
         backend.job_processes = workers - 1  # this process keeps the rules: with one core, nothing apart
-        if workers > 1 and content.jobs and local_input(opts):
-            backend.job_input = job_input(opts)
-            readers = 1
     if backend.forgets_settled_records:  # records that will not be shown need not be held to the end
         backend.record_floors = forget_floors(content, opts.min_score)
     window = None if opts.keep_duplicates else EventIdWindow()
-    result = backend.run(time_ordered(hunt_events(opts, mapper, skips, window, readers)), content.rules, content.jobs)
+    result = backend.run(time_ordered(hunt_events(opts, mapper, skips, window)), content.rules, content.jobs)
     stats = result.stats
     stats.events_skipped = skips.total
     stats.events_duplicate = window.dropped if window is not None else 0
@@ -295,32 +285,11 @@ def hunt_mapper(content: RunContent, geoip_db: str | None, backend: Backend) -> 
     return mapper
 
 
-def hunt_events(opts: HuntOptions, mapper: Any, skips: SkipCounter, window: EventIdWindow | None,
-                workers: int | None = None) -> Iterator[dict]:
-    """The events a hunt reads, in delivery order (the report reads them a second time),
-    decoded and mapped by ``workers`` processes (default: ``opts.workers``, else every core)."""
+def hunt_events(opts: HuntOptions, mapper: Any, skips: SkipCounter, window: EventIdWindow | None) -> Iterator[dict]:
+    """The events a hunt reads, in delivery order (the report reads them a second time)."""
     days = DayRange.around(_utc_day(opts.since), _utc_day(opts.until))
     return iter_events([str(p) for p in opts.paths], mapper=mapper, on_skip=skips, stdin=opts.stdin, dedupe=window, days=days,
-                       workers=workers or opts.workers or available_cores())
-
-
-def local_input(opts: HuntOptions) -> bool:
-    """Whether every input is a local path, which another process can read again (not stdin,
-    not S3: a second reading would be a second download)."""
-    return opts.stdin is None and bool(opts.paths) and not any(str(p) == STDIN or is_s3(str(p)) for p in opts.paths)
-
-
-def job_input(opts: HuntOptions) -> Callable[[FieldNeeds], Iterator[dict]]:
-    """How a job process reads the hunt's events itself (``backends.job_workers.EventSource``):
-    the same files, order, repeat removal and time order as the rules' reading, mapped to
-    the fields ``needs`` covers. Skips are not counted there: the rules' reading reports them."""
-
-    def read(needs: FieldNeeds) -> Iterator[dict]:
-        mapper = mapper_for(make_mapper(opts.geoip_db), needs)
-        window = None if opts.keep_duplicates else EventIdWindow()
-        return time_ordered(hunt_events(opts, mapper, SkipCounter(), window, 1))
-
-    return read
+                       workers=opts.workers or available_cores())
 
 
 def source_names(findings: list[Finding]) -> dict[tuple[str, str], int]:
