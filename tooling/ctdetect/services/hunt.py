@@ -29,10 +29,15 @@ little history for the scores to mean much. From S3,
 ``since``/``until`` also choose which delivery days are listed and read (plus the day
 after ``until``, for late deliveries): a bucket holds years, a hunt wants days.
 
-``workers`` (default: every core) processes decode and map local files
-(``ecs.parallel``), and ``workers - 1`` run the ML jobs while this process runs the rules
-(``backends.job_workers``, for a backend with ``job_processes``); the events reach the
-backend in the same order whatever the number, so the findings do not depend on it.
+``workers`` (default: every core): with ML jobs and a backend that runs them apart,
+``workers - 1`` processes run the jobs (``backends.job_workers``: sent each batch projected
+to the jobs' fields) while this process reads, maps and runs the rules; without, ``workers``
+processes decode and map local files (``ecs.parallel``) for the rules here. Not both: on two
+cores, mapping in a pool, pickling the mapped events back and on to the jobs cost 24-25 CPU s
+for 200k records where reading here and piping only the jobs' batches cost 19 (issue 11,
+bench/README.md): the pool's pickles cost more than the mapping they moved, and its
+processes took the jobs' core. The events reach the backend in the same order whatever the
+number, so the findings do not depend on it.
 """
 
 from __future__ import annotations
@@ -245,12 +250,15 @@ def run_hunt(opts: HuntOptions) -> HuntResult:
     if opts.progress is not None and backend.reports_progress:
         backend.progress = opts.progress
     workers = opts.workers or available_cores()
+    readers = workers  # processes decoding and mapping the input
     if backend.runs_jobs_apart:  # a backend that can run its ML jobs in other processes
         backend.job_processes = workers - 1  # this process keeps the rules: with one core, nothing apart
+        if content.jobs:  # the other cores run jobs: reading here costs less than a pool's pickles
+            readers = 1
     if backend.forgets_settled_records:  # records that will not be shown need not be held to the end
         backend.record_floors = forget_floors(content, opts.min_score)
     window = None if opts.keep_duplicates else EventIdWindow()
-    result = backend.run(time_ordered(hunt_events(opts, mapper, skips, window)), content.rules, content.jobs)
+    result = backend.run(time_ordered(hunt_events(opts, mapper, skips, window, readers)), content.rules, content.jobs)
     stats = result.stats
     stats.events_skipped = skips.total
     stats.events_duplicate = window.dropped if window is not None else 0
@@ -285,11 +293,13 @@ def hunt_mapper(content: RunContent, geoip_db: str | None, backend: Backend) -> 
     return mapper
 
 
-def hunt_events(opts: HuntOptions, mapper: Any, skips: SkipCounter, window: EventIdWindow | None) -> Iterator[dict]:
-    """The events a hunt reads, in delivery order (the report reads them a second time)."""
+def hunt_events(opts: HuntOptions, mapper: Any, skips: SkipCounter, window: EventIdWindow | None,
+                workers: int | None = None) -> Iterator[dict]:
+    """The events a hunt reads, in delivery order (the report reads them a second time),
+    decoded and mapped by ``workers`` processes (default: ``opts.workers``, else every core)."""
     days = DayRange.around(_utc_day(opts.since), _utc_day(opts.until))
     return iter_events([str(p) for p in opts.paths], mapper=mapper, on_skip=skips, stdin=opts.stdin, dedupe=window, days=days,
-                       workers=opts.workers or available_cores())
+                       workers=workers or opts.workers or available_cores())
 
 
 def source_names(findings: list[Finding]) -> dict[tuple[str, str], int]:
