@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from ctdetect.cli import cli
 from ctdetect.ecs import parallel
 from ctdetect.ecs.stream import EventIdWindow, iter_events
+from ctdetect.services.hunt import POOL_BESIDE_JOBS_FROM
 from ctdetect.synth import SynthParams, generate
 from ctdetect.synth.writers import write_s3_layout
 
@@ -97,15 +98,17 @@ def _pool_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
-def test_hunt_with_jobs_maps_here_and_pipes_to_the_jobs(archive: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With ML jobs the other cores run jobs: no mapping pool beside them (its pickles cost
-    more than the mapping they moved), and the output (stdout and stderr) is the one-process one."""
+def test_hunt_with_jobs_on_two_workers_maps_here(archive: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ML jobs and two workers, the other process runs the jobs: no mapping pool beside
+    it (its pickles cost more than the mapping they moved); from ``POOL_BESIDE_JOBS_FROM`` the
+    pool maps again. The output (stdout and stderr) is the one-process one either way."""
     monkeypatch.setattr(parallel, "CHUNK_BYTES", 20_000)
     alone = _hunt(PROJECT, archive, "1")
     calls = _pool_calls(monkeypatch)
-    for workers in ("2", "3"):
-        assert _hunt(PROJECT, archive, workers) == alone
+    assert _hunt(PROJECT, archive, "2") == alone
     assert calls == []
+    assert _hunt(PROJECT, archive, str(POOL_BESIDE_JOBS_FROM)) == alone
+    assert calls == [1]
     assert '"result_type":"record"' in alone[0]  # the jobs' records are in the compared output
 
 

@@ -29,15 +29,12 @@ little history for the scores to mean much. From S3,
 ``since``/``until`` also choose which delivery days are listed and read (plus the day
 after ``until``, for late deliveries): a bucket holds years, a hunt wants days.
 
-``workers`` (default: every core): with ML jobs and a backend that runs them apart,
-``workers - 1`` processes run the jobs (``backends.job_workers``: sent each batch projected
-to the jobs' fields) while this process reads, maps and runs the rules; without, ``workers``
-processes decode and map local files (``ecs.parallel``) for the rules here. Not both: on two
-cores, mapping in a pool, pickling the mapped events back and on to the jobs cost 24-25 CPU s
-for 200k records where reading here and piping only the jobs' batches cost 19 (issue 11,
-bench/README.md): the pool's pickles cost more than the mapping they moved, and its
-processes took the jobs' core. The events reach the backend in the same order whatever the
-number, so the findings do not depend on it.
+``workers`` (default: every core): ``workers - 1`` processes run the ML jobs (for a backend
+with ``job_processes``: ``backends.job_workers``, sent each batch projected to the jobs'
+fields) while this process runs the rules, and ``workers`` processes decode and map local
+files (``ecs.parallel``) for this one; but with jobs and fewer than ``POOL_BESIDE_JOBS_FROM``
+workers this process reads and maps itself. The events reach the backend in the same order
+whatever the number, so the findings do not depend on it.
 """
 
 from __future__ import annotations
@@ -67,6 +64,14 @@ from ctdetect.timeutil import to_datetime
 #: Kibana Security's default anomaly threshold (the ``securitySolution:defaultAnomalyScore``
 #: advanced setting, 50): the floor for a job no machine_learning rule reads.
 DEFAULT_ANOMALY_FLOOR = 50.0
+#: With ML jobs run apart, the fewest ``workers`` for which a mapping pool pays. Measured on
+#: two cores, 200k records (issue 11, bench/README.md): the pool (two mapping processes
+#: beside the job process) cost 20.8-25.4 CPU s where mapping in the rules' process cost
+#: 18.4-19.0, for no shorter wall: its pickles (mapped events to this process, unpickled
+#: here) cost about as much as the mapping they moved, and its processes took the jobs'
+#: core. From three, the rules' process reading alone (about half the work) would be the
+#: slowest, and the pool takes that share off it.
+POOL_BESIDE_JOBS_FROM = 3
 #: Below this much history a job's scores are noted as unreliable: the package's own ML
 #: scenarios learn from 16 benign days, and Elastic advises weeks of data before trusting
 #: rare and count models.
@@ -253,7 +258,7 @@ def run_hunt(opts: HuntOptions) -> HuntResult:
     readers = workers  # processes decoding and mapping the input
     if backend.runs_jobs_apart:  # a backend that can run its ML jobs in other processes
         backend.job_processes = workers - 1  # this process keeps the rules: with one core, nothing apart
-        if content.jobs:  # the other cores run jobs: reading here costs less than a pool's pickles
+        if content.jobs and workers < POOL_BESIDE_JOBS_FROM:  # a pool would share the jobs' core
             readers = 1
     if backend.forgets_settled_records:  # records that will not be shown need not be held to the end
         backend.record_floors = forget_floors(content, opts.min_score)
