@@ -19,7 +19,6 @@ from click.testing import CliRunner
 from ctdetect.cli import cli
 from ctdetect.ecs import parallel
 from ctdetect.ecs.stream import EventIdWindow, iter_events
-from ctdetect.services.hunt import POOL_BESIDE_JOBS_FROM
 from ctdetect.synth import SynthParams, generate
 from ctdetect.synth.writers import write_s3_layout
 
@@ -76,50 +75,3 @@ def test_hunt_findings_same_for_any_workers(archive: Path, tmp_path: Path, monke
         outputs.append(res.stdout)
     assert outputs[0].count("\n") > 0
     assert outputs[1] == outputs[0]
-
-
-def _hunt(package: Path, archive: Path, workers: str) -> tuple[str, str]:
-    res = CliRunner().invoke(cli, ["hunt", "--package", str(package), "--min-score", "0", "--format", "ndjson", "--no-progress",
-                                   "--workers", workers, str(archive)], catch_exceptions=False)
-    assert res.exit_code == 0, res.output
-    return res.stdout, res.stderr
-
-
-def _pool_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Record each use of the mapping pool (``ecs.parallel.mapped_in_workers``), then let it run."""
-    calls: list[int] = []
-    real = parallel.mapped_in_workers
-
-    def counted(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
-        calls.append(1)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(parallel, "mapped_in_workers", counted)
-    return calls
-
-
-def test_hunt_with_jobs_on_two_workers_maps_here(archive: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With ML jobs and two workers, the other process runs the jobs: no mapping pool beside
-    it (its pickles cost more than the mapping they moved); from ``POOL_BESIDE_JOBS_FROM`` the
-    pool maps again. The output (stdout and stderr) is the one-process one either way."""
-    monkeypatch.setattr(parallel, "CHUNK_BYTES", 20_000)
-    alone = _hunt(PROJECT, archive, "1")
-    calls = _pool_calls(monkeypatch)
-    assert _hunt(PROJECT, archive, "2") == alone
-    assert calls == []
-    assert _hunt(PROJECT, archive, str(POOL_BESIDE_JOBS_FROM)) == alone
-    assert calls == [1]
-    assert '"result_type":"record"' in alone[0]  # the jobs' records are in the compared output
-
-
-def test_hunt_without_jobs_maps_in_the_pool(archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Rules only: nothing else uses the other cores, so ``workers`` processes map; same output."""
-    package = tmp_path / "rules-only"
-    package.mkdir()
-    (package / "rules").symlink_to(PROJECT / "rules", target_is_directory=True)
-    monkeypatch.setattr(parallel, "CHUNK_BYTES", 20_000)
-    alone = _hunt(package, archive, "1")
-    calls = _pool_calls(monkeypatch)
-    assert _hunt(package, archive, "2") == alone
-    assert calls == [1]
-    assert alone[0].count("\n") > 0

@@ -29,12 +29,10 @@ little history for the scores to mean much. From S3,
 ``since``/``until`` also choose which delivery days are listed and read (plus the day
 after ``until``, for late deliveries): a bucket holds years, a hunt wants days.
 
-``workers`` (default: every core): ``workers - 1`` processes run the ML jobs (for a backend
-with ``job_processes``: ``backends.job_workers``, sent each batch projected to the jobs'
-fields) while this process runs the rules, and ``workers`` processes decode and map local
-files (``ecs.parallel``) for this one; but with jobs and fewer than ``POOL_BESIDE_JOBS_FROM``
-workers this process reads and maps itself. The events reach the backend in the same order
-whatever the number, so the findings do not depend on it.
+``workers`` (default: every core) processes decode and map local files
+(``ecs.parallel``), and ``workers - 1`` run the ML jobs while this process runs the rules
+(``backends.job_workers``, for a backend with ``job_processes``); the events reach the
+backend in the same order whatever the number, so the findings do not depend on it.
 """
 
 from __future__ import annotations
@@ -64,14 +62,6 @@ from ctdetect.timeutil import to_datetime
 #: Kibana Security's default anomaly threshold (the ``securitySolution:defaultAnomalyScore``
 #: advanced setting, 50): the floor for a job no machine_learning rule reads.
 DEFAULT_ANOMALY_FLOOR = 50.0
-#: With ML jobs run apart, the fewest ``workers`` for which a mapping pool pays. Measured on
-#: two cores, 200k records (issue 11, bench/README.md): the pool (two mapping processes
-#: beside the job process) cost 20.8-25.4 CPU s where mapping in the rules' process cost
-#: 18.4-19.0, for no shorter wall: its pickles (mapped events to this process, unpickled
-#: here) cost about as much as the mapping they moved, and its processes took the jobs'
-#: core. From three, the rules' process reading alone (about half the work) would be the
-#: slowest, and the pool takes that share off it.
-POOL_BESIDE_JOBS_FROM = 3
 #: Below this much history a job's scores are noted as unreliable: the package's own ML
 #: scenarios learn from 16 benign days, and Elastic advises weeks of data before trusting
 #: rare and count models.
@@ -255,15 +245,12 @@ def run_hunt(opts: HuntOptions) -> HuntResult:
     if opts.progress is not None and backend.reports_progress:
         backend.progress = opts.progress
     workers = opts.workers or available_cores()
-    readers = workers  # processes decoding and mapping the input
     if backend.runs_jobs_apart:  # a backend that can run its ML jobs in other processes
         backend.job_processes = workers - 1  # this process keeps the rules: with one core, nothing apart
-        if content.jobs and workers < POOL_BESIDE_JOBS_FROM:  # a pool would share the jobs' core
-            readers = 1
     if backend.forgets_settled_records:  # records that will not be shown need not be held to the end
         backend.record_floors = forget_floors(content, opts.min_score)
     window = None if opts.keep_duplicates else EventIdWindow()
-    result = backend.run(time_ordered(hunt_events(opts, mapper, skips, window, readers)), content.rules, content.jobs)
+    result = backend.run(time_ordered(hunt_events(opts, mapper, skips, window)), content.rules, content.jobs)
     stats = result.stats
     stats.events_skipped = skips.total
     stats.events_duplicate = window.dropped if window is not None else 0
@@ -298,13 +285,11 @@ def hunt_mapper(content: RunContent, geoip_db: str | None, backend: Backend) -> 
     return mapper
 
 
-def hunt_events(opts: HuntOptions, mapper: Any, skips: SkipCounter, window: EventIdWindow | None,
-                workers: int | None = None) -> Iterator[dict]:
-    """The events a hunt reads, in delivery order (the report reads them a second time),
-    decoded and mapped by ``workers`` processes (default: ``opts.workers``, else every core)."""
+def hunt_events(opts: HuntOptions, mapper: Any, skips: SkipCounter, window: EventIdWindow | None) -> Iterator[dict]:
+    """The events a hunt reads, in delivery order (the report reads them a second time)."""
     days = DayRange.around(_utc_day(opts.since), _utc_day(opts.until))
     return iter_events([str(p) for p in opts.paths], mapper=mapper, on_skip=skips, stdin=opts.stdin, dedupe=window, days=days,
-                       workers=workers or opts.workers or available_cores())
+                       workers=opts.workers or available_cores())
 
 
 def source_names(findings: list[Finding]) -> dict[tuple[str, str], int]:
