@@ -22,8 +22,6 @@ from conftest import shared_path
 from ctdetect.backends.embedded import EmbeddedBackend
 from ctdetect.content.loaders import load_rules
 from ctdetect.ecs.mapper import CloudTrailMapper, MappingError, _cut_general, static_key, volatile_cut
-from ctdetect.ecs import mapper as mapper_module
-from ctdetect.ecs import projected
 from ctdetect.ecs.projected import RAW_KEY, ProjectedMapper, full_document, mapper_for
 from ctdetect.engine.needed_fields import FieldNeeds, needed_fields
 from ctdetect.findings import Finding
@@ -147,53 +145,6 @@ def test_synth_projection_from_record_texts(needs: str) -> None:
 def test_dataset_projection_from_record_texts() -> None:
     records, texts = _as_texts(_dataset_records())
     assert _assert_projection(records, _elastic_needs(), inputs=texts) > 1_000
-
-
-def _layouts(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each record, then copies of it with the same static part and other per-event fields:
-    the source a service name, a private address (no GeoIP fields), an empty event id."""
-    out = []
-    for i, record in enumerate(records):
-        out.append(record)
-        if i % 3 == 0:
-            variant = dict(record)
-            variant[("sourceIPAddress", "sourceIPAddress", "eventID")[i % 9 // 3]] = \
-                ("ec2.amazonaws.com", "10.1.2.3", "")[i % 9 // 3]
-            out.append(variant)
-    return out
-
-
-@pytest.mark.parametrize("needs", ["package", "patterns"])
-def test_a_miss_built_from_an_earlier_miss_is_the_miss_mapped(monkeypatch: pytest.MonkeyPatch, needs: str) -> None:
-    """A record whose static part is not cached, but was mapped by an earlier miss
-    (``ProjectedMapper._from_seen``), gives the very projection mapping it gives, key order
-    included, and is a miss as the full mapper counts it. The static caches are made small so
-    that keys come back after they are emptied, as in a long hunt; the records come with
-    copies whose per-event fields are laid out otherwise (and are then mapped)."""
-    monkeypatch.setattr(projected, "STATIC_CACHE_LIMIT", 8)
-    monkeypatch.setattr(mapper_module, "STATIC_CACHE_LIMIT", 8)
-    monkeypatch.setattr(projected, "SEEN_LIMIT", 512)
-    chosen = _package_needs() if needs == "package" else PATTERNS
-    records, texts = _as_texts(_layouts(_synth_records()[:1500]))
-    assert _assert_projection(records, chosen, inputs=texts) > 1_000
-    served = ProjectedMapper(make_mapper(None), chosen)
-    plain = ProjectedMapper(make_mapper(None), chosen)
-    plain._from_seen = lambda *_: None  # type: ignore[method-assign]  # every miss mapped
-    from_seen = served._from_seen
-    built: list[dict[str, Any]] = []
-
-    def counted(*args: Any) -> dict[str, Any] | None:
-        doc = from_seen(*args)
-        if doc is not None:
-            built.append(doc)
-        return doc
-
-    served._from_seen = counted  # type: ignore[method-assign]
-    for text in texts:
-        a, b = served.map(text), plain.map(text)
-        assert list(a.items())[:-1] == list(b.items())[:-1]
-        assert (a[RAW_KEY].record, a[RAW_KEY].cached) == (b[RAW_KEY].record, b[RAW_KEY].cached)
-    assert len(built) > 200
 
 
 def test_a_text_orjson_does_not_read_is_a_mapping_error() -> None:

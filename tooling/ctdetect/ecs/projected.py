@@ -70,9 +70,6 @@ from ctdetect.readers.texts import RecordText
 RAW_KEY = "_raw"
 _ALWAYS = frozenset({"@timestamp", "_ts"})
 _MEMO_LIMIT = 65_536  # field names answered (flattened names are unbounded in number)
-# misses' projections kept for a later miss of the same static key (``ProjectedMapper._from_seen``):
-# four times the static cache, so the keys a hunt cycles through while that cache is emptied stay
-SEEN_LIMIT = 4 * STATIC_CACHE_LIMIT
 
 
 class FieldSelection(Protocol):
@@ -160,9 +157,6 @@ class ProjectedMapper:
         self._static: BoundedCache[bytes, tuple[dict[str, Any], tuple[int, ...]]] = BoundedCache(STATIC_CACHE_LIMIT)
         self._static_get = self._static.getter()
         self._cut = KnownCuts(STATIC_CACHE_LIMIT).cut  # ``volatile_cut`` of texts, proven from shapes seen
-        # static_key -> a miss's projection (``_Seen``): what a later miss of that key is built from
-        self._seen: BoundedCache[bytes, _Seen] = BoundedCache(SEEN_LIMIT)
-        self._seen_get = self._seen.getter()
         self._geo_cache: BoundedCache[str, dict[str, Any]] = BoundedCache(65_536)
         self._full_geo = full.geo
 
@@ -212,13 +206,8 @@ class ProjectedMapper:
             cut = self._cut(text, head)
             if cut is not None:
                 hit = self._static_get(cut[0])
-                if hit is not None:
-                    if hit[1] == cut[1]:
-                        return self._from_hit(hit[0], head, text, timestamp, epoch_ms)
-                else:
-                    doc = self._from_seen(cut, head, text, timestamp, epoch_ms)
-                    if doc is not None:
-                        return doc
+                if hit is not None and hit[1] == cut[1]:
+                    return self._from_hit(hit[0], head, text, timestamp, epoch_ms)
         try:
             whole = orjson.loads(text)
         except orjson.JSONDecodeError as exc:  # JSON msgspec reads and orjson does not (``readers.texts``)
@@ -234,48 +223,8 @@ class ProjectedMapper:
             return self._from_hit(hit[0], record, raw, timestamp, epoch_ms)
         doc = self._project(self.full.map_as(record, False))
         if cut is not None:
-            static = static_part(doc)
-            self._static.put(cut[0], (static, cut[1]))
-            self._seen.put(cut[0], _Seen(cut[1], static, doc.copy(), self._layout(record, timestamp, epoch_ms)))
+            self._static.put(cut[0], (static_part(doc), cut[1]))
         doc[RAW_KEY] = RawRecord(raw, self.full, False)
-        return doc
-
-    def _event_fields(self, values: dict[str, Any], timestamp: str, epoch_ms: int) -> dict[str, Any]:
-        """The per-event fields of ``values`` (a record or a text's head) a miss's projection
-        holds: ``put_event_fields``' fields that the projection keeps (``_covers``)."""
-        fields: dict[str, Any] = {}
-        put_event_fields(fields, values, timestamp, epoch_ms, self._geo if self._full_geo is not None else None)
-        covers = self._covers
-        return {k: v for k, v in fields.items() if covers(k)}
-
-    def _layout(self, values: dict[str, Any], timestamp: str, epoch_ms: int) -> tuple[str, ...]:
-        """Which per-event fields a miss's projection of ``values`` holds, in ``put_event_fields``' order."""
-        return tuple(self._event_fields(values, timestamp, epoch_ms))
-
-    def _from_seen(self, cut: tuple[bytes, tuple[int, ...]], head: dict[str, Any], text: bytes,
-                   timestamp: str, epoch_ms: int) -> dict[str, Any] | None:
-        """A miss (its static key not in the static cache) built without decoding or mapping
-        the record, from the projection of an earlier miss of the same key (``_Seen``);
-        None when there is none, or when this record's per-event fields are not laid out as
-        that one's (another set of them, or GeoIP fields in another order).
-
-        Why it is the projection the full mapping would give: the text's cut and places
-        match those of an ``orjson.dumps`` of a record with this static key, so it is such a
-        serialisation (``volatile_cut``): the same static fields, in the same places, and the
-        per-event fields differ only in their values when the same ones are present
-        (``_map_full`` writes each at a place fixed by the static fields); copying the earlier
-        projection and writing this record's values over its own keeps every key's place.
-        The static cache is filled as the miss would fill it, so later hits are unchanged."""
-        seen = self._seen_get(cut[0])
-        if seen is None or seen.places != cut[1]:
-            return None
-        fields = self._event_fields(head, timestamp, epoch_ms)
-        if tuple(fields) != seen.layout:
-            return None
-        self._static.put(cut[0], (seen.static, cut[1]))
-        doc = seen.document.copy()
-        doc.update(fields)
-        doc[RAW_KEY] = RawRecord(text, self.full, False)
         return doc
 
     def _from_hit(self, static: dict[str, Any], values: dict[str, Any], raw: dict[str, Any] | bytes,
@@ -294,21 +243,6 @@ class ProjectedMapper:
             raw = event.get(RAW_KEY)
             if raw is not None and raw.mapper is None:
                 raw.mapper = full
-
-
-class _Seen:
-    """A miss's projection kept for a later miss of its static key (``ProjectedMapper._from_seen``):
-    the places of the cut, the static part (what the static cache holds), the whole projection
-    (without ``RAW_KEY``) and the per-event fields it holds (``ProjectedMapper._layout``)."""
-
-    __slots__ = ("places", "static", "document", "layout")
-
-    def __init__(self, places: tuple[int, ...], static: dict[str, Any], document: dict[str, Any],
-                 layout: tuple[str, ...]) -> None:
-        self.places = places
-        self.static = static
-        self.document = document
-        self.layout = layout
 
 
 def mapper_for(full: CloudTrailMapper, needs: FieldSelection) -> CloudTrailMapper | ProjectedMapper:
