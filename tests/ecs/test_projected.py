@@ -261,6 +261,22 @@ def test_everything_means_the_full_mapper() -> None:
     assert isinstance(mapper_for(full, PATTERNS), ProjectedMapper)
 
 
+def test_a_document_does_not_depend_on_what_the_cache_held() -> None:
+    """A record mapped with its static part cached or not gives the same document, key order
+    included, projected or whole: a hunt's mapping workers each fill a cache of their own
+    from whichever files they take, and a finding's text must not depend on that."""
+    records = _synth_records()[:400]
+    for needs in (None, _package_needs(), PATTERNS):
+        warm: Any = make_mapper(None) if needs is None else ProjectedMapper(make_mapper(None), needs)
+        for record in records:
+            warm.map(record)  # every static part cached
+        for record in records:
+            cold: Any = make_mapper(None) if needs is None else ProjectedMapper(make_mapper(None), needs)
+            first, again = cold.map(record), warm.map(record)
+            assert [kv for kv in first.items() if kv[0] != RAW_KEY] == [kv for kv in again.items() if kv[0] != RAW_KEY]
+            assert list(full_document(first).items()) == list(full_document(again).items())
+
+
 def test_raw_record_crosses_processes_as_json_and_is_bound_again() -> None:
     full = CloudTrailMapper()
     projected = ProjectedMapper(full, PATTERNS)

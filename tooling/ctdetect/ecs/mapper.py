@@ -297,36 +297,32 @@ class CloudTrailMapper:
         return self._objects.get_or_make(key + prefix.encode(), lambda: _object_part(raw, prefix))
 
     def map(self, record: dict[str, Any]) -> dict[str, Any]:
-        """One flat ECS document for one CloudTrail record. Raises ``MappingError``."""
+        """One flat ECS document for one CloudTrail record. Raises ``MappingError``.
+
+        Every document has one key order, its static part's then the per-event fields
+        (``put_event_fields``), whether its static part was cached or not: a document's
+        text must not depend on what the cache held when it was read (a hunt's mapping
+        workers each hold a cache of their own, filled by whichever files they took)."""
         timestamp, epoch_ms = record_time(record)
-        event_name = record["eventName"]
         if self.preserve_original:
-            doc = self._map_full(record, event_name, timestamp, epoch_ms)
-            doc["event.original"] = orjson.dumps(record).decode()
-            return doc
+            return self.map_uncached(record)
         key = static_key(record)
-        if key is None:
-            return self._map_full(record, event_name, timestamp, epoch_ms)
-        static = self._static.get(key)
+        static = None if key is None else self._static.get(key)
         if static is None:
-            doc = self._map_full(record, event_name, timestamp, epoch_ms)
-            self._static.put(key, static_part(doc))
-            return doc
+            static = static_part(self._map_full(record, record["eventName"], timestamp, epoch_ms))
+            if key is not None:
+                self._static.put(key, static)
         doc = static.copy()
         put_event_fields(doc, record, timestamp, epoch_ms, self.geo)
         return doc
 
-    def map_as(self, record: dict[str, Any], cached: bool) -> dict[str, Any]:
-        """What ``map`` gives for ``record`` when its static part was already cached (``cached``)
-        or not, without reading or filling the cache: the values are the same either way, the
-        key order is not (a cached document gets its per-event fields last), and a finding's
-        document is written in that order (``ecs.projected`` rebuilds documents with it)."""
+    def map_uncached(self, record: dict[str, Any]) -> dict[str, Any]:
+        """What ``map`` gives for ``record``, without reading or filling the cache (a projected
+        event's whole document is rebuilt with it: ``ecs.projected``)."""
         timestamp, epoch_ms = record_time(record)
         doc = self._map_full(record, record["eventName"], timestamp, epoch_ms)
         if self.preserve_original:
             doc["event.original"] = orjson.dumps(record).decode()
-            return doc
-        if not cached:
             return doc
         out = static_part(doc)
         put_event_fields(out, record, timestamp, epoch_ms, self.geo)

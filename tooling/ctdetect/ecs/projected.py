@@ -9,12 +9,12 @@ their whole document: an alert shows its source event.
 
 - every field ``needs`` covers that the full mapper writes, with exactly the full
   mapper's value (the values *are* the full mapper's: a record whose static part is not
-  cached yet is mapped whole (``full.map_as``) and projected; later records with the same
-  ``static_key`` copy that projection and add their per-event fields with the very
-  function the full mapper uses, ``put_event_fields``). The cache has the full mapper's key,
-  size and clearing, so a record is a hit here exactly when ``full.map`` would have found
-  it cached: the rebuilt document (``RawRecord.cached``) then has the very key order the
-  full path gives, and findings are byte-identical;
+  cached yet is mapped whole (``full.map_uncached``) and the static part of its projection
+  cached; it and later records with the same ``static_key`` copy that part and add their
+  per-event fields with the very function the full mapper uses, ``put_event_fields``). So a
+  projected event, and the whole document rebuilt for a finding, are the same whether
+  their static part was cached or not (the key order included): a hunt's mapping workers
+  each hold a cache of their own, filled by whichever files they took;
 - ``@timestamp`` and ``_ts`` always (time order), and the per-event fields
   (``event.id``, ``aws.cloudtrail.request_id``, ``source.address``, ``source.ip``,
   ``related.ip``) whether covered or not: writing them costs less than testing them;
@@ -81,16 +81,13 @@ class FieldSelection(Protocol):
 
 
 class RawRecord:
-    """The raw record behind a projected event, the full mapper that maps it whole, and whether
-    the full mapper would have found its static part cached when it was read (``cached``: the
-    rebuilt document then has the key order ``map`` would have given it then)."""
+    """The raw record behind a projected event, and the full mapper that maps it whole."""
 
-    __slots__ = ("record", "mapper", "cached")
+    __slots__ = ("record", "mapper")
 
-    def __init__(self, record: dict[str, Any] | bytes, mapper: CloudTrailMapper | None, cached: bool = False) -> None:
+    def __init__(self, record: dict[str, Any] | bytes, mapper: CloudTrailMapper | None) -> None:
         self.record = record  # its JSON bytes (``_as_bytes``), or the record itself when orjson cannot write it
         self.mapper = mapper
-        self.cached = cached
 
     def document(self) -> dict[str, Any]:
         """The full ECS document of the record (what ``CloudTrailMapper.map`` gives)."""
@@ -99,16 +96,14 @@ class RawRecord:
         record = self.record
         if type(record) is bytes:
             record = self.record = orjson.loads(record)
-        return self.mapper.map_as(record, self.cached)  # type: ignore[arg-type]
+        return self.mapper.map_uncached(record)  # type: ignore[arg-type]
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        return RawRecord, (_as_bytes(self.record), None, self.cached)
+        return RawRecord, (_as_bytes(self.record), None)
 
     def __eq__(self, other: object) -> bool:
-        """The same record for the same full mapper: the same document's values, as two dicts
-        with the same items in another order are equal (``cached`` orders the rebuilt
-        document's keys, never its values). Replay compares scenarios' events by value to
-        find the history they share (``services.shared_prefix``)."""
+        """The same record for the same full mapper: the same document. Replay compares
+        scenarios' events by value to find the history they share (``services.shared_prefix``)."""
         if type(other) is not RawRecord:
             return NotImplemented
         return self.mapper is other.mapper and _as_bytes(self.record) == _as_bytes(other.record)
@@ -221,11 +216,11 @@ class ProjectedMapper:
         hit = None if cut is None else self._static.get(cut[0])
         if hit is not None:
             return self._from_hit(hit[0], record, raw, timestamp, epoch_ms)
-        doc = self._project(self.full.map_as(record, False))
+        static = static_part(self._project(self.full.map_uncached(record)))
         if cut is not None:
-            self._static.put(cut[0], (static_part(doc), cut[1]))
-        doc[RAW_KEY] = RawRecord(raw, self.full, False)
-        return doc
+            self._static.put(cut[0], (static, cut[1]))
+        # completed as a hit is: a miss and a later hit of the same record are equal documents
+        return self._from_hit(static, record, raw, timestamp, epoch_ms)
 
     def _from_hit(self, static: dict[str, Any], values: dict[str, Any], raw: dict[str, Any] | bytes,
                   timestamp: str, epoch_ms: int) -> dict[str, Any]:
@@ -233,7 +228,7 @@ class ProjectedMapper:
         ``values`` (the record, or a text's decoded head), keeping ``raw``."""
         doc = static.copy()
         put_event_fields(doc, values, timestamp, epoch_ms, self._geo if self._full_geo is not None else None)
-        doc[RAW_KEY] = RawRecord(raw, self.full, True)
+        doc[RAW_KEY] = RawRecord(raw, self.full)
         return doc
 
     def bind(self, events: Iterable[dict[str, Any]]) -> None:
