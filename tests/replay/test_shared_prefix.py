@@ -99,15 +99,16 @@ def test_a_group_gives_each_scenario_its_result_alone(tmp_path: Path, monkeypatc
 @pytest.mark.skipif(not shared_prefix.can_fork(), reason="os.fork is not available on this platform")
 def test_a_history_first_read_with_a_cold_cache_is_shared(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # the first scenario reads the history file while the mapper's cache is cold, the others
-    # find its records' static parts cached: unequal dicts of the same records, the same
-    # input to the engine; all three share it (before: the first ran alone)
+    # find its records' static parts cached: the same events either way, so all three share
+    # it (before stop 34: a hit carried fields and a key order a miss did not, the first
+    # scenario shared 4-6 events and ran alone)
     content = load_content(str(PROJECT_ROOT))
     scenarios = find_scenarios([str(p) for p in _scenarios(tmp_path, history=True)[:3]], PROJECT_ROOT, [])
     backend = EmbeddedBackend()
     backend.prepare(content.rules)
     mapper = hunt_mapper(content, None, backend)
     cold, warm = (scenario_events(s, mapper, SkipCounter()) for s in scenarios[:2])
-    assert cold[:1000] != warm[:1000], "the cold reading must differ as dicts, or this proves nothing"
+    assert [list(e) for e in cold[:1000]] == [list(e) for e in warm[:1000]]  # keys and their order too
     assert common_prefix([cold, warm]) > 3000  # the history (3,748 records) and the background's days before the attacks
     # each alone, each with a cold cache: what ``ctdetect replay <scenario>`` gives
     alone = [run_scenario(s, content, backend, hunt_mapper(content, None, backend)) for s in scenarios]
@@ -122,28 +123,6 @@ def test_a_history_first_read_with_a_cold_cache_is_shared(tmp_path: Path, monkey
     grouped, left = run_group(scenarios, content, backend, hunt_mapper(content, None, backend))
     assert forks == [3] and left == []
     assert [_same(r) for r in grouped] == [_same(r) for r in alone]
-
-
-def test_same_event_compares_projections_by_their_raw_record() -> None:
-    content = load_content(str(PROJECT_ROOT))
-    backend = EmbeddedBackend()
-    mapper = hunt_mapper(content, None, backend)
-    record = orjson.loads(orjson.dumps({
-        "eventVersion": "1.09", "eventTime": "2026-03-01T00:07:24Z", "eventSource": "ssm.amazonaws.com",
-        "eventName": "UpdateInstanceInformation", "awsRegion": "us-east-1", "sourceIPAddress": "52.94.12.34",
-        "userAgent": "agent", "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/r/i-1",
-                                               "accountId": "111122223333"},
-        "requestParameters": None, "responseElements": None, "requestID": "r-1", "eventID": "e-1",
-        "readOnly": False, "eventType": "AwsApiCall", "recipientAccountId": "111122223333",
-    }))
-    miss, hit = mapper.map(record), mapper.map(copy.deepcopy(record))
-    assert miss != hit  # the hit also carries the per-event fields the content does not read
-    assert shared_prefix.same_event(miss, hit) and shared_prefix.same_event(hit, miss)
-    other = mapper.map(dict(record, eventID="e-2"))
-    assert not shared_prefix.same_event(miss, other)
-    plain = {k: v for k, v in miss.items() if k != "_raw"}  # an ECS document read as such: compared whole
-    assert shared_prefix.same_event(plain, dict(plain)) and not shared_prefix.same_event(plain, miss)
-    assert not shared_prefix.same_event(plain, dict(plain, **{"event.id": "e-2"}))
 
 
 def test_pieces_fed_in_any_cut_end_as_one_run(tmp_path: Path) -> None:

@@ -18,8 +18,6 @@ import pickle
 import traceback
 from typing import Any, Callable, Sequence, TypeVar
 
-from ctdetect.ecs.projected import RAW_KEY
-
 R = TypeVar("R")
 
 #: below this many shared events, a fork saves less than it costs
@@ -31,31 +29,8 @@ def can_fork() -> bool:
     return hasattr(os, "fork")
 
 
-def same_event(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Whether two events of one mapper are the same input to the rules and jobs.
-
-    A projected event (``ecs.projected``) is the projection of its raw record (``RAW_KEY``):
-    the fields the content reads have the full mapper's values for that record, whatever
-    the mapper's cache held when it was read. What the cache changes is not read: a record
-    whose static part was cached (a *hit*) also carries the per-event fields the content
-    does not cover (``related.ip``, ``source.address``...), its keys come in another order,
-    and its ``RawRecord.cached`` orders the keys of the document rebuilt for a finding.
-    So the same record read by two scenarios, the first while the cache was cold, gives two
-    unequal dicts that the engine cannot tell apart: they are compared by their raw records
-    (the same bytes for the same full mapper). Other events (ECS documents read as such,
-    a full mapping) are compared whole."""
-    if a is b:
-        return True
-    raw = a.get(RAW_KEY)
-    if raw is None:
-        return b.get(RAW_KEY) is None and a == b
-    other = b.get(RAW_KEY)
-    return other is not None and raw == other
-
-
 def common_prefix(inputs: Sequence[Sequence[dict[str, Any]]]) -> int:
-    """How many leading events every input has in common (the same events, ``same_event``,
-    in the same order)."""
+    """How many leading events every input has in common (equal, in the same order)."""
     if not inputs:
         return 0
     first = inputs[0]
@@ -63,7 +38,7 @@ def common_prefix(inputs: Sequence[Sequence[dict[str, Any]]]) -> int:
     for other in inputs[1:]:
         n = 0
         limit = shared
-        while n < limit and same_event(other[n], first[n]):
+        while n < limit and (other[n] is first[n] or other[n] == first[n]):
             n += 1
         shared = n
         if not shared:
