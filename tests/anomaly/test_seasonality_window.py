@@ -8,7 +8,6 @@ from ctdetect.engine.anomaly.seasonality import (
     SIGNIFICANT_P,
     WEEKEND_DAYS,
     SeasonalityWindow,
-    _group_sums,
     _loo,
     _slot_sums,
     daily_amplitude_p_value,
@@ -81,8 +80,23 @@ def test_the_amplitude_test_wants_four_days_and_reads_the_residual_deviation() -
     assert daily_amplitude_p_value([], HOUR_MS) == 1.0
 
 
+def _dict_of_groups(values: list[float], keys: list[int], weights: list[float]) -> dict[int, list[float]]:
+    """The oracle: per group, [weighted sum of values, sum of weights, number of values], in a
+    dict by key (how the window test summed groups before they were numbered)."""
+    groups: dict[int, list[float]] = {}
+    for v, key, w in zip(values, keys, weights):
+        g = groups.get(key)
+        if g is None:
+            groups[key] = [w * v, w, 1.0]
+        else:
+            g[0] += w * v
+            g[1] += w
+            g[2] += 1.0
+    return groups
+
+
 def test_group_sums_by_number_equal_the_dict_of_groups_and_the_loo_error_follows_them() -> None:
-    """``_slot_sums`` (groups numbered, in lists) gives each group exactly ``_group_sums``'s
+    """``_slot_sums`` (groups numbered, in lists) gives each group exactly the dict of groups'
     sums (first value first: a group of -0.0 values keeps its sign), and ``_loo`` is the
     leave-one-out error of those groups; groups without values stay at zero."""
     rng = random.Random(7)
@@ -93,7 +107,7 @@ def test_group_sums_by_number_equal_the_dict_of_groups_and_the_loo_error_follows
         keys = [rng.randrange(size) for _ in range(n)]
         weights = [rng.choice([0.0, 1.0, rng.random()]) for _ in range(n)]
         sums, weight_sums, counts = _slot_sums(values, keys, weights, size)
-        groups = _group_sums(values, keys, weights)
+        groups = _dict_of_groups(values, keys, weights)
         for key in range(size):
             expected = groups.get(key, [0.0, 0.0, 0.0])
             assert repr([sums[key], weight_sums[key], counts[key]]) == repr(expected)

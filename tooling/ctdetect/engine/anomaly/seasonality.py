@@ -76,29 +76,15 @@ class SeasonalFinding(NamedTuple):
     seasonal: dict[int, float] = {}  # slot of the week -> its (detrended) mean: daily mean plus weekly offset
 
 
-def _group_sums(values: list[float], keys: list[Any], weights: list[float]) -> dict[Any, list[float]]:
-    """Per group: [weighted sum of values, sum of weights, number of values]."""
-    groups: dict[Any, list[float]] = {}
-    for v, key, w in zip(values, keys, weights):
-        g = groups.get(key)
-        if g is None:
-            groups[key] = [w * v, w, 1.0]
-        else:
-            g[0] += w * v
-            g[1] += w
-            g[2] += 1.0
-    return groups
-
-
 def _slot_sums(values: list[float], keys: list[int], weights: list[float],
                size: int) -> tuple[list[float], list[float], list[float]]:
-    """``_group_sums`` for groups numbered ``0 .. size - 1``: (weighted sums of values,
-    sums of weights, numbers of values), each a list by group number. The weekly test
+    """Per group numbered ``0 .. size - 1``: (weighted sums of values, sums of weights,
+    numbers of values), each a list by group number. The weekly test
     groups the window's values by hour of day, of the trading day and of the week about
     eight times a day per series; small integers index a list where a tuple key (made,
     hashed and compared per value) cost most of the test, and compiled (``seasonality.pxd``)
-    the sums are C doubles. Each group's sums start at its first value, as
-    ``_group_sums``'s do (the same floating-point operations)."""
+    the sums are C doubles. Each group's sums start at its first value (a group of -0.0
+    values keeps its sign)."""
     sums = [0.0] * size
     weight_sums = [0.0] * size
     counts = [0.0] * size
@@ -290,16 +276,17 @@ def daily_amplitude_p_value(points: list[tuple[int, float]], slot_ms: int) -> fl
         return 1.0
     values = [v for _, v in points]
     hours = [k % per_day for k, _ in points]
-    groups_by_hour = _group_sums(values, hours, [1.0] * len(values))
-    repeats = len(values) / float(len(groups_by_hour))
+    sums, weight_sums, counts = _slot_sums(values, hours, [1.0] * len(values), per_day)
+    present = [h for h in range(per_day) if counts[h]]
+    repeats = len(values) / float(len(present))
     if repeats < AMPLITUDE_MIN_REPEATS or _daily_autocorrelation(points, per_day) < LOW_AUTOCORRELATION:
         return 1.0
     level = sum(values) / len(values)
-    residual = sum((v - groups_by_hour[h][0] / groups_by_hour[h][1]) ** 2 for v, h in zip(values, hours)) / len(values)
+    residual = sum((v - sums[h] / weight_sums[h]) ** 2 for v, h in zip(values, hours)) / len(values)
     groups = max(math.ceil(repeats / 3.0), AMPLITUDE_MIN_GROUPS)
     group_length = (last - first + 1) // groups
     # per time of day, per group: [largest value above the level, largest below it]
-    extremes: dict[int, list[list[float] | None]] = {h: [None] * groups for h in groups_by_hour}
+    extremes: dict[int, list[list[float] | None]] = {h: [None] * groups for h in present}
     for (k, _), v, h in zip(points, values, hours):
         g = (k - first) // group_length
         if g >= groups:
@@ -326,7 +313,7 @@ def daily_amplitude_p_value(points: list[tuple[int, float]], slot_ms: int) -> fl
         elif amplitude >= AMPLITUDE_SIGMAS * sigma:
             two_tail = math.erfc(amplitude / sigma / math.sqrt(2.0))  # 2·Φ(−amplitude/σ)
             # P(at least ``groups`` of the time's values reach the amplitude by chance)
-            p_value = min(p_value, binomial_upper_tail(groups - 1, int(groups_by_hour[h][2]), two_tail))
+            p_value = min(p_value, binomial_upper_tail(groups - 1, int(counts[h]), two_tail))
     if amplitudes == 0:
         return 1.0
     return max(-math.expm1(amplitudes * math.log1p(-p_value)) if p_value < 1.0 else 1.0, SMALLEST_PROBABILITY)
