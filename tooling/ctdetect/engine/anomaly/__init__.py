@@ -43,4 +43,4 @@ def preload() -> None:
     from ctdetect.engine.anomaly.runner import AnomalyJobRunner  # noqa: F401
 
     stats.scalar_special()
-    stats._special()
+    stats.ufunc_special()

@@ -240,7 +240,7 @@ def less_likely_probabilities(concentrations: dict[str, float], wanted: Iterable
     else:
         b = total - a
         qs = np.arange(1, n) / n
-        special = stats._special()
+        special = stats.ufunc_special()
         xk = special.betaincinv(a[:, None], b[:, None], qs[None, :])
         f = special.betainc(a[:, None] + 1.0, b[:, None], xk)
         f = np.concatenate([np.zeros((len(a), 1)), f, np.ones((len(a), 1))], axis=1)

@@ -28,7 +28,8 @@ SMALLEST_PROBABILITY = 2.2250738585072014e-308  # the smallest normal double, as
 
 
 @lru_cache(maxsize=1)
-def _special() -> Any:
+def ufunc_special() -> Any:
+    """``scipy.special`` itself (its ufuncs, for array calls), imported on first use."""
     import scipy.special as special  # lazy: see module docstring
 
     return special
@@ -39,32 +40,32 @@ def scalar_special() -> Any:
     """For calls on one value: ``scipy.special``, or its compiled twin ``_cspecial`` (the
     same C functions without the ufuncs' per-call cost, bit-identical) when setup.py built
     it. The array calls (``less_likely_probabilities`` of a large model) keep the ufuncs
-    (``_special``)."""
+    (``ufunc_special``)."""
     try:
         from ctdetect.engine.anomaly import _cspecial as special  # type: ignore[attr-defined]
     except Exception:  # noqa: BLE001 - not built, or built against another scipy: the ufuncs
-        special = _special()
+        special = ufunc_special()
     return special
 
 
 def beta_ppf(q: float, a: float, b: float) -> float:
     """Quantile of Beta(a, b) at ``q``."""
-    return float(_special().betaincinv(a, b, q))
+    return float(ufunc_special().betaincinv(a, b, q))
 
 
 def beta_cdf(x: float, a: float, b: float) -> float:
     """CDF of Beta(a, b) at ``x``."""
-    return float(_special().betainc(a, b, x))
+    return float(ufunc_special().betainc(a, b, x))
 
 
 def binomial_upper_tail(k: int, n: int, p: float) -> float:
     """P(X > k) for X ~ Binomial(n, p) (boost's ``cdf(complement(binomial, k))``)."""
-    return float(_special().bdtrc(k, n, p))
+    return float(ufunc_special().bdtrc(k, n, p))
 
 
 def beta_cdf_at_quantiles(a: float, b: float, n: int) -> list[float]:
     """``F_{a+1,b}(x_k)`` for the Beta(a, b) quantiles ``x_k`` at k/n, k = 1..n−1 (vectorised)."""
-    special = _special()
+    special = ufunc_special()
     qs = _strata_quantiles(n)
     xs = special.betaincinv(a, b, qs)
     return special.betainc(a + 1.0, b, xs).tolist()
