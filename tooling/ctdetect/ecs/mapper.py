@@ -303,9 +303,9 @@ class CloudTrailMapper:
         (``put_event_fields``), whether its static part was cached or not: a document's
         text must not depend on what the cache held when it was read (a hunt's mapping
         workers each hold a cache of their own, filled by whichever files they took)."""
-        timestamp, epoch_ms = record_time(record)
         if self.preserve_original:
             return self.map_uncached(record)
+        timestamp, epoch_ms = record_time(record)
         key = static_key(record)
         static = None if key is None else self._static.get(key)
         if static is None:
