@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from itertools import islice
 from pathlib import Path
 
@@ -52,7 +53,7 @@ def _read(archive: Path, workers: int) -> tuple[list[dict], list]:
 def test_events_and_skips_same_for_any_workers(archive: Path, workers: int, monkeypatch: pytest.MonkeyPatch) -> None:
     one = _read(archive, 1)
     monkeypatch.setattr(parallel, "CHUNK_BYTES", 10_000)
-    assert len(parallel.chunks([str(p) for p in sorted(archive.rglob("*.gz"))])) > 2 * workers
+    assert len(list(parallel.chunks([str(p) for p in sorted(archive.rglob("*.gz"))]))) > 2 * workers
     many = _read(archive, workers)
     assert len(one[0]) > 2000 and len(one[1]) >= 3
     assert many == one
@@ -75,3 +76,20 @@ def test_hunt_findings_same_for_any_workers(archive: Path, tmp_path: Path, monke
         outputs.append(res.stdout)
     assert outputs[0].count("\n") > 0
     assert outputs[1] == outputs[0]
+
+
+def test_chunks_size_files_only_as_chunks_are_taken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workers start on the first chunks before the rest of a long file list is sized:
+    taking one chunk stats only its own files (and the list's order and cut are kept)."""
+    files = []
+    for number in range(10):
+        path = tmp_path / f"{number:02}.json.gz"
+        path.write_bytes(b"x" * 400)
+        files.append(str(path))
+    sized: list[str] = []
+    real_stat = os.stat
+    monkeypatch.setattr(parallel.os, "stat", lambda name: sized.append(name) or real_stat(name))
+    runs = parallel.chunks(files, target_bytes=1000)
+    assert next(runs) == files[:3] and sized == files[:3]
+    assert list(runs) == [files[3:6], files[6:9], files[9:]]
+    assert sized == files

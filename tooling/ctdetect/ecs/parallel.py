@@ -24,6 +24,7 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
+from itertools import chain, islice
 from typing import Any
 
 from ctdetect.ecs.mapper import RecordMapper
@@ -48,11 +49,15 @@ def parallel_capable(files: list[str]) -> bool:
     return bool(files) and all(not isinstance(f, S3Object) and str(f) != STDIN for f in files)
 
 
-def chunks(files: list[str], target_bytes: int | None = None) -> list[list[str]]:
+def chunks(files: list[str], target_bytes: int | None = None) -> Iterator[list[str]]:
     """Consecutive runs of ``files`` holding about ``target_bytes`` (default ``CHUNK_BYTES``)
-    each, order kept."""
+    each, order kept.
+
+    A generator: sizing a chunk stats its files, some 10-40 µs a file (0.25-0.4 s for the
+    11,055 files of the 200k-record bench archive), so the files are sized as the chunks
+    are handed out, while the workers already map the first ones, not all before any
+    worker starts."""
     target_bytes = target_bytes or CHUNK_BYTES
-    out: list[list[str]] = []
     current: list[str] = []
     size = 0
     for name in files:
@@ -62,11 +67,10 @@ def chunks(files: list[str], target_bytes: int | None = None) -> list[list[str]]
             size += 0  # unreadable: the reader reports it in its place
         current.append(name)
         if size >= target_bytes or len(current) >= _MAX_FILES_PER_CHUNK:
-            out.append(current)
+            yield current
             current, size = [], 0
     if current:
-        out.append(current)
-    return out
+        yield current
 
 
 def _map_chunk(files: list[str]) -> tuple[list[dict[str, Any]], list[SkippedInput]]:
@@ -87,18 +91,20 @@ def mapped_in_workers(
     """``ecs.stream.mapped_events`` of ``files`` computed by ``workers`` processes, same order
     (``listed``: as ``mapped_events`` takes it)."""
     global _WORKER_SETUP
-    tasks = chunks(files)
-    if len(tasks) < 2:
+    queued = chunks(files)
+    # the first chunks, as many as the workers: fewer than two is one process's work, and
+    # no more workers are forked than there are chunks for them
+    first = list(islice(queued, workers))
+    if len(first) < 2:
         from ctdetect.ecs.stream import mapped_events
 
         yield from mapped_events(files, mapper, fmt, report, None, days, listed=listed)
         return
     _WORKER_SETUP = (mapper, fmt, days, listed)
-    pool = multiprocessing.get_context("fork").Pool(min(workers, len(tasks)))
+    pool = multiprocessing.get_context("fork").Pool(len(first))
     try:
         pending: deque = deque()
-        queued = iter(tasks)
-        for chunk in queued:
+        for chunk in chain(first, queued):
             pending.append(pool.apply_async(_map_chunk, (chunk,)))
             if len(pending) >= 2 * workers:
                 break
