@@ -203,6 +203,48 @@ def test_multibucket_power_table_equals_pow(seed: int) -> None:
     assert mb.value() == _plain_mb_value(mb)
 
 
+def test_multibucket_correlation_table_equals_formula() -> None:
+    """The correlation from the table of window lengths is the formula's float, and a window
+    longer than the table (a state that was never ``add``-ed to) still gets the formula."""
+    r = GEOMETRIC_WEIGHT * GEOMETRIC_WEIGHT
+    mb = MultiBucketMean()
+    for n in range(WINDOW + 4):
+        mb.window = [[b, 0.0, 1.0] for b in range(n)]
+        plain = 0.0 if n == 0 else math.sqrt((1.0 - r) / (1.0 - r**n))
+        assert repr(mb.correlation()) == repr(plain)
+
+
+def _pair_cases(seed: int) -> list[tuple[float, float, float]]:
+    """(p1, p2, correlation) of the kinds a count series joins, and edges."""
+    rng = random.Random(seed)
+    edges = [1.0, 1.5, 0.0, 5e-324, 2.2250738585072014e-308, 1e-300, 0.5, 0.999999, 1e-12, 0.1, math.nan]
+    rhos = [0.0, MultiBucketMean().correlation(), 0.3122, 0.5, 0.99]
+    cases = [(a, b, rho) for a in edges for b in edges for rho in rhos]
+    for _ in range(3000):
+        p1 = rng.choice([rng.random(), 10.0 ** -rng.uniform(0.0, 320.0), 1.0])
+        p2 = rng.choice([rng.random(), 10.0 ** -rng.uniform(0.0, 320.0), 1.0])
+        cases.append((p1, p2, rng.choice(rhos + [rng.random()])))
+    return cases
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_joint_probability_pair_equals_general_form(seed: int) -> None:
+    """``stats.joint_probability_pair`` gives ``joint_probability([p1, p2], correlation=ρ)``'s
+    double (``repr``: the sign of a zero, NaN) for every pair, edges and NaN included."""
+    from ctdetect.engine.anomaly import stats
+
+    for p1, p2, rho in _pair_cases(seed):
+        try:
+            general = repr(stats.joint_probability([p1, p2], correlation=rho))
+        except ValueError as exc:  # the z-score of a NaN: both forms must refuse it alike
+            general = f"ValueError {exc}"
+        try:
+            pair = repr(stats.joint_probability_pair(p1, p2, rho))
+        except ValueError as exc:
+            pair = f"ValueError {exc}"
+        assert pair == general, (p1, p2, rho)
+
+
 @pytest.mark.parametrize("integer", [True, False])
 @pytest.mark.parametrize("seed", range(3))
 def test_low_high_in_one_pass_equals_each_side(integer: bool, seed: int) -> None:

@@ -32,6 +32,20 @@ def _geometric(age: int) -> float:
     return _POWERS[age] if type(age) is int and 0 <= age < WINDOW else GEOMETRIC_WEIGHT**age
 
 
+def _correlation_of(n: int) -> float:
+    """The correlation of the mean of a window of ``n`` buckets with its newest bucket (see
+    module docstring)."""
+    r = GEOMETRIC_WEIGHT * GEOMETRIC_WEIGHT
+    return 0.0 if n == 0 else math.sqrt((1.0 - r) / (1.0 - r**n))
+
+
+# Per window length, what every scored series asks for each bucket, computed once by the
+# same expressions: the correlation, and the sum of the weights of a run of consecutive
+# buckets (ages n − 1 … 0, oldest first, summed by ``sum`` in that order as ``value`` sums them).
+_CORRELATIONS = tuple(_correlation_of(n) for n in range(WINDOW + 1))
+_CONSECUTIVE_SUMS = tuple(sum([_geometric(age) for age in range(n - 1, -1, -1)]) for n in range(WINDOW + 1))
+
+
 class MultiBucketMean:
     """The sliding window of one series: ``[bucket_index, residual, weight]`` entries."""
 
@@ -54,14 +68,20 @@ class MultiBucketMean:
         """(feature, weight), or None while fewer than 3/4 of the window is filled."""
         if 4 * len(self.window) < 3 * WINDOW:
             return None
-        latest = self.window[-1][0]
-        # one pass over the entries (no comprehension unpacking each); the weights are still
-        # summed by ``sum``, which Python 3.12 computes with compensation, not as a loop would
+        window = self.window
+        n = len(window)
+        latest = window[-1][0]
+        # one pass over the entries (no comprehension unpacking each); the weights' sum is
+        # ``sum`` of them (Python 3.12 sums with compensation, not as a loop would): from the
+        # table for a run of consecutive buckets, the window of nearly every bucket
         num = den = cnt = 0.0
-        gs = []
-        for e in self.window:
-            g = _geometric(latest - e[0])
-            gs.append(g)
+        consecutive = True
+        for i in range(n):
+            e = window[i]
+            age = latest - e[0]
+            if age != n - 1 - i:
+                consecutive = False
+            g = _geometric(age)
             r = e[1]
             w = e[2]
             num += g * w * r
@@ -69,12 +89,12 @@ class MultiBucketMean:
             cnt += g * w
         if den <= 0.0:
             return None
-        return num / den, cnt / sum(gs)
+        total = _CONSECUTIVE_SUMS[n] if consecutive and n <= WINDOW else sum([_geometric(latest - e[0]) for e in window])
+        return num / den, cnt / total
 
     def correlation(self) -> float:
-        r = GEOMETRIC_WEIGHT * GEOMETRIC_WEIGHT
         n = len(self.window)
-        return 0.0 if n == 0 else math.sqrt((1.0 - r) / (1.0 - r**n))
+        return _CORRELATIONS[n] if n <= WINDOW else _correlation_of(n)
 
     def to_state(self) -> list[list[float]]:
         return self.window

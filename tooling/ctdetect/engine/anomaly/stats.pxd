@@ -13,6 +13,10 @@ cpdef normal_z(double p)
 # the sums stay Python's sum() (compensated from Python 3.12), the z-scores Python floats
 @cython.locals(total_w=cython.double, stat=cython.double, rho=cython.double, total_z=cython.double, zs=list)
 cpdef joint_probability(object ps, object weights=*, double correlation=*)
+# the pair a count series joins each bucket: z1, z2 Python floats (their squares Python's power)
+@cython.locals(smaller=cython.double, total_w=cython.double, stat=cython.double, rho=cython.double,
+               total_z=cython.double)
+cpdef double joint_probability_pair(double p1, double p2, double correlation)
 cpdef double _pow_one_minus(double p, double x)
 cpdef double _one_minus_pow_one_minus(double p, double x)
 @cython.locals(n=cython.double, s=cython.double, x=cython.double, prob=cython.double, z2=cython.double,

@@ -119,6 +119,30 @@ def joint_probability(ps: Sequence[float], weights: Sequence[float] | None = Non
     return max(float(scalar_special().gammaincc(total_w / 2.0, stat / 2.0)), SMALLEST_PROBABILITY)
 
 
+
+def joint_probability_pair(p1: float, p2: float, correlation: float) -> float:
+    """``joint_probability([p1, p2], correlation=correlation)``, the very same double, for the
+    pair every scored count series joins each bucket (its single- and multi-bucket
+    probabilities, ``timeseries.CountSeries.step``): the general form builds a weights list,
+    two z-score lists and sums them, a tenth of a count step. Each operation is the general
+    form's with unit weights, in its order: ``sum`` of two floats from 0 is ``a + b``
+    (Python 3.12's compensated sum too: the rounding error of one addition added back
+    rounds to the same sum), ``1.0 * z`` is ``z``, ``min`` keeps the first of equals, and the
+    squares stay Python's float power (``z`` a Python float, as in ``joint_probability``).
+    ``tests/anomaly/test_count_fastpaths.py`` compares the two."""
+    smaller = p2 if p2 < p1 else p1  # ``min([p1, p2])``, NaN included
+    if smaller >= 1.0:
+        return 1.0
+    z1 = normal_z(p1)
+    z2 = normal_z(p2)
+    total_w = 2.0
+    stat = z1**2 + z2**2
+    if correlation:
+        rho = correlation
+        total_z = z1 + z2
+        stat = (stat - rho * total_z * total_z / (total_w * rho + 1.0 - rho)) / (1.0 - rho)
+    return max(float(scalar_special().gammaincc(total_w / 2.0, stat / 2.0)), SMALLEST_PROBABILITY)
+
 LOG_MAX_DOUBLE = math.log(1.7976931348623157e308)
 LOG_MIN_DOUBLE = math.log(SMALLEST_PROBABILITY)
 _GL3 = ((0.0, 0.8888888888888888), (-0.7745966692414834, 0.5555555555555556), (0.7745966692414834, 0.5555555555555556))

@@ -72,7 +72,7 @@ from ctdetect.engine.anomaly.anomaly_model import LARGEST_ANOMALY_P, AnomalyMode
 from ctdetect.engine.anomaly.gain import GainController
 from ctdetect.engine.anomaly.multibucket import MultiBucketMean
 from ctdetect.engine.anomaly.priors import OneOfNPrior
-from ctdetect.engine.anomaly.stats import joint_probability, scalar_special
+from ctdetect.engine.anomaly.stats import joint_probability_pair, scalar_special
 from ctdetect.engine.anomaly.seasonality import EVICT_P, SIGNIFICANT_P, WINDOW_WEEKS, SeasonalityWindow
 from ctdetect.engine.anomaly.trend import TrendComponent, normal_interval
 
@@ -685,7 +685,7 @@ class CountSeries:
                 p_multi = min(self.mb_prior.probabilities_low_high(feature[0]))
             else:
                 p_multi = self.mb_prior.probability(feature[0], side)
-            p = joint_probability([p_single, p_multi], correlation=self.mb.correlation())
+            p = joint_probability_pair(p_single, p_multi, self.mb.correlation())
         # the anomaly model's error in units of the time's spread (ml-cpp divides by
         # √(seasonal weight) where it exceeds 1)
         error = (residual - self.prior.mean_value()) / max(libm.sqrt(vs), 1.0)
