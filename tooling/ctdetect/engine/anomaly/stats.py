@@ -20,7 +20,7 @@ What is here and why (see ../shared/ML-SEMANTICS.md §6.1, §2.2):
 from __future__ import annotations
 
 import math
-import math as libm  # compiled: C's libm (the .pxd); see priors.LIBM_NOTE
+import math as libm  # compiled: C's libm (the .pxd); see priors.LIBM_NOTE (``expm1`` too: CPython's is libm's)
 from functools import lru_cache
 from statistics import NormalDist
 from typing import Any, Sequence
@@ -244,6 +244,9 @@ def _log_m_from_n(smallest: tuple[float, ...], n: int) -> float:
     big_m = len(smallest)
     if big_m == 1:
         return _log_one_from_n(smallest[0], n)
+    # log, exp through libm compiled (priors.LIBM_NOTE): every log here is of a positive
+    # number; only ``exp(logc - log_largest)`` could overflow (Python would raise, C gives inf),
+    # which no input the engine makes comes near (the coefficients are kept normalised)
     logc = 0.0
     log_largest = 0.0
     coeffs: list[float] = []
