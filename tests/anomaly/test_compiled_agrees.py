@@ -147,10 +147,11 @@ def _edge_or_random(rng: random.Random) -> float:
 
 
 def run_stats(cases: int = 1500) -> dict[str, list[str]]:
-    """Every public function of ``stats`` (and the helpers the compiled module types) over
-    generated arguments with edge values: tiny, subnormal, zero, one and above-one
-    probabilities, ties, weights and correlations, every m of m-from-n, as ``repr``."""
-    from ctdetect.engine.anomaly import stats
+    """Every public function of ``stats`` (and the helpers the compiled module types), and
+    ``scores``' raw score map and aggregation styles, over generated arguments with edge
+    values: tiny, subnormal, zero, one and above-one probabilities, ties, weights and
+    correlations, every m of m-from-n, as ``repr``."""
+    from ctdetect.engine.anomaly import scores, stats
 
     rng = random.Random(2026)
     rows: list[str] = []
@@ -177,6 +178,16 @@ def run_stats(cases: int = 1500) -> dict[str, list[str]]:
             _outcome(stats._ascending_clamped, ps),
             _outcome(stats.log_extreme_probability, ps, 1, rng.choice([1, 3, 5])),
             _outcome(stats.log_extreme_probability, ps, rng.choice([2, 3]), rng.choice([3, 5, 6])),
+        ]
+        # the raw score map both ways and the three aggregation styles (C's libm compiled)
+        score = rng.choice([0.0, 0.5, 1.0, 3.0, 49.9, 50.0, 75.0, 100.0, 120.0, rng.uniform(0.0, 100.0)])
+        row += [
+            _outcome(scores.raw_score, p),
+            _outcome(scores.inverse_raw_score, score),
+            _outcome(scores._part_score, math.log(max(p, 5e-324)) * rng.choice([1.0, 3.0, 300.0]), 0.5, -1500.0),
+            _outcome(scores.aggregate, ps, scores.PEOPLE),
+            _outcome(scores.aggregate, ps, scores.ATTRIBUTES),
+            _outcome(scores.aggregate, ps, scores.DETECTORS),
         ]
         # every m up to 6, and one past n (the numerical fallback costs 3^m evaluations:
         # the engine asks for m <= 5, scores.ATTRIBUTES)

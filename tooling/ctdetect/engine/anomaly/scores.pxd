@@ -1,6 +1,8 @@
 # Cython augmenting declarations for scores.py (see accelerated.py): the same code, typed.
 # The module constants stay Python floats: arithmetic with them is Python's, as exact.
 import cython
+# ``libm``: the .py's ``import math as libm`` names C's libm here (see priors.LIBM_NOTE).
+cimport libc.math as libm
 
 
 @cython.locals(lp=cython.double)

@@ -19,6 +19,7 @@ score back into a probability.
 from __future__ import annotations
 
 import math
+import math as libm  # compiled: C's libm (the .pxd); see priors.LIBM_NOTE
 from typing import Sequence
 
 from ctdetect.engine.anomaly import stats
@@ -43,7 +44,7 @@ def raw_score(p: float) -> float:
         return 0.0
     if p >= 1e-4:
         return (1.0 / p - 20.0) / (10000.0 - 20.0)
-    lp = math.log(p)
+    lp = libm.log(p)
     if p >= 1e-50:
         return 1.0 + 49.0 * (LOG_P1 - lp) / (LOG_P1 - LOG_P2)
     return min(50.0 + 50.0 * (LOG_P2 - lp) / (LOG_P2 - LOG_PMIN), 100.0)
@@ -56,9 +57,9 @@ def inverse_raw_score(score: float) -> float:
     if score <= 1.0:
         return 1.0 / (score * (10000.0 - 20.0) + 20.0)
     if score <= 50.0:
-        return math.exp(LOG_P1 - (score - 1.0) / 49.0 * (LOG_P1 - LOG_P2))
+        return libm.exp(LOG_P1 - (score - 1.0) / 49.0 * (LOG_P1 - LOG_P2))
     score = min(score, 100.0)
-    return max(math.exp(LOG_P2 - (score - 50.0) / 50.0 * (LOG_P2 - LOG_PMIN)), stats.SMALLEST_PROBABILITY)
+    return max(libm.exp(LOG_P2 - (score - 50.0) / 50.0 * (LOG_P2 - LOG_PMIN)), stats.SMALLEST_PROBABILITY)
 
 
 def absolute_cap(p: float) -> float:
@@ -94,7 +95,7 @@ def _part_score(log_p: float, weight: float, floor: float) -> float:
     if log_p < LOG_SMALLEST_PROBABILITY:
         interpolate = min((log_p - LOG_SMALLEST_PROBABILITY) / (floor - LOG_SMALLEST_PROBABILITY), 1.0)
         return (NORMAL_RANGE_SCORE_FRACTION + (1.0 - NORMAL_RANGE_SCORE_FRACTION) * interpolate) * weight * 100.0
-    return NORMAL_RANGE_SCORE_FRACTION * weight * raw_score(math.exp(log_p))
+    return NORMAL_RANGE_SCORE_FRACTION * weight * raw_score(libm.exp(log_p))
 
 
 def aggregate(
@@ -115,8 +116,8 @@ def aggregate(
     if min(ps) >= 1.0:
         return 0.0, 1.0
     log_extreme = stats.log_extreme_probability(ps, min_m, max_m)
-    log_cut = math.log(max_anomalous)
-    if jw == 0.0 and (log_extreme <= log_cut or log_extreme >= math.log(JOINT_IRRELEVANT_FROM)):
+    log_cut = libm.log(max_anomalous)
+    if jw == 0.0 and (log_extreme <= log_cut or log_extreme >= libm.log(JOINT_IRRELEVANT_FROM)):
         # the people style weighs the joint by zero; it then only picks the branch below,
         # and only when the extreme is between the cut and 0.05 (elsewhere both branches
         # give the same result): skip the chi-square over every child
@@ -124,8 +125,8 @@ def aggregate(
     else:
         log_joint = stats.log_joint_upper_bound(ps)
     if log_joint > log_cut and log_extreme > log_cut:
-        return 0.0, math.exp(jw * log_joint + ew * log_extreme)
+        return 0.0, libm.exp(jw * log_joint + ew * log_extreme)
     raw = _part_score(log_joint, jw, SMALLEST_LOG_JOINT_PROBABILITY) + _part_score(log_extreme, ew, SMALLEST_LOG_EXTREME_PROBABILITY)
     if raw <= 0.0:
-        return 0.0, math.exp(jw * log_joint + ew * log_extreme)
+        return 0.0, libm.exp(jw * log_joint + ew * log_extreme)
     return raw, inverse_raw_score(min(raw / NORMAL_RANGE_SCORE_FRACTION, 100.0))

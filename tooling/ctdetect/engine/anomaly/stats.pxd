@@ -5,6 +5,8 @@
 # normal_z returns its Python float: ``normal_z(p) ** 2`` then stays Python's float power
 # (glibc's pow), where a C double squared would be compiled to ``z * z``.
 import cython
+# ``libm``: the .py's ``import math as libm`` names C's libm here (see priors.LIBM_NOTE).
+cimport libc.math as libm
 
 
 cpdef double beta_ppf(double q, double a, double b)

@@ -20,6 +20,7 @@ What is here and why (see ../shared/ML-SEMANTICS.md §6.1, §2.2):
 from __future__ import annotations
 
 import math
+import math as libm  # compiled: C's libm (the .pxd); see priors.LIBM_NOTE (``expm1`` too: CPython's is libm's)
 from functools import lru_cache
 from statistics import NormalDist
 from typing import Any, Sequence
@@ -150,12 +151,12 @@ _GL3 = ((0.0, 0.8888888888888888), (-0.7745966692414834, 0.5555555555555556), (0
 
 def _pow_one_minus(p: float, x: float) -> float:
     """``(1 − p)^x`` without losing small p."""
-    return 0.0 if p >= 1.0 else math.exp(x * math.log1p(-p))
+    return 0.0 if p >= 1.0 else libm.exp(x * libm.log1p(-p))
 
 
 def _one_minus_pow_one_minus(p: float, x: float) -> float:
     """``1 − (1 − p)^x`` without cancellation for small p."""
-    return 1.0 if p >= 1.0 else -math.expm1(x * math.log1p(-p))
+    return 1.0 if p >= 1.0 else -libm.expm1(x * libm.log1p(-p))
 
 
 def log_joint_upper_bound(ps: Sequence[float]) -> float:
@@ -253,7 +254,7 @@ def _log_one_from_n(p_m: float, n: int) -> float:
     for it without the memo (``log_extreme_probability``), whose look-up costs about as
     much and whose entries are better kept for the m > 1 sums."""
     p_min = _one_minus_pow_one_minus(p_m, float(n))
-    result = math.log(p_min) if p_min > 0.0 else LOG_MIN_DOUBLE
+    result = libm.log(p_min) if p_min > 0.0 else LOG_MIN_DOUBLE
     if not result < 0.001:
         result = _log_m_from_n_numerical([p_m], n)
         if not result < 0.001:
@@ -267,51 +268,54 @@ def _log_m_from_n(smallest: tuple[float, ...], n: int) -> float:
     big_m = len(smallest)
     if big_m == 1:
         return _log_one_from_n(smallest[0], n)
+    # log, exp through libm compiled (priors.LIBM_NOTE): every log here is of a positive
+    # number; only ``exp(logc - log_largest)`` could overflow (Python would raise, C gives inf),
+    # which no input the engine makes comes near (the coefficients are kept normalised)
     logc = 0.0
     log_largest = 0.0
     coeffs: list[float] = []
     for k in range(1, big_m):
         p = smallest[big_m - k]
-        logc -= math.log(2.0 * (n - big_m + k))
+        logc -= libm.log(2.0 * (n - big_m + k))
         total = 0.0
         for i in range(len(coeffs)):
             index = float(len(coeffs) - i)
             coeffs[i] /= index
             total += coeffs[i] * _pow_one_minus(p / 2.0, index)
         q = min(max(_pow_one_minus(p, float(n - big_m + k)), 0.0), 1.0)
-        coeffs.append(-total - q * math.exp(logc - log_largest))
+        coeffs.append(-total - q * libm.exp(logc - log_largest))
         cmax = max([abs(c) for c in coeffs if abs(c) > 1.0 / 1.7976931348623157e308], default=0.0)
         if cmax > 0.0:
             coeffs = [c / cmax for c in coeffs]
-            log_largest += math.log(cmax)
+            log_largest += libm.log(cmax)
     cmax = max([abs(c) for c in coeffs], default=0.0)
     if 0.0 < cmax < 1.0 / 1.7976931348623157e308:
-        log_largest = math.log(cmax)
+        log_largest = libm.log(cmax)
         coeffs = [c / cmax for c in coeffs]
     p_m = smallest[0]
     p_min = _one_minus_pow_one_minus(p_m, float(n))
     if big_m > 1:
-        log_scale = big_m * math.log(2.0) + math.lgamma(n + 1.0) - math.lgamma(n - big_m + 1.0) + log_largest
+        log_scale = big_m * libm.log(2.0) + math.lgamma(n + 1.0) - math.lgamma(n - big_m + 1.0) + log_largest
         terms = []
         for i, c in enumerate(coeffs):
             index = float(len(coeffs) - i)
             terms.append(c / index * _one_minus_pow_one_minus(p_m / 2.0, index))
         total = sum([abs(t) for t in terms])
         if total == 0.0:
-            result = math.log(p_min) if p_min > 0.0 else LOG_MIN_DOUBLE
+            result = libm.log(p_min) if p_min > 0.0 else LOG_MIN_DOUBLE
         else:
             result = 0.0
             condition = 0.0
-            log_p_min = math.log(p_min) if p_min > 0.0 else -math.inf
+            log_p_min = libm.log(p_min) if p_min > 0.0 else -math.inf
             if log_p_min - log_scale > LOG_MAX_DOUBLE:
-                result = math.log(sum([abs(t) for t in terms]) * p_min / total)
+                result = libm.log(sum([abs(t) for t in terms]) * p_min / total)
             else:
                 if log_p_min - log_scale < LOG_MIN_DOUBLE:
                     for t in terms:
                         result += t
                         condition = max(condition, abs(t))
                 else:
-                    scaled = p_min / math.exp(log_scale)
+                    scaled = p_min / libm.exp(log_scale)
                     for t in terms:
                         remainder = abs(t) * scaled / total + t
                         result += remainder
@@ -319,9 +323,9 @@ def _log_m_from_n(smallest: tuple[float, ...], n: int) -> float:
                 if result <= 0.0 or condition > 1e6 * result:
                     result = _log_m_from_n_numerical(smallest, n)
                 else:
-                    result = log_scale + math.log(result)
+                    result = log_scale + libm.log(result)
     else:
-        result = math.log(p_min) if p_min > 0.0 else LOG_MIN_DOUBLE
+        result = libm.log(p_min) if p_min > 0.0 else LOG_MIN_DOUBLE
     if not result < 0.001:
         result = _log_m_from_n_numerical(smallest, n)
         if not result < 0.001:
@@ -353,8 +357,8 @@ def log_extreme_probability(ps: Sequence[float], min_m: int, max_m: int) -> floa
         # as log_m_from_n_extreme(ps, m), the values sorted once for every m; m = 1 (every
         # people-style node, and the first m of every attribute group) computed, not memoised
         if m == 1:
-            value = _log_one_from_n(ascending[0], total) / (1.0 + math.log(min(m, total)) / 2.1)
+            value = _log_one_from_n(ascending[0], total) / (1.0 + libm.log(min(m, total)) / 2.1)
         else:
-            value = _log_m_from_n_sorted(tuple(ascending[: max(1, min(m, total))]), total) / (1.0 + math.log(min(m, total)) / 2.1)
+            value = _log_m_from_n_sorted(tuple(ascending[: max(1, min(m, total))]), total) / (1.0 + libm.log(min(m, total)) / 2.1)
         best = min(best, value)
     return best

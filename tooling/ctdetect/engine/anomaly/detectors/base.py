@@ -78,9 +78,15 @@ def merge_influencers(names: list[str], tuples: set[InflTuple] | list[InflTuple]
     """Union of the influencer values of the events behind one leaf, field by field."""
     if len(tuples) == 1:
         for t in tuples:
-            # one value (the usual case) needs no set and no sort; one comprehension, as
-            # this runs for every leaf of every bucket
-            return {name: [vals[0]] if len(vals) == 1 else sorted(set(vals)) for name, vals in zip(names, t) if vals}
+            # one value (the usual case) needs no set and no sort. This runs for every leaf
+            # of every bucket: an indexed loop (compiled, a C loop over the names, no zip
+            # and no pair per field), the fields in the names' order as zip gave them
+            one: dict[str, list[str]] = {}
+            for i in range(min(len(names), len(t))):
+                vals = t[i]
+                if vals:
+                    one[names[i]] = [vals[0]] if len(vals) == 1 else sorted(set(vals))
+            return one
     out: dict[str, list[str]] = {}
     # one column of values per influencer field, unioned in a single call each
     for name, column in zip(names, zip(*tuples)):
