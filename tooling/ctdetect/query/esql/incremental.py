@@ -124,7 +124,12 @@ class StatsPlan:
         columns already read from them (``Program.table``), e.g. by the prefilter."""
         ctx = Context(0, docs)  # the row-level part never reads NOW() (plan_stats)
         cells = {} if cells is None else cells
-        table = self.program.table(docs, set(self.row_names) if self.row_names is not None else None, cells=cells)
+        # Exactly the row-level part's names: a ``KEEP`` pattern (``KEEP ..., Esql.*`` after the
+        # STATS, in most of Elastic's rules) would otherwise have every key of every document
+        # listed to find the source columns it matches, and no row-level command or STATS input
+        # reads a column that is not among ``row_names`` (``_row_reads``), kept or not.
+        names = set(self.row_names) if self.row_names is not None else None
+        table = self.program.table(docs, names, exact=names is not None, cells=cells)
         last: list[Any] = [None] * len(docs)
         if self.bounds:  # read before any step runs: ``cells`` holds the columns as read
             stamps = self.program.table(docs, {"@timestamp"}, exact=True, cells=cells).column("@timestamp")
