@@ -441,3 +441,21 @@ def test_the_row_level_part_reads_only_its_names_and_gives_the_rows_of_the_whole
             evaluate.Program.table = original  # type: ignore[method-assign]
         assert not any(scans), r.name
     assert content == "package" or listed >= 5
+
+
+def test_a_batch_of_millisecond_timestamps_gets_the_last_executions_of_each_cell() -> None:
+    """``_last_executions``' one pass over a batch of ``int`` cells (the tightest bound's
+    offset added) gives what ``_last_execution`` gives cell by cell, for one and two bounds,
+    strict or not; a batch with any other cell (null, list, string, float, bool) goes cell by cell."""
+    from ctdetect.query.esql.incremental import NEVER, UNBOUNDED, TimeBound, _last_execution, _last_executions
+
+    rng = random.Random(5)
+    others: list[Any] = [None, [1, 2], "2026-03-02T00:00:00Z", 1.5, True]
+    for trial in range(300):
+        bounds = [TimeBound(rng.choice([60_000, 3_600_000, 7 * 86_400_000]), rng.random() < 0.5) for _ in range(rng.randint(1, 2))]
+        stamps: list[Any] = [rng.randrange(10**12, 2 * 10**12) for _ in range(rng.randint(0, 6))]
+        if trial % 3 == 0 and stamps:
+            stamps[rng.randrange(len(stamps))] = rng.choice(others)
+        got = _last_executions(bounds, stamps)
+        want = [_last_execution(bounds, cell) for cell in stamps]
+        assert got == want and all(g is w for g, w in zip(got, want) if w is UNBOUNDED or w is NEVER), (bounds, stamps)

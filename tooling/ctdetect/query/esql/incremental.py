@@ -133,7 +133,7 @@ class StatsPlan:
         last: list[Any] = [None] * len(docs)
         if self.bounds:  # read before any step runs: ``cells`` holds the columns as read
             stamps = self.program.table(docs, {"@timestamp"}, exact=True, cells=cells).column("@timestamp")
-            last = [_last_execution(self.bounds, cell) for cell in stamps]
+            last = _last_executions(self.bounds, stamps)
         for step in self.prefix:
             table = step(table, ctx)
         size = table.size
@@ -388,6 +388,16 @@ def _members(rows: SliceRows, docs: Sequence[bool] | None) -> dict[tuple, list[i
             else:
                 found.append(r)
     return members
+
+
+def _last_executions(bounds: Sequence[TimeBound], stamps: list[Any]) -> list[Any]:
+    """``_last_execution`` of each ``@timestamp`` cell of a batch: when every cell is epoch
+    milliseconds (an ``int``, nearly always), the cell plus the tightest bound's offset, in
+    one pass without a call per cell."""
+    if set(map(type, stamps)) == {int}:
+        offset = min(b.span_ms - (1 if b.strict else 0) for b in bounds)
+        return [cell + offset for cell in stamps]
+    return [_last_execution(bounds, cell) for cell in stamps]
 
 
 def _last_execution(bounds: Sequence[TimeBound], cell: Any) -> Any:
