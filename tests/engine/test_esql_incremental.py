@@ -396,3 +396,66 @@ def test_columns_the_prefilter_read_are_the_kept_documents_own(content: str) -> 
         if plan is not None and not isinstance(plan, str) and kept_docs:
             assert plan.rows(kept_docs, dict(cells)) == plan.rows(kept_docs), r.name
     assert dropping >= 3
+
+
+@pytest.mark.parametrize("content", ["package", "elastic"])
+def test_the_row_level_part_reads_only_its_names_and_gives_the_rows_of_the_whole_table(content: str) -> None:
+    """``StatsPlan.rows`` reads exactly ``row_names`` (no listing of every document's keys for
+    a ``KEEP`` pattern such as ``Esql.*``): its rows are those of the query's whole ``FROM``
+    table (every name the query mentions, every source column a pattern matches), for every
+    aggregating rule with a plan, over events that also carry columns the patterns match."""
+    from ctdetect.catalogue import load_catalogue
+    from ctdetect.query.esql import evaluate
+    from ctdetect.query.esql.sources import columns_for
+
+    root = PACKAGE_RULES if content == "package" else shared_path("anchors", "detection-rules", "rules", "integrations", "aws")
+    rules = _esql_rules(load_rules(root, []))
+    types = load_catalogue().field_types()
+    docs = list(_events(rules, 600, seed=13))
+    for n, doc in enumerate(docs[::3]):
+        doc["Esql.stray"] = n  # a source column an ``Esql.*`` pattern matches
+    now_ms = int((START + timedelta(minutes=SPAN_MINUTES)).timestamp() * 1000)
+    listed = 0  # rules whose FROM table would list every document's keys for a pattern
+    for r in rules:
+        query = parse_esql(r.query)
+        plan = plan_stats(query, lambda indices: columns_for({"events"}, types)) if query.aggregating else None
+        if plan is None or isinstance(plan, str) or plan.row_names is None:
+            continue
+        kept = [docs[i] for i in plan.program.filter_docs(docs, now_ms)]
+        if not kept:
+            continue
+        listed += bool(plan.program.patterns)
+        whole = replace(plan, row_names=None)  # the query's whole FROM table, patterns matched
+        assert plan.rows(kept) == whole.rows(kept), r.name
+        scans: list[bool] = []
+        original = evaluate.Program.table
+
+        def table(self: Any, docs: list[dict], names: Any = None, *, exact: bool = False, cells: Any = None) -> Any:
+            scans.append(bool(self.patterns) and not exact)
+            return original(self, docs, names, exact=exact, cells=cells)
+
+        evaluate.Program.table = table  # type: ignore[method-assign]
+        try:
+            plan.rows(kept)
+        finally:
+            evaluate.Program.table = original  # type: ignore[method-assign]
+        assert not any(scans), r.name
+    assert content == "package" or listed >= 5
+
+
+def test_a_batch_of_millisecond_timestamps_gets_the_last_executions_of_each_cell() -> None:
+    """``_last_executions``' one pass over a batch of ``int`` cells (the tightest bound's
+    offset added) gives what ``_last_execution`` gives cell by cell, for one and two bounds,
+    strict or not; a batch with any other cell (null, list, string, float, bool) goes cell by cell."""
+    from ctdetect.query.esql.incremental import NEVER, UNBOUNDED, TimeBound, _last_execution, _last_executions
+
+    rng = random.Random(5)
+    others: list[Any] = [None, [1, 2], "2026-03-02T00:00:00Z", 1.5, True]
+    for trial in range(300):
+        bounds = [TimeBound(rng.choice([60_000, 3_600_000, 7 * 86_400_000]), rng.random() < 0.5) for _ in range(rng.randint(1, 2))]
+        stamps: list[Any] = [rng.randrange(10**12, 2 * 10**12) for _ in range(rng.randint(0, 6))]
+        if trial % 3 == 0 and stamps:
+            stamps[rng.randrange(len(stamps))] = rng.choice(others)
+        got = _last_executions(bounds, stamps)
+        want = [_last_execution(bounds, cell) for cell in stamps]
+        assert got == want and all(g is w for g, w in zip(got, want) if w is UNBOUNDED or w is NEVER), (bounds, stamps)

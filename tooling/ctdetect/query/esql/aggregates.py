@@ -25,7 +25,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from itertools import chain
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from ctdetect.query.esql.table import values_of
 
@@ -116,6 +116,12 @@ class Mergeable:
     # ``part`` of cells none of which is multi-valued (None: ``part``): the same state without
     # looking for lists in every group's cells, which was most of a fold's time
     plain: Callable[[list[Any]], Any] | None = None
+    # ``uniform(cls, nullable)``: the same state as ``plain`` for cells that are all of class
+    # ``cls`` (or None, when ``nullable``), or None when it has no shorter way for them. Why: a
+    # fold calls its part once per group and aggregate (tens of thousands of small groups per
+    # hour of events); a column's classes are known once per fold, so the per-value checks
+    # (NaN, kinds, ``None``) and, where it can, the Python frame itself are left out.
+    uniform: Callable[[type, bool], Callable[[Sequence[Any]], Any] | None] | None = None
 
 
 def _family(value: Any) -> Any:
@@ -183,6 +189,38 @@ def _values_plain(cells: list[Any]) -> dict[Any, None]:
     return found
 
 
+def _extreme_uniform(pick: Callable[[Sequence[Any]], Any]) -> Callable[[type, bool], Callable[[Sequence[Any]], Any] | None]:
+    """``Mergeable.uniform`` of ``MIN``/``MAX``: cells of one class other than ``float`` hold
+    no NaN and one family, which ``_extreme_part`` would check value by value."""
+
+    def uniform(cls: type, nullable: bool) -> Callable[[Sequence[Any]], Any] | None:
+        if cls is float or cls is list:
+            return None
+        family = "number" if cls is int or cls is bool else cls
+        if nullable:
+            def part(cells: Sequence[Any]) -> Any:
+                values = [c for c in cells if c is not None]
+                return (family, pick(values)) if values else None
+        else:
+            def part(cells: Sequence[Any]) -> Any:
+                return (family, pick(cells)) if cells else None
+        return part
+
+    return uniform
+
+
+def _sum_uniform(cls: type, nullable: bool) -> Callable[[Sequence[Any]], Any] | None:
+    """``Mergeable.uniform`` of ``SUM``: integers need neither ``_sum_plain``'s class tests."""
+    if cls is not int:
+        return None
+    if nullable:
+        def part(cells: Sequence[Any]) -> tuple[int, bool]:
+            values = [c for c in cells if c is not None]
+            return sum(values), bool(values)
+        return part
+    return lambda cells: (sum(cells), bool(cells))
+
+
 def _sum_combine(states: list[tuple[int, bool]]) -> tuple[int, bool]:
     seen = [total for total, any_value in states if any_value]
     return sum(seen), bool(seen)
@@ -190,11 +228,15 @@ def _sum_combine(states: list[tuple[int, bool]]) -> tuple[int, bool]:
 
 ROWS = Mergeable(len, sum)  # COUNT(*): a state per part is its number of rows (cells are placeholders)
 MERGEABLE: dict[str, Mergeable] = {
-    "count": Mergeable(lambda cells: len(_flat(cells)), sum, plain=_count_plain),
-    "count_distinct": Mergeable(lambda cells: set(_flat(cells)), lambda states: set().union(*states), len, plain=_distinct_plain),
+    # Without a null among the cells, ``COUNT``, ``COUNT_DISTINCT`` and ``VALUES`` are one C call.
+    "count": Mergeable(lambda cells: len(_flat(cells)), sum, plain=_count_plain, uniform=lambda cls, nullable: None if nullable else len),
+    "count_distinct": Mergeable(lambda cells: set(_flat(cells)), lambda states: set().union(*states), len, plain=_distinct_plain,
+                                uniform=lambda cls, nullable: None if nullable else set),
     "values": Mergeable(lambda cells: dict.fromkeys(_flat(cells)), lambda states: dict.fromkeys(chain.from_iterable(states)),
-                        lambda state: _values_cell(list(state)), plain=_values_plain),
-    "min": Mergeable(_extreme_part(min), _extreme_combine(min), lambda state: None if state is None else state[1], plain=_extreme_part(min, plain=True)),
-    "max": Mergeable(_extreme_part(max), _extreme_combine(max), lambda state: None if state is None else state[1], plain=_extreme_part(max, plain=True)),
-    "sum": Mergeable(_sum_part, _sum_combine, lambda state: state[0] if state[1] else None, plain=_sum_plain),
+                        lambda state: _values_cell(list(state)), plain=_values_plain, uniform=lambda cls, nullable: None if nullable else dict.fromkeys),
+    "min": Mergeable(_extreme_part(min), _extreme_combine(min), lambda state: None if state is None else state[1], plain=_extreme_part(min, plain=True),
+                     uniform=_extreme_uniform(min)),
+    "max": Mergeable(_extreme_part(max), _extreme_combine(max), lambda state: None if state is None else state[1], plain=_extreme_part(max, plain=True),
+                     uniform=_extreme_uniform(max)),
+    "sum": Mergeable(_sum_part, _sum_combine, lambda state: state[0] if state[1] else None, plain=_sum_plain, uniform=_sum_uniform),
 }

@@ -144,8 +144,10 @@ class Program:
             known = cells.get(name) if cells is not None else None
             if known is not None:
                 values = known
-            elif name == "@timestamp":
-                values = [doc.get("_ts") if doc.get("_ts") is not None else to_date(normalise(doc.get("@timestamp"))) for doc in docs]
+            elif name == "@timestamp":  # the parsed time the engine set (``_ts``), else the field's
+                values = list(map(dict.get, docs, repeat("_ts", len(docs))))
+                if None in values:
+                    values = [ts if ts is not None else to_date(normalise(doc.get("@timestamp"))) for ts, doc in zip(values, docs)]
             elif name == "_id":
                 values = [doc.get("_id") or doc.get("event.id") or f"ctdetect-event-{i}" for i, doc in enumerate(docs)]
             elif name == "_index":
