@@ -1,7 +1,7 @@
 """The embedded backend: rules and ML jobs evaluated in-process, in one pass.
 
 Every event is offered once to the rule engine (which routes it only to the rules that
-can match its ``event.action``), and in batches of ``JOB_BATCH`` to the anomaly jobs
+can match its ``event.action``) and to the anomaly jobs, in batches of ``JOB_BATCH``
 (``engine.anomaly.selection``: each distinct datafeed clause runs once per batch); at the end the
 anomaly findings are computed first, so ``machine_learning`` rules can turn records into
 alerts, then every rule applies Kibana's per-execution logic. Nothing is started, nothing
@@ -15,6 +15,7 @@ bounded memory).
 from __future__ import annotations
 
 import copy
+from itertools import islice
 from time import perf_counter
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -137,33 +138,24 @@ class EmbeddedRun:
                 self._feed_jobs = SharedSelection(self.runners).feed
 
     def feed(self, events: Iterable[dict]) -> None:
-        """Offer every event to the rules, and in batches of ``JOB_BATCH`` to the jobs (here,
-        through one ``SharedSelection``: each datafeed clause runs once per batch; or to the
-        workers); a last short batch is handed over before returning."""
+        """Offer the events in batches of ``JOB_BATCH``, to the rules (``RuleEngine.feed_batch``)
+        then to the jobs (here, through one ``SharedSelection``: each datafeed clause runs once
+        per batch; or to the workers); a last short batch is handed over before returning, so
+        the state after a call depends only on the events fed so far."""
         clock = perf_counter()
-        feed = self.engine.feed
+        feed_rules = self.engine.feed_batch
         progress = self.progress
         count = self.stats.events_read
         feed_jobs = self._feed_jobs
-        if feed_jobs is not None:
-            batch: list[dict] = []
-            for event in events:
-                feed(event, count)
-                batch.append(event)
-                count += 1
-                if len(batch) == JOB_BATCH:
-                    feed_jobs(batch)
-                    batch = []
-                if progress is not None and not count & 8191:
-                    progress(count)
-            if batch:
+        events = iter(events)
+        while batch := list(islice(events, JOB_BATCH)):
+            feed_rules(batch, count)
+            if feed_jobs is not None:
                 feed_jobs(batch)
-        else:
-            for event in events:
-                feed(event, count)
-                count += 1
-                if progress is not None and not count & 8191:
-                    progress(count)
+            before, count = count, count + len(batch)
+            if progress is not None:  # every 8192 events, as counted one by one
+                for reached in range(before + 8192 - before % 8192, count + 1, 8192):
+                    progress(reached)
         self.stats.events_read = count
         _lap(self.stats.phases, "feed", clock)
 
