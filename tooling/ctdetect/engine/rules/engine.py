@@ -163,8 +163,9 @@ class RuleEngine:
         try:
             for rule, positions in self._routed_positions(events):
                 rule.offer_batch(events, positions, first_seq, failed)
+            columns: dict[str, list] = {}
             for rule, checks in self._gated:
-                positions = _gate_positions(events, checks)
+                positions = _gate_positions(events, checks, columns)
                 if positions:
                     rule.offer_batch(events, positions, first_seq, failed)
         finally:
@@ -180,14 +181,14 @@ class RuleEngine:
         positions (ascending) of the events routed to it: the batch is grouped by
         (action, provider) once, and each group's rules looked up once."""
         groups: dict[tuple, list[int]] = {}
-        for i, event in enumerate(events):
-            key = (event.get(ROUTE_FIELD), event.get(PROVIDER_FIELD))
+        keys = zip([event.get(ROUTE_FIELD) for event in events], [event.get(PROVIDER_FIELD) for event in events])
+        for i, key in enumerate(keys):
             try:
                 groups[key].append(i)
             except KeyError:
                 groups[key] = [i]
             except TypeError:  # a list value (unhashable): grouped under its values as a tuple
-                groups.setdefault(_route_key(event), []).append(i)
+                groups.setdefault(_route_key(events[i]), []).append(i)
         cache = self._cache
         parts: dict[int, list[list[int]]] = {}
         for key, positions in groups.items():
@@ -249,17 +250,22 @@ def _route_key(event: dict) -> tuple:
     return (action, provider)
 
 
-def _gate_positions(events: Sequence[dict], checks: tuple[tuple[str, tuple, dict], ...]) -> list[int]:
+def _gate_positions(events: Sequence[dict], checks: tuple[tuple[str, tuple, dict], ...], columns: dict[str, list]) -> list[int]:
     """The positions of the events that pass a gated rule's checks (every field present, with a
-    value a check's matchers accept), each check run over the survivors of the one before."""
+    value a check's matchers accept), each check run over the survivors of the one before.
+    ``columns``: each field's values over the events, read once for all the gated rules."""
     positions: Iterable[int] = range(len(events))
     for name, matchers, cache in checks:
+        column = columns.get(name)
+        if column is None:
+            column = columns[name] = [event.get(name) for event in events]
+        known = cache.get
         kept: list[int] = []
         for i in positions:
-            value = events[i].get(name)
+            value = column[i]
             if value is None:
                 continue
-            passes = cache.get(value) if value.__class__ is str else None
+            passes = known(value) if value.__class__ is str else None
             if passes is None:
                 passes = _gate_passes(value, matchers, cache)
             if passes:

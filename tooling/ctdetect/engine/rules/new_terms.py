@@ -67,15 +67,18 @@ class NewTermsRule(PredicateRule):
         ts = self._time(event, seq)
         if ts is None:
             return
-        match = Match(ts, seq, event)
+        match: Match | None = None  # made only if a term holds the event (most occurrences are not held)
         gap_needed = max(self.history_ms, self.schedule.lookback_ms) - self.schedule.lookback_ms
+        terms = self.terms
         for combo in itertools.product(*per_field):
             key = tuple(v if not isinstance(v, (dict, list)) else repr(v) for v in combo)
-            state = self.terms.get(key)
+            state = terms.get(key)
             if state is None:
-                self.terms[key] = _TermState(array("q", [ts]), ts, [match])
+                match = match or Match(ts, seq, event)
+                terms[key] = _TermState(array("q", [ts]), ts, [match])
                 continue
             if ts < state.last or ts - state.last > gap_needed:
+                match = match or Match(ts, seq, event)
                 state.candidates.append(match)  # out of order: settled in finish()
             state.times.append(ts)
             if ts > state.last:
