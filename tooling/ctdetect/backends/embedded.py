@@ -24,6 +24,7 @@ from ctdetect.backends.job_workers import JobWorkers, outcome_of
 from ctdetect.catalogue import load_catalogue
 from ctdetect.content.model import Datafeed, MLJob, Rule
 from ctdetect.engine.rules import RuleEngine
+from ctdetect.engine.rules.engine import BATCH as RULE_BATCH
 from ctdetect.findings import Finding
 
 JOB_BATCH = 4096  # events handed to the anomaly jobs at once (bounded: memory stays flat)
@@ -138,24 +139,32 @@ class EmbeddedRun:
                 self._feed_jobs = SharedSelection(self.runners).feed
 
     def feed(self, events: Iterable[dict]) -> None:
-        """Offer the events in batches of ``JOB_BATCH``, to the rules (``RuleEngine.feed_batch``)
-        then to the jobs (here, through one ``SharedSelection``: each datafeed clause runs once
-        per batch; or to the workers); a last short batch is handed over before returning, so
-        the state after a call depends only on the events fed so far."""
+        """Offer the events to the rules in slices of ``RuleEngine``'s ``BATCH`` as they come
+        (``feed_batch``: a slice is read rule by rule while it is still in the processor's
+        cache; 4096 at a time ran slower), and to the jobs in batches of ``JOB_BATCH`` (here,
+        through one ``SharedSelection``: each datafeed clause runs once per batch; or to the
+        workers); a last short batch is handed over before returning, so the state after a call
+        depends only on the events fed so far."""
         clock = perf_counter()
         feed_rules = self.engine.feed_batch
         progress = self.progress
         count = self.stats.events_read
         feed_jobs = self._feed_jobs
+        batch: list[dict] = []
         events = iter(events)
-        while batch := list(islice(events, JOB_BATCH)):
-            feed_rules(batch, count)
+        while piece := list(islice(events, RULE_BATCH)):
+            feed_rules(piece, count)
+            before, count = count, count + len(piece)
             if feed_jobs is not None:
-                feed_jobs(batch)
-            before, count = count, count + len(batch)
+                batch += piece
+                if len(batch) >= JOB_BATCH:
+                    feed_jobs(batch)
+                    batch = []
             if progress is not None:  # every 8192 events, as counted one by one
                 for reached in range(before + 8192 - before % 8192, count + 1, 8192):
                     progress(reached)
+        if batch:
+            feed_jobs(batch)  # type: ignore[misc]
         self.stats.events_read = count
         _lap(self.stats.phases, "feed", clock)
 
