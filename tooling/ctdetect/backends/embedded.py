@@ -1,7 +1,7 @@
 """The embedded backend: rules and ML jobs evaluated in-process, in one pass.
 
 Every event is offered once to the rule engine (which routes it only to the rules that
-can match its ``event.action``), and in batches of ``JOB_BATCH`` to the anomaly jobs
+can match its ``event.action``) and to the anomaly jobs, in batches of ``JOB_BATCH``
 (``engine.anomaly.selection``: each distinct datafeed clause runs once per batch); at the end the
 anomaly findings are computed first, so ``machine_learning`` rules can turn records into
 alerts, then every rule applies Kibana's per-execution logic. Nothing is started, nothing
@@ -15,6 +15,7 @@ bounded memory).
 from __future__ import annotations
 
 import copy
+from itertools import islice
 from time import perf_counter
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -23,6 +24,7 @@ from ctdetect.backends.job_workers import JobWorkers, outcome_of
 from ctdetect.catalogue import load_catalogue
 from ctdetect.content.model import Datafeed, MLJob, Rule
 from ctdetect.engine.rules import RuleEngine
+from ctdetect.engine.rules.engine import BATCH as RULE_BATCH
 from ctdetect.findings import Finding
 
 JOB_BATCH = 4096  # events handed to the anomaly jobs at once (bounded: memory stays flat)
@@ -137,33 +139,32 @@ class EmbeddedRun:
                 self._feed_jobs = SharedSelection(self.runners).feed
 
     def feed(self, events: Iterable[dict]) -> None:
-        """Offer every event to the rules, and in batches of ``JOB_BATCH`` to the jobs (here,
+        """Offer the events to the rules in slices of ``RuleEngine``'s ``BATCH`` as they come
+        (``feed_batch``: a slice is read rule by rule while it is still in the processor's
+        cache; 4096 at a time ran slower), and to the jobs in batches of ``JOB_BATCH`` (here,
         through one ``SharedSelection``: each datafeed clause runs once per batch; or to the
-        workers); a last short batch is handed over before returning."""
+        workers); a last short batch is handed over before returning, so the state after a call
+        depends only on the events fed so far."""
         clock = perf_counter()
-        feed = self.engine.feed
+        feed_rules = self.engine.feed_batch
         progress = self.progress
         count = self.stats.events_read
         feed_jobs = self._feed_jobs
-        if feed_jobs is not None:
-            batch: list[dict] = []
-            for event in events:
-                feed(event, count)
-                batch.append(event)
-                count += 1
-                if len(batch) == JOB_BATCH:
+        batch: list[dict] = []
+        events = iter(events)
+        while piece := list(islice(events, RULE_BATCH)):
+            feed_rules(piece, count)
+            before, count = count, count + len(piece)
+            if feed_jobs is not None:
+                batch += piece
+                if len(batch) >= JOB_BATCH:
                     feed_jobs(batch)
                     batch = []
-                if progress is not None and not count & 8191:
-                    progress(count)
-            if batch:
-                feed_jobs(batch)
-        else:
-            for event in events:
-                feed(event, count)
-                count += 1
-                if progress is not None and not count & 8191:
-                    progress(count)
+            if progress is not None:  # every 8192 events, as counted one by one
+                for reached in range(before + 8192 - before % 8192, count + 1, 8192):
+                    progress(reached)
+        if batch:
+            feed_jobs(batch)  # type: ignore[misc]
         self.stats.events_read = count
         _lap(self.stats.phases, "feed", clock)
 

@@ -71,28 +71,51 @@ class OfferedEvent:
 
     event: dict | None = None
     seq: int = -1
-    index: str | None = None
-    times: dict[tuple[str | None, bool], tuple[int | None, int | None]] = field(default_factory=dict)
+    # what was derived of it: "index" -> its index; (time field, fallback) -> its times
+    derived: dict[Any, Any] = field(default_factory=dict)
+    # during ``RuleEngine.feed_batch``, which offers a batch rule by rule (one rule's events
+    # come between another's): each event's (event, derived) by input position
+    batch: dict[int, tuple[dict, dict[Any, Any]]] | None = None
 
-    def _at(self, event: dict, seq: int) -> None:
-        if event is not self.event or seq != self.seq:
-            self.event, self.seq, self.index, self.times = event, seq, None, {}
+    def _derived(self, event: dict, seq: int) -> dict[Any, Any]:
+        if event is self.event and seq == self.seq:
+            return self.derived
+        batch = self.batch
+        if batch is None:
+            derived: dict[Any, Any] = {}
+        else:
+            held = batch.get(seq)
+            if held is not None and held[0] is event:
+                derived = held[1]
+            else:
+                derived = {}
+                batch[seq] = (event, derived)
+        self.event, self.seq, self.derived = event, seq, derived
+        return derived
+
+    def begin_batch(self) -> None:
+        """Keep what is derived per input position until ``end_batch``."""
+        self.batch = {}
+
+    def end_batch(self) -> None:
+        """Forget the batch's events (the last one offered stays, as after an event on its own)."""
+        self.batch = None
 
     def index_of(self, event: dict, seq: int) -> str:
         """``alerts.event_index`` of the event."""
-        self._at(event, seq)
-        if self.index is None:
-            self.index = event_index(event)
-        return self.index
+        derived = self._derived(event, seq)
+        index = derived.get("index")
+        if index is None:
+            index = derived["index"] = event_index(event)
+        return index
 
     def times_of(self, event: dict, seq: int, time_field: str | None, fallback: bool) -> tuple[int | None, int | None]:
         """The event's time (``timeutil.event_ms``) and when it was indexed (``ingested_ms``)."""
-        self._at(event, seq)
-        found = self.times.get((time_field, fallback))
+        derived = self._derived(event, seq)
+        found = derived.get((time_field, fallback))
         if found is None:
-            found = self.times[(time_field, fallback)] = (event_ms(event, time_field, fallback=fallback), ingested_ms(event))
+            found = derived[(time_field, fallback)] = (event_ms(event, time_field, fallback=fallback), ingested_ms(event))
         return found
-
 
 
 @dataclass(slots=True)
@@ -180,6 +203,20 @@ class CompiledRule:
 
     def offer(self, event: dict, seq: int) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def offer_batch(
+        self, events: Sequence[dict], positions: Sequence[int], first_seq: int, failed: Callable[[Any, int, Exception], None]
+    ) -> None:
+        """``offer`` of ``events[i]`` (input position ``first_seq + i``) for each ``i`` of
+        ``positions`` in turn (``RuleEngine.feed_batch``); an event the rule chokes on is
+        handed to ``failed(rule, seq, exc)`` and the next one offered. A rule that can test a
+        batch at once overrides it (``PredicateRule``)."""
+        offer = self.offer
+        for i in positions:
+            try:
+                offer(events[i], first_seq + i)
+            except Exception as exc:  # noqa: BLE001 - noted by the engine, never fatal
+                failed(self, first_seq + i, exc)
 
     def _execute(self, executed_at: int, window: Sequence[Any]) -> None:  # pragma: no cover - abstract
         """One emulated execution over the matches of its window (ascending time)."""
@@ -285,12 +322,36 @@ class CompiledRule:
 
 @dataclass(slots=True)
 class PredicateRule(CompiledRule):
-    """A rule whose per-event test is one predicate; matches are kept in full."""
+    """A rule whose per-event test is one predicate; ``_take`` holds what an event that passes it
+    gives (here the match, kept in full)."""
 
     predicate: Predicate = lambda event: False
 
     def offer(self, event: dict, seq: int) -> None:
-        if self.predicate(event) and self.index_allows(event):
+        if self.predicate(event):
+            self._take(event, seq)
+
+    def offer_batch(
+        self, events: Sequence[dict], positions: Sequence[int], first_seq: int, failed: Callable[[Any, int, Exception], None]
+    ) -> None:
+        """The predicate over the positions in one comprehension (most offers end there), then
+        ``_take`` of each event that passed, in order."""
+        predicate = self.predicate
+        try:
+            passed = [i for i in positions if predicate(events[i])]
+        except Exception:  # noqa: BLE001 - one at a time, so the events that raise are noted
+            CompiledRule.offer_batch(self, events, positions, first_seq, failed)  # predicates hold no state
+            return
+        take = self._take
+        for i in passed:
+            try:
+                take(events[i], first_seq + i)
+            except Exception as exc:  # noqa: BLE001 - as in ``CompiledRule.offer_batch``
+                failed(self, first_seq + i, exc)
+
+    def _take(self, event: dict, seq: int) -> None:
+        """An event the predicate accepted: kept if it is in the rule's indices and has a time."""
+        if self.index_allows(event):
             ts = self._time(event, seq)
             if ts is not None:
                 self._keep(Match(ts, seq, event))

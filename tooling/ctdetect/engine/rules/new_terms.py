@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ctdetect.engine.rules.alerts import event_alert, event_identity
-from ctdetect.engine.rules.base import MATCH_ORDER, CompiledRule, Match, Predicate
+from ctdetect.engine.rules.base import MATCH_ORDER, Match, PredicateRule
 from ctdetect.engine.rules.threshold import _values
 from ctdetect.findings import Finding
 
@@ -50,15 +50,16 @@ class _TermState:
 
 
 @dataclass(slots=True)
-class NewTermsRule(CompiledRule):
-    predicate: Predicate = lambda event: False
+class NewTermsRule(PredicateRule):
     models_delivery = False  # terms are judged over the history analytically, not execution by execution
     term_fields: tuple[str, ...] = ()
     history_ms: int = 0
     terms: dict[Term, _TermState] = field(default_factory=dict)
 
-    def offer(self, event: dict, seq: int) -> None:
-        if not self.predicate(event) or not self.index_allows(event):
+    def _take(self, event: dict, seq: int) -> None:
+        """An event the query matched: each of its terms notes the time, and holds the event
+        while it may still alert."""
+        if not self.index_allows(event):
             return
         per_field = [_values(event, f) for f in self.term_fields]
         if not per_field or any(not values for values in per_field):
@@ -66,15 +67,18 @@ class NewTermsRule(CompiledRule):
         ts = self._time(event, seq)
         if ts is None:
             return
-        match = Match(ts, seq, event)
+        match: Match | None = None  # made only if a term holds the event (most occurrences are not held)
         gap_needed = max(self.history_ms, self.schedule.lookback_ms) - self.schedule.lookback_ms
+        terms = self.terms
         for combo in itertools.product(*per_field):
             key = tuple(v if not isinstance(v, (dict, list)) else repr(v) for v in combo)
-            state = self.terms.get(key)
+            state = terms.get(key)
             if state is None:
-                self.terms[key] = _TermState(array("q", [ts]), ts, [match])
+                match = match or Match(ts, seq, event)
+                terms[key] = _TermState(array("q", [ts]), ts, [match])
                 continue
             if ts < state.last or ts - state.last > gap_needed:
+                match = match or Match(ts, seq, event)
                 state.candidates.append(match)  # out of order: settled in finish()
             state.times.append(ts)
             if ts > state.last:

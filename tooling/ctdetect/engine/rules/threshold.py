@@ -31,7 +31,7 @@ from typing import Any, Sequence
 
 from ctdetect.ecs.flat import nest
 from ctdetect.engine.rules.alerts import alert_uuid
-from ctdetect.engine.rules.base import CompiledRule, Predicate
+from ctdetect.engine.rules.base import PredicateRule
 from ctdetect.engine.rules.timeutil import iso_ms
 from ctdetect.findings import Finding, alert_finding
 
@@ -56,15 +56,15 @@ class _Hit:
 
 
 @dataclass(slots=True)
-class ThresholdRule(CompiledRule):
-    predicate: Predicate = lambda event: False
+class ThresholdRule(PredicateRule):
     group_fields: tuple[str, ...] = ()
     value: int = 1
     cardinality: tuple[tuple[str, int], ...] = ()
     last_alert: dict[GroupKey, int] = field(default_factory=dict)
 
-    def offer(self, event: dict, seq: int) -> None:
-        if not self.predicate(event) or not self.index_allows(event):
+    def _take(self, event: dict, seq: int) -> None:
+        """An event the query matched: held with its groups and the values it counts."""
+        if not self.index_allows(event):
             return
         if self.group_fields:
             per_field = [_values(event, f) for f in self.group_fields]
