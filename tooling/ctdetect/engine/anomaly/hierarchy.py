@@ -28,7 +28,6 @@ at the root is well below 0.035.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from ctdetect.engine.anomaly.config import DetectorSpec
 from ctdetect.engine.anomaly.detectors.base import Leaf
@@ -42,6 +41,7 @@ from ctdetect.engine.anomaly.scores import (
     inverse_raw_score,
     raw_score,
 )
+from ctdetect.engine.anomaly.slotted import slots_equal, slots_repr
 
 OUTPUT_TOLERANCE = 1.2
 
@@ -65,18 +65,10 @@ class Node:
         self.children: list[int] = [] if children is None else children  # indices into the bucket's leaves
 
     def __repr__(self) -> str:
-        return (f"Node(raw={self.raw!r}, probability={self.probability!r}, smallest={self.smallest!r}, "
-                f"written={self.written!r}, children={self.children!r})")
+        return slots_repr(self)
 
     def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return _fields(self) == _fields(other)  # type: ignore[arg-type]
-
-
-def _fields(node: Node) -> tuple[Any, ...]:
-    """A node's fields in order, as the dataclass's equality compared them."""
-    return (node.raw, node.probability, node.smallest, node.written, node.children)
+        return slots_equal(self, other)
 
 
 class Groups:

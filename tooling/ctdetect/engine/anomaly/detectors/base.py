@@ -14,6 +14,7 @@ from ctdetect.engine.anomaly.columns import RowRun
 from ctdetect.engine.anomaly.config import DetectorSpec, JobSpec
 from ctdetect.engine.anomaly.detection_rules import DetectorRules
 from ctdetect.engine.anomaly.pruning import default_prune_window
+from ctdetect.engine.anomaly.slotted import slots_equal, slots_repr
 
 InflTuple = tuple[tuple[str, ...], ...]  # influencer values of one event, aligned to job.influencers
 
@@ -60,18 +61,10 @@ class Leaf:
         self.influence = {} if influence is None else influence
 
     def __repr__(self) -> str:
-        return "Leaf(" + ", ".join([f"{name}={value!r}" for name, value in zip(Leaf.__slots__, _fields(self))]) + ")"
+        return slots_repr(self)
 
     def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return _fields(self) == _fields(other)  # type: ignore[arg-type]
-
-
-def _fields(leaf: Leaf) -> tuple[Any, ...]:
-    """A leaf's fields in order, as the dataclass's repr and equality read them."""
-    return (leaf.detector_index, leaf.partition_value, leaf.by_value, leaf.over_value, leaf.probability, leaf.actual,
-            leaf.typical, leaf.influencers, leaf.explanation, leaf.causes, leaf.multi_bucket_impact, leaf.influence)
+        return slots_equal(self, other)
 
 
 def merge_influencers(names: list[str], tuples: set[InflTuple] | list[InflTuple]) -> dict[str, list[str]]:
