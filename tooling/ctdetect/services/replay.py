@@ -30,7 +30,7 @@ from ctdetect.readers import SkipCounter
 from ctdetect.services.content import RunContent, describe, load_content
 from ctdetect.services.expectations import MET, UNMET, WAITING, Outcome, check
 from ctdetect.services.hunt import hunt_mapper
-from ctdetect.services.scenario_events import SynthOutcome, canonical, scenario_events, scenario_stream
+from ctdetect.services.scenario_events import SharedInputs, canonical, scenario_events, scenario_stream
 from ctdetect.services.shared_prefix import MIN_SHARED_EVENTS, can_fork, common_prefix, continue_in_forks
 
 
@@ -205,12 +205,12 @@ def run_group(
     """
     if len(group) == 1 or not backend.feeds_in_pieces or not can_fork():
         return [run_scenario(s, content, backend, mapper) for s in group], []
-    cache: dict[str, SynthOutcome] = {}
+    shared = SharedInputs()  # the background's table and history files, read once for the group
     inputs = []
     for scenario in group:
         skips = SkipCounter()
         errors: list[str] = []
-        inputs.append((scenario, scenario_events(scenario, mapper, skips, errors, cache), skips, errors))
+        inputs.append((scenario, scenario_events(scenario, mapper, skips, errors, shared), skips, errors))
     results: list[ScenarioResult | None] = [None] * len(inputs)
     left: list[int] = []
     clusters = prefix_clusters([events for _, events, _, _ in inputs])

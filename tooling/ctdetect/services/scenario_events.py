@@ -3,35 +3,38 @@
 The files' events are read (each in its ``format``, repeats of an ``event.id`` dropped
 within the scenario) and sorted; each ``[[synth]]`` table is generated in time order
 (``ctdetect.synth``) and merged in as it is mapped (``scenario_stream``), so a month of
-synthetic history is never held. Scenarios on the same synthetic background may share one
-generation of it (``synth_cache``: replay's groups, ``services.replay.run_group``).
+synthetic history is never held. Scenarios run together (replay's groups,
+``services.replay.run_group``) may share what they read alike (``SharedInputs``): one
+generation of a ``[[synth]]`` table, one reading of a file several of them list (the
+background's history of named principals).
 """
 
 from __future__ import annotations
 
 import heapq
 import json
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 from ctdetect.content.model import Scenario
 from ctdetect.ecs.stream import EventIdWindow, iter_events
-from ctdetect.readers import SkipCounter
+from ctdetect.readers import SkipCounter, SkippedInput
 from ctdetect.services.inputs import event_time
 
 
 def scenario_events(
     scenario: Scenario, mapper: Any, skips: SkipCounter, errors: list[str] | None = None,
-    synth_cache: dict[str, SynthOutcome] | None = None,
+    shared: SharedInputs | None = None,
 ) -> list[dict]:
     """Every event of a scenario, mapped to ECS and sorted by time (then input order): the
     list of ``scenario_stream``'s events, for a caller that reads them more than once."""
-    return list(scenario_stream(scenario, mapper, skips, errors, synth_cache))
+    return list(scenario_stream(scenario, mapper, skips, errors, shared))
 
 
 def scenario_stream(
     scenario: Scenario, mapper: Any, skips: SkipCounter, errors: list[str] | None = None,
-    synth_cache: dict[str, SynthOutcome] | None = None,
+    shared: SharedInputs | None = None,
 ) -> Iterator[dict]:
     """Every event of a scenario, mapped to ECS, in time order (then input order: the files in
     the scenario's order, then each ``[[synth]]`` table).
@@ -45,28 +48,31 @@ def scenario_stream(
     is reported to ``skips`` as the merge reaches it, so two tables' skips would interleave in
     time order where the list kept each table's together.
 
-    ``synth_cache`` (canonical parameters -> what they generated) lets scenarios with the
-    same ``[[synth]]`` table share its events, held: the same objects, so only for runs that
-    do not change them (forked ones, ``run_group``); its faults are told at once."""
+    ``shared`` lets scenarios run together share what they read alike (``SharedInputs``),
+    held: the same event objects, so only for runs that do not change them (forked ones,
+    ``run_group``); a shared table's faults are told at once."""
     errors = errors if errors is not None else []
     read: list[dict] = []
     window = EventIdWindow()  # one window per scenario: its files may repeat each other's events
     for src in scenario.events:
         # each file in the scenario's order, read as its ``format`` says
-        read.extend(iter_events([str(src.path)], mapper=mapper, on_skip=skips, fmt=src.format,
-                                order_files=False, dedupe=window))
+        if shared is None:
+            read.extend(iter_events([str(src.path)], mapper=mapper, on_skip=skips, fmt=src.format,
+                                    order_files=False, dedupe=window))
+        else:
+            read.extend(shared.file_events(str(src.path), src.format, mapper, skips, window))
     read.sort(key=event_time)  # stable: equal times keep the input order
     if not scenario.synth:
         return iter(read)
-    if synth_cache is None:
+    if shared is None:
         synth: list[Iterable[dict]] = [_synth_events(spec.params, mapper, skips, scenario, errors) for spec in scenario.synth]
     else:
         synth = []
         for spec in scenario.synth:
             key = canonical(spec.params)
-            outcome = synth_cache.get(key)
+            outcome = shared.synth.get(key)
             if outcome is None:
-                outcome = synth_cache[key] = _synthesise(spec.params, mapper)
+                outcome = shared.synth[key] = _synthesise(spec.params, mapper)
             synth.append(_report_synth(outcome, spec.params, skips, scenario, errors))
     # ties go to the earlier source (heapq.merge is stable), as in a stable sort of them all
     return heapq.merge(read, *synth, key=event_time)
@@ -106,10 +112,8 @@ def _mapped(records: Iterable[dict], mapper: Any, on_bad: Callable[[int, str], N
             on_bad(n, str(exc))
 
 
-def _bad_record(where: str, n: int, why: str) -> Any:
+def _bad_record(where: str, n: int, why: str) -> SkippedInput:
     """How a synth record the mapper refused is told: skipped, with its number."""
-    from ctdetect.readers import SkippedInput
-
     return SkippedInput(where, n, "bad_record", f"synth record {n}: {why}")
 
 
@@ -122,6 +126,47 @@ class SynthOutcome:
     events: list[dict]
     bad: list[tuple[int, str]]
     error: str | None = None
+
+
+@dataclass(slots=True)
+class SharedInputs:
+    """What scenarios run together read once (``run_group``): each ``[[synth]]`` table's outcome
+    by its canonical parameters, and each file read without a fault, by its real path and
+    ``format``: its events in file order, repeats not yet dropped (each scenario drops them
+    with its own ``EventIdWindow``, as ``iter_events`` would have).
+
+    Why files: the scenarios on one background each list the same history of the named
+    principals (3,748 records): ten readings and mappings of it were ~1 CPU s of a group.
+    A file whose reading told a fault (a skip) is not kept: each scenario reads it again, so
+    its reports name the file as that scenario lists it."""
+
+    synth: dict[str, SynthOutcome] = field(default_factory=dict)
+    files: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
+
+    def file_events(self, path: str, fmt: str, mapper: Any, skips: SkipCounter, window: EventIdWindow) -> Iterator[dict]:
+        """The events of one of a scenario's files, its repeats (by ``window``) dropped: what
+        ``iter_events([path], ..., dedupe=window)`` gives, read once for all who list it."""
+        key = (os.path.realpath(path), fmt)
+        events = self.files.get(key)
+        if events is None:
+            told: list[SkippedInput] = []
+            events = list(iter_events([path], mapper=mapper, on_skip=told.append, fmt=fmt, order_files=False))
+            for skip in told:
+                skips(skip)
+            if not told:  # else not kept: the next scenario reads it again and its reports name its own path
+                self.files[key] = events
+        return _unrepeated(events, window)
+
+
+def _unrepeated(events: list[dict], window: EventIdWindow) -> Iterator[dict]:
+    """``events`` without the repeats ``window`` has seen (``iter_events``'s ``dedupe``: by
+    ``event.id``, when it is one value)."""
+    seen = window.seen
+    for event in events:
+        event_id = event.get("event.id")
+        if event_id is not None and type(event_id) is not list and seen(event_id):
+            continue
+        yield event
 
 
 def canonical(params: Any) -> str:
