@@ -17,7 +17,7 @@ report events of the other kind as skips.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import repeat
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -92,7 +92,6 @@ def iter_events(
     mapper = mapper or CloudTrailMapper(geoip=geoip)
     report = on_skip or (lambda _: None)
     files = ordered_files(paths, report, days) if order_files else [str(p) for p in paths]
-    seen = dedupe.seen if dedupe is not None else None
     if workers > 1 and stdin is None:
         from ctdetect.ecs.parallel import mapped_in_workers, parallel_capable
 
@@ -102,9 +101,17 @@ def iter_events(
             events = mapped_events(files, mapper, fmt, report, stdin, days, listed=order_files)
     else:
         events = mapped_events(files, mapper, fmt, report, stdin, days, listed=order_files)
-    if seen is None:
+    if dedupe is None:
         yield from events
-        return
+    else:
+        yield from unrepeated(events, dedupe)
+
+
+def unrepeated(events: Iterable[dict[str, Any]], window: EventIdWindow) -> Iterator[dict[str, Any]]:
+    """``events`` without the repeats ``window`` has seen (by ``event.id``, when it is one
+    value; counted in ``window.dropped``): ``iter_events``'s ``dedupe``, also applied by
+    callers that hold events already read (replay's ``SharedInputs``)."""
+    seen = window.seen
     for event in events:
         event_id = event.get("event.id")
         if event_id is not None and type(event_id) is not list and seen(event_id):

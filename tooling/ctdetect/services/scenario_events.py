@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 from ctdetect.content.model import Scenario
-from ctdetect.ecs.stream import EventIdWindow, iter_events
+from ctdetect.ecs.stream import EventIdWindow, iter_events, unrepeated
 from ctdetect.readers import SkipCounter, SkippedInput
 from ctdetect.services.inputs import event_time
 
@@ -155,18 +155,7 @@ class SharedInputs:
                 skips(skip)
             if not told:  # else not kept: the next scenario reads it again and its reports name its own path
                 self.files[key] = events
-        return _unrepeated(events, window)
-
-
-def _unrepeated(events: list[dict], window: EventIdWindow) -> Iterator[dict]:
-    """``events`` without the repeats ``window`` has seen (``iter_events``'s ``dedupe``: by
-    ``event.id``, when it is one value)."""
-    seen = window.seen
-    for event in events:
-        event_id = event.get("event.id")
-        if event_id is not None and type(event_id) is not list and seen(event_id):
-            continue
-        yield event
+        return unrepeated(events, window)
 
 
 def canonical(params: Any) -> str:
