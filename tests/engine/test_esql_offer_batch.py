@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from embedded_run import catalogue_types
 from rulekit import ev, rule
 
-from ctdetect.engine.rules import RuleEngine, esql_rule
+from ctdetect.engine.rules import RuleEngine, base, esql_rule
 from ctdetect.engine.rules.base import CompiledRule
 from ctdetect.engine.rules.esql_rule import EsqlRule
 
@@ -52,18 +54,34 @@ def test_a_batch_holds_and_alerts_as_offers_one_at_a_time(monkeypatch) -> None:
     assert alerts[0] == alerts[1] and alerts[0]
 
 
-def test_an_event_that_raises_is_handed_to_failed_and_the_rest_held() -> None:
+def test_an_event_that_raises_is_handed_to_failed_and_the_rest_held(monkeypatch) -> None:
     _, compiled = _engine()
     events = _events()[:10]
-    events[4] = {**events[4], "_index": 42}  # an index the rule cannot read as a name: ``index_of`` raises
+    events[4] = {**events[4], "_index": 42}
     failed: list[tuple[int, str]] = []
+    index = base.event_index
 
-    def raising_index(event: dict, seq: int) -> str:
+    def raising_index(event: dict) -> str:
         if event.get("_index") == 42:
             raise TypeError("not an index")
-        return "logs-aws.cloudtrail-default"
+        return index(event)
 
-    compiled.offered = type("Offered", (), {"index_of": staticmethod(raising_index), "times_of": compiled.offered.times_of})()
+    monkeypatch.setattr(base, "event_index", raising_index)
     compiled.offer_batch(events, range(10), 100, lambda rule, seq, exc: failed.append((seq, type(exc).__name__)))
     assert failed == [(104, "TypeError")]
     assert compiled.pending_seq == [100, 101, 102, 103, 105, 106, 107, 108, 109]
+    with pytest.raises(TypeError):  # on its own, the event raises what it raised
+        compiled.offer(events[4], 200)
+
+
+def test_indices_and_times_are_index_of_and_times_of() -> None:
+    events = _events()[:40]
+    for in_batch in (False, True):
+        offered, reference = base.OfferedEvent(), base.OfferedEvent()
+        if in_batch:
+            offered.begin_batch()
+            reference.begin_batch()
+        offered.index_of(events[3], 53)  # derived already: taken as it is
+        found = offered.indices_and_times(events, range(0, 40, 3), 50, None, True)
+        assert found == [(reference.index_of(events[i], 50 + i), *reference.times_of(events[i], 50 + i, None, True)) for i in range(0, 40, 3)]
+        assert offered.times_of(events[6], 56, None, True) == found[2][1:]
