@@ -101,6 +101,31 @@ class OfferedEvent:
         """Forget the batch's events (the last one offered stays, as after an event on its own)."""
         self.batch = None
 
+    def indices_and_times(
+        self, events: Sequence[dict], positions: Sequence[int], first_seq: int, time_field: str | None, fallback: bool
+    ) -> list[tuple[str, int | None, int | None]]:
+        """``index_of`` and ``times_of`` of ``events[i]`` (input position ``first_seq + i``) for
+        each ``i`` of ``positions``, in one loop: for a rule that holds every event of its
+        index with a time (``EsqlRule.offer_batch``), which called both per offer (four Python
+        calls an offer, ~600k offers over Elastic's ES|QL rules on 200k events). What is
+        derived is kept as those keep it; an event whose index or time raises raises here."""
+        batch = self.batch
+        key = (time_field, fallback)
+        out: list[tuple[str, int | None, int | None]] = []
+        for i in positions:
+            seq = first_seq + i
+            event = events[i]
+            held = batch.get(seq) if batch is not None else None
+            derived = held[1] if held is not None and held[0] is event else self._derived(event, seq)
+            index = derived.get("index")
+            if index is None:
+                index = derived["index"] = event_index(event)
+            times = derived.get(key)
+            if times is None:
+                times = derived[key] = (event_ms(event, time_field, fallback=fallback), ingested_ms(event))
+            out.append((index, *times))
+        return out
+
     def index_of(self, event: dict, seq: int) -> str:
         """``alerts.event_index`` of the event."""
         derived = self._derived(event, seq)

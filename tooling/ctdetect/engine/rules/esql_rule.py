@@ -52,7 +52,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, NoReturn, Sequence
 
 from ctdetect.content.model import Rule
 from ctdetect.ecs.flat import flatten, nest
@@ -177,16 +177,67 @@ class EsqlRule(CompiledRule):
         return ok
 
     def offer(self, event: dict, seq: int) -> None:
-        if self.reads_alerts or not self._reads(self.offered.index_of(event, seq)):
+        self.offer_batch((event,), (0,), seq, _reraise)
+
+    def offer_batch(
+        self, events: Sequence[dict], positions: Sequence[int], first_seq: int, failed: Callable[[Any, int, Exception], None]
+    ) -> None:
+        """Hold ``events[i]`` (input position ``first_seq + i``) for each ``i`` of ``positions``
+        that is in an index the query reads and has a time, flushing every ``BATCH`` held
+        (``CompiledRule.offer_batch``'s contract: an event the rule chokes on, or whose flush
+        raised, goes to ``failed``). Why one loop: offered one at a time (``offer`` from the
+        base's loop) the ES|QL rules cost a call, an index look-up call and a time look-up
+        call each for ~3 offers per event of Elastic's set; here the index and times of the
+        positions come from one loop (``OfferedEvent.indices_and_times``)."""
+        if self.reads_alerts:
             return
-        ts = self._time(event, seq)
-        if ts is not None:
-            pending = self.pending
-            pending.append(event)
-            self.pending_ts.append(ts)
-            self.pending_seq.append(seq)
+        time_field, fallback, delivery = self.time_field, self.fallback, self.models_delivery
+        try:
+            derived: Iterable[tuple[str, int | None, int | None]] = self.offered.indices_and_times(events, positions, first_seq, time_field, fallback)
+        except Exception:  # noqa: BLE001 - one at a time, so the events that raise are noted
+            derived = self._derived_one_by_one(events, positions, first_seq, failed)
+            positions = [i for i, found in zip(positions, derived) if found is not None]
+            derived = [found for found in derived if found is not None]
+        reads = self._index_cache.get
+        pending, pending_ts, pending_seq = self.pending, self.pending_ts, self.pending_seq
+        for i, (index, ts, indexed) in zip(positions, derived):
+            ok = reads(index)
+            if ok is None:
+                ok = self._reads(index)
+            if not ok:
+                continue
+            seq = first_seq + i
+            if ts is None:  # ``CompiledRule._time``, inlined
+                self.untimed += 1
+                continue
+            if delivery and indexed is not None and indexed > ts:
+                self._delayed[seq] = indexed
+            pending.append(events[i])
+            pending_ts.append(ts)
+            pending_seq.append(seq)
             if len(pending) >= BATCH:
-                self._flush()
+                try:
+                    self._flush()
+                except Exception as exc:  # noqa: BLE001 - as ``offer`` of this event raising
+                    failed(self, seq, exc)
+                pending, pending_ts, pending_seq = self.pending, self.pending_ts, self.pending_seq
+
+    def _derived_one_by_one(
+        self, events: Sequence[dict], positions: Sequence[int], first_seq: int, failed: Callable[[Any, int, Exception], None]
+    ) -> list[tuple[str, int | None, int | None] | None]:
+        """``OfferedEvent.indices_and_times`` of each position on its own: None for an event
+        whose index or time raised (handed to ``failed``)."""
+        offered, out = self.offered, []
+        found: tuple[str, int | None, int | None] | None
+        for i in positions:
+            seq = first_seq + i
+            try:
+                found = (offered.index_of(events[i], seq), *offered.times_of(events[i], seq, self.time_field, self.fallback))
+            except Exception as exc:  # noqa: BLE001 - noted by the engine, never fatal
+                failed(self, seq, exc)
+                found = None
+            out.append(found)
+        return out
 
     def offer_alerts(self, alerts: Sequence[Finding]) -> None:
         """The alerts of this run, as ``.alerts-security.*`` documents (higher-order rules)."""
@@ -389,6 +440,11 @@ class _Window(Sequence[Match]):
     def __getitem__(self, index: Any) -> Any:
         positions = range(self.lo, self.hi)[index]  # range checks bounds and negative indices
         return [self.items[i] for i in positions] if isinstance(index, slice) else self.items[positions]
+
+
+def _reraise(rule: Any, seq: int, exc: Exception) -> NoReturn:
+    """``offer``'s ``failed``: one event offered on its own raises what it raised."""
+    raise exc
 
 
 def _expanded_values(expanded: tuple[str, ...], columns: dict[str, Any]) -> tuple:

@@ -29,8 +29,8 @@ merged in time order and rows keep their documents' order within a slice.
 from __future__ import annotations
 
 from bisect import bisect_left
-from operator import itemgetter
 from dataclasses import dataclass, replace
+from operator import itemgetter
 from types import NoneType
 from typing import Any, Callable, Iterable, Sequence
 
