@@ -69,8 +69,9 @@ class Program:
         self._prefilter_kept = [0] * len(self.prefilter_reads)
 
     def __deepcopy__(self, memo: dict) -> "Program":
-        # Compiled once and never changed by a run: a copied rule engine shares it
-        # (``EmbeddedBackend.prepare``), as it shares compiled predicates.
+        # Compiled once: a copied rule engine shares it (``EmbeddedBackend.prepare``), as it
+        # shares compiled predicates. A run changes only the prefilter's learnt order
+        # (``filter_docs``), which never changes which documents are kept.
         return self
 
     @classmethod
