@@ -81,3 +81,30 @@ def test_take_and_runs_read_the_selected_rows() -> None:
     assert run.tuples("k") == [(events[i]["k"],) for i in rows[1:4]]
     whole = RowRun(columns, None, 2, 6, events[2:6], [])
     assert whole.raw("k") == [e["k"] for e in events[2:6]]
+
+
+def test_prefetched_columns_are_the_columns_read_one_at_a_time() -> None:
+    """A batch reading the fields its predecessor read, each event's at once, holds the same
+    columns as one reading them lazily; a field not prefetched is still read when asked."""
+    events = [{"_ts": i, "a": f"x{i % 4}", "b": i} if i % 5 else {"_ts": i} for i in range(50)]
+    lazy = BatchColumns(events)
+    for name in ("_ts", "a", "missing"):
+        lazy.raw(name)
+    eager = BatchColumns(events, lazy.names())
+    assert eager.names() == ["_ts", "a", "missing"]
+    for name in ("_ts", "a", "missing", "b"):
+        assert eager.raw(name) == lazy.raw(name) == [e.get(name) for e in events]
+    assert BatchColumns([], ["a"]).raw("a") == []
+
+
+def test_shared_selection_prefetches_what_the_last_batch_read() -> None:
+    from ctdetect.engine.anomaly.runner import AnomalyJobRunner
+    from ctdetect.engine.anomaly.selection import SharedSelection
+
+    body = {"job_id": "j", "analysis_config": {"bucket_span": "15m", "influencers": ["user.name"],
+                                               "detectors": [{"function": "rare", "by_field_name": "event.action"}]}}
+    shared = SharedSelection([AnomalyJobRunner.from_config(body)])
+    events = [{"_ts": 1_000 * i, "user.name": "u", "event.action": f"a{i % 3}"} for i in range(20)]
+    shared.feed(events[:10])
+    assert {"_ts", "event.action", "user.name"} <= set(shared._fields)  # noqa: SLF001
+    shared.feed(events[10:])

@@ -10,12 +10,9 @@ each event) are built once too, then shared by every job through ``BatchColumns.
 
 from __future__ import annotations
 
-from itertools import repeat
 from typing import Any, Sequence
 
 from ctdetect.engine.anomaly.fields import value_tuple
-
-_DICT_GET = dict.get
 
 
 def all_strings(column: list[Any]) -> bool:
@@ -31,33 +28,32 @@ def all_strings(column: list[Any]) -> bool:
 class BatchColumns:
     """Lazily built, cached columns of one batch: raw values and ML value tuples per field."""
 
-    __slots__ = ("events", "_raw", "_tuples", "_dicts")
+    __slots__ = ("events", "_raw", "_tuples")
 
-    def __init__(self, events: Sequence[dict[str, Any]]) -> None:
+    def __init__(self, events: Sequence[dict[str, Any]], prefetch: Sequence[str] = ()) -> None:
         self.events = events
         self._raw: dict[str, list[Any]] = {}
         self._tuples: dict[str, list[tuple[str, ...]]] = {}
-        # every event a plain dict (as mapped and as unpickled): a column is ``dict.get``
-        # mapped over the batch (``raw``); any other mapping is asked through its own ``get``
-        self._dicts = set(map(type, events)) <= {dict}
+        if prefetch:
+            self._read_rows(prefetch)
+
+    def _read_rows(self, names: Sequence[str]) -> None:
+        """``raw`` of each of ``names`` at once, event by event: every field of one event is
+        read while its dictionary is in the processor's cache, where a column at a time
+        comes back to every event once per field (the same ``event.get`` values)."""
+        rows = [list(map(e.get, names)) for e in self.events]
+        for name, col in zip(names, map(list, zip(*rows))):
+            self._raw[name] = col
+
+    def names(self) -> list[str]:
+        """The fields read so far (what the next batch of the same jobs can ``prefetch``)."""
+        return list(self._raw)
 
     def raw(self, name: str) -> list[Any]:
-        """``event.get(name)`` of every event (flat key only, as the query predicates read it).
-
-        Read a column at a time, by ``map(dict.get, events, repeat(name))``: the loop runs in
-        C, one call per event and no bound method made. Reading the fields the previous batch
-        read event by event (each event's fields while its dictionary was in the processor's
-        cache, ``list(map(e.get, names))`` per event) and transposing measured 2-3x slower
-        (the package's 28 job fields over a 4,096-event batch of the bench archive: 3.6
-        against 11.2 ms, 14.3 against 24.1 ms with the dictionaries scattered in memory;
-        ``bench/README.md``)."""
+        """``event.get(name)`` of every event (flat key only, as the query predicates read it)."""
         col = self._raw.get(name)
         if col is None:
-            if self._dicts:
-                col = list(map(_DICT_GET, self.events, repeat(name)))
-            else:
-                col = [e.get(name) for e in self.events]
-            self._raw[name] = col
+            col = self._raw[name] = [e.get(name) for e in self.events]
         return col
 
     def tuples(self, name: str) -> list[tuple[str, ...]]:

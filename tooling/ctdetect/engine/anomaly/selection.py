@@ -153,6 +153,7 @@ class SharedSelection:
                 plan.append(clause)
             self._plans.append(plan)
         self._clauses = list(clauses.values())
+        self._fields: list[str] = []  # the fields the last batch read (``_feed_batch``)
 
     @property
     def clause_count(self) -> int:
@@ -207,9 +208,11 @@ class SharedSelection:
             self._feed_batch(events)
 
     def _feed_batch(self, events: Sequence[dict[str, Any]]) -> None:
-        columns = BatchColumns(events)
+        # the fields the last batch read are read again, each event's at once (``BatchColumns._read_rows``)
+        columns = BatchColumns(events, self._fields)
         for runner, (selected, failed) in zip(self.runners, self.select(events, columns)):
             runner.feed_selected(events, selected, failed, columns)
+        self._fields = columns.names()
 
 
 def _one_by_one(predicate: Predicate, events: Sequence[dict[str, Any]], indices: Any) -> tuple[list[int], dict[int, Exception]]:
