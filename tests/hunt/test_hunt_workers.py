@@ -148,3 +148,35 @@ def test_a_chunk_marshal_cannot_write_is_pickled_whole(archive: Path) -> None:
     other = [dict(e) for e in events]
     other[3][RAW_KEY] = type(other[3][RAW_KEY])({"eventName": "x"}, None)  # a record orjson could not write
     assert parallel.packed(other) is other
+
+
+def test_chunks_come_back_through_spool_files_removed_after(archive: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Each chunk's blob is written to a spool file and read back (the events as in one
+    process); the spool directory is gone after the run, and after a run stopped early."""
+    monkeypatch.setattr(parallel, "CHUNK_BYTES", 10_000)
+    monkeypatch.setattr(parallel, "_spool_root", lambda: str(tmp_path))
+    taken: list[str] = []
+    real_take = parallel._take  # noqa: SLF001
+    monkeypatch.setattr(parallel, "_take", lambda result: taken.append(result[0]) or real_take(result))
+    assert _read(archive, 2) == _read(archive, 1)
+    assert taken and all(name is not None and name.startswith(str(tmp_path)) for name in taken)
+    assert list(tmp_path.iterdir()) == []
+    stopped = iter_events([archive], on_skip=lambda skip: None, workers=2)
+    assert len(list(islice(stopped, 50))) == 50
+    stopped.close()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_chunk_that_cannot_be_spooled_comes_through_the_pipe(archive: Path, tmp_path: Path) -> None:
+    _, mapper = _mapped_chunk(archive)
+    files = [str(p) for p in sorted(archive.rglob("*.json.gz"))][:5]
+    parallel._WORKER_SETUP = (mapper, "auto", None, False)  # noqa: SLF001 - as set before the fork
+    try:
+        spooled = parallel._map_chunk(files, str(tmp_path / "0"))  # noqa: SLF001
+        missing = parallel._map_chunk(files, str(tmp_path / "gone" / "1"))  # noqa: SLF001
+    finally:
+        parallel._WORKER_SETUP = None  # noqa: SLF001
+    assert spooled[0] == str(tmp_path / "0") and spooled[1] is None
+    assert missing[0] is None and type(missing[1]) is bytes
+    assert parallel._take(spooled) == parallel._take(missing)  # noqa: SLF001
+    assert not (tmp_path / "0").exists()
