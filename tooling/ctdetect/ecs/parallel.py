@@ -44,7 +44,7 @@ import shutil
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator
-from itertools import chain, islice
+from itertools import chain, count, islice
 from typing import Any
 
 from ctdetect.ecs.mapper import RecordMapper
@@ -203,7 +203,7 @@ def mapped_in_workers(
     _WORKER_SETUP = (mapper, fmt, days, listed)
     spool = tempfile.mkdtemp(prefix="ctdetect-chunks-", dir=_spool_root())
     pool = multiprocessing.get_context("fork").Pool(len(first))
-    numbers = iter(range(1 << 62))
+    numbers = count()  # a spool file name per task
     try:
         pending: deque = deque()
         for chunk in chain(first, queued):
