@@ -105,42 +105,39 @@ class OfferedEvent:
         self, events: Sequence[dict], positions: Sequence[int], first_seq: int, time_field: str | None, fallback: bool
     ) -> list[tuple[str, int | None, int | None]]:
         """``index_of`` and ``times_of`` of ``events[i]`` (input position ``first_seq + i``) for
-        each ``i`` of ``positions``, in one loop: for a rule that holds every event of its
-        index with a time (``EsqlRule.offer_batch``), which called both per offer (four Python
-        calls an offer, ~600k offers over Elastic's ES|QL rules on 200k events). What is
-        derived is kept as those keep it; an event whose index or time raises raises here."""
-        batch = self.batch
-        key = (time_field, fallback)
+        each ``i`` of ``positions``, in one list: for a rule that holds every event of its index
+        with a time (``EsqlRule.offer_batch``). What is derived is kept as those keep it; an
+        event whose index or time raises raises here."""
         out: list[tuple[str, int | None, int | None]] = []
         for i in positions:
-            seq = first_seq + i
             event = events[i]
-            held = batch.get(seq) if batch is not None else None
-            derived = held[1] if held is not None and held[0] is event else self._derived(event, seq)
-            index = derived.get("index")
-            if index is None:
-                index = derived["index"] = event_index(event)
-            times = derived.get(key)
-            if times is None:
-                times = derived[key] = (event_ms(event, time_field, fallback=fallback), ingested_ms(event))
-            out.append((index, *times))
+            derived = self._derived(event, first_seq + i)
+            out.append((_index(derived, event), *_times(derived, event, time_field, fallback)))
         return out
 
     def index_of(self, event: dict, seq: int) -> str:
         """``alerts.event_index`` of the event."""
-        derived = self._derived(event, seq)
-        index = derived.get("index")
-        if index is None:
-            index = derived["index"] = event_index(event)
-        return index
+        return _index(self._derived(event, seq), event)
 
     def times_of(self, event: dict, seq: int, time_field: str | None, fallback: bool) -> tuple[int | None, int | None]:
         """The event's time (``timeutil.event_ms``) and when it was indexed (``ingested_ms``)."""
-        derived = self._derived(event, seq)
-        found = derived.get((time_field, fallback))
-        if found is None:
-            found = derived[(time_field, fallback)] = (event_ms(event, time_field, fallback=fallback), ingested_ms(event))
-        return found
+        return _times(self._derived(event, seq), event, time_field, fallback)
+
+
+def _index(derived: dict[Any, Any], event: dict) -> str:
+    """The event's index, derived once into ``derived`` (``OfferedEvent``'s record of it)."""
+    index = derived.get("index")
+    if index is None:
+        index = derived["index"] = event_index(event)
+    return index
+
+
+def _times(derived: dict[Any, Any], event: dict, time_field: str | None, fallback: bool) -> tuple[int | None, int | None]:
+    """The event's (time, indexed) times for ``time_field``/``fallback``, derived once into ``derived``."""
+    found = derived.get((time_field, fallback))
+    if found is None:
+        found = derived[(time_field, fallback)] = (event_ms(event, time_field, fallback=fallback), ingested_ms(event))
+    return found
 
 
 @dataclass(slots=True)
