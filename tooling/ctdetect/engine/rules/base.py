@@ -199,7 +199,11 @@ class CompiledRule:
 
     def _time(self, event: dict, seq: int) -> int | None:
         """The event's window time; remembers when it became searchable if that was later."""
-        ts, indexed = self.offered.times_of(event, seq, self.time_field, self.fallback)
+        return self._placed(seq, *self.offered.times_of(event, seq, self.time_field, self.fallback))
+
+    def _placed(self, seq: int, ts: int | None, indexed: int | None) -> int | None:
+        """``_time`` of the event at input position ``seq`` from its derived times: None (counted
+        untimed) without a time; a later indexing time remembered for the executions."""
         if ts is None:
             self.untimed += 1
             return None

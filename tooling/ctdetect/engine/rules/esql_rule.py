@@ -191,27 +191,18 @@ class EsqlRule(CompiledRule):
         positions come from one loop (``OfferedEvent.indices_and_times``)."""
         if self.reads_alerts:
             return
-        time_field, fallback, delivery = self.time_field, self.fallback, self.models_delivery
         try:
-            derived: Iterable[tuple[str, int | None, int | None]] = self.offered.indices_and_times(events, positions, first_seq, time_field, fallback)
+            derived: Iterable[tuple[str, int | None, int | None]] = self.offered.indices_and_times(
+                events, positions, first_seq, self.time_field, self.fallback)
         except Exception:  # noqa: BLE001 - one at a time, so the events that raise are noted
             derived = self._derived_one_by_one(events, positions, first_seq, failed)
             positions = [i for i, found in zip(positions, derived) if found is not None]
             derived = [found for found in derived if found is not None]
-        reads = self._index_cache.get
         pending, pending_ts, pending_seq = self.pending, self.pending_ts, self.pending_seq
         for i, (index, ts, indexed) in zip(positions, derived):
-            ok = reads(index)
-            if ok is None:
-                ok = self._reads(index)
-            if not ok:
-                continue
             seq = first_seq + i
-            if ts is None:  # ``CompiledRule._time``, inlined
-                self.untimed += 1
+            if not self._reads(index) or self._placed(seq, ts, indexed) is None:
                 continue
-            if delivery and indexed is not None and indexed > ts:
-                self._delayed[seq] = indexed
             pending.append(events[i])
             pending_ts.append(ts)
             pending_seq.append(seq)
