@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from ctdetect.cli import cli
-from ctdetect.ecs import parallel
+from ctdetect.ecs import parallel, spool
 from ctdetect.ecs.stream import EventIdWindow, iter_events
 from ctdetect.synth import SynthParams, generate
 from ctdetect.synth.writers import write_s3_layout
@@ -154,12 +154,12 @@ def test_chunks_come_back_through_spool_files_removed_after(archive: Path, monke
     """Each chunk's blob is written to a spool file and read back (the events as in one
     process); the spool directory is gone after the run, and after a run stopped early."""
     monkeypatch.setattr(parallel, "CHUNK_BYTES", 10_000)
-    monkeypatch.setattr(parallel, "_spool_root", lambda: str(tmp_path))
+    monkeypatch.setattr(spool, "spool_root", lambda: str(tmp_path))
     taken: list[str] = []
     real_take = parallel._take  # noqa: SLF001
     monkeypatch.setattr(parallel, "_take", lambda result: taken.append(result[0]) or real_take(result))
     assert _read(archive, 2) == _read(archive, 1)
-    assert taken and all(name is not None and name.startswith(str(tmp_path)) for name in taken)
+    assert taken and all(name is not None and name.startswith(str(tmp_path / spool.PREFIX)) for name in taken)
     assert list(tmp_path.iterdir()) == []
     stopped = iter_events([archive], on_skip=lambda skip: None, workers=2)
     assert len(list(islice(stopped, 50))) == 50

@@ -15,7 +15,7 @@ bench archive: dumps 25.4 -> 16.7 ms in the worker, loads + bind 17.3 + 0.6 -> 1
 parent, which is the process that bounds the wall).
 
 The blob does not come back through the pool's result pipe but through a file the worker
-writes in a private spool directory (in ``/dev/shm`` where there is one: memory, not disk),
+writes in a private spool directory (``ecs.spool``: in ``/dev/shm`` where there is one, memory, not disk),
 read whole and deleted by the parent when it takes the chunk (``_take``). Why: a chunk's
 blob is about 9 MB; read from the result pipe 64 kB at a time by the pool's result thread,
 fighting the main thread for the interpreter lock, it kept the pipe readable for long
@@ -40,8 +40,6 @@ from __future__ import annotations
 import marshal
 import multiprocessing
 import os
-import shutil
-import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator
 from itertools import chain, count, islice
@@ -49,6 +47,7 @@ from typing import Any
 
 from ctdetect.ecs.mapper import RecordMapper
 from ctdetect.ecs.projected import RAW_KEY, ProjectedMapper, RawRecord
+from ctdetect.ecs.spool import spool_directory
 from ctdetect.readers.model import SkippedInput
 from ctdetect.readers.s3 import DayRange
 from ctdetect.readers.sources import STDIN, S3Object
@@ -178,12 +177,6 @@ def _take(result: tuple[str | None, bytes | list[dict[str, Any]] | None, list[Sk
     return payload, skips
 
 
-def _spool_root() -> str | None:
-    """Where the spool directory goes: ``/dev/shm`` (memory) when writable, else the temp dir."""
-    shm = "/dev/shm"
-    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
-
-
 def mapped_in_workers(
     files: list[str], mapper: RecordMapper, fmt: str, report: Callable[[SkippedInput], None],
     days: DayRange | None, workers: int, *, listed: bool = False,
@@ -201,25 +194,24 @@ def mapped_in_workers(
         yield from mapped_events(files, mapper, fmt, report, None, days, listed=listed)
         return
     _WORKER_SETUP = (mapper, fmt, days, listed)
-    spool = tempfile.mkdtemp(prefix="ctdetect-chunks-", dir=_spool_root())
-    pool = multiprocessing.get_context("fork").Pool(len(first))
-    numbers = count()  # a spool file name per task
-    try:
-        pending: deque = deque()
-        for chunk in chain(first, queued):
-            pending.append(pool.apply_async(_map_chunk, (chunk, os.path.join(spool, str(next(numbers))))))
-            if len(pending) >= 2 * workers:
-                break
-        while pending:
-            payload, skips = _take(pending.popleft().get())
-            nxt = next(queued, None)
-            if nxt is not None:
-                pending.append(pool.apply_async(_map_chunk, (nxt, os.path.join(spool, str(next(numbers))))))
-            for skip in skips:
-                report(skip)
-            yield from unpacked(payload, mapper)
-    finally:
-        pool.terminate()
-        pool.join()
-        shutil.rmtree(spool, ignore_errors=True)  # the chunks not taken (a run stopped early)
-        _WORKER_SETUP = None
+    with spool_directory() as spool:  # removed, with the chunks not taken, however the run ends
+        pool = multiprocessing.get_context("fork").Pool(len(first))
+        numbers = count()  # a spool file name per task
+        try:
+            pending: deque = deque()
+            for chunk in chain(first, queued):
+                pending.append(pool.apply_async(_map_chunk, (chunk, os.path.join(spool, str(next(numbers))))))
+                if len(pending) >= 2 * workers:
+                    break
+            while pending:
+                payload, skips = _take(pending.popleft().get())
+                nxt = next(queued, None)
+                if nxt is not None:
+                    pending.append(pool.apply_async(_map_chunk, (nxt, os.path.join(spool, str(next(numbers))))))
+                for skip in skips:
+                    report(skip)
+                yield from unpacked(payload, mapper)
+        finally:
+            pool.terminate()
+            pool.join()
+            _WORKER_SETUP = None
