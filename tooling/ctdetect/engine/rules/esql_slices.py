@@ -37,8 +37,9 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import repeat
+from itertools import chain, repeat
 from math import isqrt
+from operator import itemgetter
 from typing import Any, NamedTuple, Sequence
 
 from ctdetect.engine.rules.base import sort_held
@@ -71,15 +72,21 @@ class _Member(NamedTuple):
 
 
 _new_member = partial(tuple.__new__, _Member)  # _Member from one tuple of its fields, in C
+_ROWS = itemgetter(3)  # a member's rows (``_Member.rows``), read in C over a slice's members
+_LAST = itemgetter(2)  # its ``last``
 
 
 def _gathered(members: Sequence[_Member], width: int) -> SliceRows:
     """The ``SliceRows`` of members (in order): their rows one after another, ``width`` being
     the number of inner aggregates."""
-    rows = [r for m in members for r in m.rows]
-    source = [i for i, m in enumerate(members) for _ in m.rows]
+    per_member = list(map(_ROWS, members))
+    rows = list(chain.from_iterable(per_member))
+    if len(rows) == len(members) and set(map(len, per_member)) == {1}:  # a row per member, nearly always: in C
+        source: list[int] = list(range(len(rows)))
+    else:
+        source = [i for i, member_rows in enumerate(per_member) for _ in member_rows]
     columns = list(zip(*rows)) if rows else [()] * (width + 1)
-    return SliceRows(source, list(columns[0]), [list(c) for c in columns[1:]], [m.last for m in members])
+    return SliceRows(source, list(columns[0]), [list(c) for c in columns[1:]], list(map(_LAST, members)))
 
 
 @dataclass(slots=True)
