@@ -303,7 +303,7 @@ class StatsPlan:
     def _merge_some(found: dict[tuple, list[list[Any]]], merged: dict[tuple, list[Any]], keys: list[tuple],
                     inners: Iterable[int], combines: list[Callable[[list[Any]], Any]]) -> None:
         """Merge the inner aggregates ``inners`` of the groups ``keys`` (their states in ``found``) into ``merged``."""
-        inners = sorted(inners)
+        picks = [(i, itemgetter(i), combines[i]) for i in sorted(inners)]  # an inner's state of each part, read in C
         size = len(combines)
         for key in keys:
             held = found[key]
@@ -313,8 +313,8 @@ class StatsPlan:
             states = merged.get(key)
             if states is None:
                 states = merged[key] = [None] * size
-            for i in inners:
-                states[i] = combines[i]([s[i] for s in held])
+            for i, pick, combine in picks:
+                states[i] = combine(list(map(pick, held)))
 
     def _screened(self, parts: Sequence[dict[tuple, list[Any]]], ctx: Context,
                   summaries: Sequence[PartSummary | None] | None) -> dict[tuple, list[Any]]:
