@@ -115,3 +115,60 @@ def test_extreme_combine_reads_states_as_before(name: str) -> None:
     with pytest.raises(NotMergeable):
         combine([("number", 1), (str, "a")])
     assert aggregates._FAMILY_OF(("number", 2)) == "number"
+
+
+def _program(query: str) -> Program:
+    return Program.prepare(parse_esql(query), lambda idx: source_columns(idx, CATALOGUE))
+
+
+@pytest.mark.parametrize("command", ["KEEP user.name, Esql.*, event.*", "DROP Esql.b*, user.name"])
+def test_keep_and_drop_remember_their_names_per_column_list(command: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The names a KEEP/DROP picks are remembered per list of columns, and are those it
+    picks afresh: for tables whose columns differ (other names, another order), and past
+    ``NAMES_KEPT`` lists."""
+    from ctdetect.query.esql import evaluate
+
+    monkeypatch.setattr(evaluate, "NAMES_KEPT", 3)
+    program = _program("FROM logs-aws.cloudtrail-* | " + command)
+    step = program.steps[-1]
+    rng = random.Random(11)
+    pool = ["user.name", "Esql.a", "Esql.b", "Esql.bc", "event.action", "event.outcome", "source.ip"]
+    from fnmatch import fnmatchcase
+
+    patterns = [p.strip() for p in command.split(" ", 1)[1].split(",")]
+    for _ in range(60):
+        names = rng.sample(pool, rng.randint(1, len(pool)))
+        table = evaluate.Table({n: [1] for n in names}, {n: None for n in names}, 1, None)
+        got = list(step(table, evaluate.Context(T0, [])).columns)
+        if command.startswith("KEEP"):
+            want: list[str] = []
+            for p in patterns:
+                want += [n for n in names if fnmatchcase(n, p) and n not in want]
+        else:
+            want = [n for n in names if not any(fnmatchcase(n, p) for p in patterns)]
+        assert got == want
+
+
+def test_memo_rows_with_a_multi_valued_cell_are_their_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An expression over two fields memoised per distinct tuple: rows whose cells include
+    a list (in either column) get their own evaluation, the others share their tuple's."""
+    rng = random.Random(2)
+    docs = []
+    for row in range(400):
+        a = ["x", "y"] if row % 11 == 0 else rng.choice(["x", "y", None])
+        b = ["q", "p"] if row % 13 == 0 else rng.choice(["p", "q"])
+        docs.append({"@timestamp": T0 + row, "event.dataset": "aws.cloudtrail", "a": a, "b": b})
+    query = 'FROM logs-aws.cloudtrail-* | EVAL out = CASE(a == "x" OR b == "q", MV_COUNT(a), 0) | KEEP out'
+    from ctdetect.query.esql import memo
+
+    calls: list[int] = []
+    real = memo._spread
+    monkeypatch.setattr(memo, "_spread", lambda distinct, answers, keys: calls.append(len(distinct)) or real(distinct, answers, keys))
+    memoised = _program(query).run(docs, T0, unbounded=True).column("out")
+    assert calls and calls[0] < 100  # the memo ran (a few tuples and the multi-valued rows)
+    memo.MEMO = False
+    try:
+        plain = _program(query).run(docs, T0, unbounded=True).column("out")
+    finally:
+        memo.MEMO = True
+    assert memoised == plain

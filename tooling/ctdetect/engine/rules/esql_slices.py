@@ -48,6 +48,7 @@ from ctdetect.query.esql.bounds import PartSummary
 from ctdetect.query.esql.incremental import UNBOUNDED, NotMergeable, SliceRows, StatsPlan
 from ctdetect.query.esql.table import Table
 
+NO_BLOCK = 1 << 62  # ``SliceIndex.oldest_block`` when it has none
 SliceKey = tuple[int, int]  # (cut, 0): events at the cut; (cut, 1): events after it, before the next cut
 
 
@@ -159,6 +160,9 @@ class SliceIndex:
     blocks: dict[int, _Block] = field(default_factory=dict)
     versions: dict[int, int] = field(default_factory=dict)  # block -> times one of its slices computed
     block_ms: int = 0  # time a block covers (0: no blocks)
+    # the oldest block of ``versions`` (or above it): ``_forget`` scans the blocks only when
+    # one is due (every execution of a 5-minute rule scanned them all)
+    oldest_block: int = NO_BLOCK
     dirty: set[SliceKey] = field(default_factory=set)  # slices with members their rows do not cover
     # executions up to this time run before any slice gains a member (the rule's settle limit; None: all)
     horizon: int | None = None
@@ -289,6 +293,8 @@ class SliceIndex:
         if self.block_ms:
             block = key[0] // self.block_ms
             self.versions[block] = self.versions.get(block, 0) + 1
+            if block < self.oldest_block:
+                self.oldest_block = block
 
     def _compute_due(self, executed_at: int) -> None:
         """Fold every changed slice the executions up to the horizon see. A slice whose fold
@@ -333,10 +339,11 @@ class SliceIndex:
                 del self.slices[k]
                 self.dirty.discard(k)
             del self.keys[:cut]
-        if self.block_ms:
+        if self.block_ms and self.versions and self.oldest_block * self.block_ms < first_live[0]:
             for block in [b for b in self.versions if b * self.block_ms < first_live[0]]:
                 del self.versions[block]
                 self.blocks.pop(block, None)
+            self.oldest_block = min(self.versions, default=NO_BLOCK)
 
     def clear(self) -> None:
         self.slices.clear()
@@ -344,3 +351,4 @@ class SliceIndex:
         self.keys.clear()
         self.blocks.clear()
         self.versions.clear()
+        self.oldest_block = NO_BLOCK

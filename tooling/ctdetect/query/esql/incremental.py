@@ -147,7 +147,7 @@ class StatsPlan:
             if any(list in set(map(type, col)) for col in key_cols):
                 keys = [tuple(group_keys(list(key))) if any(v.__class__ is list for v in key) else (key,) for key in zip(*key_cols)]
             else:  # no multi-valued key: one group key per row
-                keys = [(key,) for key in zip(*key_cols)]
+                keys = list(zip(zip(*key_cols)))  # each row's key in a one-key tuple, made in C
         else:
             keys = [((),)] * size
         masks: dict[int, list[Any]] = {}
