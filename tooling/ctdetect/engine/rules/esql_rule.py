@@ -329,6 +329,8 @@ class EsqlRule(CompiledRule):
 
     def alert_rows(self, executed_at: int, table: Any, window: Sequence[Match]) -> None:
         """The alerts of an execution's result rows (at most ``max_signals``, after suppression)."""
+        if not table.size:  # most executions: nothing to read of the query (its commands walked twice per execution)
+            return
         query = self.program.query
         aggregating = query.aggregating
         max_signals = self.rule.max_signals

@@ -37,8 +37,9 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import repeat
+from itertools import chain, repeat
 from math import isqrt
+from operator import itemgetter
 from typing import Any, NamedTuple, Sequence
 
 from ctdetect.engine.rules.base import sort_held
@@ -47,6 +48,7 @@ from ctdetect.query.esql.bounds import PartSummary
 from ctdetect.query.esql.incremental import UNBOUNDED, NotMergeable, SliceRows, StatsPlan
 from ctdetect.query.esql.table import Table
 
+NO_BLOCK = 1 << 62  # ``SliceIndex.oldest_block`` when it has none
 SliceKey = tuple[int, int]  # (cut, 0): events at the cut; (cut, 1): events after it, before the next cut
 
 
@@ -71,15 +73,21 @@ class _Member(NamedTuple):
 
 
 _new_member = partial(tuple.__new__, _Member)  # _Member from one tuple of its fields, in C
+_ROWS = itemgetter(3)  # a member's rows (``_Member.rows``), read in C over a slice's members
+_LAST = itemgetter(2)  # its ``last``
 
 
 def _gathered(members: Sequence[_Member], width: int) -> SliceRows:
     """The ``SliceRows`` of members (in order): their rows one after another, ``width`` being
     the number of inner aggregates."""
-    rows = [r for m in members for r in m.rows]
-    source = [i for i, m in enumerate(members) for _ in m.rows]
+    per_member = list(map(_ROWS, members))
+    rows = list(chain.from_iterable(per_member))
+    if len(rows) == len(members) and set(map(len, per_member)) == {1}:  # a row per member, nearly always: in C
+        source: list[int] = list(range(len(rows)))
+    else:
+        source = [i for i, member_rows in enumerate(per_member) for _ in member_rows]
     columns = list(zip(*rows)) if rows else [()] * (width + 1)
-    return SliceRows(source, list(columns[0]), [list(c) for c in columns[1:]], [m.last for m in members])
+    return SliceRows(source, list(columns[0]), [list(c) for c in columns[1:]], list(map(_LAST, members)))
 
 
 @dataclass(slots=True)
@@ -152,6 +160,9 @@ class SliceIndex:
     blocks: dict[int, _Block] = field(default_factory=dict)
     versions: dict[int, int] = field(default_factory=dict)  # block -> times one of its slices computed
     block_ms: int = 0  # time a block covers (0: no blocks)
+    # the oldest block of ``versions`` (or above it): ``_forget`` scans the blocks only when
+    # one is due (every execution of a 5-minute rule scanned them all)
+    oldest_block: int = NO_BLOCK
     dirty: set[SliceKey] = field(default_factory=set)  # slices with members their rows do not cover
     # executions up to this time run before any slice gains a member (the rule's settle limit; None: all)
     horizon: int | None = None
@@ -282,6 +293,8 @@ class SliceIndex:
         if self.block_ms:
             block = key[0] // self.block_ms
             self.versions[block] = self.versions.get(block, 0) + 1
+            if block < self.oldest_block:
+                self.oldest_block = block
 
     def _compute_due(self, executed_at: int) -> None:
         """Fold every changed slice the executions up to the horizon see. A slice whose fold
@@ -326,10 +339,11 @@ class SliceIndex:
                 del self.slices[k]
                 self.dirty.discard(k)
             del self.keys[:cut]
-        if self.block_ms:
+        if self.block_ms and self.versions and self.oldest_block * self.block_ms < first_live[0]:
             for block in [b for b in self.versions if b * self.block_ms < first_live[0]]:
                 del self.versions[block]
                 self.blocks.pop(block, None)
+            self.oldest_block = min(self.versions, default=NO_BLOCK)
 
     def clear(self) -> None:
         self.slices.clear()
@@ -337,3 +351,4 @@ class SliceIndex:
         self.keys.clear()
         self.blocks.clear()
         self.versions.clear()
+        self.oldest_block = NO_BLOCK

@@ -25,6 +25,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from itertools import chain
+from operator import itemgetter
 from typing import Any, Callable, Sequence
 
 from ctdetect.query.esql.table import values_of
@@ -144,6 +145,10 @@ def _extreme_part(pick: Callable[[list[Any]], Any], plain: bool = False) -> Call
     return part
 
 
+_FAMILY_OF = itemgetter(0)  # of a ``MIN``/``MAX`` state, ``(family, value)``
+_VALUE_OF = itemgetter(1)
+
+
 def _extreme_combine(pick: Callable[[list[Any]], Any]) -> Callable[[list[Any]], Any]:
     def combine(states: list[Any]) -> Any:
         found = [s for s in states if s is not None]
@@ -151,9 +156,10 @@ def _extreme_combine(pick: Callable[[list[Any]], Any]) -> Callable[[list[Any]], 
             return None
         if len(found) == 1:
             return found[0]
-        if len({f for f, _ in found}) != 1:
+        # families and values read in C: an execution merges this for every group it keeps
+        if len(set(map(_FAMILY_OF, found))) != 1:
             raise NotMergeable("values of several kinds")
-        return (found[0][0], pick([value for _, value in found]))
+        return (found[0][0], pick(map(_VALUE_OF, found)))
 
     return combine
 

@@ -205,8 +205,11 @@ def _gathered(parts: Sequence[Part], keys: set[tuple]) -> dict[tuple, list[list[
     for first in sorted(by_part):
         found = by_part[first]
         if len(found) > 1:
-            where = {key: n for n, key in enumerate(parts[first])}
-            found.sort(key=lambda item: where[item[0]])
+            # In the first part's order, read by a C pass over its keys: that part may be a
+            # block of thousands of groups, of which a few pass (a position per group of it
+            # and a sort were a fifth of an execution of Elastic's 7-day rules).
+            by_key = {key: (key, held) for key, held in found}
+            found = list(map(by_key.__getitem__, filter(by_key.__contains__, parts[first])))
         out.update(found)
     return out
 

@@ -226,6 +226,31 @@ class Program:
         return table
 
 
+NAMES_KEPT = 64  # column lists a KEEP or DROP remembers its answer for (``_by_columns``)
+
+
+def _by_columns(names_of: Callable[[tuple[str, ...]], list[str]]) -> Callable[[Table], list[str]]:
+    """``names_of`` the table's column names, remembered per list of names.
+
+    Why: a rule's ``KEEP ..., Esql.*`` after its ``STATS`` meets the same columns at every
+    execution (an hourly rule over a week: every hour), and matched every name against every
+    pattern each time (``fnmatchcase``, 4 % of the ES|QL rules' executions). The answer is a
+    function of the names and their order alone. A new list when more than ``NAMES_KEPT``
+    column lists were seen (a query whose columns vary per batch stays bounded)."""
+    seen: dict[tuple[str, ...], list[str]] = {}
+
+    def picked(table: Table) -> list[str]:
+        columns = tuple(table.columns)
+        names = seen.get(columns)
+        if names is None:
+            if len(seen) >= NAMES_KEPT:
+                seen.clear()
+            names = seen[columns] = names_of(columns)
+        return list(names)  # the caller's own list: ``select`` may keep it
+
+    return picked
+
+
 def conjuncts(expr: e.Expr) -> list[e.Expr]:
     """``a and (b and c)`` -> ``[a, b, c]``."""
     if isinstance(expr, e.Binary) and expr.op == "and":
@@ -364,21 +389,27 @@ class _Compiler:
         self.patterns.extend(p for p in patterns if "*" in p)
         self.referenced.update(p for p in patterns if "*" not in p)
 
-        def step(table: Table, ctx: Context) -> Table:
+        def kept(columns: tuple[str, ...]) -> list[str]:
             names: list[str] = []
             for pattern in patterns:
-                for name in table.columns:
+                for name in columns:
                     if (name == pattern or ("*" in pattern and fnmatchcase(name, pattern))) and name not in names:
                         names.append(name)
-            return table.select(names)
+            return names
+
+        picked = _by_columns(kept)
+
+        def step(table: Table, ctx: Context) -> Table:
+            return table.select(picked(table))
 
         return step
 
     def c_drop(self, cmd: e.Drop, schema: Schema) -> Callable[[Table, Context], Table]:
         patterns = [p for p, _ in cmd.patterns]
+        picked = _by_columns(lambda columns: [n for n in columns if not any(n == p or fnmatchcase(n, p) for p in patterns)])
 
         def step(table: Table, ctx: Context) -> Table:
-            return table.select([n for n in table.columns if not any(n == p or fnmatchcase(n, p) for p in patterns)])
+            return table.select(picked(table))
 
         return step
 

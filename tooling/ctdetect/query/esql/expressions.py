@@ -309,15 +309,15 @@ class ExprCompiler:
         has_else = len(compiled) % 2 == 1
 
         def run(t: Table, c: Context) -> list:
+            # A column at a time, last pair first: each pass keeps a row's value where its
+            # condition is true and what the later pairs (or the else) gave it otherwise, so
+            # the first true pair wins, as row by row. One list comprehension per pair (the
+            # rules' CASEs read a condition per event: ``MAX(CASE(flag, @timestamp, null))``
+            # is not memoised, a date is a time per event), not a Python loop per row and pair.
             cols = [f(t, c) for f in compiled]
-            out = []
-            for row in range(t.size):
-                for i in range(pairs):
-                    if cols[2 * i][row] is True:
-                        out.append(cols[2 * i + 1][row])
-                        break
-                else:
-                    out.append(cols[-1][row] if has_else else None)
+            out = list(cols[-1]) if has_else else [None] * t.size
+            for i in reversed(range(pairs)):
+                out = [v if cond is True else rest for cond, v, rest in zip(cols[2 * i], cols[2 * i + 1], out)]
             return out
 
         return run

@@ -22,6 +22,8 @@ expression directly: the memo would only add its passes.
 
 from __future__ import annotations
 
+from itertools import compress, count, repeat
+from operator import is_
 from typing import Any, Mapping
 
 from ctdetect.query.esql import ast as e
@@ -96,8 +98,11 @@ def _fields(names: list[str], column: Column) -> Column:
         if any(k is None for k in found):
             return column(table, ctx)
         keys: list[Any] = list(zip(*columns))
-        if any(list in k for k in found):  # type: ignore[operator]
-            keys = [(_ROW, i) if list in map(type, k) else k for i, k in enumerate(keys)]
+        for cells, kinds in zip(columns, found):
+            if list in kinds:  # type: ignore[operator]
+                # the rows of its multi-valued cells, found in C (a row of each batch was tested in Python)
+                for i in compress(count(), map(is_, map(type, cells), repeat(list))):
+                    keys[i] = (_ROW, i)
         distinct = dict.fromkeys(keys)
         if 2 * len(distinct) > len(keys):
             return column(table, ctx)
