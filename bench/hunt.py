@@ -15,7 +15,8 @@ For each size (``--records``, default 1 million; ``--large`` adds 4 million) thi
    - ``map``: the same plus the ECS mapping and time ordering (``ecs.stream`` + ``inputs``),
      with the mapper ``hunt`` maps with for the embedded backend (``services.hunt.hunt_mapper``:
      only the fields the package's rules and jobs read, ``ecs.projected``); ``--stage
-     map-full`` (by hand, not in the table) maps whole documents instead, to compare;
+     map-full`` (by hand, not in the table) maps whole documents instead, to compare, and
+     ``--stage list`` (by hand) only lists the files in delivery order (``readers.order``);
    - ``hunt`` with the content asked for (``--content``): rules only (no ML jobs), the whole
      package, or Elastic's AWS rules (``--content elastic``, from ``../shared/anchors``);
 
@@ -157,6 +158,12 @@ def run_stage(name: str, root: str) -> None:
     from ctdetect.readers.stream import read_batches
 
     gc.set_threshold(*COLLECTOR_THRESHOLDS)  # the collector as a ctdetect process runs it (its shares)
+    if name == "list":  # the files in delivery order, none read: what ordering alone costs and holds
+        started = time.process_time()
+        count = sum(1 for _ in ordered_files([root], lambda _: None))
+        print(f"{WORK_CPU}{time.process_time() - started:.3f}", file=sys.stderr)
+        print(f"files listed: {count:,}", file=sys.stderr)
+        return
     if name == "read":  # as the map stage's mapper reads (it maps texts: delivery files split, not decoded)
         started = time.process_time()
         batches = read_batches(ordered_files([root], lambda _: None), on_skip=lambda _: None, texts=True, listed=True)
@@ -234,7 +241,7 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=None, help="pin each run to this many CPUs")
     parser.add_argument("--workers", type=int, default=None,
                         help="hunt --workers (default: every core; 1: decoding, rules and jobs all in one process)")
-    parser.add_argument("--stage", choices=("read", "map", "map-full"), help=argparse.SUPPRESS)
+    parser.add_argument("--stage", choices=("list", "read", "map", "map-full"), help=argparse.SUPPRESS)
     parser.add_argument("root", nargs="?", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stage:

@@ -236,7 +236,7 @@ def test_files_as_listed_are_read_and_told_as_paths_are(tmp_path: Path) -> None:
     (tmp_path / "1.json").write_bytes(records_doc(1))
     (tmp_path / "2.json.gz").write_bytes(gzip.compress(records_doc(2)))
     (tmp_path / "broken").symlink_to(tmp_path / "nowhere")
-    files = ordered_files([tmp_path], lambda _: None)
+    files = list(ordered_files([tmp_path], lambda _: None))  # listed before the tree changes
     (tmp_path / "1.json").unlink()
     (tmp_path / "1.json").mkdir()  # a file when listed, a folder when read
     (tmp_path / "1.json" / "3.json").write_bytes(records_doc(3))

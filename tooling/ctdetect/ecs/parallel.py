@@ -1,7 +1,7 @@
 """Decoding and mapping in worker processes, events handed back in one process's order.
 
 Reading a CloudTrail archive is gunzip + JSON parsing + the ECS mapping of every record:
-about half of a hunt's CPU, and work each file needs alone. Here the ordered file list is
+about half of a hunt's CPU, and work each file needs alone. Here the ordered files are
 cut into consecutive chunks of about ``CHUNK_BYTES`` (1 MB) of input; worker processes (forked,
 so they share the parent's mapper, its GeoIP database and caches without pickling them)
 read and map one chunk each, and the parent takes the chunks back in list order (a
@@ -41,7 +41,7 @@ import marshal
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, count, islice
 from typing import Any
 
@@ -68,7 +68,7 @@ def parallel_capable(files: list[str]) -> bool:
     return bool(files) and all(not isinstance(f, S3Object) and str(f) != STDIN for f in files)
 
 
-def chunks(files: list[str], target_bytes: int | None = None) -> Iterator[list[str]]:
+def chunks(files: Iterable[str], target_bytes: int | None = None) -> Iterator[list[str]]:
     """Consecutive runs of ``files`` holding about ``target_bytes`` (default ``CHUNK_BYTES``)
     each, order kept.
 
@@ -178,7 +178,7 @@ def _take(result: tuple[str | None, bytes | list[dict[str, Any]] | None, list[Sk
 
 
 def mapped_in_workers(
-    files: list[str], mapper: RecordMapper, fmt: str, report: Callable[[SkippedInput], None],
+    files: Iterable[str], mapper: RecordMapper, fmt: str, report: Callable[[SkippedInput], None],
     days: DayRange | None, workers: int, *, listed: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """``ecs.stream.mapped_events`` of ``files`` computed by ``workers`` processes, same order
@@ -188,10 +188,10 @@ def mapped_in_workers(
     # the first chunks, as many as the workers: fewer than two is one process's work, and
     # no more workers are forked than there are chunks for them
     first = list(islice(queued, workers))
-    if len(first) < 2:
+    if len(first) < 2:  # every file is in ``first``: not listed (walked) again
         from ctdetect.ecs.stream import mapped_events
 
-        yield from mapped_events(files, mapper, fmt, report, None, days, listed=listed)
+        yield from mapped_events(list(chain.from_iterable(first)), mapper, fmt, report, None, days, listed=listed)
         return
     _WORKER_SETUP = (mapper, fmt, days, listed)
     with spool_directory() as spool:  # removed, with the chunks not taken, however the run ends

@@ -25,7 +25,7 @@ from typing import Any, BinaryIO
 from ctdetect.ecs.documents import ecs_event
 from ctdetect.ecs.mapper import CloudTrailMapper, GeoLookup, MappingError, RecordMapper
 from ctdetect.readers.model import BAD_RECORD, NOT_CLOUDTRAIL, RawItem, SkippedInput
-from ctdetect.readers.order import ordered_files
+from ctdetect.readers.order import DeliveryOrder, ordered_files
 from ctdetect.readers.s3 import DayRange
 from ctdetect.readers.stream import read_batches
 from ctdetect.readers.texts import RecordText, TextBatch
@@ -91,11 +91,15 @@ def iter_events(
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     mapper = mapper or CloudTrailMapper(geoip=geoip)
     report = on_skip or (lambda _: None)
-    files = ordered_files(paths, report, days) if order_files else [str(p) for p in paths]
+    files: Iterable[str]
+    if order_files:  # walked as the files are read: never a list of the whole archive
+        files = ordered_files(paths, report, days)
+    else:
+        files = [str(p) for p in paths]
     if workers > 1 and stdin is None:
         from ctdetect.ecs.parallel import mapped_in_workers, parallel_capable
 
-        if parallel_capable(files):
+        if files.local_only if isinstance(files, DeliveryOrder) else parallel_capable(files):
             events = mapped_in_workers(files, mapper, fmt, report, days, workers, listed=order_files)
         else:
             events = mapped_events(files, mapper, fmt, report, stdin, days, listed=order_files)
@@ -120,7 +124,7 @@ def unrepeated(events: Iterable[dict[str, Any]], window: EventIdWindow) -> Itera
 
 
 def mapped_events(
-    files: list[str], mapper: RecordMapper, fmt: str, report: Callable[[SkippedInput], None],
+    files: Iterable[str], mapper: RecordMapper, fmt: str, report: Callable[[SkippedInput], None],
     stdin: BinaryIO | None = None, days: DayRange | None = None, *, listed: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """Read ``files`` (already ordered) and map each record: raw CloudTrail through

@@ -46,14 +46,26 @@ def expand(
             for url in s3.list_objects(text, days):
                 yield from _s3_object(url, on_skip)
             continue
-        path = Path(entry)
-        mode = _mode(path)
-        if mode is None:
-            on_skip(SkippedInput(text, None, UNREADABLE, "no such file or directory"))
-        elif stat.S_ISDIR(mode):
-            yield from _walk(path)
-        else:
+        kind = local_kind(entry, on_skip)
+        if kind == FOLDER:
+            yield from _walk(Path(entry))
+        elif kind == FILE:
             yield text, text
+
+
+FOLDER, FILE = "folder", "file"
+
+
+def local_kind(entry: str | Path, on_skip: Callable[[SkippedInput], None]) -> str | None:
+    """Whether a local path argument is a ``FOLDER`` (walked) or a ``FILE`` (read as
+    named: anything else that exists, symbolic links followed); None, reported to
+    ``on_skip``, when it does not exist. The one test ``expand`` and the delivery order
+    (``readers.order``) both make, so both list an argument alike."""
+    mode = _mode(Path(entry))
+    if mode is None:
+        on_skip(SkippedInput(str(entry), None, UNREADABLE, "no such file or directory"))
+        return None
+    return FOLDER if stat.S_ISDIR(mode) else FILE
 
 
 _MISSING = frozenset((errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP))
@@ -91,16 +103,39 @@ def _s3_object(url: str, on_skip: Callable[[SkippedInput], None]) -> Iterator[tu
 
 
 def _walk(root: Path) -> Iterator[tuple[str, str]]:
-    """The files under ``root``, named ``str(Path(folder, name))``.
+    """The files under ``root`` (``walk_folders``), each named by its path."""
+    for folder, names in walk_folders(root):
+        prefix = folder_prefix(folder)
+        for name in names:
+            path = prefix + name
+            yield path, path
+
+
+def walk_folders(root: Path) -> Iterator[tuple[str, list[str]]]:
+    """``(folder, its visible file names, sorted)`` for ``root`` and every folder below it,
+    sub-folders in sorted order; hidden files and folders left out, symbolic links to
+    folders not followed (``os.walk``'s default), a folder that cannot be listed passed over."""
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        yield folder, _visible(files)
+
+
+def folder_files(folder: str) -> list[str]:
+    """The visible file names of one folder ``walk_folders`` gave, sorted, listed again the
+    way it listed them (none when it cannot be listed now)."""
+    level = next(os.walk(folder), None)
+    return _visible(level[2]) if level is not None else []
+
+
+def _visible(files: list[str]) -> list[str]:
+    return sorted(name for name in files if not name.startswith("."))
+
+
+def folder_prefix(folder: str) -> str:
+    """The text ``str(Path(folder, name))`` puts before any file name of ``folder``.
 
     Why a prefix per folder: an archive holds thousands of files a folder, and a ``Path``
     each (built, then turned back into text) was most of listing them. ``Path(folder, "x")``
     ends with the one part ``x``, so what precedes it is the text ``Path`` puts before any
     file name of that folder (``"."`` gives none, ``"/"`` no second slash)."""
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        prefix = str(Path(folder, "x"))[:-1]
-        for name in sorted(files):
-            if not name.startswith("."):
-                path = prefix + name
-                yield path, path
+    return str(Path(folder, "x"))[:-1]

@@ -28,7 +28,7 @@ import gzip
 import io
 import os
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import repeat
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
@@ -65,7 +65,7 @@ def _ignore(_: SkippedInput) -> None:
 
 
 def read_events(
-    paths: list[str | Path], *, stdin: BinaryIO | None = None, on_skip: SkipCallback | None = None,
+    paths: Iterable[str | Path], *, stdin: BinaryIO | None = None, on_skip: SkipCallback | None = None,
     days: DayRange | None = None, texts: bool = False, listed: bool = False,
 ) -> Iterator[RawItem]:
     """Yield every event of ``paths`` (files, folders, ``-`` for stdin) in order.
@@ -89,7 +89,7 @@ Batch = list[RawItem] | TextBatch
 
 
 def read_batches(
-    paths: list[str | Path], *, stdin: BinaryIO | None = None, on_skip: SkipCallback | None = None,
+    paths: Iterable[str | Path], *, stdin: BinaryIO | None = None, on_skip: SkipCallback | None = None,
     days: DayRange | None = None, texts: bool = False, listed: bool = False,
 ) -> Iterator[Batch]:
     """``read_events``, its events in batches: lists of ``RawItem``, or with ``texts`` a
@@ -123,7 +123,7 @@ def read_batches(
             yield from _read_stream(name, source, report, texts)
 
 
-def _listed(files: list[str | Path], stdin: BinaryIO | None, report: SkipCallback,
+def _listed(files: Iterable[str | Path], stdin: BinaryIO | None, report: SkipCallback,
             days: DayRange | None) -> Iterator[tuple[str, str | BinaryIO]]:
     """``expand`` of names a listing gave: each local file opened as named, without a second
     ``stat`` (an archive's thousands of files were stat-ed once to list them and again to
