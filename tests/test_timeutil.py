@@ -78,3 +78,16 @@ def test_minute_prefix_read_as_strptime_reads_it(minute: str) -> None:
     except BadTimestamp:
         got = None
     assert got == expected
+
+
+def test_minute_cache_stays_bounded_and_right() -> None:
+    # a long archive meets a new minute every minute: the cache is emptied at MINUTES_KEPT
+    # (a week), not kept for the whole archive, and what it gives is still every minute's epoch
+    from ctdetect.timeutil import MINUTE_MS, MINUTES_KEPT
+
+    start = parse_iso_ms("2026-01-01T00:00:00Z")
+    assert start is not None
+    for i in range(MINUTES_KEPT + 500):
+        ms = start + i * 60_000
+        assert parse_event_time(iso_from_ms(ms)[:17] + "00Z")[1] == ms
+        assert len(MINUTE_MS) <= MINUTES_KEPT
