@@ -6,8 +6,8 @@ rules). So the jobs go to one or more forked processes (they inherit the built r
 nothing of the models is pickled) and the calling process keeps the rules and the input.
 
 What crosses the pipe: each batch of ``JOB_BATCH`` events as columns of the fields the
-jobs read (``engine.needed_fields.needed_fields`` of the jobs alone: datafeed query,
-detector, influencer and time fields, plus ``ALWAYS_READ``), read here a column at a time
+jobs read (``column_names``: datafeed query, detector, influencer and time fields, and
+``_ts``; not the rest of ``ALWAYS_READ``, which the rules read), read here a column at a time
 (``columns.read_columns``), pickled once and sent to every worker, which takes them as its
 batch's columns (``SharedSelection.feed_columns``). No dictionary per event is made on
 either side: the worker makes one from its row only where something reads an event whole
@@ -45,7 +45,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any, Sequence
 
 from ctdetect.content.model import Datafeed, MLJob
-from ctdetect.engine.needed_fields import FieldNeeds, needed_fields
+from ctdetect.engine.needed_fields import FieldNeeds, job_fields, needed_fields
 from ctdetect.findings import Finding
 
 QUEUED_BATCHES = 4  # pickled batches waiting per worker: enough to ride out uneven batches
@@ -94,6 +94,19 @@ def split_by_cost(costs: Sequence[int], processes: int) -> list[list[int]]:
         groups[target].append(index)
         loads[target] += costs[index]
     return [sorted(g) for g in groups if g]
+
+
+def column_names(jobs: Sequence[tuple[MLJob, Datafeed | None]], needs: FieldNeeds) -> tuple[str, ...] | None:
+    """The fields sent to the job processes as columns, sorted: what the anomaly engine reads
+    of an event, which is each job's ``job_fields`` and ``_ts`` (``fields.event_time_ms``),
+    and any field of ``needs`` that is a dotted prefix of one of them (a nested walk,
+    ``fields.raw_value``, reads it). None when ``needs`` (the jobs' ``needed_fields``) is
+    not a plain list of fields: the events then go whole (``project``)."""
+    if needs.everything is not None or needs.patterns:
+        return None
+    names = {"_ts"}.union(*(job_fields(job, feed) for job, feed in jobs))
+    prefixes = {".".join(parts[:j]) for parts in (n.split(".") for n in names) for j in range(1, len(parts))}
+    return tuple(sorted(names | (prefixes & needs.fields)))
 
 
 def project(events: Sequence[dict[str, Any]], needs: FieldNeeds) -> list[dict[str, Any]]:
@@ -215,11 +228,9 @@ class JobWorkers:
         by_id = {job.job_id: job for job, _ in jobs}
         costs = [job_cost(by_id[r.job_id]) if r.job_id in by_id else 1 for r in runners]
         ran = {r.job_id for r in runners}
-        self.needs = needed_fields((), [(job, feed) for job, feed in jobs if job.job_id in ran])  # the jobs' fields only
-        # the fields sent as columns, in the order a projected event holds them; None: events go whole
-        self.names: tuple[str, ...] | None = None
-        if self.needs.everything is None and not self.needs.patterns:
-            self.names = tuple(self.needs.fields)
+        ran_jobs = [(job, feed) for job, feed in jobs if job.job_id in ran]
+        self.needs = needed_fields((), ran_jobs)  # the jobs' fields only
+        self.names = column_names(ran_jobs, self.needs)  # None: events go whole
         from ctdetect.engine.anomaly.columns import read_columns  # the anomaly engine, imported once jobs run
 
         self._read_columns = read_columns
