@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ctdetect.engine.anomaly.columns import BatchColumns, RowRun, by_distinct
+from ctdetect.engine.anomaly.columns import BatchColumns, RowRun, by_distinct, read_columns
 from ctdetect.engine.anomaly.fields import value_tuple
 
 
@@ -76,11 +76,13 @@ def test_take_and_runs_read_the_selected_rows() -> None:
     rows = [1, 2, 5, 7, 8]
     assert columns.take(columns.raw("k"), rows) == [events[i]["k"] for i in rows]
     assert columns.take(columns.raw("k"), None) is columns.raw("k")
-    run = RowRun(columns, rows, 1, 4, [events[i] for i in rows[1:4]], [])
+    run = RowRun(columns, rows, 1, 4, [])
     assert run.raw("k") == [events[i]["k"] for i in rows[1:4]]
     assert run.tuples("k") == [(events[i]["k"],) for i in rows[1:4]]
-    whole = RowRun(columns, None, 2, 6, events[2:6], [])
+    assert run.events == [events[i] for i in rows[1:4]]
+    whole = RowRun(columns, None, 2, 6, [])
     assert whole.raw("k") == [e["k"] for e in events[2:6]]
+    assert whole.events == events[2:6]
 
 
 def test_prefetched_columns_are_the_columns_read_one_at_a_time() -> None:
@@ -108,3 +110,54 @@ def test_shared_selection_prefetches_what_the_last_batch_read() -> None:
     shared.feed(events[:10])
     assert {"_ts", "event.action", "user.name"} <= set(shared._fields)  # noqa: SLF001
     shared.feed(events[10:])
+
+
+# -- a batch sent as columns (``read_columns`` here, ``BatchColumns.from_columns`` in a job process)
+
+def _projected(events: list[Any], names: list[str]) -> list[dict[str, Any]]:
+    """What the jobs' projection keeps of each event (``job_workers.project``)."""
+    return [{n: e[n] for n in names if n in e} for e in events]
+
+
+_MIXED = [
+    {"_ts": 1, "a": "x", "b": None, "n": 3},  # b present with None
+    {"_ts": 2, "a": ["p", "q"]},  # a list; b missing
+    {"_ts": 3, "b": "y", "a.c": "deep"},
+    {"_ts": 4, "a": "", "b": {"c": "nested"}},
+]
+
+
+@pytest.mark.parametrize("events", [_MIXED, [_Doc(e) for e in _MIXED]])
+def test_columns_received_are_the_projected_events(events: list[Any]) -> None:
+    """The columns a job process receives read as the projected events they came from:
+    every raw column, every value tuple, and each event made whole (a key holding None
+    stays, a missing key stays missing; a field no event holds, or one never sent, is None)."""
+    names = ["_ts", "a", "b", "never", "a.c"]
+    sent = read_columns(events, names)
+    assert sent[3] is None  # no event holds it: nothing to send
+    projected = _projected(events, names)
+    received = BatchColumns.from_columns(names, sent, len(events))
+    direct = BatchColumns(projected)
+    for name in [*names, "unsent", "b.c"]:
+        assert received.raw(name) == direct.raw(name) == [e.get(name) for e in projected]
+        assert received.tuples(name) == direct.tuples(name) == [value_tuple(e, name) for e in projected]
+    assert list(received.events) == projected
+    assert [list(d) for d in received.events] == [list(d) for d in projected]  # same key order
+    assert received.events[-1] == projected[-1] and received.events[1:3] == projected[1:3]
+    with pytest.raises(IndexError):
+        received.events[len(events)]
+
+
+def test_received_events_are_made_only_when_read() -> None:
+    """Taking a batch's columns and its runs makes no event; a run's events are a view
+    that makes each event once, when a detector reads it."""
+    events = [{"_ts": i, "k": f"v{i % 3}"} for i in range(10)]
+    received = BatchColumns.from_columns(["_ts", "k"], read_columns(events, ["_ts", "k"]), 10)
+    rows = [1, 2, 5, 7, 8]
+    run = RowRun(received, rows, 1, 4, [])
+    assert run.raw("k") == [events[i]["k"] for i in rows[1:4]]
+    view = run.events
+    assert len(view) == 3 and not received.events._made  # noqa: SLF001
+    assert list(view) == [events[i] for i in rows[1:4]]
+    assert sorted(received.events._made) == rows[1:4]  # noqa: SLF001
+    assert view[0] is received.events[rows[1]]  # made once, shared by the batch

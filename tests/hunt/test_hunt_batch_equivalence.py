@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -99,8 +99,29 @@ def test_query_errors_same_as_per_event(events: list[dict[str, Any]], monkeypatc
     predicate (its clauses in order, stopping at the first false one) reports event by
     event, in the same place among its other problems; a job whose earlier clause is false
     on such an event never sees the error."""
-    # poisoned by value (a clause's answer depends on its field's value alone, so the shared
-    # selection asks it once per distinct value): the user names and cities of a few events
+    own_predicate = _poison(events, monkeypatch)
+    reference = _runners()
+    for r in reference:
+        own_predicate(r)
+    for event in events:
+        for r in reference:
+            r.feed(event)
+    runners = _runners()
+    for r in runners:
+        own_predicate(r)
+    shared = SharedSelection(runners)
+    for start in range(0, len(events), 500):
+        shared.feed(events[start : start + 500])
+    expected = _outcome(reference)
+    assert "poisoned event" in expected and sum(job["counts"]["query_errors"] for job in json.loads(expected)) > 0
+    assert _outcome(runners) == expected
+
+
+def _poison(events: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> Callable[[AnomalyJobRunner], None]:
+    """Make the ``exists`` clauses raise on a few events' user names and cities (poisoned by
+    value: a clause's answer depends on its field's value alone, so the shared selection asks
+    it once per distinct value), for the shared selection (``compile_clause``) and, through
+    the returned function, for a runner's own predicate."""
     poisoned = {(name, e.get(name)) for e in events[100:2000:97] for name in ("user.name", "source.geo.city_name")}
     compile_real = selection_module.compile_clause
 
@@ -119,22 +140,37 @@ def test_query_errors_same_as_per_event(events: list[dict[str, Any]], monkeypatc
             parts = [fragile(c) for c in runner.query_node.items]
             runner.predicate = lambda event: all(p(event) for p in parts)
 
-    reference = _runners()
-    for r in reference:
-        own_predicate(r)
-    for event in events:
-        for r in reference:
-            r.feed(event)
     monkeypatch.setattr(selection_module, "compile_clause", fragile)
-    runners = _runners()
-    for r in runners:
+    return own_predicate
+
+
+@pytest.mark.parametrize("poison", [False, True])
+def test_columns_sent_equal_the_projected_events(events: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, poison: bool) -> None:
+    """What a job process is sent of each batch (``JobWorkers.batch_message``: columns of the
+    jobs' fields, the events made from their rows only where read whole) gives the jobs
+    exactly what the projected events (``job_workers.project``) gave them: same records,
+    counts and problems, with the broken events and, poisoned, the query errors (whose
+    events the jobs' own predicates read whole)."""
+    from ctdetect.backends.job_workers import column_names, project
+    from ctdetect.engine.anomaly.columns import read_columns
+    from ctdetect.engine.needed_fields import needed_fields
+
+    jobs = load_content(PROJECT).jobs
+    needs = needed_fields((), jobs)
+    names = column_names(jobs, needs)
+    assert names is not None and "_ts" in names and "event.id" not in names  # the jobs' fields, not the rules'
+    own_predicate = _poison(events, monkeypatch) if poison else (lambda runner: None)
+    projected, sent = _runners(), _runners()
+    for r in projected + sent:
         own_predicate(r)
-    shared = SharedSelection(runners)
-    for start in range(0, len(events), 500):
-        shared.feed(events[start : start + 500])
-    expected = _outcome(reference)
-    assert "poisoned event" in expected and sum(job["counts"]["query_errors"] for job in json.loads(expected)) > 0
-    assert _outcome(runners) == expected
+    by_dicts, by_columns = SharedSelection(projected), SharedSelection(sent)
+    for start in range(0, len(events), 700):
+        batch = events[start : start + 700]
+        by_dicts.feed(project(batch, needs))
+        by_columns.feed_columns(names, read_columns(batch, names), len(batch))
+    expected = _outcome(projected)
+    assert ("poisoned event" in expected) is poison
+    assert _outcome(sent) == expected
 
 
 def _job(job_id: str, query: dict[str, Any]) -> AnomalyJobRunner:

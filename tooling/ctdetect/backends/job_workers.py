@@ -5,13 +5,18 @@ until the very end (anomaly findings go to ``RuleEngine.finish`` for machine_lea
 rules). So the jobs go to one or more forked processes (they inherit the built runners:
 nothing of the models is pickled) and the calling process keeps the rules and the input.
 
-What crosses the pipe: each batch of ``JOB_BATCH`` events, projected to the fields the
-jobs read (``engine.needed_fields.needed_fields`` of the jobs alone: datafeed query, detector, influencer and
-time fields, plus ``ALWAYS_READ``), pickled once and sent to every worker. A projected
-event keeps every key the jobs look up (a key present with a None value stays present),
-so the datafeed queries, the buckets and the records a job builds are the ones the full
-event gives; the jobs read events only by field name, never by iterating them. When a
-job's fields cannot be listed (script fields...), whole events are sent.
+What crosses the pipe: each batch of ``JOB_BATCH`` events as columns of the fields the
+jobs read (``column_names``: datafeed query, detector, influencer and time fields, and
+``_ts``; not the rest of ``ALWAYS_READ``, which the rules read), read here a column at a time
+(``columns.read_columns``), pickled once and sent to every worker, which takes them as its
+batch's columns (``SharedSelection.feed_columns``). No dictionary per event is made on
+either side: the worker makes one from its row only where something reads an event whole
+(``columns.RowEvents``: a clause asked event by event, a detector's general path), and it is
+the event's projection: every key the jobs look up (a key present with a None value stays
+present, ``columns.Absent`` marking a missing one), so the datafeed queries, the buckets
+and the records a job builds are the ones the full event gives; the jobs read events only
+by field name, never by iterating them. When a job's fields cannot be listed (script
+fields...) or include patterns, events are sent whole (``project``), as dictionaries.
 
 Order and sameness: each worker feeds its runners every batch in order through its own
 ``SharedSelection`` (which is byte-identical to feeding each runner alone), and at the
@@ -40,7 +45,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any, Sequence
 
 from ctdetect.content.model import Datafeed, MLJob
-from ctdetect.engine.needed_fields import FieldNeeds, needed_fields
+from ctdetect.engine.needed_fields import FieldNeeds, job_fields, needed_fields
 from ctdetect.findings import Finding
 
 QUEUED_BATCHES = 4  # pickled batches waiting per worker: enough to ride out uneven batches
@@ -89,6 +94,19 @@ def split_by_cost(costs: Sequence[int], processes: int) -> list[list[int]]:
         groups[target].append(index)
         loads[target] += costs[index]
     return [sorted(g) for g in groups if g]
+
+
+def column_names(jobs: Sequence[tuple[MLJob, Datafeed | None]], needs: FieldNeeds) -> tuple[str, ...] | None:
+    """The fields sent to the job processes as columns, sorted: what the anomaly engine reads
+    of an event, which is each job's ``job_fields`` and ``_ts`` (``fields.event_time_ms``),
+    and any field of ``needs`` that is a dotted prefix of one of them (a nested walk,
+    ``fields.raw_value``, reads it). None when ``needs`` (the jobs' ``needed_fields``) is
+    not a plain list of fields: the events then go whole (``project``)."""
+    if needs.everything is not None or needs.patterns:
+        return None
+    names = {"_ts"}.union(*(job_fields(job, feed) for job, feed in jobs))
+    prefixes = {".".join(parts[:j]) for parts in (n.split(".") for n in names) for j in range(1, len(parts))}
+    return tuple(sorted(names | (prefixes & needs.fields)))
 
 
 def project(events: Sequence[dict[str, Any]], needs: FieldNeeds) -> list[dict[str, Any]]:
@@ -185,12 +203,17 @@ def _serve(runners: list[Any], inbox: Connection, outbox: Connection, parent_end
     for conn in parent_ends:  # the caller's ends: closed here so a dead caller ends our reads
         conn.close()
     try:
-        feed = SharedSelection(runners).feed
+        shared = SharedSelection(runners)
         while True:
             data = inbox.recv_bytes()
             if data == _END:
                 break
-            feed(pickle.loads(data))
+            batch = pickle.loads(data)
+            if batch.__class__ is tuple:  # (names, columns, count): ``JobWorkers.batch_message``
+                shared.feed_columns(*batch)
+            else:
+                shared.feed(batch)
+            del batch
         message: tuple[str, Any] = ("ok", [outcome_of(runner) for runner in runners])
     except BaseException as exc:  # noqa: BLE001 - any failure goes back as one message
         message = ("error", f"{type(exc).__name__}: {exc}")
@@ -205,7 +228,12 @@ class JobWorkers:
         by_id = {job.job_id: job for job, _ in jobs}
         costs = [job_cost(by_id[r.job_id]) if r.job_id in by_id else 1 for r in runners]
         ran = {r.job_id for r in runners}
-        self.needs = needed_fields((), [(job, feed) for job, feed in jobs if job.job_id in ran])  # the jobs' fields only
+        ran_jobs = [(job, feed) for job, feed in jobs if job.job_id in ran]
+        self.needs = needed_fields((), ran_jobs)  # the jobs' fields only
+        self.names = column_names(ran_jobs, self.needs)  # None: events go whole
+        from ctdetect.engine.anomaly.columns import read_columns  # the anomaly engine, imported once jobs run
+
+        self._read_columns = read_columns
         self.count = len(runners)
         self.workers: list[_Worker] = []
         try:
@@ -218,11 +246,18 @@ class JobWorkers:
 
     def feed(self, batch: Sequence[dict[str, Any]]) -> None:
         """Send one batch to every worker (waits while a worker's queue is full)."""
-        data = pickle.dumps(project(batch, self.needs), protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps(self.batch_message(batch), protocol=pickle.HIGHEST_PROTOCOL)
         for worker in self.workers:
             if worker.broken is not None:
                 self._raise_failure()
             worker.queue.put(data)
+
+    def batch_message(self, batch: Sequence[dict[str, Any]]) -> Any:
+        """What a worker is sent of ``batch``: ``(names, columns, count)`` (``read_columns``),
+        or the projected events when the jobs' fields are not a plain list."""
+        if self.names is None:
+            return project(batch, self.needs)
+        return (self.names, self._read_columns(batch, self.names), len(batch))
 
     def _raise_failure(self) -> None:
         for worker in self.workers:

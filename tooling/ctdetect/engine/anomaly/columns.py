@@ -6,13 +6,83 @@ repeats the same dictionary look-ups twelve times; here a field is read once per
 (``raw``), and its ML values (``tuples``: the value tuple ``fields.value_tuple`` gives for
 each event) are built once too, then shared by every job through ``BatchColumns.take``
 (a job's selected rows of a column).
+
+A job process receives its batches as columns (``read_columns`` in the process that reads
+the input, ``BatchColumns.from_columns`` here): the columns are taken as they come, and an
+event's dictionary is made only for the rows something reads whole (``RowEvents``: a
+query clause asked event by event, a detector's general path), never for every row.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from itertools import repeat
+from typing import Any, Iterator, Sequence
 
 from ctdetect.engine.anomaly.fields import value_tuple
+
+
+class Absent:
+    """Stands, in a column of ``read_columns``, for an event that lacks the field: a missing
+    key and a key holding None stay apart, so ``RowEvents`` rebuilds each event exactly.
+    The class itself is the marker (it pickles by name: the same object on both sides)."""
+
+
+def read_columns(events: Sequence[Any], names: Sequence[str]) -> list[list[Any] | None]:
+    """The fields ``names`` of ``events`` as columns to send to a job process: ``event[name]``
+    where the event holds the key, ``Absent`` where not (what the jobs' projection of an
+    event, ``{name: event[name] for name in names if name in event}``, keeps); None for a
+    column no event holds (nothing to send). A batch of plain dicts is read a column at a
+    time in C (``map`` of ``dict.get``); any other mapping through its ``in`` and ``[]``."""
+    if set(map(type, events)) <= {dict}:
+        get = dict.get
+        columns = [list(map(get, events, repeat(name), repeat(Absent))) for name in names]
+    else:
+        columns = [[e[name] if name in e else Absent for e in events] for name in names]
+    count = len(events)
+    return [None if count and col[0] is Absent and col.count(Absent) == count else col for col in columns]
+
+
+class RowEvents:
+    """The events of a batch received as columns (``read_columns``), as a sequence: an
+    event's dictionary is made from its row only when asked for (and kept for the batch),
+    so the rows nobody reads whole cost nothing. ``view`` gives some of the rows, in order,
+    sharing the columns and the made events."""
+
+    __slots__ = ("_pairs", "_made", "_order", "_count")
+
+    def __init__(self, names: Sequence[str], columns: Sequence[list[Any] | None], count: int) -> None:
+        self._pairs = [(name, col) for name, col in zip(names, columns) if col is not None]
+        self._made: dict[int, dict[str, Any]] = {}
+        self._order: Sequence[int] | None = None  # the rows of this view (None: every row)
+        self._count = count
+
+    def view(self, rows: Sequence[int]) -> "RowEvents":
+        """The events of ``rows`` (positions in this sequence)."""
+        out = RowEvents((), (), len(rows))
+        out._pairs = self._pairs
+        out._made = self._made
+        out._order = rows if self._order is None else [self._order[i] for i in rows]
+        return out
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._count))]
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError("event index out of range")
+        row = index if self._order is None else self._order[index]
+        event = self._made.get(row)
+        if event is None:
+            absent = Absent
+            event = self._made[row] = {name: v for name, col in self._pairs if (v := col[row]) is not absent}
+        return event
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return map(self.__getitem__, range(self._count))
 
 
 def all_strings(column: list[Any]) -> bool:
@@ -28,14 +98,32 @@ def all_strings(column: list[Any]) -> bool:
 class BatchColumns:
     """Lazily built, cached columns of one batch: raw values and ML value tuples per field."""
 
-    __slots__ = ("events", "_raw", "_tuples")
+    __slots__ = ("events", "count", "_raw", "_tuples", "_complete")
 
     def __init__(self, events: Sequence[dict[str, Any]], prefetch: Sequence[str] = ()) -> None:
         self.events = events
+        self.count = len(events)
         self._raw: dict[str, list[Any]] = {}
         self._tuples: dict[str, list[tuple[str, ...]]] = {}
+        # True when ``_raw`` holds every field the events have (``from_columns``): any other
+        # is missing from every event
+        self._complete = False
         if prefetch:
             self._read_rows(prefetch)
+
+    @classmethod
+    def from_columns(cls, names: Sequence[str], columns: Sequence[list[Any] | None], count: int) -> "BatchColumns":
+        """The batch a job process receives from ``read_columns``: each column taken as sent
+        (``Absent`` read as None, as ``event.get`` gives it), the events made row by row
+        only where read whole (``RowEvents``)."""
+        batch = cls(RowEvents(names, columns, count))
+        raw = batch._raw
+        absent = Absent
+        for name, col in zip(names, columns):
+            # (compiled, the comprehension is a pointer test per row: cheaper than asking first)
+            raw[name] = [None] * count if col is None else [None if v is absent else v for v in col]
+        batch._complete = True
+        return batch
 
     def _read_rows(self, names: Sequence[str]) -> None:
         """``raw`` of each of ``names`` at once, event by event: every field of one event is
@@ -53,7 +141,7 @@ class BatchColumns:
         """``event.get(name)`` of every event (flat key only, as the query predicates read it)."""
         col = self._raw.get(name)
         if col is None:
-            col = self._raw[name] = [e.get(name) for e in self.events]
+            col = self._raw[name] = [None] * self.count if self._complete else [e.get(name) for e in self.events]
         return col
 
     def tuples(self, name: str) -> list[tuple[str, ...]]:
@@ -68,11 +156,12 @@ class BatchColumns:
             raw = self.raw(name)
             flat = self._flat(name)
             col = by_distinct(raw, flat)
+            events = self.events  # indexed only where a value takes the general reader (``RowEvents``)
             if col is None and flat:  # a missing value is no value: no nested walk to try
-                col = [(v,) if v.__class__ is str and v else () if v is None or v.__class__ is str else value_tuple(e, name)
-                       for v, e in zip(raw, self.events)]
+                col = [(v,) if v.__class__ is str and v else () if v is None or v.__class__ is str else value_tuple(events[i], name)
+                       for i, v in enumerate(raw)]
             elif col is None:
-                col = [(v,) if v.__class__ is str and v else value_tuple(e, name) for v, e in zip(raw, self.events)]
+                col = [(v,) if v.__class__ is str and v else value_tuple(events[i], name) for i, v in enumerate(raw)]
             self._tuples[name] = col
         return col
 
@@ -122,22 +211,32 @@ def by_distinct(raw: list[Any], flat: bool) -> list[tuple[str, ...]] | None:
 class RowRun:
     """The selected rows of one job that fall in one bucket: what a detector accumulates at once.
 
-    ``events`` and ``infls`` (the influencer tuples, aligned to the job's influencers) are the
-    run's own; ``raw`` and ``tuples`` read a field's values for the run from the batch's
-    shared columns."""
+    ``infls`` (the influencer tuples, aligned to the job's influencers) are the run's own;
+    ``raw`` and ``tuples`` read a field's values for the run from the batch's shared
+    columns; ``events``, the run's events, is taken from the batch only when a detector
+    asks (its general path): a batch received as columns then makes those rows alone."""
 
-    __slots__ = ("columns", "rows", "start", "end", "events", "infls")
+    __slots__ = ("columns", "rows", "start", "end", "infls", "_events")
 
     def __init__(
         self, columns: BatchColumns, rows: Sequence[int] | None, start: int, end: int,
-        events: list[dict[str, Any]], infls: list[tuple[tuple[str, ...], ...]],
+        infls: list[tuple[tuple[str, ...], ...]],
     ) -> None:
         self.columns = columns
         self.rows = rows  # the job's selected rows of the batch (None: all of them)
         self.start = start  # this run is rows[start:end]
         self.end = end
-        self.events = events
         self.infls = infls
+        self._events: Sequence[dict[str, Any]] | None = None
+
+    @property
+    def events(self) -> Sequence[dict[str, Any]]:
+        """The run's events (a list, or a ``RowEvents`` view making each when read)."""
+        if self._events is None:
+            source = self.columns.events
+            rows = range(self.start, self.end) if self.rows is None else self.rows[self.start : self.end]
+            self._events = source.view(rows) if source.__class__ is RowEvents else [source[i] for i in rows]
+        return self._events
 
     def _slice(self, column: list[Any]) -> list[Any]:
         if self.rows is None:

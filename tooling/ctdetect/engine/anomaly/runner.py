@@ -28,7 +28,7 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -170,7 +170,7 @@ class AnomalyJobRunner:
         self._accept((event,), (0,), self._seen - 1)
 
     def feed_selected(
-        self, events: list[dict[str, Any]], selected: list[int], failed: dict[int, Exception], columns: BatchColumns | None = None,
+        self, events: Sequence[dict[str, Any]], selected: list[int], failed: dict[int, Exception], columns: BatchColumns | None = None,
     ) -> None:
         """Offer a batch whose datafeed selection is already known (``selection.SharedSelection``).
 
@@ -261,7 +261,7 @@ class AnomalyJobRunner:
         if not indices:
             return True
         take = columns.take
-        rows = None if len(indices) == len(columns.events) else indices
+        rows = None if len(indices) == columns.count else indices
         ts = take(columns.raw("_ts"), rows)
         if any(t.__class__ is not int for t in ts):
             return False
@@ -274,7 +274,6 @@ class AnomalyJobRunner:
             infls: list[Any] = list(zip(*[take(columns.tuples(n), rows) for n in names]))
         else:
             infls = [()] * len(ts)
-        events = take(columns.events, rows)  # type: ignore[arg-type]
         counts = self.counts
         start = 0
         for end in [*cuts, len(ts)]:
@@ -288,7 +287,7 @@ class AnomalyJobRunner:
                     continue
                 else:
                     self._close_until(bucket)
-            run = RowRun(columns, rows, start, end, events[start:end], infls[start:end])
+            run = RowRun(columns, rows, start, end, infls[start:end])  # its events taken only if a detector reads them
             for det in self.detectors:
                 det.add_run(run)
             self.open_count += end - start

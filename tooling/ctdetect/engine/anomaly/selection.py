@@ -201,18 +201,28 @@ class SharedSelection:
         The cyclic collector is paused for the batch (``collector``): its columns, the
         selections and every run's tuples die with the batch, and the buckets it closes
         make their own short-lived containers. They die inside the pause (``_feed_batch``
-        holds them in its own frame): the batch allocates far more than the collector's
-        threshold, so its first collection starts as the pause ends, and would otherwise
-        walk every column and value tuple of the batch, all still referenced here."""
+        holds them in its own frame, and the batch's columns are let go inside it): the
+        batch allocates far more than the collector's threshold, so its first collection
+        starts as the pause ends, and would otherwise walk every column and value tuple of
+        the batch, all still referenced here."""
         with collector_paused():
-            self._feed_batch(events)
+            # the fields the last batch read are read again, each event's at once (``BatchColumns._read_rows``)
+            columns = BatchColumns(events, self._fields)
+            self._feed_batch(columns)
+            self._fields = columns.names()
+            del columns
 
-    def _feed_batch(self, events: Sequence[dict[str, Any]]) -> None:
-        # the fields the last batch read are read again, each event's at once (``BatchColumns._read_rows``)
-        columns = BatchColumns(events, self._fields)
+    def feed_columns(self, names: Sequence[str], columns: Sequence[list[Any] | None], count: int) -> None:
+        """``feed`` of a batch of ``count`` events received as columns (``columns.read_columns``
+        of ``names`` in the process that read them): the columns are the batch's, and an
+        event is made from its row only where something reads it whole (``RowEvents``)."""
+        with collector_paused():
+            self._feed_batch(BatchColumns.from_columns(names, columns, count))
+
+    def _feed_batch(self, columns: BatchColumns) -> None:
+        events = columns.events
         for runner, (selected, failed) in zip(self.runners, self.select(events, columns)):
             runner.feed_selected(events, selected, failed, columns)
-        self._fields = columns.names()
 
 
 def _one_by_one(predicate: Predicate, events: Sequence[dict[str, Any]], indices: Any) -> tuple[list[int], dict[int, Exception]]:
