@@ -203,25 +203,6 @@ def test_multibucket_power_table_equals_pow(seed: int) -> None:
     assert mb.value() == _plain_mb_value(mb)
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_multibucket_add_in_place_equals_a_new_filtered_list(seed: int) -> None:
-    """``add`` filters its window in place: the same entries (the very objects, in order) as
-    the list comprehension it replaced, for steps, gaps, repeats and windows loaded out of order."""
-    rng = random.Random(seed)
-    mb = MultiBucketMean()
-    bucket = 0
-    for step in range(400):
-        if step % 97 == 50:  # a loaded state: any order, buckets old and new
-            mb.load([[bucket - rng.randint(-3, 20), rng.uniform(-5.0, 5.0), 1.0] for _ in range(rng.randint(0, 15))])
-        bucket += rng.choice([0, 1, 1, 1, 2, 5, 13])
-        residual, weight = rng.uniform(-20.0, 200.0), rng.choice([1.0, 0.3, 1e-6])
-        window, before = mb.window, list(mb.window)
-        mb.add(bucket, residual, weight)
-        kept = [e for e in before if e[0] > bucket - WINDOW]
-        assert mb.window is window and mb.window == kept + [[bucket, residual, weight]]
-        assert len(mb.window) == len(kept) + 1 and all(a is b for a, b in zip(mb.window, kept))
-
-
 def test_multibucket_correlation_table_equals_formula() -> None:
     """The correlation from the table of window lengths is the formula's float, and a window
     longer than the table (a state that was never ``add``-ed to) still gets the formula."""

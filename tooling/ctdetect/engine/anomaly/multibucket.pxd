@@ -7,7 +7,6 @@ cdef tuple _CORRELATIONS, _CONSECUTIVE_SUMS
 cdef class MultiBucketMean:
     cdef public list window
 
-    @cython.locals(window=list, e=list, kept=cython.Py_ssize_t, i=cython.Py_ssize_t)
     cpdef add(self, object bucket, double residual, double weight)
 
     @cython.locals(num=cython.double, den=cython.double, cnt=cython.double, g=cython.double,

@@ -55,21 +55,9 @@ class MultiBucketMean:
         self.window: list[list[float]] = []
 
     def add(self, bucket: int, residual: float, weight: float) -> None:
-        """Keep the entries newer than ``bucket − WINDOW`` (in order) and append this bucket's.
-
-        Filtered in place (every scored series, every bucket: a new list each time was a
-        list made and one freed per step); ``shift`` already edits the entries in place, and
-        ``to_state``'s list is written out before the series steps again (``runner.save_state``)."""
-        window = self.window
         cutoff = bucket - WINDOW
-        kept = 0
-        for i in range(len(window)):
-            e = window[i]
-            if e[0] > cutoff:
-                window[kept] = e
-                kept += 1
-        del window[kept:]
-        window.append([bucket, residual, weight])
+        self.window = [e for e in self.window if e[0] > cutoff]
+        self.window.append([bucket, residual, weight])
 
     def shift(self, delta: float) -> None:
         """Move the kept residuals by ``delta`` (the decomposition changed under them)."""
