@@ -77,9 +77,21 @@ def raised_max(entry: "tuple[float, int, int] | None", score: float, now: int, d
     Entries are tuples, replaced at each update rather than edited: a tuple of numbers is
     untracked by the garbage collector the first time a collection sees it (lists never
     are), and a normaliser keeps one per scope (about half
-    of the objects the collector walked in a package run when these were lists)."""
+    of the objects the collector walked in a package run when these were lists).
+
+    A score of 0 (most updates: every node at p > 0.035 is fed 0) keeps a live maximum
+    without ageing it, because no score fed here is negative: a leaf's or node's raw score
+    is 0 or made by ``scores.raw_score`` (every probability to [0, 100]) or
+    ``scores.aggregate`` (0, or a positive sum of such scores), and the one NaN raw score
+    (of a NaN probability) is fed as 0. Every maximum is one of those scores (or a saved
+    state's copy of one), so the aged maximum ``max × decay^age`` is never below 0 and
+    ``0 > it`` never holds: the ``decay ** age`` skipped is the same answer, and most of this
+    function's cost. ``tests/anomaly/test_anomaly_normalizer_semantics.py`` holds both the
+    scores' sign and the shortcut against the comparison it skips."""
     if entry is None or now - entry[2] > MAX_SCORE_FORGET_BUCKETS:
         return (score, now, now)
+    if score == 0.0:
+        return (entry[0], entry[1], now)
     if score > entry[0] * decay ** (now - entry[1]):
         return (score, now, now)
     return (entry[0], entry[1], now)

@@ -120,7 +120,6 @@ def joint_probability(ps: Sequence[float], weights: Sequence[float] | None = Non
     return max(float(scalar_special().gammaincc(total_w / 2.0, stat / 2.0)), SMALLEST_PROBABILITY)
 
 
-
 def joint_probability_pair(p1: float, p2: float, correlation: float) -> float:
     """``joint_probability([p1, p2], correlation=correlation)``, the very same double, for the
     pair every scored count series joins each bucket (its single- and multi-bucket
@@ -143,6 +142,7 @@ def joint_probability_pair(p1: float, p2: float, correlation: float) -> float:
         total_z = z1 + z2
         stat = (stat - rho * total_z * total_z / (total_w * rho + 1.0 - rho)) / (1.0 - rho)
     return max(float(scalar_special().gammaincc(total_w / 2.0, stat / 2.0)), SMALLEST_PROBABILITY)
+
 
 LOG_MAX_DOUBLE = math.log(1.7976931348623157e308)
 LOG_MIN_DOUBLE = math.log(SMALLEST_PROBABILITY)
