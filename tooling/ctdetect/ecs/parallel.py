@@ -49,6 +49,7 @@ from ctdetect.ecs.mapper import RecordMapper
 from ctdetect.ecs.projected import RAW_KEY, ProjectedMapper, RawRecord
 from ctdetect.ecs.spool import spool_directory
 from ctdetect.readers.model import SkippedInput
+from ctdetect.readers.order import DeliveryOrder
 from ctdetect.readers.s3 import DayRange
 from ctdetect.readers.sources import STDIN, S3Object
 
@@ -63,8 +64,11 @@ _MAX_FILES_PER_CHUNK = 2048
 _WORKER_SETUP: tuple[RecordMapper, str, DayRange | None, bool] | None = None
 
 
-def parallel_capable(files: list[str]) -> bool:
-    """Whether every input is a local file (workers cannot share stdin or an S3 session)."""
+def parallel_capable(files: list[str] | DeliveryOrder) -> bool:
+    """Whether every input is a local file (workers cannot share stdin or an S3 session).
+    A ``DeliveryOrder`` knows it from its arguments (iterating it would walk the archive)."""
+    if isinstance(files, DeliveryOrder):
+        return files.local_only
     return bool(files) and all(not isinstance(f, S3Object) and str(f) != STDIN for f in files)
 
 

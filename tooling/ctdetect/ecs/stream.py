@@ -91,7 +91,7 @@ def iter_events(
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     mapper = mapper or CloudTrailMapper(geoip=geoip)
     report = on_skip or (lambda _: None)
-    files: Iterable[str]
+    files: list[str] | DeliveryOrder
     if order_files:  # walked as the files are read: never a list of the whole archive
         files = ordered_files(paths, report, days)
     else:
@@ -99,7 +99,7 @@ def iter_events(
     if workers > 1 and stdin is None:
         from ctdetect.ecs.parallel import mapped_in_workers, parallel_capable
 
-        if files.local_only if isinstance(files, DeliveryOrder) else parallel_capable(files):
+        if parallel_capable(files):
             events = mapped_in_workers(files, mapper, fmt, report, days, workers, listed=order_files)
         else:
             events = mapped_events(files, mapper, fmt, report, stdin, days, listed=order_files)
